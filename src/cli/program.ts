@@ -1,0 +1,33 @@
+// The `wva-metrics` command. Each subcommand lives in its own module and registers itself here.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { reportCliError } from './errors.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+export function buildProgram(): Command {
+  const program = new Command('wva-metrics')
+    .description(
+      'Model-level metrics for the Workload-Variant-Autoscaler: cached, one Prometheus call per cycle.',
+    )
+    .version(pkg.version, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed help, the version, or its own one-line error.
+      process.exitCode = err.exitCode;
+      return;
+    }
+    reportCliError(err);
+  }
+}

@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+
+describe('wva-metrics CLI', () => {
+  it('prints the package version', async () => {
+    const r = await runCli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('prints help that names the command', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: wva-metrics');
+  });
+
+  it('rejects an unknown option with one line on stderr and a non-zero exit', async () => {
+    const r = await runCli(['--no-such-flag']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("unknown option '--no-such-flag'");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
