@@ -88,3 +88,16 @@ export interface MetricsAvailability {
   /** Time of the newest sample seen, when there was one. */
   newestSample?: Date;
 }
+
+/**
+ * The logging surface the parts use: pino's, narrowed. Fields go in `obj` (`{ model, namespace }`),
+ * never pasted into `msg`. `createLogger` in src/telemetry/logger.ts makes the real one.
+ */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+  isLevelEnabled?(level: string): boolean;
+}
