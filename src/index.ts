@@ -1,2 +1,5 @@
 // The public API of wva-metrics (see README "Library API").
+
+export type { CacheStats, ModelMetricsCacheOptions } from './cache/index.js';
+export { ModelMetricsCache } from './cache/index.js';
 export type * from './types.js';
