@@ -1,0 +1,260 @@
+// The cluster source: informers (list, then watch) over VariantAutoscalings and Deployments in
+// all namespaces or a set, through @kubernetes/client-node. The client's informer re-lists by
+// itself on 410 Gone and re-watches after a clean end of stream; after an error it stops, so we
+// start it again with a capped backoff.
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  ListWatch,
+  Watch,
+} from '@kubernetes/client-node';
+import { silentLogger } from '../telemetry/logger.js';
+import type { Logger } from '../types.js';
+import type { VariantSource } from './reconciler.js';
+import { type Deployment, GROUP, objectKey, PLURAL, type VariantAutoscaling, VERSION } from './types.js';
+
+export interface RestartBackoff {
+  /** First delay before restarting a stopped informer; default 500 ms. */
+  baseMs?: number;
+  /** Cap; default 30 s. */
+  maxMs?: number;
+}
+
+/**
+ * One informer that keeps itself running: errors are logged and the informer restarted after a
+ * backoff (reset once a list or watch event succeeds). `synced` turns true after the first list.
+ */
+export class ResilientInformer<T extends KubernetesObject> {
+  readonly informer: ListWatch<T>;
+  synced = false;
+  private stopped = true;
+  private delay: number;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly base: number;
+  private readonly max: number;
+  /** Times the informer was restarted after an error (for tests and logs). */
+  restarts = 0;
+
+  constructor(
+    kc: KubeConfig,
+    readonly path: string,
+    list: () => Promise<KubernetesListObject<T>>,
+    private readonly log: Logger,
+    backoff: RestartBackoff = {},
+    fieldSelector?: string,
+  ) {
+    this.base = backoff.baseMs ?? 500;
+    this.max = backoff.maxMs ?? 30_000;
+    this.delay = this.base;
+    const listed = async () => {
+      const l = await list();
+      this.synced = true;
+      this.delay = this.base;
+      return l;
+    };
+    this.informer = new ListWatch<T>(path, new Watch(kc), listed, false, undefined, fieldSelector);
+    this.informer.on('error', (err?: unknown) => this.onError(err));
+  }
+
+  private onError(err: unknown): void {
+    if (this.stopped) return;
+    const e = err as { message?: string; code?: number; statusCode?: number } | undefined;
+    this.log.warn(
+      { path: this.path, err: e?.message, code: e?.statusCode ?? e?.code, retryInMs: this.delay },
+      'watch stopped; restarting',
+    );
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.stopped) return;
+      this.restarts++;
+      void this.informer.start().catch((e2: unknown) => this.onError(e2));
+    }, this.delay);
+    this.timer.unref?.();
+    this.delay = Math.min(this.delay * 2, this.max);
+  }
+
+  start(): void {
+    this.stopped = false;
+    void this.informer.start().catch((e: unknown) => this.onError(e));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.informer.stop();
+  }
+}
+
+export interface KubeSourceOptions {
+  kubeConfig: KubeConfig;
+  /** [] or undefined: all namespaces (cluster-wide list/watch). */
+  namespaces?: string[];
+  logger?: Logger;
+  backoff?: RestartBackoff;
+  /** Called with "namespace/name" when a VariantAutoscaling's spec or labels, or its Deployment, change. */
+  onChange?: (key: string) => void;
+}
+
+function fingerprint(va: VariantAutoscaling): string {
+  // Our own status writes also arrive as MODIFIED; only spec (generation), labels and deletion matter.
+  return JSON.stringify([
+    va.metadata.generation,
+    va.metadata.labels ?? {},
+    va.metadata.deletionTimestamp ?? null,
+  ]);
+}
+
+export class KubeSource implements VariantSource {
+  private readonly vaInformers: ResilientInformer<VariantAutoscaling & KubernetesObject>[] = [];
+  private readonly depInformers: ResilientInformer<Deployment & KubernetesObject>[] = [];
+  private readonly seen = new Map<string, string>();
+  private readonly log: Logger;
+
+  constructor(private readonly o: KubeSourceOptions) {
+    this.log = o.logger ?? silentLogger;
+    const kc = o.kubeConfig;
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const apps = kc.makeApiClient(AppsV1Api);
+    const scopes: Array<string | undefined> =
+      o.namespaces && o.namespaces.length > 0 ? o.namespaces : [undefined];
+    for (const ns of scopes) {
+      const vaPath = ns
+        ? `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(ns)}/${PLURAL}`
+        : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
+      const vaList = () =>
+        (ns
+          ? custom.listNamespacedCustomObject({
+              group: GROUP,
+              version: VERSION,
+              namespace: ns,
+              plural: PLURAL,
+            })
+          : custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as Promise<
+          KubernetesListObject<VariantAutoscaling & KubernetesObject>
+        >;
+      const vi = new ResilientInformer(kc, vaPath, vaList, this.log, o.backoff);
+      vi.informer.on('add', (va) => this.vaChanged(va));
+      vi.informer.on('update', (va) => this.vaChanged(va));
+      vi.informer.on('delete', (va) => this.seen.delete(objectKey(va)));
+      this.vaInformers.push(vi);
+
+      const depPath = ns
+        ? `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/deployments`
+        : '/apis/apps/v1/deployments';
+      const depList = () =>
+        (ns
+          ? apps.listNamespacedDeployment({ namespace: ns })
+          : apps.listDeploymentForAllNamespaces()) as Promise<
+          KubernetesListObject<Deployment & KubernetesObject>
+        >;
+      const di = new ResilientInformer(kc, depPath, depList, this.log, o.backoff);
+      const depChanged = (d: Deployment) => {
+        const key = objectKey(d);
+        if (this.seen.has(key)) o.onChange?.(key);
+      };
+      di.informer.on('add', depChanged);
+      di.informer.on('update', depChanged);
+      di.informer.on('delete', depChanged);
+      this.depInformers.push(di);
+    }
+  }
+
+  private vaChanged(va: VariantAutoscaling): void {
+    const key = objectKey(va);
+    const fp = fingerprint(va);
+    if (this.seen.get(key) === fp) return;
+    this.seen.set(key, fp);
+    this.o.onChange?.(key);
+  }
+
+  get informers(): ResilientInformer<KubernetesObject>[] {
+    return [...this.vaInformers, ...this.depInformers] as unknown as ResilientInformer<KubernetesObject>[];
+  }
+
+  /** True once every informer has listed at least once. */
+  get synced(): boolean {
+    return this.informers.every((i) => i.synced);
+  }
+
+  start(): void {
+    for (const i of this.informers) i.start();
+  }
+
+  /** Resolves once synced (polls; informers have no synced event), or rejects after timeoutMs. */
+  async waitForSync(timeoutMs = 30_000, signal?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.synced) {
+      signal?.throwIfAborted();
+      if (Date.now() > deadline) throw new Error(`informers not synced after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.stop()));
+  }
+
+  listVariants(): VariantAutoscaling[] {
+    return this.vaInformers.flatMap((i) => i.informer.list());
+  }
+
+  getVariant(namespace: string, name: string): VariantAutoscaling | undefined {
+    for (const i of this.vaInformers) {
+      const o = i.informer.get(name, namespace);
+      if (o) return o;
+    }
+    return undefined;
+  }
+
+  getDeployment(namespace: string, name: string): Deployment | undefined {
+    for (const i of this.depInformers) {
+      const o = i.informer.get(name, namespace);
+      if (o) return o;
+    }
+    return undefined;
+  }
+}
+
+/** Watches one ConfigMap (by name, in one namespace) and reports its data on every change. */
+export class ConfigMapWatch {
+  readonly informer: ResilientInformer<KubernetesObject & { data?: Record<string, string> }>;
+
+  constructor(o: {
+    kubeConfig: KubeConfig;
+    namespace: string;
+    name: string;
+    onData: (data: Record<string, string> | undefined) => void;
+    logger?: Logger;
+    backoff?: RestartBackoff;
+  }) {
+    const core = o.kubeConfig.makeApiClient(CoreV1Api);
+    const fieldSelector = `metadata.name=${o.name}`;
+    this.informer = new ResilientInformer(
+      o.kubeConfig,
+      `/api/v1/namespaces/${encodeURIComponent(o.namespace)}/configmaps`,
+      () =>
+        core.listNamespacedConfigMap({ namespace: o.namespace, fieldSelector }) as Promise<
+          KubernetesListObject<KubernetesObject & { data?: Record<string, string> }>
+        >,
+      o.logger ?? silentLogger,
+      o.backoff,
+      fieldSelector,
+    );
+    this.informer.informer.on('add', (cm) => o.onData(cm.data ?? {}));
+    this.informer.informer.on('update', (cm) => o.onData(cm.data ?? {}));
+    this.informer.informer.on('delete', () => o.onData(undefined));
+  }
+
+  start(): void {
+    this.informer.start();
+  }
+
+  stop(): Promise<void> {
+    return this.informer.stop();
+  }
+}

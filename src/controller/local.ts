@@ -1,0 +1,262 @@
+// Local mode: VariantAutoscalings (and optional Deployments) from YAML files instead of a cluster.
+// Status is computed exactly as in the cluster and kept in memory, so conditions and their
+// lastTransitionTime behave the same across cycles; each cycle yields a report to print.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { silentLogger } from '../telemetry/logger.js';
+import type { AggregateMetrics, Logger } from '../types.js';
+import {
+  type ControllerTelemetry,
+  type MetricsReader,
+  Reconciler,
+  type StatusWriter,
+  type VariantSource,
+} from './reconciler.js';
+import { deploymentReplicas, findCondition, statusUnchanged } from './status.js';
+import {
+  type Allocation,
+  type Condition,
+  type Deployment,
+  KIND,
+  METRICS_AVAILABLE,
+  objectKey,
+  RECONCILED,
+  type VariantAutoscaling,
+  type VariantAutoscalingStatus,
+  validateObject,
+} from './types.js';
+
+export interface Manifests {
+  variants: VariantAutoscaling[];
+  deployments: Deployment[];
+}
+
+function manifestFiles(pathOrDir: string): string[] {
+  const st = statSync(pathOrDir);
+  if (!st.isDirectory()) return [pathOrDir];
+  return readdirSync(pathOrDir)
+    .filter((f) => ['.yaml', '.yml', '.json'].includes(extname(f)))
+    .sort()
+    .map((f) => join(pathOrDir, f))
+    .filter((f) => statSync(f).isFile());
+}
+
+function collect(doc: unknown, file: string, out: Manifests): void {
+  if (typeof doc !== 'object' || doc === null) return;
+  const o = doc as Record<string, unknown>;
+  if (
+    o.kind === 'List' ||
+    (typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items))
+  ) {
+    for (const item of (o.items as unknown[]) ?? []) collect(item, file, out);
+    return;
+  }
+  const md = (o.metadata ?? {}) as Record<string, unknown>;
+  if (typeof md.namespace !== 'string' || md.namespace === '') md.namespace = 'default';
+  o.metadata = md;
+  if (o.kind === KIND) {
+    const problems = validateObject(o).filter((p) => !p.startsWith('spec'));
+    if (problems.length > 0) throw new Error(`${file}: ${KIND} ${String(md.name)}: ${problems.join('; ')}`);
+    // Spec problems are not fatal: the object is kept and gets an InvalidSpec condition.
+    out.variants.push(o as unknown as VariantAutoscaling);
+  } else if (
+    o.kind === 'Deployment' &&
+    typeof o.apiVersion === 'string' &&
+    o.apiVersion.startsWith('apps/')
+  ) {
+    if (typeof md.name !== 'string' || md.name === '')
+      throw new Error(`${file}: Deployment without metadata.name`);
+    out.deployments.push(o as unknown as Deployment);
+  }
+  // Other kinds (Services, ConfigMaps...) may share the file; they are not ours to read.
+}
+
+/**
+ * Reads VariantAutoscalings and Deployments from a YAML/JSON file or a directory of them
+ * (multi-document files and `List`s included; other kinds ignored). Throws one line naming the
+ * file for unreadable YAML or an object that is not a VariantAutoscaling at all.
+ */
+export function loadManifests(pathOrDir: string): Manifests {
+  const out: Manifests = { variants: [], deployments: [] };
+  for (const file of manifestFiles(pathOrDir)) {
+    const text = readFileSync(file, 'utf8');
+    for (const doc of parseAllDocuments(text)) {
+      if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0]?.message.split('\n')[0]}`);
+      collect(doc.toJS(), file, out);
+    }
+  }
+  return out;
+}
+
+/** Source and in-memory status store over loaded manifests. */
+export class LocalSource implements VariantSource, StatusWriter {
+  private variants = new Map<string, VariantAutoscaling>();
+  private deployments = new Map<string, Deployment>();
+
+  /** Replaces the object set; statuses computed earlier carry over to objects of the same key. */
+  load(m: Manifests): void {
+    const next = new Map<string, VariantAutoscaling>();
+    for (const va of m.variants) {
+      const key = objectKey(va);
+      const prev = this.variants.get(key);
+      next.set(key, prev && !va.status ? { ...va, status: prev.status } : va);
+    }
+    this.variants = next;
+    this.deployments = new Map(m.deployments.map((d) => [objectKey(d), d]));
+  }
+
+  listVariants(): VariantAutoscaling[] {
+    return [...this.variants.values()];
+  }
+
+  getVariant(namespace: string, name: string): VariantAutoscaling | undefined {
+    return this.variants.get(`${namespace}/${name}`);
+  }
+
+  getDeployment(namespace: string, name: string): Deployment | undefined {
+    return this.deployments.get(`${namespace}/${name}`);
+  }
+
+  async write(va: VariantAutoscaling, compute: (fresh: VariantAutoscaling) => VariantAutoscalingStatus) {
+    const key = objectKey(va);
+    const fresh = this.variants.get(key) ?? va;
+    const status = compute(fresh);
+    if (statusUnchanged(fresh.status, status))
+      return { outcome: 'unchanged' as const, status: fresh.status ?? {} };
+    this.variants.set(key, { ...fresh, status });
+    return { outcome: 'written' as const, status };
+  }
+}
+
+export interface CycleRow {
+  name: string;
+  namespace: string;
+  modelId: string;
+  /** From the Deployment; null when there is none. */
+  replicas: number | null;
+  /** What status.currentAlloc would be (undefined until metrics were ever available). */
+  status: Allocation | undefined;
+  /** The condition that says most: Reconciled when it is False, else MetricsAvailable. */
+  condition: Pick<Condition, 'type' | 'status' | 'reason' | 'message'> | undefined;
+  conditions: Condition[];
+  /** The metrics read this cycle, also when they could not go into currentAlloc. */
+  metrics?: AggregateMetrics;
+  outcome: string;
+}
+
+export interface CycleReport {
+  startedAt: Date;
+  durationMs: number;
+  rows: CycleRow[];
+}
+
+export interface LocalControllerOptions {
+  /** A YAML/JSON file or a directory; re-read every cycle so edits show up. */
+  manifests: string;
+  collector: MetricsReader;
+  /** Cycle period for start(); default 60000 (GLOBAL_OPT_INTERVAL). */
+  intervalMs?: number;
+  logger?: Logger;
+  telemetry?: ControllerTelemetry;
+  concurrency?: number;
+  now?: () => Date;
+  unitCosts?: Record<string, number>;
+}
+
+export class LocalController {
+  readonly source = new LocalSource();
+  private readonly reconciler: Reconciler;
+  private readonly o: LocalControllerOptions;
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private abort = new AbortController();
+  private running: Promise<unknown> | undefined;
+  private loaded = false;
+  intervalMs: number;
+
+  constructor(options: LocalControllerOptions) {
+    this.o = options;
+    this.log = options.logger ?? silentLogger;
+    this.intervalMs = options.intervalMs ?? 60_000;
+    this.reconciler = new Reconciler({
+      source: this.source,
+      writer: this.source,
+      collector: options.collector,
+      concurrency: options.concurrency,
+      now: options.now,
+      logger: this.log,
+      telemetry: options.telemetry,
+      unitCosts: options.unitCosts,
+    });
+  }
+
+  /** Re-reads the manifests (a broken edit keeps the last good set, after the first load). */
+  private reload(): void {
+    try {
+      this.source.load(loadManifests(this.o.manifests));
+      this.loaded = true;
+    } catch (err) {
+      if (!this.loaded) throw err;
+      this.log.warn({ err: (err as Error).message }, 'manifests unreadable; keeping the last good set');
+    }
+  }
+
+  async runCycle(signal?: AbortSignal): Promise<CycleReport> {
+    this.reload();
+    const cycle = await this.reconciler.runCycle(signal);
+    const rows = cycle.results.map((r): CycleRow => {
+      const va = this.source.getVariant(r.namespace, r.name);
+      const conds = va?.status?.conditions ?? [];
+      const rec = findCondition(va?.status, RECONCILED);
+      const main =
+        rec && rec.status === 'False' ? rec : (findCondition(va?.status, METRICS_AVAILABLE) ?? rec);
+      const dep = this.source.getDeployment(r.namespace, r.name);
+      const row: CycleRow = {
+        name: r.name,
+        namespace: r.namespace,
+        modelId: r.modelId ?? '',
+        replicas: dep ? deploymentReplicas(dep) : null,
+        status: va?.status?.currentAlloc,
+        condition: main && {
+          type: main.type,
+          status: main.status,
+          reason: main.reason,
+          message: main.message,
+        },
+        conditions: conds,
+        outcome: r.error ? `error: ${r.error.message}` : r.outcome,
+      };
+      if (r.read?.metrics) row.metrics = r.read.metrics;
+      return row;
+    });
+    return { startedAt: cycle.startedAt, durationMs: cycle.durationMs, rows };
+  }
+
+  /** Runs a cycle now and then every intervalMs until stop(); errors are logged, never thrown. */
+  start(onCycle: (r: CycleReport) => void): void {
+    if (this.timer || this.running) return;
+    this.abort = new AbortController();
+    const tick = async () => {
+      this.timer = undefined;
+      const run = this.runCycle(this.abort.signal).then(onCycle, (err: unknown) =>
+        this.log.error({ err: (err as Error).message }, 'local cycle failed'),
+      );
+      this.running = run;
+      await run;
+      this.running = undefined;
+      if (!this.abort.signal.aborted) {
+        this.timer = setTimeout(tick, this.intervalMs);
+      }
+    };
+    void tick();
+  }
+
+  /** Stops the timer, aborts an in-flight cycle and waits for it to settle. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+}

@@ -1,0 +1,136 @@
+// Writes VariantAutoscaling status through the status subresource as a JSON merge patch carrying
+// metadata.resourceVersion (optimistic concurrency: someone else's newer write makes ours a 409,
+// never a silent overwrite). On 409 the object is re-read and the status recomputed from it.
+import {
+  ApiException,
+  type ConfigurationOptions,
+  CustomObjectsApi,
+  type KubeConfig,
+  type Middleware,
+  PatchStrategy,
+} from '@kubernetes/client-node';
+import { silentLogger } from '../telemetry/logger.js';
+import type { Logger } from '../types.js';
+import type { StatusWriter, WriteOutcome } from './reconciler.js';
+import { ownedStatus, statusUnchanged } from './status.js';
+import { GROUP, PLURAL, type VariantAutoscaling, type VariantAutoscalingStatus, VERSION } from './types.js';
+
+export class NotLeaderError extends Error {
+  override name = 'NotLeaderError';
+}
+
+export interface KubeStatusWriterOptions {
+  kubeConfig: KubeConfig;
+  /** Re-reads after a 409 before giving up; default 5. */
+  maxConflictRetries?: number;
+  /** Checked right before every patch: false → no write (a replica that lost its lease). */
+  canWrite?: () => boolean;
+  logger?: Logger;
+}
+
+// The generated API declares observable middleware but, through wrapOptions, runs promise middleware.
+type CallOptions = Parameters<CustomObjectsApi['getNamespacedCustomObjectStatus']>[1];
+
+function requestOptions(contentType: string | undefined, signal?: AbortSignal): CallOptions {
+  const mw: Middleware = {
+    pre: async (ctx) => {
+      if (contentType) ctx.setHeaderParam('Content-Type', contentType);
+      if (signal) ctx.setSignal(signal);
+      return ctx;
+    },
+    post: async (r) => r,
+  };
+  const o: ConfigurationOptions<Middleware> = { middleware: [mw], middlewareMergeStrategy: 'append' };
+  return o as unknown as CallOptions;
+}
+
+export function apiErrorCode(err: unknown): number | undefined {
+  if (err instanceof ApiException) return err.code;
+  const c = (err as { code?: unknown; statusCode?: unknown } | undefined)?.statusCode;
+  return typeof c === 'number' ? c : undefined;
+}
+
+/** The Kubernetes Status message of an ApiException, on one line. */
+export function apiErrorMessage(err: unknown): string {
+  if (err instanceof ApiException) {
+    let body: unknown = err.body;
+    if (typeof body === 'string') {
+      try {
+        body = JSON.parse(body);
+      } catch {
+        /* plain text */
+      }
+    }
+    const msg = (body as { message?: string } | undefined)?.message ?? String(err.body ?? '');
+    return `HTTP ${err.code}: ${msg}`.split('\n')[0] ?? '';
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class KubeStatusWriter implements StatusWriter {
+  private readonly api: CustomObjectsApi;
+  private readonly maxRetries: number;
+  private readonly log: Logger;
+  /** Patches sent, conflicts met: for tests and logs. */
+  patches = 0;
+  conflicts = 0;
+
+  constructor(private readonly o: KubeStatusWriterOptions) {
+    this.api = o.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.maxRetries = o.maxConflictRetries ?? 5;
+    this.log = o.logger ?? silentLogger;
+  }
+
+  private async read(namespace: string, name: string, signal?: AbortSignal): Promise<VariantAutoscaling> {
+    return (await this.api.getNamespacedCustomObjectStatus(
+      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name },
+      requestOptions(undefined, signal),
+    )) as VariantAutoscaling;
+  }
+
+  async write(
+    va: VariantAutoscaling,
+    compute: (fresh: VariantAutoscaling) => VariantAutoscalingStatus,
+    signal?: AbortSignal,
+  ): Promise<{ outcome: WriteOutcome; status: VariantAutoscalingStatus }> {
+    const { namespace, name } = va.metadata;
+    let current = va;
+    for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted();
+      const next = compute(current);
+      if (statusUnchanged(current.status, next))
+        return { outcome: 'unchanged', status: current.status ?? {} };
+      if (this.o.canWrite && !this.o.canWrite())
+        throw new NotLeaderError('not the leader: status not written');
+      try {
+        this.patches++;
+        const body = {
+          metadata: { resourceVersion: current.metadata.resourceVersion },
+          status: ownedStatus(next),
+        };
+        const updated = (await this.api.patchNamespacedCustomObjectStatus(
+          {
+            group: GROUP,
+            version: VERSION,
+            namespace,
+            plural: PLURAL,
+            name,
+            body,
+            fieldManager: 'wva-metrics',
+          },
+          requestOptions(PatchStrategy.MergePatch, signal),
+        )) as VariantAutoscaling;
+        return { outcome: 'written', status: updated.status ?? next };
+      } catch (err) {
+        if (apiErrorCode(err) !== 409 || attempt >= this.maxRetries) {
+          throw new Error(`status patch of ${namespace}/${name} failed: ${apiErrorMessage(err)}`, {
+            cause: err,
+          });
+        }
+        this.conflicts++;
+        this.log.debug({ namespace, name, attempt }, 'status conflict; re-reading');
+        current = await this.read(namespace, name, signal);
+      }
+    }
+  }
+}

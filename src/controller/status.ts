@@ -1,0 +1,232 @@
+// Pure computation of the next VariantAutoscaling status: no I/O, no clock of its own, so the
+// reconciler, the local mode and the status writer's conflict retry all share one answer.
+import type { AggregateMetrics, MetricsAvailability } from '../types.js';
+import {
+  ACCELERATOR_LABEL,
+  type AcceleratorProfile,
+  type Allocation,
+  type Condition,
+  type ConditionStatus,
+  type Deployment,
+  METRICS_AVAILABLE,
+  RECONCILED,
+  type ReconciledReason,
+  type VariantAutoscaling,
+  type VariantAutoscalingStatus,
+} from './types.js';
+
+export interface MetricsRead {
+  metrics?: AggregateMetrics;
+  availability: MetricsAvailability;
+}
+
+export interface StatusInput {
+  va: VariantAutoscaling;
+  /** From validateSpec; non-empty: the object gets Reconciled=False/InvalidSpec and nothing else moves. */
+  specProblems: string[];
+  /** The Deployment of the same name and namespace; undefined when it does not exist. */
+  deployment: Deployment | undefined;
+  /** The collector's answer; undefined only when the spec was invalid (no model to ask about). */
+  read: MetricsRead | undefined;
+  now: Date;
+  /** Cost of one accelerator unit per accelerator type (the original's accelerator-unit-costs); default 0. */
+  unitCosts?: Record<string, number>;
+}
+
+/**
+ * A number as the CRD wants it: a non-negative decimal string with two decimals (`^\d+(\.\d+)?$`).
+ * Negative, NaN and infinite values cannot be written in that pattern and mean "broken input": 0.
+ */
+export function formatDecimal(n: number): string {
+  if (!Number.isFinite(n) || n <= 0) return '0.00';
+  if (n >= 1e20) return '100000000000000000000.00';
+  return n.toFixed(2);
+}
+
+/** metav1.Time: RFC 3339 with seconds precision, UTC. */
+export function formatTime(d: Date): string {
+  return `${d.toISOString().slice(0, 19)}Z`;
+}
+
+/**
+ * Sets one condition in a copy of `conditions`, as apimachinery's meta.SetStatusCondition does:
+ * lastTransitionTime moves only when `status` changes; reason, message, observedGeneration follow.
+ */
+export function setCondition(
+  conditions: readonly Condition[],
+  next: Omit<Condition, 'lastTransitionTime'>,
+  now: Date,
+): Condition[] {
+  const out = conditions.map((c) => ({ ...c }));
+  const i = out.findIndex((c) => c.type === next.type);
+  const prev = i >= 0 ? out[i] : undefined;
+  const cond: Condition = {
+    type: next.type,
+    status: next.status,
+    reason: next.reason,
+    message: next.message,
+    lastTransitionTime:
+      prev && prev.status === next.status && prev.lastTransitionTime
+        ? prev.lastTransitionTime
+        : formatTime(now),
+  };
+  if (next.observedGeneration !== undefined) cond.observedGeneration = next.observedGeneration;
+  if (i >= 0) out[i] = cond;
+  else out.push(cond);
+  return out;
+}
+
+export function findCondition(
+  status: VariantAutoscalingStatus | undefined,
+  type: string,
+): Condition | undefined {
+  return status?.conditions?.find((c) => c.type === type);
+}
+
+/** The profile matching the accelerator label, else the first one listed. */
+function pickProfile(va: VariantAutoscaling): AcceleratorProfile | undefined {
+  const accs = va.spec.modelProfile.accelerators;
+  const label = va.metadata.labels?.[ACCELERATOR_LABEL];
+  return accs.find((a) => a.acc === label) ?? accs[0];
+}
+
+/** Replicas the Deployment asks for; Kubernetes defaults an unset spec.replicas to 1. */
+export function deploymentReplicas(d: Deployment): number {
+  const r = d.spec?.replicas;
+  return typeof r === 'number' && Number.isInteger(r) && r >= 0 ? r : 1;
+}
+
+function metricsAllocFields(m: AggregateMetrics): Pick<Allocation, 'load' | 'ttftAverage' | 'itlAverage'> {
+  return {
+    load: {
+      arrivalRate: formatDecimal(m.load.arrivalRate),
+      avgInputTokens: formatDecimal(m.load.avgInputTokens),
+      avgOutputTokens: formatDecimal(m.load.avgOutputTokens),
+    },
+    ttftAverage: formatDecimal(m.ttftAverage),
+    itlAverage: formatDecimal(m.itlAverage),
+  };
+}
+
+/**
+ * The status the controller wants for `va`. Only `currentAlloc` and our two conditions move;
+ * `desiredOptimizedAlloc`, `actuation` and other writers' conditions are carried over untouched.
+ * When metrics are not available the previous load and latencies are kept: publishing zeros
+ * would tell an autoscaler the model is idle.
+ */
+export function computeStatus(input: StatusInput): VariantAutoscalingStatus {
+  const { va, now } = input;
+  const prev = va.status ?? {};
+  const generation = va.metadata.generation;
+  const next: VariantAutoscalingStatus = { ...prev };
+  let conditions = prev.conditions ?? [];
+  const ns = va.metadata.namespace;
+  const name = va.metadata.name;
+
+  const reconciled = (status: ConditionStatus, reason: ReconciledReason, message: string) => {
+    conditions = setCondition(
+      conditions,
+      { type: RECONCILED, status, reason, message, observedGeneration: generation },
+      now,
+    );
+  };
+
+  if (input.specProblems.length > 0 || !input.read) {
+    reconciled('False', 'InvalidSpec', `Invalid spec: ${input.specProblems.join('; ')}`.slice(0, 32768));
+    next.conditions = conditions;
+    return next;
+  }
+
+  const av = input.read.availability;
+  conditions = setCondition(
+    conditions,
+    {
+      type: METRICS_AVAILABLE,
+      status: av.available ? 'True' : 'False',
+      reason: av.reason,
+      message: av.message.slice(0, 32768),
+      observedGeneration: generation,
+    },
+    now,
+  );
+
+  const d = input.deployment;
+  if (!d) {
+    reconciled(
+      'False',
+      'DeploymentNotFound',
+      `Deployment ${ns}/${name} not found: currentAlloc needs its replica count and was not updated`,
+    );
+    next.conditions = conditions;
+    return next;
+  }
+
+  const profile = pickProfile(va);
+  const accelerator = va.metadata.labels?.[ACCELERATOR_LABEL] || profile?.acc || 'unknown';
+  const numReplicas = deploymentReplicas(d);
+  const accCount = profile?.accCount ?? 1;
+  const unitCost = input.unitCosts?.[accelerator] ?? 0;
+  const measured =
+    av.available && input.read.metrics
+      ? metricsAllocFields(input.read.metrics)
+      : prev.currentAlloc
+        ? {
+            load: { ...prev.currentAlloc.load },
+            ttftAverage: prev.currentAlloc.ttftAverage,
+            itlAverage: prev.currentAlloc.itlAverage,
+          }
+        : undefined;
+  if (measured) {
+    next.currentAlloc = {
+      accelerator,
+      numReplicas,
+      maxBatch: profile?.maxBatchSize ?? 0,
+      variantCost: formatDecimal(unitCost * accCount * numReplicas),
+      ...measured,
+    };
+    reconciled(
+      'True',
+      'Reconciled',
+      `currentAlloc reflects Deployment ${ns}/${name} and model ${va.spec.modelID}`,
+    );
+  } else {
+    reconciled(
+      'True',
+      'Reconciled',
+      `No metrics yet for model ${va.spec.modelID}: currentAlloc is written once metrics are available`,
+    );
+  }
+  next.conditions = conditions;
+  return next;
+}
+
+/** The part of the status the controller owns: what it patches and compares. */
+export function ownedStatus(s: VariantAutoscalingStatus | undefined): VariantAutoscalingStatus {
+  const out: VariantAutoscalingStatus = {};
+  if (s?.currentAlloc) out.currentAlloc = s.currentAlloc;
+  if (s?.conditions) out.conditions = s.conditions;
+  return out;
+}
+
+/** Structural equality of JSON-shaped values; `undefined` members count as absent. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
+  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
+  return ak.length === bk.length && ak.every((k) => deepEqual(ao[k], bo[k]));
+}
+
+/** True when writing `next` over `current` would change nothing the controller owns. */
+export function statusUnchanged(
+  current: VariantAutoscalingStatus | undefined,
+  next: VariantAutoscalingStatus,
+): boolean {
+  return deepEqual(ownedStatus(current), ownedStatus(next));
+}

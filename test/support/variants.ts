@@ -1,0 +1,52 @@
+// Builders for VariantAutoscaling and Deployment objects in tests (shape of the sample in the
+// reference, with the fields that vary as parameters).
+import type { Obj } from './fake-apiserver.js';
+
+export function variant(
+  namespace: string,
+  name: string,
+  modelID: string,
+  o: { accelerator?: string; labels?: Record<string, string>; spec?: Record<string, unknown> } = {},
+): Obj {
+  const acc = o.accelerator ?? 'A100';
+  return {
+    apiVersion: 'llmd.ai/v1alpha1',
+    kind: 'VariantAutoscaling',
+    metadata: {
+      name,
+      namespace,
+      labels: { 'inference.optimization/acceleratorName': acc, ...o.labels },
+    },
+    spec: o.spec ?? {
+      modelID,
+      sloClassRef: { name: 'premium', key: 'opt-125m' },
+      modelProfile: {
+        accelerators: [
+          {
+            acc,
+            accCount: 1,
+            maxBatchSize: 4,
+            perfParms: {
+              decodeParms: { alpha: '20.58', beta: '0.41' },
+              prefillParms: { gamma: '5.2', delta: '0.1' },
+            },
+          },
+        ],
+      },
+    },
+  };
+}
+
+export function deployment(namespace: string, name: string, replicas: number): Obj {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } } },
+    },
+    status: { replicas, readyReplicas: replicas },
+  };
+}
