@@ -1,0 +1,171 @@
+// Every PromQL the collector sends, built in one place: vLLM metric names, label names, the rate
+// window, and escaping of the label values pasted in (model names are user input).
+//
+// The five metrics of DESIGN.md ("The metrics") are each aggregated `sum by (model_name, namespace)`,
+// tagged with a `stat` label through label_replace, and joined with `or`, so one instant query
+// answers all five for one model, or for every model at once.
+
+/** vLLM metric names (vLLM >= 0.6; `namespace` is added by Prometheus at scrape time). */
+export const VLLM_METRICS = {
+  requestSuccess: 'vllm:request_success_total',
+  promptTokensSum: 'vllm:request_prompt_tokens_sum',
+  promptTokensCount: 'vllm:request_prompt_tokens_count',
+  generationTokensSum: 'vllm:request_generation_tokens_sum',
+  generationTokensCount: 'vllm:request_generation_tokens_count',
+  ttftSum: 'vllm:time_to_first_token_seconds_sum',
+  ttftCount: 'vllm:time_to_first_token_seconds_count',
+  itlSum: 'vllm:time_per_output_token_seconds_sum',
+  itlCount: 'vllm:time_per_output_token_seconds_count',
+} as const;
+
+/** The series whose newest sample tells whether a model's metrics are fresh. */
+export const FRESHNESS_METRIC = VLLM_METRICS.requestSuccess;
+
+export const MODEL_LABEL = 'model_name';
+export const NAMESPACE_LABEL = 'namespace';
+/** The label the joined query tags each of its expressions with. */
+export const STAT_LABEL = 'stat';
+
+export const DEFAULT_WINDOW = '1m';
+
+/** Values of the `stat` label, one per metric (already in the final units). */
+export const STATS = {
+  arrivalRate: 'arrival_rate_per_min',
+  avgInputTokens: 'avg_input_tokens',
+  avgOutputTokens: 'avg_output_tokens',
+  ttftAverage: 'ttft_ms',
+  itlAverage: 'itl_ms',
+  /** Unix seconds of the newest sample of FRESHNESS_METRIC (fleet and availability queries). */
+  newestSample: 'newest_sample_time',
+} as const;
+export type StatName = (typeof STATS)[keyof typeof STATS];
+
+const durationPattern = /^(?:\d+(?:ms|s|m|h|d|w|y))+$/;
+
+/** The window if it is a PromQL duration (`1m`, `30s`, `1h30m`), else a RangeError saying so. */
+export function checkWindow(window: string): string {
+  if (!durationPattern.test(window) || !/[1-9]/.test(window)) {
+    throw new RangeError(
+      `window ${JSON.stringify(window)} is not a PromQL duration such as 30s, 1m or 1h30m`,
+    );
+  }
+  return window;
+}
+
+/**
+ * A string as a PromQL double-quoted string body: PromQL unquotes like Go, so backslash and double
+ * quote are escaped, and control characters (a raw newline ends the string with an error) become
+ * escapes. Everything else, `}` and `,` included, is literal inside the quotes.
+ */
+export function escapeLabelValue(value: string): string {
+  let out = '';
+  for (const ch of value) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === '"') out += '\\"';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return out;
+}
+
+/** `"value"` with the value escaped. */
+export function quote(value: string): string {
+  return `"${escapeLabelValue(value)}"`;
+}
+
+/** A regular expression (RE2, as Prometheus anchors it) matching exactly `value`. */
+export function escapeRegex(value: string): string {
+  return value.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
+
+export interface ModelNamespace {
+  modelId: string;
+  namespace: string;
+}
+
+/** Label matchers `{model_name="...",namespace="..."}` for one model. */
+export function modelMatchers(modelId: string, namespace: string): string {
+  return `{${MODEL_LABEL}=${quote(modelId)},${NAMESPACE_LABEL}=${quote(namespace)}}`;
+}
+
+/**
+ * Regex matchers narrowing to the given pairs' models and namespaces. The cross product can match
+ * more pairs than asked (model a in namespace y), so callers filter the result by pair as well.
+ */
+export function setMatchers(pairs: readonly ModelNamespace[]): string {
+  const alt = (xs: string[]) => quote([...new Set(xs)].map(escapeRegex).join('|'));
+  return `{${MODEL_LABEL}=~${alt(pairs.map((p) => p.modelId))},${NAMESPACE_LABEL}=~${alt(pairs.map((p) => p.namespace))}}`;
+}
+
+const by = `sum by (${MODEL_LABEL}, ${NAMESPACE_LABEL})`;
+
+function rate(metric: string, matchers: string, window: string): string {
+  return `${by} (rate(${metric}${matchers}[${window}]))`;
+}
+
+function tag(expr: string, stat: StatName): string {
+  return `label_replace(${expr}, "${STAT_LABEL}", "${stat}", "", "")`;
+}
+
+/** The five metrics, each tagged, joined with `or`. `matchers` is `{...}` or ''. */
+function metricsExpr(matchers: string, window: string): string {
+  const m = VLLM_METRICS;
+  const ratio = (sum: string, count: string) =>
+    `${rate(sum, matchers, window)} / ${rate(count, matchers, window)}`;
+  return [
+    tag(`${rate(m.requestSuccess, matchers, window)} * 60`, STATS.arrivalRate),
+    tag(ratio(m.promptTokensSum, m.promptTokensCount), STATS.avgInputTokens),
+    tag(ratio(m.generationTokensSum, m.generationTokensCount), STATS.avgOutputTokens),
+    tag(`(${ratio(m.ttftSum, m.ttftCount)}) * 1000`, STATS.ttftAverage),
+    tag(`(${ratio(m.itlSum, m.itlCount)}) * 1000`, STATS.itlAverage),
+  ].join('\nor ');
+}
+
+/**
+ * Newest sample time (unix seconds) per pair over the last `rangeSeconds`. A plain instant selector
+ * only looks back 5 minutes (the lookback delta), exactly the staleness limit, so a stale series
+ * would look missing; the subquery keeps finding its last sample for `rangeSeconds` (+5 m).
+ */
+export function freshnessExpr(matchers: string, rangeSeconds: number): string {
+  const minutes = Math.max(1, Math.ceil(rangeSeconds / 60));
+  return `max by (${MODEL_LABEL}, ${NAMESPACE_LABEL}) (max_over_time(timestamp(${FRESHNESS_METRIC}${matchers})[${minutes}m:1m]))`;
+}
+
+/** Default range of the freshness subquery: three times the default staleness limit (5 min). */
+export const DEFAULT_FRESHNESS_RANGE_S = 15 * 60;
+
+/** One query, five metrics, one model in one namespace. */
+export function modelQuery(modelId: string, namespace: string, window: string = DEFAULT_WINDOW): string {
+  return metricsExpr(modelMatchers(modelId, namespace), checkWindow(window));
+}
+
+export interface FleetQueryOptions {
+  window?: string;
+  /** Narrow to these pairs (regex matchers; filter the result by pair too). */
+  only?: readonly ModelNamespace[];
+  /** Also return each pair's newest sample time (stat newest_sample_time) over this range; 0: no. */
+  freshnessRangeSeconds?: number;
+}
+
+/** One query, five metrics (and optionally freshness), every model/namespace pair. */
+export function fleetQuery(options: FleetQueryOptions = {}): string {
+  const window = checkWindow(options.window ?? DEFAULT_WINDOW);
+  const matchers = options.only ? setMatchers(options.only) : '';
+  let q = metricsExpr(matchers, window);
+  const range = options.freshnessRangeSeconds ?? 0;
+  if (range > 0) q += `\nor ${tag(freshnessExpr(matchers, range), STATS.newestSample)}`;
+  return q;
+}
+
+/** Newest sample time of one model (the metrics-availability check). */
+export function availabilityQuery(
+  modelId: string,
+  namespace: string,
+  rangeSeconds: number = DEFAULT_FRESHNESS_RANGE_S,
+): string {
+  return freshnessExpr(modelMatchers(modelId, namespace), rangeSeconds);
+}
