@@ -3,10 +3,10 @@
 // never a silent overwrite). On 409 the object is re-read and the status recomputed from it.
 import {
   ApiException,
-  type ConfigurationOptions,
   CustomObjectsApi,
   type KubeConfig,
-  type Middleware,
+  Observable,
+  type ObservableMiddleware,
   PatchStrategy,
 } from '@kubernetes/client-node';
 import { silentLogger } from '../telemetry/logger.js';
@@ -28,20 +28,19 @@ export interface KubeStatusWriterOptions {
   logger?: Logger;
 }
 
-// The generated API declares observable middleware but, through wrapOptions, runs promise middleware.
 type CallOptions = Parameters<CustomObjectsApi['getNamespacedCustomObjectStatus']>[1];
 
+/** Per-call options: a Content-Type override (patches) and an AbortSignal (shutdown). */
 function requestOptions(contentType: string | undefined, signal?: AbortSignal): CallOptions {
-  const mw: Middleware = {
-    pre: async (ctx) => {
+  const mw: ObservableMiddleware = {
+    pre: (ctx) => {
       if (contentType) ctx.setHeaderParam('Content-Type', contentType);
       if (signal) ctx.setSignal(signal);
-      return ctx;
+      return new Observable(Promise.resolve(ctx));
     },
-    post: async (r) => r,
+    post: (r) => new Observable(Promise.resolve(r)),
   };
-  const o: ConfigurationOptions<Middleware> = { middleware: [mw], middlewareMergeStrategy: 'append' };
-  return o as unknown as CallOptions;
+  return { middleware: [mw], middlewareMergeStrategy: 'append' };
 }
 
 export function apiErrorCode(err: unknown): number | undefined {

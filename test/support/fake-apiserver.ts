@@ -583,7 +583,8 @@ export class FakeApiServer {
       deepEqual(next.metadata, current.metadata)
     ) {
       // A no-op write changes nothing, not even the resourceVersion (as the real server).
-      return this.send(res, rec, 200, current);
+      this.send(res, rec, 200, current);
+      return;
     }
     const stored = this.put(def.plural as Plural, next);
     this.send(res, rec, 200, stored);
