@@ -1,6 +1,7 @@
 // The `wva-metrics` command. Each subcommand lives in its own module and registers itself here.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerEmulate } from './emulate.js';
 import { reportCliError } from './errors.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .version(pkg.version, '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerEmulate(program);
   return program;
 }
 

@@ -1,0 +1,139 @@
+// `wva-metrics emulate`: simulated vLLM pods serving vLLM's /metrics, configured by a YAML file
+// or flags, until SIGINT/SIGTERM.
+import type { Command } from 'commander';
+import {
+  configFromFlags,
+  type EmulatorConfig,
+  EmulatorConfigError,
+  loadEmulatorConfig,
+  prometheusConfigYaml,
+  startEmulatorServer,
+  VllmEmulator,
+} from '../emulator/index.js';
+import { action, UsageError } from './errors.js';
+
+function int(name: string, min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min)
+      throw new UsageError(`--${name} must be an integer >= ${min}, got "${v}"`);
+    return n;
+  };
+}
+function num(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a number >= 0, got "${v}"`);
+    return n;
+  };
+}
+
+interface EmulateOptions {
+  config?: string;
+  model?: string[];
+  namespace: string;
+  variants: number;
+  replicas: number;
+  rate: number;
+  pattern: string;
+  period?: string;
+  inputTokens: number;
+  outputTokens: number;
+  seed?: number;
+  tick?: string;
+  host: string;
+  port: number;
+  printScrapeConfig?: boolean;
+  scrapeInterval: number;
+}
+
+export function emulatorConfigFromOptions(o: EmulateOptions): EmulatorConfig {
+  try {
+    if (o.config) {
+      if (o.model) throw new UsageError('give either --config or --model, not both');
+      const cfg = loadEmulatorConfig(o.config);
+      return o.seed === undefined ? cfg : { ...cfg, seed: o.seed };
+    }
+    if (!['steady', 'diurnal', 'spikes'].includes(o.pattern)) {
+      throw new UsageError(`--pattern must be steady, diurnal or spikes, got "${o.pattern}"`);
+    }
+    return configFromFlags({
+      models: o.model ?? ['meta-llama/Llama-3.1-8B-Instruct'],
+      namespace: o.namespace,
+      variants: o.variants,
+      replicas: o.replicas,
+      rate: o.rate,
+      pattern: o.pattern as 'steady',
+      ...(o.period ? { period: o.period } : {}),
+      inputTokens: o.inputTokens,
+      outputTokens: o.outputTokens,
+      seed: o.seed ?? 1,
+      ...(o.tick ? { tick: o.tick } : {}),
+    });
+  } catch (err) {
+    if (err instanceof EmulatorConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+export function registerEmulate(program: Command): void {
+  program
+    .command('emulate')
+    .description(
+      'Serve simulated vLLM metrics for many models, variants and pods (one path per pod) until Ctrl-C.',
+    )
+    .option('-c, --config <file>', 'emulator YAML config (see examples/emulator.yaml)')
+    .option('--model <id...>', 'model ids to emulate (without --config)')
+    .option('--namespace <ns>', 'namespace of the emulated pods (without --config)', 'default')
+    .option('--variants <n>', 'variants per model (without --config)', int('variants', 1), 2)
+    .option('--replicas <n>', 'pods per variant (without --config)', int('replicas', 0), 2)
+    .option('--rate <req/min>', 'arrival rate per model, requests per minute', num('rate'), 120)
+    .option('--pattern <p>', 'load pattern: steady | diurnal | spikes', 'steady')
+    .option('--period <duration>', 'diurnal period or mean gap between spikes, e.g. 10m')
+    .option('--input-tokens <n>', 'mean prompt tokens per request', num('input-tokens'), 512)
+    .option('--output-tokens <n>', 'mean generated tokens per request', num('output-tokens'), 128)
+    .option('--seed <n>', 'random seed (same seed, same metrics)', int('seed', 0))
+    .option('--tick <duration>', 'simulation step, e.g. 1s')
+    .option('--host <host>', 'listen address', '127.0.0.1')
+    .option('--port <port>', 'listen port (0: any free port)', int('port', 0), 8000)
+    .option(
+      '--print-scrape-config',
+      'print a prometheus.yml scraping every pod (namespace via relabelling) and exit',
+    )
+    .option(
+      '--scrape-interval <seconds>',
+      'scrape interval for --print-scrape-config',
+      num('scrape-interval'),
+      1,
+    )
+    .action(
+      action(async (o: EmulateOptions) => {
+        const config = emulatorConfigFromOptions(o);
+        const emulator = new VllmEmulator(config);
+        if (o.printScrapeConfig) {
+          const address = `${o.host}:${o.port}`;
+          process.stdout.write(
+            prometheusConfigYaml({
+              address,
+              targets: emulator.targets(),
+              scrapeIntervalSeconds: o.scrapeInterval,
+            }),
+          );
+          return;
+        }
+        const server = await startEmulatorServer(emulator, { host: o.host, port: o.port });
+        process.stdout.write(
+          `emulating ${emulator.pods.length} vLLM pods of ${emulator.models.length} models on ${server.url}\n` +
+            `  pods:      ${server.url}/pods/<namespace>/<pod>/metrics (list: ${server.url}/)\n` +
+            `  discovery: ${server.url}/targets (Prometheus http_sd_configs)\n`,
+        );
+        await new Promise<void>((resolve) => {
+          const stop = () => resolve();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        await server.close();
+        process.stdout.write('emulator stopped\n');
+      }),
+    );
+}

@@ -1,0 +1,225 @@
+// Emulator configuration: a YAML file or flags, validated with zod into one plain object.
+// Durations are Go/Prometheus style strings (`30s`, `1m30s`, `500ms`) or numbers of seconds.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const DURATION_RE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `1m30s`, `500ms`, `2h` into milliseconds; undefined when the text is not a duration. */
+export function parseDurationMs(text: string): number | undefined {
+  const s = text.trim();
+  if (!DURATION_RE.test(s)) return undefined;
+  let total = 0;
+  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) total += Number(m[1]) * UNIT_MS[m[2]!]!;
+  return total;
+}
+
+/** A duration: a string like `30s` or a number of seconds. Becomes milliseconds. */
+const duration = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v * 1000;
+  const ms = parseDurationMs(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (use e.g. 30s, 1m30s, 500ms)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+const positiveDuration = duration.refine((ms) => ms > 0, 'must be longer than 0');
+
+const steady = z.strictObject({
+  pattern: z.literal('steady'),
+  /** Requests per minute, for the model in its namespace (all variants and pods together). */
+  rate: z.number().nonnegative(),
+});
+const diurnal = z.strictObject({
+  pattern: z.literal('diurnal'),
+  /** Mean requests per minute. */
+  rate: z.number().nonnegative(),
+  /** Swing as a fraction of the mean (0..1): the rate moves between rate*(1-a) and rate*(1+a). */
+  amplitude: z.number().min(0).max(1).default(0.5),
+  /** Length of one "day"; short periods make the demo move. */
+  period: positiveDuration.default(86_400_000),
+  /** Shifts the curve; at phase 0 the rate starts at the mean and rises. */
+  phase: duration.default(0),
+});
+const spikes = z.strictObject({
+  pattern: z.literal('spikes'),
+  /** Requests per minute between spikes. */
+  rate: z.number().nonnegative(),
+  /** Rate multiplier during a spike. */
+  factor: z.number().min(1).default(3),
+  /** Mean gap between spike starts; each gap is drawn (seeded) from 0.5x..1.5x of it. */
+  every: positiveDuration.default(120_000),
+  /** How long each spike lasts. */
+  duration: positiveDuration.default(15_000),
+});
+export const loadSchema = z.discriminatedUnion('pattern', [steady, diurnal, spikes]);
+
+const perfSchema = z.strictObject({
+  /** ITL (ms) = alpha + beta * batch: the CRD's decodeParms. */
+  alpha: z.number().nonnegative(),
+  beta: z.number().nonnegative(),
+  /** TTFT (ms) = gamma + delta * inputTokens * batch: the CRD's prefillParms. */
+  gamma: z.number().nonnegative(),
+  delta: z.number().nonnegative(),
+});
+
+const variantSchema = z.strictObject({
+  /** Deployment (and VariantAutoscaling) name; pods are `<name>-<index>`. */
+  name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Kubernetes object name'),
+  replicas: z.number().int().min(0).default(1),
+  accelerator: z.string().default('A100'),
+  maxBatchSize: z.number().int().min(1).default(64),
+  perf: perfSchema.default({ alpha: 8, beta: 0.12, gamma: 25, delta: 0.004 }),
+  /** Share of the model's traffic relative to the other variants; default: its replica count. */
+  weight: z.number().nonnegative().optional(),
+});
+
+const modelSchema = z.strictObject({
+  /** vLLM's model_name label (the VariantAutoscaling's spec.modelID). */
+  model: z.string().min(1),
+  /** Kubernetes namespace of the pods; Prometheus adds it as a target label at scrape time. */
+  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name'),
+  load: loadSchema,
+  inputTokens: z.number().positive().default(512),
+  outputTokens: z.number().positive().default(128),
+  /** Fraction of requests finishing with finished_reason="length" (the rest "stop"). */
+  lengthFraction: z.number().min(0).max(1).default(0.1),
+  variants: z.array(variantSchema).min(1),
+});
+
+export const emulatorConfigSchema = z
+  .strictObject({
+    seed: z.number().int().default(1),
+    /** vLLM's engine label. */
+    engine: z.string().default('0'),
+    /** Simulation step: counters move at least this often (and on every scrape). */
+    tick: positiveDuration.default(1000),
+    /** Per-request spread of tokens and latencies around their means, as a fraction (0..0.9). */
+    jitter: z.number().min(0).max(0.9).default(0.25),
+    models: z.array(modelSchema).min(1),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.models.forEach((m, i) => {
+      for (const [j, v] of m.variants.entries()) {
+        const key = `${m.namespace}/${v.name}`;
+        if (seen.has(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['models', i, 'variants', j, 'name'],
+            message: `variant ${key} is defined twice`,
+          });
+        }
+        seen.add(key);
+      }
+    });
+  });
+
+export type EmulatorConfigInput = z.input<typeof emulatorConfigSchema>;
+export type EmulatorConfig = z.output<typeof emulatorConfigSchema>;
+export type ModelConfig = EmulatorConfig['models'][number];
+export type VariantConfig = ModelConfig['variants'][number];
+export type LoadConfig = z.output<typeof loadSchema>;
+export type PerfParams = VariantConfig['perf'];
+
+/** Invalid emulator configuration: one line per problem in `problems`. */
+export class EmulatorConfigError extends Error {
+  override name = 'EmulatorConfigError';
+  constructor(
+    readonly problems: string[],
+    source?: string,
+  ) {
+    super(`invalid emulator configuration${source ? ` in ${source}` : ''}: ${problems.join('; ')}`);
+  }
+}
+
+function describePath(path: PropertyKey[]): string {
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .join('');
+}
+
+/** Validates a configuration object (parsed YAML or built in code). */
+export function parseEmulatorConfig(input: unknown, source?: string): EmulatorConfig {
+  const r = emulatorConfigSchema.safeParse(input);
+  if (r.success) return r.data;
+  const problems = r.error.issues.map((issue) => {
+    const where = describePath(issue.path);
+    return where ? `${where}: ${issue.message}` : issue.message;
+  });
+  throw new EmulatorConfigError(problems, source);
+}
+
+/** Reads and validates a YAML (or JSON) emulator configuration file. */
+export function loadEmulatorConfig(file: string): EmulatorConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new EmulatorConfigError([`cannot read: ${(err as Error).message}`], file);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new EmulatorConfigError([`not valid YAML: ${(err as Error).message.split('\n')[0]}`], file);
+  }
+  return parseEmulatorConfig(doc, file);
+}
+
+/** Flags of `wva-metrics emulate` without a config file: N models, each with variants and replicas. */
+export interface EmulatorFlags {
+  models: string[];
+  namespace: string;
+  variants: number;
+  replicas: number;
+  rate: number;
+  pattern: 'steady' | 'diurnal' | 'spikes';
+  period?: string;
+  inputTokens: number;
+  outputTokens: number;
+  seed: number;
+  tick?: string;
+}
+
+/** A Kubernetes object name from a model id: `meta-llama/Llama-3.1-8B` -> `meta-llama-llama-3-1-8b`. */
+export function kubeName(text: string): string {
+  const name = text
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 50)
+    .replace(/-+$/, '');
+  return name || 'model';
+}
+
+/** Builds (and validates) a configuration from flags. */
+export function configFromFlags(f: EmulatorFlags): EmulatorConfig {
+  const load =
+    f.pattern === 'diurnal'
+      ? { pattern: f.pattern, rate: f.rate, ...(f.period ? { period: f.period } : {}) }
+      : f.pattern === 'spikes'
+        ? { pattern: f.pattern, rate: f.rate, ...(f.period ? { every: f.period } : {}) }
+        : { pattern: f.pattern, rate: f.rate };
+  return parseEmulatorConfig(
+    {
+      seed: f.seed,
+      ...(f.tick ? { tick: f.tick } : {}),
+      models: f.models.map((model) => ({
+        model,
+        namespace: f.namespace,
+        load,
+        inputTokens: f.inputTokens,
+        outputTokens: f.outputTokens,
+        variants: Array.from({ length: f.variants }, (_, i) => ({
+          name: `${kubeName(model)}-v${i + 1}`,
+          replicas: f.replicas,
+        })),
+      })),
+    },
+    'flags',
+  );
+}
