@@ -2,4 +2,6 @@
 
 export type { CacheStats, ModelMetricsCacheOptions } from './cache/index.js';
 export { ModelMetricsCache } from './cache/index.js';
+export * from './collector/index.js';
+export * from './prometheus/index.js';
 export type * from './types.js';

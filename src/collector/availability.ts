@@ -1,0 +1,112 @@
+// Are there usable vLLM metrics for a model? The reasons of the original's MetricsAvailable
+// condition: MetricsFound, MetricsMissing (Prometheus never saw the model), MetricsStale (newest
+// sample older than the limit, 5 min by default), PrometheusError (could not ask).
+import { availabilityQuery } from '../prometheus/promql.js';
+import type { CollectorObserver, MetricsAvailability, PromAPI } from '../types.js';
+import { showName } from './collect.js';
+
+export const DEFAULT_STALE_AFTER_MS = 5 * 60_000;
+
+/** How far back the freshness check looks: 3x the staleness limit, at least 15 min. */
+export function freshnessRangeSeconds(staleAfterMs: number): number {
+  return Math.max(15 * 60, Math.ceil((3 * staleAfterMs) / 1000));
+}
+
+/** "7m12s", "45s", "1h2m". */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (h > 0) return `${h}h${m}m`;
+  if (m > 0) return sec ? `${m}m${sec}s` : `${m}m`;
+  return `${sec}s`;
+}
+
+function which(modelId: string, namespace: string): string {
+  return `model ${showName(modelId)} in namespace ${showName(namespace)}`;
+}
+
+/** Judges a pair from its newest sample time (undefined: none seen) at the evaluation time. */
+export function availabilityFromSample(
+  modelId: string,
+  namespace: string,
+  newestSample: Date | undefined,
+  evaluatedAt: Date,
+  staleAfterMs: number = DEFAULT_STALE_AFTER_MS,
+): MetricsAvailability {
+  if (!newestSample) {
+    return {
+      available: false,
+      reason: 'MetricsMissing',
+      message: `no vLLM metrics for ${which(modelId, namespace)}: check the ServiceMonitor/scrape config and model_name label`,
+    };
+  }
+  const age = evaluatedAt.getTime() - newestSample.getTime();
+  if (age > staleAfterMs) {
+    return {
+      available: false,
+      reason: 'MetricsStale',
+      message: `vLLM metrics for ${which(modelId, namespace)} are stale: newest sample is ${formatAge(age)} old (limit ${formatAge(staleAfterMs)}); check that the vLLM pods are running and scraped`,
+      newestSample,
+    };
+  }
+  return {
+    available: true,
+    reason: 'MetricsFound',
+    message: `vLLM metrics for ${which(modelId, namespace)} are available (newest sample ${formatAge(age)} old)`,
+    newestSample,
+  };
+}
+
+/** The PrometheusError availability, carrying the failure's message. */
+export function availabilityFromError(modelId: string, namespace: string, err: unknown): MetricsAvailability {
+  const cause = err instanceof Error ? err.message : String(err);
+  return {
+    available: false,
+    reason: 'PrometheusError',
+    message: `cannot read vLLM metrics for ${which(modelId, namespace)} from Prometheus: ${cause}`,
+  };
+}
+
+export interface AvailabilityOptions {
+  time?: Date;
+  signal?: AbortSignal;
+  staleAfterMs?: number;
+  observer?: CollectorObserver;
+}
+
+/**
+ * One Prometheus call: the newest sample of the model's vLLM series. Resolves with
+ * reason PrometheusError when Prometheus fails; rejects only when `signal` aborts.
+ */
+export async function checkMetricsAvailability(
+  modelId: string,
+  namespace: string,
+  prom: PromAPI,
+  options: AvailabilityOptions = {},
+): Promise<MetricsAvailability> {
+  const staleAfterMs = options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+  const query = availabilityQuery(modelId, namespace, freshnessRangeSeconds(staleAfterMs));
+  const observer = options.observer;
+  observer?.queryStarted?.('availability');
+  const started = performance.now();
+  try {
+    const data = await prom.query(query, options.time, { signal: options.signal });
+    if (data.resultType !== 'vector') throw new Error(`expected a vector result, got ${data.resultType}`);
+    const series = data.result.find(
+      (s) =>
+        s.metric.model_name === modelId &&
+        s.metric.namespace === namespace &&
+        Number.isFinite(Number(s.value[1])),
+    );
+    observer?.queryFinished?.('availability', 'success', (performance.now() - started) / 1000);
+    const evaluatedAt = new Date((series?.value[0] ?? (options.time ?? new Date()).getTime() / 1000) * 1000);
+    const newest = series ? new Date(Number(series.value[1]) * 1000) : undefined;
+    return availabilityFromSample(modelId, namespace, newest, evaluatedAt, staleAfterMs);
+  } catch (err) {
+    observer?.queryFinished?.('availability', 'error', (performance.now() - started) / 1000);
+    if (options.signal?.aborted) throw err;
+    return availabilityFromError(modelId, namespace, err);
+  }
+}

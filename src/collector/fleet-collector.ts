@@ -1,0 +1,241 @@
+// What the controller reads metrics through: one Prometheus call per cycle, whatever the fleet.
+//
+// A read whose key is not answered by the current snapshot refreshes the WHOLE fleet in one query
+// (five metrics plus each pair's newest sample time), shared by every concurrent caller; the
+// results go into the cache, so the rest of the cycle's reads are cache hits. Until the snapshot
+// is older than the cache TTL:
+//   - a pair in the snapshot answers from the cache (or from the snapshot, if the cache dropped it);
+//   - a pair Prometheus does not know answers zeros + MetricsMissing without another query;
+// and after a failed refresh, every read answers PrometheusError without another attempt until the
+// cache's failure TTL ends (1000 callers during an outage: 1 attempt).
+import type { ModelMetricsCache } from '../cache/index.js';
+import { checkWindow, DEFAULT_WINDOW } from '../prometheus/promql.js';
+import { silentLogger } from '../telemetry/logger.js';
+import type { AggregateMetrics, CollectorObserver, Logger, MetricsAvailability, PromAPI } from '../types.js';
+import {
+  availabilityFromError,
+  availabilityFromSample,
+  DEFAULT_STALE_AFTER_MS,
+  freshnessRangeSeconds,
+} from './availability.js';
+import { collectFleetMetrics, type FleetMetrics, pairKey, zeroMetrics } from './collect.js';
+
+export interface FleetCollectorOptions {
+  prom: PromAPI;
+  cache: ModelMetricsCache;
+  /** Rate window, a PromQL duration. Default `1m`. */
+  window?: string;
+  /** A pair whose newest sample is older than this is MetricsStale. Default 300000 (5 min). */
+  staleAfterMs?: number;
+  /** ms clock (tests): decides when the snapshot and a failure expire. Use the cache's clock. */
+  now?: () => number;
+  /** Evaluation time of each refresh (tests against backfilled data). Default: Prometheus' now. */
+  evaluationTime?: () => Date | undefined;
+  observer?: CollectorObserver;
+  logger?: Logger;
+}
+
+export interface FleetRead {
+  /** Absent only when Prometheus failed (availability PrometheusError). */
+  metrics?: AggregateMetrics;
+  availability: MetricsAvailability;
+}
+
+interface Snapshot {
+  atMs: number;
+  pairs: Map<string, FleetMetrics>;
+  evaluatedAt: Date;
+}
+
+interface Failure {
+  atMs: number;
+  error: Error;
+}
+
+function copy(m: AggregateMetrics): AggregateMetrics {
+  return {
+    load: {
+      arrivalRate: m.load.arrivalRate,
+      avgInputTokens: m.load.avgInputTokens,
+      avgOutputTokens: m.load.avgOutputTokens,
+    },
+    ttftAverage: m.ttftAverage,
+    itlAverage: m.itlAverage,
+  };
+}
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+export class FleetCollector {
+  private readonly prom: PromAPI;
+  private readonly cache: ModelMetricsCache;
+  private readonly now: () => number;
+  private readonly evaluationTime: () => Date | undefined;
+  private readonly observer: CollectorObserver | undefined;
+  private readonly logger: Logger;
+  private window: string;
+  private staleAfterMs: number;
+  private snapshot: Snapshot | undefined;
+  private failure: Failure | undefined;
+  private inFlight: Promise<void> | undefined;
+  /** Bumped by configure(): a refresh started under the old settings does not become the snapshot. */
+  private generation = 0;
+
+  constructor(o: FleetCollectorOptions) {
+    this.prom = o.prom;
+    this.cache = o.cache;
+    this.now = o.now ?? Date.now;
+    this.evaluationTime = o.evaluationTime ?? (() => undefined);
+    this.observer = o.observer;
+    this.logger = o.logger ?? silentLogger;
+    this.window = checkWindow(o.window ?? DEFAULT_WINDOW);
+    this.staleAfterMs = checkStaleAfter(o.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
+  }
+
+  /**
+   * The pair's metrics and availability. Never rejects for Prometheus trouble (availability
+   * PrometheusError instead); rejects with the abort reason when `signal` aborts, and with a
+   * TypeError for an invalid pair.
+   */
+  async read(modelId: string, namespace: string, signal?: AbortSignal): Promise<FleetRead> {
+    if (signal?.aborted) throw signal.reason;
+    const answered = this.answer(modelId, namespace, true);
+    if (answered) return answered;
+
+    const joining = this.inFlight !== undefined;
+    this.observer?.lookup?.(joining ? 'coalesced' : 'miss', modelId, namespace);
+    if (!joining) this.logger.debug({ model: modelId, namespace }, 'Querying Prometheus for fleet metrics');
+    await abortable(this.startRefresh(), signal);
+    return (
+      this.answer(modelId, namespace, false) ?? {
+        // Only reachable if configure() raced the refresh: report it rather than loop.
+        availability: availabilityFromError(
+          modelId,
+          namespace,
+          new Error('collector reconfigured during refresh'),
+        ),
+      }
+    );
+  }
+
+  /** Cache warming: one fleet query now (joined if one is already running). Never rejects for
+   *  Prometheus trouble; the failure is kept and answered to readers until the failure TTL ends. */
+  async refresh(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw signal.reason;
+    await abortable(this.startRefresh(), signal);
+  }
+
+  /** Live reload. A new window drops the snapshot (its numbers were over the old window). */
+  configure(o: { window?: string; staleAfterMs?: number }): void {
+    if (o.window !== undefined && o.window !== this.window) {
+      this.window = checkWindow(o.window);
+      this.snapshot = undefined;
+      this.failure = undefined;
+      this.generation++;
+    }
+    if (o.staleAfterMs !== undefined) this.staleAfterMs = checkStaleAfter(o.staleAfterMs);
+  }
+
+  /**
+   * An answer without a query, when the current state gives one. `fresh` = this is the first look
+   * (count it as a lookup); after a refresh, the answer comes from the new state whatever its age.
+   */
+  private answer(modelId: string, namespace: string, fresh: boolean): FleetRead | undefined {
+    const now = this.now();
+    const snap = this.snapshot;
+    const fail = this.failure;
+    if (fail && (!fresh || now - fail.atMs <= this.cache.failureTtlMs)) {
+      if (fresh) this.observer?.lookup?.('failure_hit', modelId, namespace);
+      return { availability: availabilityFromError(modelId, namespace, fail.error) };
+    }
+    if (!snap || (fresh && now - snap.atMs > this.cache.ttlMs)) return undefined;
+
+    const key = pairKey(modelId, namespace);
+    const pair = snap.pairs.get(key);
+    const availability = availabilityFromSample(
+      modelId,
+      namespace,
+      pair?.newestSample,
+      pair?.evaluatedAt ?? snap.evaluatedAt,
+      this.staleAfterMs,
+    );
+    if (fresh) this.observer?.lookup?.('hit', modelId, namespace);
+    if (!pair) return { metrics: zeroMetrics(), availability };
+    // The cache is read for its own bookkeeping (LRU order, hit counters); the snapshot backs it
+    // up when the cache has dropped the entry (capacity) or holds another writer's failure.
+    const cached = namespaceOk(namespace) ? this.cache.get(modelId, namespace) : undefined;
+    return { metrics: copy(cached?.valid ? cached : pair), availability };
+  }
+
+  private startRefresh(): Promise<void> {
+    if (this.inFlight) return this.inFlight;
+    const generation = this.generation;
+    const run = this.runRefresh(generation).finally(() => {
+      if (this.inFlight === run) this.inFlight = undefined;
+    });
+    this.inFlight = run;
+    return run;
+  }
+
+  private async runRefresh(generation: number): Promise<void> {
+    const observer = this.observer;
+    observer?.queryStarted?.('fleet');
+    const started = performance.now();
+    try {
+      const pairs = await collectFleetMetrics(this.prom, {
+        window: this.window,
+        time: this.evaluationTime(),
+        freshnessRangeSeconds: freshnessRangeSeconds(this.staleAfterMs),
+      });
+      observer?.queryFinished?.('fleet', 'success', (performance.now() - started) / 1000);
+      if (generation !== this.generation) return;
+      let evaluatedAt = this.evaluationTime() ?? new Date();
+      for (const p of pairs.values()) {
+        evaluatedAt = p.evaluatedAt;
+        // Pairs without a namespace label (a scrape config that adds none) cannot be cache keys;
+        // they stay in the snapshot for anyone asking with namespace "".
+        if (namespaceOk(p.namespace)) this.cache.set(p.modelId, p.namespace, p, true);
+      }
+      this.snapshot = { atMs: this.now(), pairs, evaluatedAt };
+      this.failure = undefined;
+      this.logger.debug({ pairs: pairs.size }, 'Fleet metrics refreshed');
+    } catch (err) {
+      observer?.queryFinished?.('fleet', 'error', (performance.now() - started) / 1000);
+      if (generation !== this.generation) return;
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.failure = { atMs: this.now(), error };
+      this.snapshot = undefined;
+      this.logger.warn(
+        { err: error.message, retryAfterMs: this.cache.failureTtlMs },
+        'Fleet metrics refresh failed; answering PrometheusError until the failure TTL ends',
+      );
+    }
+  }
+}
+
+function namespaceOk(namespace: string): boolean {
+  return namespace.length > 0 && !namespace.includes(':');
+}
+
+function checkStaleAfter(ms: number): number {
+  if (!Number.isFinite(ms) || ms <= 0)
+    throw new RangeError(`staleAfterMs must be a positive number, got ${ms}`);
+  return ms;
+}

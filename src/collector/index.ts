@@ -1,0 +1,4 @@
+export * from './availability.js';
+export * from './cached.js';
+export * from './collect.js';
+export * from './fleet-collector.js';

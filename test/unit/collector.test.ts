@@ -1,0 +1,423 @@
+// Collection logic against a fake PromAPI that counts calls: units, zero rules, failure naming,
+// cached collection (hit, stored failure, coalescing) and the fleet collector (one call per cycle).
+import { describe, expect, it } from 'vitest';
+import { ModelMetricsCache } from '../../src/cache/index.js';
+import { collectAggregateMetricsWithCache } from '../../src/collector/cached.js';
+import {
+  collectAggregateMetrics,
+  collectFleetMetrics,
+  MetricsCollectionError,
+} from '../../src/collector/collect.js';
+import { FleetCollector } from '../../src/collector/fleet-collector.js';
+import { PrometheusNetworkError } from '../../src/prometheus/errors.js';
+import { STATS } from '../../src/prometheus/promql.js';
+import type { CollectorObserver, Logger, PromAPI, PromQueryData, PromVectorSeries } from '../../src/types.js';
+
+type Stats = Partial<Record<(typeof STATS)[keyof typeof STATS], number | string>>;
+const T = 1_700_000_000;
+
+function series(model: string, ns: string, stats: Stats, t = T): PromVectorSeries[] {
+  return Object.entries(stats).map(([stat, v]) => ({
+    metric: { model_name: model, namespace: ns, stat },
+    value: [t, String(v)] as [number, string],
+  }));
+}
+
+const full: Stats = {
+  [STATS.arrivalRate]: 120,
+  [STATS.avgInputTokens]: 512,
+  [STATS.avgOutputTokens]: 128,
+  [STATS.ttftAverage]: 85.5,
+  [STATS.itlAverage]: 12.25,
+};
+const fullMetrics = {
+  load: { arrivalRate: 120, avgInputTokens: 512, avgOutputTokens: 128 },
+  ttftAverage: 85.5,
+  itlAverage: 12.25,
+};
+
+class FakeProm implements PromAPI {
+  calls = 0;
+  queries: string[] = [];
+  fail: Error | undefined;
+  delayMs = 5;
+  constructor(public result: PromVectorSeries[] = []) {}
+  async query(promql: string, _time?: Date, o?: { signal?: AbortSignal }): Promise<PromQueryData> {
+    this.calls++;
+    this.queries.push(promql);
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    if (o?.signal?.aborted) throw o.signal.reason;
+    if (this.fail) throw this.fail;
+    return { resultType: 'vector', result: this.result };
+  }
+}
+
+function counter(): CollectorObserver & { lookups: Record<string, number>; queries: string[] } {
+  const lookups: Record<string, number> = {};
+  const queries: string[] = [];
+  return {
+    lookups,
+    queries,
+    lookup: (r) => {
+      lookups[r] = (lookups[r] ?? 0) + 1;
+    },
+    queryStarted: (k) => queries.push(`start:${k}`),
+    queryFinished: (k, outcome, s) => {
+      expect(s).toBeGreaterThanOrEqual(0);
+      queries.push(`end:${k}:${outcome}`);
+    },
+  };
+}
+
+function clock(start = 1_000_000) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+const down = () =>
+  new PrometheusNetworkError(
+    'http://prom/api/v1/query',
+    Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+  );
+
+describe('collectAggregateMetrics', () => {
+  it('reads the five stats in their units from ONE call', async () => {
+    const prom = new FakeProm(series('llama', 'prod', full));
+    expect(await collectAggregateMetrics('llama', 'prod', prom)).toEqual(fullMetrics);
+    expect(prom.calls).toBe(1);
+  });
+
+  it('reads no traffic, NaN and ±Inf as 0, and ignores other pairs', async () => {
+    const prom = new FakeProm([
+      ...series('llama', 'prod', {
+        [STATS.arrivalRate]: 0,
+        [STATS.avgInputTokens]: 'NaN',
+        [STATS.ttftAverage]: '+Inf',
+        [STATS.itlAverage]: '-Inf',
+      }),
+      ...series('llama', 'staging', full),
+    ]);
+    expect(await collectAggregateMetrics('llama', 'prod', prom)).toEqual({
+      load: { arrivalRate: 0, avgInputTokens: 0, avgOutputTokens: 0 },
+      ttftAverage: 0,
+      itlAverage: 0,
+    });
+    prom.result = [];
+    expect((await collectAggregateMetrics('llama', 'prod', prom)).load.arrivalRate).toBe(0);
+  });
+
+  it('rejects naming model, namespace and cause, never with partial zeros', async () => {
+    const prom = new FakeProm();
+    prom.fail = down();
+    const err = await collectAggregateMetrics('meta/llama "3"', 'prod', prom).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MetricsCollectionError);
+    expect((err as Error).message).toBe(
+      'collecting metrics for model "meta/llama \\"3\\"" in namespace prod failed: cannot reach Prometheus at http://prom/api/v1/query: connect ECONNREFUSED',
+    );
+    expect((err as MetricsCollectionError).cause).toBe(prom.fail);
+    expect((err as MetricsCollectionError).modelId).toBe('meta/llama "3"');
+  });
+
+  it('rejects a malformed value or a non-vector reply', async () => {
+    const prom = new FakeProm(series('m', 'n', { [STATS.arrivalRate]: 'bogus' }));
+    await expect(collectAggregateMetrics('m', 'n', prom)).rejects.toThrow(/not a number/);
+    const scalar: PromAPI = { query: async () => ({ resultType: 'scalar', result: [T, '1'] }) };
+    await expect(collectAggregateMetrics('m', 'n', scalar)).rejects.toThrow(
+      /expected a vector result, got scalar/,
+    );
+  });
+
+  it('rejects with the abort reason, unwrapped', async () => {
+    const prom = new FakeProm(series('m', 'n', full));
+    const reason = new Error('cycle cancelled');
+    const ac = new AbortController();
+    const p = collectAggregateMetrics('m', 'n', prom, { signal: ac.signal });
+    ac.abort(reason);
+    await expect(p).rejects.toBe(reason);
+  });
+});
+
+describe('collectFleetMetrics', () => {
+  it('returns every pair in one call, keyed modelId:namespace, with the newest sample', async () => {
+    const prom = new FakeProm([
+      ...series('a', 'x', { ...full, [STATS.newestSample]: T - 30 }),
+      ...series('b', 'y', { [STATS.newestSample]: T - 900 }),
+    ]);
+    const fleet = await collectFleetMetrics(prom);
+    expect(prom.calls).toBe(1);
+    expect([...fleet.keys()]).toEqual(['a:x', 'b:y']);
+    expect(fleet.get('a:x')).toEqual({
+      modelId: 'a',
+      namespace: 'x',
+      ...fullMetrics,
+      newestSample: new Date((T - 30) * 1000),
+      evaluatedAt: new Date(T * 1000),
+    });
+    expect(fleet.get('b:y')?.load.arrivalRate).toBe(0);
+  });
+
+  it('narrows to `only` pairs exactly, and makes no call for an empty set', async () => {
+    const prom = new FakeProm([
+      ...series('a', 'x', full),
+      ...series('a', 'y', full),
+      ...series('b', 'x', full),
+    ]);
+    const fleet = await collectFleetMetrics(prom, {
+      only: [
+        { modelId: 'a', namespace: 'x' },
+        { modelId: 'b', namespace: 'y' },
+      ],
+    });
+    expect([...fleet.keys()]).toEqual(['a:x']);
+    expect(prom.queries[0]).toContain('model_name=~"a|b"');
+    expect((await collectFleetMetrics(prom, { only: [] })).size).toBe(0);
+    expect(prom.calls).toBe(1);
+  });
+
+  it('rejects as a whole on failure', async () => {
+    const prom = new FakeProm();
+    prom.fail = down();
+    await expect(collectFleetMetrics(prom)).rejects.toThrow(
+      /^collecting fleet metrics failed: cannot reach Prometheus/,
+    );
+  });
+});
+
+describe('collectAggregateMetricsWithCache', () => {
+  it('answers a fresh entry without a call, as a copy the caller may change', async () => {
+    const c = clock();
+    const cache = new ModelMetricsCache({ ttlMs: 30_000, now: c.now });
+    const prom = new FakeProm(series('m', 'n', full));
+    const obs = counter();
+    const first = await collectAggregateMetricsWithCache('m', 'n', prom, cache, { observer: obs });
+    first.load.arrivalRate = -1;
+    const second = await collectAggregateMetricsWithCache('m', 'n', prom, cache, { observer: obs });
+    expect(second).toEqual(fullMetrics);
+    expect(prom.calls).toBe(1);
+    expect(obs.lookups).toEqual({ miss: 1, hit: 1 });
+    expect(obs.queries).toEqual(['start:model', 'end:model:success']);
+    c.advance(30_001);
+    await collectAggregateMetricsWithCache('m', 'n', prom, cache);
+    expect(prom.calls).toBe(2);
+  });
+
+  it('100 concurrent cold callers of one key make 1 call', async () => {
+    const cache = new ModelMetricsCache();
+    const prom = new FakeProm(series('m', 'n', full));
+    const obs = counter();
+    const results = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        collectAggregateMetricsWithCache('m', 'n', prom, cache, { observer: obs }),
+      ),
+    );
+    expect(prom.calls).toBe(1);
+    expect(obs.lookups).toEqual({ miss: 1, coalesced: 99 });
+    for (const r of results) expect(r).toEqual(fullMetrics);
+    results[0]!.ttftAverage = -1;
+    expect(results[1]!.ttftAverage).toBe(85.5);
+  });
+
+  it('Prometheus down: 1000 callers inside the failure TTL make 1 attempt, then it retries', async () => {
+    const c = clock();
+    const cache = new ModelMetricsCache({ ttlMs: 30_000, failureTtlMs: 5_000, now: c.now });
+    const prom = new FakeProm(series('m', 'n', full));
+    prom.fail = down();
+    const obs = counter();
+    const first = await Promise.allSettled(
+      Array.from({ length: 500 }, () =>
+        collectAggregateMetricsWithCache('m', 'n', prom, cache, { observer: obs }),
+      ),
+    );
+    const later = await Promise.allSettled(
+      Array.from({ length: 500 }, () =>
+        collectAggregateMetricsWithCache('m', 'n', prom, cache, { observer: obs }),
+      ),
+    );
+    expect(prom.calls).toBe(1);
+    for (const r of [...first, ...later]) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(MetricsCollectionError);
+    }
+    expect(obs.lookups).toEqual({ miss: 1, coalesced: 499, failure_hit: 500 });
+    const stored = cache.get('m', 'n');
+    expect(stored?.valid).toBe(false);
+    expect(stored?.error?.message).toMatch(/model m in namespace n failed: cannot reach Prometheus/);
+
+    c.advance(5_001);
+    prom.fail = undefined;
+    expect(await collectAggregateMetricsWithCache('m', 'n', prom, cache)).toEqual(fullMetrics);
+    expect(prom.calls).toBe(2);
+  });
+
+  it('without a cache collects every time', async () => {
+    const prom = new FakeProm(series('m', 'n', full));
+    await collectAggregateMetricsWithCache('m', 'n', prom);
+    await collectAggregateMetricsWithCache('m', 'n', prom, undefined);
+    expect(prom.calls).toBe(2);
+  });
+
+  it('lets one caller give up without failing the shared call', async () => {
+    const cache = new ModelMetricsCache();
+    const prom = new FakeProm(series('m', 'n', full));
+    prom.delayMs = 30;
+    const ac = new AbortController();
+    const quitter = collectAggregateMetricsWithCache('m', 'n', prom, cache, { signal: ac.signal });
+    const stayer = collectAggregateMetricsWithCache('m', 'n', prom, cache);
+    ac.abort(new Error('gave up'));
+    await expect(quitter).rejects.toThrow('gave up');
+    expect(await stayer).toEqual(fullMetrics);
+    expect(prom.calls).toBe(1);
+  });
+
+  it('logs hits and queries at debug with model and namespace fields', async () => {
+    const lines: Array<[object, string | undefined]> = [];
+    const logger: Logger = {
+      debug: (o, m) => lines.push([o, m]),
+      info: () => {},
+      warn: () => {},
+      error: () => {},
+      child: () => logger,
+    };
+    const cache = new ModelMetricsCache();
+    const prom = new FakeProm(series('ibm/granite', 'staging', full));
+    await collectAggregateMetricsWithCache('ibm/granite', 'staging', prom, cache, { logger });
+    await collectAggregateMetricsWithCache('ibm/granite', 'staging', prom, cache, { logger });
+    expect(lines).toEqual([
+      [{ model: 'ibm/granite', namespace: 'staging' }, 'Querying Prometheus for model metrics'],
+      [{ model: 'ibm/granite', namespace: 'staging' }, 'Using cached metrics for model'],
+    ]);
+  });
+});
+
+describe('FleetCollector', () => {
+  function setup(o: { failureTtlMs?: number; result?: PromVectorSeries[] } = {}) {
+    const c = clock();
+    const cache = new ModelMetricsCache({
+      ttlMs: 30_000,
+      failureTtlMs: o.failureTtlMs ?? 10_000,
+      now: c.now,
+    });
+    const prom = new FakeProm(
+      o.result ?? [
+        ...series('a', 'x', { ...full, [STATS.newestSample]: T - 10 }),
+        ...series('b', 'x', { [STATS.arrivalRate]: 0, [STATS.newestSample]: T - 400 }),
+      ],
+    );
+    const observer = counter();
+    const fc = new FleetCollector({ prom, cache, now: c.now, observer });
+    return { c, cache, prom, fc, observer };
+  }
+
+  it('answers 1000 concurrent reads of many keys with ONE call', async () => {
+    const { prom, fc, observer, cache } = setup();
+    const keys = Array.from({ length: 1000 }, (_, i) =>
+      i % 3 === 0 ? 'a' : i % 3 === 1 ? 'b' : `unknown-${i}`,
+    );
+    const reads = await Promise.all(keys.map((m) => fc.read(m, 'x')));
+    expect(prom.calls).toBe(1);
+    expect(observer.lookups).toEqual({ miss: 1, coalesced: 999 });
+    expect(observer.queries).toEqual(['start:fleet', 'end:fleet:success']);
+    expect(reads[0]).toEqual({
+      metrics: fullMetrics,
+      availability: expect.objectContaining({
+        available: true,
+        reason: 'MetricsFound',
+        newestSample: new Date((T - 10) * 1000),
+      }),
+    });
+    expect(reads[1]?.availability.reason).toBe('MetricsStale');
+    expect(reads[1]?.availability.message).toMatch(
+      /^vLLM metrics for model b in namespace x are stale: newest sample is 6m40s old \(limit 5m\)/,
+    );
+    expect(reads[2]).toEqual({
+      metrics: {
+        load: { arrivalRate: 0, avgInputTokens: 0, avgOutputTokens: 0 },
+        ttftAverage: 0,
+        itlAverage: 0,
+      },
+      availability: {
+        available: false,
+        reason: 'MetricsMissing',
+        message:
+          'no vLLM metrics for model unknown-2 in namespace x: check the ServiceMonitor/scrape config and model_name label',
+      },
+    });
+    expect(cache.get('a', 'x')?.load.arrivalRate).toBe(120);
+  });
+
+  it('answers unknown keys without another query until the snapshot expires', async () => {
+    const { prom, fc, c } = setup();
+    await fc.read('a', 'x');
+    for (let i = 0; i < 50; i++)
+      expect((await fc.read(`nope-${i}`, 'x')).availability.reason).toBe('MetricsMissing');
+    expect((await fc.read('a', 'x')).metrics).toEqual(fullMetrics);
+    expect(prom.calls).toBe(1);
+    c.advance(30_001);
+    await fc.read('nope-1', 'x');
+    expect(prom.calls).toBe(2);
+  });
+
+  it('Prometheus down: 1000 callers make 1 attempt, resolve PrometheusError, and retry after the failure TTL', async () => {
+    const { prom, fc, c, observer } = setup({ failureTtlMs: 10_000 });
+    prom.fail = down();
+    const reads = await Promise.all(Array.from({ length: 1000 }, (_, i) => fc.read(`m${i % 10}`, 'x')));
+    expect(prom.calls).toBe(1);
+    for (const r of reads) {
+      expect(r.metrics).toBeUndefined();
+      expect(r.availability.reason).toBe('PrometheusError');
+    }
+    expect(reads[3]?.availability.message).toBe(
+      'cannot read vLLM metrics for model m3 in namespace x from Prometheus: collecting fleet metrics failed: cannot reach Prometheus at http://prom/api/v1/query: connect ECONNREFUSED',
+    );
+    c.advance(9_000);
+    await Promise.all(Array.from({ length: 1000 }, () => fc.read('a', 'x')));
+    expect(prom.calls).toBe(1);
+    expect(observer.lookups.failure_hit).toBe(1000);
+    c.advance(1_001);
+    prom.fail = undefined;
+    expect((await fc.read('a', 'x')).availability.reason).toBe('MetricsFound');
+    expect(prom.calls).toBe(2);
+  });
+
+  it('refresh() warms the cache in one call shared with readers', async () => {
+    const { prom, fc } = setup();
+    await Promise.all([fc.refresh(), fc.read('a', 'x'), fc.refresh()]);
+    expect(prom.calls).toBe(1);
+    await fc.read('b', 'x');
+    expect(prom.calls).toBe(1);
+  });
+
+  it('configure(): a new window refreshes with it; staleAfterMs applies at once', async () => {
+    const { prom, fc } = setup();
+    expect((await fc.read('b', 'x')).availability.reason).toBe('MetricsStale');
+    fc.configure({ staleAfterMs: 600_000 });
+    expect((await fc.read('b', 'x')).availability.reason).toBe('MetricsFound');
+    expect(prom.calls).toBe(1);
+    fc.configure({ window: '5m' });
+    await fc.read('a', 'x');
+    expect(prom.calls).toBe(2);
+    expect(prom.queries[1]).toContain('[5m]');
+    expect(() => fc.configure({ window: 'soon' })).toThrow(/not a PromQL duration/);
+    expect(() => fc.configure({ staleAfterMs: 0 })).toThrow(/positive/);
+  });
+
+  it('rejects an aborted read, and the shared refresh still serves the others', async () => {
+    const { prom, fc } = setup();
+    prom.delayMs = 30;
+    const ac = new AbortController();
+    const quitter = fc.read('a', 'x', ac.signal);
+    const stayer = fc.read('a', 'x');
+    ac.abort(new Error('shutdown'));
+    await expect(quitter).rejects.toThrow('shutdown');
+    expect((await stayer).metrics).toEqual(fullMetrics);
+    await expect(fc.read('a', 'x', AbortSignal.abort(new Error('already')))).rejects.toThrow('already');
+  });
+
+  it('falls back to the snapshot when the cache dropped an entry', async () => {
+    const { fc, cache, prom } = setup();
+    await fc.read('a', 'x');
+    cache.clear();
+    expect((await fc.read('a', 'x')).metrics).toEqual(fullMetrics);
+    expect(prom.calls).toBe(1);
+  });
+});
