@@ -113,8 +113,23 @@ export class Reconciler {
     this.concurrency = Math.max(1, options.concurrency ?? 16);
   }
 
-  /** Brings one object's status in line with the world. Never rejects: failures are a result. */
-  async reconcile(key: string, signal?: AbortSignal): Promise<ReconcileResult> {
+  private readonly inflight = new Map<string, Promise<ReconcileResult>>();
+
+  /**
+   * Brings one object's status in line with the world. Never rejects: failures are a result.
+   * Calls for one key run one after another (a change event during a cycle waits its turn).
+   */
+  reconcile(key: string, signal?: AbortSignal): Promise<ReconcileResult> {
+    const prev = this.inflight.get(key);
+    const p = prev ? prev.then(() => this.reconcileNow(key, signal)) : this.reconcileNow(key, signal);
+    this.inflight.set(key, p);
+    void p.then(() => {
+      if (this.inflight.get(key) === p) this.inflight.delete(key);
+    });
+    return p;
+  }
+
+  private async reconcileNow(key: string, signal?: AbortSignal): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const base: ReconcileResult = { key, namespace, name, outcome: 'gone' };
     const log = this.log.child({ namespace, name });

@@ -1,0 +1,212 @@
+// Leader election over a coordination.k8s.io/v1 Lease, after client-go's leaderelection: a
+// candidate takes the Lease when it is free or its holder stopped renewing for leaseDuration
+// (judged by our own clock from when we last saw the record change, so clock skew between
+// replicas does not matter); the leader renews every retryPeriod and gives up leadership, at
+// once and before anything else, when it cannot renew within renewDeadline or sees another
+// holder. Writes use the Lease's resourceVersion, so two candidates never both win.
+// @kubernetes/client-node 2.x has no leader-election helper, hence this one.
+import {
+  ApiException,
+  CoordinationV1Api,
+  type KubeConfig,
+  type V1Lease,
+  V1MicroTime,
+} from '@kubernetes/client-node';
+import { silentLogger } from '../telemetry/logger.js';
+import type { Logger } from '../types.js';
+
+export interface LeaderElectorOptions {
+  kubeConfig: KubeConfig;
+  namespace: string;
+  /** Lease name; default "wva-metrics-controller". */
+  name?: string;
+  /** This replica's identity (pod name); must be unique among candidates. */
+  identity: string;
+  /** Default 15000 (client-go's default). */
+  leaseDurationMs?: number;
+  /** Default 10000; must be < leaseDurationMs. */
+  renewDeadlineMs?: number;
+  /** Default 2000. */
+  retryPeriodMs?: number;
+  onStartedLeading?: () => void;
+  /** Called synchronously the moment leadership is lost or given up. */
+  onStoppedLeading?: () => void;
+  logger?: Logger;
+  /** Monotonic ms clock, for tests. */
+  now?: () => number;
+}
+
+function code(err: unknown): number | undefined {
+  return err instanceof ApiException ? err.code : undefined;
+}
+
+function timeMs(t: unknown): number | undefined {
+  if (t instanceof Date) return t.getTime();
+  if (typeof t === 'string') {
+    const ms = Date.parse(t);
+    return Number.isNaN(ms) ? undefined : ms;
+  }
+  return undefined;
+}
+
+export class LeaderElector {
+  private readonly api: CoordinationV1Api;
+  private readonly name: string;
+  private readonly leaseMs: number;
+  private readonly renewDeadlineMs: number;
+  private readonly retryMs: number;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private leading = false;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private loop: Promise<void> | undefined;
+  private lastRenew = 0;
+  /** What we last saw in the Lease, and when (our clock) it last changed. */
+  private observed: { key: string; at: number } | undefined;
+  private lease: V1Lease | undefined;
+
+  constructor(private readonly o: LeaderElectorOptions) {
+    this.api = o.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.name = o.name ?? 'wva-metrics-controller';
+    this.leaseMs = o.leaseDurationMs ?? 15_000;
+    this.renewDeadlineMs = o.renewDeadlineMs ?? 10_000;
+    this.retryMs = o.retryPeriodMs ?? 2_000;
+    if (this.renewDeadlineMs >= this.leaseMs)
+      throw new Error('renewDeadlineMs must be less than leaseDurationMs');
+    this.log = (o.logger ?? silentLogger).child({
+      lease: `${o.namespace}/${this.name}`,
+      identity: o.identity,
+    });
+    this.now = o.now ?? (() => performance.now());
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** Starts campaigning (and renewing once leader) every retryPeriod until stop(). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const tick = async () => {
+      this.timer = undefined;
+      if (!this.running) return;
+      this.loop = this.tryOnce();
+      await this.loop;
+      if (this.running) {
+        this.timer = setTimeout(() => void tick(), this.retryMs);
+        this.timer.unref?.();
+      }
+    };
+    void tick();
+  }
+
+  private setLeading(v: boolean, why: string): void {
+    if (this.leading === v) return;
+    this.leading = v;
+    if (v) {
+      this.log.info({}, 'became leader');
+      this.o.onStartedLeading?.();
+    } else {
+      this.log.warn({ why }, 'stopped leading');
+      this.o.onStoppedLeading?.();
+    }
+  }
+
+  private spec(acquiring: boolean, prev?: V1Lease) {
+    const now = new V1MicroTime(Date.now());
+    const prevSpec = prev?.spec ?? {};
+    return {
+      holderIdentity: this.o.identity,
+      leaseDurationSeconds: Math.max(1, Math.ceil(this.leaseMs / 1000)),
+      acquireTime: acquiring ? now : (prevSpec.acquireTime ?? now),
+      renewTime: now,
+      // As client-go: every change of holder (a released, empty holder included) is a transition.
+      leaseTransitions: (prevSpec.leaseTransitions ?? 0) + (acquiring && prev ? 1 : 0),
+    };
+  }
+
+  /** One attempt to acquire or renew. Never throws. */
+  private async tryOnce(): Promise<void> {
+    const t = this.now();
+    try {
+      let lease: V1Lease;
+      try {
+        lease = await this.api.readNamespacedLease({ name: this.name, namespace: this.o.namespace });
+      } catch (err) {
+        if (code(err) !== 404) throw err;
+        lease = await this.api.createNamespacedLease({
+          namespace: this.o.namespace,
+          body: { metadata: { name: this.name, namespace: this.o.namespace }, spec: this.spec(true) },
+        });
+        this.lease = lease;
+        this.lastRenew = t;
+        this.setLeading(true, 'created the lease');
+        return;
+      }
+      const holder = lease.spec?.holderIdentity ?? '';
+      const key = `${holder}|${timeMs(lease.spec?.renewTime) ?? ''}|${lease.metadata?.resourceVersion ?? ''}`;
+      if (!this.observed || this.observed.key !== key) this.observed = { key, at: t };
+      const durMs = (lease.spec?.leaseDurationSeconds ?? Math.ceil(this.leaseMs / 1000)) * 1000;
+      const mine = holder === this.o.identity;
+      if (!mine && holder !== '' && this.observed.at + durMs > t) {
+        // Held by someone else and still renewed.
+        this.setLeading(false, `lease held by ${holder}`);
+        return;
+      }
+      const updated = await this.api.replaceNamespacedLease({
+        name: this.name,
+        namespace: this.o.namespace,
+        body: { ...lease, spec: { ...lease.spec, ...this.spec(!mine, lease) } },
+      });
+      this.lease = updated;
+      this.lastRenew = t;
+      this.setLeading(true, mine ? 'renewed' : 'acquired');
+    } catch (err) {
+      const c = code(err);
+      this.log.debug({ err: (err as Error).message.split('\n')[0], code: c }, 'lease attempt failed');
+      if (this.leading && (c === 409 || this.now() - this.lastRenew > this.renewDeadlineMs)) {
+        // 409: someone else wrote the Lease since we read it; take no chances.
+        this.setLeading(false, c === 409 ? 'lease changed under us' : 'renew deadline passed');
+      }
+    }
+  }
+
+  /**
+   * Stops campaigning; if leader, gives leadership up at once and releases the Lease (holder
+   * cleared) so another replica can take over without waiting out the lease duration.
+   */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await this.loop;
+    const wasLeader = this.leading;
+    this.setLeading(false, 'shutting down');
+    if (!wasLeader || !this.lease) return;
+    try {
+      const current = await this.api.readNamespacedLease({ name: this.name, namespace: this.o.namespace });
+      if (current.spec?.holderIdentity !== this.o.identity) return;
+      await this.api.replaceNamespacedLease({
+        name: this.name,
+        namespace: this.o.namespace,
+        body: {
+          ...current,
+          spec: {
+            ...current.spec,
+            holderIdentity: undefined,
+            leaseDurationSeconds: 1,
+            renewTime: new V1MicroTime(Date.now()),
+            acquireTime: new V1MicroTime(Date.now()),
+          },
+        },
+      });
+      this.log.info({}, 'lease released');
+    } catch (err) {
+      this.log.warn(
+        { err: (err as Error).message.split('\n')[0] },
+        'lease release failed; it expires by itself',
+      );
+    }
+  }
+}

@@ -1,0 +1,179 @@
+// Lease election and hand-over between two controller instances, against the fake API server
+// through the real @kubernetes/client-node. Short lease timings keep this under a few seconds.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Controller } from '../../../src/controller/controller.js';
+import { LeaderElector } from '../../../src/controller/leader.js';
+import type { MetricsRead } from '../../../src/controller/status.js';
+import { FakeApiServer } from '../../support/fake-apiserver.js';
+import { deployment, variant } from '../../support/variants.js';
+
+const timings = { leaseDurationMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 100 };
+
+async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+let arrival = 60;
+const reader = {
+  async read(model: string, ns: string): Promise<MetricsRead> {
+    return {
+      metrics: {
+        load: { arrivalRate: arrival, avgInputTokens: 10, avgOutputTokens: 5 },
+        ttftAverage: 1,
+        itlAverage: 1,
+      },
+      availability: { available: true, reason: 'MetricsFound', message: `found ${model} in ${ns}` },
+    };
+  },
+};
+
+let api: FakeApiServer;
+const started: Array<{ stop(): Promise<void> }> = [];
+
+beforeEach(async () => {
+  api = await FakeApiServer.start();
+  arrival = 60;
+});
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((c) => c.stop()));
+  await api.close();
+});
+
+describe('LeaderElector', () => {
+  it('one of two candidates leads; the other takes over after release, with MicroTime timestamps', async () => {
+    const a = new LeaderElector({
+      kubeConfig: api.kubeConfig(),
+      namespace: 'wva',
+      identity: 'a',
+      ...timings,
+    });
+    const b = new LeaderElector({
+      kubeConfig: api.kubeConfig(),
+      namespace: 'wva',
+      identity: 'b',
+      ...timings,
+    });
+    started.push(a, b);
+    a.start();
+    await until(() => a.isLeader, 'a leads');
+    b.start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(b.isLeader).toBe(false);
+    const lease = api.get('leases', 'wva', 'wva-metrics-controller') as unknown as {
+      spec: Record<string, unknown>;
+    };
+    expect(lease.spec.holderIdentity).toBe('a');
+    expect(lease.spec.renewTime).toMatch(/\.\d{6}Z$/);
+    const t0 = Date.now();
+    await a.stop();
+    expect(a.isLeader).toBe(false);
+    await until(() => b.isLeader, 'b takes over');
+    // Released, so b did not wait out the 1 s lease.
+    expect(Date.now() - t0).toBeLessThan(900);
+    const after = api.get('leases', 'wva', 'wva-metrics-controller') as unknown as {
+      spec: Record<string, unknown>;
+    };
+    expect(after.spec.holderIdentity).toBe('b');
+    expect(after.spec.leaseTransitions).toBe(1);
+  });
+
+  it('a leader that cannot renew steps down within the renew deadline', async () => {
+    let lost = 0;
+    const a = new LeaderElector({
+      kubeConfig: api.kubeConfig(),
+      namespace: 'wva',
+      identity: 'a',
+      ...timings,
+      onStoppedLeading: () => lost++,
+    });
+    started.push(a);
+    a.start();
+    await until(() => a.isLeader, 'a leads');
+    // a's renewals now fail (the API server is unreachable for a), b is healthy.
+    api.inject({ method: 'GET', plural: 'leases', status: 503, times: Number.POSITIVE_INFINITY });
+    const t0 = Date.now();
+    await until(() => !a.isLeader, 'a steps down', 3000);
+    expect(lost).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(timings.renewDeadlineMs + 3 * timings.retryPeriodMs + 200);
+    api.clearFaults();
+    await a.stop();
+  });
+});
+
+describe('Controller hand-over', () => {
+  it('only the leader writes; after it stops, the standby writes the next change', async () => {
+    api.put('variantautoscalings', variant('ns', 'v1', 'm'));
+    api.put('deployments', deployment('ns', 'v1', 1));
+    const mk = (identity: string) =>
+      new Controller({
+        kubeConfig: api.kubeConfig(),
+        collector: reader,
+        intervalMs: 150,
+        debounceMs: 10,
+        leaderElection: { namespace: 'wva', identity, ...timings },
+        backoff: { baseMs: 20, maxMs: 100 },
+      });
+    const a = mk('a');
+    const b = mk('b');
+    started.push(a, b);
+    await a.start();
+    await until(() => a.isLeader && a.cycles > 0, 'a leads and cycles');
+    await b.start();
+    await until(() => b.source.synced, 'b synced');
+    expect(api.get('variantautoscalings', 'ns', 'v1')?.status).toBeDefined();
+    // Several intervals: a keeps cycling, b never writes (no second writer → no 409s ever).
+    const aCycles = a.cycles;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(a.cycles).toBeGreaterThan(aCycles);
+    expect(b.isLeader).toBe(false);
+    expect(b.cycles).toBe(0);
+    expect(b.writer.patches).toBe(0);
+    expect(api.count({ method: 'PATCH', status: 409 })).toBe(0);
+
+    await a.stop();
+    await until(() => b.isLeader && b.cycles > 0, 'b leads and cycles');
+    const aPatches = a.writer.patches;
+    arrival = 90;
+    await until(
+      () =>
+        (
+          api.get('variantautoscalings', 'ns', 'v1')?.status as {
+            currentAlloc?: { load: { arrivalRate: string } };
+          }
+        )?.currentAlloc?.load.arrivalRate === '90.00',
+      'b writes the new load',
+    );
+    expect(b.writer.patches).toBeGreaterThan(0);
+    expect(a.writer.patches).toBe(aPatches);
+    // Every status patch the server saw came from one of the two writers, one at a time.
+    expect(api.count({ method: 'PATCH', subresource: 'status' })).toBe(a.writer.patches + b.writer.patches);
+  });
+
+  it('a replica that loses the lease stops reconciling at once', async () => {
+    api.put('variantautoscalings', variant('ns', 'v1', 'm'));
+    api.put('deployments', deployment('ns', 'v1', 1));
+    const a = new Controller({
+      kubeConfig: api.kubeConfig(),
+      collector: reader,
+      intervalMs: 50,
+      leaderElection: { namespace: 'wva', identity: 'a', ...timings },
+    });
+    started.push(a);
+    await a.start();
+    await until(() => a.cycles > 0, 'a cycles');
+    // Another replica grabs the lease (as if a's renewals had been lost): a sees it and stops.
+    const lease = api.get('leases', 'wva', 'wva-metrics-controller')!;
+    api.put('leases', { ...lease, spec: { ...(lease.spec as object), holderIdentity: 'intruder' } });
+    await until(() => !a.isLeader, 'a notices', 2000);
+    const cycles = a.cycles;
+    const patches = a.writer.patches;
+    arrival = 120;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a.cycles).toBe(cycles);
+    expect(a.writer.patches).toBe(patches);
+  });
+});
