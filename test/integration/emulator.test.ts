@@ -1,0 +1,159 @@
+// The emulator under a real Prometheus: scraped every second through the ServiceMonitor-style
+// relabelling (namespace comes from target meta labels, never from the emulator), then read back
+// with the collector's per-model and fleet queries.
+//
+// Tolerances, against what the emulator actually emitted over the same window (its own counters):
+// 3% on rates and means. Against the configured load: arrival rate within 5% (a 15 s window
+// holds 150-300 requests; Prometheus extrapolates the window's edges), token and latency means
+// within 5% (antithetic draws keep them close).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectAggregateMetrics, collectFleetMetrics } from '../../src/collector/collect.js';
+import type { EmulatorServer } from '../../src/emulator/index.js';
+import {
+  parseEmulatorConfig,
+  scrapeJob,
+  startEmulatorServer,
+  VllmEmulator,
+} from '../../src/emulator/index.js';
+import { PrometheusClient } from '../../src/prometheus/index.js';
+import type { AggregateMetrics } from '../../src/types.js';
+import { type PrometheusServer, startPrometheus } from '../support/prometheus.js';
+
+const WINDOW = '15s';
+const WINDOW_MS = 15_000;
+
+const config = parseEmulatorConfig({
+  seed: 11,
+  models: [
+    {
+      model: 'meta-llama/Llama-3.1-8B-Instruct',
+      namespace: 'llm-prod',
+      load: { pattern: 'steady', rate: 900 },
+      inputTokens: 512,
+      outputTokens: 64,
+      variants: [
+        { name: 'llama-a100', replicas: 2 },
+        { name: 'llama-h100', replicas: 1, perf: { alpha: 5, beta: 0.05, gamma: 15, delta: 0.002 } },
+      ],
+    },
+    {
+      // Same model in another namespace, other load: must come back separately.
+      model: 'meta-llama/Llama-3.1-8B-Instruct',
+      namespace: 'llm-staging',
+      load: { pattern: 'steady', rate: 600 },
+      inputTokens: 256,
+      outputTokens: 32,
+      variants: [{ name: 'llama-l4', replicas: 1, maxBatchSize: 32 }],
+    },
+    {
+      model: 'ibm-granite/granite-3.3-8b-instruct',
+      namespace: 'llm-staging',
+      load: { pattern: 'steady', rate: 720 },
+      inputTokens: 1024,
+      outputTokens: 48,
+      variants: [{ name: 'granite-a100', replicas: 2 }],
+    },
+  ],
+});
+
+let emulator: VllmEmulator;
+let server: EmulatorServer;
+let prometheus: PrometheusServer;
+let prom: PrometheusClient;
+
+function sleep(ms: number) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function expectClose(actual: number, expected: number, tolerance: number, what: string) {
+  if (process.env.EMU_DEBUG) console.log(what, (actual / expected - 1).toFixed(4));
+  expect(expected, what).toBeGreaterThan(0);
+  expect(Math.abs(actual / expected - 1), `${what}: ${actual} vs ${expected}`).toBeLessThan(tolerance);
+}
+
+function expectMatches(
+  actual: AggregateMetrics,
+  truth: AggregateMetrics,
+  configured: AggregateMetrics,
+  who: string,
+) {
+  expectClose(actual.load.arrivalRate, truth.load.arrivalRate, 0.03, `${who} arrival vs emitted`);
+  expectClose(actual.load.avgInputTokens, truth.load.avgInputTokens, 0.03, `${who} input vs emitted`);
+  expectClose(actual.load.avgOutputTokens, truth.load.avgOutputTokens, 0.03, `${who} output vs emitted`);
+  expectClose(actual.ttftAverage, truth.ttftAverage, 0.03, `${who} ttft vs emitted`);
+  expectClose(actual.itlAverage, truth.itlAverage, 0.03, `${who} itl vs emitted`);
+  expectClose(actual.load.arrivalRate, configured.load.arrivalRate, 0.05, `${who} arrival vs configured`);
+  expectClose(actual.load.avgInputTokens, configured.load.avgInputTokens, 0.05, `${who} input vs configured`);
+  expectClose(
+    actual.load.avgOutputTokens,
+    configured.load.avgOutputTokens,
+    0.05,
+    `${who} output vs configured`,
+  );
+  expectClose(actual.ttftAverage, configured.ttftAverage, 0.05, `${who} ttft vs configured`);
+  expectClose(actual.itlAverage, configured.itlAverage, 0.05, `${who} itl vs configured`);
+}
+
+beforeAll(async () => {
+  emulator = new VllmEmulator(config);
+  server = await startEmulatorServer(emulator);
+  prometheus = await startPrometheus({
+    extraConfigYaml: `scrape_configs:\n  - ${JSON.stringify(scrapeJob({ address: server.address, targets: emulator.targets() }))}`,
+  });
+  prom = new PrometheusClient({ url: prometheus.url });
+  // Wait for every pod to be scraped, then for the series to be older than the rate window
+  // (rate() over a window longer than the series' age reads low).
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const r = await prom.query('count(up{job="vllm-emulator"} == 1)');
+    const n = r.resultType === 'vector' ? Number(r.result[0]?.value[1] ?? 0) : 0;
+    if (n === emulator.pods.length) break;
+    if (Date.now() > deadline) throw new Error(`only ${n} of ${emulator.pods.length} pods scraped`);
+    await sleep(500);
+  }
+  await sleep(WINDOW_MS + 2500);
+}, 60_000);
+
+afterAll(async () => {
+  prom?.close();
+  await prometheus?.stop();
+  await server?.close();
+});
+
+describe('emulator scraped by a real Prometheus', () => {
+  it('Prometheus adds namespace and pod by relabelling; series carry model_name and engine', async () => {
+    const r = await prom.query('count by (namespace, pod, model_name, engine) (vllm:num_requests_running)');
+    expect(r.resultType).toBe('vector');
+    if (r.resultType !== 'vector') return;
+    const seen = r.result.map(
+      (s) => `${s.metric.namespace}/${s.metric.pod} ${s.metric.model_name} ${s.metric.engine}`,
+    );
+    const want = emulator.targets().map((t) => `${t.namespace}/${t.pod} ${t.model} 0`);
+    expect(seen.sort()).toEqual(want.sort());
+    const buckets = await prom.query('count(vllm:time_to_first_token_seconds_bucket{pod=~".+"}) by (pod)');
+    expect(buckets.resultType === 'vector' && buckets.result.length).toBe(emulator.pods.length);
+    if (buckets.resultType !== 'vector') return;
+    for (const s of buckets.result) expect(Number(s.value[1])).toBe(23); // 22 bounds + +Inf
+  });
+
+  it('collectFleetMetrics (one call) and collectAggregateMetrics read back the configured load', async () => {
+    const time = new Date();
+    emulator.sync();
+    const fleet = await collectFleetMetrics(prom, { window: WINDOW, time });
+    expect([...fleet.keys()].sort()).toEqual(
+      [
+        'ibm-granite/granite-3.3-8b-instruct:llm-staging',
+        'meta-llama/Llama-3.1-8B-Instruct:llm-prod',
+        'meta-llama/Llama-3.1-8B-Instruct:llm-staging',
+      ].sort(),
+    );
+    for (const m of emulator.models) {
+      const truth = emulator.observed(m.model, m.namespace, WINDOW_MS);
+      const configured = emulator.expected(m.model, m.namespace);
+      const fromFleet = fleet.get(`${m.model}:${m.namespace}`)!;
+      expectMatches(fromFleet, truth, configured, `fleet ${m.model}:${m.namespace}`);
+      const single = await collectAggregateMetrics(m.model, m.namespace, prom, { window: WINDOW, time });
+      expectMatches(single, truth, configured, `model ${m.model}:${m.namespace}`);
+    }
+  });
+});
