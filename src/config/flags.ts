@@ -1,0 +1,49 @@
+// The configuration flags `run`, `collect` and `demo` share. No defaults here: an absent flag must
+// not hide the file, ConfigMap or environment below it (defaults are applied by loadConfig).
+import type { Command } from 'commander';
+import type { ConfigSources } from './load.js';
+import { CONFIG_KEYS, optionName } from './schema.js';
+
+/** Adds --config and one flag per configuration key (see docs/configuration.md). Returns `cmd`. */
+export function addConfigOptions(cmd: Command): Command {
+  cmd.option(
+    '--config <file>',
+    'config file (YAML/JSON keys as in the ConfigMap) or mounted ConfigMap directory; env WVA_CONFIG_FILE',
+  );
+  for (const spec of CONFIG_KEYS) {
+    if (!spec.flag) continue;
+    const help = `${spec.description} [${spec.key}; default: ${spec.default}]`;
+    if (!spec.arg) {
+      cmd.option(`--${spec.flag}`, help);
+    } else if (spec.arg.endsWith('...>')) {
+      // Repeatable: each use adds one item.
+      cmd.option(
+        `--${spec.flag} ${spec.arg.replace('...>', '>')}`,
+        help,
+        (v: string, prev: string[] = []) => [...prev, v],
+      );
+    } else {
+      cmd.option(`--${spec.flag} ${spec.arg}`, help);
+    }
+  }
+  return cmd;
+}
+
+/**
+ * Commander's parsed options (+ the environment) to loadConfig's sources: the file from --config or
+ * WVA_CONFIG_FILE, the environment, and the options as the flags layer.
+ */
+export function configSourcesFromOptions(
+  opts: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigSources {
+  const file =
+    typeof opts.config === 'string' && opts.config !== '' ? opts.config : env.WVA_CONFIG_FILE || undefined;
+  const flags: Record<string, unknown> = {};
+  for (const spec of CONFIG_KEYS) {
+    if (!spec.flag) continue;
+    const name = optionName(spec.flag);
+    if (opts[name] !== undefined) flags[name] = opts[name];
+  }
+  return { ...(file ? { file } : {}), env, flags };
+}
