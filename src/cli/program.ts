@@ -1,8 +1,10 @@
 // The `wva-metrics` command. Each subcommand lives in its own module and registers itself here.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerCollect } from './collect.js';
 import { registerEmulate } from './emulate.js';
 import { reportCliError } from './errors.js';
+import { registerRun } from './run.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -16,7 +18,9 @@ export function buildProgram(): Command {
     .version(pkg.version, '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  registerCollect(program);
   registerEmulate(program);
+  registerRun(program);
   return program;
 }
 

@@ -125,14 +125,22 @@ function metricsExpr(matchers: string, window: string): string {
   ].join('\nor ');
 }
 
+/** Keeps the instant and subquery halves of freshnessExpr apart until `max by` merges them. */
+const FRESHNESS_SOURCE_LABEL = 'wva_freshness_source';
+
 /**
- * Newest sample time (unix seconds) per pair over the last `rangeSeconds`. A plain instant selector
+ * Newest sample time (unix seconds) per pair, looking back `rangeSeconds`. A plain instant selector
  * only looks back 5 minutes (the lookback delta), exactly the staleness limit, so a stale series
- * would look missing; the subquery keeps finding its last sample for `rangeSeconds` (+5 m).
+ * would look missing; the subquery keeps finding its last sample for `rangeSeconds` (+5 m). Its
+ * steps are aligned to whole minutes, so it can miss the last minute: the instant `timestamp()`
+ * (tagged apart so `or` keeps both) gives the exact newest sample of a live series.
  */
 export function freshnessExpr(matchers: string, rangeSeconds: number): string {
   const minutes = Math.max(1, Math.ceil(rangeSeconds / 60));
-  return `max by (${MODEL_LABEL}, ${NAMESPACE_LABEL}) (max_over_time(timestamp(${FRESHNESS_METRIC}${matchers})[${minutes}m:1m]))`;
+  const selector = `${FRESHNESS_METRIC}${matchers}`;
+  const instant = `label_replace(timestamp(${selector}), "${FRESHNESS_SOURCE_LABEL}", "instant", "", "")`;
+  const history = `max_over_time(timestamp(${selector})[${minutes}m:1m])`;
+  return `max by (${MODEL_LABEL}, ${NAMESPACE_LABEL}) (${instant} or ${history})`;
 }
 
 /** Default range of the freshness subquery: three times the default staleness limit (5 min). */

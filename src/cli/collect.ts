@@ -1,0 +1,181 @@
+// `wva-metrics collect`: one Prometheus call, printed. Without --model, every model/namespace pair
+// Prometheus has vLLM metrics for (the fleet query the controller runs each cycle); with --model and
+// --namespace, that one model. Prometheus connection settings come from the shared configuration
+// (flags, env such as PROMETHEUS_BASE_URL / PROMETHEUS_BEARER_TOKEN, --config file).
+import type { Command } from 'commander';
+import {
+  availabilityFromSample,
+  DEFAULT_STALE_AFTER_MS,
+  freshnessRangeSeconds,
+} from '../collector/availability.js';
+import {
+  collectAggregateMetrics,
+  collectFleetMetrics,
+  type FleetMetrics,
+  showName,
+} from '../collector/collect.js';
+import { addConfigOptions, ConfigError, configSourcesFromOptions, loadConfig } from '../config/index.js';
+import { PrometheusClient } from '../prometheus/client.js';
+import { checkWindow } from '../prometheus/promql.js';
+import { createLogger } from '../telemetry/logger.js';
+import type { AggregateMetrics } from '../types.js';
+import { action, UsageError } from './errors.js';
+
+interface CollectFlags extends Record<string, unknown> {
+  model?: string;
+  namespace?: string;
+  time?: string;
+  output: string;
+  timeout?: string;
+}
+
+/** One row of `--output json`. */
+export interface CollectRow extends AggregateMetrics {
+  modelId: string;
+  namespace: string;
+}
+
+/** `--time`: unix seconds (fractions allowed) or an RFC 3339 timestamp. */
+export function parseTime(text: string): Date {
+  const s = text.trim();
+  if (/^\d+(\.\d+)?$/.test(s)) return new Date(Number(s) * 1000);
+  if (/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(s)) {
+    const d = new Date(s);
+    if (!Number.isNaN(d.getTime())) return d;
+  }
+  throw new UsageError(`--time must be unix seconds or RFC 3339 (2024-05-01T12:00:00Z), got "${text}"`);
+}
+
+function fmt(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(2);
+}
+
+/** A plain-text table, columns padded; names that could break a line are JSON-quoted. */
+export function formatTable(rows: Array<CollectRow & { status?: string }>): string {
+  const withStatus = rows.some((r) => r.status !== undefined);
+  const header = ['NAMESPACE', 'MODEL', 'REQ/MIN', 'AVG IN TOK', 'AVG OUT TOK', 'TTFT MS', 'ITL MS'];
+  if (withStatus) header.push('METRICS');
+  const lines = rows.map((r) => {
+    const cells = [
+      showName(r.namespace),
+      showName(r.modelId),
+      fmt(r.load.arrivalRate),
+      fmt(r.load.avgInputTokens),
+      fmt(r.load.avgOutputTokens),
+      fmt(r.ttftAverage),
+      fmt(r.itlAverage),
+    ];
+    if (withStatus) cells.push(r.status ?? '');
+    return cells;
+  });
+  const all = [header, ...lines];
+  const widths = header.map((_, i) => Math.max(...all.map((l) => (l[i] ?? '').length)));
+  return `${all
+    .map((l) =>
+      l
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
+}
+
+function row(modelId: string, namespace: string, m: AggregateMetrics): CollectRow {
+  return {
+    modelId,
+    namespace,
+    load: {
+      arrivalRate: m.load.arrivalRate,
+      avgInputTokens: m.load.avgInputTokens,
+      avgOutputTokens: m.load.avgOutputTokens,
+    },
+    ttftAverage: m.ttftAverage,
+    itlAverage: m.itlAverage,
+  };
+}
+
+export function registerCollect(program: Command): void {
+  const cmd = program
+    .command('collect')
+    .description(
+      'Query Prometheus once and print load and latency per model: the whole fleet, or one model with --model and --namespace.',
+    )
+    .option('--model <id>', 'one model (vLLM model_name); needs --namespace')
+    .option('--namespace <ns>', 'namespace of --model; alone, shows only this namespace of the fleet')
+    .option('--time <unix|rfc3339>', 'evaluation time (default: now)')
+    .option('--output <format>', 'table or json', 'table')
+    .option('--timeout <duration>', 'same as --prometheus-timeout (default 10s)');
+  addConfigOptions(cmd);
+  cmd.action(
+    action(async (opts: CollectFlags) => {
+      if (!['table', 'json'].includes(opts.output)) {
+        throw new UsageError(`--output must be table or json, got "${opts.output}"`);
+      }
+      if (opts.model !== undefined && opts.namespace === undefined) {
+        throw new UsageError('--model needs --namespace (a model is looked up in one namespace)');
+      }
+      if (opts.timeout !== undefined) {
+        if (opts.prometheusTimeout !== undefined)
+          throw new UsageError('give --timeout or --prometheus-timeout, not both');
+        opts.prometheusTimeout = opts.timeout;
+      }
+      const time = opts.time === undefined ? undefined : parseTime(opts.time);
+
+      let config: ReturnType<typeof loadConfig>;
+      try {
+        config = loadConfig(configSourcesFromOptions(opts));
+      } catch (err) {
+        if (err instanceof ConfigError) throw new UsageError(err.message);
+        throw err;
+      }
+      const window = checkWindow(config.collector.window);
+      const logger = createLogger({ level: config.logLevel });
+      const p = config.prometheus;
+      const prom = new PrometheusClient({ ...p, logger });
+      try {
+        let rows: Array<CollectRow & { status?: string }>;
+        if (opts.model !== undefined && opts.namespace !== undefined) {
+          const m = await collectAggregateMetrics(opts.model, opts.namespace, prom, { window, time });
+          rows = [row(opts.model, opts.namespace, m)];
+        } else {
+          const staleAfterMs = config.collector.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+          const fleet = await collectFleetMetrics(prom, {
+            window,
+            time,
+            freshnessRangeSeconds: freshnessRangeSeconds(staleAfterMs),
+          });
+          const pairs = [...fleet.values()]
+            .filter((f) => opts.namespace === undefined || f.namespace === opts.namespace)
+            .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.modelId.localeCompare(b.modelId));
+          rows = pairs.map((f: FleetMetrics) => ({
+            ...row(f.modelId, f.namespace, f),
+            status: statusOf(f, staleAfterMs),
+          }));
+          if (rows.length === 0) {
+            process.stderr.write(
+              `wva-metrics: Prometheus has no vLLM metrics${opts.namespace ? ` in namespace ${showName(opts.namespace)}` : ''} (no vllm:* series with model_name and namespace labels)\n`,
+            );
+          }
+        }
+        if (opts.output === 'json') {
+          process.stdout.write(
+            `${JSON.stringify(
+              rows.map(({ status: _status, ...r }) => r),
+              null,
+              2,
+            )}\n`,
+          );
+        } else if (rows.length > 0) {
+          process.stdout.write(formatTable(rows));
+        }
+      } finally {
+        prom.close();
+      }
+    }),
+  );
+}
+
+function statusOf(f: FleetMetrics, staleAfterMs: number): string {
+  const a = availabilityFromSample(f.modelId, f.namespace, f.newestSample, f.evaluatedAt, staleAfterMs);
+  return a.reason === 'MetricsFound' ? 'found' : a.reason === 'MetricsStale' ? 'stale' : 'no samples';
+}
