@@ -95,7 +95,6 @@ export const ConfigSchema = z
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
-export type LogLevel = Config['logLevel'];
 
 function isHttpUrl(value: string): boolean {
   try {
@@ -457,7 +456,7 @@ export const DEFAULTS = {
   collector: { window: '1m', staleAfterMs: 300_000 },
   reconcile: { intervalMs: 60_000, concurrency: 4, namespaces: [] as string[] },
   telemetry: { address: ':8080' },
-  logLevel: 'info' as LogLevel,
+  logLevel: 'info' as Config['logLevel'],
 };
 
 /** Derived TTL: half the reconcile interval, at least 5 s (the upstream default 30 s at 60 s). */
