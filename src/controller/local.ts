@@ -260,3 +260,77 @@ export class LocalController {
     await this.running;
   }
 }
+
+function cell(v: string | number | null | undefined): string {
+  return v === null || v === undefined || v === '' ? '-' : String(v);
+}
+
+/** The report as a fixed-width table: one row per VariantAutoscaling, what its status would say. */
+export function formatCycleTable(report: CycleReport): string {
+  const header = [
+    'NAMESPACE',
+    'NAME',
+    'MODEL',
+    'REPLICAS',
+    'ARRIVAL/MIN',
+    'IN_TOK',
+    'OUT_TOK',
+    'TTFT_MS',
+    'ITL_MS',
+    'METRICS',
+    'REASON',
+  ];
+  const rows = report.rows.map((r) => {
+    // currentAlloc when there is one; else the numbers read this cycle (marked with *), else '-'.
+    const a = r.status;
+    const m = r.metrics;
+    const fmt = (s: string | undefined, n: number | undefined) =>
+      s ?? (n === undefined ? undefined : `${n.toFixed(2)}*`);
+    const metricsCond = r.conditions.find((c) => c.type === METRICS_AVAILABLE);
+    return [
+      r.namespace,
+      r.name,
+      r.modelId,
+      cell(r.replicas),
+      cell(fmt(a?.load.arrivalRate, m?.load.arrivalRate)),
+      cell(fmt(a?.load.avgInputTokens, m?.load.avgInputTokens)),
+      cell(fmt(a?.load.avgOutputTokens, m?.load.avgOutputTokens)),
+      cell(fmt(a?.ttftAverage, m?.ttftAverage)),
+      cell(fmt(a?.itlAverage, m?.itlAverage)),
+      cell(metricsCond?.status),
+      cell(r.condition?.reason),
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cols: string[]) =>
+    cols
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  const out = [
+    `# cycle ${report.startedAt.toISOString()}  ${report.rows.length} VariantAutoscaling(s)  ${report.durationMs.toFixed(0)} ms`,
+    line(header),
+    ...rows.map(line),
+  ];
+  if (report.rows.some((r) => !r.status && r.metrics)) {
+    out.push('(* read this cycle but not written to currentAlloc: see REASON)');
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** The report as one JSON document (one line per cycle when printed continuously). */
+export function cycleReportJson(report: CycleReport): object {
+  return {
+    startedAt: report.startedAt.toISOString(),
+    durationMs: Math.round(report.durationMs * 10) / 10,
+    items: report.rows.map((r) => ({
+      namespace: r.namespace,
+      name: r.name,
+      modelId: r.modelId,
+      replicas: r.replicas,
+      outcome: r.outcome,
+      status: { currentAlloc: r.status, conditions: r.conditions },
+      metrics: r.metrics,
+    })),
+  };
+}

@@ -1,0 +1,357 @@
+// `wva-metrics run`: the controller. In a cluster (default) it watches VariantAutoscalings and
+// writes their status, with leader election; with --manifests it reads VariantAutoscalings (and
+// Deployments) from YAML and prints what each status would be, every cycle (or once).
+import { hostname } from 'node:os';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { Command } from 'commander';
+import { startCacheJanitor } from '../cache/janitor.js';
+import { ModelMetricsCache } from '../cache/model-metrics-cache.js';
+import { FleetCollector } from '../collector/fleet-collector.js';
+import {
+  addConfigOptions,
+  applyConfig,
+  type Config,
+  ConfigError,
+  ConfigWatcher,
+  configFromData,
+  configSourcesFromOptions,
+  loadConfig,
+  reportReloadError,
+} from '../config/index.js';
+import { Controller } from '../controller/controller.js';
+import { ConfigMapWatch } from '../controller/kube.js';
+import { type CycleReport, cycleReportJson, formatCycleTable, LocalController } from '../controller/local.js';
+import { apiErrorCode } from '../controller/status-writer.js';
+import { PrometheusClient } from '../prometheus/client.js';
+import { createLogger } from '../telemetry/logger.js';
+import { Telemetry } from '../telemetry/metrics.js';
+import { startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
+import type { Logger } from '../types.js';
+import { parseTime } from './collect.js';
+import { action, UsageError } from './errors.js';
+
+export const DEFAULT_NAMESPACE = 'workload-variant-autoscaler-system';
+export const CONFIGMAP_NAME = 'variantautoscaling-config';
+
+interface RunFlags extends Record<string, unknown> {
+  manifests?: string;
+  output: string;
+  once?: boolean;
+  time?: string;
+  kubeconfig?: string;
+  leaderElect: boolean;
+  leaseNamespace?: string;
+  leaseName: string;
+  configmap: boolean;
+}
+
+function loadOrUsage(sources: Parameters<typeof loadConfig>[0]): Config {
+  try {
+    return loadConfig(sources);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** Parts shared by both modes, built from one validated Config. */
+function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date) {
+  const telemetry = new Telemetry();
+  const cache = new ModelMetricsCache({
+    ttlMs: cfg.cache.ttlMs,
+    failureTtlMs: cfg.cache.failureTtlMs,
+    maxEntries: cfg.cache.maxEntries,
+    logger,
+  });
+  telemetry.bindCache(cache);
+  const prom = new PrometheusClient({ ...cfg.prometheus, logger });
+  const collector = new FleetCollector({
+    prom,
+    cache,
+    window: cfg.collector.window,
+    staleAfterMs: cfg.collector.staleAfterMs,
+    observer: telemetry,
+    logger,
+    ...(evaluationTime ? { evaluationTime: () => evaluationTime } : {}),
+  });
+  return { telemetry, cache, prom, collector };
+}
+
+/** Resolves on the first SIGTERM/SIGINT; a second one exits at once. */
+function untilSignal(logger: Logger): Promise<string> {
+  return new Promise((resolve) => {
+    let seen = false;
+    const on = (sig: string) => {
+      if (seen) process.exit(130);
+      seen = true;
+      logger.info({ signal: sig }, 'shutting down');
+      resolve(sig);
+    };
+    process.once('SIGTERM', () => on('SIGTERM'));
+    process.once('SIGINT', () => on('SIGINT'));
+  });
+}
+
+function printer(output: string): (r: CycleReport) => void {
+  return (r) => {
+    process.stdout.write(output === 'json' ? `${JSON.stringify(cycleReportJson(r))}\n` : formatCycleTable(r));
+  };
+}
+
+export function registerRun(program: Command): void {
+  const cmd = program
+    .command('run')
+    .description(
+      'Run the controller: reconcile VariantAutoscalings in the cluster (status.currentAlloc and the MetricsAvailable condition), or with --manifests print what their status would be.',
+    )
+    .option(
+      '--manifests <file|dir>',
+      'local mode: VariantAutoscalings (+ optional Deployments) from YAML, no cluster',
+    )
+    .option('--output <format>', 'local mode: table or json (one JSON document per cycle)', 'table')
+    .option('--once', 'local mode: one cycle, print, exit')
+    .option(
+      '--time <unix|rfc3339>',
+      'evaluate PromQL at this instant instead of now (replaying recorded data)',
+    )
+    .option(
+      '--kubeconfig <file>',
+      'cluster mode: kubeconfig (default: in-cluster, then $KUBECONFIG, ~/.kube/config)',
+    )
+    .option('--no-leader-elect', 'cluster mode: reconcile without a Lease (only for a single replica)')
+    .option(
+      '--lease-namespace <ns>',
+      `cluster mode: namespace of the Lease and the ConfigMap (default: $POD_NAMESPACE or ${DEFAULT_NAMESPACE})`,
+    )
+    .option('--lease-name <name>', 'cluster mode: Lease name', 'wva-metrics-controller')
+    .option('--no-configmap', `cluster mode: do not read/watch the ${CONFIGMAP_NAME} ConfigMap`);
+  addConfigOptions(cmd);
+  cmd.action(
+    action(async (opts: RunFlags) => {
+      if (!['table', 'json'].includes(opts.output)) {
+        throw new UsageError(`--output must be table or json, got "${opts.output}"`);
+      }
+      if (opts.once && !opts.manifests) throw new UsageError('--once needs --manifests (local mode)');
+      const evaluationTime = opts.time !== undefined ? parseTime(opts.time) : undefined;
+      const sources = configSourcesFromOptions(opts);
+      if (opts.manifests) await runLocal(opts, sources, evaluationTime);
+      else await runCluster(opts, sources, evaluationTime);
+    }),
+  );
+}
+
+async function runLocal(
+  opts: RunFlags,
+  sources: ReturnType<typeof configSourcesFromOptions>,
+  evaluationTime: Date | undefined,
+): Promise<void> {
+  const cfg = loadOrUsage(sources);
+  const logger = createLogger({ level: cfg.logLevel });
+  const parts = buildParts(cfg, logger, evaluationTime);
+  const print = printer(opts.output);
+  const local = new LocalController({
+    manifests: opts.manifests as string,
+    collector: parts.collector,
+    intervalMs: cfg.reconcile.intervalMs,
+    concurrency: cfg.reconcile.concurrency,
+    logger,
+    telemetry: parts.telemetry,
+  });
+  if (opts.once) {
+    let report: CycleReport;
+    try {
+      report = await local.runCycle();
+    } catch (err) {
+      throw new UsageError(`cannot read manifests: ${(err as Error).message}`);
+    } finally {
+      parts.prom.close();
+    }
+    print(report);
+    return;
+  }
+  // Fail fast on unreadable manifests before starting anything long-lived.
+  try {
+    const { loadManifests } = await import('../controller/local.js');
+    loadManifests(opts.manifests as string);
+  } catch (err) {
+    throw new UsageError(`cannot read manifests: ${(err as Error).message}`);
+  }
+  const server = await startTelemetryServer({
+    address: cfg.telemetry.address,
+    registry: parts.telemetry.registry,
+    logger,
+  });
+  const janitor = startCacheJanitor(parts.cache, { logger });
+  const watcher = sources.file
+    ? new ConfigWatcher({ sources: { ...sources, file: sources.file }, current: cfg, logger })
+    : undefined;
+  watcher?.on('change', (next, prev) =>
+    applyConfig(next, prev, {
+      cache: parts.cache,
+      collector: parts.collector,
+      rootLogger: logger as unknown as { level: string },
+      telemetry: parts.telemetry,
+      logger,
+      onChange: (n, _p, keys) => {
+        const done: string[] = [];
+        if (keys.includes('GLOBAL_OPT_INTERVAL')) {
+          local.intervalMs = n.reconcile.intervalMs;
+          done.push('GLOBAL_OPT_INTERVAL');
+        }
+        return done;
+      },
+    }),
+  );
+  watcher?.on('error', (err) => reportReloadError(err, { logger, telemetry: parts.telemetry }));
+  await parts.collector.refresh().catch(() => {});
+  local.start(print);
+  await untilSignal(logger);
+  await shutdown(
+    [
+      () => local.stop(),
+      () => janitor.stop(),
+      () => watcher?.close(),
+      () => server.close(),
+      () => parts.prom.close(),
+    ],
+    logger,
+  );
+}
+
+async function shutdown(steps: Array<() => unknown>, logger: Logger): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'shutdown step failed');
+    }
+  }
+}
+
+async function runCluster(
+  opts: RunFlags,
+  sources: ReturnType<typeof configSourcesFromOptions>,
+  evaluationTime: Date | undefined,
+): Promise<void> {
+  const kc = new KubeConfig();
+  try {
+    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new UsageError(`cannot load kubeconfig: ${(err as Error).message}`);
+  }
+  if (!kc.getCurrentCluster())
+    throw new UsageError('no Kubernetes cluster configured (use --kubeconfig or run in a pod)');
+  const namespace = opts.leaseNamespace ?? process.env.POD_NAMESPACE ?? DEFAULT_NAMESPACE;
+
+  // The ConfigMap is a layer of the configuration: read it once now, then watch it.
+  let configMapData: Record<string, string> | undefined;
+  if (opts.configmap) {
+    try {
+      const cm = await kc
+        .makeApiClient(CoreV1Api)
+        .readNamespacedConfigMap({ name: CONFIGMAP_NAME, namespace });
+      configMapData = cm.data ?? {};
+    } catch (err) {
+      if (apiErrorCode(err) !== 404) {
+        throw new Error(
+          `cannot read ConfigMap ${namespace}/${CONFIGMAP_NAME}: ${(err as Error).message.split('\n')[0]}`,
+        );
+      }
+    }
+  }
+  const cfg = loadOrUsage({ ...sources, ...(configMapData ? { configMapData } : {}) });
+  const logger = createLogger({ level: cfg.logLevel });
+  const parts = buildParts(cfg, logger, evaluationTime);
+  const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
+  const controller = new Controller({
+    kubeConfig: kc,
+    collector: parts.collector,
+    namespaces: cfg.reconcile.namespaces,
+    intervalMs: cfg.reconcile.intervalMs,
+    concurrency: cfg.reconcile.concurrency,
+    logger,
+    telemetry: parts.telemetry,
+    leaderElection: opts.leaderElect ? { namespace, name: opts.leaseName, identity } : false,
+  });
+  let current = cfg;
+  const reload = (next: Config) => {
+    const prev = current;
+    current = next;
+    applyConfig(next, prev, {
+      cache: parts.cache,
+      collector: parts.collector,
+      rootLogger: logger as unknown as { level: string },
+      telemetry: parts.telemetry,
+      logger,
+      onChange: (n, _p, keys) => {
+        const done: string[] = [];
+        if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');
+        if (keys.includes('WVA_RECONCILE_CONCURRENCY')) done.push('WVA_RECONCILE_CONCURRENCY');
+        controller.configure({ intervalMs: n.reconcile.intervalMs, concurrency: n.reconcile.concurrency });
+        return done;
+      },
+    });
+  };
+  // One validated reload path for both the ConfigMap watch and a --config file.
+  let lastData = JSON.stringify(configMapData ?? null);
+  const cmWatch = opts.configmap
+    ? new ConfigMapWatch({
+        kubeConfig: kc,
+        namespace,
+        name: CONFIGMAP_NAME,
+        logger,
+        onData: (data) => {
+          const key = JSON.stringify(data ?? null);
+          if (key === lastData) return;
+          lastData = key;
+          configMapData = data;
+          const next = configFromData(data ?? {}, sources);
+          if (next instanceof ConfigError) reportReloadError(next, { logger, telemetry: parts.telemetry });
+          else reload(next);
+        },
+      })
+    : undefined;
+  const watcher = sources.file
+    ? new ConfigWatcher({
+        sources: { ...sources, file: sources.file, ...(configMapData ? { configMapData } : {}) },
+        current: cfg,
+        logger,
+      })
+    : undefined;
+  watcher?.on('change', (next) => reload(next));
+  watcher?.on('error', (err) => reportReloadError(err, { logger, telemetry: parts.telemetry }));
+
+  let server: TelemetryServer | undefined;
+  try {
+    server = await startTelemetryServer({
+      address: cfg.telemetry.address,
+      registry: parts.telemetry.registry,
+      ready: () => controller.ready(),
+      logger,
+    });
+  } catch (err) {
+    throw new Error(`cannot listen on ${cfg.telemetry.address}: ${(err as Error).message}`);
+  }
+  const janitor = startCacheJanitor(parts.cache, { logger });
+  cmWatch?.start();
+  await controller.start();
+  logger.info(
+    { identity, namespace, namespaces: cfg.reconcile.namespaces, telemetryPort: server.port },
+    'controller started',
+  );
+  await untilSignal(logger);
+  const t0 = performance.now();
+  await shutdown(
+    [
+      () => controller.stop(4000),
+      () => cmWatch?.stop(),
+      () => watcher?.close(),
+      () => janitor.stop(),
+      () => server?.close(),
+      () => parts.prom.close(),
+    ],
+    logger,
+  );
+  logger.info({ ms: Math.round(performance.now() - t0) }, 'stopped');
+}
