@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCollect } from './collect.js';
 import { registerEmulate } from './emulate.js';
 import { reportCliError } from './errors.js';
+import { registerRun } from './run.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerCollect(program);
   registerEmulate(program);
+  registerRun(program);
   return program;
 }
 
