@@ -3,7 +3,22 @@
 export type { CacheStats, ModelMetricsCacheOptions } from './cache/index.js';
 export { ModelMetricsCache } from './cache/index.js';
 export { type CacheJanitor, type CacheJanitorOptions, startCacheJanitor } from './cache/janitor.js';
-export * from './collector/index.js';
+export {
+  type AvailabilityOptions,
+  type CachedCollectOptions,
+  type CollectOptions,
+  checkMetricsAvailability,
+  collectAggregateMetrics,
+  collectAggregateMetricsWithCache,
+  collectFleetMetrics,
+  DEFAULT_STALE_AFTER_MS,
+  type FleetCollectOptions,
+  FleetCollector,
+  type FleetCollectorOptions,
+  type FleetMetrics,
+  type FleetRead,
+  MetricsCollectionError,
+} from './collector/index.js';
 export {
   type ApplyResult,
   addConfigOptions,
@@ -25,7 +40,23 @@ export {
   tryLoadConfig,
   watchConfig,
 } from './config/index.js';
-export * from './prometheus/index.js';
+export {
+  availabilityQuery,
+  DEFAULT_WINDOW,
+  escapeLabelValue,
+  fleetQuery,
+  modelQuery,
+  PrometheusApiError,
+  PrometheusClient,
+  type PrometheusClientOptions,
+  PrometheusError,
+  PrometheusHttpError,
+  PrometheusNetworkError,
+  PrometheusReplyError,
+  PrometheusTimeoutError,
+  STATS,
+  VLLM_METRICS,
+} from './prometheus/index.js';
 export {
   createLogger,
   type LogLevel,
