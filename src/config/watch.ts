@@ -32,7 +32,7 @@ type Events = {
 
 export class ConfigWatcher extends EventEmitter<Events> {
   private config: Config;
-  private readonly sources: ConfigSources & { file: string };
+  private sources: ConfigSources & { file: string };
   private readonly debounceMs: number;
   private readonly logger: Logger;
   private fsWatcher: FSWatcher | undefined;
@@ -94,6 +94,15 @@ export class ConfigWatcher extends EventEmitter<Events> {
     }
     this.emit('change', next, prev);
     return 'changed';
+  }
+
+  /**
+   * Replaces some of the non-file sources (e.g. new ConfigMap data from a Kubernetes watch) and reloads
+   * at once, so the file and the ConfigMap feed one reload path and neither reverts the other.
+   */
+  updateSources(patch: Omit<Partial<ConfigSources>, 'file' | 'logger'>): 'changed' | 'unchanged' | 'error' {
+    this.sources = { ...this.sources, ...patch };
+    return this.reload();
   }
 
   /** Stops watching; releases the watch, the debounce and poll timers. */

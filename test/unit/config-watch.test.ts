@@ -155,6 +155,32 @@ describe('ConfigWatcher', () => {
     expect(w.current.logLevel).toBe('info');
   });
 
+  it('updateSources: ConfigMap data and the file feed one reload path, neither reverts the other', async () => {
+    const dir = tmp();
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'WVA_QUERY_WINDOW: 2m\n');
+    const w = new ConfigWatcher({
+      sources: { file, configMapData: { WVA_CACHE_TTL: '10s' } },
+      debounceMs: 20,
+      pollMs: 0,
+    });
+    watchers.push(w);
+    const seen: Config[] = [];
+    w.on('change', (c) => seen.push(c));
+    w.on('error', () => {});
+    expect(w.updateSources({ configMapData: { WVA_CACHE_TTL: '20s' } })).toBe('changed');
+    expect(w.current.cache.ttlMs).toBe(20_000);
+    expect(w.updateSources({ configMapData: { WVA_CACHE_TTL: 'bad' } })).toBe('error');
+    expect(w.current.cache.ttlMs).toBe(20_000);
+    expect(w.updateSources({ configMapData: { WVA_CACHE_TTL: '20s' } })).toBe('unchanged'); // fixed again
+    const changed = next<[Config]>(w, 'change');
+    writeFileSync(file, 'WVA_QUERY_WINDOW: 3m\n');
+    const [c] = await changed;
+    expect(c.collector.window).toBe('3m');
+    expect(c.cache.ttlMs).toBe(20_000); // the ConfigMap's value survives a file reload
+    expect(seen).toHaveLength(2);
+  });
+
   it('throws ConfigError at construction when the starting config is bad', () => {
     const dir = tmp();
     const file = join(dir, 'c.yaml');
