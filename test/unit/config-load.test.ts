@@ -492,3 +492,14 @@ describe('addConfigOptions / configSourcesFromOptions', () => {
     expect(parse([]).file).toBeUndefined();
   });
 });
+
+describe('docs/configuration.md', () => {
+  it('documents every key and its flag', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const doc = await readFile(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    for (const spec of CONFIG_KEYS) {
+      expect(doc, spec.key).toContain(`| \`${spec.key}\` |`);
+      if (spec.flag) expect(doc, spec.flag).toContain(`\`--${spec.flag}`);
+    }
+  });
+});
