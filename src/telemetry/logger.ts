@@ -46,9 +46,16 @@ export function isSecretKey(key: string): boolean {
   return secretKeys.has(normalizeKey(key));
 }
 
+// user:password@ in a URL.
+const userinfoPattern = /(\/\/[^/@:\s]+:)[^/@\s]+@/g;
+
 function scrubString(value: string): string {
+  let out = value;
   bearerPattern.lastIndex = 0;
-  return bearerPattern.test(value) ? value.replace(bearerPattern, `$1 ${REDACTED}`) : value;
+  if (bearerPattern.test(out)) out = out.replace(bearerPattern, `$1 ${REDACTED}`);
+  userinfoPattern.lastIndex = 0;
+  if (userinfoPattern.test(out)) out = out.replace(userinfoPattern, `$1${REDACTED}@`);
+  return out;
 }
 
 /**

@@ -44,6 +44,7 @@ describe('logger', () => {
     );
     logger.info({}, `sent Bearer ${SECRET} upstream`);
     logger.child({ token: SECRET }).info({ model: 'm' }, 'child');
+    logger.info({ url: `https://admin:${SECRET}@prom:9090/api` }, 'url with password');
     expect(text()).not.toContain(SECRET);
     expect(text()).toContain('[redacted]');
     const [first] = lines();
