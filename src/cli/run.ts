@@ -216,6 +216,7 @@ async function runLocal(
     ],
     logger,
   );
+  exitSoon();
 }
 
 async function shutdown(steps: Array<() => unknown>, logger: Logger): Promise<void> {
@@ -353,5 +354,17 @@ async function runCluster(
     ],
     logger,
   );
-  logger.info({ ms: Math.round(performance.now() - t0) }, 'stopped');
+  logger.info(
+    { ms: Math.round(performance.now() - t0), handles: process.getActiveResourcesInfo() },
+    'stopped',
+  );
+  exitSoon();
+}
+
+/**
+ * Everything is stopped; idle keep-alive sockets of the HTTP clients could still hold the event
+ * loop for tens of seconds, longer than a pod's grace period should be spent. Exit shortly.
+ */
+function exitSoon(): void {
+  setTimeout(() => process.exit(), 200).unref();
 }

@@ -1,0 +1,267 @@
+// Local mode and the `run` command as users start it: `run --manifests … --once --output json`
+// against a real Prometheus with backfilled series, and cluster mode against the fake API server
+// with SIGTERM for a graceful stop.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { LocalController, loadManifests } from '../../../src/controller/local.js';
+import type { MetricsRead } from '../../../src/controller/status.js';
+import { runCli } from '../../support/cli.js';
+import { FakeApiServer } from '../../support/fake-apiserver.js';
+import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
+import { deployment, variant } from '../../support/variants.js';
+import { expectedMetrics, type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
+
+const pods: VllmPodTraffic[] = [
+  {
+    labels: { model_name: 'meta/llama-8b', namespace: 'prod', pod: 'p1' },
+    requestsPerSecond: 4,
+    avgPromptTokens: 300,
+    avgGenerationTokens: 40,
+    avgTtftSeconds: 0.08,
+    avgItlSeconds: 0.012,
+  },
+  {
+    labels: { model_name: 'mistral/7b', namespace: 'dev', pod: 'p2' },
+    requestsPerSecond: 1,
+    avgPromptTokens: 100,
+    avgGenerationTokens: 10,
+    avgTtftSeconds: 0.03,
+    avgItlSeconds: 0.02,
+  },
+];
+
+let prom: PrometheusServer;
+let dir: string;
+
+beforeAll(async () => {
+  prom = await startPrometheus({ openmetrics: vllmOpenMetrics(pods) });
+  dir = mkdtempSync(join(tmpdir(), 'wva-manifests-'));
+  writeFileSync(
+    join(dir, 'variants.yaml'),
+    [
+      variant('prod', 'llama', 'meta/llama-8b'),
+      variant('dev', 'mistral', 'mistral/7b', { accelerator: 'L40S' }),
+      variant('dev', 'nodep', 'mistral/7b'),
+      variant('dev', 'broken', 'x', { spec: { modelID: 'x', modelProfile: { accelerators: [] } } }),
+    ]
+      .map((o) => stringify(o))
+      .join('---\n'),
+  );
+  writeFileSync(
+    join(dir, 'deployments.yml'),
+    `${stringify({ apiVersion: 'v1', kind: 'List', items: [deployment('prod', 'llama', 3), deployment('dev', 'mistral', 1)] })}---\n${stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'ignored' } })}`,
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await prom?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('loadManifests / LocalController', () => {
+  it('reads multi-document files, Lists and directories; ignores other kinds; defaults the namespace', () => {
+    const m = loadManifests(dir);
+    expect(m.variants.map((v) => `${v.metadata.namespace}/${v.metadata.name}`)).toEqual([
+      'prod/llama',
+      'dev/mistral',
+      'dev/nodep',
+      'dev/broken',
+    ]);
+    expect(m.deployments).toHaveLength(2);
+    const f = join(dir, '..', `wva-single-${process.pid}.yaml`);
+    writeFileSync(f, stringify({ ...variant('x', 'a', 'm'), metadata: { name: 'a' } }));
+    try {
+      expect(loadManifests(f).variants[0]?.metadata.namespace).toBe('default');
+    } finally {
+      rmSync(f);
+    }
+  });
+
+  it('says which file is broken', () => {
+    const f = join(dir, '..', `wva-bad-${process.pid}.yaml`);
+    writeFileSync(f, 'apiVersion: llmd.ai/v1alpha1\nkind: VariantAutoscaling\nmetadata: {name: [oops\n');
+    try {
+      expect(() => loadManifests(f)).toThrow(f);
+    } finally {
+      rmSync(f);
+    }
+  });
+
+  it('keeps statuses between cycles: lastTransitionTime moves only when the condition status changes', async () => {
+    let available = true;
+    let t = Date.parse('2025-01-01T00:00:00Z');
+    const reader = {
+      async read(model: string, ns: string): Promise<MetricsRead> {
+        return available
+          ? {
+              metrics: {
+                load: { arrivalRate: 1, avgInputTokens: 1, avgOutputTokens: 1 },
+                ttftAverage: 1,
+                itlAverage: 1,
+              },
+              availability: { available: true, reason: 'MetricsFound', message: `ok ${model} ${ns}` },
+            }
+          : { availability: { available: false, reason: 'PrometheusError', message: 'down' } };
+      },
+    };
+    const lc = new LocalController({ manifests: dir, collector: reader, now: () => new Date(t) });
+    const ltt = (r: Awaited<ReturnType<typeof lc.runCycle>>) =>
+      r.rows.find((x) => x.name === 'llama')?.conditions.find((c) => c.type === 'MetricsAvailable')
+        ?.lastTransitionTime;
+    const r1 = await lc.runCycle();
+    t += 60_000;
+    const r2 = await lc.runCycle();
+    expect(ltt(r2)).toBe(ltt(r1));
+    expect(r2.rows.find((x) => x.name === 'llama')?.outcome).toBe('unchanged');
+    available = false;
+    t += 60_000;
+    const r3 = await lc.runCycle();
+    expect(ltt(r3)).toBe('2025-01-01T00:02:00Z');
+    expect(r3.rows.find((x) => x.name === 'llama')?.status?.load.arrivalRate).toBe('1.00');
+  });
+});
+
+describe('wva-metrics run (local mode)', () => {
+  it('--once --output json prints what each status would be, from real Prometheus', async () => {
+    const r = await runCli([
+      'run',
+      '--manifests',
+      dir,
+      '--once',
+      '--output',
+      'json',
+      '--prometheus-url',
+      prom.url,
+      '--time',
+      String(BACKFILL_TIME_S),
+      '--log-level',
+      'error',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { items: Array<Record<string, any>> };
+    const by = Object.fromEntries(doc.items.map((i) => [i.name, i]));
+    const e = expectedMetrics([pods[0]!]);
+    expect(by.llama.status.currentAlloc).toEqual({
+      accelerator: 'A100',
+      numReplicas: 3,
+      maxBatch: 4,
+      variantCost: '0.00',
+      load: {
+        arrivalRate: e.arrivalRate.toFixed(2),
+        avgInputTokens: e.avgInputTokens.toFixed(2),
+        avgOutputTokens: e.avgOutputTokens.toFixed(2),
+      },
+      ttftAverage: e.ttftAverage.toFixed(2),
+      itlAverage: e.itlAverage.toFixed(2),
+    });
+    expect(by.mistral.status.currentAlloc.accelerator).toBe('L40S');
+    expect(by.mistral.status.currentAlloc.load.arrivalRate).toBe('60.00');
+    expect(by.nodep.status.conditions.find((c: any) => c.type === 'Reconciled').reason).toBe(
+      'DeploymentNotFound',
+    );
+    expect(by.nodep.metrics.load.arrivalRate).toBe(60);
+    expect(by.broken.status.conditions).toEqual([
+      expect.objectContaining({ type: 'Reconciled', status: 'False', reason: 'InvalidSpec' }),
+    ]);
+  });
+
+  it('prints a table by default; one line of error and exit 2 for a missing path', async () => {
+    const r = await runCli([
+      'run',
+      '--manifests',
+      dir,
+      '--once',
+      '--prometheus-url',
+      prom.url,
+      '--time',
+      String(BACKFILL_TIME_S),
+      '--log-level',
+      'error',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/NAMESPACE\s+NAME\s+MODEL\s+REPLICAS/);
+    expect(r.stdout).toMatch(/prod\s+llama\s+meta\/llama-8b\s+3\s+240\.00/);
+    const bad = await runCli(['run', '--manifests', join(dir, 'nope.yaml'), '--once']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain('nope.yaml');
+  });
+});
+
+describe('wva-metrics run (cluster mode, fake API server)', () => {
+  it('writes status, serves /readyz, and on SIGTERM stops within seconds and releases the Lease', async () => {
+    const api = await FakeApiServer.start();
+    const kcFile = join(dir, '..', `wva-kubeconfig-${process.pid}.yaml`);
+    writeFileSync(kcFile, api.kubeConfigYaml());
+    api.put('variantautoscalings', variant('prod', 'llama', 'meta/llama-8b'));
+    api.put('deployments', deployment('prod', 'llama', 2));
+    api.put('configmaps', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'variantautoscaling-config', namespace: 'wva-system' },
+      data: { PROMETHEUS_BASE_URL: prom.url, GLOBAL_OPT_INTERVAL: '60s' },
+    });
+    const entry = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        entry,
+        'run',
+        '--kubeconfig',
+        kcFile,
+        '--lease-namespace',
+        'wva-system',
+        '--metrics-addr',
+        '127.0.0.1:0',
+        '--time',
+        String(BACKFILL_TIME_S),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POD_NAME: 'wva-0', LOG_LEVEL: 'info' } },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      const end = Date.now() + 30_000;
+      while (!(api.get('variantautoscalings', 'prod', 'llama')?.status as any)?.currentAlloc) {
+        if (Date.now() > end) throw new Error(`no status written; stderr:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const alloc = (api.get('variantautoscalings', 'prod', 'llama')?.status as any).currentAlloc;
+      expect(alloc.numReplicas).toBe(2);
+      expect(alloc.load.arrivalRate).toBe(expectedMetrics([pods[0]!]).arrivalRate.toFixed(2));
+      // The Prometheus URL came from the ConfigMap (no flag or env gave it).
+      expect(api.count({ method: 'GET', plural: 'configmaps' })).toBeGreaterThanOrEqual(1);
+      expect((api.get('leases', 'wva-system', 'wva-metrics-controller')?.spec as any).holderIdentity).toBe(
+        'wva-0',
+      );
+      const port = Number(/"telemetryPort":(\d+)/.exec(stderr)?.[1]);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(200);
+
+      const t0 = Date.now();
+      child.kill('SIGTERM');
+      const code = await exited;
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(code).toBe(0);
+      expect(api.openWatches).toBe(0);
+      expect(
+        (api.get('leases', 'wva-system', 'wva-metrics-controller')?.spec as any).holderIdentity,
+      ).toBeUndefined();
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(kcFile, { force: true });
+      await api.close();
+    }
+  }, 60_000);
+});
