@@ -118,9 +118,8 @@ class CachedModelMetrics implements ModelMetrics {
 
 const NONE = -1;
 const INITIAL_SLOTS = 16;
-/** Reads of the coarse default clock between two real `Date.now()` calls, when a tight loop keeps
- *  the 1 ms timer from firing. */
-const COARSE_READS = 256;
+/** `get` reads the clock on every 256th hit even if the 1 ms timer has not fired (a tight loop). */
+const CLOCK_READ_MASK = 255;
 
 // The default clock is only cached while Date.now is the real one: a test that fakes Date (vitest
 // fake timers) gets an exact read every time. The timer that ends a cached reading is the real one.
@@ -155,12 +154,13 @@ export class ModelMetricsCache {
   readonly #coarse: boolean;
   #logger: Logger | undefined;
 
-  // Coarse default clock: `#cachedNow` is good for `#readsLeft` more reads or until the timer fires.
-  #cachedNow = 0;
-  #readsLeft = 0;
+  // Coarse default clock: the last reading, or Infinity when there is none to trust (no reading yet,
+  // the 1 ms timer fired, or a clock that is read every time). Infinity makes every entry look
+  // expired, and the expired path then reads the clock for real, so the hit path needs no flag.
+  #cachedNow = Number.POSITIVE_INFINITY;
   #clockTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #endClockReading = (): void => {
-    this.#readsLeft = 0;
+    this.#cachedNow = Number.POSITIVE_INFINITY;
     this.#clockTimer = undefined;
   };
 
@@ -178,7 +178,9 @@ export class ModelMetricsCache {
   #used = 0;
   #size = 0;
 
-  #hits = 0;
+  // Entries found by `get`, fresh or not (hits = found - failureHits - expiredReads): one counter on the
+  // hit path, which also paces the clock reads.
+  #found = 0;
   #failureHits = 0;
   #misses = 0;
   #expiredReads = 0;
@@ -244,31 +246,50 @@ export class ModelMetricsCache {
    * recently used. The entry is frozen and stays what it was when set.
    */
   get(modelId: string, namespace: string): ModelMetrics | undefined {
-    const slot = this.#find(modelId, namespace);
-    if (slot === NONE) {
+    // The hot path, written out by hand: it is measured against a bare lru-cache `get`.
+    let slot = this.#byModel.get(modelId);
+    let entry: CachedModelMetrics | undefined;
+    if (slot !== undefined) {
+      entry = this.#entries[slot]!;
+      while (entry.namespace !== namespace) {
+        slot = this.#sameModel[slot]!;
+        if (slot === NONE) {
+          entry = undefined;
+          break;
+        }
+        entry = this.#entries[slot]!;
+      }
+    }
+    if (entry === undefined) {
       // The pair was checked when it was set, so only a miss needs checking (keeps hits cheap).
       checkKey(modelId, namespace);
       this.#misses++;
       return undefined;
     }
-    const entry = this.#entries[slot]!;
-    let now: number;
-    if (this.#readsLeft > 0) {
-      this.#readsLeft--;
-      now = this.#cachedNow;
-    } else {
-      now = this.#readClock();
-    }
-    if (now - entry.updatedAtMs > (entry.valid ? this.#ttl : this.#failureTtl)) {
-      this.#remove(slot);
-      this.#expiredReads++;
-      this.#evictedExpired++;
-      this.#misses++;
+    const at = slot!;
+    const now = (++this.#found & CLOCK_READ_MASK) === 0 ? this.#readClock() : this.#cachedNow;
+    if (
+      now - entry.updatedAtMs > (entry.valid ? this.#ttl : this.#failureTtl) &&
+      this.#expiredOnRead(at, now)
+    ) {
       return undefined;
     }
-    if (slot !== this.#tail) this.#moveToTail(slot);
-    if (entry.valid) this.#hits++;
-    else this.#failureHits++;
+    const tail = this.#tail;
+    if (at !== tail) {
+      // Move to the most recently used end (the slot is not the tail, so it has a next).
+      const next = this.#next;
+      const prev = this.#prev;
+      const before = prev[at]!;
+      const after = next[at]!;
+      if (before === NONE) this.#head = after;
+      else next[before] = after;
+      prev[after] = before;
+      prev[at] = tail;
+      next[at] = NONE;
+      next[tail] = at;
+      this.#tail = at;
+    }
+    if (!entry.valid) this.#failureHits++;
     return entry;
   }
 
@@ -379,7 +400,7 @@ export class ModelMetricsCache {
       maxEntries: this.#max,
       ttlMs: this.#ttl,
       failureTtlMs: this.#failureTtl,
-      hits: this.#hits,
+      hits: this.#found - this.#failureHits - this.#expiredReads,
       failureHits: this.#failureHits,
       misses: this.#misses,
       expiredReads: this.#expiredReads,
@@ -429,11 +450,22 @@ export class ModelMetricsCache {
     return now - entry.updatedAtMs > (entry.valid ? this.#ttl : this.#failureTtl);
   }
 
+  /** The entry in `slot` looked expired at `now`: confirms with a real clock reading when `now` was
+   *  only the placeholder, then removes and counts it. False: it is fresh after all. */
+  #expiredOnRead(slot: number, now: number): boolean {
+    const entry = this.#entries[slot]!;
+    if (now === Number.POSITIVE_INFINITY && !this.#isExpired(entry, this.#readClock())) return false;
+    this.#remove(slot);
+    this.#expiredReads++;
+    this.#evictedExpired++;
+    this.#misses++;
+    return true;
+  }
+
   #readClock(): number {
     const now = this.#now();
     if (this.#coarse && Date.now === nativeDateNow) {
       this.#cachedNow = now;
-      this.#readsLeft = COARSE_READS;
       if (this.#clockTimer === undefined) {
         this.#clockTimer = realSetTimeout(this.#endClockReading, 1);
         this.#clockTimer.unref?.();
