@@ -146,6 +146,18 @@ function checkKey(modelId: unknown, namespace: unknown): asserts modelId is stri
   }
 }
 
+/**
+ * Metrics per (model id, namespace) with a TTL, a shorter-or-equal TTL for failed collections, and an
+ * LRU bound. Single-threaded like all JS, so no locks: every method runs to completion.
+ *
+ * - `get` returns fresh entries only; a failed one (`valid: false`, `error` set) while younger than
+ *   `failureTtlMs`, so callers can answer with the cached failure instead of querying again.
+ * - Expiry compares an entry's age with the TTLs at read time: `setTtl` applies to what is cached.
+ * - Expired entries are removed when read, by `cleanup()` (see src/cache/janitor.ts for a timer),
+ *   or when pushed out by capacity; `size` counts them until then.
+ * - Entries handed out are frozen and never the caller's input: no one can change what others read.
+ * - `stats()` counts every outcome for telemetry.
+ */
 export class ModelMetricsCache {
   #ttl = DEFAULT_TTL_MS;
   #failureTtl = DEFAULT_TTL_MS;
@@ -154,9 +166,11 @@ export class ModelMetricsCache {
   readonly #coarse: boolean;
   #logger: Logger | undefined;
 
-  // Coarse default clock: the last reading, or Infinity when there is none to trust (no reading yet,
-  // the 1 ms timer fired, or a clock that is read every time). Infinity makes every entry look
-  // expired, and the expired path then reads the clock for real, so the hit path needs no flag.
+  // Coarse default clock. Date.now() costs ~45 ns here, more than a whole bare lru-cache `get`, so the
+  // hit path reuses a reading for up to 1 ms (lru-cache's `ttlResolution` does the same). It holds the
+  // last reading, or Infinity when there is none to trust (no reading yet, the 1 ms timer fired, or a
+  // clock that is read every time). Infinity makes every entry look expired, and the expired path
+  // then reads the clock for real, so the hit path needs no flag.
   #cachedNow = Number.POSITIVE_INFINITY;
   #clockTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #endClockReading = (): void => {
@@ -295,8 +309,8 @@ export class ModelMetricsCache {
 
   /**
    * Stores a copy of `metrics` for the pair, stamped now, as the most recently used entry. `valid =
-   * false` records a failed collection; its `error` (default: a generic one naming the pair) is handed
-   * back by `get` until `failureTtlMs` passes. For a valid entry `error` is ignored. When full, the
+   * false` records a failed collection; its `error` (default: a generic one naming the pair; a
+   * non-Error is wrapped) is handed back by `get` until `failureTtlMs` passes. For a valid entry `error` is ignored. When full, the
    * least recently used entry is evicted.
    */
   set(modelId: string, namespace: string, metrics: AggregateMetrics, valid = true, error?: Error): void {
@@ -309,7 +323,13 @@ export class ModelMetricsCache {
       ok,
       ok
         ? undefined
-        : (error ?? new Error(`metrics collection failed for model ${modelId} in namespace ${namespace}`)),
+        : error instanceof Error
+          ? error
+          : new Error(
+              error === undefined
+                ? `metrics collection failed for model ${modelId} in namespace ${namespace}`
+                : String(error),
+            ),
       this.#now(),
     );
     this.#sets++;

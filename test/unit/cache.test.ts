@@ -267,6 +267,14 @@ describe('ModelMetricsCache failed entries', () => {
     );
   });
 
+  it('wraps a thrown non-Error in an Error', () => {
+    const { cache } = setup();
+    cache.set('m', 'ns', metrics(), false, 'socket hang up' as unknown as Error);
+    const error = cache.get('m', 'ns')?.error;
+    expect(error).toBeInstanceOf(Error);
+    expect(error?.message).toBe('socket hang up');
+  });
+
   it('drops an error passed with a valid entry', () => {
     const { cache } = setup();
     cache.set('m', 'ns', metrics(), true, new Error('ignored'));
@@ -589,6 +597,21 @@ describe('ModelMetricsCache on the default clock', () => {
     const stamp = cache.get('m', 'ns')!.lastUpdated.getTime();
     expect(stamp).toBeGreaterThanOrEqual(before);
     expect(stamp).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('reuses a clock reading on hits for at most 256 reads in a loop that keeps timers from firing', () => {
+    const cache = new ModelMetricsCache({ ttlMs: 1 });
+    cache.set('m', 'ns', metrics());
+    expect(cache.get('m', 'ns')).toBeDefined(); // takes a reading
+    const start = Date.now();
+    while (Date.now() - start < 3) {
+      // spin: the entry is now past its 1 ms TTL and no timer can run
+    }
+    let staleReads = 0;
+    while (cache.get('m', 'ns') !== undefined) staleReads++;
+    expect(staleReads).toBeGreaterThan(0);
+    expect(staleReads).toBeLessThan(256);
+    expect(cache.stats().expiredReads).toBe(1);
   });
 
   it('sees time move under fake timers at once (no cached clock reading)', () => {
