@@ -131,17 +131,23 @@ const FRESHNESS_SOURCE_LABEL = 'wva_freshness_source';
 /**
  * Newest sample time (unix seconds) per pair, looking back `rangeSeconds`. A plain instant selector
  * only looks back 5 minutes (the lookback delta), exactly the staleness limit, so a stale series
- * would look missing; the subquery keeps finding its last sample for `rangeSeconds` (+5 m). Its
- * steps are aligned to whole minutes, so it can miss the last minute: the instant `timestamp()`
- * (tagged apart so `or` keeps both) gives the exact newest sample of a live series.
+ * would look missing. Hence a subquery, its steps 5 minutes apart: every sample older than 5 min lies
+ * within one step's lookback (steps are aligned to multiples of the step, so one falls in any 5-min
+ * span), which gives the newest sample exactly at a quarter of the cost of 1-minute steps; the
+ * instant `timestamp()` (tagged apart so `or` keeps both) covers the minutes after the last step.
+ * Exact as long as Prometheus' --query.lookback-delta is at least the step (default 5m). After a
+ * staleness marker (every pod of the model gone) the newest sample may read up to one step older.
  */
 export function freshnessExpr(matchers: string, rangeSeconds: number): string {
-  const minutes = Math.max(1, Math.ceil(rangeSeconds / 60));
+  const minutes = Math.max(5, Math.ceil(rangeSeconds / 60));
   const selector = `${FRESHNESS_METRIC}${matchers}`;
   const instant = `label_replace(timestamp(${selector}), "${FRESHNESS_SOURCE_LABEL}", "instant", "", "")`;
-  const history = `max_over_time(timestamp(${selector})[${minutes}m:1m])`;
+  const history = `max_over_time(timestamp(${selector})[${minutes}m:${FRESHNESS_STEP}])`;
   return `max by (${MODEL_LABEL}, ${NAMESPACE_LABEL}) (${instant} or ${history})`;
 }
+
+/** Step of the freshness subquery: Prometheus' default lookback delta. */
+const FRESHNESS_STEP = '5m';
 
 /** Default range of the freshness subquery: three times the default staleness limit (5 min). */
 export const DEFAULT_FRESHNESS_RANGE_S = 15 * 60;

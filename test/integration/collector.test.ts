@@ -77,6 +77,12 @@ const nasty = [pod(NASTY, 'lab', 'evil-a', traffic(4)), pod(NASTY, 'lab', 'evil-
 const nastyPrefix = [pod('evil"model\\name}', 'lab', 'evil-c', traffic(9))];
 const idle = [pod('idle/model', 'prod', 'idle-a', { requestsPerSecond: 0 })];
 const stale = [pod('old/model', 'prod', 'old-a', { ...traffic(1), toS: T - 600, fromS: T - 1200 })];
+// Newest samples at ages off the subquery's 5-minute grid: the freshness time must still be exact.
+const odd = [
+  pod('odd/model', 'prod', 'odd-a', { ...traffic(1), toS: T - 437, fromS: T - 1500, stepS: 13 }),
+  pod('odd/model', 'prod', 'odd-b', { ...traffic(1), toS: T - 781, fromS: T - 1500, stepS: 17 }),
+  pod('odd/model', 'staging', 'odd-c', { ...traffic(1), toS: T - 251, fromS: T - 1500, stepS: 11 }),
+];
 
 const groups: Array<[string, string, VllmPodTraffic[]]> = [
   [MODEL, 'prod', main],
@@ -118,6 +124,7 @@ describe('collector against a real Prometheus', () => {
         ...nastyPrefix,
         ...idle,
         ...stale,
+        ...odd,
       ]),
     });
     client = new PrometheusClient({ url: prom.url });
@@ -158,7 +165,7 @@ describe('collector against a real Prometheus', () => {
     const before = await prom.queryCalls();
     const fleet = await collectFleetMetrics(client, { time: AT });
     expect(await prom.queryCalls()).toBe(before + 1);
-    expect(fleet.size).toBe(groups.length + 1);
+    expect(fleet.size).toBe(groups.length + 3);
     for (const [model, ns, pods] of groups) {
       const got = fleet.get(`${model}:${ns}`);
       expect(got, `${model}:${ns}`).toBeDefined();
@@ -257,6 +264,14 @@ describe('collector against a real Prometheus', () => {
       reason: 'MetricsStale',
       newestSample: new Date((T - 600) * 1000),
     });
+    // Exact newest sample however far it lies from the subquery's step grid.
+    for (const [ns, p] of [
+      ['prod', odd[0]!],
+      ['staging', odd[2]!],
+    ] as const) {
+      const a = await checkMetricsAvailability('odd/model', ns, client, { time: AT });
+      expect(a.newestSample).toEqual(new Date(p.toS! * 1000 - ((p.toS! - p.fromS!) % p.stepS!) * 1000));
+    }
     // Within the limit it is found; a limit of 15 min makes the 10-min-old series fresh.
     expect(
       await checkMetricsAvailability('old/model', 'prod', client, { time: AT, staleAfterMs: 15 * 60_000 }),
@@ -280,7 +295,7 @@ describe('collector against a real Prometheus', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const rows = JSON.parse(r.stdout) as Array<AggregateMetrics & { modelId: string; namespace: string }>;
-      expect(rows).toHaveLength(groups.length + 1);
+      expect(rows).toHaveLength(groups.length + 3);
       const mine = rows.find((x) => x.modelId === MODEL && x.namespace === 'prod')!;
       expect(Object.keys(mine).sort()).toEqual(['itlAverage', 'load', 'modelId', 'namespace', 'ttftAverage']);
       expectMetrics(mine, expectedMetrics(main));
@@ -316,7 +331,7 @@ describe('collector against a real Prometheus', () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/prod\s+old\/model\s+0\s+0\s+0\s+0\s+0\s+stale/);
       expect(r.stdout).toContain(JSON.stringify(NASTY));
-      expect(r.stdout.split('\n')).toHaveLength(groups.length + 3);
+      expect(r.stdout.split('\n')).toHaveLength(groups.length + 5);
     });
 
     it('fails with one line and exit 1 when Prometheus is unreachable', async () => {

@@ -95,7 +95,7 @@ describe('query builders', () => {
   it('builds the fleet query without matchers, with freshness when asked', () => {
     const q = fleetQuery({ freshnessRangeSeconds: 900 });
     expect(q).toContain('rate(vllm:request_success_total[1m])');
-    expect(q).toContain('max_over_time(timestamp(vllm:request_success_total)[15m:1m])');
+    expect(q).toContain('max_over_time(timestamp(vllm:request_success_total)[15m:5m])');
     expect(q).toContain(`"stat", "${STATS.newestSample}"`);
     expect(fleetQuery()).not.toContain('timestamp(');
   });
