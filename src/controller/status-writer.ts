@@ -81,7 +81,9 @@ export class KubeStatusWriter implements StatusWriter {
   }
 
   private async read(namespace: string, name: string, signal?: AbortSignal): Promise<VariantAutoscaling> {
-    return (await this.api.getNamespacedCustomObjectStatus(
+    // The main resource (RBAC: get on variantautoscalings) carries the status too; no need for
+    // get on variantautoscalings/status.
+    return (await this.api.getNamespacedCustomObject(
       { group: GROUP, version: VERSION, namespace, plural: PLURAL, name },
       requestOptions(undefined, signal),
     )) as VariantAutoscaling;

@@ -340,7 +340,7 @@ export class FakeApiServer {
 
   /** Requests matching a filter, e.g. status patches. */
   count(
-    filter: Partial<Pick<RequestRecord, 'method' | 'plural' | 'subresource' | 'watch' | 'status'>>,
+    filter: Partial<Pick<RequestRecord, 'method' | 'plural' | 'name' | 'subresource' | 'watch' | 'status'>>,
   ): number {
     return this.requests.filter((r) =>
       Object.entries(filter).every(([k, v]) => (r as unknown as Record<string, unknown>)[k] === v),

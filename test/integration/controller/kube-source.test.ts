@@ -166,7 +166,7 @@ describe('KubeSource + KubeStatusWriter against the fake API server', () => {
     expect(seen).toHaveLength(2);
     expect(seen[0]).not.toBe(seen[1]);
     expect(api.count({ method: 'PATCH', status: 409 })).toBe(1);
-    expect(api.count({ method: 'GET', subresource: 'status' })).toBe(1);
+    expect(api.count({ method: 'GET', plural: 'variantautoscalings', watch: false, name: 'v1' })).toBe(1);
     const types = statusOf('ns', 'v1')?.conditions?.map((c) => c.type);
     expect(types).toEqual(['OptimizationReady', 'MetricsAvailable', 'Reconciled']);
     expect(statusOf('ns', 'v1')?.currentAlloc?.numReplicas).toBe(2);

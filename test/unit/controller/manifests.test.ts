@@ -1,0 +1,137 @@
+// deploy/ parses, agrees with the code (types, RBAC for exactly the calls the controller makes,
+// config keys) and keeps the CRD identical to the upstream one.
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { CONFIGMAP_NAME, DEFAULT_NAMESPACE } from '../../../src/cli/run.js';
+import { ConfigError, configFromData } from '../../../src/config/index.js';
+import { GROUP, KIND, PLURAL, VERSION, validateObject } from '../../../src/controller/types.js';
+import { variant } from '../../support/variants.js';
+
+const root = new URL('../../../', import.meta.url);
+// The upstream reference files live beside the repo on the build machines, not in it (nor on CI).
+const REFERENCE = '/work/shared/reference';
+const refText = (f: string) =>
+  existsSync(`${REFERENCE}/${f}`) ? readFileSync(`${REFERENCE}/${f}`, 'utf8') : undefined;
+type Doc = Record<string, any>;
+
+function docs(file: string): Doc[] {
+  return parseAllDocuments(readFileSync(new URL(file, root), 'utf8')).map((d) => {
+    expect(d.errors).toEqual([]);
+    return d.toJS() as Doc;
+  });
+}
+
+function one(file: string, kind: string): Doc {
+  const found = docs(file).filter((d) => d.kind === kind);
+  expect(found).toHaveLength(1);
+  return found[0]!;
+}
+
+describe('deploy/', () => {
+  const kustomization = one('deploy/kustomization.yaml', 'Kustomization');
+
+  it('every kustomization resource exists and parses; every object sits in the controller namespace', () => {
+    for (const file of kustomization.resources as string[]) {
+      for (const d of docs(`deploy/${file}`)) {
+        expect(d.apiVersion, file).toBeTypeOf('string');
+        expect(d.kind, file).toBeTypeOf('string');
+        const clusterScoped = ['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'];
+        if (!clusterScoped.includes(d.kind))
+          expect(d.metadata.namespace, `${file} ${d.kind}`).toBe(DEFAULT_NAMESPACE);
+      }
+    }
+  });
+
+  it('the CRD is the upstream one: same schema, status subresource, printer columns', () => {
+    const crd = one('deploy/crd.yaml', 'CustomResourceDefinition');
+    const text = refText('llmd.ai_variantautoscalings.yaml');
+    if (text) expect(crd.spec).toEqual(parseAllDocuments(text)[0]?.toJS().spec);
+    expect(crd.metadata.name).toBe(`${PLURAL}.${GROUP}`);
+    expect(crd.spec.names.kind).toBe(KIND);
+    const v = crd.spec.versions.find((x: Doc) => x.name === VERSION);
+    expect(v.subresources).toEqual({ status: {} });
+    expect(v.additionalPrinterColumns.map((c: Doc) => c.jsonPath)).toContain(
+      ".status.conditions[?(@.type=='MetricsAvailable')].status",
+    );
+    // What the controller writes fits the schema's required fields and patterns.
+    const alloc = v.schema.openAPIV3Schema.properties.status.properties.currentAlloc;
+    expect(alloc.required.sort()).toEqual(
+      ['accelerator', 'itlAverage', 'load', 'maxBatch', 'numReplicas', 'ttftAverage', 'variantCost'].sort(),
+    );
+    expect(alloc.properties.ttftAverage.pattern).toBe('^\\d+(\\.\\d+)?$');
+  });
+
+  it('the upstream sample (or, off the build machines, its copy in the test builders) validates', () => {
+    const text = refText('sample-variantautoscaling.yaml');
+    const sample = text
+      ? parseAllDocuments(text)[0]?.toJS()
+      : variant('llm-d-sim', 'vllme-deployment', 'default/default');
+    expect(validateObject(sample)).toEqual([]);
+  });
+
+  it('RBAC is least privilege: exactly the verbs the controller uses, status patch only', () => {
+    const rbac = docs('deploy/rbac.yaml');
+    const cr = rbac.find((d) => d.kind === 'ClusterRole')!;
+    const role = rbac.find((d) => d.kind === 'Role')!;
+    const rules = (r: Doc) =>
+      (r.rules as Doc[]).flatMap((rule) =>
+        (rule.resources as string[]).map(
+          (res) =>
+            `${rule.apiGroups[0] || 'core'}/${res}${rule.resourceNames ? `[${rule.resourceNames.join(',')}]` : ''}: ${[...rule.verbs].sort().join(',')}`,
+        ),
+      );
+    expect(rules(cr).sort()).toEqual([
+      'apps/deployments: get,list,watch',
+      'llmd.ai/variantautoscalings/status: patch',
+      'llmd.ai/variantautoscalings: get,list,watch',
+    ]);
+    expect(rules(role).sort()).toEqual([
+      'coordination.k8s.io/leases: create',
+      'coordination.k8s.io/leases[wva-metrics-controller]: get,update',
+      `core/configmaps[${CONFIGMAP_NAME}]: get,list,watch`,
+    ]);
+    const all = JSON.stringify(rbac);
+    expect(all).not.toMatch(/"\*"|delete|escalate|bind|impersonate/);
+    for (const b of rbac.filter((d) => d.kind.endsWith('Binding'))) {
+      expect(b.subjects).toEqual([
+        { kind: 'ServiceAccount', name: 'wva-metrics', namespace: DEFAULT_NAMESPACE },
+      ]);
+    }
+  });
+
+  it('the ConfigMap is upstream-named and loads without a config error', () => {
+    const cm = one('deploy/configmap.yaml', 'ConfigMap');
+    expect(cm.metadata.name).toBe(CONFIGMAP_NAME);
+    const cfg = configFromData(cm.data);
+    expect(cfg).not.toBeInstanceOf(ConfigError);
+    if (!(cfg instanceof ConfigError)) {
+      expect(cfg.reconcile.intervalMs).toBe(60_000);
+      expect(cfg.telemetry.address).toBe(':8080');
+    }
+  });
+
+  it('the Deployment runs non-root on a read-only root FS, with resources and probes on :8080', () => {
+    const dep = one('deploy/deployment.yaml', 'Deployment');
+    const pod = dep.spec.template.spec;
+    const c = pod.containers[0];
+    expect(pod.serviceAccountName).toBe('wva-metrics');
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(c.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(c.resources.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+    expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(c.ports[0].containerPort).toBe(8080);
+    expect(c.args).toEqual(['run']);
+    expect(c.env.map((e: Doc) => e.name).sort()).toEqual(['POD_NAME', 'POD_NAMESPACE']);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(10);
+    const svc = one('deploy/service.yaml', 'Service');
+    expect(svc.spec.selector).toEqual(dep.spec.selector.matchLabels);
+    const sm = one('deploy/servicemonitor.yaml', 'ServiceMonitor');
+    expect(sm.spec.endpoints[0]).toMatchObject({ port: 'metrics', path: '/metrics' });
+  });
+});
