@@ -40,6 +40,7 @@ export {
   tryLoadConfig,
   watchConfig,
 } from './config/index.js';
+export * from './controller/index.js';
 export {
   availabilityQuery,
   DEFAULT_WINDOW,
