@@ -27,9 +27,10 @@ export interface ModelMetricsCacheOptions {
   /** Most entries kept; the least recently used goes first. Default 10 000 (positive integer). */
   maxEntries?: number;
   /**
-   * Clock in ms (tests pass a fake one; it is read on every operation). Default: `Date.now()`, which
-   * `get` reads at most once per millisecond and per 256 reads (like lru-cache's `ttlResolution`):
-   * entries may look fresh for up to 1 ms past their TTL.
+   * Clock in ms (tests pass a fake one; it is read on every operation). Default: `Date.now()`, of which
+   * `get` reuses one reading for up to 1 ms or 256 hits, whichever ends first (like lru-cache's
+   * `ttlResolution`): an entry may look fresh that long past its TTL. `set`, `getAll` and `cleanup`
+   * always read the clock. While `Date.now` is not the native one (fake timers), every read is real.
    */
   now?: () => number;
   /** Where warnings about the options go. Default: a logger from `createLogger()`, made on first use. */
@@ -58,8 +59,9 @@ export interface CacheStats {
 
 /**
  * An entry as handed out: frozen, numbers only inside (memory), the caller's input never kept.
- * `lastUpdated` is computed on each access, so the `get` path allocates nothing and no one can move
- * the stored time with `Date#setTime`. `error` is the caller's Error by reference (identity and class
+ * `lastUpdated` is a getter on the prototype, a new Date on each access: the `get` path allocates
+ * nothing and no one can move the stored time with `Date#setTime`. (So `{...entry}` has no
+ * `lastUpdated`; JSON.stringify has it, via `toJSON`.) `error` is the caller's Error by reference (identity and class
  * survive, so a collector can reject with it); the cache never reads it.
  */
 class CachedModelMetrics implements ModelMetrics {
