@@ -16,6 +16,10 @@ import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../s
 import { deployment, variant } from '../../support/variants.js';
 import { expectedMetrics, type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
 
+// JSON read loosely (CLI output, objects from the fake API server).
+// biome-ignore lint/suspicious/noExplicitAny: test-only loose JSON access
+type Loose = Record<string, any>;
+
 const pods: VllmPodTraffic[] = [
   {
     labels: { model_name: 'meta/llama-8b', namespace: 'prod', pod: 'p1' },
@@ -144,7 +148,7 @@ describe('wva-metrics run (local mode)', () => {
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout) as { items: Array<Record<string, any>> };
+    const doc = JSON.parse(r.stdout) as { items: Loose[] };
     const by = Object.fromEntries(doc.items.map((i) => [i.name, i]));
     const e = expectedMetrics([pods[0]!]);
     expect(by.llama.status.currentAlloc).toEqual({
@@ -162,7 +166,7 @@ describe('wva-metrics run (local mode)', () => {
     });
     expect(by.mistral.status.currentAlloc.accelerator).toBe('L40S');
     expect(by.mistral.status.currentAlloc.load.arrivalRate).toBe('60.00');
-    expect(by.nodep.status.conditions.find((c: any) => c.type === 'Reconciled').reason).toBe(
+    expect(by.nodep.status.conditions.find((c: Loose) => c.type === 'Reconciled').reason).toBe(
       'DeploymentNotFound',
     );
     expect(by.nodep.metrics.load.arrivalRate).toBe(60);
@@ -233,18 +237,20 @@ describe('wva-metrics run (cluster mode, fake API server)', () => {
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
       const end = Date.now() + 30_000;
-      while (!(api.get('variantautoscalings', 'prod', 'llama')?.status as any)?.currentAlloc) {
+      while (!(api.get('variantautoscalings', 'prod', 'llama')?.status as Loose | undefined)?.currentAlloc) {
         if (Date.now() > end) throw new Error(`no status written; stderr:\n${stderr}`);
         await new Promise((r) => setTimeout(r, 50));
       }
-      const alloc = (api.get('variantautoscalings', 'prod', 'llama')?.status as any).currentAlloc;
+      const alloc = (api.get('variantautoscalings', 'prod', 'llama')?.status as Loose | undefined)
+        ?.currentAlloc;
       expect(alloc.numReplicas).toBe(2);
       expect(alloc.load.arrivalRate).toBe(expectedMetrics([pods[0]!]).arrivalRate.toFixed(2));
       // The Prometheus URL came from the ConfigMap (no flag or env gave it).
       expect(api.count({ method: 'GET', plural: 'configmaps' })).toBeGreaterThanOrEqual(1);
-      expect((api.get('leases', 'wva-system', 'wva-metrics-controller')?.spec as any).holderIdentity).toBe(
-        'wva-0',
-      );
+      expect(
+        (api.get('leases', 'wva-system', 'wva-metrics-controller')?.spec as Loose | undefined)
+          ?.holderIdentity,
+      ).toBe('wva-0');
       const port = Number(/"telemetryPort":(\d+)/.exec(stderr)?.[1]);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).toBe(200);
@@ -256,7 +262,8 @@ describe('wva-metrics run (cluster mode, fake API server)', () => {
       expect(code).toBe(0);
       expect(api.openWatches).toBe(0);
       expect(
-        (api.get('leases', 'wva-system', 'wva-metrics-controller')?.spec as any).holderIdentity,
+        (api.get('leases', 'wva-system', 'wva-metrics-controller')?.spec as Loose | undefined)
+          ?.holderIdentity,
       ).toBeUndefined();
     } finally {
       child.kill('SIGKILL');

@@ -13,6 +13,7 @@ const root = new URL('../../../', import.meta.url);
 const REFERENCE = '/work/shared/reference';
 const refText = (f: string) =>
   existsSync(`${REFERENCE}/${f}`) ? readFileSync(`${REFERENCE}/${f}`, 'utf8') : undefined;
+// biome-ignore lint/suspicious/noExplicitAny: YAML documents read loosely
 type Doc = Record<string, any>;
 
 function docs(file: string): Doc[] {
