@@ -6,7 +6,10 @@ import os from 'node:os';
 import type { Benchmark } from './types.js';
 
 // Each module's default export is a Benchmark. Add new ones here, in the order they should run.
-const modules: Array<() => Promise<{ default: Benchmark }>> = [() => import('./cache.js')];
+const modules: Array<() => Promise<{ default: Benchmark }>> = [
+  () => import('./cache.js'),
+  () => import('./collector.js'),
+];
 
 const only = process.argv.slice(2);
 const sections: string[] = [];
