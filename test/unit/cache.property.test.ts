@@ -208,6 +208,23 @@ function expectSameEntry(actual: ModelMetrics | undefined, expected: ModelEntry 
     );
 }
 
+describe('ModelMetricsCache keys', () => {
+  it('parseKey(key(m, ns)) gives back any model id (":" included) and any namespace without ":"', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1 }),
+        fc.string({ minLength: 1 }).filter((ns) => !ns.includes(':')),
+        (modelId, namespace) => {
+          expect(ModelMetricsCache.parseKey(ModelMetricsCache.key(modelId, namespace))).toEqual({
+            modelId,
+            namespace,
+          });
+        },
+      ),
+    );
+  });
+});
+
 describe('ModelMetricsCache against a reference model', () => {
   it('agrees on every result and counter for random operation sequences', () => {
     fc.assert(
