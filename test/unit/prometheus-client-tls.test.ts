@@ -1,0 +1,115 @@
+// PrometheusClient over real TLS sockets: CA file, server name, mutual TLS, insecureSkipVerify.
+// Certificates: test/fixtures/tls (test-only CA; server cert for DNS name prometheus.test only).
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PrometheusClient } from '../../src/prometheus/client.js';
+import { PrometheusNetworkError } from '../../src/prometheus/errors.js';
+import type { Logger } from '../../src/types.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url));
+const ok = JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } });
+const servers: Server[] = [];
+const clients: PrometheusClient[] = [];
+
+async function serveTls(o: { requireClientCert?: boolean } = {}): Promise<{ url: string; peers: string[] }> {
+  const peers: string[] = [];
+  const srv = createServer(
+    {
+      cert: readFileSync(fixture('server.crt')),
+      key: readFileSync(fixture('server.key')),
+      ...(o.requireClientCert
+        ? { ca: readFileSync(fixture('ca.crt')), requestCert: true, rejectUnauthorized: true }
+        : {}),
+    },
+    (req, res) => {
+      const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+      peers.push(peer?.subject?.CN ?? '');
+      res.setHeader('Content-Type', 'application/json');
+      res.end(ok);
+    },
+  );
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return { url: `https://127.0.0.1:${(srv.address() as AddressInfo).port}`, peers };
+}
+
+function client(o: ConstructorParameters<typeof PrometheusClient>[0]) {
+  const c = new PrometheusClient(o);
+  clients.push(c);
+  return c;
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+describe('PrometheusClient TLS', () => {
+  it('verifies the server against the CA file and the server name', async () => {
+    const { url } = await serveTls();
+    const c = client({ url, caCertPath: fixture('ca.crt'), serverName: 'prometheus.test' });
+    expect((await c.query('up')).resultType).toBe('vector');
+  });
+
+  it('refuses a server the system CAs do not know, naming the URL', async () => {
+    const { url } = await serveTls();
+    const err = await client({ url, serverName: 'prometheus.test' })
+      .query('up')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PrometheusNetworkError);
+    expect((err as Error).message).toContain(`cannot reach Prometheus at ${url}/api/v1/query:`);
+    expect((err as PrometheusNetworkError).code).toMatch(/CERT|SIGNATURE|SELF_SIGNED|UNABLE/);
+  });
+
+  it('refuses a certificate for another name', async () => {
+    const { url } = await serveTls();
+    const err = await client({ url, caCertPath: fixture('ca.crt') })
+      .query('up')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PrometheusNetworkError);
+    expect((err as PrometheusNetworkError).code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+  });
+
+  it('presents the client certificate for mutual TLS', async () => {
+    const { url, peers } = await serveTls({ requireClientCert: true });
+    const withCert = client({
+      url,
+      caCertPath: fixture('ca.crt'),
+      serverName: 'prometheus.test',
+      clientCertPath: fixture('client.crt'),
+      clientKeyPath: fixture('client.key'),
+    });
+    await withCert.query('up');
+    expect(peers).toEqual(['wva-metrics']);
+    const without = client({ url, caCertPath: fixture('ca.crt'), serverName: 'prometheus.test' });
+    await expect(without.query('up')).rejects.toBeInstanceOf(PrometheusNetworkError);
+  });
+
+  it('needs both client certificate and key', () => {
+    expect(() => client({ url: 'https://p', clientCertPath: fixture('client.crt') })).toThrow(
+      'Prometheus mutual TLS needs both clientCertPath and clientKeyPath',
+    );
+  });
+
+  it('skips verification only when told to, with a loud warning', async () => {
+    const { url } = await serveTls();
+    const warnings: string[] = [];
+    const logger: Logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (_o, m) => warnings.push(m ?? ''),
+      error: () => {},
+      child: () => logger,
+    };
+    const c = client({ url, insecureSkipVerify: true, logger });
+    expect((await c.query('up')).resultType).toBe('vector');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^INSECURE: Prometheus TLS certificate verification is disabled/);
+  });
+});
