@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PrometheusClient } from '../../src/prometheus/client.js';
@@ -25,8 +26,8 @@ async function serveTls(o: { requireClientCert?: boolean } = {}): Promise<{ url:
         : {}),
     },
     (req, res) => {
-      const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
-      peers.push(peer?.subject?.CN ?? '');
+      const cn = (req.socket as TLSSocket).getPeerCertificate()?.subject?.CN;
+      peers.push(Array.isArray(cn) ? cn.join(',') : (cn ?? ''));
       res.setHeader('Content-Type', 'application/json');
       res.end(ok);
     },
