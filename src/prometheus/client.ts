@@ -63,6 +63,18 @@ function readPem(path: string | undefined, what: string): Buffer | undefined {
   }
 }
 
+/** Replaces `secret` in an error's message, stack and body snippet (in place). */
+function redactInError(err: unknown, secret: string): void {
+  if (!(err instanceof Error)) return;
+  const scrub = (s: string) => s.split(secret).join('[redacted]');
+  const e = err as Error & { bodySnippet?: unknown };
+  if (e.message.includes(secret)) e.message = scrub(e.message);
+  if (typeof e.stack === 'string' && e.stack.includes(secret)) e.stack = scrub(e.stack);
+  if (typeof e.bodySnippet === 'string' && e.bodySnippet.includes(secret)) {
+    Object.defineProperty(e, 'bodySnippet', { value: scrub(e.bodySnippet) });
+  }
+}
+
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
@@ -162,7 +174,15 @@ export class PrometheusClient implements PromAPI {
     };
     const token = await this.token();
     if (token) headers.Authorization = `Bearer ${token}`;
-    const data = await this.send(body, headers, signal);
+    let data: PromQueryData;
+    try {
+      data = await this.send(body, headers, signal);
+    } catch (err) {
+      // A proxy's error page may echo the request headers back; its snippet must not carry the token
+      // into an error message, and from there into a VariantAutoscaling condition.
+      if (token) redactInError(err, token);
+      throw err;
+    }
     if (data.warnings?.length) {
       this.logger.warn(
         {
