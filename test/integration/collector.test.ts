@@ -351,12 +351,16 @@ describe('collector against a real Prometheus', () => {
         [['--time', 'yesterday'], /--time must be unix seconds or RFC 3339/],
         [['--window', 'soon'], /window|WVA_QUERY_WINDOW/],
       ];
-      for (const [args, message] of cases) {
-        const r = await runCli(['collect', '--prometheus-url', prom.url, ...args], { env });
+      // Run side by side: each is a fresh CLI process.
+      const results = await Promise.all(
+        cases.map(([args]) => runCli(['collect', '--prometheus-url', prom.url, ...args], { env })),
+      );
+      results.forEach((r, i) => {
+        const [args, message] = cases[i]!;
         expect(r.code, args.join(' ')).toBe(2);
         expect(r.stderr).toMatch(message);
         expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-      }
+      });
     });
   });
 });
