@@ -111,8 +111,9 @@ export class FleetCollector {
 
   /**
    * The pair's metrics and availability. Never rejects for Prometheus trouble (availability
-   * PrometheusError instead); rejects with the abort reason when `signal` aborts, and with a
-   * TypeError for an invalid pair.
+   * PrometheusError instead); rejects with the abort reason when `signal` aborts. Observer lookups:
+   * `hit` (answered from the current snapshot, a pair Prometheus does not know included), `miss`
+   * (started a refresh), `coalesced` (joined one), `failure_hit` (answered a stored failure).
    */
   async read(modelId: string, namespace: string, signal?: AbortSignal): Promise<FleetRead> {
     if (signal?.aborted) throw signal.reason;
