@@ -46,7 +46,9 @@ describe('real Prometheus harness', () => {
     expect(await prom.queryCalls()).toBe(before + 2);
   });
 
-  it('keeps its data and port across restart', async () => {
+  it('keeps its data and port across a crash and restart', async () => {
+    await prom.kill();
+    await expect(fetch(`${prom.url}/-/ready`)).rejects.toThrow();
     await prom.restart();
     const r = await instant(prom.url, 'count(vllm:request_success_total)', BACKFILL_TIME_S);
     expect(r.data.result[0]?.value[1]).toBe('1');

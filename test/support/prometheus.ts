@@ -63,8 +63,10 @@ export interface PrometheusServer {
   queryCalls(): Promise<number>;
   /** SIGTERM, wait for exit, remove the temporary directory. Safe to call twice. */
   stop(): Promise<void>;
-  /** Stop and start again on the same port with the same data. */
+  /** Stop and start again on the same port with the same data (also after kill()). */
   restart(): Promise<void>;
+  /** SIGKILL (a crash, the OOM killer), wait for the exit; data and port kept for restart(). */
+  kill(): Promise<void>;
 }
 
 let available: boolean | undefined;
@@ -274,6 +276,12 @@ export async function startPrometheus(o: PrometheusOptions = {}): Promise<Promet
       stopped = true;
       if (proc) await terminate(proc.child);
       rmSync(dir, { recursive: true, force: true });
+    },
+    async kill() {
+      if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+      const done = exited(proc.child);
+      proc.child.kill('SIGKILL');
+      await done;
     },
     async restart() {
       if (stopped) throw new Error('prometheus was stopped; start a new one');
