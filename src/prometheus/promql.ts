@@ -67,6 +67,8 @@ export function escapeLabelValue(value: string): string {
     else if (ch === '\r') out += '\\r';
     else if (ch === '\t') out += '\\t';
     else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    // Prometheus' lexer rejects a raw U+FFFD as an "invalid UTF-8 rune"; the escape is accepted.
+    else if (code === 0xfffd) out += '\\uFFFD';
     else out += ch;
   }
   return out;
