@@ -100,14 +100,27 @@ function readStats(prom: PromAPI, data: PromQueryData): Map<string, PairStats> {
     const modelId = series.metric[MODEL_LABEL] ?? '';
     const namespace = series.metric[NAMESPACE_LABEL] ?? '';
     const key = pairKey(modelId, namespace);
+    // Times become Dates downstream: one that no Date can hold is a malformed reply, not "fresh".
+    if (!validTime(series.value[0])) {
+      throw new PrometheusReplyError(url, `sample time ${series.value[0]} is not a valid time`);
+    }
     let p = pairs.get(key);
     if (!p) {
       p = { modelId, namespace, values: new Map(), evaluatedAtS: series.value[0] };
       pairs.set(key, p);
     }
-    p.values.set(stat, sampleValue(url, series.value[1]));
+    const value = sampleValue(url, series.value[1]);
+    if (stat === STATS.newestSample && Number.isFinite(value) && !validTime(value)) {
+      throw new PrometheusReplyError(url, `newest sample time ${series.value[1]} is not a valid time`);
+    }
+    p.values.set(stat, value);
   }
   return pairs;
+}
+
+/** Unix seconds that a Date can represent. */
+function validTime(seconds: number): boolean {
+  return Number.isFinite(seconds) && !Number.isNaN(new Date(seconds * 1000).getTime());
 }
 
 function toMetrics(values: Map<string, number>): AggregateMetrics {
