@@ -123,6 +123,20 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A value for a problem message. Never throws: an object from YAML such as `{toString: false}`
+ *  makes String() throw, which would turn an invalid spec into a failed reconcile. */
+function shown(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    try {
+      return JSON.stringify(v) ?? typeof v;
+    } catch {
+      return typeof v;
+    }
+  }
+}
+
 function isNonEmptyString(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;
 }
@@ -140,7 +154,7 @@ function checkParms(where: string, v: unknown, keys: string[], problems: string[
   }
   for (const [k, val] of Object.entries(v)) {
     if (typeof val !== 'string' || !DECIMAL.test(val.trim())) {
-      problems.push(`${where}.${k}: "${String(val)}" is not a number in a string`);
+      problems.push(`${where}.${k}: "${shown(val)}" is not a number in a string`);
     }
   }
   for (const k of keys) if (!(k in v)) problems.push(`${where}.${k}: required`);
@@ -179,9 +193,9 @@ export function validateSpec(spec: unknown): string[] {
     }
     if (!isNonEmptyString(a.acc)) problems.push(`${at}.acc: required, a non-empty string`);
     if (!isIntAtLeast(a.accCount, 1))
-      problems.push(`${at}.accCount: "${String(a.accCount)}" must be an integer >= 1`);
+      problems.push(`${at}.accCount: "${shown(a.accCount)}" must be an integer >= 1`);
     if (!isIntAtLeast(a.maxBatchSize, 1)) {
-      problems.push(`${at}.maxBatchSize: "${String(a.maxBatchSize)}" must be an integer >= 1`);
+      problems.push(`${at}.maxBatchSize: "${shown(a.maxBatchSize)}" must be an integer >= 1`);
     }
     if (!isRecord(a.perfParms))
       problems.push(`${at}.perfParms: required, an object with decodeParms and prefillParms`);
@@ -198,8 +212,8 @@ export function validateObject(o: unknown): string[] {
   if (!isRecord(o)) return ['object: not a mapping'];
   const problems: string[] = [];
   if (o.apiVersion !== API_VERSION)
-    problems.push(`apiVersion: "${String(o.apiVersion)}" must be ${API_VERSION}`);
-  if (o.kind !== KIND) problems.push(`kind: "${String(o.kind)}" must be ${KIND}`);
+    problems.push(`apiVersion: "${shown(o.apiVersion)}" must be ${API_VERSION}`);
+  if (o.kind !== KIND) problems.push(`kind: "${shown(o.kind)}" must be ${KIND}`);
   const md = o.metadata;
   if (!isRecord(md) || !isNonEmptyString(md.name)) problems.push('metadata.name: required');
   return problems.concat(validateSpec(o.spec));
