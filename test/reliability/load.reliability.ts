@@ -1,0 +1,167 @@
+// Load (issue 7): 10 000 VariantAutoscalings over 1 000 models in 4 namespaces, one `wva-metrics
+// run` process (the real CLI, cluster mode) against the fake API server and a real Prometheus
+// backfilled with all 1 000 models. Measures the first cycle (10 000 status patches) and the
+// second (nothing changed), the Prometheus calls per cycle (Prometheus' own counter), and the
+// controller process' peak RSS. Targets: one call per cycle, a cycle under 10 s, RSS under 300 MB.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeApiServer } from '../support/fake-apiserver.js';
+import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../support/prometheus.js';
+import { deployment, variant } from '../support/variants.js';
+import { type VllmPodTraffic, vllmOpenMetrics } from '../support/vllm-openmetrics.js';
+
+const MODELS = Number(process.env.WVA_LOAD_MODELS ?? 1000);
+const PER_MODEL = Number(process.env.WVA_LOAD_VARIANTS_PER_MODEL ?? 10);
+const VAS = MODELS * PER_MODEL;
+const ns = (i: number) => `team-${i % 4}`;
+const model = (i: number) => `org/model-${String(i).padStart(4, '0')}`;
+
+let prom: PrometheusServer;
+let api: FakeApiServer;
+let dir: string;
+
+beforeAll(async () => {
+  const pods: VllmPodTraffic[] = Array.from({ length: MODELS }, (_, i) => ({
+    labels: { model_name: model(i), namespace: ns(i), pod: `pod-${i}` },
+    requestsPerSecond: 1 + (i % 7),
+    avgPromptTokens: 100 + (i % 50),
+    avgGenerationTokens: 20 + (i % 13),
+    avgTtftSeconds: 0.05,
+    avgItlSeconds: 0.01,
+    stepS: 30,
+  }));
+  prom = await startPrometheus({ openmetrics: vllmOpenMetrics(pods) });
+  api = await FakeApiServer.start();
+  for (let i = 0; i < MODELS; i++) {
+    for (let j = 0; j < PER_MODEL; j++) {
+      api.put('variantautoscalings', variant(ns(i), `va-${i}-${j}`, model(i)));
+      api.put('deployments', deployment(ns(i), `va-${i}-${j}`, 1 + (j % 3)));
+    }
+  }
+  dir = mkdtempSync(join(tmpdir(), 'wva-load-'));
+}, 5 * 60_000);
+
+afterAll(async () => {
+  await api?.close();
+  await prom?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+interface LogLine {
+  msg?: string;
+  objects?: number;
+  written?: number;
+  failed?: number;
+  durationMs?: number;
+  wvaReliability?: { maxRssKiB: number };
+}
+
+describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
+  it('one Prometheus call per cycle; cycle time and peak RSS within target', async () => {
+    const kc = join(dir, 'kubeconfig.yaml');
+    writeFileSync(kc, api.kubeConfigYaml());
+    const entry = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+    const preload = fileURLToPath(new URL('./rss-preload.ts', import.meta.url));
+    const callsBefore = await prom.queryCalls();
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        preload,
+        entry,
+        'run',
+        '--kubeconfig',
+        kc,
+        '--no-configmap',
+        '--no-leader-elect',
+        '--metrics-addr',
+        '127.0.0.1:0',
+        '--prometheus-url',
+        prom.url,
+        '--time',
+        String(BACKFILL_TIME_S),
+        '--interval',
+        '20s',
+        '--cache-max-entries',
+        '5000',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
+    );
+    const lines: LogLine[] = [];
+    let buf = '';
+    child.stderr.on('data', (d: Buffer) => {
+      buf += d;
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          lines.push(JSON.parse(line) as LogLine);
+        } catch {
+          lines.push({ msg: line });
+        }
+        nl = buf.indexOf('\n');
+      }
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const cycles = () => lines.filter((l) => l.msg === 'reconcile cycle finished');
+    try {
+      const t0 = Date.now();
+      while (cycles().length < 1) {
+        if (Date.now() - t0 > 120_000)
+          throw new Error(`no cycle after 120 s: ${JSON.stringify(lines.slice(-5))}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const callsAfterFirst = (await prom.queryCalls()) - callsBefore;
+      while (cycles().length < 2) {
+        if (Date.now() - t0 > 180_000) throw new Error('no second cycle');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const callsAfterSecond = (await prom.queryCalls()) - callsBefore;
+      child.kill('SIGTERM');
+      const code = await exited;
+      const rss = lines.find((l) => l.wvaReliability)?.wvaReliability?.maxRssKiB ?? Number.NaN;
+      const [first, second] = cycles();
+      const report = {
+        vas: VAS,
+        models: MODELS,
+        firstCycle: {
+          ms: Math.round(first?.durationMs ?? Number.NaN),
+          written: first?.written,
+          failed: first?.failed,
+        },
+        secondCycle: {
+          ms: Math.round(second?.durationMs ?? Number.NaN),
+          written: second?.written,
+          failed: second?.failed,
+        },
+        promCalls: {
+          firstCycleInclWarming: callsAfterFirst,
+          secondCycle: callsAfterSecond - callsAfterFirst,
+        },
+        peakRssMiB: Math.round(rss / 1024),
+        patches: api.count({ method: 'PATCH', status: 200 }),
+        cpus: cpus().length,
+      };
+      console.log(`LOAD ${JSON.stringify(report)}`);
+      expect(code).toBe(0);
+      expect(first?.objects).toBe(VAS);
+      expect(first?.failed).toBe(0);
+      expect(first?.written).toBe(VAS);
+      expect(second?.written).toBe(0);
+      expect(callsAfterFirst).toBe(1);
+      expect(callsAfterSecond - callsAfterFirst).toBe(1);
+      expect(first?.durationMs).toBeLessThan(10_000);
+      expect(second?.durationMs).toBeLessThan(10_000);
+      expect(rss / 1024).toBeLessThan(300);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
