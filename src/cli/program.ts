@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerCollect } from './collect.js';
+import { registerDemo } from './demo.js';
 import { registerEmulate } from './emulate.js';
 import { reportCliError } from './errors.js';
 import { registerRun } from './run.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerCollect(program);
   registerEmulate(program);
+  registerDemo(program);
   registerRun(program);
   return program;
 }

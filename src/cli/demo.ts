@@ -1,0 +1,126 @@
+// `wva-metrics demo` (what `npm run demo` runs): emulated vLLM pods, a real Prometheus, and the
+// controller in local mode over examples/, with a live table per cycle and a summary at the end.
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { type DurationError, parseDuration } from '../config/duration.js';
+import { formatCycle, formatReady, formatSummary } from '../demo/format.js';
+import { runDemo } from '../demo/index.js';
+import { prometheusOnPath } from '../demo/prometheus.js';
+import { EmulatorConfigError } from '../emulator/index.js';
+import { createLogger, parseLogLevel } from '../telemetry/logger.js';
+import { action, UsageError } from './errors.js';
+
+const examples = (p: string) => fileURLToPath(new URL(`../../examples/${p}`, import.meta.url));
+
+function duration(flag: string, min: number) {
+  return (v: string): number => {
+    let ms: number;
+    try {
+      ms = parseDuration(v);
+    } catch (err) {
+      throw new UsageError(`--${flag} "${v}": ${(err as DurationError).message} (e.g. 5s, 1m)`);
+    }
+    if (ms < min) throw new UsageError(`--${flag} must be at least ${min / 1000}s, got "${v}"`);
+    return ms;
+  };
+}
+
+function seconds(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new UsageError(`--${flag} must be a number of seconds > 0, got "${v}"`);
+    return n;
+  };
+}
+
+interface DemoCliOptions {
+  manifests: string;
+  emulatorConfig: string;
+  interval: number;
+  window: string;
+  cacheTtl?: number;
+  duration?: number;
+  scrapeInterval: number;
+  prometheus: string;
+  metricsAddr: string;
+  logLevel: string;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'Emulated vLLM pods + a real Prometheus + the controller in local mode over examples/: a live table per cycle, a summary at the end (Ctrl-C or --duration).',
+    )
+    .option(
+      '--duration <seconds>',
+      'stop after this many seconds (default: run until Ctrl-C)',
+      seconds('duration'),
+    )
+    .option('--interval <duration>', 'reconcile interval', duration('interval', 1000), 5000)
+    .option('--window <duration>', 'PromQL rate() window', '30s')
+    .option(
+      '--cache-ttl <duration>',
+      'cache TTL (default: half the interval, at least 5s)',
+      duration('cache-ttl', 100),
+    )
+    .option('--manifests <path>', 'VariantAutoscaling/Deployment manifests', examples('manifests'))
+    .option('--emulator-config <file>', 'emulator config', examples('emulator.yaml'))
+    .option('--scrape-interval <seconds>', 'Prometheus scrape interval', seconds('scrape-interval'), 1)
+    .option('--prometheus <binary>', 'Prometheus binary', 'prometheus')
+    .option('--metrics-addr <addr>', "listen address of the demo's own /metrics (wva_*)", '127.0.0.1:0')
+    .option('--log-level <level>', 'controller log level (logs go to stderr)', 'warn')
+    .action(
+      action(async (o: DemoCliOptions) => {
+        if (!/^\d+(ms|s|m|h)$/.test(o.window))
+          throw new UsageError(`--window must be like 30s or 1m, got "${o.window}"`);
+        let level: string;
+        try {
+          level = parseLogLevel(o.logLevel);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+        if (!prometheusOnPath(o.prometheus)) {
+          throw new Error(
+            `Prometheus not found ("${o.prometheus}"): install it (Debian/Ubuntu: sudo apt-get install prometheus; elsewhere: https://prometheus.io/download/) or pass --prometheus <path>`,
+          );
+        }
+        const abort = new AbortController();
+        let signals = 0;
+        const onSignal = (sig: NodeJS.Signals) => {
+          signals++;
+          if (signals > 1) process.exit(130); // Prometheus is killed by the exit hook
+          process.stderr.write(`\n${sig}: stopping (again to force)...\n`);
+          abort.abort(new Error(sig));
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        try {
+          const result = await runDemo({
+            manifests: o.manifests,
+            emulator: o.emulatorConfig,
+            intervalMs: o.interval,
+            window: o.window,
+            ...(o.cacheTtl !== undefined ? { cacheTtlMs: o.cacheTtl } : {}),
+            ...(o.duration !== undefined ? { durationMs: o.duration * 1000 } : {}),
+            scrapeIntervalSeconds: o.scrapeInterval,
+            prometheusBinary: o.prometheus,
+            metricsAddress: o.metricsAddr,
+            signal: abort.signal,
+            logger: createLogger({ level }),
+            onProgress: (m) => process.stderr.write(`${m}...\n`),
+            onReady: (info) => process.stdout.write(formatReady(info)),
+            onCycle: (c) => process.stdout.write(formatCycle(c)),
+          });
+          process.stdout.write(formatSummary(result.summary));
+        } catch (err) {
+          if (err instanceof EmulatorConfigError) throw new UsageError(err.message);
+          throw err;
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+      }),
+    );
+}

@@ -1,0 +1,405 @@
+// The end-to-end demo, as a function: emulated vLLM pods, a real Prometheus scraping them (namespace
+// added by relabelling, as a ServiceMonitor would), and the controller in local mode over
+// VariantAutoscaling manifests, reading through the cache and the fleet collector. Each cycle
+// yields what was read, what the emulator emitted, the cache's hits and misses, and the Prometheus
+// calls as Prometheus itself counted them.
+import { ModelMetricsCache } from '../cache/index.js';
+import { FleetCollector } from '../collector/index.js';
+import { derivedTtlMs } from '../config/index.js';
+import { LocalController, loadManifests } from '../controller/local.js';
+import {
+  type EmulatorConfig,
+  type EmulatorServer,
+  loadEmulatorConfig,
+  scrapeJob,
+  startEmulatorServer,
+  VllmEmulator,
+} from '../emulator/index.js';
+import { PrometheusClient } from '../prometheus/index.js';
+import { silentLogger } from '../telemetry/logger.js';
+import { Telemetry } from '../telemetry/metrics.js';
+import { parseListenAddress, startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
+import type { AggregateMetrics, CollectorObserver, Logger, LookupResult } from '../types.js';
+import { type DemoPrometheus, startDemoPrometheus } from './prometheus.js';
+
+/** Queries per model and namespace per cycle in the original design (5 instant queries). */
+export const ORIGINAL_CALLS_PER_MODEL = 5;
+
+export interface DemoOptions {
+  /** VariantAutoscaling (+ Deployment) manifests: a file or directory. */
+  manifests: string;
+  /** Emulator config: a YAML path or a parsed config. */
+  emulator: string | EmulatorConfig;
+  /** Reconcile interval, default 5000. */
+  intervalMs?: number;
+  /** rate() window, default `30s`. */
+  window?: string;
+  /**
+   * Cache TTL. Default: what `run` derives from the interval (half, at least 5 s), but below the
+   * interval, so every cycle refreshes once and the table shows one call per cycle.
+   */
+  cacheTtlMs?: number;
+  /** Scrape interval of the demo's Prometheus, seconds; default 1. */
+  scrapeIntervalSeconds?: number;
+  /** Ends the demo this long after the first cycle started; default: until `signal` aborts. */
+  durationMs?: number;
+  /** Prometheus binary; default `prometheus` on PATH. */
+  prometheusBinary?: string;
+  /** Listen address of the demo's own /metrics (wva_*), scraped by the demo's Prometheus. */
+  metricsAddress?: string;
+  signal?: AbortSignal;
+  logger?: Logger;
+  /** Progress lines ("starting Prometheus..."). */
+  onProgress?: (message: string) => void;
+  /** Called after each cycle. */
+  onCycle?: (cycle: DemoCycle) => void;
+  /** Called once everything is up, before the first cycle. */
+  onReady?: (info: DemoInfo) => void;
+}
+
+export interface DemoInfo {
+  prometheusUrl: string;
+  emulatorUrl: string;
+  metricsUrl: string;
+  pods: number;
+  models: number;
+  variants: number;
+  intervalMs: number;
+  window: string;
+  cacheTtlMs: number;
+}
+
+export interface DemoRow {
+  modelId: string;
+  namespace: string;
+  /** VariantAutoscalings of this model in this namespace. */
+  variants: number;
+  /** Sum of their Deployments' replicas. */
+  replicas: number;
+  /** What the controller read (through the cache); undefined when it had none. */
+  metrics: AggregateMetrics | undefined;
+  /** What the emulator emitted over the same window: the truth the read should match. */
+  emulated: AggregateMetrics | undefined;
+  /** MetricsAvailable reason of the first variant. */
+  reason: string;
+  hits: number;
+  misses: number;
+  /** Lookups that joined a query already running (no query of their own). */
+  coalesced: number;
+  failureHits: number;
+}
+
+export interface DemoCycle {
+  index: number;
+  startedAt: Date;
+  durationMs: number;
+  /** True while the series are younger than the window (rate() reads low until then). */
+  warmingUp: boolean;
+  rows: DemoRow[];
+  /** Measured: Prometheus' own /api/v1/query counter, this cycle and since the demo started. */
+  promCalls: number;
+  promCallsTotal: number;
+  /** Computed, not measured: the original design's 5 queries per model and namespace per cycle. */
+  originalCalls: number;
+  originalCallsTotal: number;
+}
+
+export interface DemoSummary {
+  cycles: number;
+  elapsedMs: number;
+  promCallsTotal: number;
+  maxPromCallsPerCycle: number;
+  originalCallsTotal: number;
+  lookups: Record<LookupResult, number>;
+  /** Worst relative error over the rows of the last settled cycle, per metric (0.01 = 1%). */
+  lastCycleError?: {
+    arrivalRate: number;
+    avgInputTokens: number;
+    avgOutputTokens: number;
+    ttft: number;
+    itl: number;
+  };
+}
+
+export interface DemoResult {
+  cycles: DemoCycle[];
+  summary: DemoSummary;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+function windowMs(window: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(window);
+  if (!m) throw new Error(`window "${window}" must be a simple duration like 30s or 1m`);
+  return (
+    Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[m[2] as 'ms' | 's' | 'm' | 'h']
+  );
+}
+
+function relError(actual: number, expected: number): number {
+  if (expected === 0) return actual === 0 ? 0 : 1;
+  return Math.abs(actual / expected - 1);
+}
+
+/** Worst relative error of the read metrics against what the emulator emitted, per metric. */
+export function cycleError(rows: DemoRow[]): DemoSummary['lastCycleError'] {
+  const worst = { arrivalRate: 0, avgInputTokens: 0, avgOutputTokens: 0, ttft: 0, itl: 0 };
+  let any = false;
+  for (const r of rows) {
+    if (!r.metrics || !r.emulated) continue;
+    any = true;
+    const a = r.metrics;
+    const e = r.emulated;
+    worst.arrivalRate = Math.max(worst.arrivalRate, relError(a.load.arrivalRate, e.load.arrivalRate));
+    worst.avgInputTokens = Math.max(
+      worst.avgInputTokens,
+      relError(a.load.avgInputTokens, e.load.avgInputTokens),
+    );
+    worst.avgOutputTokens = Math.max(
+      worst.avgOutputTokens,
+      relError(a.load.avgOutputTokens, e.load.avgOutputTokens),
+    );
+    worst.ttft = Math.max(worst.ttft, relError(a.ttftAverage, e.ttftAverage));
+    worst.itl = Math.max(worst.itl, relError(a.itlAverage, e.itlAverage));
+  }
+  return any ? worst : undefined;
+}
+
+type Lookups = Record<LookupResult, number>;
+const noLookups = (): Lookups => ({ hit: 0, miss: 0, failure_hit: 0, coalesced: 0 });
+
+/**
+ * Runs the demo until `durationMs` has passed or `signal` aborts, then stops everything it started
+ * (Prometheus, the emulator's listener, the telemetry listener), on every path, errors included.
+ */
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  const progress = o.onProgress ?? (() => {});
+  const logger = o.logger ?? silentLogger;
+  const intervalMs = o.intervalMs ?? 5000;
+  const window = o.window ?? '30s';
+  const winMs = windowMs(window);
+  const cacheTtlMs = o.cacheTtlMs ?? Math.min(derivedTtlMs(intervalMs), Math.max(100, intervalMs - 1000));
+  const scrapeIntervalSeconds = o.scrapeIntervalSeconds ?? 1;
+  const signal = o.signal;
+
+  const config = typeof o.emulator === 'string' ? loadEmulatorConfig(o.emulator) : o.emulator;
+  // Read the manifests before starting anything: a wrong path fails at once, with its name.
+  let manifests: ReturnType<typeof loadManifests>;
+  try {
+    manifests = loadManifests(o.manifests);
+  } catch (err) {
+    throw new Error(`cannot read manifests ${o.manifests}: ${(err as Error).message}`);
+  }
+  if (manifests.variants.length === 0) throw new Error(`no VariantAutoscalings in ${o.manifests}`);
+  const emulator = new VllmEmulator(config);
+  for (const va of manifests.variants) {
+    if (!emulator.model(va.spec?.modelID ?? '', va.metadata.namespace)) {
+      progress(
+        `note: VariantAutoscaling ${va.metadata.namespace}/${va.metadata.name} names model ${va.spec?.modelID}, which the emulator does not serve there: expect MetricsMissing`,
+      );
+    }
+  }
+  const telemetry = new Telemetry({ collectDefaultMetrics: false });
+  const cache = new ModelMetricsCache({ ttlMs: cacheTtlMs, logger });
+  telemetry.bindCache(cache);
+
+  // Lookups per model and namespace for the cycle under way; telemetry still gets every one.
+  let cycleLookups = new Map<string, Lookups>();
+  const totalLookups = noLookups();
+  const observer: CollectorObserver = {
+    lookup(result, modelId, namespace) {
+      telemetry.lookup(result, modelId, namespace);
+      const key = `${modelId}:${namespace}`;
+      let l = cycleLookups.get(key);
+      if (!l) {
+        l = noLookups();
+        cycleLookups.set(key, l);
+      }
+      l[result]++;
+      totalLookups[result]++;
+    },
+    queryStarted: (kind) => telemetry.queryStarted(kind),
+    queryFinished: (kind, outcome, seconds) => telemetry.queryFinished(kind, outcome, seconds),
+  };
+
+  let emuServer: EmulatorServer | undefined;
+  let telemetryServer: TelemetryServer | undefined;
+  let prometheus: DemoPrometheus | undefined;
+  let prom: PrometheusClient | undefined;
+  const cycles: DemoCycle[] = [];
+  const started = Date.now();
+  let loopStarted = started;
+  try {
+    emuServer = await startEmulatorServer(emulator, { logger });
+    telemetryServer = await startTelemetryServer({
+      address: o.metricsAddress ?? '127.0.0.1:0',
+      registry: telemetry.registry,
+      logger,
+    });
+    // Prometheus scrapes our own wva_* metrics too, so the Grafana dashboard works against it.
+    const listenHost = parseListenAddress(o.metricsAddress ?? '127.0.0.1:0').host;
+    const metricsHost =
+      !listenHost || listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
+    const metricsTarget = `${metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost}:${telemetryServer.port}`;
+    const job = scrapeJob({ address: emuServer.address, targets: emulator.targets(), scrapeIntervalSeconds });
+    const selfJob = {
+      job_name: 'wva-metrics',
+      scrape_interval: `${scrapeIntervalSeconds}s`,
+      static_configs: [{ targets: [metricsTarget] }],
+    };
+    const configYaml = [
+      'global:',
+      `  scrape_interval: ${scrapeIntervalSeconds}s`,
+      `  evaluation_interval: ${scrapeIntervalSeconds}s`,
+      'scrape_configs:',
+      `  - ${JSON.stringify(job)}`,
+      `  - ${JSON.stringify(selfJob)}`,
+      '',
+    ].join('\n');
+    progress(
+      `starting Prometheus (scrape every ${scrapeIntervalSeconds}s, ${emulator.pods.length} emulated pods)`,
+    );
+    prometheus = await startDemoPrometheus({
+      configYaml,
+      ...(o.prometheusBinary ? { binary: o.prometheusBinary } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    prom = new PrometheusClient({ url: prometheus.url, logger });
+
+    // Prometheus applies scrape targets a few seconds after start; wait for every one to be up,
+    // via /api/v1/targets, which is not a query.
+    progress('waiting for Prometheus to scrape every pod');
+    const wanted = emulator.pods.length + 1;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (signal?.aborted) break;
+      const h = await prometheus.targetHealth();
+      if (h.up >= wanted) break;
+      if (Date.now() > deadline)
+        throw new Error(`Prometheus scraped only ${h.up} of ${wanted} targets after 30 s`);
+      await sleep(250, signal);
+    }
+    const firstScrape = Date.now();
+
+    const collector = new FleetCollector({ prom, cache, window, observer, logger });
+    const controller = new LocalController({
+      manifests: o.manifests,
+      collector,
+      intervalMs,
+      logger,
+      telemetry,
+    });
+    const baseline = await prometheus.queryCalls();
+    let lastCalls = baseline;
+    let originalTotal = 0;
+    o.onReady?.({
+      prometheusUrl: prometheus.url,
+      emulatorUrl: emuServer.url,
+      metricsUrl: `http://${metricsTarget}/metrics`,
+      pods: emulator.pods.length,
+      models: emulator.models.length,
+      variants: new Set(emulator.pods.map((p) => `${p.namespace}/${p.variant.name}`)).size,
+      intervalMs,
+      window,
+      cacheTtlMs,
+    });
+
+    loopStarted = Date.now();
+    while (!signal?.aborted) {
+      cycleLookups = new Map();
+      const cycleStart = Date.now();
+      let report: Awaited<ReturnType<LocalController['runCycle']>>;
+      try {
+        report = await controller.runCycle(signal);
+      } catch (err) {
+        if (signal?.aborted) break;
+        throw err;
+      }
+      const calls = await prometheus.queryCalls();
+      emulator.sync();
+
+      const groups = new Map<string, DemoRow>();
+      for (const r of report.rows) {
+        const key = `${r.modelId}:${r.namespace}`;
+        let row = groups.get(key);
+        if (!row) {
+          const l = cycleLookups.get(key) ?? noLookups();
+          const emulated = emulator.model(r.modelId, r.namespace)
+            ? emulator.observed(r.modelId, r.namespace, winMs)
+            : undefined;
+          row = {
+            modelId: r.modelId,
+            namespace: r.namespace,
+            variants: 0,
+            replicas: 0,
+            metrics: undefined,
+            emulated,
+            reason: r.condition?.reason ?? r.outcome,
+            hits: l.hit,
+            misses: l.miss,
+            coalesced: l.coalesced,
+            failureHits: l.failure_hit,
+          };
+          groups.set(key, row);
+        }
+        row.variants++;
+        row.replicas += r.replicas ?? 0;
+        if (!row.metrics && r.metrics) row.metrics = r.metrics;
+      }
+      const rows = [...groups.values()].sort(
+        (a, b) => a.namespace.localeCompare(b.namespace) || a.modelId.localeCompare(b.modelId),
+      );
+      const original = rows.length * ORIGINAL_CALLS_PER_MODEL;
+      originalTotal += original;
+      const cycle: DemoCycle = {
+        index: cycles.length + 1,
+        startedAt: new Date(cycleStart),
+        durationMs: report.durationMs,
+        warmingUp: Date.now() - firstScrape < winMs,
+        rows,
+        promCalls: calls - lastCalls,
+        promCallsTotal: calls - baseline,
+        originalCalls: original,
+        originalCallsTotal: originalTotal,
+      };
+      lastCalls = calls;
+      cycles.push(cycle);
+      o.onCycle?.(cycle);
+
+      const elapsed = Date.now() - loopStarted;
+      if (o.durationMs !== undefined && elapsed >= o.durationMs) break;
+      const remaining =
+        o.durationMs === undefined ? intervalMs : Math.min(intervalMs, o.durationMs - elapsed);
+      await sleep(remaining, signal);
+      if (o.durationMs !== undefined && Date.now() - loopStarted >= o.durationMs) break;
+    }
+
+    // Compare a cycle that queried (a cached cycle shows an older read against a newer window).
+    const settled = [...cycles].reverse().find((c) => !c.warmingUp && c.promCalls > 0);
+    const lastErr = settled ? cycleError(settled.rows) : undefined;
+    const summary: DemoSummary = {
+      cycles: cycles.length,
+      elapsedMs: Date.now() - loopStarted,
+      promCallsTotal: cycles.at(-1)?.promCallsTotal ?? 0,
+      maxPromCallsPerCycle: Math.max(0, ...cycles.map((c) => c.promCalls)),
+      originalCallsTotal: originalTotal,
+      lookups: { ...totalLookups },
+      ...(lastErr ? { lastCycleError: lastErr } : {}),
+    };
+    return { cycles, summary };
+  } finally {
+    prom?.close();
+    await Promise.allSettled([prometheus?.stop(), emuServer?.close(), telemetryServer?.close()]);
+  }
+}

@@ -1,0 +1,95 @@
+// Plain-text rendering of the demo: one table per cycle and the closing summary.
+import type { DemoCycle, DemoInfo, DemoSummary } from './demo.js';
+import { ORIGINAL_CALLS_PER_MODEL } from './demo.js';
+
+function pad(text: string, width: number, right = false): string {
+  if (text.length >= width) return text;
+  return right ? text.padStart(width) : text.padEnd(width);
+}
+
+function fixed(n: number | undefined, digits = 1): string {
+  return n === undefined ? '-' : n.toFixed(digits);
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
+}
+
+export function formatReady(info: DemoInfo): string {
+  return [
+    `emulator:   ${info.pods} vLLM pods, ${info.models} models, ${info.variants} variants  (${info.emulatorUrl}/)`,
+    `prometheus: ${info.prometheusUrl}  (query it while the demo runs; those queries count too)`,
+    `wva_ metrics: ${info.metricsUrl}`,
+    `controller: local mode, every ${info.intervalMs / 1000}s, window ${info.window}, cache TTL ${info.cacheTtlMs / 1000}s`,
+    '',
+  ].join('\n');
+}
+
+const COLUMNS: Array<[string, number, boolean]> = [
+  ['MODEL', 36, false],
+  ['NAMESPACE', 12, false],
+  ['VAs', 3, true],
+  ['REQ/MIN', 8, true],
+  ['(EMULATED)', 10, true],
+  ['IN TOK', 7, true],
+  ['OUT TOK', 7, true],
+  ['TTFT ms', 8, true],
+  ['ITL ms', 7, true],
+  ['HITS', 4, true],
+  ['MISSES', 6, true],
+  ['JOINED', 6, true],
+  ['STATUS', 0, false],
+];
+
+function line(cells: string[]): string {
+  return cells
+    .map((c, i) => pad(c, COLUMNS[i]![1], COLUMNS[i]![2]))
+    .join('  ')
+    .trimEnd();
+}
+
+export function formatCycle(c: DemoCycle): string {
+  const time = c.startedAt.toTimeString().slice(0, 8);
+  const head =
+    `cycle ${c.index}  ${time}  ${c.durationMs.toFixed(0)} ms` +
+    `  | Prometheus calls (measured): ${c.promCalls} this cycle, ${c.promCallsTotal} total` +
+    `  | original design (computed, ${ORIGINAL_CALLS_PER_MODEL}/model/cycle): ${c.originalCalls} this cycle, ${c.originalCallsTotal} total` +
+    (c.warmingUp ? '  | warming up: series younger than the window, rates read low' : '');
+  const rows = c.rows.map((r) =>
+    line([
+      r.modelId,
+      r.namespace,
+      String(r.variants),
+      fixed(r.metrics?.load.arrivalRate),
+      `(${fixed(r.emulated?.load.arrivalRate)})`,
+      fixed(r.metrics?.load.avgInputTokens),
+      fixed(r.metrics?.load.avgOutputTokens),
+      fixed(r.metrics?.ttftAverage, 2),
+      fixed(r.metrics?.itlAverage, 2),
+      String(r.hits + r.failureHits),
+      String(r.misses),
+      String(r.coalesced),
+      r.reason,
+    ]),
+  );
+  return [head, line(COLUMNS.map((c) => c[0])), ...rows, ''].join('\n');
+}
+
+export function formatSummary(s: DemoSummary): string {
+  const lookups = s.lookups.hit + s.lookups.miss + s.lookups.coalesced + s.lookups.failure_hit;
+  const answeredWithoutQuery = s.lookups.hit + s.lookups.failure_hit + s.lookups.coalesced;
+  const saved = s.originalCallsTotal > 0 ? 1 - s.promCallsTotal / s.originalCallsTotal : 0;
+  const out = [
+    `summary: ${s.cycles} cycles in ${(s.elapsedMs / 1000).toFixed(1)} s`,
+    `  Prometheus calls (Prometheus' own prometheus_http_requests_total{handler="/api/v1/query"}): ${s.promCallsTotal} total, at most ${s.maxPromCallsPerCycle} per cycle`,
+    `  original design (computed: ${ORIGINAL_CALLS_PER_MODEL} queries per model and namespace per cycle): ${s.originalCallsTotal} calls -> ${pct(saved)} fewer`,
+    `  cache lookups: ${lookups} (${s.lookups.hit} hits, ${s.lookups.miss} misses, ${s.lookups.coalesced} joined a running query, ${s.lookups.failure_hit} cached failures); ${lookups > 0 ? pct(answeredWithoutQuery / lookups) : '-'} answered without a query of their own`,
+  ];
+  if (s.lastCycleError) {
+    const e = s.lastCycleError;
+    out.push(
+      `  read vs emulated, last settled cycle (worst model): arrival ${pct(e.arrivalRate)}, input tokens ${pct(e.avgInputTokens)}, output tokens ${pct(e.avgOutputTokens)}, TTFT ${pct(e.ttft)}, ITL ${pct(e.itl)}`,
+    );
+  }
+  return `${out.join('\n')}\n`;
+}

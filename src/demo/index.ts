@@ -1,0 +1,4 @@
+// The end-to-end demo: emulator + real Prometheus + controller in local mode.
+export * from './demo.js';
+export * from './format.js';
+export * from './prometheus.js';

@@ -1,0 +1,144 @@
+// End to end: the demo pipeline (emulated vLLM pods, a real Prometheus scraping them with
+// ServiceMonitor-style relabelling, the controller in local mode over examples/manifests reading
+// through the cache and the fleet collector), run for about 25 s.
+//
+// Load: the example fleet (examples/emulator.yaml) with every model made steady at its configured
+// rate, so "configured" is one number. Tolerances, on cycles after the warm-up (series older than
+// the 10 s window) that queried Prometheus:
+//   - against the configured load: arrival rate within 10%, token means within 5%, TTFT/ITL
+//     within 5% of the latency model's value;
+//   - against what the emulator emitted over the window: within 5% on everything.
+// Calls: Prometheus' own counter moves by exactly one per cycle (the cache TTL is below the
+// interval, so each cycle refreshes once), against 5 per model per cycle for the original.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { type DemoCycle, runDemo } from '../../src/demo/index.js';
+import { loadEmulatorConfig, VllmEmulator } from '../../src/emulator/index.js';
+import type { AggregateMetrics } from '../../src/types.js';
+
+const manifests = fileURLToPath(new URL('../../examples/manifests', import.meta.url));
+const exampleConfig = loadEmulatorConfig(
+  fileURLToPath(new URL('../../examples/emulator.yaml', import.meta.url)),
+);
+const steadyConfig = {
+  ...exampleConfig,
+  models: exampleConfig.models.map((m) => ({
+    ...m,
+    load: { pattern: 'steady' as const, rate: m.load.rate },
+  })),
+};
+
+function within(actual: number, expected: number, tolerance: number, what: string) {
+  expect(expected, what).toBeGreaterThan(0);
+  expect(Math.abs(actual / expected - 1), `${what}: read ${actual}, expected ${expected}`).toBeLessThan(
+    tolerance,
+  );
+}
+
+describe('demo end to end', () => {
+  it('reports the emulated load through the cache with one Prometheus call per cycle', async () => {
+    // The configured load, as the emulator's latency model computes it (no queueing at these rates).
+    const reference = new VllmEmulator(steadyConfig);
+    const cycles: DemoCycle[] = [];
+    const { summary } = await runDemo({
+      manifests,
+      emulator: steadyConfig,
+      intervalMs: 4000,
+      window: '10s',
+      durationMs: 24_000,
+      onCycle: (c) => cycles.push(c),
+    });
+
+    expect(summary.cycles).toBe(cycles.length);
+    expect(cycles.length).toBeGreaterThanOrEqual(5);
+    // One call per cycle, measured by Prometheus itself; the original: 5 per model per cycle.
+    for (const c of cycles) {
+      expect(c.promCalls, `cycle ${c.index}`).toBe(1);
+      expect(c.rows).toHaveLength(4);
+      expect(c.originalCalls).toBe(20);
+      for (const r of c.rows) {
+        expect(r.variants).toBe(2);
+        expect(r.reason).toBe('MetricsFound');
+        // Every VariantAutoscaling looked up once: one miss in the cycle starts the fleet query,
+        // the rest join it or hit the cache.
+        expect(r.hits + r.misses + r.coalesced + r.failureHits).toBe(2);
+      }
+      expect(c.rows.reduce((a, r) => a + r.misses, 0)).toBe(1);
+    }
+    expect(summary.promCallsTotal).toBe(cycles.length);
+    expect(summary.maxPromCallsPerCycle).toBe(1);
+    expect(summary.originalCallsTotal).toBe(20 * cycles.length);
+    expect(summary.lookups.miss).toBe(cycles.length);
+
+    const settled = cycles.filter((c) => !c.warmingUp);
+    expect(settled.length).toBeGreaterThanOrEqual(2);
+    for (const c of settled) {
+      for (const r of c.rows) {
+        const who = `cycle ${c.index} ${r.modelId} in ${r.namespace}`;
+        const read = r.metrics as AggregateMetrics;
+        expect(read, who).toBeDefined();
+        const configured = reference.expected(r.modelId, r.namespace);
+        within(read.load.arrivalRate, configured.load.arrivalRate, 0.1, `${who} arrival vs configured`);
+        within(
+          read.load.avgInputTokens,
+          configured.load.avgInputTokens,
+          0.05,
+          `${who} input tokens vs configured`,
+        );
+        within(
+          read.load.avgOutputTokens,
+          configured.load.avgOutputTokens,
+          0.05,
+          `${who} output tokens vs configured`,
+        );
+        within(read.ttftAverage, configured.ttftAverage, 0.05, `${who} TTFT vs configured`);
+        within(read.itlAverage, configured.itlAverage, 0.05, `${who} ITL vs configured`);
+        const emitted = r.emulated as AggregateMetrics;
+        within(read.load.arrivalRate, emitted.load.arrivalRate, 0.05, `${who} arrival vs emitted`);
+        within(read.ttftAverage, emitted.ttftAverage, 0.05, `${who} TTFT vs emitted`);
+        within(read.itlAverage, emitted.itlAverage, 0.05, `${who} ITL vs emitted`);
+      }
+    }
+    expect(summary.lastCycleError).toBeDefined();
+    expect(summary.lastCycleError!.arrivalRate).toBeLessThan(0.05);
+  }, 90_000);
+
+  it('the CLI ends on SIGINT with the summary and leaves no Prometheus behind', async () => {
+    const entry = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', entry, 'demo', '--interval', '2s', '--window', '10s', '--log-level', 'error'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err += d;
+    });
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no cycle printed; stdout: ${out} stderr: ${err}`)),
+        45_000,
+      );
+      child.stdout.on('data', (d: Buffer) => {
+        out += d;
+        if (/^cycle 2 /m.test(out)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const promUrl = /prometheus: (http:\/\/\S+)/.exec(out)?.[1];
+    expect(promUrl).toBeDefined();
+    expect((await fetch(`${promUrl}/-/ready`)).ok).toBe(true);
+    child.kill('SIGINT');
+    expect(await closed).toBe(0);
+    expect(err).toContain('SIGINT: stopping');
+    expect(out).toMatch(/^summary: \d+ cycles in /m);
+    expect(out).toMatch(/Prometheus calls .*: \d+ total, at most 1 per cycle/);
+    // Prometheus is gone: its port no longer answers.
+    await expect(fetch(`${promUrl}/-/ready`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+  }, 60_000);
+});
