@@ -73,8 +73,7 @@ export function registerDemo(program: Command): void {
     .option('--log-level <level>', 'controller log level (logs go to stderr)', 'warn')
     .action(
       action(async (o: DemoCliOptions) => {
-        if (!/^\d+(ms|s|m|h)$/.test(o.window))
-          throw new UsageError(`--window must be like 30s or 1m, got "${o.window}"`);
+        duration('window', 1000)(o.window);
         let level: string;
         try {
           level = parseLogLevel(o.logLevel);

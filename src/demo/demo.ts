@@ -5,7 +5,7 @@
 // calls as Prometheus itself counted them.
 import { ModelMetricsCache } from '../cache/index.js';
 import { FleetCollector } from '../collector/index.js';
-import { derivedTtlMs } from '../config/index.js';
+import { derivedTtlMs, parseDuration } from '../config/index.js';
 import { LocalController, loadManifests } from '../controller/local.js';
 import {
   type EmulatorConfig,
@@ -140,11 +140,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 function windowMs(window: string): number {
-  const m = /^(\d+)(ms|s|m|h)$/.exec(window);
-  if (!m) throw new Error(`window "${window}" must be a simple duration like 30s or 1m`);
-  return (
-    Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const)[m[2] as 'ms' | 's' | 'm' | 'h']
-  );
+  try {
+    const ms = parseDuration(window);
+    if (ms >= 1000) return ms;
+  } catch {
+    // reported below
+  }
+  throw new Error(`window "${window}" must be a duration of at least 1s, like 30s or 1m`);
 }
 
 function relError(actual: number, expected: number): number {

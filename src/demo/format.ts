@@ -22,6 +22,10 @@ export function formatReady(info: DemoInfo): string {
     `wva_ metrics: ${info.metricsUrl}`,
     `controller: local mode, every ${info.intervalMs / 1000}s, window ${info.window}, cache TTL ${info.cacheTtlMs / 1000}s`,
     '',
+    'Columns: what the controller read through the cache; (EMULATED) what the emulator emitted over the same',
+    'window; HITS / MISSES / JOINED: cache lookups this cycle (JOINED waited for the one fleet query a miss',
+    "started, instead of querying). Prometheus calls come from Prometheus' own request counter.",
+    '',
   ].join('\n');
 }
 
@@ -50,11 +54,12 @@ function line(cells: string[]): string {
 
 export function formatCycle(c: DemoCycle): string {
   const time = c.startedAt.toTimeString().slice(0, 8);
-  const head =
-    `cycle ${c.index}  ${time}  ${c.durationMs.toFixed(0)} ms` +
-    `  | Prometheus calls (measured): ${c.promCalls} this cycle, ${c.promCallsTotal} total` +
-    `  | original design (computed, ${ORIGINAL_CALLS_PER_MODEL}/model/cycle): ${c.originalCalls} this cycle, ${c.originalCallsTotal} total` +
-    (c.warmingUp ? '  | warming up: series younger than the window, rates read low' : '');
+  const head = [
+    `cycle ${c.index}  ${time}  took ${c.durationMs.toFixed(0)} ms` +
+      (c.warmingUp ? '  (warming up: series younger than the window, rates read low)' : ''),
+    `  Prometheus calls, measured: ${c.promCalls} this cycle, ${c.promCallsTotal} total` +
+      `   |   original design, computed (${ORIGINAL_CALLS_PER_MODEL} per model per cycle): ${c.originalCalls} this cycle, ${c.originalCallsTotal} total`,
+  ].join('\n');
   const rows = c.rows.map((r) =>
     line([
       r.modelId,
