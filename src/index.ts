@@ -41,6 +41,18 @@ export {
   watchConfig,
 } from './config/index.js';
 export * from './controller/index.js';
+export { type DemoCycle, type DemoOptions, type DemoResult, runDemo } from './demo/index.js';
+export {
+  type EmulatorConfig,
+  EmulatorConfigError,
+  type EmulatorConfigInput,
+  type EmulatorServer,
+  loadEmulatorConfig,
+  parseEmulatorConfig,
+  prometheusConfigYaml,
+  startEmulatorServer,
+  VllmEmulator,
+} from './emulator/index.js';
 export {
   availabilityQuery,
   DEFAULT_WINDOW,
