@@ -4,6 +4,7 @@
 // yields what was read, what the emulator emitted, the cache's hits and misses, and the Prometheus
 // calls as Prometheus itself counted them.
 import { ModelMetricsCache } from '../cache/index.js';
+import { startCacheJanitor } from '../cache/janitor.js';
 import { FleetCollector } from '../collector/index.js';
 import { derivedTtlMs, parseDuration } from '../config/index.js';
 import { LocalController, loadManifests } from '../controller/local.js';
@@ -215,6 +216,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const telemetry = new Telemetry({ collectDefaultMetrics: false });
   const cache = new ModelMetricsCache({ ttlMs: cacheTtlMs, logger });
   telemetry.bindCache(cache);
+  // As `run` does: expired entries leave in the background.
+  const janitor = startCacheJanitor(cache, { logger });
 
   // Lookups per model and namespace for the cycle under way; telemetry still gets every one.
   let cycleLookups = new Map<string, Lookups>();
@@ -401,6 +404,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     };
     return { cycles, summary };
   } finally {
+    janitor.stop();
     prom?.close();
     await Promise.allSettled([prometheus?.stop(), emuServer?.close(), telemetryServer?.close()]);
   }
