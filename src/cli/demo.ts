@@ -37,7 +37,7 @@ function seconds(flag: string) {
 interface DemoCliOptions {
   manifests: string;
   emulatorConfig: string;
-  interval: number;
+  interval: string;
   window: string;
   cacheTtl?: number;
   duration?: number;
@@ -58,11 +58,11 @@ export function registerDemo(program: Command): void {
       'stop after this many seconds (default: run until Ctrl-C)',
       seconds('duration'),
     )
-    .option('--interval <duration>', 'reconcile interval', duration('interval', 1000), 5000)
+    .option('--interval <duration>', 'reconcile interval', '5s')
     .option('--window <duration>', 'PromQL rate() window', '30s')
     .option(
       '--cache-ttl <duration>',
-      'cache TTL (default: half the interval, at least 5s)',
+      'cache TTL (default: half the interval, at least 5s, and below the interval so each cycle queries once)',
       duration('cache-ttl', 100),
     )
     .option('--manifests <path>', 'VariantAutoscaling/Deployment manifests', examples('manifests'))
@@ -73,6 +73,7 @@ export function registerDemo(program: Command): void {
     .option('--log-level <level>', 'controller log level (logs go to stderr)', 'warn')
     .action(
       action(async (o: DemoCliOptions) => {
+        const intervalMs = duration('interval', 1000)(o.interval);
         duration('window', 1000)(o.window);
         let level: string;
         try {
@@ -99,7 +100,7 @@ export function registerDemo(program: Command): void {
           const result = await runDemo({
             manifests: o.manifests,
             emulator: o.emulatorConfig,
-            intervalMs: o.interval,
+            intervalMs,
             window: o.window,
             ...(o.cacheTtl !== undefined ? { cacheTtlMs: o.cacheTtl } : {}),
             ...(o.duration !== undefined ? { durationMs: o.duration * 1000 } : {}),
