@@ -5,7 +5,8 @@
 import type { ModelMetricsCache } from '../cache/index.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, CollectorObserver, Logger, PromAPI } from '../types.js';
-import { collectAggregateMetrics, zeroMetrics } from './collect.js';
+import { abortable } from './abortable.js';
+import { collectAggregateMetrics, copyMetrics, zeroMetrics } from './collect.js';
 
 export interface CachedCollectOptions {
   observer?: CollectorObserver;
@@ -21,38 +22,6 @@ export interface CachedCollectOptions {
 
 /** In-flight collections per cache and key: one Prometheus call per key, however many wait. */
 const inFlight = new WeakMap<ModelMetricsCache, Map<string, Promise<AggregateMetrics>>>();
-
-/** A copy the caller may change freely. */
-function copy(m: AggregateMetrics): AggregateMetrics {
-  return {
-    load: {
-      arrivalRate: m.load.arrivalRate,
-      avgInputTokens: m.load.avgInputTokens,
-      avgOutputTokens: m.load.avgOutputTokens,
-    },
-    ttftAverage: m.ttftAverage,
-    itlAverage: m.itlAverage,
-  };
-}
-
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
 
 /**
  * The model's metrics from the cache when fresh, else from ONE Prometheus call shared by every
@@ -80,7 +49,7 @@ export async function collectAggregateMetricsWithCache(
     if (entry.valid) {
       observer?.lookup?.('hit', modelId, namespace);
       logger.debug({ model: modelId, namespace }, 'Using cached metrics for model');
-      return copy(entry);
+      return copyMetrics(entry);
     }
     observer?.lookup?.('failure_hit', modelId, namespace);
     logger.debug({ model: modelId, namespace }, 'Using cached failure for model; not querying Prometheus');
@@ -98,7 +67,7 @@ export async function collectAggregateMetricsWithCache(
   const pending = byKey.get(key);
   if (pending) {
     observer?.lookup?.('coalesced', modelId, namespace);
-    return copy(await abortable(pending, options.signal));
+    return copyMetrics(await abortable(pending, options.signal));
   }
 
   observer?.lookup?.('miss', modelId, namespace);
@@ -128,7 +97,7 @@ export async function collectAggregateMetricsWithCache(
   // Handled here so a shared failure nobody awaits any more (all callers aborted) is not unhandled.
   shared.catch(() => {});
   table.set(key, shared);
-  return copy(await abortable(shared, options.signal));
+  return copyMetrics(await abortable(shared, options.signal));
 }
 
 async function observed<T>(observer: CollectorObserver | undefined, run: () => Promise<T>): Promise<T> {

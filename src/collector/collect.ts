@@ -205,3 +205,16 @@ export async function collectFleetMetrics(
   }
   return out;
 }
+
+/** A copy the caller may change freely. */
+export function copyMetrics(m: AggregateMetrics): AggregateMetrics {
+  return {
+    load: {
+      arrivalRate: m.load.arrivalRate,
+      avgInputTokens: m.load.avgInputTokens,
+      avgOutputTokens: m.load.avgOutputTokens,
+    },
+    ttftAverage: m.ttftAverage,
+    itlAverage: m.itlAverage,
+  };
+}

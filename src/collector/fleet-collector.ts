@@ -12,13 +12,14 @@ import type { ModelMetricsCache } from '../cache/index.js';
 import { checkWindow, DEFAULT_WINDOW } from '../prometheus/promql.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, CollectorObserver, Logger, MetricsAvailability, PromAPI } from '../types.js';
+import { abortable } from './abortable.js';
 import {
   availabilityFromError,
   availabilityFromSample,
   DEFAULT_STALE_AFTER_MS,
   freshnessRangeSeconds,
 } from './availability.js';
-import { collectFleetMetrics, type FleetMetrics, pairKey, zeroMetrics } from './collect.js';
+import { collectFleetMetrics, copyMetrics, type FleetMetrics, pairKey, zeroMetrics } from './collect.js';
 
 export interface FleetCollectorOptions {
   prom: PromAPI;
@@ -50,37 +51,6 @@ interface Snapshot {
 interface Failure {
   atMs: number;
   error: Error;
-}
-
-function copy(m: AggregateMetrics): AggregateMetrics {
-  return {
-    load: {
-      arrivalRate: m.load.arrivalRate,
-      avgInputTokens: m.load.avgInputTokens,
-      avgOutputTokens: m.load.avgOutputTokens,
-    },
-    ttftAverage: m.ttftAverage,
-    itlAverage: m.itlAverage,
-  };
-}
-
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 export class FleetCollector {
@@ -182,7 +152,7 @@ export class FleetCollector {
     // The cache is read for its own bookkeeping (LRU order, hit counters); the snapshot backs it
     // up when the cache has dropped the entry (capacity) or holds another writer's failure.
     const cached = namespaceOk(namespace) ? this.cache.get(modelId, namespace) : undefined;
-    return { metrics: copy(cached?.valid ? cached : pair), availability };
+    return { metrics: copyMetrics(cached?.valid ? cached : pair), availability };
   }
 
   private startRefresh(): Promise<void> {
