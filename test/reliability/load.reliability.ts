@@ -4,7 +4,7 @@
 // second (nothing changed), the Prometheus calls per cycle (Prometheus' own counter), and the
 // controller process' peak RSS. Targets: one call per cycle, a cycle under 10 s, RSS under 300 MB.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,7 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
     const child = spawn(
       process.execPath,
       [
+        ...(process.env.WVA_LOAD_NODE_ARGS ?? '').split(' ').filter(Boolean),
         '--import',
         'tsx',
         '--import',
@@ -88,6 +89,9 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
         String(BACKFILL_TIME_S),
         '--interval',
         '20s',
+        // Longer than the first cycle (10 000 patches), so that cycle reads one snapshot.
+        '--cache-ttl',
+        '15s',
         '--cache-max-entries',
         '5000',
       ],
@@ -111,6 +115,16 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
     });
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const cycles = () => lines.filter((l) => l.msg === 'reconcile cycle finished');
+    // RSS over time from /proc, to tell the list/watch phase from the cycles.
+    const rssSamples: number[] = [];
+    const sampler = setInterval(() => {
+      try {
+        const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) rssSamples.push(Math.round(Number(m[1]) / 1024));
+      } catch {
+        // exited
+      }
+    }, 500);
     try {
       const t0 = Date.now();
       while (cycles().length < 1) {
@@ -126,6 +140,7 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
       const callsAfterSecond = (await prom.queryCalls()) - callsBefore;
       child.kill('SIGTERM');
       const code = await exited;
+      clearInterval(sampler);
       const rss = lines.find((l) => l.wvaReliability)?.wvaReliability?.maxRssKiB ?? Number.NaN;
       const [first, second] = cycles();
       const report = {
@@ -146,6 +161,8 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
           secondCycle: callsAfterSecond - callsAfterFirst,
         },
         peakRssMiB: Math.round(rss / 1024),
+        rssMiBEvery2s: rssSamples.filter((_, k) => k % 4 === 0),
+        nodeArgs: process.env.WVA_LOAD_NODE_ARGS ?? '',
         patches: api.count({ method: 'PATCH', status: 200 }),
         cpus: cpus().length,
       };
@@ -161,6 +178,7 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
       expect(second?.durationMs).toBeLessThan(10_000);
       expect(rss / 1024).toBeLessThan(300);
     } finally {
+      clearInterval(sampler);
       child.kill('SIGKILL');
     }
   });
