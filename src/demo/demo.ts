@@ -21,7 +21,7 @@ import { silentLogger } from '../telemetry/logger.js';
 import { Telemetry } from '../telemetry/metrics.js';
 import { parseListenAddress, startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
 import type { AggregateMetrics, CollectorObserver, Logger, LookupResult } from '../types.js';
-import { type DemoPrometheus, startDemoPrometheus } from './prometheus.js';
+import { type LocalPrometheus, startLocalPrometheus } from './prometheus.js';
 
 /** Queries per model and namespace per cycle in the original design (5 instant queries). */
 export const ORIGINAL_CALLS_PER_MODEL = 5;
@@ -240,7 +240,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   let emuServer: EmulatorServer | undefined;
   let telemetryServer: TelemetryServer | undefined;
-  let prometheus: DemoPrometheus | undefined;
+  let prometheus: LocalPrometheus | undefined;
   let prom: PrometheusClient | undefined;
   const cycles: DemoCycle[] = [];
   const started = Date.now();
@@ -275,7 +275,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     progress(
       `starting Prometheus (scrape every ${scrapeIntervalSeconds}s, ${emulator.pods.length} emulated pods)`,
     );
-    prometheus = await startDemoPrometheus({
+    prometheus = await startLocalPrometheus({
       configYaml,
       ...(o.prometheusBinary ? { binary: o.prometheusBinary } : {}),
       ...(signal ? { signal } : {}),

@@ -16,11 +16,14 @@
 // OpenMetrics rules promtool enforces: `# TYPE` per family (a counter family is named without
 // `_total`), a family's samples contiguous, timestamps in SECONDS, and a final `# EOF` (added here
 // when missing). `openMetricsEscape` escapes label values.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { prometheusOnPath, startLocalPrometheus } from '../../src/demo/prometheus.js';
+
+// The launcher itself (free port, readiness, queryCalls, stop/kill/restart, kill on exit) is the
+// demo's, in src/demo/prometheus.ts; this file adds the test-side config, backfill and checks.
+export { parseQueryCalls } from '../../src/demo/prometheus.js';
 
 /** A fixed instant (unix seconds) to write backfilled samples around and to query at. */
 export const BACKFILL_TIME_S = 1_700_000_000;
@@ -73,9 +76,7 @@ let available: boolean | undefined;
 /** Whether the `prometheus` and `promtool` binaries are on PATH. Tests should fail, not skip, without. */
 export function prometheusAvailable(): boolean {
   if (available === undefined) {
-    available = ['prometheus', 'promtool'].every(
-      (bin) => spawnSync(bin, ['--version'], { stdio: 'ignore' }).status === 0,
-    );
+    available = prometheusOnPath('prometheus') && prometheusOnPath('promtool');
   }
   return available;
 }
@@ -83,30 +84,6 @@ export function prometheusAvailable(): boolean {
 /** Escapes a label value for OpenMetrics text (backslash, double quote, newline). */
 export function openMetricsEscape(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-}
-
-/** Children still running, killed if the test process exits without stopping them. */
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function configYaml(o: PrometheusOptions): string {
@@ -143,151 +120,17 @@ function backfill(openmetrics: string, dir: string, dataDir: string): void {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function waitReady(url: string, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`prometheus exited (${child.exitCode ?? child.signalCode}) before ready:\n${log()}`);
-    }
-    try {
-      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(50);
-  }
-  throw new Error(`prometheus at ${url} not ready after 30 s:\n${log()}`);
-}
-
-function launch(port: number, dir: string, dataDir: string, extraArgs: string[]) {
-  const child = spawn(
-    'prometheus',
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${dataDir}`,
-      `--storage.tsdb.retention.time=100y`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      ...extraArgs,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let log = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    log = (log + d.toString()).slice(-8000);
-  });
-  child.on('error', (err) => {
-    log += `\nspawn error: ${err.message}`;
-  });
-  running.add(child);
-  child.on('exit', () => running.delete(child));
-  return { child, log: () => log.split('\n').slice(-10).join('\n') };
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const done = exited(child);
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await done;
-  clearTimeout(timer);
-}
-
-/** Sums prometheus_http_requests_total{handler="/api/v1/query"} in a /metrics page. */
-export function parseQueryCalls(metricsText: string): number {
-  let total = 0;
-  for (const line of metricsText.split('\n')) {
-    if (!line.startsWith('prometheus_http_requests_total{')) continue;
-    if (!line.includes('handler="/api/v1/query"')) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
-
 export async function startPrometheus(o: PrometheusOptions = {}): Promise<PrometheusServer> {
   if (!prometheusAvailable()) {
     throw new Error('prometheus/promtool not on PATH: install the Debian package `prometheus` (see .ci/run)');
   }
-  installExitHook();
-  const dir = mkdtempSync(join(tmpdir(), 'wva-prom-'));
-  const dataDir = join(dir, 'data');
-  try {
-    writeFileSync(join(dir, 'prometheus.yml'), configYaml(o));
-    if (o.openmetrics) backfill(o.openmetrics, dir, dataDir);
-  } catch (err) {
-    rmSync(dir, { recursive: true, force: true });
-    throw err;
-  }
-  const extraArgs = o.extraArgs ?? [];
-
-  let port = 0;
-  let proc: ReturnType<typeof launch> | undefined;
-  // Another process may grab the free port between our probe and prometheus' bind: retry.
-  for (let attempt = 0; ; attempt++) {
-    port = await freePort();
-    proc = launch(port, dir, dataDir, extraArgs);
-    try {
-      await waitReady(`http://127.0.0.1:${port}`, proc.child, proc.log);
-      break;
-    } catch (err) {
-      await terminate(proc.child);
-      if (attempt < 2 && /address already in use/.test(proc.log())) continue;
-      rmSync(dir, { recursive: true, force: true });
-      throw err;
-    }
-  }
-  const url = `http://127.0.0.1:${port}`;
-  let stopped = false;
-
-  const readCalls = async (): Promise<number> => {
-    const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) });
-    if (!res.ok) throw new Error(`GET ${url}/metrics: HTTP ${res.status}`);
-    return parseQueryCalls(await res.text());
-  };
-
-  return {
-    url,
-    port,
-    dataDir,
-    async queryCalls() {
-      // The counter is bumped after the handler has written its reply, so a client can get here a
-      // moment before the last call is counted: read until two reads 20 ms apart agree.
-      let last = await readCalls();
-      for (let i = 0; i < 50; i++) {
-        await sleep(20);
-        const next = await readCalls();
-        if (next === last) return next;
-        last = next;
-      }
-      return last;
-    },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      if (proc) await terminate(proc.child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-    async kill() {
-      if (!proc || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-      const done = exited(proc.child);
-      proc.child.kill('SIGKILL');
-      await done;
-    },
-    async restart() {
-      if (stopped) throw new Error('prometheus was stopped; start a new one');
-      if (proc) await terminate(proc.child);
-      proc = launch(port, dir, dataDir, extraArgs);
-      await waitReady(url, proc.child, proc.log);
-    },
-  };
+  const { openmetrics } = o;
+  return startLocalPrometheus({
+    configYaml: configYaml(o),
+    // Far out, so Prometheus never deletes backfilled blocks (see the top of this file).
+    retention: '100y',
+    extraArgs: o.extraArgs ?? [],
+    stopGraceMs: 10_000,
+    ...(openmetrics ? { prepare: ({ dir, dataDir }) => backfill(openmetrics, dir, dataDir) } : {}),
+  });
 }
