@@ -9,14 +9,14 @@ import { ModelMetricsCache } from '../cache/model-metrics-cache.js';
 import { FleetCollector } from '../collector/fleet-collector.js';
 import {
   addConfigOptions,
-  applyConfig,
   type Config,
   ConfigError,
-  ConfigWatcher,
+  ConfigReloader,
+  type ConfigTargets,
   configFromData,
   configSourcesFromOptions,
   loadConfig,
-  reportReloadError,
+  watchConfig,
 } from '../config/index.js';
 import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
@@ -75,6 +75,22 @@ function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date) {
     ...(evaluationTime ? { evaluationTime: () => evaluationTime } : {}),
   });
   return { telemetry, cache, prom, collector };
+}
+
+/** What a live reload applies to: the shared parts, and through `onChange` what each mode applies itself. */
+function reloadTargets(
+  parts: ReturnType<typeof buildParts>,
+  logger: Logger,
+  onChange: NonNullable<ConfigTargets['onChange']>,
+): ConfigTargets {
+  return {
+    cache: parts.cache,
+    collector: parts.collector,
+    rootLogger: logger as unknown as { level: string },
+    telemetry: parts.telemetry,
+    logger,
+    onChange,
+  };
 }
 
 /** Resolves on the first SIGTERM/SIGINT; a second one exits at once. */
@@ -183,26 +199,18 @@ async function runLocal(
   });
   const janitor = startCacheJanitor(parts.cache, { logger });
   const watcher = sources.file
-    ? new ConfigWatcher({ sources: { ...sources, file: sources.file }, current: cfg, logger })
+    ? watchConfig(
+        { sources: { ...sources, file: sources.file }, current: cfg },
+        reloadTargets(parts, logger, (n, _p, keys) => {
+          const done: string[] = [];
+          if (keys.includes('GLOBAL_OPT_INTERVAL')) {
+            local.intervalMs = n.reconcile.intervalMs;
+            done.push('GLOBAL_OPT_INTERVAL');
+          }
+          return done;
+        }),
+      )
     : undefined;
-  watcher?.on('change', (next, prev) =>
-    applyConfig(next, prev, {
-      cache: parts.cache,
-      collector: parts.collector,
-      rootLogger: logger as unknown as { level: string },
-      telemetry: parts.telemetry,
-      logger,
-      onChange: (n, _p, keys) => {
-        const done: string[] = [];
-        if (keys.includes('GLOBAL_OPT_INTERVAL')) {
-          local.intervalMs = n.reconcile.intervalMs;
-          done.push('GLOBAL_OPT_INTERVAL');
-        }
-        return done;
-      },
-    }),
-  );
-  watcher?.on('error', (err) => reportReloadError(err, { logger, telemetry: parts.telemetry }));
   await parts.collector.refresh().catch(() => {});
   local.start(print);
   await untilSignal(logger);
@@ -275,26 +283,27 @@ async function runCluster(
     telemetry: parts.telemetry,
     leaderElection: opts.leaderElect ? { namespace, name: opts.leaseName, identity } : false,
   });
-  let current = cfg;
-  const reload = (next: Config) => {
-    const prev = current;
-    current = next;
-    applyConfig(next, prev, {
-      cache: parts.cache,
-      collector: parts.collector,
-      rootLogger: logger as unknown as { level: string },
-      telemetry: parts.telemetry,
-      logger,
-      onChange: (n, _p, keys) => {
-        const done: string[] = [];
-        if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');
-        if (keys.includes('WVA_RECONCILE_CONCURRENCY')) done.push('WVA_RECONCILE_CONCURRENCY');
-        controller.configure({ intervalMs: n.reconcile.intervalMs, concurrency: n.reconcile.concurrency });
-        return done;
-      },
-    });
-  };
-  // One validated reload path for both the ConfigMap watch and a --config file.
+  const targets = reloadTargets(parts, logger, (n, _p, keys) => {
+    const done: string[] = [];
+    if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');
+    if (keys.includes('WVA_RECONCILE_CONCURRENCY')) done.push('WVA_RECONCILE_CONCURRENCY');
+    controller.configure({ intervalMs: n.reconcile.intervalMs, concurrency: n.reconcile.concurrency });
+    return done;
+  });
+  // One reload path for a --config file and the ConfigMap: with a file, ConfigMap data goes into the
+  // file's watcher, which resolves both together (with env and flags), so a file change never undoes
+  // a ConfigMap change or the reverse; without one, a ConfigReloader takes it. Both apply with
+  // applyConfig over the configuration in force.
+  const watcher = sources.file
+    ? watchConfig(
+        {
+          sources: { ...sources, file: sources.file, ...(configMapData ? { configMapData } : {}) },
+          current: cfg,
+        },
+        targets,
+      )
+    : undefined;
+  const reloader = watcher ? undefined : new ConfigReloader(cfg, targets);
   let lastData = JSON.stringify(configMapData ?? null);
   const cmWatch = opts.configmap
     ? new ConfigMapWatch({
@@ -306,22 +315,11 @@ async function runCluster(
           const key = JSON.stringify(data ?? null);
           if (key === lastData) return;
           lastData = key;
-          configMapData = data;
-          const next = configFromData(data ?? {}, sources);
-          if (next instanceof ConfigError) reportReloadError(next, { logger, telemetry: parts.telemetry });
-          else reload(next);
+          if (watcher) watcher.updateSources({ configMapData: data ?? {} });
+          else reloader?.offer(configFromData(data ?? {}, sources));
         },
       })
     : undefined;
-  const watcher = sources.file
-    ? new ConfigWatcher({
-        sources: { ...sources, file: sources.file, ...(configMapData ? { configMapData } : {}) },
-        current: cfg,
-        logger,
-      })
-    : undefined;
-  watcher?.on('change', (next) => reload(next));
-  watcher?.on('error', (err) => reportReloadError(err, { logger, telemetry: parts.telemetry }));
 
   let server: TelemetryServer | undefined;
   try {

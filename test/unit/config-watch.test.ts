@@ -301,6 +301,35 @@ describe('watchConfig and ConfigReloader', () => {
     expect(await reloadCount(telemetry, 'error')).toBe(1);
   });
 
+  it('watchConfig + updateSources: a file change after a ConfigMap change keeps the ConfigMap value applied', async () => {
+    const dir = tmp();
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, 'WVA_CACHE_TTL: 30s\n');
+    const current = loadConfig({ file });
+    const cache = new ModelMetricsCache({ ttlMs: current.cache.ttlMs });
+    let window = current.collector.window;
+    const collector = {
+      configure(o: { window?: string }) {
+        if (o.window) window = o.window;
+      },
+    };
+    const w = watchConfig({ sources: { file }, current, debounceMs: 20, pollMs: 0 }, { cache, collector });
+    watchers.push(w);
+    // The ConfigMap sits above the file: its TTL wins.
+    expect(w.updateSources({ configMapData: { WVA_CACHE_TTL: '20s' } })).toBe('changed');
+    expect(cache.ttlMs).toBe(20_000);
+    const changed = next<[Config, Config]>(w, 'change');
+    writeFileSync(file, 'WVA_CACHE_TTL: 30s\nWVA_QUERY_WINDOW: 2m\n');
+    const [c, prev] = await changed;
+    expect(window).toBe('2m');
+    expect(c.cache.ttlMs).toBe(20_000);
+    expect(prev.cache.ttlMs).toBe(20_000);
+    expect(cache.ttlMs).toBe(20_000);
+    // The ConfigMap key removed: the file's value is in force again.
+    expect(w.updateSources({ configMapData: {} })).toBe('changed');
+    expect(cache.ttlMs).toBe(30_000);
+  });
+
   it('ConfigReloader applies ConfigMap data, keeps the old config on error', async () => {
     const env = { LOG_LEVEL: 'warn' };
     const cache = new ModelMetricsCache({ ttlMs: 30_000 });

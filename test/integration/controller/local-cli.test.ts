@@ -1,16 +1,14 @@
 // Local mode and the `run` command as users start it: `run --manifests … --once --output json`
 // against a real Prometheus with backfilled series, and cluster mode against the fake API server
 // with SIGTERM for a graceful stop.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { LocalController, loadManifests } from '../../../src/controller/local.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
-import { runCli } from '../../support/cli.js';
+import { runCli, startCli } from '../../support/cli.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { deployment, variant } from '../../support/variants.js';
@@ -199,25 +197,23 @@ describe('wva-metrics run (local mode)', () => {
 });
 
 describe('wva-metrics run (cluster mode, fake API server)', () => {
-  it('writes status, serves /readyz, and on SIGTERM stops within seconds and releases the Lease', async () => {
+  const configMap = (data: Record<string, string>) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'variantautoscaling-config', namespace: 'wva-system' },
+    data: { PROMETHEUS_BASE_URL: prom.url, GLOBAL_OPT_INTERVAL: '60s', ...data },
+  });
+
+  /** A fake API server holding one VariantAutoscaling, its Deployment and the ConfigMap, and `run` against it. */
+  async function startCluster(args: string[] = []) {
     const api = await FakeApiServer.start();
     const kcFile = join(dir, '..', `wva-kubeconfig-${process.pid}.yaml`);
     writeFileSync(kcFile, api.kubeConfigYaml());
     api.put('variantautoscalings', variant('prod', 'llama', 'meta/llama-8b'));
     api.put('deployments', deployment('prod', 'llama', 2));
-    api.put('configmaps', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'variantautoscaling-config', namespace: 'wva-system' },
-      data: { PROMETHEUS_BASE_URL: prom.url, GLOBAL_OPT_INTERVAL: '60s' },
-    });
-    const entry = fileURLToPath(new URL('../../../src/cli/main.ts', import.meta.url));
-    const child = spawn(
-      process.execPath,
+    api.put('configmaps', configMap({}));
+    const run = startCli(
       [
-        '--import',
-        'tsx',
-        entry,
         'run',
         '--kubeconfig',
         kcFile,
@@ -227,20 +223,32 @@ describe('wva-metrics run (cluster mode, fake API server)', () => {
         '127.0.0.1:0',
         '--time',
         String(BACKFILL_TIME_S),
+        ...args,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POD_NAME: 'wva-0', LOG_LEVEL: 'info' } },
+      { env: { POD_NAME: 'wva-0', LOG_LEVEL: 'info' } },
     );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    try {
+    const until = async (cond: () => boolean | Promise<boolean>, what: string) => {
       const end = Date.now() + 30_000;
-      while (!(api.get('variantautoscalings', 'prod', 'llama')?.status as Loose | undefined)?.currentAlloc) {
-        if (Date.now() > end) throw new Error(`no status written; stderr:\n${stderr}`);
+      while (!(await cond())) {
+        if (Date.now() > end) throw new Error(`${what}: not within 30 s; stderr:\n${run.stderr()}`);
         await new Promise((r) => setTimeout(r, 50));
       }
+    };
+    const close = async () => {
+      run.child.kill('SIGKILL');
+      rmSync(kcFile, { force: true });
+      await api.close();
+    };
+    return { api, run, until, close };
+  }
+
+  it('writes status, serves /readyz, and on SIGTERM stops within seconds and releases the Lease', async () => {
+    const { api, run, until, close } = await startCluster();
+    try {
+      await until(
+        () => !!(api.get('variantautoscalings', 'prod', 'llama')?.status as Loose | undefined)?.currentAlloc,
+        'status written',
+      );
       const alloc = (api.get('variantautoscalings', 'prod', 'llama')?.status as Loose | undefined)
         ?.currentAlloc;
       expect(alloc.numReplicas).toBe(2);
@@ -251,13 +259,13 @@ describe('wva-metrics run (cluster mode, fake API server)', () => {
         (api.get('leases', 'wva-system', 'wva-metrics-controller')?.spec as Loose | undefined)
           ?.holderIdentity,
       ).toBe('wva-0');
-      const port = Number(/"telemetryPort":(\d+)/.exec(stderr)?.[1]);
+      const port = Number(/"telemetryPort":(\d+)/.exec(run.stderr())?.[1]);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).toBe(200);
 
       const t0 = Date.now();
-      child.kill('SIGTERM');
-      const code = await exited;
+      run.child.kill('SIGTERM');
+      const code = await run.exited;
       expect(Date.now() - t0).toBeLessThan(5000);
       expect(code).toBe(0);
       expect(api.openWatches).toBe(0);
@@ -266,9 +274,47 @@ describe('wva-metrics run (cluster mode, fake API server)', () => {
           ?.holderIdentity,
       ).toBeUndefined();
     } finally {
-      child.kill('SIGKILL');
-      rmSync(kcFile, { force: true });
-      await api.close();
+      await close();
+    }
+  }, 60_000);
+
+  it('--config file and ConfigMap reload together: a file change keeps a ConfigMap value that has precedence', async () => {
+    const cfgDir = mkdtempSync(join(tmpdir(), 'wva-run-config-'));
+    const file = join(cfgDir, 'config.yaml');
+    writeFileSync(file, 'WVA_CACHE_TTL: 30s\n');
+    const { api, run, until, close } = await startCluster(['--config', file]);
+    try {
+      await until(() => /"telemetryPort":\d+/.test(run.stderr()), 'controller started');
+      const port = Number(/"telemetryPort":(\d+)/.exec(run.stderr())?.[1]);
+      const ttl = async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return Number(/^wva_cache_ttl_seconds\{entry="valid"\} (\S+)$/m.exec(text)?.[1]);
+      };
+      const reloads = () =>
+        run
+          .stderr()
+          .split('\n')
+          .filter((l) => l.includes('"configuration reloaded"'))
+          .map((l) => JSON.parse(l) as Loose);
+      expect(await ttl()).toBe(30);
+
+      // The ConfigMap (above the file) sets the TTL.
+      api.put('configmaps', configMap({ WVA_CACHE_TTL: '20s' }));
+      await until(async () => (await ttl()) === 20, 'ConfigMap TTL applied');
+
+      // Then the file changes another key: the ConfigMap's TTL stays in force.
+      writeFileSync(file, 'WVA_CACHE_TTL: 30s\nWVA_QUERY_WINDOW: 2m\n');
+      await until(() => reloads().some((r) => r.window === '2m'), 'file change applied');
+      const last = reloads().at(-1);
+      expect(last?.changed).toEqual(['WVA_QUERY_WINDOW']);
+      expect(last?.ttl).toBe('20s');
+      expect(await ttl()).toBe(20);
+
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    } finally {
+      await close();
+      rmSync(cfgDir, { recursive: true, force: true });
     }
   }, 60_000);
 });
