@@ -11,6 +11,7 @@ import {
 import {
   collectAggregateMetrics,
   collectFleetMetrics,
+  copyMetrics,
   type FleetMetrics,
   showName,
 } from '../collector/collect.js';
@@ -80,18 +81,9 @@ export function formatTable(rows: Array<CollectRow & { status?: string }>): stri
     .join('\n')}\n`;
 }
 
+// Only the metrics: fleet results carry more (sample times) that the output leaves out.
 function row(modelId: string, namespace: string, m: AggregateMetrics): CollectRow {
-  return {
-    modelId,
-    namespace,
-    load: {
-      arrivalRate: m.load.arrivalRate,
-      avgInputTokens: m.load.avgInputTokens,
-      avgOutputTokens: m.load.avgOutputTokens,
-    },
-    ttftAverage: m.ttftAverage,
-    itlAverage: m.itlAverage,
-  };
+  return { modelId, namespace, ...copyMetrics(m) };
 }
 
 export function registerCollect(program: Command): void {

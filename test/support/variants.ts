@@ -1,6 +1,7 @@
 // Builders for VariantAutoscaling and Deployment objects in tests (shape of the sample in the
 // reference, with the fields that vary as parameters).
 import type { Obj } from './fake-apiserver.js';
+import type { ExpectedMetrics } from './vllm-openmetrics.js';
 
 export function variant(
   namespace: string,
@@ -48,5 +49,25 @@ export function deployment(namespace: string, name: string, replicas: number): O
       template: { metadata: { labels: { app: name } } },
     },
     status: { replicas, readyReplicas: replicas },
+  };
+}
+
+/**
+ * The status.currentAlloc a controller writes for a variant() (default accelerator profile: maxBatch
+ * 4, no unit costs) with these replicas and metrics: the CRD's strings, two decimals.
+ */
+export function expectedAlloc(metrics: ExpectedMetrics, numReplicas: number, accelerator = 'A100') {
+  return {
+    accelerator,
+    numReplicas,
+    maxBatch: 4,
+    variantCost: '0.00',
+    load: {
+      arrivalRate: metrics.arrivalRate.toFixed(2),
+      avgInputTokens: metrics.avgInputTokens.toFixed(2),
+      avgOutputTokens: metrics.avgOutputTokens.toFixed(2),
+    },
+    ttftAverage: metrics.ttftAverage.toFixed(2),
+    itlAverage: metrics.itlAverage.toFixed(2),
   };
 }

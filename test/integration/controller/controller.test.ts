@@ -13,7 +13,7 @@ import { PrometheusClient } from '../../../src/prometheus/index.js';
 import type { PromAPI } from '../../../src/types.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
-import { deployment, variant } from '../../support/variants.js';
+import { deployment, expectedAlloc, variant } from '../../support/variants.js';
 import { expectedMetrics, type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
 
 const MODELS = 100;
@@ -110,21 +110,8 @@ describe('controller with real Prometheus and the fake API server', () => {
       const first = await r.reconciler.runCycle();
       expect(first.results.every((x) => x.outcome === 'written')).toBe(true);
       for (const i of [0, 1, 2, 3, 5]) {
-        const e = expectedMetrics([traffic(i)]);
         const s = statusOf(api, ns(i), `va-${i}`);
-        expect(s?.currentAlloc).toEqual({
-          accelerator: 'A100',
-          numReplicas: 1 + i,
-          maxBatch: 4,
-          variantCost: '0.00',
-          load: {
-            arrivalRate: e.arrivalRate.toFixed(2),
-            avgInputTokens: e.avgInputTokens.toFixed(2),
-            avgOutputTokens: e.avgOutputTokens.toFixed(2),
-          },
-          ttftAverage: e.ttftAverage.toFixed(2),
-          itlAverage: e.itlAverage.toFixed(2),
-        });
+        expect(s?.currentAlloc).toEqual(expectedAlloc(expectedMetrics([traffic(i)]), 1 + i));
         expect(s?.conditions?.find((c) => c.type === 'MetricsAvailable')).toMatchObject({
           status: 'True',
           reason: 'MetricsFound',

@@ -11,7 +11,7 @@ import type { MetricsRead } from '../../../src/controller/status.js';
 import { runCli, startCli } from '../../support/cli.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
-import { deployment, variant } from '../../support/variants.js';
+import { deployment, expectedAlloc, variant } from '../../support/variants.js';
 import { expectedMetrics, type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
 
 // JSON read loosely (CLI output, objects from the fake API server).
@@ -129,14 +129,14 @@ describe('loadManifests / LocalController', () => {
 });
 
 describe('wva-metrics run (local mode)', () => {
-  it('--once --output json prints what each status would be, from real Prometheus', async () => {
-    const r = await runCli([
+  /** One local-mode cycle over the manifests, at the backfilled instant. */
+  const runOnce = (...args: string[]) =>
+    runCli([
       'run',
       '--manifests',
       dir,
       '--once',
-      '--output',
-      'json',
+      ...args,
       '--prometheus-url',
       prom.url,
       '--time',
@@ -144,24 +144,14 @@ describe('wva-metrics run (local mode)', () => {
       '--log-level',
       'error',
     ]);
+
+  it('--once --output json prints what each status would be, from real Prometheus', async () => {
+    const r = await runOnce('--output', 'json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as { items: Loose[] };
     const by = Object.fromEntries(doc.items.map((i) => [i.name, i]));
-    const e = expectedMetrics([pods[0]!]);
-    expect(by.llama.status.currentAlloc).toEqual({
-      accelerator: 'A100',
-      numReplicas: 3,
-      maxBatch: 4,
-      variantCost: '0.00',
-      load: {
-        arrivalRate: e.arrivalRate.toFixed(2),
-        avgInputTokens: e.avgInputTokens.toFixed(2),
-        avgOutputTokens: e.avgOutputTokens.toFixed(2),
-      },
-      ttftAverage: e.ttftAverage.toFixed(2),
-      itlAverage: e.itlAverage.toFixed(2),
-    });
+    expect(by.llama.status.currentAlloc).toEqual(expectedAlloc(expectedMetrics([pods[0]!]), 3));
     expect(by.mistral.status.currentAlloc.accelerator).toBe('L40S');
     expect(by.mistral.status.currentAlloc.load.arrivalRate).toBe('60.00');
     expect(by.nodep.status.conditions.find((c: Loose) => c.type === 'Reconciled').reason).toBe(
@@ -174,18 +164,7 @@ describe('wva-metrics run (local mode)', () => {
   });
 
   it('prints a table by default; one line of error and exit 2 for a missing path', async () => {
-    const r = await runCli([
-      'run',
-      '--manifests',
-      dir,
-      '--once',
-      '--prometheus-url',
-      prom.url,
-      '--time',
-      String(BACKFILL_TIME_S),
-      '--log-level',
-      'error',
-    ]);
+    const r = await runOnce();
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/NAMESPACE\s+NAME\s+MODEL\s+REPLICAS/);
     expect(r.stdout).toMatch(/prod\s+llama\s+meta\/llama-8b\s+3\s+240\.00/);
