@@ -96,7 +96,7 @@ export function registerCollect(program: Command): void {
     .option('--namespace <ns>', 'namespace of --model; alone, shows only this namespace of the fleet')
     .option('--time <unix|rfc3339>', 'evaluation time (default: now)')
     .option('--output <format>', 'table or json', 'table')
-    .option('--timeout <duration>', 'same as --prometheus-timeout (default 10s)');
+    .option('--timeout <duration>', 'same as --prometheus-timeout (default: 10s)');
   addConfigOptions(cmd);
   cmd.action(
     action(async (opts: CollectFlags) => {

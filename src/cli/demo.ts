@@ -1,7 +1,7 @@
 // `wva-metrics demo` (what `npm run demo` runs): emulated vLLM pods, a real Prometheus, and the
 // controller in local mode over examples/, with a live table per cycle and a summary at the end.
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { type DurationError, parseDuration } from '../config/duration.js';
 import { formatCycle, formatReady, formatSummary } from '../demo/format.js';
 import { runDemo } from '../demo/index.js';
@@ -58,15 +58,26 @@ export function registerDemo(program: Command): void {
       'stop after this many seconds (default: run until Ctrl-C)',
       seconds('duration'),
     )
-    .option('--interval <duration>', 'reconcile interval', '5s')
-    .option('--window <duration>', 'PromQL rate() window', '30s')
+    // Shown as written (5s), not as commander quotes a string default ("5s").
+    .addOption(new Option('--interval <duration>', 'reconcile interval').default('5s', '5s'))
+    .addOption(new Option('--window <duration>', 'PromQL rate() window').default('30s', '30s'))
     .option(
       '--cache-ttl <duration>',
       'cache TTL (default: half the interval, at least 5s, and below the interval so each cycle queries once)',
       duration('cache-ttl', 100),
     )
-    .option('--manifests <path>', 'VariantAutoscaling/Deployment manifests', examples('manifests'))
-    .option('--emulator-config <file>', 'emulator config', examples('emulator.yaml'))
+    .addOption(
+      new Option('--manifests <path>', 'VariantAutoscaling/Deployment manifests').default(
+        examples('manifests'),
+        "the package's examples/manifests",
+      ),
+    )
+    .addOption(
+      new Option('--emulator-config <file>', 'emulator config').default(
+        examples('emulator.yaml'),
+        "the package's examples/emulator.yaml",
+      ),
+    )
     .option('--scrape-interval <seconds>', 'Prometheus scrape interval', seconds('scrape-interval'), 1)
     .option('--prometheus <binary>', 'Prometheus binary', 'prometheus')
     .option('--metrics-addr <addr>', "listen address of the demo's own /metrics (wva_*)", '127.0.0.1:0')

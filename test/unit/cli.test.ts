@@ -17,6 +17,14 @@ describe('wva-metrics CLI', () => {
     expect(r.stdout).toContain('Usage: wva-metrics');
   });
 
+  it('demo --help shows duration defaults as durations', async () => {
+    const r = await runCli(['demo', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--interval <duration>\s+reconcile interval \(default: 5s\)/);
+    expect(r.stdout).toMatch(/--window <duration>\s+PromQL rate\(\) window \(default: 30s\)/);
+    expect(r.stdout).not.toContain('5000');
+  });
+
   it('rejects an unknown option with one line on stderr and a non-zero exit', async () => {
     const r = await runCli(['--no-such-flag']);
     expect(r.code).not.toBe(0);
