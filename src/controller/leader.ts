@@ -14,6 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
+import { shareConnections } from './kube.js';
 
 export interface LeaderElectorOptions {
   kubeConfig: KubeConfig;
@@ -67,7 +68,7 @@ export class LeaderElector {
   private lease: V1Lease | undefined;
 
   constructor(private readonly o: LeaderElectorOptions) {
-    this.api = o.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.api = shareConnections(o.kubeConfig).makeApiClient(CoordinationV1Api);
     this.name = o.name ?? 'wva-metrics-controller';
     this.leaseMs = o.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = o.renewDeadlineMs ?? 10_000;

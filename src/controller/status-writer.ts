@@ -11,6 +11,8 @@ import {
 } from '@kubernetes/client-node';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
+import { shareConnections } from './kube.js';
+import { kubeRequest } from './kube-http.js';
 import type { StatusWriter, WriteOutcome } from './reconciler.js';
 import { ownedStatus, statusUnchanged } from './status.js';
 import { GROUP, PLURAL, type VariantAutoscaling, type VariantAutoscalingStatus, VERSION } from './types.js';
@@ -75,7 +77,7 @@ export class KubeStatusWriter implements StatusWriter {
   conflicts = 0;
 
   constructor(private readonly o: KubeStatusWriterOptions) {
-    this.api = o.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.api = shareConnections(o.kubeConfig).makeApiClient(CustomObjectsApi);
     this.maxRetries = o.maxConflictRetries ?? 5;
     this.log = o.logger ?? silentLogger;
   }
@@ -109,18 +111,14 @@ export class KubeStatusWriter implements StatusWriter {
           metadata: { resourceVersion: current.metadata.resourceVersion },
           status: ownedStatus(next),
         };
-        const updated = (await this.api.patchNamespacedCustomObjectStatus(
-          {
-            group: GROUP,
-            version: VERSION,
-            namespace,
-            plural: PLURAL,
-            name,
-            body,
-            fieldManager: 'wva-metrics',
-          },
-          requestOptions(PatchStrategy.MergePatch, signal),
-        )) as VariantAutoscaling;
+        // node:http with a kept-alive agent, not client-node's fetch: see kube-http.ts (memory).
+        const updated = await kubeRequest<VariantAutoscaling>(this.o.kubeConfig, {
+          method: 'PATCH',
+          path: `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}/${encodeURIComponent(name)}/status?fieldManager=wva-metrics`,
+          body,
+          contentType: PatchStrategy.MergePatch,
+          signal,
+        });
         return { outcome: 'written', status: updated.status ?? next };
       } catch (err) {
         if (apiErrorCode(err) !== 409 || attempt >= this.maxRetries) {

@@ -595,11 +595,16 @@ export class FakeApiServer {
     const items = [...this.bucket(def.plural).values()].filter(
       (o) => (!namespace || o.metadata.namespace === namespace) && match(o),
     );
+    // Pagination as the API server does it (limit + opaque continue token); here the token is an offset.
+    const limit = Number(rec.query.limit ?? 0);
+    const from = Number(rec.query.continue ?? 0);
+    const page = limit > 0 ? items.slice(from, from + limit) : items;
+    const next = limit > 0 && from + limit < items.length ? String(from + limit) : undefined;
     this.send(res, rec, 200, {
       apiVersion: def.group ? `${def.group}/${def.version}` : def.version,
       kind: `${def.kind}List`,
-      metadata: { resourceVersion: String(this.rv) },
-      items,
+      metadata: { resourceVersion: String(this.rv), ...(next ? { continue: next } : {}) },
+      items: page,
     });
   }
 
