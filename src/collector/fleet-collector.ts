@@ -8,6 +8,9 @@
 //   - a pair Prometheus does not know answers zeros + MetricsMissing without another query;
 // and after a failed refresh, every read answers PrometheusError without another attempt until the
 // cache's failure TTL ends (1000 callers during an outage: 1 attempt).
+// Within a reconcile cycle (beginCycle() ... end()) the TTLs do not cut the cycle in two: the state
+// that was fresh when the cycle began, or the cycle's own refresh, answers every read of that cycle
+// whatever its length, so a cycle costs at most one Prometheus call.
 import type { ModelMetricsCache } from '../cache/index.js';
 import { checkWindow, DEFAULT_WINDOW } from '../prometheus/promql.js';
 import { silentLogger } from '../telemetry/logger.js';
@@ -67,6 +70,10 @@ export class FleetCollector {
   private inFlight: Promise<void> | undefined;
   /** Bumped by configure(): a refresh started under the old settings does not become the snapshot. */
   private generation = 0;
+  /** Cycles open now (beginCycle without its end). */
+  private openCycles = 0;
+  /** The current snapshot or failure answers the open cycle(s), expired or not. */
+  private pinned = false;
 
   constructor(o: FleetCollectorOptions) {
     this.prom = o.prom;
@@ -113,12 +120,37 @@ export class FleetCollector {
     await abortable(this.startRefresh(), signal);
   }
 
+  /**
+   * Opens a reconcile cycle; call the returned function when it ends (idempotent). Until then,
+   * the snapshot (or failure) that is current at the start, if still within its TTL, or else the
+   * first refresh the cycle makes, answers every read regardless of age: one Prometheus call per
+   * cycle at most, even for a cycle longer than the cache TTL. Overlapping cycles share the pin.
+   */
+  beginCycle(): () => void {
+    if (this.openCycles === 0) this.pinned = this.answersFresh(this.now());
+    this.openCycles++;
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      this.openCycles--;
+      if (this.openCycles === 0) this.pinned = false;
+    };
+  }
+
+  /** True when the current state would answer a first look without a query. */
+  private answersFresh(now: number): boolean {
+    if (this.failure) return now - this.failure.atMs <= this.cache.failureTtlMs;
+    return this.snapshot !== undefined && now - this.snapshot.atMs <= this.cache.ttlMs;
+  }
+
   /** Live reload. A new window drops the snapshot (its numbers were over the old window). */
   configure(o: { window?: string; staleAfterMs?: number }): void {
     if (o.window !== undefined && o.window !== this.window) {
       this.window = checkWindow(o.window);
       this.snapshot = undefined;
       this.failure = undefined;
+      this.pinned = false;
       this.generation++;
     }
     if (o.staleAfterMs !== undefined) this.staleAfterMs = checkStaleAfter(o.staleAfterMs);
@@ -132,11 +164,13 @@ export class FleetCollector {
     const now = this.now();
     const snap = this.snapshot;
     const fail = this.failure;
-    if (fail && (!fresh || now - fail.atMs <= this.cache.failureTtlMs)) {
+    // After a refresh, or while an open cycle pins the state, answer whatever its age.
+    const checkAge = fresh && !this.pinned;
+    if (fail && (!checkAge || now - fail.atMs <= this.cache.failureTtlMs)) {
       if (fresh) this.observer?.lookup?.('failure_hit', modelId, namespace);
       return { availability: availabilityFromError(modelId, namespace, fail.error) };
     }
-    if (!snap || (fresh && now - snap.atMs > this.cache.ttlMs)) return undefined;
+    if (!snap || (checkAge && now - snap.atMs > this.cache.ttlMs)) return undefined;
 
     const key = pairKey(modelId, namespace);
     const pair = snap.pairs.get(key);
@@ -186,6 +220,7 @@ export class FleetCollector {
       }
       this.snapshot = { atMs: this.now(), pairs, evaluatedAt };
       this.failure = undefined;
+      if (this.openCycles > 0) this.pinned = true;
       this.logger.debug({ pairs: pairs.size }, 'Fleet metrics refreshed');
     } catch (err) {
       observer?.queryFinished?.('fleet', 'error', (performance.now() - started) / 1000);
@@ -193,6 +228,7 @@ export class FleetCollector {
       const error = err instanceof Error ? err : new Error(String(err));
       this.failure = { atMs: this.now(), error };
       this.snapshot = undefined;
+      if (this.openCycles > 0) this.pinned = true;
       this.logger.warn(
         { err: error.message, retryAfterMs: this.cache.failureTtlMs },
         'Fleet metrics refresh failed; answering PrometheusError until the failure TTL ends',

@@ -16,6 +16,8 @@ import {
 /** What the reconciler needs of the collector: FleetCollector.read's shape. */
 export interface MetricsReader {
   read(modelId: string, namespace: string, signal?: AbortSignal): Promise<MetricsRead>;
+  /** Opens a cycle (FleetCollector: one Prometheus call per cycle at most); returns its end. */
+  beginCycle?(): () => void;
 }
 
 /** Where VariantAutoscalings and Deployments come from (an informer cache, or manifests). */
@@ -185,7 +187,13 @@ export class Reconciler {
     const startedAt = new Date();
     const t0 = performance.now();
     const keys = this.o.source.listVariants().map(objectKey);
-    const results = await mapBounded(keys, this.concurrency, (k) => this.reconcile(k, signal));
+    const endCycle = this.o.collector.beginCycle?.();
+    let results: ReconcileResult[];
+    try {
+      results = await mapBounded(keys, this.concurrency, (k) => this.reconcile(k, signal));
+    } finally {
+      endCycle?.();
+    }
     const durationMs = performance.now() - t0;
     const failed = results.filter((r) => r.outcome === 'error').length;
     this.o.telemetry?.cycleFinished?.(failed > 0 ? 'error' : 'success', durationMs / 1000);

@@ -89,9 +89,6 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
         String(BACKFILL_TIME_S),
         '--interval',
         '20s',
-        // Longer than the first cycle (10 000 patches), so that cycle reads one snapshot.
-        '--cache-ttl',
-        '15s',
         '--cache-max-entries',
         '5000',
       ],
