@@ -3,7 +3,9 @@
 // backfilled with all 1 000 models. Measures the first cycle (10 000 status patches) and the
 // second (nothing changed), the Prometheus calls per cycle (Prometheus' own counter), and the
 // controller process' peak RSS. Targets: one call per cycle, a cycle under 10 s, RSS under 300 MB.
-import { spawn } from 'node:child_process';
+// The controller runs as it ships: the built dist/ on plain Node with the Node flags of the image's
+// ENTRYPOINT (read from the Dockerfile, so the two cannot drift apart), not through tsx.
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +45,20 @@ beforeAll(async () => {
     }
   }
   dir = mkdtempSync(join(tmpdir(), 'wva-load-'));
+  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
 }, 5 * 60_000);
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The Node flags between the node binary and dist/cli/main.js in the Dockerfile's ENTRYPOINT. */
+function imageNodeFlags(): string[] {
+  const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'));
+  if (!m) throw new Error('Dockerfile has no exec-form ENTRYPOINT');
+  const argv = JSON.parse(m[1]!) as string[];
+  const main = argv.indexOf('dist/cli/main.js');
+  if (main < 1) throw new Error(`ENTRYPOINT ${m[1]} does not run dist/cli/main.js`);
+  return argv.slice(1, main);
+}
 
 afterAll(async () => {
   await api?.close();
@@ -64,15 +79,17 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
   it('one Prometheus call per cycle; cycle time and peak RSS within target', async () => {
     const kc = join(dir, 'kubeconfig.yaml');
     writeFileSync(kc, api.kubeConfigYaml());
-    const entry = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-    const preload = fileURLToPath(new URL('./rss-preload.ts', import.meta.url));
+    const entry = join(root, 'dist/cli/main.js');
+    const preload = fileURLToPath(new URL('./rss-preload.mjs', import.meta.url));
+    const nodeArgs = [
+      ...imageNodeFlags(),
+      ...(process.env.WVA_LOAD_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    ];
     const callsBefore = await prom.queryCalls();
     const child = spawn(
       process.execPath,
       [
-        ...(process.env.WVA_LOAD_NODE_ARGS ?? '').split(' ').filter(Boolean),
-        '--import',
-        'tsx',
+        ...nodeArgs,
         '--import',
         preload,
         entry,
@@ -159,7 +176,7 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
         },
         peakRssMiB: Math.round(rss / 1024),
         rssMiBEvery2s: rssSamples.filter((_, k) => k % 4 === 0),
-        nodeArgs: process.env.WVA_LOAD_NODE_ARGS ?? '',
+        nodeArgs: nodeArgs.join(' '),
         patches: api.count({ method: 'PATCH', status: 200 }),
         cpus: cpus().length,
       };
