@@ -35,7 +35,7 @@ function problems(sources: ConfigSources): string[] {
   throw new Error('configuration was accepted');
 }
 
-const upstream = new URL('../../../shared/reference/upstream-configmap.yaml', import.meta.url).pathname;
+const upstream = new URL('../fixtures/upstream/upstream-configmap.yaml', import.meta.url).pathname;
 
 describe('loadConfig: defaults', () => {
   it('has a complete default configuration', () => {

@@ -1,6 +1,6 @@
 // deploy/ parses, agrees with the code (types, RBAC for exactly the calls the controller makes,
 // config keys) and keeps the CRD identical to the upstream one.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { CONFIGMAP_NAME, DEFAULT_NAMESPACE } from '../../../src/cli/run.js';
@@ -9,10 +9,8 @@ import { GROUP, KIND, PLURAL, VERSION, validateObject } from '../../../src/contr
 import { variant } from '../../support/variants.js';
 
 const root = new URL('../../../', import.meta.url);
-// The upstream reference files live beside the repo on the build machines, not in it (nor on CI).
-const REFERENCE = '/work/shared/reference';
-const refText = (f: string) =>
-  existsSync(`${REFERENCE}/${f}`) ? readFileSync(`${REFERENCE}/${f}`, 'utf8') : undefined;
+// Unchanged copies of the upstream files (test/fixtures/upstream/README.md).
+const refText = (f: string) => readFileSync(new URL(`test/fixtures/upstream/${f}`, root), 'utf8');
 // biome-ignore lint/suspicious/noExplicitAny: YAML documents read loosely
 type Doc = Record<string, any>;
 
@@ -46,8 +44,7 @@ describe('deploy/', () => {
 
   it('the CRD is the upstream one: same schema, status subresource, printer columns', () => {
     const crd = one('deploy/crd.yaml', 'CustomResourceDefinition');
-    const text = refText('llmd.ai_variantautoscalings.yaml');
-    if (text) expect(crd.spec).toEqual(parseAllDocuments(text)[0]?.toJS().spec);
+    expect(crd.spec).toEqual(parseAllDocuments(refText('llmd.ai_variantautoscalings.yaml'))[0]?.toJS().spec);
     expect(crd.metadata.name).toBe(`${PLURAL}.${GROUP}`);
     expect(crd.spec.names.kind).toBe(KIND);
     const v = crd.spec.versions.find((x: Doc) => x.name === VERSION);
@@ -63,12 +60,11 @@ describe('deploy/', () => {
     expect(alloc.properties.ttftAverage.pattern).toBe('^\\d+(\\.\\d+)?$');
   });
 
-  it('the upstream sample (or, off the build machines, its copy in the test builders) validates', () => {
-    const text = refText('sample-variantautoscaling.yaml');
-    const sample = text
-      ? parseAllDocuments(text)[0]?.toJS()
-      : variant('llm-d-sim', 'vllme-deployment', 'default/default');
-    expect(validateObject(sample)).toEqual([]);
+  it("the upstream sample validates, and so does the test builders' variant", () => {
+    expect(validateObject(parseAllDocuments(refText('sample-variantautoscaling.yaml'))[0]?.toJS())).toEqual(
+      [],
+    );
+    expect(validateObject(variant('llm-d-sim', 'vllme-deployment', 'default/default'))).toEqual([]);
   });
 
   it('RBAC is least privilege: exactly the verbs the controller uses, status patch only', () => {
