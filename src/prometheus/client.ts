@@ -149,7 +149,7 @@ export class PrometheusClient implements PromAPI {
       if (this.bearerToken || this.tokenPath) {
         this.logger.warn(
           { url: this.url },
-          'Prometheus URL is plain http: the bearer token travels unencrypted',
+          'Prometheus URL is plain http: the token in the Authorization header travels unencrypted',
         );
       }
     }
@@ -213,11 +213,11 @@ export class PrometheusClient implements PromAPI {
       const value = (await readFile(path, 'utf8')).trim();
       this.tokenCache = { mtimeMs: st.mtimeMs, size: st.size, value };
       if (cached)
-        this.logger.info({ tokenPath: path }, 'Prometheus bearer token file changed; using the new token');
+        this.logger.info({ tokenPath: path }, 'Prometheus token file changed; using the new token');
       return value || undefined;
     } catch (err) {
       throw new PrometheusError(
-        `cannot read Prometheus bearer token file ${path}: ${(err as Error).message}`,
+        `cannot read Prometheus token file ${path}: ${(err as Error).message}`,
         {
           url: this.url,
           cause: err,

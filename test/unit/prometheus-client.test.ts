@@ -227,7 +227,7 @@ describe('PrometheusClient', () => {
       rmSync(tokenPath);
       const err = await c.query('up').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PrometheusError);
-      expect((err as Error).message).toContain(`cannot read Prometheus bearer token file ${tokenPath}`);
+      expect((err as Error).message).toContain(`cannot read Prometheus token file ${tokenPath}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
