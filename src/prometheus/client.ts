@@ -212,17 +212,13 @@ export class PrometheusClient implements PromAPI {
       if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.value;
       const value = (await readFile(path, 'utf8')).trim();
       this.tokenCache = { mtimeMs: st.mtimeMs, size: st.size, value };
-      if (cached)
-        this.logger.info({ tokenPath: path }, 'Prometheus token file changed; using the new token');
+      if (cached) this.logger.info({ tokenPath: path }, 'Prometheus token file changed; using the new token');
       return value || undefined;
     } catch (err) {
-      throw new PrometheusError(
-        `cannot read Prometheus token file ${path}: ${(err as Error).message}`,
-        {
-          url: this.url,
-          cause: err,
-        },
-      );
+      throw new PrometheusError(`cannot read Prometheus token file ${path}: ${(err as Error).message}`, {
+        url: this.url,
+        cause: err,
+      });
     }
   }
 
