@@ -17,7 +17,11 @@ export function buildProgram(): Command {
       'Model-level metrics for the Workload-Variant-Autoscaler: cached, one Prometheus call per cycle.',
     )
     .version(pkg.version, '-v, --version')
-    .showHelpAfterError('(run with --help for usage)')
+    // Commander's own errors ("error: unknown option ...") become one line, in our format, with the hint.
+    .configureOutput({
+      outputError: (text, write) =>
+        write(`wva-metrics: ${text.replace(/^error: /, '').trimEnd()} (run with --help for usage)\n`),
+    })
     .exitOverride();
   registerCollect(program);
   registerEmulate(program);
