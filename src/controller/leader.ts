@@ -15,6 +15,7 @@ import {
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import { shareConnections } from './kube.js';
+import { requestOptions } from './status-writer.js';
 
 export interface LeaderElectorOptions {
   kubeConfig: KubeConfig;
@@ -66,6 +67,8 @@ export class LeaderElector {
   /** What we last saw in the Lease, and when (our clock) it last changed. */
   private observed: { key: string; at: number } | undefined;
   private lease: V1Lease | undefined;
+  /** Aborts the attempt in flight (its deadline, or stop()). */
+  private attempt: AbortController | undefined;
 
   constructor(private readonly o: LeaderElectorOptions) {
     this.api = shareConnections(o.kubeConfig).makeApiClient(CoordinationV1Api);
@@ -131,16 +134,28 @@ export class LeaderElector {
   /** One attempt to acquire or renew. Never throws. */
   private async tryOnce(): Promise<void> {
     const t = this.now();
+    // An API server that never answers must not keep us leading: the HTTP client's own timeouts
+    // are minutes, past the lease duration. A leader's attempt ends at its renew deadline.
+    const attempt = new AbortController();
+    this.attempt = attempt;
+    const budget = this.leading
+      ? Math.max(1, this.lastRenew + this.renewDeadlineMs - t)
+      : this.renewDeadlineMs;
+    const deadline = setTimeout(() => attempt.abort(new Error(`no answer within ${budget} ms`)), budget);
+    const opts = requestOptions(undefined, attempt.signal);
     try {
       let lease: V1Lease;
       try {
-        lease = await this.api.readNamespacedLease({ name: this.name, namespace: this.o.namespace });
+        lease = await this.api.readNamespacedLease({ name: this.name, namespace: this.o.namespace }, opts);
       } catch (err) {
         if (code(err) !== 404) throw err;
-        lease = await this.api.createNamespacedLease({
-          namespace: this.o.namespace,
-          body: { metadata: { name: this.name, namespace: this.o.namespace }, spec: this.spec(true) },
-        });
+        lease = await this.api.createNamespacedLease(
+          {
+            namespace: this.o.namespace,
+            body: { metadata: { name: this.name, namespace: this.o.namespace }, spec: this.spec(true) },
+          },
+          opts,
+        );
         this.lease = lease;
         this.lastRenew = t;
         this.setLeading(true, 'created the lease');
@@ -156,21 +171,28 @@ export class LeaderElector {
         this.setLeading(false, `lease held by ${holder}`);
         return;
       }
-      const updated = await this.api.replaceNamespacedLease({
-        name: this.name,
-        namespace: this.o.namespace,
-        body: { ...lease, spec: { ...lease.spec, ...this.spec(!mine, lease) } },
-      });
+      const updated = await this.api.replaceNamespacedLease(
+        {
+          name: this.name,
+          namespace: this.o.namespace,
+          body: { ...lease, spec: { ...lease.spec, ...this.spec(!mine, lease) } },
+        },
+        opts,
+      );
       this.lease = updated;
       this.lastRenew = t;
       this.setLeading(true, mine ? 'renewed' : 'acquired');
     } catch (err) {
       const c = code(err);
+      const late = attempt.signal.aborted || this.now() - this.lastRenew > this.renewDeadlineMs;
       this.log.debug({ err: (err as Error).message.split('\n')[0], code: c }, 'lease attempt failed');
-      if (this.leading && (c === 409 || this.now() - this.lastRenew > this.renewDeadlineMs)) {
+      if (this.leading && (c === 409 || late)) {
         // 409: someone else wrote the Lease since we read it; take no chances.
         this.setLeading(false, c === 409 ? 'lease changed under us' : 'renew deadline passed');
       }
+    } finally {
+      clearTimeout(deadline);
+      if (this.attempt === attempt) this.attempt = undefined;
     }
   }
 
@@ -181,27 +203,36 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
+    this.attempt?.abort(new Error('stopping'));
     await this.loop;
     const wasLeader = this.leading;
     this.setLeading(false, 'shutting down');
     if (!wasLeader || !this.lease) return;
+    // Bounded as a renewal is: an unanswered release must not hold up shutdown.
+    const opts = requestOptions(undefined, AbortSignal.timeout(this.renewDeadlineMs));
     try {
-      const current = await this.api.readNamespacedLease({ name: this.name, namespace: this.o.namespace });
+      const current = await this.api.readNamespacedLease(
+        { name: this.name, namespace: this.o.namespace },
+        opts,
+      );
       if (current.spec?.holderIdentity !== this.o.identity) return;
-      await this.api.replaceNamespacedLease({
-        name: this.name,
-        namespace: this.o.namespace,
-        body: {
-          ...current,
-          spec: {
-            ...current.spec,
-            holderIdentity: undefined,
-            leaseDurationSeconds: 1,
-            renewTime: new V1MicroTime(Date.now()),
-            acquireTime: new V1MicroTime(Date.now()),
+      await this.api.replaceNamespacedLease(
+        {
+          name: this.name,
+          namespace: this.o.namespace,
+          body: {
+            ...current,
+            spec: {
+              ...current.spec,
+              holderIdentity: undefined,
+              leaseDurationSeconds: 1,
+              renewTime: new V1MicroTime(Date.now()),
+              acquireTime: new V1MicroTime(Date.now()),
+            },
           },
         },
-      });
+        opts,
+      );
       this.log.info({}, 'lease released');
     } catch (err) {
       this.log.warn(

@@ -33,7 +33,7 @@ export interface KubeStatusWriterOptions {
 type CallOptions = Parameters<CustomObjectsApi['getNamespacedCustomObjectStatus']>[1];
 
 /** Per-call options: a Content-Type override (patches) and an AbortSignal (shutdown). */
-function requestOptions(contentType: string | undefined, signal?: AbortSignal): CallOptions {
+export function requestOptions(contentType: string | undefined, signal?: AbortSignal): CallOptions {
   const mw: ObservableMiddleware = {
     pre: (ctx) => {
       if (contentType) ctx.setHeaderParam('Content-Type', contentType);

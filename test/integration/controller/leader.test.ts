@@ -5,6 +5,7 @@ import { Controller } from '../../../src/controller/controller.js';
 import { LeaderElector } from '../../../src/controller/leader.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
+import { startFaultProxy } from '../../support/fault-proxy.js';
 import { deployment, variant } from '../../support/variants.js';
 
 const timings = { leaseDurationMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 100 };
@@ -101,6 +102,36 @@ describe('LeaderElector', () => {
     expect(Date.now() - t0).toBeLessThan(timings.renewDeadlineMs + 3 * timings.retryPeriodMs + 200);
     api.clearFaults();
     await a.stop();
+  });
+
+  it('a leader whose renewal gets no answer at all steps down within the renew deadline', async () => {
+    // An API server (or network path) that accepts the request and never replies: the HTTP
+    // client's own timeouts are minutes, far past the lease duration, after which another
+    // replica may take the Lease. The leader must give up by its renew deadline regardless.
+    const proxy = await startFaultProxy({ upstream: api.url });
+    const kc = api.kubeConfig();
+    kc.clusters = kc.clusters.map((c) => ({ ...c, server: proxy.url }));
+    let lost = 0;
+    const a = new LeaderElector({
+      kubeConfig: kc,
+      namespace: 'wva',
+      identity: 'a',
+      ...timings,
+      onStoppedLeading: () => lost++,
+    });
+    try {
+      a.start();
+      await until(() => a.isLeader, 'a leads');
+      proxy.mode = { kind: 'silent' };
+      const t0 = Date.now();
+      await until(() => !a.isLeader, 'a steps down', 3000);
+      expect(lost).toBe(1);
+      expect(Date.now() - t0).toBeLessThan(timings.renewDeadlineMs + 2 * timings.retryPeriodMs + 200);
+    } finally {
+      proxy.mode = { kind: 'pass' };
+      await a.stop();
+      await proxy.close();
+    }
   });
 });
 
