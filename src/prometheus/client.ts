@@ -224,6 +224,8 @@ export class PrometheusClient implements PromAPI {
 
   private send(body: Buffer, headers: Record<string, string>, signal?: AbortSignal): Promise<PromQueryData> {
     const url = this.url;
+    // The signal may have fired while the token was read: an 'abort' listener added now never runs.
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<PromQueryData>((resolve, reject) => {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;

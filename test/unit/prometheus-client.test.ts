@@ -193,6 +193,26 @@ describe('PrometheusClient', () => {
     await expect(client(url).query('up', undefined, { signal: already })).rejects.toThrow('cycle cancelled');
   });
 
+  it('honours an abort that comes while the token is being read (before the request is sent)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wva-abort-token-'));
+    try {
+      const tokenPath = join(dir, 'token');
+      writeFileSync(tokenPath, 'file-token\n');
+      const url = await serve(() => {
+        // never answers
+      });
+      const ac = new AbortController();
+      const started = Date.now();
+      const p = client(url, { timeoutMs: 3000, tokenPath }).query('up', undefined, { signal: ac.signal });
+      ac.abort(new Error('caller gave up'));
+      const err = await p.catch((e: unknown) => e);
+      expect((err as Error).message).toBe('caller gave up');
+      expect(Date.now() - started).toBeLessThan(1000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('sends a bearer token and extra headers', async () => {
     let headers: IncomingMessage['headers'] = {};
     const url = await serve((req, _body, res) => {
