@@ -185,7 +185,7 @@ export class FleetCollector {
     if (!pair) return { metrics: zeroMetrics(), availability };
     // The cache is read for its own bookkeeping (LRU order, hit counters); the snapshot backs it
     // up when the cache has dropped the entry (capacity) or holds another writer's failure.
-    const cached = namespaceOk(namespace) ? this.cache.get(modelId, namespace) : undefined;
+    const cached = keyOk(modelId, namespace) ? this.cache.get(modelId, namespace) : undefined;
     return { metrics: copyMetrics(cached?.valid ? cached : pair), availability };
   }
 
@@ -214,9 +214,9 @@ export class FleetCollector {
       let evaluatedAt = this.evaluationTime() ?? new Date();
       for (const p of pairs.values()) {
         evaluatedAt = p.evaluatedAt;
-        // Pairs without a namespace label (a scrape config that adds none) cannot be cache keys;
-        // they stay in the snapshot for anyone asking with namespace "".
-        if (namespaceOk(p.namespace)) this.cache.set(p.modelId, p.namespace, p, true);
+        // Pairs without a namespace or model_name label (a scrape config that adds none) cannot be
+        // cache keys (set would throw and fail the whole refresh); they stay in the snapshot only.
+        if (keyOk(p.modelId, p.namespace)) this.cache.set(p.modelId, p.namespace, p, true);
       }
       this.snapshot = { atMs: this.now(), pairs, evaluatedAt };
       this.failure = undefined;
@@ -237,8 +237,9 @@ export class FleetCollector {
   }
 }
 
-function namespaceOk(namespace: string): boolean {
-  return namespace.length > 0 && !namespace.includes(':');
+/** A pair the cache accepts as a key (it throws a TypeError for any other). */
+function keyOk(modelId: string, namespace: string): boolean {
+  return modelId.length > 0 && namespace.length > 0 && !namespace.includes(':');
 }
 
 function checkStaleAfter(ms: number): number {

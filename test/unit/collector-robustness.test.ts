@@ -1,0 +1,43 @@
+// Review findings in the collector: one odd series must not fail the whole fleet.
+import { describe, expect, it } from 'vitest';
+import { ModelMetricsCache } from '../../src/cache/index.js';
+import { FleetCollector } from '../../src/collector/fleet-collector.js';
+import { STATS } from '../../src/prometheus/promql.js';
+import type { PromAPI, PromQueryData, PromVectorSeries } from '../../src/types.js';
+
+const T = 1_700_000_000;
+
+function series(labels: Record<string, string>, rate: number): PromVectorSeries[] {
+  const stats: Record<string, number> = {
+    [STATS.arrivalRate]: rate,
+    [STATS.avgInputTokens]: 100,
+    [STATS.avgOutputTokens]: 10,
+    [STATS.ttftAverage]: 50,
+    [STATS.itlAverage]: 5,
+    [STATS.newestSample]: T - 5,
+  };
+  return Object.entries(stats).map(([stat, v]) => ({
+    metric: { ...labels, stat },
+    value: [T, String(v)] as [number, string],
+  }));
+}
+
+describe('FleetCollector with series lacking model_name', () => {
+  it('answers the other models; a vLLM series without model_name does not fail the refresh', async () => {
+    const prom: PromAPI = {
+      async query(): Promise<PromQueryData> {
+        return {
+          resultType: 'vector',
+          // `sum by (model_name, namespace)` gives model_name="" (absent) for such a series.
+          result: [...series({ model_name: 'a', namespace: 'x' }, 60), ...series({ namespace: 'x' }, 7)],
+        };
+      },
+    };
+    const cache = new ModelMetricsCache({ ttlMs: 1000 });
+    const fc = new FleetCollector({ prom, cache });
+    const read = await fc.read('a', 'x');
+    expect(read.availability.reason).toBe('MetricsFound');
+    expect(read.metrics?.load.arrivalRate).toBe(60);
+    expect(cache.get('a', 'x')?.load.arrivalRate).toBe(60);
+  });
+});
