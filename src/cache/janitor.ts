@@ -15,6 +15,8 @@ export interface CacheJanitor {
 }
 
 export const MIN_JANITOR_INTERVAL_MS = 1000;
+/** setTimeout's largest delay; Node runs a longer (or NaN) one after 1 ms, which would spin. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function startCacheJanitor(
   cache: { cleanup(): number; readonly ttlMs: number },
@@ -24,7 +26,11 @@ export function startCacheJanitor(
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
-  const interval = () => Math.max(MIN_JANITOR_INTERVAL_MS, options.intervalMs ?? cache.ttlMs);
+  const interval = () => {
+    const ms = options.intervalMs ?? cache.ttlMs;
+    if (Number.isNaN(ms)) return MIN_JANITOR_INTERVAL_MS;
+    return Math.min(MAX_TIMER_MS, Math.max(MIN_JANITOR_INTERVAL_MS, ms));
+  };
   const schedule = () => {
     timer = setTimeout(tick, interval());
     timer.unref();

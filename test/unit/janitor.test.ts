@@ -94,3 +94,29 @@ describe('startCacheJanitor', () => {
     janitor.stop();
   });
 });
+
+describe('startCacheJanitor with a TTL beyond what setTimeout holds', () => {
+  it('does not spin: a 30-day TTL (over 2^31-1 ms, which Node turns into 1 ms) waits, not 1 ms rounds', async () => {
+    const cache = { ttlMs: 30 * 86_400_000, cleanup: vi.fn(() => 0) };
+    const noWarning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const janitor = startCacheJanitor(cache);
+    try {
+      await new Promise((r) => setTimeout(r, 50)); // real timers
+      expect(cache.cleanup).toHaveBeenCalledTimes(0);
+    } finally {
+      janitor.stop();
+      noWarning.mockRestore();
+    }
+  });
+
+  it('does not spin on an interval that is not a number', async () => {
+    const cache = { ttlMs: 1000, cleanup: vi.fn(() => 0) };
+    const janitor = startCacheJanitor(cache, { intervalMs: Number.NaN });
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      expect(cache.cleanup).toHaveBeenCalledTimes(0);
+    } finally {
+      janitor.stop();
+    }
+  });
+});
