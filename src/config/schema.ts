@@ -8,6 +8,8 @@ import { DURATION_HINT, formatDuration, parseDuration } from './duration.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What node:http accepts in a header value: tab, visible ASCII, space, and Latin-1. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 const durationMs = (min: number, max: number) =>
   z
@@ -253,8 +255,14 @@ function asHeaders(raw: unknown): Record<string, string> {
   } else {
     throw new ValueProblem(`must be ${HEADERS_HINT}`);
   }
-  for (const name of Object.keys(out)) {
+  for (const [name, v] of Object.entries(out)) {
     if (!HEADER_NAME.test(name)) throw new ValueProblem(`${JSON.stringify(name)} is not a header name`);
+    // Node refuses such a value on every request (a TypeError per query), so refuse it here, at load.
+    if (!HEADER_VALUE.test(v)) {
+      throw new ValueProblem(
+        `the value of ${JSON.stringify(name)} holds a character an HTTP header cannot carry (a control character such as a line break, or one above U+00FF)`,
+      );
+    }
   }
   return out;
 }

@@ -314,6 +314,11 @@ describe('loadConfig: validation messages (key, value, source, what is allowed)'
       'WVA_PROMETHEUS_HEADERS="[redacted]" (env): "bad name" is not a header name',
     ],
     [
+      'WVA_PROMETHEUS_HEADERS',
+      '{"X-Scope-OrgID":"team-a\\r\\nX-Injected: 1"}',
+      'WVA_PROMETHEUS_HEADERS="[redacted]" (env): the value of "X-Scope-OrgID" holds a character an HTTP header cannot carry (a control character such as a line break, or one above U+00FF)',
+    ],
+    [
       'WVA_PROMETHEUS_TIMEOUT',
       '10',
       'WVA_PROMETHEUS_TIMEOUT="10" (env): "10" has no unit; use a duration like 30s, 1m30s, 500ms or 1h (units: w, d, h, m, s, ms)',
