@@ -174,6 +174,9 @@ export class Controller {
       });
     }
     this.cycleRunning = true;
+    // The cycle lists every object right now (synchronously), so changes seen so far are covered;
+    // changes from here on stay pending and are reconciled once the cycle ends.
+    this.pending.clear();
     try {
       const r = await this.reconciler.runCycle(signal);
       this.firstCycleDone = true;
@@ -182,20 +185,30 @@ export class Controller {
       return r;
     } finally {
       this.cycleRunning = false;
+      if (this.pending.size > 0) this.flushSoon();
     }
   }
 
-  /** A change event: reconcile that key soon (batched), unless a full cycle will cover it. */
+  /** A change event: reconcile that key soon (batched); during a cycle, right after it. */
   enqueue(key: string): void {
-    if (this.stopped || !this.isLeader || !this.firstCycleDone) return;
+    if (this.stopped || !this.isLeader) return;
     this.pending.add(key);
+    this.flushSoon();
+  }
+
+  private flushSoon(): void {
     if (this.debounceTimer) return;
     this.debounceTimer = setTimeout(() => {
       this.debounceTimer = undefined;
+      const signal = this.work.signal;
+      if (signal.aborted) {
+        this.pending.clear();
+        return;
+      }
+      // Before the first cycle, or while one runs: kept for the cycle's start or end to handle.
+      if (this.cycleRunning || !this.firstCycleDone) return;
       const keys = [...this.pending];
       this.pending.clear();
-      const signal = this.work.signal;
-      if (this.cycleRunning || signal.aborted) return;
       void this.track(
         mapBounded(keys, this.reconciler.concurrency, (k) => this.reconciler.reconcile(k, signal)),
       );

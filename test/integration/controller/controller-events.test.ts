@@ -1,0 +1,103 @@
+// Change events against a running cycle: the Controller through the real @kubernetes/client-node
+// against the fake API server, with a stub metrics reader the test can hold mid-cycle.
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { Controller } from '../../../src/controller/controller.js';
+import type { MetricsRead } from '../../../src/controller/status.js';
+import { FakeApiServer } from '../../support/fake-apiserver.js';
+import { deployment, variant } from '../../support/variants.js';
+
+async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+let api: FakeApiServer;
+let controller: Controller | undefined;
+
+beforeEach(async () => {
+  api = await FakeApiServer.start();
+});
+afterEach(async () => {
+  await controller?.stop();
+  controller = undefined;
+  await api.close();
+});
+
+/** Stub reader whose read number `hold` waits until release() is called. */
+function heldReader(hold: number) {
+  let release: () => void = () => {};
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  const r = {
+    reads: 0,
+    release: () => release(),
+    async read(model: string, ns: string): Promise<MetricsRead> {
+      r.reads++;
+      if (r.reads === hold) await held;
+      return {
+        metrics: {
+          load: { arrivalRate: 60, avgInputTokens: 10, avgOutputTokens: 5 },
+          ttftAverage: 1,
+          itlAverage: 1,
+        },
+        availability: { available: true, reason: 'MetricsFound', message: `found ${model} in ${ns}` },
+      };
+    },
+  };
+  return r;
+}
+
+function start(reader: ReturnType<typeof heldReader>): Controller {
+  controller = new Controller({
+    kubeConfig: api.kubeConfig(),
+    collector: reader,
+    intervalMs: 60_000,
+    debounceMs: 10,
+    leaderElection: false,
+    backoff: { baseMs: 20, maxMs: 100 },
+  });
+  return controller;
+}
+
+/** Creates v2 while the cycle is held, lets the cycle end; v2 must get a status soon after. */
+async function createDuringCycle(c: Controller, reader: ReturnType<typeof heldReader>, cyclesBefore: number) {
+  api.put('variantautoscalings', variant('ns', 'v2', 'm'));
+  await until(() => c.source.getVariant('ns', 'v2') !== undefined, 'the informer sees v2');
+  await new Promise((r) => setTimeout(r, 50));
+  reader.release();
+  await until(() => c.cycles > cyclesBefore, 'the cycle ends');
+  expect(api.get('variantautoscalings', 'ns', 'v1')?.status).toBeDefined();
+  await until(
+    () => api.get('variantautoscalings', 'ns', 'v2')?.status !== undefined,
+    'v2 gets a status',
+    2000,
+  );
+}
+
+beforeEach(() => {
+  api.put('variantautoscalings', variant('ns', 'v1', 'm'));
+  api.put('deployments', deployment('ns', 'v1', 1));
+  api.put('deployments', deployment('ns', 'v2', 1));
+});
+
+it('a VariantAutoscaling created during the first cycle is reconciled soon, not an interval later', async () => {
+  const reader = heldReader(1);
+  const c = start(reader);
+  await c.start();
+  await until(() => reader.reads === 1, 'the first cycle reads');
+  await createDuringCycle(c, reader, 0);
+});
+
+it('a VariantAutoscaling created during a later cycle is reconciled soon, not an interval later', async () => {
+  const reader = heldReader(2);
+  const c = start(reader);
+  await c.start();
+  await until(() => c.cycles === 1, 'the first cycle');
+  void c.runCycle();
+  await until(() => reader.reads === 2, 'the second cycle reads');
+  await createDuringCycle(c, reader, 1);
+});
