@@ -40,7 +40,9 @@ export const STATS = {
 } as const;
 export type StatName = (typeof STATS)[keyof typeof STATS];
 
-const durationPattern = /^(?:\d+(?:ms|s|m|h|d|w|y))+$/;
+// Prometheus' own duration syntax: units from largest to smallest, each at most once (`30s1m` and
+// `1m1m` are parse errors there).
+const durationPattern = /^(?=\d)(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$/;
 
 /** The window if it is a PromQL duration (`1m`, `30s`, `1h30m`), else a RangeError saying so. */
 export function checkWindow(window: string): string {

@@ -119,4 +119,12 @@ describe('query builders', () => {
     }
     expect(() => modelQuery('m', 'n', 'bad')).toThrow(RangeError);
   });
+
+  it('refuses windows Prometheus refuses: units out of order or repeated (its parser: "not a valid duration string")', () => {
+    for (const bad of ['30s1m', '1m1m', '1ms1s', '1d1w']) {
+      expect(() => checkWindow(bad)).toThrow(/not a PromQL duration/);
+    }
+    expect(checkWindow('1w2d3h4m5s6ms')).toBe('1w2d3h4m5s6ms');
+    expect(checkWindow('1h0m')).toBe('1h0m');
+  });
 });
