@@ -100,17 +100,20 @@ export class FleetCollector {
     const joining = this.inFlight !== undefined;
     this.observer?.lookup?.(joining ? 'coalesced' : 'miss', modelId, namespace);
     if (!joining) this.logger.debug({ model: modelId, namespace }, 'Querying Prometheus for fleet metrics');
-    await abortable(this.startRefresh(), signal);
-    return (
-      this.answer(modelId, namespace, false) ?? {
-        // Only reachable if configure() raced the refresh: report it rather than loop.
-        availability: availabilityFromError(
-          modelId,
-          namespace,
-          new Error('collector reconfigured during refresh'),
-        ),
-      }
-    );
+    // No answer after a refresh only when configure() dropped its result (a live reload raced it):
+    // refresh again under the new settings, a bounded number of times, rather than report an error.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await abortable(this.startRefresh(), signal);
+      const answer = this.answer(modelId, namespace, false);
+      if (answer) return answer;
+    }
+    return {
+      availability: availabilityFromError(
+        modelId,
+        namespace,
+        new Error('collector reconfigured during refresh'),
+      ),
+    };
   }
 
   /** Cache warming: one fleet query now (joined if one is already running). Never rejects for

@@ -41,3 +41,26 @@ describe('FleetCollector with series lacking model_name', () => {
     expect(cache.get('a', 'x')?.load.arrivalRate).toBe(60);
   });
 });
+
+describe('FleetCollector reconfigured while a refresh runs', () => {
+  it('answers from a refresh under the new window, not a made-up PrometheusError', async () => {
+    const windows: string[] = [];
+    let release: () => void = () => {};
+    const prom: PromAPI = {
+      async query(promql: string): Promise<PromQueryData> {
+        windows.push(/\[(\w+)\]/.exec(promql)?.[1] ?? '?');
+        if (windows.length === 1) await new Promise<void>((r) => (release = r));
+        return { resultType: 'vector', result: series({ model_name: 'a', namespace: 'x' }, 60) };
+      },
+    };
+    const fc = new FleetCollector({ prom, cache: new ModelMetricsCache({ ttlMs: 1000 }) });
+    const pending = fc.read('a', 'x');
+    await new Promise((r) => setImmediate(r));
+    fc.configure({ window: '2m' }); // live reload while the first refresh is in flight
+    release();
+    const read = await pending;
+    expect(read.availability.reason).toBe('MetricsFound');
+    expect(read.metrics?.load.arrivalRate).toBe(60);
+    expect(windows).toEqual(['1m', '2m']);
+  });
+});
