@@ -21,7 +21,7 @@ import {
 import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import { type CycleReport, cycleReportJson, formatCycleTable, LocalController } from '../controller/local.js';
-import { apiErrorCode } from '../controller/status-writer.js';
+import { apiErrorCode, apiErrorMessage } from '../controller/status-writer.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { createLogger } from '../telemetry/logger.js';
 import { Telemetry } from '../telemetry/metrics.js';
@@ -264,7 +264,7 @@ async function runCluster(
     } catch (err) {
       if (apiErrorCode(err) !== 404) {
         throw new Error(
-          `cannot read ConfigMap ${namespace}/${CONFIGMAP_NAME}: ${(err as Error).message.split('\n')[0]}`,
+          `cannot read ConfigMap ${namespace}/${CONFIGMAP_NAME}: ${apiErrorMessage(err)} (check that the service account may get it, or pass --no-configmap)`,
         );
       }
     }

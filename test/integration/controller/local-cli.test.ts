@@ -257,6 +257,26 @@ describe('wva-metrics run (cluster mode, fake API server)', () => {
     }
   }, 60_000);
 
+  it("a ConfigMap it may not read: one line with the API server's reason and what to do", async () => {
+    const api = await FakeApiServer.start();
+    const kcFile = join(dir, '..', `wva-kubeconfig-403-${process.pid}.yaml`);
+    writeFileSync(kcFile, api.kubeConfigYaml());
+    api.inject({ method: 'GET', plural: 'configmaps', status: 403, times: Number.POSITIVE_INFINITY });
+    try {
+      const r = await runCli(['run', '--kubeconfig', kcFile, '--lease-namespace', 'wva-system']);
+      expect(r.code).toBe(1);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('cannot read ConfigMap wva-system/variantautoscaling-config');
+      // The server's own message (who may not do what), not just a status code.
+      expect(lines[0]).toContain('injected fault 403');
+      expect(lines[0]).toContain('--no-configmap');
+    } finally {
+      rmSync(kcFile, { force: true });
+      await api.close();
+    }
+  }, 30_000);
+
   it('--config file and ConfigMap reload together: a file change keeps a ConfigMap value that has precedence', async () => {
     const cfgDir = mkdtempSync(join(tmpdir(), 'wva-run-config-'));
     const file = join(cfgDir, 'config.yaml');
