@@ -27,6 +27,11 @@ function which(modelId: string, namespace: string): string {
   return `model ${showName(modelId)} in namespace ${showName(namespace)}`;
 }
 
+/** `2023-11-14T22:13:20Z`: a sample time as it reads in a condition message. */
+function isoSeconds(d: Date): string {
+  return `${d.toISOString().slice(0, 19)}Z`;
+}
+
 /** Judges a pair from its newest sample time (undefined: none seen) at the evaluation time. */
 export function availabilityFromSample(
   modelId: string,
@@ -47,14 +52,16 @@ export function availabilityFromSample(
     return {
       available: false,
       reason: 'MetricsStale',
-      message: `vLLM metrics for ${which(modelId, namespace)} are stale: newest sample is ${formatAge(age)} old (limit ${formatAge(staleAfterMs)}); check that the vLLM pods are running and scraped`,
+      // No age in the message: it would change every cycle and so rewrite every status (the condition
+      // message is part of it); the sample's own time stays put while the metrics stay stale.
+      message: `vLLM metrics for ${which(modelId, namespace)} are stale: newest sample at ${isoSeconds(newestSample)}, more than ${formatAge(staleAfterMs)} old; check that the vLLM pods are running and scraped`,
       newestSample,
     };
   }
   return {
     available: true,
     reason: 'MetricsFound',
-    message: `vLLM metrics for ${which(modelId, namespace)} are available (newest sample ${formatAge(age)} old)`,
+    message: `vLLM metrics for ${which(modelId, namespace)} are available`,
     newestSample,
   };
 }

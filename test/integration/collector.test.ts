@@ -218,7 +218,7 @@ describe('collector against a real Prometheus', () => {
       reason: 'MetricsStale',
     });
     expect(byKey.get('old/model:prod')?.availability.message).toContain(
-      'newest sample is 10m old (limit 5m)',
+      `newest sample at ${new Date((T - 600) * 1000).toISOString().slice(0, 19)}Z, more than 5m old`,
     );
     expect(byKey.get('ghost:prod')).toEqual({
       metrics: ZERO,

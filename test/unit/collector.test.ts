@@ -2,6 +2,7 @@
 // cached collection (hit, stored failure, coalescing) and the fleet collector (one call per cycle).
 import { describe, expect, it } from 'vitest';
 import { ModelMetricsCache } from '../../src/cache/index.js';
+import { availabilityFromSample } from '../../src/collector/availability.js';
 import { collectAggregateMetricsWithCache } from '../../src/collector/cached.js';
 import {
   collectAggregateMetrics,
@@ -326,8 +327,8 @@ describe('FleetCollector', () => {
       }),
     });
     expect(reads[1]?.availability.reason).toBe('MetricsStale');
-    expect(reads[1]?.availability.message).toMatch(
-      /^vLLM metrics for model b in namespace x are stale: newest sample is 6m40s old \(limit 5m\)/,
+    expect(reads[1]?.availability.message).toBe(
+      `vLLM metrics for model b in namespace x are stale: newest sample at ${new Date((T - 400) * 1000).toISOString().slice(0, 19)}Z, more than 5m old; check that the vLLM pods are running and scraped`,
     );
     expect(reads[2]).toEqual({
       metrics: {
@@ -419,5 +420,21 @@ describe('FleetCollector', () => {
     cache.clear();
     expect((await fc.read('a', 'x')).metrics).toEqual(fullMetrics);
     expect(prom.calls).toBe(1);
+  });
+});
+
+describe('availabilityFromSample', () => {
+  // The message is part of the MetricsAvailable condition: if it moved with the clock, every status
+  // would be rewritten every cycle although nothing about the metrics changed.
+  it('gives the same message at every evaluation while the newest sample stays the same', () => {
+    const newest = new Date((T - 10) * 1000);
+    const at = (s: number) => availabilityFromSample('m', 'ns', newest, new Date((T + s) * 1000));
+    expect(at(0)).toEqual(at(20));
+    expect(at(0)).toMatchObject({
+      reason: 'MetricsFound',
+      message: 'vLLM metrics for model m in namespace ns are available',
+    });
+    expect(at(400)).toEqual(at(460));
+    expect(at(400).reason).toBe('MetricsStale');
   });
 });
