@@ -600,12 +600,15 @@ describe('ModelMetricsCache on the default clock', () => {
   });
 
   it('reuses a clock reading on hits for at most 256 reads in a loop that keeps timers from firing', () => {
-    const cache = new ModelMetricsCache({ ttlMs: 1 });
+    // A TTL of 50 ms, not 1 ms: the first read must come within the TTL of the set, and a loaded
+    // CI machine can stall 2 ms between two statements.
+    const ttlMs = 50;
+    const cache = new ModelMetricsCache({ ttlMs });
+    const setAt = Date.now();
     cache.set('m', 'ns', metrics());
     expect(cache.get('m', 'ns')).toBeDefined(); // takes a reading
-    const start = Date.now();
-    while (Date.now() - start < 3) {
-      // spin: the entry is now past its 1 ms TTL and no timer can run
+    while (Date.now() - setAt <= ttlMs + 1) {
+      // spin: the entry is now past its TTL and no timer can run
     }
     let staleReads = 0;
     while (cache.get('m', 'ns') !== undefined) staleReads++;
