@@ -117,6 +117,8 @@ class CachedModelMetrics implements ModelMetrics {
     };
   }
 }
+// Every entry shares this prototype: frozen, so no caller can redefine `lastUpdated` for all of them.
+Object.freeze(CachedModelMetrics.prototype);
 
 const NONE = -1;
 const INITIAL_SLOTS = 16;

@@ -322,6 +322,9 @@ describe('ModelMetricsCache immutability', () => {
       entry.lastUpdated = new Date(0);
     }).toThrow(TypeError);
     entry.lastUpdated.setTime(0);
+    expect(() =>
+      Object.defineProperty(Object.getPrototypeOf(entry), 'lastUpdated', { get: () => new Date(0) }),
+    ).toThrow(TypeError);
     const again = cache.get('m', 'ns')!;
     expect(again.ttftAverage).toBe(12.5);
     expect(again.load.arrivalRate).toBe(60);
