@@ -2,25 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { ModelMetricsCache } from '../../src/cache/index.js';
 import { FleetCollector } from '../../src/collector/fleet-collector.js';
-import { STATS } from '../../src/prometheus/promql.js';
-import type { PromAPI, PromQueryData, PromVectorSeries } from '../../src/types.js';
-
-const T = 1_700_000_000;
-
-function series(labels: Record<string, string>, rate: number): PromVectorSeries[] {
-  const stats: Record<string, number> = {
-    [STATS.arrivalRate]: rate,
-    [STATS.avgInputTokens]: 100,
-    [STATS.avgOutputTokens]: 10,
-    [STATS.ttftAverage]: 50,
-    [STATS.itlAverage]: 5,
-    [STATS.newestSample]: T - 5,
-  };
-  return Object.entries(stats).map(([stat, v]) => ({
-    metric: { ...labels, stat },
-    value: [T, String(v)] as [number, string],
-  }));
-}
+import type { PromAPI, PromQueryData } from '../../src/types.js';
+import { statSeries, trafficStats } from '../support/fleet-reply.js';
 
 describe('FleetCollector with series lacking model_name', () => {
   it('answers the other models; a vLLM series without model_name does not fail the refresh', async () => {
@@ -29,7 +12,7 @@ describe('FleetCollector with series lacking model_name', () => {
         return {
           resultType: 'vector',
           // `sum by (model_name, namespace)` gives model_name="" (absent) for such a series.
-          result: [...series({ model_name: 'a', namespace: 'x' }, 60), ...series({ namespace: 'x' }, 7)],
+          result: [...statSeries('a', 'x', trafficStats(60)), ...statSeries(undefined, 'x', trafficStats(7))],
         };
       },
     };
@@ -50,7 +33,7 @@ describe('FleetCollector reconfigured while a refresh runs', () => {
       async query(promql: string): Promise<PromQueryData> {
         windows.push(/\[(\w+)\]/.exec(promql)?.[1] ?? '?');
         if (windows.length === 1) await new Promise<void>((r) => (release = r));
-        return { resultType: 'vector', result: series({ model_name: 'a', namespace: 'x' }, 60) };
+        return { resultType: 'vector', result: statSeries('a', 'x', trafficStats(60)) };
       },
     };
     const fc = new FleetCollector({ prom, cache: new ModelMetricsCache({ ttlMs: 1000 }) });

@@ -13,16 +13,10 @@ import { FleetCollector } from '../../src/collector/fleet-collector.js';
 import { PrometheusNetworkError } from '../../src/prometheus/errors.js';
 import { STATS } from '../../src/prometheus/promql.js';
 import type { CollectorObserver, Logger, PromAPI, PromQueryData, PromVectorSeries } from '../../src/types.js';
+import { REPLY_TIME_S, type Stats, statSeries } from '../support/fleet-reply.js';
 
-type Stats = Partial<Record<(typeof STATS)[keyof typeof STATS], number | string>>;
-const T = 1_700_000_000;
-
-function series(model: string, ns: string, stats: Stats, t = T): PromVectorSeries[] {
-  return Object.entries(stats).map(([stat, v]) => ({
-    metric: { model_name: model, namespace: ns, stat },
-    value: [t, String(v)] as [number, string],
-  }));
-}
+const T = REPLY_TIME_S;
+const series = statSeries;
 
 const full: Stats = {
   [STATS.arrivalRate]: 120,

@@ -6,26 +6,11 @@ import { FleetCollector } from '../../src/collector/fleet-collector.js';
 import { Reconciler } from '../../src/controller/reconciler.js';
 import type { VariantAutoscaling } from '../../src/controller/types.js';
 import { PrometheusNetworkError } from '../../src/prometheus/errors.js';
-import { STATS } from '../../src/prometheus/promql.js';
-import type { PromAPI, PromQueryData, PromVectorSeries } from '../../src/types.js';
+import type { PromAPI, PromQueryData } from '../../src/types.js';
+import { statSeries, trafficStats } from '../support/fleet-reply.js';
 import { variant } from '../support/variants.js';
 
-const T = 1_700_000_000;
-
-function series(model: string, ns: string, rate: number): PromVectorSeries[] {
-  const stats: Record<string, number> = {
-    [STATS.arrivalRate]: rate,
-    [STATS.avgInputTokens]: 100,
-    [STATS.avgOutputTokens]: 10,
-    [STATS.ttftAverage]: 50,
-    [STATS.itlAverage]: 5,
-    [STATS.newestSample]: T - 5,
-  };
-  return Object.entries(stats).map(([stat, v]) => ({
-    metric: { model_name: model, namespace: ns, stat },
-    value: [T, String(v)] as [number, string],
-  }));
-}
+const series = (model: string, ns: string, rate: number) => statSeries(model, ns, trafficStats(rate));
 
 class CountingProm implements PromAPI {
   calls = 0;

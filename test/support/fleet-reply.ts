@@ -1,0 +1,36 @@
+// Replies of the joined fleet query as Prometheus would send them, for collector tests with a fake
+// PromAPI: one series per (model, namespace, stat), tagged by the `stat` label.
+import { STATS, type StatName } from '../../src/prometheus/promql.js';
+import type { PromVectorSeries } from '../../src/types.js';
+
+/** Evaluation time of the fake replies, unix seconds. */
+export const REPLY_TIME_S = 1_700_000_000;
+
+export type Stats = Partial<Record<StatName, number | string>>;
+
+/** The series of one pair; `model` undefined leaves the model_name label out (a broken target). */
+export function statSeries(
+  model: string | undefined,
+  namespace: string,
+  stats: Stats,
+  t = REPLY_TIME_S,
+): PromVectorSeries[] {
+  const labels: Record<string, string> =
+    model === undefined ? { namespace } : { model_name: model, namespace };
+  return Object.entries(stats).map(([stat, v]) => ({
+    metric: { ...labels, stat },
+    value: [t, String(v)] as [number, string],
+  }));
+}
+
+/** Every stat of a model with traffic at `rate` requests/min, its newest sample 5 s old. */
+export function trafficStats(rate: number): Stats {
+  return {
+    [STATS.arrivalRate]: rate,
+    [STATS.avgInputTokens]: 100,
+    [STATS.avgOutputTokens]: 10,
+    [STATS.ttftAverage]: 50,
+    [STATS.itlAverage]: 5,
+    [STATS.newestSample]: REPLY_TIME_S - 5,
+  };
+}
