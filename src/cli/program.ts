@@ -36,8 +36,9 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // commander already printed help, the version, or its own one-line error.
-      process.exitCode = err.exitCode;
+      // commander already printed help, the version, or its own one-line error; an error of the
+      // command line exits 2, like our own UsageError.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
     reportCliError(err);

@@ -132,7 +132,7 @@ export function registerRun(program: Command): void {
     )
     .option(
       '--kubeconfig <file>',
-      'cluster mode: kubeconfig (default: in-cluster, then $KUBECONFIG, ~/.kube/config)',
+      'cluster mode: kubeconfig (default: $KUBECONFIG, then ~/.kube/config, then in-cluster)',
     )
     .option('--no-leader-elect', 'cluster mode: reconcile without a Lease (only for a single replica)')
     .option(

@@ -1,4 +1,4 @@
-// The configuration flags `run`, `collect` and `demo` share. No defaults here: an absent flag must
+// The configuration flags `run` and `collect` share. No defaults here: an absent flag must
 // not hide the file, ConfigMap or environment below it (defaults are applied by loadConfig).
 import type { Command } from 'commander';
 import type { ConfigSources } from './load.js';

@@ -451,7 +451,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     arg: '<level>',
     parse: asLogLevel,
     default: 'info',
-    description: 'debug, info, warn or error. At debug, one line per cached lookup.',
+    description:
+      'debug, info, warn or error. At debug, one line per Prometheus query and per cached lookup of the library calls.',
   },
 ];
 

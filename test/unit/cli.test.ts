@@ -27,10 +27,10 @@ describe('wva-metrics CLI', () => {
 
   it('rejects an unknown option with one line on stderr and a non-zero exit', async () => {
     const r = await runCli(['--no-such-flag']);
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe("wva-metrics: unknown option '--no-such-flag' (run with --help for usage)\n");
     const sub = await runCli(['collect', '--bogus']);
-    expect(sub.code).not.toBe(0);
+    expect(sub.code).toBe(2);
     expect(sub.stderr).toBe("wva-metrics: unknown option '--bogus' (run with --help for usage)\n");
   });
 });
