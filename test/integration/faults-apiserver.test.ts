@@ -9,27 +9,15 @@ import { Controller } from '../../src/controller/controller.js';
 import type { MetricsRead } from '../../src/controller/status.js';
 import type { VariantAutoscaling } from '../../src/controller/types.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
-import { deployment, variant } from '../support/variants.js';
+import { deployment, foundReading, variant } from '../support/variants.js';
+import { until as waitUntil } from '../support/wait.js';
 
-async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = (cond: () => boolean, what: string, ms = 8000) => waitUntil(cond, what, ms);
 
 // The collector is not under test here: a reader that always has metrics.
 const reader = {
   async read(model: string, ns: string): Promise<MetricsRead> {
-    return {
-      metrics: {
-        load: { arrivalRate: 60, avgInputTokens: 10, avgOutputTokens: 5 },
-        ttftAverage: 1,
-        itlAverage: 1,
-      },
-      availability: { available: true, reason: 'MetricsFound', message: `found ${model} in ${ns}` },
-    };
+    return foundReading(model, ns);
   },
 };
 

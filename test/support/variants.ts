@@ -1,5 +1,6 @@
 // Builders for VariantAutoscaling and Deployment objects in tests (shape of the sample in the
 // reference, with the fields that vary as parameters).
+import type { MetricsRead } from '../../src/controller/status.js';
 import type { Obj } from './fake-apiserver.js';
 import type { ExpectedMetrics } from './vllm-openmetrics.js';
 
@@ -69,5 +70,17 @@ export function expectedAlloc(metrics: ExpectedMetrics, numReplicas: number, acc
     },
     ttftAverage: metrics.ttftAverage.toFixed(2),
     itlAverage: metrics.itlAverage.toFixed(2),
+  };
+}
+
+/** A metrics read that found the model, for tests where the collector is not under test. */
+export function foundReading(model: string, ns: string, arrivalRate = 60): MetricsRead {
+  return {
+    metrics: {
+      load: { arrivalRate, avgInputTokens: 10, avgOutputTokens: 5 },
+      ttftAverage: 1,
+      itlAverage: 1,
+    },
+    availability: { available: true, reason: 'MetricsFound', message: `found ${model} in ${ns}` },
   };
 }

@@ -14,7 +14,7 @@ import type { MetricsRead } from '../../src/controller/status.js';
 import type { VariantAutoscaling } from '../../src/controller/types.js';
 import { PrometheusError } from '../../src/prometheus/errors.js';
 import type { AggregateMetrics, PromAPI, PromQueryData } from '../../src/types.js';
-import { deployment, variant } from '../support/variants.js';
+import { deployment, foundReading, variant } from '../support/variants.js';
 
 const STAT_NAMES = [
   'arrival_rate_per_min',
@@ -103,14 +103,7 @@ describe('bad VariantAutoscaling specs', () => {
     reads: 0,
     async read(model: string, ns: string): Promise<MetricsRead> {
       this.reads++;
-      return {
-        metrics: {
-          load: { arrivalRate: 6, avgInputTokens: 10, avgOutputTokens: 5 },
-          ttftAverage: 1,
-          itlAverage: 1,
-        },
-        availability: { available: true, reason: 'MetricsFound', message: `found ${model} in ${ns}` },
-      };
+      return foundReading(model, ns, 6);
     },
   };
 

@@ -4,15 +4,10 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { Controller } from '../../../src/controller/controller.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
-import { deployment, variant } from '../../support/variants.js';
+import { deployment, foundReading, variant } from '../../support/variants.js';
+import { until as waitUntil } from '../../support/wait.js';
 
-async function until(cond: () => boolean, what: string, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = (cond: () => boolean, what: string, ms = 3000) => waitUntil(cond, what, ms);
 
 let api: FakeApiServer;
 let controller: Controller | undefined;
@@ -38,14 +33,7 @@ function heldReader(hold: number) {
     async read(model: string, ns: string): Promise<MetricsRead> {
       r.reads++;
       if (r.reads === hold) await held;
-      return {
-        metrics: {
-          load: { arrivalRate: 60, avgInputTokens: 10, avgOutputTokens: 5 },
-          ttftAverage: 1,
-          itlAverage: 1,
-        },
-        availability: { available: true, reason: 'MetricsFound', message: `found ${model} in ${ns}` },
-      };
+      return foundReading(model, ns);
     },
   };
   return r;

@@ -15,6 +15,7 @@ import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { deployment, expectedAlloc, variant } from '../../support/variants.js';
 import { expectedMetrics, type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
+import { until as waitUntil } from '../../support/wait.js';
 
 const MODELS = 100;
 const VARIANTS_PER_MODEL = 10;
@@ -90,13 +91,7 @@ function statusOf(api: FakeApiServer, namespace: string, name: string) {
     ?.status;
 }
 
-async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = (cond: () => boolean, what: string, ms = 10_000) => waitUntil(cond, what, ms);
 
 describe('controller with real Prometheus and the fake API server', () => {
   it('writes the right status for several models and namespaces, then nothing when unchanged', async () => {

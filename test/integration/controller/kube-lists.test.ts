@@ -7,6 +7,7 @@ import { mapBounded } from '../../../src/controller/reconciler.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
 import { deployment, variant } from '../../support/variants.js';
+import { until } from '../../support/wait.js';
 
 let api: FakeApiServer;
 let source: KubeSource | undefined;
@@ -28,14 +29,6 @@ function bigDeployment(ns: string, name: string, replicas: number): Obj {
     spec: { containers: [{ name: 'vllm', image: 'vllm/vllm-openai', args: ['x'.repeat(2000)] }] },
   };
   return d;
-}
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('informer lists', () => {

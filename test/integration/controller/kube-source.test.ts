@@ -10,6 +10,7 @@ import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import type { Deployment, VariantAutoscaling } from '../../../src/controller/types.js';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
 import { deployment, variant } from '../../support/variants.js';
+import { until } from '../../support/wait.js';
 
 class StubReader implements MetricsReader {
   calls = 0;
@@ -24,14 +25,6 @@ class StubReader implements MetricsReader {
   async read(model: string, ns: string): Promise<MetricsRead> {
     this.calls++;
     return this.answer(model, ns);
-  }
-}
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 

@@ -6,29 +6,15 @@ import { LeaderElector } from '../../../src/controller/leader.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { startFaultProxy } from '../../support/fault-proxy.js';
-import { deployment, variant } from '../../support/variants.js';
+import { deployment, foundReading, variant } from '../../support/variants.js';
+import { until } from '../../support/wait.js';
 
 const timings = { leaseDurationMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 100 };
-
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 let arrival = 60;
 const reader = {
   async read(model: string, ns: string): Promise<MetricsRead> {
-    return {
-      metrics: {
-        load: { arrivalRate: arrival, avgInputTokens: 10, avgOutputTokens: 5 },
-        ttftAverage: 1,
-        itlAverage: 1,
-      },
-      availability: { available: true, reason: 'MetricsFound', message: `found ${model} in ${ns}` },
-    };
+    return foundReading(model, ns, arrival);
   },
 };
 
