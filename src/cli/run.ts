@@ -61,7 +61,6 @@ function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date) {
     ttlMs: cfg.cache.ttlMs,
     failureTtlMs: cfg.cache.failureTtlMs,
     maxEntries: cfg.cache.maxEntries,
-    logger,
   });
   telemetry.bindCache(cache);
   const prom = new PrometheusClient({ ...cfg.prometheus, logger });
