@@ -4,12 +4,11 @@
 // the failure TTL) and `fetch()` coalescing. This class adds what the spec asks on top: a key that is
 // a (modelId, namespace) pair, frozen entries, a second TTL for failures, TTL changes that apply to
 // what is already cached, and counters for telemetry.
-//
-// Keys: lru-cache needs one value per pair. A "modelId:namespace" string built on each read would
-// cost a concatenation and a fresh hash per `get`, so each pair's key string is built once and found
-// again through a map keyed by the caller's own strings, whose hashes V8 keeps.
 import { LRUCache } from 'lru-cache';
-import type { AggregateMetrics, LoadProfile, ModelMetrics } from '../types.js';
+import type { AggregateMetrics, ModelMetrics } from '../types.js';
+import { abortable } from './abortable.js';
+import { type CachedModelMetrics, checkKey, checkTtls, describe, makeEntry, ZERO_METRICS } from './entry.js';
+import { PairKeys } from './pair-keys.js';
 
 /** Default time-to-live of an entry: 30 s, as in the original. */
 export const DEFAULT_TTL_MS = 30_000;
@@ -54,119 +53,15 @@ export interface CacheStats {
 /** How `fetch` found its entry: in the cache, or by loading it (alone, or joining a load in flight). */
 export type FetchResult = 'hit' | 'failure_hit' | 'miss' | 'coalesced';
 
-/**
- * An entry as handed out: frozen, the caller's input never kept. `lastUpdated` is a getter on the
- * prototype, a new Date on each access, so no one can move the stored time with `Date#setTime` (and
- * `{...entry}` has no `lastUpdated`; JSON.stringify has it, via `toJSON`). `error` is the caller's
- * Error by reference, so a collector can reject with it.
- */
-class CachedModelMetrics implements ModelMetrics {
-  readonly modelId: string;
-  readonly namespace: string;
-  readonly load: Readonly<LoadProfile>;
-  readonly ttftAverage: number;
-  readonly itlAverage: number;
-  readonly valid: boolean;
-  readonly error: Error | undefined;
-  /** `lastUpdated` as ms since the epoch (of the cache's clock), without allocating a Date. */
-  readonly updatedAtMs: number;
-
-  constructor(
-    modelId: string,
-    namespace: string,
-    metrics: AggregateMetrics,
-    error: Error | undefined,
-    updatedAtMs: number,
-  ) {
-    this.modelId = modelId;
-    this.namespace = namespace;
-    const load = metrics.load;
-    this.load = Object.freeze({
-      arrivalRate: load.arrivalRate,
-      avgInputTokens: load.avgInputTokens,
-      avgOutputTokens: load.avgOutputTokens,
-    });
-    this.ttftAverage = metrics.ttftAverage;
-    this.itlAverage = metrics.itlAverage;
-    this.valid = error === undefined;
-    this.error = error;
-    this.updatedAtMs = updatedAtMs;
-    Object.freeze(this);
-  }
-
-  get lastUpdated(): Date {
-    return new Date(this.updatedAtMs);
-  }
-
-  toJSON(): Record<string, unknown> {
-    return {
-      modelId: this.modelId,
-      namespace: this.namespace,
-      load: this.load,
-      ttftAverage: this.ttftAverage,
-      itlAverage: this.itlAverage,
-      lastUpdated: this.lastUpdated.toISOString(),
-      valid: this.valid,
-      ...(this.error ? { error: this.error.message } : {}),
-    };
-  }
-}
-// Every entry shares this prototype: frozen, so no caller can redefine `lastUpdated` for all of them.
-Object.freeze(CachedModelMetrics.prototype);
-
 // lru-cache reads a TTL start of 0 as "no TTL", and a fake clock may well start at 0: the times it
 // sees are shifted by this much (both the starts and its clock, so ages are unchanged).
 const START_SHIFT = 2 ** 32;
-
-const ZERO: AggregateMetrics = {
-  load: { arrivalRate: 0, avgInputTokens: 0, avgOutputTokens: 0 },
-  ttftAverage: 0,
-  itlAverage: 0,
-};
-
-/** One namespace of a model and the pair's key string; a model's namespaces are chained. */
-interface KeyNode {
-  readonly namespace: string;
-  readonly key: string;
-  next: KeyNode | undefined;
-}
 
 /** What a `fetch` hands the shared load; lru-cache passes it to `fetchMethod` as the context. */
 interface FetchContext {
   modelId: string;
   namespace: string;
   load: () => Promise<AggregateMetrics>;
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
-
-function checkKey(modelId: unknown, namespace: unknown): asserts modelId is string {
-  if (typeof modelId !== 'string' || modelId.length === 0) {
-    throw new TypeError(`model id ${describe(modelId)} is not valid: it must be a non-empty string`);
-  }
-  if (typeof namespace !== 'string' || namespace.length === 0 || namespace.includes(':')) {
-    throw new TypeError(
-      `namespace ${describe(namespace)} is not valid: a namespace is a Kubernetes DNS label, non-empty and without ':'`,
-    );
-  }
-}
-
-function checkTtls(ttlMs: number, failureTtlMs: number): void {
-  for (const [name, v] of [
-    ['ttlMs', ttlMs],
-    ['failureTtlMs', failureTtlMs],
-  ] as const) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-      throw new RangeError(`cache ${name} ${describe(v)} is not valid: use a positive, finite number of ms`);
-    }
-  }
-  if (failureTtlMs > ttlMs) {
-    throw new RangeError(
-      `cache failureTtlMs ${failureTtlMs} is longer than ttlMs ${ttlMs}: a failure cannot outlive a success`,
-    );
-  }
 }
 
 /**
@@ -186,8 +81,7 @@ export class ModelMetricsCache {
   readonly #max: number;
   readonly #now: () => number;
   readonly #lru: LRUCache<string, CachedModelMetrics, FetchContext>;
-  /** modelId -> the pair key of its only namespace, or a chain of nodes, one per namespace. */
-  #keys = new Map<string, string | KeyNode>();
+  #keys = new PairKeys();
   #fetching = 0;
   /** The clock reading of the `set` in progress, for classifying the entry it pushes out. */
   #setAt = 0;
@@ -265,7 +159,7 @@ export class ModelMetricsCache {
    * undefined. An expired entry is removed. A hit makes the entry the most recently used.
    */
   get(modelId: string, namespace: string): ModelMetrics | undefined {
-    const key = this.#keyOf(modelId, namespace);
+    const key = this.#keys.keyOf(modelId, namespace);
     const expiredBefore = this.#evictedExpired;
     const entry = key === undefined ? undefined : this.#lru.get(key);
     if (entry === undefined) {
@@ -288,8 +182,8 @@ export class ModelMetricsCache {
    */
   set(modelId: string, namespace: string, metrics: AggregateMetrics, valid = true, error?: Error): void {
     checkKey(modelId, namespace);
-    const entry = this.#entry(modelId, namespace, metrics, valid !== false, error);
-    this.#store(this.#keyFor(modelId, namespace), entry);
+    const entry = makeEntry(modelId, namespace, metrics, valid !== false, error, this.#now());
+    this.#store(this.#keys.keyFor(modelId, namespace), entry);
   }
 
   /**
@@ -307,23 +201,30 @@ export class ModelMetricsCache {
     signal?.throwIfAborted();
     const cached = this.get(modelId, namespace);
     if (cached) return { entry: cached, result: cached.valid ? 'hit' : 'failure_hit' };
-    const key = this.#keyFor(modelId, namespace);
+    const key = this.#keys.keyFor(modelId, namespace);
     const status: LRUCache.Status<string, CachedModelMetrics, FetchContext> = {};
     const shared = this.#lru.fetch(key, { context: { modelId, namespace, load }, status });
     const result: FetchResult = status.fetch === 'inflight' ? 'coalesced' : 'miss';
     let entry = await abortable(shared, signal);
     // Not stored (invalidated or pushed out while loading): forget the key unless set again since.
-    if (!this.#lru.has(key)) this.#forget(modelId, namespace);
-    entry ??= this.#entry(modelId, namespace, ZERO, false, new Error('metrics load gave no result'));
+    if (!this.#lru.has(key)) this.#keys.forget(modelId, namespace);
+    entry ??= makeEntry(
+      modelId,
+      namespace,
+      ZERO_METRICS,
+      false,
+      new Error('metrics load gave no result'),
+      this.#now(),
+    );
     return { entry, result };
   }
 
   /** Removes the pair's entry, if any. */
   invalidate(modelId: string, namespace: string): void {
     checkKey(modelId, namespace);
-    const key = this.#keyOf(modelId, namespace);
+    const key = this.#keys.keyOf(modelId, namespace);
     if (key !== undefined) this.#lru.delete(key);
-    this.#forget(modelId, namespace);
+    this.#keys.forget(modelId, namespace);
   }
 
   /** Removes every entry (counted as `evictions.cleared`, one per entry). */
@@ -334,7 +235,7 @@ export class ModelMetricsCache {
     } finally {
       this.#clearing = false;
     }
-    this.#keys = new Map();
+    this.#keys.clear();
   }
 
   /**
@@ -392,27 +293,6 @@ export class ModelMetricsCache {
     return entry.valid ? this.#ttl : this.#failureTtl;
   }
 
-  #entry(
-    modelId: string,
-    namespace: string,
-    metrics: AggregateMetrics,
-    valid: boolean,
-    error: unknown,
-  ): CachedModelMetrics {
-    let failure: Error | undefined;
-    if (!valid) {
-      failure =
-        error instanceof Error
-          ? error
-          : new Error(
-              error === undefined
-                ? `metrics collection failed for model ${modelId} in namespace ${namespace}`
-                : String(error),
-            );
-    }
-    return new CachedModelMetrics(modelId, namespace, metrics, failure, this.#now());
-  }
-
   #store(key: string, entry: CachedModelMetrics): void {
     this.#sets++;
     this.#setAt = entry.updatedAtMs;
@@ -428,9 +308,9 @@ export class ModelMetricsCache {
     this.#fetching++;
     let entry: CachedModelMetrics;
     try {
-      entry = this.#entry(modelId, namespace, await context.load(), true, undefined);
+      entry = makeEntry(modelId, namespace, await context.load(), true, undefined, this.#now());
     } catch (err) {
-      entry = this.#entry(modelId, namespace, ZERO, false, err);
+      entry = makeEntry(modelId, namespace, ZERO_METRICS, false, err, this.#now());
     } finally {
       this.#fetching--;
     }
@@ -449,70 +329,6 @@ export class ModelMetricsCache {
       else this.#evictedCapacity++;
     } else if (this.#clearing) this.#evictedCleared++;
     else this.#evictedInvalidated++;
-    if (reason !== 'delete') this.#forget(entry.modelId, entry.namespace, key);
+    if (reason !== 'delete') this.#keys.forget(entry.modelId, entry.namespace, key);
   }
-
-  /** The pair's key string if the pair is known. One namespace (the common case): the key itself,
-   *  which ends in ':' + namespace; several: a chain of nodes. */
-  #keyOf(modelId: string, namespace: string): string | undefined {
-    let found = this.#keys.get(modelId);
-    if (typeof found === 'string') {
-      return found.length === modelId.length + 1 + namespace.length && found.endsWith(namespace)
-        ? found
-        : undefined;
-    }
-    while (found !== undefined && found.namespace !== namespace) found = found.next;
-    return found?.key;
-  }
-
-  #keyFor(modelId: string, namespace: string): string {
-    const known = this.#keyOf(modelId, namespace);
-    if (known !== undefined) return known;
-    const key = `${modelId}:${namespace}`;
-    const first = this.#keys.get(modelId);
-    if (first === undefined) this.#keys.set(modelId, key);
-    else this.#keys.set(modelId, { namespace, key, next: this.#nodes(modelId, first) });
-    return key;
-  }
-
-  /** The model's keys as a chain (a lone key string becomes a node). */
-  #nodes(modelId: string, first: string | KeyNode): KeyNode {
-    if (typeof first !== 'string') return first;
-    return { namespace: first.slice(modelId.length + 1), key: first, next: undefined };
-  }
-
-  #forget(modelId: string, namespace: string, key?: string): void {
-    const first = this.#keys.get(modelId);
-    if (first === undefined) return;
-    let node: KeyNode | undefined = this.#nodes(modelId, first);
-    let prev: KeyNode | undefined;
-    while (node !== undefined && node.namespace !== namespace) {
-      prev = node;
-      node = node.next;
-    }
-    if (node === undefined || (key !== undefined && node.key !== key)) return;
-    if (prev) prev.next = node.next;
-    else if (node.next) this.#keys.set(modelId, node.next);
-    else this.#keys.delete(modelId);
-  }
-}
-
-/** Lets one caller stop waiting for a shared promise without cancelling it for the others. */
-export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
