@@ -37,17 +37,21 @@ const config = parseEmulatorConfig({
       ],
     },
     {
-      // Same model in another namespace, other load: must come back separately.
+      // Same model in another namespace, other load: must come back separately. An older vLLM
+      // exporting the new and the deprecated names side by side.
       model: 'meta-llama/Llama-3.1-8B-Instruct',
       namespace: 'llm-staging',
+      vllmMetrics: 'transitional',
       load: { pattern: 'steady', rate: 600 },
       inputTokens: 256,
       outputTokens: 32,
       variants: [{ name: 'llama-l4', replicas: 1, maxBatchSize: 32 }],
     },
     {
+      // Pre-0.11 names only.
       model: 'ibm-granite/granite-3.3-8b-instruct',
       namespace: 'llm-staging',
+      vllmMetrics: 'legacy',
       load: { pattern: 'steady', rate: 720 },
       inputTokens: 1024,
       outputTokens: 48,
