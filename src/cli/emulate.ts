@@ -107,7 +107,7 @@ export function registerEmulate(program: Command): void {
     .option('--tick <duration>', 'simulation step, e.g. 1s')
     .option(
       '--vllm-metrics <names>',
-      "vLLM metric names the pods export: current (vLLM >= 0.13, default), transitional (0.11/0.12: new and deprecated names side by side) or legacy (before 0.10/0.11); a model's own vllmMetrics in --config wins",
+      "vLLM metric names the pods export: current (vLLM >= 0.12, default), transitional (new and deprecated names side by side, as 0.10 and 0.11) or legacy (before 0.10); a model's own vllmMetrics in --config wins",
     )
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option('--port <port>', 'listen port (0: any free port)', int('port', 0), 8000)

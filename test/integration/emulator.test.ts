@@ -48,7 +48,7 @@ const config = parseEmulatorConfig({
       variants: [{ name: 'llama-l4', replicas: 1, maxBatchSize: 32 }],
     },
     {
-      // Pre-0.11 names only.
+      // Pre-0.10 names only.
       model: 'ibm-granite/granite-3.3-8b-instruct',
       namespace: 'llm-staging',
       vllmMetrics: 'legacy',
