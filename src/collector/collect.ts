@@ -179,7 +179,7 @@ export const STATISTIC_SOURCES = {
   avgInputTokens: 'vllm:request_prompt_tokens',
   avgOutputTokens: 'vllm:request_generation_tokens',
   ttftAverage: 'vllm:time_to_first_token_seconds',
-  itlAverage: 'vllm:inter_token_latency_seconds (or vllm:time_per_output_token_seconds before vLLM 0.11)',
+  itlAverage: 'vllm:inter_token_latency_seconds, or vllm:time_per_output_token_seconds before vLLM 0.11',
 } as const;
 export type StatisticName = keyof typeof STATISTIC_SOURCES;
 
