@@ -35,8 +35,12 @@ interface RunFlags extends Record<string, unknown> {
   configmap: boolean;
 }
 
-/** Parts shared by both modes, built from one validated Config. */
-function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date) {
+/**
+ * Parts shared by both modes, built from one validated Config. `watched`: the cluster mode's
+ * watched namespaces, so the fleet query reads only their series (local mode reads every namespace
+ * its manifests name).
+ */
+function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date, watched?: readonly string[]) {
   const telemetry = new Telemetry();
   const cache = new ModelMetricsCache({
     ttlMs: cfg.cache.ttlMs,
@@ -49,6 +53,7 @@ function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date) {
     prom,
     cache,
     window: cfg.collector.window,
+    ...(watched && watched.length > 0 ? { namespaces: watched } : {}),
     staleAfterMs: cfg.collector.staleAfterMs,
     observer: telemetry,
     logger,
@@ -250,7 +255,7 @@ async function runCluster(
   }
   const startSources = { ...sources, ...(configMapData ? { configMapData } : {}) };
   const { config: cfg, logger } = loadCliConfig(startSources, { longRunning: true });
-  const parts = buildParts(cfg, logger, evaluationTime);
+  const parts = buildParts(cfg, logger, evaluationTime, cfg.reconcile.namespaces);
   const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
   const controller = new Controller({
     kubeConfig: kc,
