@@ -178,12 +178,19 @@ export class ModelMetricsCache {
    * Stores a copy of `metrics` for the pair, stamped now, as the most recently used entry. `valid =
    * false` records a failed collection; its `error` (default: a generic one naming the pair; a
    * non-Error is wrapped) is handed back until `failureTtlMs` passes. When full, the least recently
-   * used entry is evicted.
+   * used entry is evicted. Returns the stored entry (what `get` will hand out).
    */
-  set(modelId: string, namespace: string, metrics: AggregateMetrics, valid = true, error?: Error): void {
+  set(
+    modelId: string,
+    namespace: string,
+    metrics: AggregateMetrics,
+    valid = true,
+    error?: Error,
+  ): ModelMetrics {
     checkKey(modelId, namespace);
     const entry = makeEntry(modelId, namespace, metrics, valid !== false, error, this.#now());
     this.#store(this.#keys.keyFor(modelId, namespace), entry);
+    return entry;
   }
 
   /**
