@@ -3,9 +3,9 @@
 // until its failure TTL ends, so a Prometheus outage costs one attempt per key per failure TTL, not
 // one per caller; and concurrent misses of one key share one in-flight call (the cache's fetch).
 // A call is only joined with, and only answered from the cache by, a call over the same window at
-// the same evaluation time: the cache holds one window's numbers at Prometheus' now, so a call with
-// another window or an explicit `time` goes to Prometheus (sharing only with identical calls) and
-// leaves the cache alone.
+// the same evaluation time: a cache holds one window's numbers at one time (Prometheus' now, or the
+// fixed `time` of its first filler), so a call with another window or time goes to Prometheus
+// (sharing only with identical calls) and leaves the cache alone.
 
 import { LRUCache } from 'lru-cache';
 import type { ModelMetricsCache } from '../cache/index.js';
@@ -13,7 +13,7 @@ import { abortable } from '../cache/index.js';
 import { DEFAULT_WINDOW } from '../prometheus/promql.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, CollectorObserver, Logger, PromAPI } from '../types.js';
-import { cacheHoldsWindow } from './cache-window.js';
+import { cacheHoldsView } from './cache-view.js';
 import { collectAggregateMetrics, copyMetrics } from './collect.js';
 
 export interface CachedCollectOptions {
@@ -29,7 +29,7 @@ export interface CachedCollectOptions {
 }
 
 /**
- * Calls that bypass the cache (another window, an explicit time), per PromAPI: lru-cache's fetch()
+ * Calls that bypass the cache (another window or time), per PromAPI: lru-cache's fetch()
  * shares one call among identical callers while it runs (`forceRefresh`: a finished result is
  * never reused), the same coalescing the cache itself uses.
  */
@@ -67,7 +67,7 @@ export async function collectAggregateMetricsWithCache(
     observed(observer, () =>
       collectAggregateMetrics(modelId, namespace, prom, { window, time: options.time }),
     );
-  if (!cache || options.time !== undefined || !cacheHoldsWindow(cache, window)) {
+  if (!cache || !cacheHoldsView(cache, window, options.time)) {
     // The shared call gets no caller's signal: one caller giving up must not fail the others.
     const key = callKey(modelId, namespace, window, options.time);
     const shared = uncachedCalls(prom).fetch(key, { context: collect, forceRefresh: true });

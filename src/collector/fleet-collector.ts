@@ -27,7 +27,7 @@ import {
   DEFAULT_STALE_AFTER_MS,
   freshnessRangeSeconds,
 } from './availability.js';
-import { setCacheWindow } from './cache-window.js';
+import { setCacheView } from './cache-view.js';
 import { collectFleetMetrics, copyMetrics, type FleetMetrics, pairKey, zeroMetrics } from './collect.js';
 
 export interface FleetCollectorOptions {
@@ -83,7 +83,6 @@ export class FleetCollector {
     const now = o.now ?? (() => Date.now());
     this.#now = now;
     this.#window = checkWindow(o.window ?? DEFAULT_WINDOW);
-    setCacheWindow(this.#cache, this.#window);
     this.#namespaces = o.namespaces && o.namespaces.length > 0 ? [...o.namespaces] : undefined;
     this.#staleAfterMs = checkStaleAfter(o.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
     this.#snapshots = new LRUCache<string, Snapshot>({
@@ -131,7 +130,6 @@ export class FleetCollector {
   configure(o: { window?: string; staleAfterMs?: number }): void {
     if (o.window !== undefined && o.window !== this.#window) {
       this.#window = checkWindow(o.window);
-      setCacheWindow(this.#cache, this.#window);
       if (!this.#refreshing) this.#snapshots.clear();
     }
     if (o.staleAfterMs !== undefined) this.#staleAfterMs = checkStaleAfter(o.staleAfterMs);
@@ -155,6 +153,7 @@ export class FleetCollector {
     try {
       for (;;) {
         const window = this.#window;
+        const time = this.#o.evaluationTime?.();
         observer?.queryStarted?.('fleet');
         const started = performance.now();
         let pairs: Map<string, FleetMetrics>;
@@ -162,7 +161,7 @@ export class FleetCollector {
           pairs = await collectFleetMetrics(this.#o.prom, {
             window,
             ...(this.#namespaces ? { namespaces: this.#namespaces } : {}),
-            time: this.#o.evaluationTime?.(),
+            time,
             freshnessRangeSeconds: freshnessRangeSeconds(this.#staleAfterMs),
           });
           observer?.queryFinished?.('fleet', 'success', (performance.now() - started) / 1000);
@@ -174,6 +173,7 @@ export class FleetCollector {
         // A live reload changed the window while the query ran: its numbers are over the old one.
         if (window !== this.#window) continue;
         logger?.debug({ pairs: pairs.size }, 'Fleet metrics refreshed');
+        setCacheView(this.#cache, window, time);
         return this.#succeeded(pairs);
       }
     } finally {

@@ -134,6 +134,15 @@ describe('collectAggregateMetrics', () => {
     expect(queued.ttftAverage).toBeUndefined();
   });
 
+  it('ITL is a true 0 when no request generated more than one token (no gaps to observe)', async () => {
+    const prom = new FakeProm(
+      series('m', 'n', { ...full, [STATS.avgOutputTokens]: 1, [STATS.itlAverage]: 'NaN' }),
+    );
+    expect((await collectAggregateMetrics('m', 'n', prom)).itlAverage).toBe(0);
+    prom.result = series('m', 'n', { ...full, [STATS.itlAverage]: 'NaN' });
+    expect((await collectAggregateMetrics('m', 'n', prom)).itlAverage).toBeUndefined();
+  });
+
   it('never reads an arrival rate below 0 from a draining queue', async () => {
     const prom = new FakeProm(series('m', 'n', { ...full, [STATS.queueGrowth]: -500 }));
     expect((await collectAggregateMetrics('m', 'n', prom)).load).toMatchObject({
