@@ -1,6 +1,7 @@
 // Are there usable vLLM metrics for a model? The reasons of the original's MetricsAvailable
 // condition: MetricsFound, MetricsMissing (Prometheus never saw the model), MetricsStale (newest
 // sample older than the limit, 5 min by default), PrometheusError (could not ask).
+import { failureSummary } from '../prometheus/errors.js';
 import { availabilityQuery } from '../prometheus/promql.js';
 import type { CollectorObserver, MetricsAvailability, PromAPI } from '../types.js';
 import { showName } from './collect.js';
@@ -66,9 +67,12 @@ export function availabilityFromSample(
   };
 }
 
-/** The PrometheusError availability, carrying the failure's message. */
+/**
+ * The PrometheusError availability. It carries the failure's summary, not its message: no reply
+ * text in a status, and the same message while the cause is the same (no status write per cycle).
+ */
 export function availabilityFromError(modelId: string, namespace: string, err: unknown): MetricsAvailability {
-  const cause = err instanceof Error ? err.message : String(err);
+  const cause = failureSummary(err);
   return {
     available: false,
     reason: 'PrometheusError',
