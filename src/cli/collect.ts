@@ -18,9 +18,11 @@ import {
 import { addConfigOptions, ConfigError, configSourcesFromOptions, loadConfig } from '../config/index.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { checkWindow } from '../prometheus/promql.js';
+import { quoteName } from '../safe-text.js';
 import { createLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics } from '../types.js';
 import { action, UsageError } from './errors.js';
+import { type Column, renderTable } from './table.js';
 
 interface CollectFlags extends Record<string, unknown> {
   model?: string;
@@ -51,34 +53,24 @@ function fmt(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(2);
 }
 
-/** A plain-text table, columns padded; names that could break a line are JSON-quoted. */
-export function formatTable(rows: Array<CollectRow & { status?: string }>): string {
+type TableRow = CollectRow & { status?: string };
+
+/** The columns of the collect table, in order; METRICS only for fleet rows (they carry a status). */
+const COLUMNS: Array<Column<TableRow>> = [
+  { header: 'NAMESPACE', value: (r) => quoteName(r.namespace) },
+  { header: 'MODEL', value: (r) => quoteName(r.modelId) },
+  { header: 'REQ/MIN', value: (r) => fmt(r.load.arrivalRate) },
+  { header: 'AVG IN TOK', value: (r) => fmt(r.load.avgInputTokens) },
+  { header: 'AVG OUT TOK', value: (r) => fmt(r.load.avgOutputTokens) },
+  { header: 'TTFT MS', value: (r) => fmt(r.ttftAverage) },
+  { header: 'ITL MS', value: (r) => fmt(r.itlAverage) },
+];
+const STATUS_COLUMN: Column<TableRow> = { header: 'METRICS', value: (r) => r.status ?? '' };
+
+/** A plain-text table (see renderTable: names quoted when unusual, controls escaped, width capped). */
+export function formatTable(rows: TableRow[]): string {
   const withStatus = rows.some((r) => r.status !== undefined);
-  const header = ['NAMESPACE', 'MODEL', 'REQ/MIN', 'AVG IN TOK', 'AVG OUT TOK', 'TTFT MS', 'ITL MS'];
-  if (withStatus) header.push('METRICS');
-  const lines = rows.map((r) => {
-    const cells = [
-      showName(r.namespace),
-      showName(r.modelId),
-      fmt(r.load.arrivalRate),
-      fmt(r.load.avgInputTokens),
-      fmt(r.load.avgOutputTokens),
-      fmt(r.ttftAverage),
-      fmt(r.itlAverage),
-    ];
-    if (withStatus) cells.push(r.status ?? '');
-    return cells;
-  });
-  const all = [header, ...lines];
-  const widths = header.map((_, i) => Math.max(...all.map((l) => (l[i] ?? '').length)));
-  return `${all
-    .map((l) =>
-      l
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n')}\n`;
+  return renderTable(withStatus ? [...COLUMNS, STATUS_COLUMN] : COLUMNS, rows);
 }
 
 // Only the metrics: fleet results carry more (sample times) that the output leaves out.
@@ -125,7 +117,7 @@ export function registerCollect(program: Command): void {
       const p = config.prometheus;
       const prom = new PrometheusClient({ ...p, logger });
       try {
-        let rows: Array<CollectRow & { status?: string }>;
+        let rows: TableRow[];
         if (opts.model !== undefined && opts.namespace !== undefined) {
           const m = await collectAggregateMetrics(opts.model, opts.namespace, prom, { window, time });
           rows = [row(opts.model, opts.namespace, m)];

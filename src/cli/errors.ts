@@ -1,5 +1,6 @@
 // One-line failures for the CLI: what went wrong and what to do, never a stack trace.
-import { escapeControls, PrometheusConfigError } from '../prometheus/errors.js';
+import { PrometheusConfigError } from '../prometheus/errors.js';
+import { escapeControls } from '../safe-text.js';
 
 /** A mistake in the command line or its input; exits with code 2. */
 export class UsageError extends Error {

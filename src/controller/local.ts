@@ -4,6 +4,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { type Column, renderTable } from '../cli/table.js';
+import { quoteName } from '../safe-text.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, Logger } from '../types.js';
 import {
@@ -265,57 +267,75 @@ function cell(v: string | number | null | undefined): string {
   return v === null || v === undefined || v === '' ? '-' : String(v);
 }
 
+/** currentAlloc's value when there is one; else the number read this cycle (marked *); else '-'. */
+function measured(r: CycleRow, written: (a: Allocation) => string, read: (m: AggregateMetrics) => number) {
+  if (r.status) return cell(written(r.status));
+  return r.metrics ? `${read(r.metrics).toFixed(2)}*` : '-';
+}
+
+/** The columns of the local-mode table, in order: what each VariantAutoscaling's status would say. */
+export const CYCLE_COLUMNS: Array<Column<CycleRow>> = [
+  { header: 'NAMESPACE', value: (r) => quoteName(r.namespace) },
+  { header: 'NAME', value: (r) => quoteName(r.name) },
+  { header: 'MODEL', value: (r) => quoteName(r.modelId) },
+  { header: 'REPLICAS', value: (r) => cell(r.replicas) },
+  {
+    header: 'ARRIVAL/MIN',
+    value: (r) =>
+      measured(
+        r,
+        (a) => a.load.arrivalRate,
+        (m) => m.load.arrivalRate,
+      ),
+  },
+  {
+    header: 'IN_TOK',
+    value: (r) =>
+      measured(
+        r,
+        (a) => a.load.avgInputTokens,
+        (m) => m.load.avgInputTokens,
+      ),
+  },
+  {
+    header: 'OUT_TOK',
+    value: (r) =>
+      measured(
+        r,
+        (a) => a.load.avgOutputTokens,
+        (m) => m.load.avgOutputTokens,
+      ),
+  },
+  {
+    header: 'TTFT_MS',
+    value: (r) =>
+      measured(
+        r,
+        (a) => a.ttftAverage,
+        (m) => m.ttftAverage,
+      ),
+  },
+  {
+    header: 'ITL_MS',
+    value: (r) =>
+      measured(
+        r,
+        (a) => a.itlAverage,
+        (m) => m.itlAverage,
+      ),
+  },
+  { header: 'METRICS', value: (r) => cell(r.conditions.find((c) => c.type === METRICS_AVAILABLE)?.status) },
+  { header: 'REASON', value: (r) => cell(r.condition?.reason) },
+];
+
 /** The report as a fixed-width table: one row per VariantAutoscaling, what its status would say. */
 export function formatCycleTable(report: CycleReport): string {
-  const header = [
-    'NAMESPACE',
-    'NAME',
-    'MODEL',
-    'REPLICAS',
-    'ARRIVAL/MIN',
-    'IN_TOK',
-    'OUT_TOK',
-    'TTFT_MS',
-    'ITL_MS',
-    'METRICS',
-    'REASON',
-  ];
-  const rows = report.rows.map((r) => {
-    // currentAlloc when there is one; else the numbers read this cycle (marked with *), else '-'.
-    const a = r.status;
-    const m = r.metrics;
-    const fmt = (s: string | undefined, n: number | undefined) =>
-      s ?? (n === undefined ? undefined : `${n.toFixed(2)}*`);
-    const metricsCond = r.conditions.find((c) => c.type === METRICS_AVAILABLE);
-    return [
-      r.namespace,
-      r.name,
-      r.modelId,
-      cell(r.replicas),
-      cell(fmt(a?.load.arrivalRate, m?.load.arrivalRate)),
-      cell(fmt(a?.load.avgInputTokens, m?.load.avgInputTokens)),
-      cell(fmt(a?.load.avgOutputTokens, m?.load.avgOutputTokens)),
-      cell(fmt(a?.ttftAverage, m?.ttftAverage)),
-      cell(fmt(a?.itlAverage, m?.itlAverage)),
-      cell(metricsCond?.status),
-      cell(r.condition?.reason),
-    ];
-  });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cols: string[]) =>
-    cols
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  const out = [
-    `# cycle ${report.startedAt.toISOString()}  ${report.rows.length} VariantAutoscaling(s)  ${report.durationMs.toFixed(0)} ms`,
-    line(header),
-    ...rows.map(line),
-  ];
+  let out = `# cycle ${report.startedAt.toISOString()}  ${report.rows.length} VariantAutoscaling(s)  ${report.durationMs.toFixed(0)} ms\n`;
+  out += renderTable(CYCLE_COLUMNS, report.rows);
   if (report.rows.some((r) => !r.status && r.metrics)) {
-    out.push('(* read this cycle but not written to currentAlloc: see REASON)');
+    out += '(* read this cycle but not written to currentAlloc: see REASON)\n';
   }
-  return `${out.join('\n')}\n`;
+  return out;
 }
 
 /** The report as one JSON document (one line per cycle when printed continuously). */

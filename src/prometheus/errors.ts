@@ -5,6 +5,7 @@
 // message that changes with a proxy's request id would rewrite every status every cycle).
 // Text taken from a reply reaches these classes already redacted (see the client): they only
 // shorten it and escape control characters.
+import { escapeControls } from '../safe-text.js';
 
 /** The longest piece of reply text (body snippet, error string) a message carries. */
 export const MAX_REPLY_TEXT = 200;
@@ -115,15 +116,6 @@ export function formatBytes(n: number): string {
   if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
   if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
   return `${n} bytes`;
-}
-
-// C0 and C1 controls, DEL, and the Unicode characters that reorder or break lines on display.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-/** `s` with every control or display-reordering character written as a \uXXXX escape. */
-export function escapeControls(s: string): string {
-  return s.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
