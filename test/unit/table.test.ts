@@ -62,7 +62,7 @@ function demoCycle(modelId: string, rows = 1): DemoCycle {
 }
 
 /** The three tables, each with one row whose model id is `modelId` (n rows in all). */
-function allTables(modelId: string, n = 1): Record<string, string> {
+function allTables(modelId: string, n = 1): { collect: string; local: string; demo: string } {
   const collectRows = Array.from({ length: n }, (_, i) => ({
     modelId: i === 0 ? modelId : `m${i}`,
     namespace: 'prod',
