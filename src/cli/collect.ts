@@ -16,6 +16,7 @@ import {
   showName,
 } from '../collector/collect.js';
 import { addConfigOptions, ConfigError, configSourcesFromOptions, loadConfig } from '../config/index.js';
+import { namespaceProblem } from '../controller/types.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { checkWindow } from '../prometheus/promql.js';
 import { quoteName } from '../safe-text.js';
@@ -98,6 +99,9 @@ export function registerCollect(program: Command): void {
       if (opts.model !== undefined && opts.namespace === undefined) {
         throw new UsageError('--model needs --namespace (a model is looked up in one namespace)');
       }
+      const nsProblem =
+        opts.namespace === undefined ? undefined : namespaceProblem(opts.namespace, '--namespace');
+      if (nsProblem) throw new UsageError(nsProblem);
       if (opts.timeout !== undefined) {
         if (opts.prometheusTimeout !== undefined)
           throw new UsageError('give --timeout or --prometheus-timeout, not both');

@@ -15,13 +15,15 @@ import {
   type StatusWriter,
   type VariantSource,
 } from './reconciler.js';
-import { deploymentReplicas, findCondition, statusUnchanged } from './status.js';
+import { conditionsOf, deploymentReplicas, findCondition, statusUnchanged } from './status.js';
 import {
   type Allocation,
   type Condition,
   type Deployment,
   KIND,
   METRICS_AVAILABLE,
+  nameProblem,
+  namespaceProblem,
   objectKey,
   RECONCILED,
   type VariantAutoscaling,
@@ -55,7 +57,8 @@ function collect(doc: unknown, file: string, out: Manifests): void {
     return;
   }
   const md = (o.metadata ?? {}) as Record<string, unknown>;
-  if (typeof md.namespace !== 'string' || md.namespace === '') md.namespace = 'default';
+  // No namespace: "default", as kubectl would apply it. Any other non-name is refused, not defaulted.
+  if (md.namespace === undefined || md.namespace === null || md.namespace === '') md.namespace = 'default';
   o.metadata = md;
   if (o.kind === KIND) {
     const problems = validateObject(o).filter((p) => !p.startsWith('spec'));
@@ -69,6 +72,8 @@ function collect(doc: unknown, file: string, out: Manifests): void {
   ) {
     if (typeof md.name !== 'string' || md.name === '')
       throw new Error(`${file}: Deployment without metadata.name`);
+    const bad = nameProblem(md.name) ?? namespaceProblem(md.namespace);
+    if (bad) throw new Error(`${file}: Deployment ${md.name}: ${bad}`);
     out.deployments.push(o as unknown as Deployment);
   }
   // Other kinds (Services, ConfigMaps...) may share the file; they are not ours to read.
@@ -209,7 +214,7 @@ export class LocalController {
     const cycle = await this.reconciler.runCycle(signal);
     const rows = cycle.results.map((r): CycleRow => {
       const va = this.source.getVariant(r.namespace, r.name);
-      const conds = va?.status?.conditions ?? [];
+      const conds = conditionsOf(va?.status);
       const rec = findCondition(va?.status, RECONCILED);
       const main =
         rec && rec.status === 'False' ? rec : (findCondition(va?.status, METRICS_AVAILABLE) ?? rec);

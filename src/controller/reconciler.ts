@@ -6,6 +6,8 @@ import type { Logger } from '../types.js';
 import { computeStatus, type MetricsRead } from './status.js';
 import {
   type Deployment,
+  nameProblem,
+  namespaceProblem,
   objectKey,
   splitKey,
   type VariantAutoscaling,
@@ -116,6 +118,34 @@ export class Reconciler {
   }
 
   private readonly inflight = new Map<string, Promise<ReconcileResult>>();
+  /** Objects already warned about (bad name or namespace, malformed conditions): once each. */
+  private readonly warned = new Set<string>();
+
+  private warnOnce(key: string, what: string, obj: object, msg: string): void {
+    const id = `${what}\0${key}`;
+    if (this.warned.has(id)) return;
+    // Bounded: hostile objects must not grow it without limit; past that a warning may repeat.
+    if (this.warned.size >= 10_000) this.warned.clear();
+    this.warned.add(id);
+    this.log.warn(obj, msg);
+  }
+
+  /**
+   * Sources other than manifests (the API server's objects) are checked here too: a namespace or
+   * name that is not a Kubernetes name would be split wrongly in a "namespace/name" key.
+   */
+  private usable(va: VariantAutoscaling): boolean {
+    const { namespace, name } = va.metadata;
+    const problem = namespaceProblem(namespace) ?? nameProblem(name);
+    if (!problem) return true;
+    this.warnOnce(
+      objectKey(va),
+      'name',
+      { namespace: String(namespace).slice(0, 100), name: String(name).slice(0, 100), problem },
+      'VariantAutoscaling skipped: its namespace or name is not a valid Kubernetes name',
+    );
+    return false;
+  }
 
   /**
    * Brings one object's status in line with the world. Never rejects: failures are a result.
@@ -138,7 +168,16 @@ export class Reconciler {
     try {
       signal?.throwIfAborted();
       const va = this.o.source.getVariant(namespace, name);
-      if (!va) return base;
+      if (!va || !this.usable(va)) return base;
+      const conditions: unknown = va.status?.conditions;
+      if (conditions !== undefined && conditions !== null && !Array.isArray(conditions)) {
+        this.warnOnce(
+          key,
+          'conditions',
+          { namespace, name, conditionsType: typeof conditions },
+          'status.conditions is not a list; read as no conditions, replaced by the next write',
+        );
+      }
       const modelId = typeof va.spec?.modelID === 'string' ? va.spec.modelID : undefined;
       if (modelId) base.modelId = modelId;
       if (va.metadata.deletionTimestamp) return { ...base, outcome: 'skipped', status: va.status };
@@ -186,7 +225,10 @@ export class Reconciler {
   async runCycle(signal?: AbortSignal): Promise<CycleResult> {
     const startedAt = new Date();
     const t0 = performance.now();
-    const keys = this.o.source.listVariants().map(objectKey);
+    const keys = this.o.source
+      .listVariants()
+      .filter((va) => this.usable(va))
+      .map(objectKey);
     const endCycle = this.o.collector.beginCycle?.();
     let results: ReconcileResult[];
     try {

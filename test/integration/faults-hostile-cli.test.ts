@@ -35,6 +35,20 @@ async function fakePrometheus(answer: (res: ServerResponse) => void): Promise<st
 }
 
 describe('CLI failures are one bounded line', () => {
+  it('collect --namespace refuses what is not a namespace name, exit 2', async () => {
+    const r = await runCli([
+      'collect',
+      '--model',
+      'm',
+      '--namespace',
+      'prod/x',
+      '--prometheus-url',
+      'http://127.0.0.1:1',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^wva-metrics: --namespace: "prod\/x" is not a DNS-1123 label/);
+  });
+
   it('a 10 MB error string from Prometheus: collect prints one line of at most 1000 characters, exit 1', async () => {
     const url = await fakePrometheus((res) => {
       res.writeHead(422, { 'Content-Type': 'application/json' });
