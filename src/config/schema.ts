@@ -1,7 +1,9 @@
 // The configuration: its shape and limits (zod), and the flat keys that set it. Keys are the
 // upstream ConfigMap's (PROMETHEUS_*, GLOBAL_OPT_INTERVAL) plus ours (WVA_*, LOG_LEVEL); every key
 // may come from the config file / ConfigMap, the environment or a CLI flag.
+
 import { z } from 'zod';
+import { DEFAULT_MAX_REPLY_BYTES } from '../prometheus/client.js';
 import { LOG_LEVELS } from '../telemetry/logger.js';
 import { parseListenAddress } from '../telemetry/server.js';
 import { DURATION_HINT, formatDuration, parseDuration } from './duration.js';
@@ -42,6 +44,7 @@ export const ConfigSchema = z
         serverName: z.string().min(1).optional(),
         insecureSkipVerify: z.boolean(),
         timeoutMs: durationMs(100, 600_000),
+        maxReplyBytes: intRange(64 * 1024, 1024 * 1024 * 1024),
         headers: z.record(
           z.string().regex(HEADER_NAME, { message: 'header names are letters, digits and -_.' }),
           z.string(),
@@ -361,6 +364,16 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description: 'Timeout of one Prometheus query (100ms to 10m).',
   },
   {
+    key: 'WVA_PROMETHEUS_MAX_REPLY_BYTES',
+    path: ['prometheus', 'maxReplyBytes'],
+    flag: 'prometheus-max-reply-bytes',
+    arg: '<bytes>',
+    parse: asInteger,
+    default: String(DEFAULT_MAX_REPLY_BYTES),
+    description:
+      'Largest Prometheus reply read (65536 to 1073741824 bytes); a larger one is refused. Each MiB of reply costs about 10 MiB of memory at its peak: raise the memory limit with it.',
+  },
+  {
     key: 'GLOBAL_OPT_INTERVAL',
     path: ['reconcile', 'intervalMs'],
     flag: 'interval',
@@ -460,7 +473,13 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
 export const UPSTREAM_IGNORED_KEYS: readonly string[] = ['WVA_SCALE_TO_ZERO'];
 
 export const DEFAULTS = {
-  prometheus: { url: 'http://localhost:9090', insecureSkipVerify: false, timeoutMs: 10_000, headers: {} },
+  prometheus: {
+    url: 'http://localhost:9090',
+    insecureSkipVerify: false,
+    timeoutMs: 10_000,
+    maxReplyBytes: DEFAULT_MAX_REPLY_BYTES,
+    headers: {},
+  },
   cache: { maxEntries: 10_000 },
   collector: { window: '1m', staleAfterMs: 300_000 },
   reconcile: { intervalMs: 60_000, concurrency: 4, namespaces: [] as string[] },

@@ -52,7 +52,7 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
  * A parsed reply takes several times its size in memory; this cap keeps the controller's peak
  * within its Deployment's memory limit (docs/reliability.md has the measurement).
  */
-export const DEFAULT_MAX_REPLY_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_REPLY_BYTES = 4 * 1024 * 1024;
 /** Header values shorter than this are not treated as secrets (redacting "a" would garble every message). */
 const MIN_SECRET_LENGTH = 4;
 

@@ -56,7 +56,7 @@ describe('CLI failures are one bounded line', () => {
         JSON.stringify({ status: 'error', errorType: 'execution', error: 'e'.repeat(10 * 1024 * 1024) }),
       );
     });
-    const r = await runCli(['collect', '--prometheus-url', url]);
+    const r = await runCli(['collect', '--prometheus-url', url, '--prometheus-max-reply-bytes', '33554432']);
     expect(r.code).toBe(1);
     const lines = r.stderr.split('\n').filter(Boolean);
     expect(lines).toHaveLength(1);
