@@ -4,12 +4,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { startSilentApiServer } from '../support/silent-apiserver.js';
 import { variant } from '../support/variants.js';
 import { until } from '../support/wait.js';
 
@@ -43,33 +43,12 @@ async function silentPrometheus(): Promise<{ url: string; requests: () => number
   return { url: `http://127.0.0.1:${(srv.address() as { port: number }).port}`, requests: () => n };
 }
 
-/** A TCP server that accepts and then says nothing, as a hung API server. */
+/** A hung API server (accepts, never answers) and a kubeconfig file for it. */
 async function silentApiServer(): Promise<string> {
-  const sockets: Socket[] = [];
-  const srv: Server = createServer((s) => {
-    sockets.push(s);
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  closers.push(() => {
-    for (const s of sockets) s.destroy();
-    srv.close();
-  });
-  const port = (srv.address() as { port: number }).port;
-  const kc = join(dir, `kubeconfig-${port}.yaml`);
-  writeFileSync(
-    kc,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        { name: 'c', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } },
-      ],
-      users: [{ name: 'u', user: { token: 't' } }],
-      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-      'current-context': 'x',
-    }),
-  );
+  const api = await startSilentApiServer();
+  closers.push(() => void api.close());
+  const kc = join(dir, `kubeconfig-${closers.length}.yaml`);
+  writeFileSync(kc, api.kubeConfigYaml());
   return kc;
 }
 

@@ -3,46 +3,26 @@
 // exit code 1 (the pod then restarts with backoff), instead of hanging silently. With
 // --no-configmap it serves /healthz, reports /readyz not ready with the reason, and keeps retrying.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { runCli, startCli } from '../support/cli.js';
+import { type SilentApiServer, startSilentApiServer } from '../support/silent-apiserver.js';
 import { until } from '../support/wait.js';
 
+let api: SilentApiServer;
 let dir: string;
-let srv: Server;
-const sockets: Socket[] = [];
 let kubeconfig: string;
 
 beforeAll(async () => {
+  api = await startSilentApiServer();
   dir = mkdtempSync(join(tmpdir(), 'wva-apiserver-hang-'));
-  srv = createServer((s) => {
-    sockets.push(s);
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
   kubeconfig = join(dir, 'kubeconfig.yaml');
-  writeFileSync(
-    kubeconfig,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        { name: 'c', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } },
-      ],
-      users: [{ name: 'u', user: { token: 't' } }],
-      contexts: [{ name: 'x', context: { cluster: 'c', user: 'u' } }],
-      'current-context': 'x',
-    }),
-  );
+  writeFileSync(kubeconfig, api.kubeConfigYaml());
 });
 
 afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise((r) => srv.close(r));
+  await api.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

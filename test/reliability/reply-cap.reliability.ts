@@ -5,7 +5,7 @@
 // and becomes a PrometheusError condition. Prints the figures (bytes-to-RSS ratio included) for
 // docs/reliability.md.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_REPLY_BYTES } from '../../src/prometheus/client.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
+import { imageNodeFlags } from '../support/image.js';
 import { deployment, variant } from '../support/variants.js';
 
 const CAP = Number(process.env.WVA_REPLY_CAP_BYTES ?? DEFAULT_MAX_REPLY_BYTES);
@@ -49,13 +50,6 @@ function fleetReply(bytes: number): string {
     size += s.length + 1;
   }
   return `${head}${parts.join(',')}]}}`;
-}
-
-function imageNodeFlags(): string[] {
-  const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'));
-  if (!m) throw new Error('Dockerfile has no exec-form ENTRYPOINT');
-  const argv = JSON.parse(m[1] as string) as string[];
-  return argv.slice(1, argv.indexOf('dist/cli/main.js'));
 }
 
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 // The one HTTP path to the API server (controller/kube-http.ts): every call the controller makes
 // goes over it, and every call has a deadline for the whole request, so an API server that accepts
 // connections and then answers nothing (or a byte at a time) holds nothing up.
-import { createServer, type Server, type Socket } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { Socket } from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Controller } from '../../../src/controller/controller.js';
 import { ConfigMapWatch } from '../../../src/controller/kube.js';
@@ -10,6 +10,7 @@ import { KubeTimeoutError, kubeRequest, kubeWatch } from '../../../src/controlle
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import type { VariantAutoscaling } from '../../../src/controller/types.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
+import { startSilentApiServer } from '../../support/silent-apiserver.js';
 import { deployment, foundReading, variant } from '../../support/variants.js';
 import { until } from '../../support/wait.js';
 
@@ -18,32 +19,11 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** A TCP server that accepts and then does `behave` with each socket (nothing, or a trickle). */
-async function tarpit(behave: (s: Socket) => void = () => {}): Promise<KubeConfig> {
-  const sockets = new Set<Socket>();
-  const srv: Server = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-    behave(s);
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  cleanups.push(
-    () =>
-      new Promise((r) => {
-        for (const s of sockets) s.destroy();
-        srv.close(r);
-      }),
-  );
-  const port = (srv.address() as { port: number }).port;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
-  return kc;
+/** A server that accepts and then does `behave` with each socket (nothing, or a trickle). */
+async function tarpit(behave?: (s: Socket) => void): Promise<KubeConfig> {
+  const api = await startSilentApiServer(behave);
+  cleanups.push(() => api.close());
+  return api.kubeConfig();
 }
 
 /** Headers at once, then one byte of body every 20 ms, for ever: never idle, never done. */
