@@ -34,14 +34,6 @@ function keepAliveAgent(kc: KubeConfig, protocol: string): http.Agent {
   return protocol === 'http:' ? a.http : a.https;
 }
 
-/** Closes the idle kept-alive connections of `kc` (shutdown). */
-export function closeKubeConnections(kc: KubeConfig): void {
-  const a = agents.get(kc);
-  a?.http.destroy();
-  a?.https.destroy();
-  agents.delete(kc);
-}
-
 export interface KubeRequest {
   method: 'GET' | 'PATCH' | 'POST' | 'PUT';
   /** API path, e.g. /apis/g/v1/namespaces/ns/plural/name/status (query string allowed). */

@@ -5,14 +5,12 @@
 // no hang past the timeout, no unhandled rejection, no secret in a log line or error message:
 // every credential it sends (the token, the URL's user:password and its Basic encoding, every
 // extra header value) is taken out of reply text before any of it is shortened or kept.
-import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import { createSecureContext } from 'node:tls';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger, PromAPI, PromQueryData, PromQueryOptions } from '../types.js';
+import { credentialsOf, redactInError, redactorOf } from './credentials.js';
 import {
   PrometheusConfigError,
   PrometheusError,
@@ -21,6 +19,7 @@ import {
   PrometheusTimeoutError,
 } from './errors.js';
 import { parseQueryReply, type Redact } from './parse.js';
+import { checkCaBundle, checkClientPair, readPem } from './tls-files.js';
 
 export interface PrometheusClientOptions {
   /** Base URL, e.g. https://prometheus:9090 or https://thanos-querier:9091/some/prefix. */
@@ -53,8 +52,6 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
  * within its Deployment's memory limit (docs/reliability.md has the measurement).
  */
 export const DEFAULT_MAX_REPLY_BYTES = 4 * 1024 * 1024;
-/** Header values shorter than this are not treated as secrets (redacting "a" would garble every message). */
-const MIN_SECRET_LENGTH = 4;
 
 /** The URL without user:password, for messages and logs. */
 function displayUrl(u: URL): string {
@@ -62,93 +59,6 @@ function displayUrl(u: URL): string {
   copy.username = '';
   copy.password = '';
   return copy.href;
-}
-
-function readPem(path: string | undefined, what: string): Buffer | undefined {
-  if (!path) return undefined;
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new PrometheusConfigError(`cannot read Prometheus ${what} ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-}
-
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
-/** A CA bundle must be PEM certificates: anything else would only fail later, at every handshake. */
-function checkCaBundle(pem: Buffer, path: string): void {
-  const blocks = pem.toString('latin1').match(PEM_CERT);
-  if (!blocks) {
-    throw new PrometheusConfigError(
-      `Prometheus CA certificate ${path} holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)`,
-    );
-  }
-  blocks.forEach((block, i) => {
-    try {
-      new X509Certificate(block);
-    } catch (err) {
-      throw new PrometheusConfigError(
-        `Prometheus CA certificate ${path}: certificate ${i + 1} does not parse (${(err as Error).message})`,
-      );
-    }
-  });
-}
-
-function checkClientPair(cert: Buffer, key: Buffer, certPath: string, keyPath: string): void {
-  try {
-    createSecureContext({ cert, key });
-  } catch (err) {
-    throw new PrometheusConfigError(
-      `Prometheus client certificate ${certPath} / key ${keyPath} cannot be used: ${(err as Error).message}`,
-    );
-  }
-}
-
-/** A function that replaces each secret in a text, longest first (one may contain another). */
-function redactorOf(secrets: Iterable<string>): Redact {
-  const list = [...new Set(secrets)].filter((s) => s.length >= MIN_SECRET_LENGTH);
-  list.sort((a, b) => b.length - a.length);
-  if (list.length === 0) return (s) => s;
-  return (text) => {
-    let out = text;
-    for (const secret of list) if (out.includes(secret)) out = out.split(secret).join('[redacted]');
-    return out;
-  };
-}
-
-/** The credentials a request carries, as they could come back in a reply. */
-function credentialsOf(base: URL, headers: Record<string, string>): string[] {
-  const out: string[] = [];
-  if (base.password) {
-    const user = decodeURIComponent(base.username);
-    const pass = decodeURIComponent(base.password);
-    out.push(pass, base.password, `${user}:${pass}`, Buffer.from(`${user}:${pass}`).toString('base64'));
-  }
-  for (const value of Object.values(headers)) {
-    const v = String(value).trim();
-    out.push(v);
-    // "Basic abc", "Bearer abc": the credential alone, too.
-    const space = v.indexOf(' ');
-    if (space > 0) out.push(v.slice(space + 1).trim());
-  }
-  return out;
-}
-
-/**
- * Replaces secrets in our error's message, summary, stack and body snippet (in place). Other
- * errors (the caller's abort reason) are theirs and pass through untouched.
- */
-function redactInError(err: unknown, redact: Redact): void {
-  if (!(err instanceof PrometheusError)) return;
-  const e = err as Error & { bodySnippet?: unknown; summary?: unknown };
-  e.message = redact(e.message);
-  if (typeof e.stack === 'string') e.stack = redact(e.stack);
-  if (typeof e.summary === 'string') e.summary = redact(e.summary);
-  if (typeof e.bodySnippet === 'string') {
-    Object.defineProperty(e, 'bodySnippet', { value: redact(e.bodySnippet) });
-  }
 }
 
 function abortReason(signal: AbortSignal): unknown {
