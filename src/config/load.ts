@@ -228,6 +228,9 @@ export function nearestKey(key: string): [string, number] {
   return best;
 }
 
+/** Every key at its default: the one place the defaults of the table are turned into a Config. */
+export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze(resolveConfig({}).config);
+
 /** Reads a config file (YAML/JSON, flat mapping or ConfigMap manifest) or a mounted ConfigMap directory. */
 export function readConfigFile(path: string): Record<string, unknown> {
   let doc: unknown;

@@ -10,8 +10,6 @@ export { LeaderElector, type LeaderElectorOptions } from './leader.js';
 export {
   type CycleReport,
   type CycleRow,
-  cycleReportJson,
-  formatCycleTable,
   LocalController,
   type LocalControllerOptions,
   LocalSource,

@@ -1,11 +1,14 @@
 // Reconcile one VariantAutoscaling by key, idempotently, and a cycle over all of them with bounded
 // concurrency. Sources (Kubernetes informers or local manifests) and status writers (API patch or
 // in-memory) are swappable; nothing here knows which.
+import { DEFAULT_CONFIG } from '../config/load.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import { computeStatus, type MetricsRead } from './status.js';
 import {
   type Deployment,
+  nameProblem,
+  namespaceProblem,
   objectKey,
   splitKey,
   type VariantAutoscaling,
@@ -78,7 +81,7 @@ export interface ReconcilerOptions {
   source: VariantSource;
   collector: MetricsReader;
   writer: StatusWriter;
-  /** Reconciles running at once in a cycle; default 16. */
+  /** Reconciles running at once in runCycle; default WVA_RECONCILE_CONCURRENCY's. */
   concurrency?: number;
   now?: () => Date;
   logger?: Logger;
@@ -117,10 +120,38 @@ export class Reconciler {
   constructor(options: ReconcilerOptions) {
     this.o = options;
     this.log = options.logger ?? silentLogger;
-    this.concurrency = Math.max(1, options.concurrency ?? 16);
+    this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONFIG.reconcile.concurrency);
   }
 
   private readonly inflight = new Map<string, Promise<ReconcileResult>>();
+  /** Objects already warned about (bad name or namespace, malformed conditions): once each. */
+  private readonly warned = new Set<string>();
+
+  private warnOnce(key: string, what: string, obj: object, msg: string): void {
+    const id = `${what}\0${key}`;
+    if (this.warned.has(id)) return;
+    // Bounded: hostile objects must not grow it without limit; past that a warning may repeat.
+    if (this.warned.size >= 10_000) this.warned.clear();
+    this.warned.add(id);
+    this.log.warn(obj, msg);
+  }
+
+  /**
+   * Sources other than manifests (the API server's objects) are checked here too: a namespace or
+   * name that is not a Kubernetes name would be split wrongly in a "namespace/name" key.
+   */
+  private usable(va: VariantAutoscaling): boolean {
+    const { namespace, name } = va.metadata;
+    const problem = namespaceProblem(namespace) ?? nameProblem(name);
+    if (!problem) return true;
+    this.warnOnce(
+      objectKey(va),
+      'name',
+      { namespace: String(namespace).slice(0, 100), name: String(name).slice(0, 100), problem },
+      'VariantAutoscaling skipped: its namespace or name is not a valid Kubernetes name',
+    );
+    return false;
+  }
 
   /**
    * Brings one object's status in line with the world. Never rejects: failures are a result.
@@ -148,7 +179,16 @@ export class Reconciler {
     try {
       signal?.throwIfAborted();
       const va = this.o.source.getVariant(namespace, name);
-      if (!va) return base;
+      if (!va || !this.usable(va)) return base;
+      const conditions: unknown = va.status?.conditions;
+      if (conditions !== undefined && conditions !== null && !Array.isArray(conditions)) {
+        this.warnOnce(
+          key,
+          'conditions',
+          { namespace, name, conditionsType: typeof conditions },
+          'status.conditions is not a list; read as no conditions, replaced by the next write',
+        );
+      }
       const modelId = typeof va.spec?.modelID === 'string' ? va.spec.modelID : undefined;
       if (modelId) base.modelId = modelId;
       if (va.metadata.deletionTimestamp) return { ...base, outcome: 'skipped', status: va.status };
@@ -194,25 +234,43 @@ export class Reconciler {
     }
   }
 
-  /** One pass over every object the source knows. One object's failure never stops the others. */
+  /** The keys to reconcile: every object the source knows whose name can be a key. */
+  keys(): string[] {
+    return this.o.source
+      .listVariants()
+      .filter((va) => this.usable(va))
+      .map(objectKey);
+  }
+
+  /**
+   * Every key now, against one metrics snapshot, `concurrency` at a time, without a work queue (the
+   * Manager's cycles go through its queue). One object's failure never stops the others.
+   */
   async runCycle(signal?: AbortSignal): Promise<CycleResult> {
     const startedAt = new Date();
     const t0 = performance.now();
-    const keys = this.o.source.listVariants().map(objectKey);
+    const keys = this.keys();
     const view = await this.o.collector.snapshot?.(signal);
     const results = await mapBounded(keys, this.concurrency, (k) => this.reconcile(k, signal, view));
-    const durationMs = performance.now() - t0;
-    const failed = results.filter((r) => r.outcome === 'error').length;
-    this.o.telemetry?.cycleFinished?.(failed > 0 ? 'error' : 'success', durationMs / 1000);
-    this.log.info(
-      {
-        objects: results.length,
-        written: results.filter((r) => r.outcome === 'written').length,
-        failed,
-        durationMs: Math.round(durationMs),
-      },
-      'reconcile cycle finished',
-    );
-    return { startedAt, durationMs, results };
+    return cycleFinished(results, startedAt, t0, this.log, this.o.telemetry);
   }
+}
+
+/** A cycle's result, counted and logged. */
+export function cycleFinished(
+  results: ReconcileResult[],
+  startedAt: Date,
+  t0: number,
+  log: Logger,
+  telemetry: ControllerTelemetry | undefined,
+): CycleResult {
+  const durationMs = performance.now() - t0;
+  const failed = results.filter((r) => r.outcome === 'error').length;
+  telemetry?.cycleFinished?.(failed > 0 ? 'error' : 'success', durationMs / 1000);
+  const written = results.filter((r) => r.outcome === 'written').length;
+  log.info(
+    { objects: results.length, written, failed, durationMs: Math.round(durationMs) },
+    'reconcile cycle finished',
+  );
+  return { startedAt, durationMs, results };
 }

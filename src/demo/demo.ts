@@ -3,11 +3,9 @@
 // VariantAutoscaling manifests, reading through the cache and the fleet collector. Each cycle
 // yields what was read, what the emulator emitted, the cache's hits and misses, and the Prometheus
 // calls as Prometheus itself counted them.
-import { ModelMetricsCache } from '../cache/index.js';
-import { startCacheJanitor } from '../cache/janitor.js';
-import { FleetCollector } from '../collector/index.js';
-import { derivedTtlMs, parseDuration } from '../config/index.js';
-import { LocalController, loadManifests } from '../controller/local.js';
+import type { CacheJanitor } from '../cache/index.js';
+import { type Config, DEFAULT_CONFIG, derivedTtlMs, parseDuration } from '../config/index.js';
+import { type LocalController, loadManifests } from '../controller/local.js';
 import type { EmulatedMetrics } from '../emulator/emulator.js';
 import {
   type EmulatorConfig,
@@ -17,7 +15,7 @@ import {
   startEmulatorServer,
   VllmEmulator,
 } from '../emulator/index.js';
-import { PrometheusClient } from '../prometheus/index.js';
+import { buildRuntime, type Runtime } from '../runtime.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { Telemetry } from '../telemetry/metrics.js';
 import { parseListenAddress, startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
@@ -217,10 +215,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
   }
   const telemetry = new Telemetry({ collectDefaultMetrics: false });
-  const cache = new ModelMetricsCache({ ttlMs: cacheTtlMs });
-  telemetry.bindCache(cache);
-  // As `run` does: expired entries leave in the background.
-  const janitor = startCacheJanitor(cache, { logger });
 
   // Lookups per model and namespace for the cycle under way; telemetry still gets every one.
   let cycleLookups = new Map<string, Lookups>();
@@ -244,7 +238,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   let emuServer: EmulatorServer | undefined;
   let telemetryServer: TelemetryServer | undefined;
   let prometheus: LocalPrometheus | undefined;
-  let prom: PrometheusClient | undefined;
+  let runtime: Runtime | undefined;
+  let janitor: CacheJanitor | undefined;
   const cycles: DemoCycle[] = [];
   const started = Date.now();
   let loopStarted = started;
@@ -283,7 +278,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       ...(o.prometheusBinary ? { binary: o.prometheusBinary } : {}),
       ...(signal ? { signal } : {}),
     });
-    prom = new PrometheusClient({ url: prometheus.url, logger });
+    // The same composition root as `run --manifests`, configured by the demo's own options.
+    const demoConfig: Config = {
+      ...DEFAULT_CONFIG,
+      prometheus: { ...DEFAULT_CONFIG.prometheus, url: prometheus.url },
+      cache: { ...DEFAULT_CONFIG.cache, ttlMs: cacheTtlMs, failureTtlMs: cacheTtlMs },
+      collector: { ...DEFAULT_CONFIG.collector, window },
+      reconcile: { ...DEFAULT_CONFIG.reconcile, intervalMs },
+    };
+    runtime = buildRuntime(demoConfig, { logger, telemetry, observer });
+    // As `run` does: expired entries leave in the background.
+    janitor = runtime.startJanitor();
 
     // Prometheus applies scrape targets a few seconds after start; wait for every one to be up,
     // via /api/v1/targets, which is not a query.
@@ -300,14 +305,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
     const firstScrape = Date.now();
 
-    const collector = new FleetCollector({ prom, cache, window, observer, logger });
-    const controller = new LocalController({
-      manifests: o.manifests,
-      collector,
-      intervalMs,
-      logger,
-      telemetry,
-    });
+    const controller = runtime.local({ manifests: o.manifests });
     const baseline = await prometheus.queryCalls();
     let lastCalls = baseline;
     let originalTotal = 0;
@@ -407,8 +405,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     };
     return { cycles, summary };
   } finally {
-    janitor.stop();
-    prom?.close();
+    janitor?.stop();
+    runtime?.prom.close();
     await Promise.allSettled([prometheus?.stop(), emuServer?.close(), telemetryServer?.close()]);
   }
 }

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeApiServer } from '../support/fake-apiserver.js';
+import { imageNodeFlags } from '../support/image.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../support/prometheus.js';
 import { deployment, variant } from '../support/variants.js';
 import { type VllmPodTraffic, vllmOpenMetrics } from '../support/vllm-openmetrics.js';
@@ -49,16 +50,6 @@ beforeAll(async () => {
 }, 5 * 60_000);
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-
-/** The Node flags between the node binary and dist/cli/main.js in the Dockerfile's ENTRYPOINT. */
-function imageNodeFlags(): string[] {
-  const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'));
-  if (!m) throw new Error('Dockerfile has no exec-form ENTRYPOINT');
-  const argv = JSON.parse(m[1]!) as string[];
-  const main = argv.indexOf('dist/cli/main.js');
-  if (main < 1) throw new Error(`ENTRYPOINT ${m[1]} does not run dist/cli/main.js`);
-  return argv.slice(1, main);
-}
 
 afterAll(async () => {
   await api?.close();
