@@ -105,7 +105,21 @@ export class FleetCollector {
    * when `signal` aborts, without cancelling the refresh for others.
    */
   async snapshot(signal?: AbortSignal): Promise<FleetSnapshot> {
-    return (await this.#take(signal)).snapshot;
+    const { snapshot, fetched } = await this.#take(signal);
+    if (fetched === 'hit') return snapshot;
+    // Fetched for the reads to come: the first of them is the lookup that missed (or joined a
+    // refresh), as it would have been without a snapshot; the others are hits.
+    let first: LookupResult | undefined = fetched;
+    return {
+      takenAtMs: snapshot.takenAtMs,
+      ...(snapshot.error ? { error: snapshot.error } : {}),
+      read: (modelId, namespace) => {
+        const result = first ?? (snapshot.error ? 'failure_hit' : 'hit');
+        first = undefined;
+        this.#o.observer?.lookup?.(result, modelId, namespace);
+        return snapshot.answer(modelId, namespace);
+      },
+    };
   }
 
   /**
