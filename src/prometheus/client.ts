@@ -8,7 +8,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import { silentLogger } from '../telemetry/logger.js';
 import type { Logger, PromAPI, PromQueryData, PromQueryOptions } from '../types.js';
 import { credentialsOf, redactInError, redactorOf } from './credentials.js';
 import {
@@ -76,13 +75,13 @@ export class PrometheusClient implements PromAPI {
   private readonly bearerToken: string | undefined;
   private readonly tokenPath: string | undefined;
   private tokenCache: { mtimeMs: number; size: number; value: string } | undefined;
-  private readonly logger: Logger;
+  private readonly logger: Logger | undefined;
   private readonly maxReplyBytes: number;
   /** Credentials fixed at construction: the URL's userinfo and the extra headers. */
   private readonly fixedSecrets: string[];
 
   constructor(options: PrometheusClientOptions) {
-    this.logger = options.logger ?? silentLogger;
+    this.logger = options.logger;
     let base: URL;
     try {
       base = new URL(options.url);
@@ -132,7 +131,7 @@ export class PrometheusClient implements PromAPI {
       this.transport = https;
       const insecure = options.insecureSkipVerify === true;
       if (insecure) {
-        this.logger.warn(
+        this.logger?.warn(
           { url: this.url },
           'INSECURE: Prometheus TLS certificate verification is disabled (insecureSkipVerify); anyone on the network path can read and forge the metrics this controller scales on. Set caCertPath instead.',
         );
@@ -148,10 +147,10 @@ export class PrometheusClient implements PromAPI {
       this.transport = http;
       this.agent = new http.Agent({ keepAlive: true });
       if (tls.ca || tls.cert || options.serverName || options.insecureSkipVerify) {
-        this.logger.warn({ url: this.url }, 'Prometheus URL is plain http: the TLS settings are ignored');
+        this.logger?.warn({ url: this.url }, 'Prometheus URL is plain http: the TLS settings are ignored');
       }
       if (this.bearerToken || this.tokenPath) {
-        this.logger.warn(
+        this.logger?.warn(
           { url: this.url },
           'Prometheus URL is plain http: the token in the Authorization header travels unencrypted',
         );
@@ -189,7 +188,7 @@ export class PrometheusClient implements PromAPI {
       throw err;
     }
     if (data.warnings?.length) {
-      this.logger.warn(
+      this.logger?.warn(
         {
           url: this.url,
           warnings: data.warnings,
@@ -231,7 +230,8 @@ export class PrometheusClient implements PromAPI {
         );
       }
       this.tokenCache = { mtimeMs: st.mtimeMs, size: st.size, value };
-      if (cached) this.logger.info({ tokenPath: path }, 'Prometheus token file changed; using the new token');
+      if (cached)
+        this.logger?.info({ tokenPath: path }, 'Prometheus token file changed; using the new token');
       return value;
     } catch (err) {
       if (err instanceof PrometheusError) throw err;
