@@ -110,6 +110,9 @@ export class LeaderElector {
     return this.leading;
   }
 
+  /** Attempts to acquire or renew made so far: lets a caller wait for some to have happened. */
+  attempts = 0;
+
   /** Starts campaigning (and renewing once leader) every retryPeriod until stop(). */
   start(): void {
     if (this.running) return;
@@ -212,6 +215,7 @@ export class LeaderElector {
     } finally {
       clearTimeout(deadline);
       if (this.attempt === attempt) this.attempt = undefined;
+      this.attempts++;
     }
   }
 

@@ -48,7 +48,7 @@ describe('LeaderElector', () => {
     a.start();
     await until(() => a.isLeader, 'a leads');
     b.start();
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => b.attempts >= 3, 'b tried three times');
     expect(b.isLeader).toBe(false);
     const lease = api.get('leases', 'wva', 'wva-metrics-controller') as unknown as {
       spec: Record<string, unknown>;
@@ -144,7 +144,9 @@ describe('Controller hand-over', () => {
     expect(api.get('variantautoscalings', 'ns', 'v1')?.status).toBeDefined();
     // Several intervals: a keeps cycling, b never writes (no second writer → no 409s ever).
     const aCycles = a.cycles;
-    await new Promise((r) => setTimeout(r, 500));
+    const bElector = b.elector as LeaderElector;
+    const tried = bElector.attempts;
+    await until(() => bElector.attempts >= tried + 5 && a.cycles > aCycles, 'b tried five more times');
     expect(a.cycles).toBeGreaterThan(aCycles);
     expect(b.isLeader).toBe(false);
     expect(b.cycles).toBe(0);
@@ -189,7 +191,10 @@ describe('Controller hand-over', () => {
     const cycles = a.cycles;
     const patches = a.writer.patches;
     arrival = 120;
-    await new Promise((r) => setTimeout(r, 300));
+    // Three more lease attempts: with a 50 ms interval, a still reconciling would have cycled by then.
+    const elector = a.elector as LeaderElector;
+    const tried = elector.attempts;
+    await until(() => elector.attempts >= tried + 3, 'a tried the lease three more times');
     expect(a.cycles).toBe(cycles);
     expect(a.writer.patches).toBe(patches);
   });
