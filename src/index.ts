@@ -30,6 +30,8 @@ export {
   type FleetRead,
   type FleetSnapshot,
   MetricsCollectionError,
+  type StatisticName,
+  unknownStatistics,
 } from './collector/index.js';
 // Configuration: the same keys, layers and messages as the CLI.
 export {
