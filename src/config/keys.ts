@@ -118,14 +118,8 @@ function succeeds(fn: () => unknown): boolean {
 }
 
 // strconv.ParseBool's spellings, as the Go original reads this key.
-const BOOLEANS: Record<string, boolean> = {
-  true: true,
-  t: true,
-  '1': true,
-  false: false,
-  f: false,
-  '0': false,
-};
+// biome-ignore format: a table
+const BOOLEANS: Record<string, boolean> = { true: true, t: true, '1': true, false: false, f: false, '0': false };
 const asBoolean = (raw: unknown): boolean =>
   typeof raw === 'boolean'
     ? raw
