@@ -11,15 +11,21 @@ function cell(v: string | number | null | undefined): string {
   return v === null || v === undefined || v === '' ? '-' : String(v);
 }
 
-/** currentAlloc's value when there is one; else the number read this cycle (marked *); else '-'. */
+/** A number column: currentAlloc's value when there is one; else the number read this cycle (marked
+ *  *); else '-'. */
 function measured(
-  r: CycleRow,
+  header: string,
   written: (a: Allocation) => string,
   read: (m: AggregateMetrics) => number | undefined,
-) {
-  if (r.status) return cell(written(r.status));
-  const n = r.metrics ? read(r.metrics) : undefined;
-  return n === undefined ? '-' : `${n.toFixed(2)}*`;
+): Column<CycleRow> {
+  return {
+    header,
+    value: (r) => {
+      if (r.status) return cell(written(r.status));
+      const n = r.metrics ? read(r.metrics) : undefined;
+      return n === undefined ? '-' : `${n.toFixed(2)}*`;
+    },
+  };
 }
 
 /** The columns of the local-mode table, in order: what each VariantAutoscaling's status would say. */
@@ -28,51 +34,31 @@ export const CYCLE_COLUMNS: Array<Column<CycleRow>> = [
   { header: 'NAME', value: (r) => quoteName(r.name) },
   { header: 'MODEL', value: (r) => quoteName(r.modelId) },
   { header: 'REPLICAS', value: (r) => cell(r.replicas) },
-  {
-    header: 'ARRIVAL/MIN',
-    value: (r) =>
-      measured(
-        r,
-        (a) => a.load.arrivalRate,
-        (m) => m.load.arrivalRate,
-      ),
-  },
-  {
-    header: 'IN_TOK',
-    value: (r) =>
-      measured(
-        r,
-        (a) => a.load.avgInputTokens,
-        (m) => m.load.avgInputTokens,
-      ),
-  },
-  {
-    header: 'OUT_TOK',
-    value: (r) =>
-      measured(
-        r,
-        (a) => a.load.avgOutputTokens,
-        (m) => m.load.avgOutputTokens,
-      ),
-  },
-  {
-    header: 'TTFT_MS',
-    value: (r) =>
-      measured(
-        r,
-        (a) => a.ttftAverage,
-        (m) => m.ttftAverage,
-      ),
-  },
-  {
-    header: 'ITL_MS',
-    value: (r) =>
-      measured(
-        r,
-        (a) => a.itlAverage,
-        (m) => m.itlAverage,
-      ),
-  },
+  measured(
+    'ARRIVAL/MIN',
+    (a) => a.load.arrivalRate,
+    (m) => m.load.arrivalRate,
+  ),
+  measured(
+    'IN_TOK',
+    (a) => a.load.avgInputTokens,
+    (m) => m.load.avgInputTokens,
+  ),
+  measured(
+    'OUT_TOK',
+    (a) => a.load.avgOutputTokens,
+    (m) => m.load.avgOutputTokens,
+  ),
+  measured(
+    'TTFT_MS',
+    (a) => a.ttftAverage,
+    (m) => m.ttftAverage,
+  ),
+  measured(
+    'ITL_MS',
+    (a) => a.itlAverage,
+    (m) => m.itlAverage,
+  ),
   { header: 'METRICS', value: (r) => cell(r.conditions.find((c) => c.type === METRICS_AVAILABLE)?.status) },
   { header: 'REASON', value: (r) => cell(r.condition?.reason) },
 ];

@@ -7,14 +7,14 @@ import type { ReconcileResult, Reconciler } from '../../../src/controller/reconc
 import type { VariantAutoscaling } from '../../../src/controller/types.js';
 import { variant } from '../../support/variants.js';
 
-describe('WorkQueue', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
+describe('WorkQueue', () => {
   it('queues a key once however often it is added, in the order first added', async () => {
     const q = new WorkQueue();
     for (const k of ['a', 'b', 'a', 'c', 'b']) q.add(k);
@@ -112,13 +112,6 @@ function manager(
 }
 
 describe('Manager', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
   it('a cycle reconciles every key once; a failed key is retried after its backoff, not an interval later', async () => {
     const { m, reconciler } = manager(['ns/a', 'ns/b']);
     reconciler.failing.add('ns/b');
