@@ -206,6 +206,8 @@ export class Reconciler {
       } else {
         log.warn({ problems: specProblems }, 'invalid VariantAutoscaling spec');
       }
+      // The seam for sizing and actuation: each is a function of this key's object, its Deployment
+      // and `read` (the cycle's snapshot), run here, between the read and the status write.
       const now = (this.o.now ?? (() => new Date()))();
       const { outcome, status } = await this.o.writer.write(
         va,
