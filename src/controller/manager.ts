@@ -180,12 +180,13 @@ export class Manager {
         results: new Map(),
         done: () => {
           this.#cycles.delete(cycle);
+          signal?.removeEventListener('abort', cycle.done);
           resolve(cycle.results);
         },
       };
       if (unique.length === 0) return resolve(cycle.results);
       this.#cycles.add(cycle);
-      signal?.addEventListener('abort', () => cycle.done(), { once: true });
+      signal?.addEventListener('abort', cycle.done, { once: true });
       for (const key of unique) term.queue.add(key);
     });
     signal?.throwIfAborted();
