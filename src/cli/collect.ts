@@ -3,11 +3,7 @@
 // --namespace, that one model. Prometheus connection settings come from the shared configuration
 // (flags, env such as PROMETHEUS_BASE_URL / PROMETHEUS_BEARER_TOKEN, --config file).
 import type { Command } from 'commander';
-import {
-  availabilityFromSample,
-  DEFAULT_STALE_AFTER_MS,
-  freshnessRangeSeconds,
-} from '../collector/availability.js';
+import { availabilityOf, DEFAULT_STALE_AFTER_MS, freshnessRangeSeconds } from '../collector/availability.js';
 import {
   collectAggregateMetrics,
   collectFleetMetrics,
@@ -15,13 +11,12 @@ import {
   type FleetMetrics,
   showName,
 } from '../collector/collect.js';
-import { addConfigOptions, ConfigError, configSourcesFromOptions, loadConfig } from '../config/index.js';
 import { namespaceProblem } from '../controller/types.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { checkWindow } from '../prometheus/promql.js';
 import { quoteName } from '../safe-text.js';
-import { createLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics } from '../types.js';
+import { addConfigOptions, configSourcesFromOptions, loadCliConfig } from './config-flags.js';
 import { action, UsageError } from './errors.js';
 import { type Column, renderTable } from './table.js';
 
@@ -33,10 +28,41 @@ interface CollectFlags extends Record<string, unknown> {
   timeout?: string;
 }
 
-/** One row of `--output json`. */
+/** One row of the output: the metrics, an unknown number absent. */
 export interface CollectRow extends AggregateMetrics {
   modelId: string;
   namespace: string;
+}
+
+/** A number, or null when unknown: how `--output json` shows a statistic it could not read. */
+type Known = number | null;
+
+/** One row of `--output json`: every field always present, unknown ones `null`. */
+export interface CollectJsonRow {
+  modelId: string;
+  namespace: string;
+  load: { arrivalRate: Known; completionRate: Known; avgInputTokens: Known; avgOutputTokens: Known };
+  ttftAverage: Known;
+  itlAverage: Known;
+  saturation: { running: Known; waiting: Known; kvCacheUsage: Known };
+}
+
+export function jsonRow(r: CollectRow): CollectJsonRow {
+  const k = (v: number | undefined): Known => v ?? null;
+  const sat = r.saturation ?? {};
+  return {
+    modelId: r.modelId,
+    namespace: r.namespace,
+    load: {
+      arrivalRate: k(r.load.arrivalRate),
+      completionRate: k(r.load.completionRate),
+      avgInputTokens: k(r.load.avgInputTokens),
+      avgOutputTokens: k(r.load.avgOutputTokens),
+    },
+    ttftAverage: k(r.ttftAverage),
+    itlAverage: k(r.itlAverage),
+    saturation: { running: k(sat.running), waiting: k(sat.waiting), kvCacheUsage: k(sat.kvCacheUsage) },
+  };
 }
 
 /** `--time`: unix seconds (fractions allowed) or an RFC 3339 timestamp. */
@@ -50,7 +76,9 @@ export function parseTime(text: string): Date {
   throw new UsageError(`--time must be unix seconds or RFC 3339 (2024-05-01T12:00:00Z), got "${text}"`);
 }
 
-function fmt(n: number): string {
+/** `-` for an unknown number. */
+function fmt(n: number | undefined): string {
+  if (n === undefined) return '-';
   return Number.isInteger(n) ? String(n) : n.toFixed(2);
 }
 
@@ -61,10 +89,20 @@ const COLUMNS: Array<Column<TableRow>> = [
   { header: 'NAMESPACE', value: (r) => quoteName(r.namespace) },
   { header: 'MODEL', value: (r) => quoteName(r.modelId) },
   { header: 'REQ/MIN', value: (r) => fmt(r.load.arrivalRate) },
+  { header: 'DONE/MIN', value: (r) => fmt(r.load.completionRate) },
   { header: 'AVG IN TOK', value: (r) => fmt(r.load.avgInputTokens) },
   { header: 'AVG OUT TOK', value: (r) => fmt(r.load.avgOutputTokens) },
   { header: 'TTFT MS', value: (r) => fmt(r.ttftAverage) },
   { header: 'ITL MS', value: (r) => fmt(r.itlAverage) },
+  { header: 'RUNNING', value: (r) => fmt(r.saturation?.running) },
+  { header: 'WAITING', value: (r) => fmt(r.saturation?.waiting) },
+  {
+    header: 'KV CACHE',
+    value: (r) => {
+      const kv = r.saturation?.kvCacheUsage;
+      return kv === undefined ? '-' : `${(kv * 100).toFixed(1)}%`;
+    },
+  },
 ];
 const STATUS_COLUMN: Column<TableRow> = { header: 'METRICS', value: (r) => r.status ?? '' };
 
@@ -109,15 +147,8 @@ export function registerCollect(program: Command): void {
       }
       const time = opts.time === undefined ? undefined : parseTime(opts.time);
 
-      let config: ReturnType<typeof loadConfig>;
-      try {
-        config = loadConfig(configSourcesFromOptions(opts));
-      } catch (err) {
-        if (err instanceof ConfigError) throw new UsageError(err.message);
-        throw err;
-      }
+      const { config, logger } = loadCliConfig(configSourcesFromOptions(opts), { longRunning: false });
       const window = checkWindow(config.collector.window);
-      const logger = createLogger({ level: config.logLevel });
       const p = config.prometheus;
       const prom = new PrometheusClient({ ...p, logger });
       try {
@@ -130,6 +161,7 @@ export function registerCollect(program: Command): void {
           const fleet = await collectFleetMetrics(prom, {
             window,
             time,
+            ...(opts.namespace !== undefined ? { namespaces: [opts.namespace] } : {}),
             freshnessRangeSeconds: freshnessRangeSeconds(staleAfterMs),
           });
           const pairs = [...fleet.values()]
@@ -137,7 +169,7 @@ export function registerCollect(program: Command): void {
             .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.modelId.localeCompare(b.modelId));
           rows = pairs.map((f: FleetMetrics) => ({
             ...row(f.modelId, f.namespace, f),
-            status: statusOf(f, staleAfterMs),
+            status: statusOf(f, staleAfterMs, window),
           }));
           if (rows.length === 0) {
             process.stderr.write(
@@ -148,7 +180,7 @@ export function registerCollect(program: Command): void {
         if (opts.output === 'json') {
           process.stdout.write(
             `${JSON.stringify(
-              rows.map(({ status: _status, ...r }) => r),
+              rows.map(({ status: _status, ...r }) => jsonRow(r)),
               null,
               2,
             )}\n`,
@@ -163,7 +195,13 @@ export function registerCollect(program: Command): void {
   );
 }
 
-function statusOf(f: FleetMetrics, staleAfterMs: number): string {
-  const a = availabilityFromSample(f.modelId, f.namespace, f.newestSample, f.evaluatedAt, staleAfterMs);
-  return a.reason === 'MetricsFound' ? 'found' : a.reason === 'MetricsStale' ? 'stale' : 'no samples';
+const STATUS_WORDS: Record<string, string> = {
+  MetricsFound: 'found',
+  MetricsStale: 'stale',
+  MetricsIncomplete: 'incomplete',
+};
+
+function statusOf(f: FleetMetrics, staleAfterMs: number, window: string): string {
+  const a = availabilityOf(f.modelId, f.namespace, f, f.newestSample, f.evaluatedAt, staleAfterMs, window);
+  return STATUS_WORDS[a.reason] ?? 'no samples';
 }

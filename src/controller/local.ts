@@ -273,9 +273,14 @@ function cell(v: string | number | null | undefined): string {
 }
 
 /** currentAlloc's value when there is one; else the number read this cycle (marked *); else '-'. */
-function measured(r: CycleRow, written: (a: Allocation) => string, read: (m: AggregateMetrics) => number) {
+function measured(
+  r: CycleRow,
+  written: (a: Allocation) => string,
+  read: (m: AggregateMetrics) => number | undefined,
+) {
   if (r.status) return cell(written(r.status));
-  return r.metrics ? `${read(r.metrics).toFixed(2)}*` : '-';
+  const n = r.metrics ? read(r.metrics) : undefined;
+  return n === undefined ? '-' : `${n.toFixed(2)}*`;
 }
 
 /** The columns of the local-mode table, in order: what each VariantAutoscaling's status would say. */

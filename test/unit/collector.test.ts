@@ -2,7 +2,7 @@
 // cached collection (hit, stored failure, coalescing) and the fleet collector (one call per cycle).
 import { describe, expect, it } from 'vitest';
 import { ModelMetricsCache } from '../../src/cache/index.js';
-import { availabilityFromSample } from '../../src/collector/availability.js';
+import { availabilityFromSample, availabilityOf } from '../../src/collector/availability.js';
 import { collectAggregateMetricsWithCache } from '../../src/collector/cached.js';
 import {
   collectAggregateMetrics,
@@ -19,16 +19,27 @@ const T = REPLY_TIME_S;
 const series = statSeries;
 
 const full: Stats = {
-  [STATS.arrivalRate]: 120,
+  [STATS.completionRate]: 120,
+  [STATS.queueGrowth]: 6,
   [STATS.avgInputTokens]: 512,
   [STATS.avgOutputTokens]: 128,
   [STATS.ttftAverage]: 85.5,
   [STATS.itlAverage]: 12.25,
+  [STATS.running]: 30,
+  [STATS.waiting]: 4,
+  [STATS.kvCacheUsage]: 0.5,
 };
 const fullMetrics = {
-  load: { arrivalRate: 120, avgInputTokens: 512, avgOutputTokens: 128 },
+  load: { arrivalRate: 126, completionRate: 120, avgInputTokens: 512, avgOutputTokens: 128 },
   ttftAverage: 85.5,
   itlAverage: 12.25,
+  saturation: { running: 30, waiting: 4, kvCacheUsage: 0.5 },
+};
+const idleStats: Stats = {
+  [STATS.completionRate]: 0,
+  [STATS.queueGrowth]: 0,
+  [STATS.running]: 0,
+  [STATS.waiting]: 0,
 };
 
 class FakeProm implements PromAPI {
@@ -76,29 +87,68 @@ const down = () =>
   );
 
 describe('collectAggregateMetrics', () => {
-  it('reads the five stats in their units from ONE call', async () => {
+  it('reads every stat in its units from ONE call; arrivals = completions + queue growth', async () => {
     const prom = new FakeProm(series('llama', 'prod', full));
     expect(await collectAggregateMetrics('llama', 'prod', prom)).toEqual(fullMetrics);
     expect(prom.calls).toBe(1);
   });
 
-  it('reads no traffic, NaN and ±Inf as 0, and ignores other pairs', async () => {
+  it('a model proven idle reads 0 for 0/0 and for histograms it lacks; other pairs are ignored', async () => {
     const prom = new FakeProm([
-      ...series('llama', 'prod', {
-        [STATS.arrivalRate]: 0,
-        [STATS.avgInputTokens]: 'NaN',
-        [STATS.ttftAverage]: '+Inf',
-        [STATS.itlAverage]: '-Inf',
-      }),
+      ...series('llama', 'prod', { ...idleStats, [STATS.avgInputTokens]: 'NaN' }),
       ...series('llama', 'staging', full),
     ]);
     expect(await collectAggregateMetrics('llama', 'prod', prom)).toEqual({
-      load: { arrivalRate: 0, avgInputTokens: 0, avgOutputTokens: 0 },
+      load: { arrivalRate: 0, completionRate: 0, avgInputTokens: 0, avgOutputTokens: 0 },
       ttftAverage: 0,
       itlAverage: 0,
+      saturation: { running: 0, waiting: 0 },
     });
+    // No series at all: the model is not served, a true 0.
     prom.result = [];
     expect((await collectAggregateMetrics('llama', 'prod', prom)).load.arrivalRate).toBe(0);
+  });
+
+  it('with traffic, a missing series, NaN or ±Inf is unknown (absent), never 0', async () => {
+    const prom = new FakeProm(
+      series('llama', 'prod', {
+        [STATS.completionRate]: 60,
+        [STATS.running]: 3,
+        [STATS.waiting]: 0,
+        [STATS.avgInputTokens]: 'NaN',
+        [STATS.avgOutputTokens]: 20,
+        [STATS.ttftAverage]: '+Inf',
+        [STATS.itlAverage]: '-Inf',
+      }),
+    );
+    const m = await collectAggregateMetrics('llama', 'prod', prom);
+    expect(m).toEqual({
+      load: { completionRate: 60, avgOutputTokens: 20 },
+      saturation: { running: 3, waiting: 0 },
+    });
+    expect('arrivalRate' in m.load).toBe(false);
+    // Requests waiting but none completed: not idle, so a lacking histogram is unknown too.
+    prom.result = series('llama', 'prod', { ...idleStats, [STATS.waiting]: 2 });
+    const queued = await collectAggregateMetrics('llama', 'prod', prom);
+    expect(queued.load).toEqual({ arrivalRate: 0, completionRate: 0 });
+    expect(queued.ttftAverage).toBeUndefined();
+  });
+
+  it('ITL is a true 0 when no request generated more than one token (no gaps to observe)', async () => {
+    const prom = new FakeProm(
+      series('m', 'n', { ...full, [STATS.avgOutputTokens]: 1, [STATS.itlAverage]: 'NaN' }),
+    );
+    expect((await collectAggregateMetrics('m', 'n', prom)).itlAverage).toBe(0);
+    prom.result = series('m', 'n', { ...full, [STATS.itlAverage]: 'NaN' });
+    expect((await collectAggregateMetrics('m', 'n', prom)).itlAverage).toBeUndefined();
+  });
+
+  it('never reads an arrival rate below 0 from a draining queue', async () => {
+    const prom = new FakeProm(series('m', 'n', { ...full, [STATS.queueGrowth]: -500 }));
+    expect((await collectAggregateMetrics('m', 'n', prom)).load).toMatchObject({
+      arrivalRate: 0,
+      completionRate: 120,
+    });
   });
 
   it('rejects naming model, namespace and cause, never with partial zeros', async () => {
@@ -114,7 +164,7 @@ describe('collectAggregateMetrics', () => {
   });
 
   it('rejects a malformed value or a non-vector reply', async () => {
-    const prom = new FakeProm(series('m', 'n', { [STATS.arrivalRate]: 'bogus' }));
+    const prom = new FakeProm(series('m', 'n', { [STATS.completionRate]: 'bogus' }));
     await expect(collectAggregateMetrics('m', 'n', prom)).rejects.toThrow(/not a number/);
     const scalar: PromAPI = { query: async () => ({ resultType: 'scalar', result: [T, '1'] }) };
     await expect(collectAggregateMetrics('m', 'n', scalar)).rejects.toThrow(
@@ -148,7 +198,9 @@ describe('collectFleetMetrics', () => {
       newestSample: new Date((T - 30) * 1000),
       evaluatedAt: new Date(T * 1000),
     });
-    expect(fleet.get('b:y')?.load.arrivalRate).toBe(0);
+    // Gone quiet (only its newest sample time is left): its statistics are unknown, not 0.
+    expect(fleet.get('b:y')?.load).toEqual({});
+    expect(fleet.get('b:y')?.ttftAverage).toBeUndefined();
   });
 
   it('narrows to `only` pairs exactly, and makes no call for an empty set', async () => {
@@ -295,7 +347,7 @@ describe('FleetCollector', () => {
     const prom = new FakeProm(
       o.result ?? [
         ...series('a', 'x', { ...full, [STATS.newestSample]: T - 10 }),
-        ...series('b', 'x', { [STATS.arrivalRate]: 0, [STATS.newestSample]: T - 400 }),
+        ...series('b', 'x', { ...idleStats, [STATS.newestSample]: T - 400 }),
       ],
     );
     const observer = counter();
@@ -326,9 +378,10 @@ describe('FleetCollector', () => {
     );
     expect(reads[2]).toEqual({
       metrics: {
-        load: { arrivalRate: 0, avgInputTokens: 0, avgOutputTokens: 0 },
+        load: { arrivalRate: 0, completionRate: 0, avgInputTokens: 0, avgOutputTokens: 0 },
         ttftAverage: 0,
         itlAverage: 0,
+        saturation: { running: 0, waiting: 0 },
       },
       availability: {
         available: false,
@@ -337,7 +390,7 @@ describe('FleetCollector', () => {
           'no vLLM metrics for model unknown-2 in namespace x: check the ServiceMonitor/scrape config and model_name label',
       },
     });
-    expect(cache.get('a', 'x')?.load.arrivalRate).toBe(120);
+    expect(cache.get('a', 'x')?.load.arrivalRate).toBe(126);
   });
 
   it('answers unknown keys without another query until the snapshot expires', async () => {
@@ -431,5 +484,36 @@ describe('availabilityFromSample', () => {
     });
     expect(at(400)).toEqual(at(460));
     expect(at(400).reason).toBe('MetricsStale');
+  });
+});
+
+describe('availabilityOf', () => {
+  const newest = new Date((T - 10) * 1000);
+  const withTraffic = {
+    load: { completionRate: 60, avgInputTokens: 10, avgOutputTokens: 5 },
+    ttftAverage: 40,
+  };
+
+  it('MetricsIncomplete names each unknown statistic, its vLLM metric and the window; stable message', () => {
+    const at = (s: number) =>
+      availabilityOf('m', 'ns', withTraffic, newest, new Date((T + s) * 1000), undefined, '1m');
+    expect(at(0)).toEqual(at(30));
+    expect(at(0)).toEqual({
+      available: false,
+      reason: 'MetricsIncomplete',
+      newestSample: newest,
+      message:
+        "vLLM metrics for model m in namespace ns are incomplete: the model's series are fresh but arrivalRate (vllm:request_success_total with vllm:num_requests_running and vllm:num_requests_waiting), itlAverage (vllm:inter_token_latency_seconds, or vllm:time_per_output_token_seconds before vLLM 0.11) have no samples in the 1m window; likely causes: this vLLM version does not export the metric under that name, the 1m window is shorter than two scrapes, or the model's pods stopped reporting; currentAlloc keeps its previous values",
+    });
+  });
+
+  it('stale and missing win over incomplete; complete metrics are found; saturation is not required', () => {
+    const old = new Date((T - 400) * 1000);
+    expect(availabilityOf('m', 'ns', withTraffic, old, new Date(T * 1000)).reason).toBe('MetricsStale');
+    expect(availabilityOf('m', 'ns', withTraffic, undefined, new Date(T * 1000)).reason).toBe(
+      'MetricsMissing',
+    );
+    const complete = { ...withTraffic, load: { ...withTraffic.load, arrivalRate: 60 }, itlAverage: 5 };
+    expect(availabilityOf('m', 'ns', complete, newest, new Date(T * 1000)).reason).toBe('MetricsFound');
   });
 });

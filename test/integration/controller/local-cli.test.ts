@@ -10,6 +10,7 @@ import { LocalController, loadManifests } from '../../../src/controller/local.js
 import type { MetricsRead } from '../../../src/controller/status.js';
 import { runCli, startCli } from '../../support/cli.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
+import { startFaultProxy } from '../../support/fault-proxy.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { deployment, expectedAlloc, variant } from '../../support/variants.js';
 import { expectedMetrics, type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
@@ -35,6 +36,14 @@ const pods: VllmPodTraffic[] = [
     avgTtftSeconds: 0.03,
     avgItlSeconds: 0.02,
   },
+  // Serves traffic but exports no latency histograms: TTFT and ITL are unknown.
+  {
+    labels: { model_name: 'no-latency/model', namespace: 'prod', pod: 'p3' },
+    requestsPerSecond: 2,
+    avgPromptTokens: 100,
+    avgGenerationTokens: 10,
+    omitHistograms: ['ttft', 'itl'],
+  },
 ];
 
 let prom: PrometheusServer;
@@ -50,13 +59,14 @@ beforeAll(async () => {
       variant('dev', 'mistral', 'mistral/7b', { accelerator: 'L40S' }),
       variant('dev', 'nodep', 'mistral/7b'),
       variant('dev', 'broken', 'x', { spec: { modelID: 'x', modelProfile: { accelerators: [] } } }),
+      variant('prod', 'nolat', 'no-latency/model'),
     ]
       .map((o) => stringify(o))
       .join('---\n'),
   );
   writeFileSync(
     join(dir, 'deployments.yml'),
-    `${stringify({ apiVersion: 'v1', kind: 'List', items: [deployment('prod', 'llama', 3), deployment('dev', 'mistral', 1)] })}---\n${stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'ignored' } })}`,
+    `${stringify({ apiVersion: 'v1', kind: 'List', items: [deployment('prod', 'llama', 3), deployment('dev', 'mistral', 1), deployment('prod', 'nolat', 2)] })}---\n${stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'ignored' } })}`,
   );
 }, 120_000);
 
@@ -73,8 +83,9 @@ describe('loadManifests / LocalController', () => {
       'dev/mistral',
       'dev/nodep',
       'dev/broken',
+      'prod/nolat',
     ]);
-    expect(m.deployments).toHaveLength(2);
+    expect(m.deployments).toHaveLength(3);
     const f = join(dir, '..', `wva-single-${process.pid}.yaml`);
     writeFileSync(f, stringify({ ...variant('x', 'a', 'm'), metadata: { name: 'a' } }));
     try {
@@ -161,6 +172,19 @@ describe('wva-metrics run (local mode)', () => {
     expect(by.broken.status.conditions).toEqual([
       expect.objectContaining({ type: 'Reconciled', status: 'False', reason: 'InvalidSpec' }),
     ]);
+    // Traffic without latency histograms: unknown latency, never written as 0.
+    const incomplete = by.nolat.status.conditions.find((c: Loose) => c.type === 'MetricsAvailable');
+    expect(incomplete).toMatchObject({ status: 'False', reason: 'MetricsIncomplete' });
+    expect(incomplete.message).toContain('ttftAverage (vllm:time_to_first_token_seconds)');
+    expect(incomplete.message).toContain('itlAverage (vllm:inter_token_latency_seconds');
+    expect(by.nolat.status.currentAlloc).toBeUndefined();
+    expect(by.nolat.metrics.load).toEqual({
+      arrivalRate: 120,
+      completionRate: 120,
+      avgInputTokens: 100,
+      avgOutputTokens: 10,
+    });
+    expect(by.nolat.metrics.ttftAverage).toBeUndefined();
   });
 
   it('prints a table by default; one line of error and exit 2 for a missing path', async () => {
@@ -254,6 +278,27 @@ describe('wva-metrics run (cluster mode, fake API server)', () => {
       ).toBeUndefined();
     } finally {
       await close();
+    }
+  }, 60_000);
+
+  it('--namespaces: the fleet query reads only the watched namespaces, through the real Prometheus', async () => {
+    const proxy = await startFaultProxy({ upstream: prom.url, mode: { kind: 'pass' } });
+    const { api, until, close } = await startCluster(['--namespaces', 'prod', '--prometheus-url', proxy.url]);
+    try {
+      await until(
+        () => !!(api.get('variantautoscalings', 'prod', 'llama')?.status as Loose | undefined)?.currentAlloc,
+        'status written',
+      );
+      const queries = proxy.bodies.map((b) => new URLSearchParams(b).get('query') ?? '');
+      expect(queries.length).toBeGreaterThanOrEqual(1);
+      for (const q of queries) {
+        const selectors = q.match(/vllm:[a-z_:]+(\{[^}]*\})?/g) ?? [];
+        expect(selectors.length).toBeGreaterThan(15);
+        for (const sel of selectors) expect(sel).toMatch(/\{namespace=~"prod"\}$/);
+      }
+    } finally {
+      await close();
+      await proxy.close();
     }
   }, 60_000);
 

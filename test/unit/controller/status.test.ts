@@ -113,7 +113,8 @@ describe('computeStatus', () => {
     expect(s.currentAlloc?.variantCost).toBe('80.00');
   });
 
-  it('on PrometheusError keeps the last load and latencies instead of zeros', () => {
+  /** A VariantAutoscaling whose status was written from found metrics at T0. */
+  function previouslyFound(): VariantAutoscaling {
     const v = va();
     v.status = computeStatus({
       va: v,
@@ -122,6 +123,11 @@ describe('computeStatus', () => {
       read: { metrics, availability: found },
       now: T0,
     });
+    return v;
+  }
+
+  it('on PrometheusError keeps the last load and latencies instead of zeros', () => {
+    const v = previouslyFound();
     const s = computeStatus({
       va: v,
       specProblems: [],
@@ -136,6 +142,32 @@ describe('computeStatus', () => {
       reason: 'PrometheusError',
       lastTransitionTime: '2025-01-01T00:01:00Z',
     });
+  });
+
+  it('on MetricsIncomplete keeps the previous currentAlloc; unknown numbers are never written', () => {
+    const v = previouslyFound();
+    const incomplete: MetricsAvailability = {
+      available: false,
+      reason: 'MetricsIncomplete',
+      message: 'vLLM metrics for m in ns are incomplete: itlAverage unknown',
+    };
+    const partial = { load: { arrivalRate: 999, avgInputTokens: 1, avgOutputTokens: 1 }, ttftAverage: 1 };
+    const next = (availability: MetricsAvailability) =>
+      computeStatus({
+        va: v,
+        specProblems: [],
+        deployment: dep,
+        read: { metrics: partial, availability },
+        now: T1,
+      });
+    const s = next(incomplete);
+    expect(s.currentAlloc).toEqual(v.status?.currentAlloc);
+    expect(findCondition(s, 'MetricsAvailable')).toMatchObject({
+      status: 'False',
+      reason: 'MetricsIncomplete',
+    });
+    // Even reported as available, metrics with an unknown member do not overwrite currentAlloc.
+    expect(next(found).currentAlloc?.load.arrivalRate).toBe('120.46');
   });
 
   it('never invents a currentAlloc before metrics were ever available', () => {
