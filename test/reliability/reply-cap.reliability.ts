@@ -10,12 +10,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_REPLY_BYTES } from '../../src/prometheus/client.js';
 import { STATS as STATS_BY_NAME } from '../../src/prometheus/promql.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
-import { imageNodeFlags } from '../support/image.js';
+import { imageNodeFlags, repoRoot, shippedClusterRun } from '../support/image.js';
 import { deployment, variant } from '../support/variants.js';
 
 const CAP = Number(process.env.WVA_REPLY_CAP_BYTES ?? DEFAULT_MAX_REPLY_BYTES);
@@ -25,7 +24,6 @@ const VAS = 100;
 // The statistics the fleet query tags its series with, the newest-sample time last.
 const STATS = Object.values(STATS_BY_NAME).filter((s) => s !== STATS_BY_NAME.newestSample);
 const PER_PAIR = STATS.length + 1;
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const model = (i: number) => `org/model-${String(i).padStart(6, '0')}`;
 
 let dir: string;
@@ -72,7 +70,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => prom.listen(0, '127.0.0.1', r));
-  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+  execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
 }, 5 * 60_000);
 
 afterAll(async () => {
@@ -93,33 +91,23 @@ interface Run {
 async function runController(cycles: number): Promise<Run> {
   const kc = join(dir, 'kubeconfig.yaml');
   writeFileSync(kc, api.kubeConfigYaml());
-  const preload = fileURLToPath(new URL('./rss-preload.mjs', import.meta.url));
   const promUrl = `http://127.0.0.1:${(prom.address() as AddressInfo).port}`;
   const child: ChildProcess = spawn(
     process.execPath,
-    [
-      ...imageNodeFlags(),
-      '--import',
-      preload,
-      join(root, 'dist/cli/main.js'),
-      'run',
-      '--kubeconfig',
-      kc,
-      '--no-configmap',
-      '--no-leader-elect',
-      '--metrics-addr',
-      '127.0.0.1:0',
-      '--prometheus-url',
-      promUrl,
-      '--prometheus-max-reply-bytes',
-      String(CAP),
-      '--interval',
-      '2s',
-      '--cache-ttl',
-      '1s',
-      '--cache-failure-ttl',
-      '1s',
-    ],
+    shippedClusterRun({
+      kubeconfig: kc,
+      prometheusUrl: promUrl,
+      args: [
+        '--prometheus-max-reply-bytes',
+        String(CAP),
+        '--interval',
+        '2s',
+        '--cache-ttl',
+        '1s',
+        '--cache-failure-ttl',
+        '1s',
+      ],
+    }),
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
   );
   let stderr = '';
