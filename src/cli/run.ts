@@ -158,16 +158,16 @@ async function runLocal(
     telemetry: parts.telemetry,
   });
   if (opts.once) {
-    let report: CycleReport;
+    let report: CycleReport | undefined;
     try {
       report = await local.runCycle(signals.signal);
     } catch (err) {
-      throw new UsageError(`cannot read manifests: ${(err as Error).message}`);
+      if (!signals.signal.aborted) throw new UsageError(`cannot read manifests: ${(err as Error).message}`);
     } finally {
       parts.prom.close();
     }
     // Interrupted: the cycle did not finish, so there is no table; the exit code says why.
-    if (signals.signal.aborted) process.exitCode = signals.exitCode ?? 1;
+    if (signals.signal.aborted || !report) process.exitCode = signals.exitCode ?? 1;
     else print(report);
     return;
   }
