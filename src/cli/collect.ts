@@ -88,8 +88,10 @@ const COLUMNS: Array<Column<TableRow>> = [
   { header: 'WAITING', value: (r) => fmt(r.saturation?.waiting) },
   {
     header: 'KV CACHE',
-    value: (r) =>
-      r.saturation?.kvCacheUsage === undefined ? '-' : `${(r.saturation.kvCacheUsage * 100).toFixed(1)}%`,
+    value: (r) => {
+      const kv = r.saturation?.kvCacheUsage;
+      return kv === undefined ? '-' : `${(kv * 100).toFixed(1)}%`;
+    },
   },
 ];
 const STATUS_COLUMN: Column<TableRow> = { header: 'METRICS', value: (r) => r.status ?? '' };

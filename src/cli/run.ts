@@ -105,22 +105,17 @@ async function runLocal(
   const print = printer(opts.output);
   const local = parts.local({ manifests: opts.manifests as string });
   if (opts.once) {
-    let report: CycleReport;
+    let report: CycleReport | undefined;
     try {
       report = await local.runCycle(signals.signal);
     } catch (err) {
-      // Interrupted: the cycle did not finish, so there is no table; the exit code says why.
-      if (signals.signal.aborted) {
-        process.exitCode = signals.exitCode ?? 1;
-        return;
-      }
-      throw new UsageError(`cannot read manifests: ${(err as Error).message}`);
+      if (!signals.signal.aborted) throw new UsageError(`cannot read manifests: ${(err as Error).message}`);
     } finally {
       await local.stop();
       parts.prom.close();
     }
     // Interrupted: the cycle did not finish, so there is no table; the exit code says why.
-    if (signals.signal.aborted) process.exitCode = signals.exitCode ?? 1;
+    if (signals.signal.aborted || !report) process.exitCode = signals.exitCode ?? 1;
     else print(report);
     return;
   }

@@ -159,10 +159,10 @@ export class ResilientInformer<T extends KubernetesObject> {
       this.downSinceMs = undefined;
       return l;
     };
-    // ListWatch only calls watch(); HttpWatch has it with the same contract. A watch (re)opened means the API server answers again, also when it resumes without a list.
+    // A watch (re)opened means the API server answers again, also when it resumes without a list.
     // (client-node resolves a refused watch too, having called `done` with the error first.)
     const tracked = {
-      watch: async (...[path, params, callback, done]: Parameters<Watch['watch']>) => {
+      watch: async (...[path, params, callback, done]: Parameters<HttpWatch['watch']>) => {
         let failed = false;
         const request = await watch.watch(path, params, callback, (err) => {
           if (err) failed = true;
@@ -171,7 +171,7 @@ export class ResilientInformer<T extends KubernetesObject> {
         if (!failed) this.downSinceMs = undefined;
         return request;
       },
-    } as unknown as Watch;
+    } as unknown as Watch; // ListWatch only calls watch(); HttpWatch's has the same contract.
     this.informer = new ListWatch<T>(path, tracked, listed, false, undefined, fieldSelector);
     this.informer.on('error', (err?: unknown) => this.onError(err));
   }

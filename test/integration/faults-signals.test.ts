@@ -86,31 +86,31 @@ describe('signals before the first cycle', () => {
   it('SIGTERM during a --once cycle: a shutdown line, no table, exit 143', async () => {
     const prom = await silentPrometheus();
     const run = start([...localArgs(prom.url), '--once']);
-    await until(() => prom.requests() > 0, 'the cycle query', 15_000);
+    await until(() => prom.requests() > 0, 'the cycle query', 40_000);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(143);
     expect(run.stderr()).toMatch(/"msg":"shutting down"/);
     expect(run.stdout()).toBe('');
-  }, 30_000);
+  }, 90_000);
 
   it('SIGINT during the warm-up query: a shutdown line, exit 0', async () => {
     const prom = await silentPrometheus();
     const run = start(localArgs(prom.url));
-    await until(() => prom.requests() > 0, 'the warm-up query', 15_000);
+    await until(() => prom.requests() > 0, 'the warm-up query', 40_000);
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);
     expect(run.stderr()).toMatch(/"signal":"SIGINT".*"msg":"shutting down"/);
-  }, 30_000);
+  }, 90_000);
 
   it('cluster mode says what it waits for, and a SIGTERM while it waits exits 0 at once', async () => {
     const kc = await silentApiServer();
     const run = start(['run', '--kubeconfig', kc, '--metrics-addr', '127.0.0.1:0']);
-    await until(() => /reading ConfigMap/.test(run.stderr()), 'the startup line', 15_000);
+    await until(() => /reading ConfigMap/.test(run.stderr()), 'the startup line', 40_000);
     expect(run.stderr()).toMatch(
       /"timeoutMs":10000.*"msg":"reading ConfigMap workload-variant-autoscaler-system\/variantautoscaling-config from the API server"/,
     );
     run.child.kill('SIGTERM');
     expect(await run.exited, run.stderr()).toBe(0);
     expect(run.stderr()).toMatch(/"msg":"shutting down"/);
-  }, 30_000);
+  }, 90_000);
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeApiServer } from '../support/fake-apiserver.js';
-import { imageNodeFlags } from '../support/image.js';
+import { imageNodeFlags, shippedClusterRun } from '../support/image.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../support/prometheus.js';
 import { deployment, variant } from '../support/variants.js';
 import { type VllmPodTraffic, vllmOpenMetrics } from '../support/vllm-openmetrics.js';
@@ -70,8 +70,6 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
   it('one Prometheus call per cycle; cycle time and peak RSS within target', async () => {
     const kc = join(dir, 'kubeconfig.yaml');
     writeFileSync(kc, api.kubeConfigYaml());
-    const entry = join(root, 'dist/cli/main.js');
-    const preload = fileURLToPath(new URL('./rss-preload.mjs', import.meta.url));
     const nodeArgs = [
       ...imageNodeFlags(),
       ...(process.env.WVA_LOAD_NODE_ARGS ?? '').split(' ').filter(Boolean),
@@ -79,27 +77,12 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
     const callsBefore = await prom.queryCalls();
     const child = spawn(
       process.execPath,
-      [
-        ...nodeArgs,
-        '--import',
-        preload,
-        entry,
-        'run',
-        '--kubeconfig',
-        kc,
-        '--no-configmap',
-        '--no-leader-elect',
-        '--metrics-addr',
-        '127.0.0.1:0',
-        '--prometheus-url',
-        prom.url,
-        '--time',
-        String(BACKFILL_TIME_S),
-        '--interval',
-        '20s',
-        '--cache-max-entries',
-        '5000',
-      ],
+      shippedClusterRun({
+        kubeconfig: kc,
+        prometheusUrl: prom.url,
+        nodeArgs: (process.env.WVA_LOAD_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        args: ['--time', String(BACKFILL_TIME_S), '--interval', '20s', '--cache-max-entries', '5000'],
+      }),
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
     );
     const lines: LogLine[] = [];

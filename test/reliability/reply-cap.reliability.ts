@@ -10,19 +10,20 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_REPLY_BYTES } from '../../src/prometheus/client.js';
+import { STATS as STATS_BY_NAME } from '../../src/prometheus/promql.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
-import { imageNodeFlags } from '../support/image.js';
+import { imageNodeFlags, repoRoot, shippedClusterRun } from '../support/image.js';
 import { deployment, variant } from '../support/variants.js';
 
 const CAP = Number(process.env.WVA_REPLY_CAP_BYTES ?? DEFAULT_MAX_REPLY_BYTES);
 const LIMIT_MIB = 256; // deploy/deployment.yaml resources.limits.memory
 const TARGET_MIB = 200; // "well under": a fifth of the limit left for what the test does not model
 const VAS = 100;
-const STATS = ['arrival_rate_per_min', 'avg_input_tokens', 'avg_output_tokens', 'ttft_ms', 'itl_ms'];
-const root = fileURLToPath(new URL('../../', import.meta.url));
+// The statistics the fleet query tags its series with, the newest-sample time last.
+const STATS = Object.values(STATS_BY_NAME).filter((s) => s !== STATS_BY_NAME.newestSample);
+const PER_PAIR = STATS.length + 1;
 const model = (i: number) => `org/model-${String(i).padStart(6, '0')}`;
 
 let dir: string;
@@ -31,21 +32,22 @@ let prom: Server;
 let reply = '';
 let promCalls = 0;
 
-/** A fleet-shaped vector reply (five stats and a newest-sample time per pair) of about `bytes`. */
+/** A fleet-shaped vector reply (every statistic and a newest-sample time per pair) of about `bytes`. */
 function fleetReply(bytes: number): string {
   const head = '{"status":"success","data":{"resultType":"vector","result":[';
   const now = Math.floor(Date.now() / 1000);
   const parts: string[] = [];
   let size = head.length + 4;
   for (let i = 0; ; i++) {
-    const pair = Math.floor(i / 6);
-    const stat = i % 6 === 5 ? 'newest_sample_time' : (STATS[i % 6] as string);
-    const value = stat === 'newest_sample_time' ? String(now) : String(1 + (pair % 97) / 7);
+    const pair = Math.floor(i / PER_PAIR);
+    const newest = i % PER_PAIR === PER_PAIR - 1;
+    const stat = newest ? STATS_BY_NAME.newestSample : (STATS[i % PER_PAIR] as string);
+    const value = newest ? String(now) : String(1 + (pair % 97) / 7);
     const s = JSON.stringify({
       metric: { model_name: model(pair), namespace: 'team-1', stat },
       value: [now, value],
     });
-    if (size + s.length + 1 > bytes && i >= 6) break;
+    if (size + s.length + 1 > bytes && i >= PER_PAIR) break;
     parts.push(s);
     size += s.length + 1;
   }
@@ -68,7 +70,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => prom.listen(0, '127.0.0.1', r));
-  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+  execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'ignore' });
 }, 5 * 60_000);
 
 afterAll(async () => {
@@ -89,33 +91,23 @@ interface Run {
 async function runController(cycles: number): Promise<Run> {
   const kc = join(dir, 'kubeconfig.yaml');
   writeFileSync(kc, api.kubeConfigYaml());
-  const preload = fileURLToPath(new URL('./rss-preload.mjs', import.meta.url));
   const promUrl = `http://127.0.0.1:${(prom.address() as AddressInfo).port}`;
   const child: ChildProcess = spawn(
     process.execPath,
-    [
-      ...imageNodeFlags(),
-      '--import',
-      preload,
-      join(root, 'dist/cli/main.js'),
-      'run',
-      '--kubeconfig',
-      kc,
-      '--no-configmap',
-      '--no-leader-elect',
-      '--metrics-addr',
-      '127.0.0.1:0',
-      '--prometheus-url',
-      promUrl,
-      '--prometheus-max-reply-bytes',
-      String(CAP),
-      '--interval',
-      '2s',
-      '--cache-ttl',
-      '1s',
-      '--cache-failure-ttl',
-      '1s',
-    ],
+    shippedClusterRun({
+      kubeconfig: kc,
+      prometheusUrl: promUrl,
+      args: [
+        '--prometheus-max-reply-bytes',
+        String(CAP),
+        '--interval',
+        '2s',
+        '--cache-ttl',
+        '1s',
+        '--cache-failure-ttl',
+        '1s',
+      ],
+    }),
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
   );
   let stderr = '';
@@ -177,7 +169,7 @@ describe(`the Prometheus reply cap (${CAP} bytes) bounds the controller's memory
       capBytes: CAP,
       replyAtCapBytes: atCapBytes,
       seriesAtCap: series,
-      pairsAtCap: Math.floor(series / 6),
+      pairsAtCap: Math.floor(series / PER_PAIR),
       vas: VAS,
       peakRssMiB: { tinyReply: tiny.peakRssMiB, atCap: atCap.peakRssMiB, overCap: over.peakRssMiB },
       rssPerReplyByte: Number(((atCap.peakRssMiB - tiny.peakRssMiB) / (atCapBytes / 1024 / 1024)).toFixed(1)),
