@@ -205,7 +205,7 @@ export class FleetCollector {
       if (keyOk(p.modelId, p.namespace)) entries.set(key, this.#cache.set(p.modelId, p.namespace, p, true));
     }
     this.#known = pairs;
-    return new Snapshot(this, this.#now(), pairs, entries, evaluatedAt);
+    return new Snapshot(this.#settings, this.#now(), pairs, entries, evaluatedAt);
   }
 
   /** The pairs of the last successful refresh: the ones a failure is recorded for in the cache. */
@@ -219,28 +219,28 @@ export class FleetCollector {
       { err: error.message, retryAfterMs: this.#cache.failureTtlMs },
       'Fleet metrics refresh failed; answering PrometheusError until the failure TTL ends',
     );
-    return new Snapshot(this, this.#now(), new Map(), new Map(), new Date(), error);
+    return new Snapshot(this.#settings, this.#now(), new Map(), new Map(), new Date(), error);
   }
 
-  /** What a snapshot needs of its collector at read time (the settings may change live). */
-  get settings(): {
-    cache: ModelMetricsCache;
-    staleAfterMs: number;
-    window: string;
-    observer?: CollectorObserver;
-  } {
-    return {
-      cache: this.#cache,
-      staleAfterMs: this.#staleAfterMs,
-      window: this.#window,
-      observer: this.#o.observer,
-    };
-  }
+  /** What a snapshot needs of its collector at read time (staleness and window may change live). */
+  readonly #settings = (): SnapshotSettings => ({
+    cache: this.#cache,
+    staleAfterMs: this.#staleAfterMs,
+    window: this.#window,
+    observer: this.#o.observer,
+  });
+}
+
+interface SnapshotSettings {
+  cache: ModelMetricsCache;
+  staleAfterMs: number;
+  window: string;
+  observer?: CollectorObserver;
 }
 
 class Snapshot implements FleetSnapshot {
   constructor(
-    private readonly collector: FleetCollector,
+    private readonly settings: () => SnapshotSettings,
     readonly takenAtMs: number,
     /** What the query found per pair (for availability: which pairs exist, their newest sample). */
     private readonly pairs: ReadonlyMap<string, FleetMetrics>,
@@ -251,14 +251,14 @@ class Snapshot implements FleetSnapshot {
   ) {}
 
   read(modelId: string, namespace: string): FleetRead {
-    this.collector.settings.observer?.lookup?.(this.error ? 'failure_hit' : 'hit', modelId, namespace);
+    this.settings().observer?.lookup?.(this.error ? 'failure_hit' : 'hit', modelId, namespace);
     return this.answer(modelId, namespace);
   }
 
   /** The read, without counting a lookup. */
   answer(modelId: string, namespace: string): FleetRead {
     if (this.error) return { availability: availabilityFromError(modelId, namespace, this.error) };
-    const { cache, staleAfterMs, window } = this.collector.settings;
+    const { cache, staleAfterMs, window } = this.settings();
     const key = pairKey(modelId, namespace);
     const pair = this.pairs.get(key);
     const availability = availabilityOf(
