@@ -23,3 +23,26 @@ export {
   type SloTargets,
 } from './types.js';
 export { MAX_BATCH_SIZE, MAX_QUEUE_SIZE } from './validate.js';
+export {
+  ACCELERATOR_PENALTY_FACTOR,
+  type GroupVariant,
+  sizeGroup,
+  type VariantAllocation,
+  type VariantOutcome,
+} from './group.js';
+export {
+  type AcceleratorOption,
+  type Parsed,
+  parseModelProfile,
+  parseServiceClasses,
+  parseSloPair,
+  parseUnitCosts,
+  resolveSlo,
+  SERVICE_CLASSES_CONFIGMAP,
+  type ServiceClass,
+  type ServiceClassEntry,
+  type SloRef,
+  type SloResolution,
+  UNIT_COSTS_CONFIGMAP,
+} from './inputs.js';
+export { type Saturation, Stabiliser, saturationHold } from './stabilize.js';
