@@ -180,7 +180,8 @@ function asInteger(raw: unknown): number {
 function asFraction(raw: unknown): number {
   const s = text(raw, 'a number from 0 to 1');
   const n = Number(s);
-  if (s === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new ValueProblem('must be a number from 0 to 1, e.g. 0.9');
+  if (s === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new ValueProblem('must be a number from 0 to 1, e.g. 0.9');
   return n;
 }
 
@@ -442,7 +443,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     arg: '<duration>',
     parse: asDuration,
     default: '5m',
-    description: 'A scale-down is published only after the lower count was recommended for this long (0: at once); scale-up is immediate.',
+    description:
+      'A scale-down is published only after the lower count was recommended for this long (0: at once); scale-up is immediate.',
   },
   {
     key: 'WVA_KV_CACHE_THRESHOLD',

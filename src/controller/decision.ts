@@ -83,7 +83,11 @@ export type Decision =
       slo: SloTargets;
       sloSource: string;
     }
-  | { ok: false; reason: Exclude<OptimizationReason, 'OptimizationSucceeded' | 'MaxReplicasLimited'>; message: string };
+  | {
+      ok: false;
+      reason: Exclude<OptimizationReason, 'OptimizationSucceeded' | 'MaxReplicasLimited'>;
+      message: string;
+    };
 
 type Fail = Extract<Decision, { ok: false }>;
 const fail = (reason: Fail['reason'], message: string): Fail => ({ ok: false, reason, message });
@@ -94,7 +98,8 @@ function replicaBounds(va: VariantAutoscaling, minDefault: number): { min: numbe
     const raw = a[name];
     if (raw === undefined) return undefined;
     const n = Number(raw.trim());
-    if (!/^\d+$/.test(raw.trim()) || n < floor) return `annotation ${name}: "${raw}" must be a whole number >= ${floor}`;
+    if (!/^\d+$/.test(raw.trim()) || n < floor)
+      return `annotation ${name}: "${raw}" must be a whole number >= ${floor}`;
     return n;
   };
   const min = read(MIN_REPLICAS_ANNOTATION, minDefault);
@@ -102,7 +107,8 @@ function replicaBounds(va: VariantAutoscaling, minDefault: number): { min: numbe
   if (typeof min === 'string') return min;
   if (typeof max === 'string') return max;
   const lo = min ?? minDefault;
-  if (max !== undefined && max < lo) return `annotation ${MAX_REPLICAS_ANNOTATION}: ${max} is below the minimum ${lo}`;
+  if (max !== undefined && max < lo)
+    return `annotation ${MAX_REPLICAS_ANNOTATION}: ${max} is below the minimum ${lo}`;
   return max === undefined ? { min: lo } : { min: lo, max };
 }
 
@@ -176,11 +182,17 @@ export function decideVariant(input: DecisionInput): Decision {
   if (typeof load === 'string') return fail('MetricsUnavailable', `load unknown, nothing decided: ${load}`);
   const costs = config.unitCosts.value;
   if (!costs) {
-    return fail('NoUnitCosts', `${UNIT_COSTS_CONFIGMAP}: ${config.unitCosts.problem ?? 'missing'}; it gives each accelerator's cost`);
+    return fail(
+      'NoUnitCosts',
+      `${UNIT_COSTS_CONFIGMAP}: ${config.unitCosts.problem ?? 'missing'}; it gives each accelerator's cost`,
+    );
   }
   const uncosted = self.variant.options.filter((o) => costs[o.acc] === undefined).map((o) => o.acc);
   if (uncosted.length === self.variant.options.length) {
-    return fail('NoUnitCosts', `no unit cost for ${uncosted.join(', ')}: add ${uncosted.length > 1 ? 'them' : 'it'} to ${UNIT_COSTS_CONFIGMAP}`);
+    return fail(
+      'NoUnitCosts',
+      `no unit cost for ${uncosted.join(', ')}: add ${uncosted.length > 1 ? 'them' : 'it'} to ${UNIT_COSTS_CONFIGMAP}`,
+    );
   }
   // The other variants of the model share its load; one that cannot be sized carries none.
   const key = objectKey(va);
@@ -191,7 +203,11 @@ export function decideVariant(input: DecisionInput): Decision {
   const variants = [self.variant, ...others.map((m) => m.variant)].sort((a, b) => a.key.localeCompare(b.key));
   const outcome = sizeGroup(variants, load, costs, input.memo)?.get(key);
   if (!outcome) return fail('SLOUnreachable', 'no accelerator of the profile could be sized');
-  if (!outcome.ok) return fail('SLOUnreachable', `SLO ${sloText(self.slo)} (${self.sloSource}) is out of reach: ${outcome.message}`);
+  if (!outcome.ok)
+    return fail(
+      'SLOUnreachable',
+      `SLO ${sloText(self.slo)} (${self.sloSource}) is out of reach: ${outcome.message}`,
+    );
   const alloc = outcome.allocation;
 
   const prev = va.status?.desiredOptimizedAlloc;
@@ -200,7 +216,8 @@ export function decideVariant(input: DecisionInput): Decision {
   const notes: string[] = [];
   let n = alloc.numReplicas;
   const sat = (input.read.metrics as { saturation?: Saturation } | undefined)?.saturation;
-  const hold = current !== undefined && n < current ? saturationHold(load, sat, input.kvCacheThreshold) : undefined;
+  const hold =
+    current !== undefined && n < current ? saturationHold(load, sat, input.kvCacheThreshold) : undefined;
   if (hold !== undefined && current !== undefined) {
     notes.push(`scale-down to ${n} held at ${current}: ${hold}`);
     n = current;
@@ -214,7 +231,8 @@ export function decideVariant(input: DecisionInput): Decision {
       `scale-down to ${n} waits: ${published} was recommended within the last ${Math.round(input.stabiliser.windowMs / 1000)}s`,
     );
   }
-  const shared = variants.length > 1 ? `; load shared with ${variants.length - 1} other variant(s) of the model` : '';
+  const shared =
+    variants.length > 1 ? `; load shared with ${variants.length - 1} other variant(s) of the model` : '';
   const base = `${published} replica(s) of ${alloc.accelerator} for SLO ${sloText(self.slo)} (${self.sloSource})${shared}`;
   const capped = !alloc.sloMet;
   if (capped) {

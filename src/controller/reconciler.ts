@@ -166,7 +166,11 @@ export class Reconciler {
       return optimizer.decide({ va, deployment, read, group, now });
     } catch (err) {
       // A defect in the optimizer must not stop currentAlloc from being written.
-      return { ok: false, reason: 'OptimizationFailed', message: `optimizer failed: ${asError(err).message}` };
+      return {
+        ok: false,
+        reason: 'OptimizationFailed',
+        message: `optimizer failed: ${asError(err).message}`,
+      };
     }
   }
 

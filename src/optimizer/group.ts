@@ -60,7 +60,8 @@ function planOptions(v: GroupVariant, load: LoadProfile, costs: Record<string, n
     try {
       const plan = memo.plan(opt.profile, load.avgInputTokens, load.avgOutputTokens, v.slo);
       const unitCost = costs[opt.acc];
-      const perRate = unitCost === undefined ? Number.POSITIVE_INFINITY : (unitCost * opt.accCount) / plan.ratePerReplica;
+      const perRate =
+        unitCost === undefined ? Number.POSITIVE_INFINITY : (unitCost * opt.accCount) / plan.ratePerReplica;
       feasible.push({ opt, plan, unitCost, perRate });
     } catch (err) {
       if (!(err instanceof SloInfeasibleError)) throw err;
@@ -89,7 +90,9 @@ function replicasOn(o: Option, rate: number, v: GroupVariant): { n: number; forS
 function chooseAccelerator(v: GroupVariant, rate: number, options: Option[], costs: Record<string, number>) {
   const curOpt = v.options.find((o) => o.acc === v.currentAccelerator);
   const curCost =
-    v.currentAccelerator !== undefined && v.currentReplicas !== undefined && costs[v.currentAccelerator] !== undefined
+    v.currentAccelerator !== undefined &&
+    v.currentReplicas !== undefined &&
+    costs[v.currentAccelerator] !== undefined
       ? (costs[v.currentAccelerator] as number) * (curOpt?.accCount ?? 1) * v.currentReplicas
       : undefined;
   const scored = options.map((o) => {
@@ -145,7 +148,9 @@ export function sizeGroup(
     });
     // All minimums 0: the cheapest variant takes the load (scale from zero).
     if (baseTotal === 0 && total > 0 && carriers.length > 0) {
-      const first = [...carriers].sort((a, b) => byCostPerRate(best(a), best(b)) || a.key.localeCompare(b.key))[0];
+      const first = [...carriers].sort(
+        (a, b) => byCostPerRate(best(a), best(b)) || a.key.localeCompare(b.key),
+      )[0];
       if (first) assigned.set(first.key, total);
     }
   } else {
@@ -185,7 +190,9 @@ export function sizeGroup(
         predicted: { ttftMs: at.ttftMs, itlMs: at.itlMs, utilization: pick.n > 0 ? at.utilization : 0 },
         replicasForSlo: pick.forSlo,
         sloMet: pick.forSlo <= pick.n,
-        notChosen: ranked.slice(1).map((r) => `${r.o.opt.acc} (${r.n} replicas, cost ${r.cost ?? 'unknown'})`),
+        notChosen: ranked
+          .slice(1)
+          .map((r) => `${r.o.opt.acc} (${r.n} replicas, cost ${r.cost ?? 'unknown'})`),
       },
     });
   }

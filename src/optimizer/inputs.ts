@@ -75,7 +75,8 @@ export function parseServiceClasses(data: Record<string, string>): Parsed<Servic
     const name = typeof doc.name === 'string' && doc.name.trim() !== '' ? doc.name.trim() : undefined;
     if (!name) problems.push(`${key}.name: required, a non-empty string`);
     const priority = doc.priority === undefined ? Number.MAX_SAFE_INTEGER : Number(doc.priority);
-    if (!Number.isFinite(priority)) problems.push(`${key}.priority: ${JSON.stringify(doc.priority)} is not a number`);
+    if (!Number.isFinite(priority))
+      problems.push(`${key}.priority: ${JSON.stringify(doc.priority)} is not a number`);
     if (!Array.isArray(doc.data)) {
       problems.push(`${key}.data: required, a list of { model, slo-tpot, slo-ttft }`);
       continue;
@@ -113,7 +114,8 @@ export function parseUnitCosts(data: Record<string, string>): Parsed<Record<stri
       problems.push(`${acc}: must be { "device": ..., "cost": "<number>" }`);
       continue;
     }
-    const c = typeof doc.cost === 'number' ? doc.cost : typeof doc.cost === 'string' ? Number(doc.cost) : Number.NaN;
+    const c =
+      typeof doc.cost === 'number' ? doc.cost : typeof doc.cost === 'string' ? Number(doc.cost) : Number.NaN;
     if (!Number.isFinite(c) || c < 0) {
       problems.push(`${acc}.cost: ${JSON.stringify(doc.cost)} is not a number >= 0`);
       continue;
@@ -164,7 +166,8 @@ export function parseModelProfile(modelProfile: unknown): Parsed<AcceleratorOpti
       maxBatchSize: a?.maxBatchSize as number,
     };
     if (typeof a?.acc !== 'string' || a.acc === '') own.push(`${at}.acc: required`);
-    const accCount = typeof a?.accCount === 'number' && Number.isInteger(a.accCount) && a.accCount >= 1 ? a.accCount : 0;
+    const accCount =
+      typeof a?.accCount === 'number' && Number.isInteger(a.accCount) && a.accCount >= 1 ? a.accCount : 0;
     if (accCount === 0) own.push(`${at}.accCount: ${JSON.stringify(a?.accCount)} must be an integer >= 1`);
     if (own.length === 0) {
       try {
@@ -220,7 +223,8 @@ export function resolveSlo(
     const byKey = named.entries.find((e) => e.model === key);
     if (byKey) return { ok: true, slo: byKey.slo, source: `service class ${named.name}, entry ${key}` };
     const byModel = named.entries.find((e) => e.model === ref.modelId);
-    if (byModel) return { ok: true, slo: byModel.slo, source: `service class ${named.name}, entry ${ref.modelId}` };
+    if (byModel)
+      return { ok: true, slo: byModel.slo, source: `service class ${named.name}, entry ${ref.modelId}` };
   }
   const listing = classes
     .filter((c) => c.entries.some((e) => e.model === ref.modelId))
