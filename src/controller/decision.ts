@@ -7,7 +7,6 @@ import {
   type GroupVariant,
   parseModelProfile,
   resolveSlo,
-  type Saturation,
   type ServiceClass,
   SizingMemo,
   type SloTargets,
@@ -159,16 +158,18 @@ function member(m: GroupMember, config: OptimizerConfigMaps, minDefault: number)
 /** The load as sizing takes it, or why it is unknown. With no traffic the tokens do not matter. */
 function sizingLoad(read: MetricsRead): (LoadProfile & { completionRate?: number }) | string {
   if (!read.availability.available || !read.metrics) return read.availability.message;
-  const l = read.metrics.load as LoadProfile & { completionRate?: number };
-  const known = (n: number) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
-  if (!known(l.arrivalRate)) return `the arrival rate of the model is unknown (${String(l.arrivalRate)})`;
-  if (l.arrivalRate > 0 && (!known(l.avgInputTokens) || !known(l.avgOutputTokens))) {
+  const l = read.metrics.load;
+  const known = (n: number | undefined): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  if (!known(l.arrivalRate)) return 'the arrival rate of the model is unknown';
+  const busy = l.arrivalRate > 0;
+  if (busy && (!known(l.avgInputTokens) || !known(l.avgOutputTokens))) {
     return 'the average input or output tokens of the model are unknown';
   }
   return {
-    ...l,
-    avgInputTokens: l.arrivalRate > 0 ? l.avgInputTokens : 0,
-    avgOutputTokens: l.arrivalRate > 0 ? Math.max(l.avgOutputTokens, 1) : 1,
+    arrivalRate: l.arrivalRate,
+    ...(known(l.completionRate) ? { completionRate: l.completionRate } : {}),
+    avgInputTokens: busy ? (l.avgInputTokens as number) : 0,
+    avgOutputTokens: busy ? Math.max(l.avgOutputTokens as number, 1) : 1,
   };
 }
 
@@ -215,7 +216,7 @@ export function decideVariant(input: DecisionInput): Decision {
   const current = prevN ?? (input.deployment ? deploymentReplicas(input.deployment) : undefined);
   const notes: string[] = [];
   let n = alloc.numReplicas;
-  const sat = (input.read.metrics as { saturation?: Saturation } | undefined)?.saturation;
+  const sat = input.read.metrics?.saturation;
   const hold =
     current !== undefined && n < current ? saturationHold(load, sat, input.kvCacheThreshold) : undefined;
   if (hold !== undefined && current !== undefined) {
