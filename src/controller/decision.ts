@@ -235,6 +235,9 @@ export function decideVariant(input: DecisionInput): Decision {
   const shared =
     variants.length > 1 ? `; load shared with ${variants.length - 1} other variant(s) of the model` : '';
   const base = `${published} replica(s) of ${alloc.accelerator} for SLO ${sloText(self.slo)} (${self.sloSource})${shared}`;
+  // A refused edit of a shared ConfigMap: the decision used the last good version; say so.
+  for (const c of [config.serviceClasses, config.unitCosts])
+    if (c.value !== undefined && c.problem) notes.push(c.problem);
   const capped = !alloc.sloMet;
   if (capped) {
     notes.push(
