@@ -80,6 +80,7 @@ describe('deploy/', () => {
       );
     expect(rules(cr).sort()).toEqual([
       'apps/deployments: get,list,watch',
+      'core/configmaps: get',
       'llmd.ai/variantautoscalings/status: patch',
       'llmd.ai/variantautoscalings: get,list,watch',
     ]);
@@ -87,6 +88,7 @@ describe('deploy/', () => {
       'coordination.k8s.io/leases: create',
       'coordination.k8s.io/leases[wva-metrics-controller]: get,update',
       `core/configmaps[${CONFIGMAP_NAME}]: get,list,watch`,
+      'core/configmaps[service-classes-config,accelerator-unit-costs]: get,list,watch',
     ]);
     const all = JSON.stringify(rbac);
     expect(all).not.toMatch(/"\*"|delete|escalate|bind|impersonate/);
