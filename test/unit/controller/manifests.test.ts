@@ -87,8 +87,8 @@ describe('deploy/', () => {
     expect(rules(role).sort()).toEqual([
       'coordination.k8s.io/leases: create',
       'coordination.k8s.io/leases[wva-metrics-controller]: get,update',
-      `core/configmaps[${CONFIGMAP_NAME}]: get,list,watch`,
       'core/configmaps[service-classes-config,accelerator-unit-costs]: get,list,watch',
+      `core/configmaps[${CONFIGMAP_NAME}]: get,list,watch`,
     ]);
     const all = JSON.stringify(rbac);
     expect(all).not.toMatch(/"\*"|delete|escalate|bind|impersonate/);
