@@ -104,10 +104,10 @@ function fleet(): SizingInput[] {
     };
     const avgInputTokens = Math.round(64 + 2000 * rnd());
     const avgOutputTokens = Math.round(16 + 500 * rnd());
-    const slo = {
-      ttftMs: 3000 + 2000 * rnd(),
-      itlMs: profile.alpha + profile.beta * profile.maxBatchSize * 0.6 + 5,
-    };
+    // One model in twenty asks for an ITL below alpha, which no replica meets (as real fleets have).
+    const itlMs =
+      m % 20 === 0 ? profile.alpha * 0.5 : profile.alpha + profile.beta * profile.maxBatchSize * 0.6 + 5;
+    const slo = { ttftMs: 3000 + 2000 * rnd(), itlMs };
     for (let v = 0; v < FLEET_VAS / FLEET_MODELS; v++) {
       inputs.push({
         profile,
@@ -190,7 +190,7 @@ function decideAll(fleet: ReturnType<typeof controllerFleet>): number {
   let ok = 0;
   for (const m of fleet.members) if (optimizer.decide({ ...m, now }).ok) ok++;
   const ms = performance.now() - start;
-  if (ok === 0) throw new Error('no decision succeeded');
+  if (ok !== fleet.members.length * 0.95) throw new Error(`${ok} decisions succeeded, expected 95 %`);
   return ms;
 }
 
@@ -240,7 +240,7 @@ const bench: Benchmark = {
 
     return [
       `${rows.length} feasible cases: ${gridProfiles.length} profiles (maxBatchSize ${gridProfiles.map((p) => p.maxBatchSize).join(', ')}) x`,
-      `${gridShapes.length} request shapes x SLOs x ${gridArrivalsPerMin.length} loads (test/fixtures/wva-analyzer-cases.ts); ms per call:`,
+      `${gridShapes.length} request shapes x ${gridSlos.length} SLOs x ${gridArrivalsPerMin.length} loads (test/fixtures/wva-analyzer-cases.ts); ms per call:`,
       `median of ${ROUNDS} passes over the table per side, after a warm-up pass. Baseline: WVA's analyzer as`,
       'its Go code computes it (float32, all N + 10 N states per evaluation, bisection per target),',
       'rendered in TypeScript (test/support/wva-analyzer.ts); WVA in Go took 2.3 ms per sizing here.',
