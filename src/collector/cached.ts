@@ -3,15 +3,15 @@
 // until its failure TTL ends, so a Prometheus outage costs one attempt per key per failure TTL, not
 // one per caller; and concurrent misses of one key share one in-flight call.
 // A call is only joined with, and only answered from the cache by, a call over the same window at
-// the same evaluation time: the cache holds one window's numbers at Prometheus' now, so a call with
-// another window or an explicit `time` goes to Prometheus (sharing only with identical calls) and
-// leaves the cache alone.
+// the same evaluation time: a cache holds one window's numbers at one time (Prometheus' now, or the
+// fixed `time` of its first filler), so a call with another window or time goes to Prometheus
+// (sharing only with identical calls) and leaves the cache alone.
 import type { ModelMetricsCache } from '../cache/index.js';
 import { DEFAULT_WINDOW } from '../prometheus/promql.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, CollectorObserver, Logger, PromAPI } from '../types.js';
 import { abortable } from './abortable.js';
-import { cacheHoldsWindow } from './cache-window.js';
+import { cacheHoldsView } from './cache-view.js';
 import { collectAggregateMetrics, copyMetrics, zeroMetrics } from './collect.js';
 
 export interface CachedCollectOptions {
@@ -28,7 +28,7 @@ export interface CachedCollectOptions {
 
 /** In-flight collections per cache and key: one Prometheus call per key, however many wait. */
 const inFlight = new WeakMap<ModelMetricsCache, Map<string, Promise<AggregateMetrics>>>();
-/** In-flight collections that bypass the cache (another window, an explicit time), per PromAPI. */
+/** In-flight collections that bypass the cache (another window or time), per PromAPI. */
 const uncachedInFlight = new WeakMap<PromAPI, Map<string, Promise<AggregateMetrics>>>();
 
 /** What makes two calls the same: pair, window and evaluation time (NUL cannot occur in a name). */
@@ -80,7 +80,7 @@ export async function collectAggregateMetricsWithCache(
   const window = options.window ?? DEFAULT_WINDOW;
   const collectOptions = { window, time: options.time };
   const key = callKey(modelId, namespace, window, options.time);
-  if (!cache || options.time !== undefined || !cacheHoldsWindow(cache, window)) {
+  if (!cache || !cacheHoldsView(cache, window, options.time)) {
     // The shared call gets no caller's signal: one caller giving up must not fail the others.
     const { shared } = shareCall(tableOf(uncachedInFlight, prom), key, () =>
       observed(observer, () => collectAggregateMetrics(modelId, namespace, prom, collectOptions)),

@@ -23,7 +23,7 @@ import {
   DEFAULT_STALE_AFTER_MS,
   freshnessRangeSeconds,
 } from './availability.js';
-import { setCacheWindow } from './cache-window.js';
+import { setCacheView } from './cache-view.js';
 import { collectFleetMetrics, copyMetrics, type FleetMetrics, pairKey, zeroMetrics } from './collect.js';
 
 export interface FleetCollectorOptions {
@@ -88,7 +88,6 @@ export class FleetCollector {
     this.observer = o.observer;
     this.logger = o.logger ?? silentLogger;
     this.window = checkWindow(o.window ?? DEFAULT_WINDOW);
-    setCacheWindow(this.cache, this.window);
     this.namespaces = o.namespaces && o.namespaces.length > 0 ? [...o.namespaces] : undefined;
     this.staleAfterMs = checkStaleAfter(o.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
   }
@@ -158,7 +157,6 @@ export class FleetCollector {
   configure(o: { window?: string; staleAfterMs?: number }): void {
     if (o.window !== undefined && o.window !== this.window) {
       this.window = checkWindow(o.window);
-      setCacheWindow(this.cache, this.window);
       this.snapshot = undefined;
       this.failure = undefined;
       this.pinned = false;
@@ -217,14 +215,16 @@ export class FleetCollector {
     observer?.queryStarted?.('fleet');
     const started = performance.now();
     try {
+      const time = this.evaluationTime();
       const pairs = await collectFleetMetrics(this.prom, {
         window: this.window,
         ...(this.namespaces ? { namespaces: this.namespaces } : {}),
-        time: this.evaluationTime(),
+        time,
         freshnessRangeSeconds: freshnessRangeSeconds(this.staleAfterMs),
       });
       observer?.queryFinished?.('fleet', 'success', (performance.now() - started) / 1000);
       if (generation !== this.generation) return;
+      setCacheView(this.cache, this.window, time);
       let evaluatedAt = this.evaluationTime() ?? new Date();
       for (const p of pairs.values()) {
         evaluatedAt = p.evaluatedAt;
