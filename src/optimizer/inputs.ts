@@ -166,7 +166,8 @@ export function parseModelProfile(modelProfile: unknown): Parsed<AcceleratorOpti
       maxBatchSize: a?.maxBatchSize as number,
     };
     // The CRD's desiredOptimizedAlloc.accelerator has minLength 2: a shorter name could never be written.
-    if (typeof a?.acc !== 'string' || a.acc.length < 2) own.push(`${at}.acc: required, at least 2 characters`);
+    if (typeof a?.acc !== 'string' || a.acc.length < 2)
+      own.push(`${at}.acc: required, at least 2 characters`);
     const accCount =
       typeof a?.accCount === 'number' && Number.isInteger(a.accCount) && a.accCount >= 1 ? a.accCount : 0;
     if (accCount === 0) own.push(`${at}.accCount: ${JSON.stringify(a?.accCount)} must be an integer >= 1`);
