@@ -233,8 +233,15 @@ export function decideVariant(input: DecisionInput): Decision {
     .filter((m): m is Member => !('ok' in m));
   const variants = [self.variant, ...others.map((m) => m.variant)].sort((a, b) => a.key.localeCompare(b.key));
   // Every member of a group gets the same sizing: computed once per cycle for the same inputs.
+  // Object versions too: a VA edited during the cycle is sized again, not answered from before.
+  const versions = [
+    ...new Set(
+      [va, ...input.group.map((m) => m.va)].map((v) => `${objectKey(v)}@${v.metadata.resourceVersion ?? ''}`),
+    ),
+  ].sort();
   const signature = JSON.stringify([
     variants.map((v) => [v.key, v.currentReplicas, v.currentAccelerator]),
+    versions,
     load,
   ]);
   let sized = cache?.groups.get(signature);
