@@ -86,6 +86,24 @@ describe('Reconciler with an optimizer', () => {
     expect(st?.conditions?.find((c) => c.type === 'OptimizationReady')?.status).toBe('True');
   });
 
+  it('an invalid spec: OptimizationReady=False (InvalidProfile) instead of a stale True', async () => {
+    const s = new LocalSource();
+    const bad = variant('prod', 'x', 'm1', { spec: { modelID: 'm1', modelProfile: { accelerators: [] } } });
+    s.load({ variants: [bad as unknown as VariantAutoscaling], deployments: [] });
+    const opt = optimizer(() => {
+      throw new Error('not called for an invalid spec');
+    });
+    const r = new Reconciler({ source: s, writer: s, collector, optimizer: opt.o });
+    await r.reconcile('prod/x');
+    expect(opt.calls).toHaveLength(0);
+    const conds = s.getVariant('prod', 'x')?.status?.conditions ?? [];
+    expect(conds.find((c) => c.type === 'Reconciled')?.reason).toBe('InvalidSpec');
+    expect(conds.find((c) => c.type === 'OptimizationReady')).toMatchObject({
+      status: 'False',
+      reason: 'InvalidProfile',
+    });
+  });
+
   it('an optimizer that throws: OptimizationFailed, and currentAlloc is still written', async () => {
     const s = source();
     const opt = optimizer(() => {
