@@ -83,6 +83,8 @@ export {
   startEmulatorServer,
   VllmEmulator,
 } from './emulator/index.js';
+// The optimizer: sizing replicas to SLOs at least cost (its index names its public API).
+export * from './optimizer/index.js';
 // Prometheus: the client and the errors it rejects with.
 export {
   PrometheusApiError,

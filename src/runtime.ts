@@ -28,8 +28,8 @@ export interface Runtime {
   readonly cache: ModelMetricsCache;
   readonly prom: PrometheusClient;
   readonly collector: FleetCollector;
-  /** A local-mode controller over manifests, on these parts. */
-  local(o: Pick<LocalControllerOptions, 'manifests'>): LocalController;
+  /** A local-mode controller over manifests, on these parts (and the optimizer, when given). */
+  local(o: Pick<LocalControllerOptions, 'manifests' | 'optimizer' | 'optimizerConfig'>): LocalController;
   /** Removes expired cache entries in the background until stopped. */
   startJanitor(): CacheJanitor;
   /** What a live reload applies to: these parts, and through `onChange` what the mode applies itself. */
@@ -64,9 +64,9 @@ export function buildRuntime(config: Config, o: RuntimeOptions): Runtime {
     cache,
     prom,
     collector,
-    local: ({ manifests }) =>
+    local: (local) =>
       new LocalController({
-        manifests,
+        ...local,
         collector,
         intervalMs: config.reconcile.intervalMs,
         concurrency: config.reconcile.concurrency,

@@ -1,5 +1,6 @@
 // Local mode's output: a table or one JSON document per cycle, what each VariantAutoscaling's
 // status would say.
+import { DECISION_COLUMNS, decisionJson } from '../controller/decision-report.js';
 import type { CycleReport, CycleRow } from '../controller/local.js';
 import type { Allocation } from '../controller/types.js';
 import { METRICS_AVAILABLE } from '../controller/types.js';
@@ -66,7 +67,7 @@ export const CYCLE_COLUMNS: Array<Column<CycleRow>> = [
 /** The report as a fixed-width table: one row per VariantAutoscaling, what its status would say. */
 export function formatCycleTable(report: CycleReport): string {
   let out = `# cycle ${report.startedAt.toISOString()}  ${report.rows.length} VariantAutoscaling(s)  ${report.durationMs.toFixed(0)} ms\n`;
-  out += renderTable(CYCLE_COLUMNS, report.rows);
+  out += renderTable([...CYCLE_COLUMNS, ...DECISION_COLUMNS], report.rows);
   if (report.rows.some((r) => !r.status && r.metrics)) {
     out += '(* read this cycle but not written to currentAlloc: see REASON)\n';
   }
@@ -84,8 +85,9 @@ export function cycleReportJson(report: CycleReport): object {
       modelId: r.modelId,
       replicas: r.replicas,
       outcome: r.outcome,
-      status: { currentAlloc: r.status, conditions: r.conditions },
+      status: { currentAlloc: r.status, desiredOptimizedAlloc: r.desired, conditions: r.conditions },
       metrics: r.metrics,
+      decision: r.decision && decisionJson(r.decision),
     })),
   };
 }

@@ -4,11 +4,12 @@
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import { ConfigReloader, ConfigWatcher } from '../config/index.js';
+import { type Config, ConfigReloader, ConfigWatcher } from '../config/index.js';
 import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import { kubeRequest } from '../controller/kube-http.js';
 import type { CycleReport } from '../controller/local.js';
+import { clusterOptimizer, localOptimizer, type OptimizerParts } from '../controller/optimizer-setup.js';
 import { apiErrorCode, apiErrorMessage } from '../controller/status-writer.js';
 import { buildRuntime } from '../runtime.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -33,6 +34,12 @@ interface RunFlags extends Record<string, unknown> {
   leaseNamespace?: string;
   leaseName: string;
   configmap: boolean;
+}
+
+/** Live reload of the optimizer's keys; returns those applied. */
+function reconfigureOptimizer(opt: OptimizerParts, n: Config, keys: string[]): string[] {
+  opt.optimizer.configure(n.reconcile);
+  return keys.filter((k) => k === 'WVA_STABILIZATION_WINDOW' || k === 'WVA_KV_CACHE_THRESHOLD');
 }
 
 function printer(output: string): (r: CycleReport) => void {
@@ -103,7 +110,12 @@ async function runLocal(
   signals.useLogger(logger);
   const parts = buildRuntime(cfg, { logger, ...(evaluationTime ? { evaluationTime } : {}) });
   const print = printer(opts.output);
-  const local = parts.local({ manifests: opts.manifests as string });
+  const opt = localOptimizer(cfg.reconcile, logger);
+  const local = parts.local({
+    manifests: opts.manifests as string,
+    optimizer: opt.optimizer,
+    optimizerConfig: opt.store,
+  });
   if (opts.once) {
     let report: CycleReport | undefined;
     try {
@@ -141,6 +153,7 @@ async function runLocal(
             local.intervalMs = n.reconcile.intervalMs;
             done.push('GLOBAL_OPT_INTERVAL');
           }
+          done.push(...reconfigureOptimizer(opt, n, keys));
           return done;
         }),
       )
@@ -203,7 +216,9 @@ async function runCluster(
     ...(evaluationTime ? { evaluationTime } : {}),
   });
   const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
+  const opt = clusterOptimizer(kc, namespace, cfg.reconcile, logger);
   const controller = new Controller({
+    optimizer: opt.optimizer,
     kubeConfig: kc,
     collector: parts.collector,
     namespaces: cfg.reconcile.namespaces,
@@ -218,6 +233,7 @@ async function runCluster(
     if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');
     if (keys.includes('WVA_RECONCILE_CONCURRENCY')) done.push('WVA_RECONCILE_CONCURRENCY');
     controller.configure({ intervalMs: n.reconcile.intervalMs, concurrency: n.reconcile.concurrency });
+    done.push(...reconfigureOptimizer(opt, n, keys));
     return done;
   });
   // One reload path for a --config file and the ConfigMap: new ConfigMap data replaces that source
@@ -254,6 +270,7 @@ async function runCluster(
   }
   const janitor = parts.startJanitor();
   cmWatch?.start();
+  opt.start();
   await controller.start();
   logger.info(
     { identity, namespace, namespaces: cfg.reconcile.namespaces, telemetryPort: server.port },
@@ -265,6 +282,7 @@ async function runCluster(
     [
       () => controller.stop(4000),
       () => cmWatch?.stop(),
+      () => opt.stop(),
       () => (reloader instanceof ConfigWatcher ? reloader.close() : undefined),
       () => janitor.stop(),
       () => server?.close(),

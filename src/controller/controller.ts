@@ -6,6 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { formatAge } from '../collector/availability.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
+import type { VariantOptimizer } from './decision.js';
 import { KubeSource, type RestartBackoff } from './kube.js';
 import { LeaderElector, type LeaderElectorOptions } from './leader.js';
 import { type Elector, Manager } from './manager.js';
@@ -41,6 +42,8 @@ export interface ControllerOptions<W extends StatusWriter = KubeStatusWriter> {
   logger?: Logger;
   telemetry?: ControllerTelemetry;
   unitCosts?: Record<string, number>;
+  /** Decides desiredOptimizedAlloc (see decision.ts); absent: measurements only. */
+  optimizer?: VariantOptimizer;
   backoff?: RestartBackoff;
   /** Called after every full cycle (tests, logs). */
   onCycle?: (r: CycleResult) => void;
@@ -100,6 +103,7 @@ export class Controller<W extends StatusWriter = KubeStatusWriter> {
       logger: log,
       telemetry: o.telemetry,
       unitCosts: o.unitCosts,
+      optimizer: o.optimizer,
       now: o.now,
     });
     this.manager = new Manager({

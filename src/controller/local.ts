@@ -4,9 +4,12 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { SERVICE_CLASSES_CONFIGMAP, UNIT_COSTS_CONFIGMAP } from '../optimizer/index.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, Logger } from '../types.js';
+import type { Decision, VariantOptimizer } from './decision.js';
 import { Manager } from './manager.js';
+import type { OptimizerConfigStore } from './optimizer-config.js';
 import {
   type ControllerTelemetry,
   type CycleResult,
@@ -24,6 +27,7 @@ import {
   METRICS_AVAILABLE,
   nameProblem,
   namespaceProblem,
+  type OptimizedAlloc,
   objectKey,
   RECONCILED,
   type VariantAutoscaling,
@@ -34,6 +38,8 @@ import {
 export interface Manifests {
   variants: VariantAutoscaling[];
   deployments: Deployment[];
+  /** ConfigMaps by "namespace/name" (the optimizer's, and sloClassRef targets). */
+  configMaps?: Map<string, Record<string, string>>;
 }
 
 function manifestFiles(pathOrDir: string): string[] {
@@ -75,8 +81,15 @@ function collect(doc: unknown, file: string, out: Manifests): void {
     const bad = nameProblem(md.name) ?? namespaceProblem(md.namespace);
     if (bad) throw new Error(`${file}: Deployment ${md.name}: ${bad}`);
     out.deployments.push(o as unknown as Deployment);
+  } else if (o.kind === 'ConfigMap' && o.apiVersion === 'v1' && typeof md.name === 'string') {
+    const data = (o.data ?? {}) as Record<string, unknown>;
+    const strings = Object.fromEntries(
+      Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? v : String(v)]),
+    );
+    out.configMaps ??= new Map();
+    out.configMaps.set(`${md.namespace as string}/${md.name}`, strings);
   }
-  // Other kinds (Services, ConfigMaps...) may share the file; they are not ours to read.
+  // Other kinds (Services...) may share the file; they are not ours to read.
 }
 
 /**
@@ -144,11 +157,15 @@ export interface CycleRow {
   replicas: number | null;
   /** What status.currentAlloc would be (undefined until metrics were ever available). */
   status: Allocation | undefined;
+  /** What status.desiredOptimizedAlloc would be. */
+  desired?: OptimizedAlloc;
   /** The condition that says most: Reconciled when it is False, else MetricsAvailable. */
   condition: Pick<Condition, 'type' | 'status' | 'reason' | 'message'> | undefined;
   conditions: Condition[];
   /** The metrics read this cycle, also when they could not go into currentAlloc. */
   metrics?: AggregateMetrics;
+  /** The optimizer's decision this cycle (with the predicted latencies at the decided count). */
+  decision?: Decision;
   outcome: string;
 }
 
@@ -169,6 +186,9 @@ export interface LocalControllerOptions {
   concurrency?: number;
   now?: () => Date;
   unitCosts?: Record<string, number>;
+  /** Decides desiredOptimizedAlloc, with `optimizerConfig` fed from the manifests' ConfigMaps. */
+  optimizer?: VariantOptimizer;
+  optimizerConfig?: OptimizerConfigStore;
 }
 
 /**
@@ -196,6 +216,7 @@ export class LocalController {
       logger: this.log,
       telemetry: options.telemetry,
       unitCosts: options.unitCosts,
+      optimizer: options.optimizer,
     });
     this.manager = new Manager({
       source: this.source,
@@ -215,10 +236,28 @@ export class LocalController {
     this.manager.configure({ intervalMs: ms });
   }
 
+  private lastConfigMaps = '';
+
+  /** The optimizer ConfigMaps from the manifests, whatever their namespace; applied when changed. */
+  private feedOptimizer(m: Manifests): void {
+    const store = this.o.optimizerConfig;
+    if (!store) return;
+    const maps = m.configMaps ?? new Map<string, Record<string, string>>();
+    const text = JSON.stringify([...maps]);
+    if (text === this.lastConfigMaps) return;
+    this.lastConfigMaps = text;
+    const byName = (name: string) => [...maps].find(([k]) => k.endsWith(`/${name}`))?.[1];
+    store.setServiceClasses(byName(SERVICE_CLASSES_CONFIGMAP));
+    store.setUnitCosts(byName(UNIT_COSTS_CONFIGMAP));
+    store.setNamespaceConfigMaps(maps);
+  }
+
   /** Re-reads the manifests (a broken edit keeps the last good set, after the first load). */
   private reload(): void {
     try {
-      this.source.load(loadManifests(this.o.manifests));
+      const m = loadManifests(this.o.manifests);
+      this.source.load(m);
+      this.feedOptimizer(m);
       this.loaded = true;
     } catch (err) {
       if (!this.loaded) throw err;
@@ -246,6 +285,7 @@ export class LocalController {
         modelId: r.modelId ?? '',
         replicas: dep ? deploymentReplicas(dep) : null,
         status: va?.status?.currentAlloc,
+        desired: va?.status?.desiredOptimizedAlloc,
         condition: main && {
           type: main.type,
           status: main.status,
@@ -256,6 +296,7 @@ export class LocalController {
         outcome: r.error ? `error: ${r.error.message}` : r.outcome,
       };
       if (r.read?.metrics) row.metrics = r.read.metrics;
+      if (r.decision) row.decision = r.decision;
       return row;
     });
     return { startedAt: cycle.startedAt, durationMs: cycle.durationMs, rows };

@@ -170,7 +170,7 @@ export class Manager {
     this.#o.beforeCycle?.();
     const view = await this.#o.collector.snapshot?.(abort);
     if (term !== this.#term) return undefined;
-    const unique = [...new Set(this.#o.reconciler.keys())];
+    const unique = [...new Set(this.#o.reconciler.beginCycle())];
     term.listed = true;
     const results = await new Promise<Map<string, ReconcileResult>>((resolve) => {
       const cycle: Cycle = {
@@ -189,6 +189,7 @@ export class Manager {
       signal?.addEventListener('abort', cycle.done, { once: true });
       for (const key of unique) term.queue.add(key);
     });
+    this.#o.reconciler.endCycle();
     signal?.throwIfAborted();
     if (term !== this.#term || results.size < unique.length) return undefined;
     const r = cycleFinished(

@@ -75,7 +75,8 @@ function fakeReconciler(keys: string[]) {
   const r = {
     calls,
     failing,
-    keys: () => keys,
+    beginCycle: () => keys,
+    endCycle() {},
     async reconcile(key: string): Promise<ReconcileResult> {
       calls.push(key);
       const [namespace = '', name = ''] = key.split('/');
