@@ -29,37 +29,30 @@ function measured(
   };
 }
 
+const loadColumn = (header: string, k: 'arrivalRate' | 'avgInputTokens' | 'avgOutputTokens') =>
+  measured(
+    header,
+    (a) => a.load[k],
+    (m) => m.load[k],
+  );
+const latencyColumn = (header: string, k: 'ttftAverage' | 'itlAverage') =>
+  measured(
+    header,
+    (a) => a[k],
+    (m) => m[k],
+  );
+
 /** The columns of the local-mode table, in order: what each VariantAutoscaling's status would say. */
 export const CYCLE_COLUMNS: Array<Column<CycleRow>> = [
   { header: 'NAMESPACE', value: (r) => quoteName(r.namespace) },
   { header: 'NAME', value: (r) => quoteName(r.name) },
   { header: 'MODEL', value: (r) => quoteName(r.modelId) },
   { header: 'REPLICAS', value: (r) => cell(r.replicas) },
-  measured(
-    'ARRIVAL/MIN',
-    (a) => a.load.arrivalRate,
-    (m) => m.load.arrivalRate,
-  ),
-  measured(
-    'IN_TOK',
-    (a) => a.load.avgInputTokens,
-    (m) => m.load.avgInputTokens,
-  ),
-  measured(
-    'OUT_TOK',
-    (a) => a.load.avgOutputTokens,
-    (m) => m.load.avgOutputTokens,
-  ),
-  measured(
-    'TTFT_MS',
-    (a) => a.ttftAverage,
-    (m) => m.ttftAverage,
-  ),
-  measured(
-    'ITL_MS',
-    (a) => a.itlAverage,
-    (m) => m.itlAverage,
-  ),
+  loadColumn('ARRIVAL/MIN', 'arrivalRate'),
+  loadColumn('IN_TOK', 'avgInputTokens'),
+  loadColumn('OUT_TOK', 'avgOutputTokens'),
+  latencyColumn('TTFT_MS', 'ttftAverage'),
+  latencyColumn('ITL_MS', 'itlAverage'),
   { header: 'METRICS', value: (r) => cell(r.conditions.find((c) => c.type === METRICS_AVAILABLE)?.status) },
   { header: 'REASON', value: (r) => cell(r.condition?.reason) },
 ];
