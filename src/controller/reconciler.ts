@@ -1,6 +1,8 @@
 // Reconcile one VariantAutoscaling by key, idempotently, and a cycle over all of them with bounded
 // concurrency. Sources (Kubernetes informers or local manifests) and status writers (API patch or
 // in-memory) are swappable; nothing here knows which.
+import type { Actuator } from '../actuator/actuator.js';
+import { withActuation } from '../actuator/actuator.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import { computeStatus, type MetricsRead } from './status.js';
@@ -79,6 +81,8 @@ export interface ReconcilerOptions {
   logger?: Logger;
   telemetry?: ControllerTelemetry;
   unitCosts?: Record<string, number>;
+  /** Publishes and applies each decision once its status is computed; none: status only. */
+  actuator?: Actuator;
 }
 
 function asError(err: unknown): Error {
@@ -138,10 +142,16 @@ export class Reconciler {
     try {
       signal?.throwIfAborted();
       const va = this.o.source.getVariant(namespace, name);
-      if (!va) return base;
+      if (!va) {
+        this.o.actuator?.forget(key);
+        return base;
+      }
       const modelId = typeof va.spec?.modelID === 'string' ? va.spec.modelID : undefined;
       if (modelId) base.modelId = modelId;
-      if (va.metadata.deletionTimestamp) return { ...base, outcome: 'skipped', status: va.status };
+      if (va.metadata.deletionTimestamp) {
+        this.o.actuator?.forget(key);
+        return { ...base, outcome: 'skipped', status: va.status };
+      }
 
       const specProblems = validateSpec(va.spec);
       let read: MetricsRead | undefined;
@@ -155,17 +165,27 @@ export class Reconciler {
         log.warn({ problems: specProblems }, 'invalid VariantAutoscaling spec');
       }
       const now = (this.o.now ?? (() => new Date()))();
+      const statusOf = (fresh: VariantAutoscaling) =>
+        computeStatus({
+          va: fresh,
+          specProblems: fresh === va ? specProblems : validateSpec(fresh.spec),
+          deployment,
+          read,
+          now,
+          unitCosts: this.o.unitCosts,
+        });
+      // Actuation acts on the status just computed; the write then records what it did.
+      const actuator = this.o.actuator;
+      let actuation: Awaited<ReturnType<Actuator['actuate']>> | undefined;
+      if (actuator && specProblems.length === 0) {
+        actuation = await actuator.actuate({ key, va, status: statusOf(va), deployment }, signal);
+      } else actuator?.unpublish(key);
       const { outcome, status } = await this.o.writer.write(
         va,
-        (fresh) =>
-          computeStatus({
-            va: fresh,
-            specProblems: fresh === va ? specProblems : validateSpec(fresh.spec),
-            deployment,
-            read,
-            now,
-            unitCosts: this.o.unitCosts,
-          }),
+        (fresh) => {
+          const next = statusOf(fresh);
+          return actuation ? withActuation(next, actuation, now, fresh.metadata.generation) : next;
+        },
         signal,
       );
       this.o.telemetry?.statusWrite?.(outcome);
@@ -194,6 +214,8 @@ export class Reconciler {
     } finally {
       endCycle?.();
     }
+    // A VariantAutoscaling deleted without an event reaching us still loses its series here.
+    if (!signal?.aborted) this.o.actuator?.retain(new Set(this.o.source.listVariants().map(objectKey)));
     const durationMs = performance.now() - t0;
     const failed = results.filter((r) => r.outcome === 'error').length;
     this.o.telemetry?.cycleFinished?.(failed > 0 ? 'error' : 'success', durationMs / 1000);

@@ -204,6 +204,7 @@ export function computeStatus(input: StatusInput): VariantAutoscalingStatus {
 export function ownedStatus(s: VariantAutoscalingStatus | undefined): VariantAutoscalingStatus {
   const out: VariantAutoscalingStatus = {};
   if (s?.currentAlloc) out.currentAlloc = s.currentAlloc;
+  if (s?.actuation) out.actuation = s.actuation;
   if (s?.conditions) out.conditions = s.conditions;
   return out;
 }

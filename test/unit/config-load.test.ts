@@ -45,6 +45,7 @@ describe('loadConfig: defaults', () => {
       collector: { window: '1m', staleAfterMs: 300_000 },
       reconcile: { intervalMs: 60_000, concurrency: 4, namespaces: [] },
       telemetry: { address: ':8080' },
+      actuation: { mode: 'metrics', scaleToZero: false },
       logLevel: 'info',
     });
   });
@@ -192,6 +193,8 @@ describe('loadConfig: every key', () => {
         WVA_WATCH_NAMESPACES: 'prod, staging,prod',
         WVA_METRICS_ADDR: '127.0.0.1:9100',
         LOG_LEVEL: 'WARN',
+        WVA_ACTUATOR: 'Scale',
+        WVA_SCALE_TO_ZERO: 'true',
         UNRELATED: 'x',
       },
     });
@@ -212,6 +215,7 @@ describe('loadConfig: every key', () => {
       collector: { window: '1m30s', staleAfterMs: 600_000 },
       reconcile: { intervalMs: 30_000, concurrency: 8, namespaces: ['prod', 'staging'] },
       telemetry: { address: '127.0.0.1:9100' },
+      actuation: { mode: 'scale', scaleToZero: true },
       logLevel: 'warn',
     });
   });
