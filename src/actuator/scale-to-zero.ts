@@ -3,6 +3,7 @@
 // switch WVA_SCALE_TO_ZERO. Zero needs proof: a retention query that returned a value of 0 requests
 // over the whole period. An empty or failed answer proves nothing.
 import { parse } from 'yaml';
+import type { RequestsOverAnswer } from '../collector/fleet-collector.js';
 import { parseDuration } from '../config/duration.js';
 
 export const SCALE_TO_ZERO_CONFIGMAP = 'model-scale-to-zero-config';
@@ -156,4 +157,18 @@ export function zeroVerdict(
     return { allowed: true, why: 'already at 0 replicas and no pod reports requests' };
   }
   return { allowed: false, why: `idleness not proven: ${evidence.reason}` };
+}
+
+/** What the fleet query's requests-over-a-period term said, as evidence. */
+export function idleEvidence(answer: RequestsOverAnswer): IdleEvidence {
+  switch (answer.kind) {
+    case 'count':
+      return answer.requests === 0 ? { state: 'idle' } : { state: 'busy', requests: answer.requests };
+    case 'no-series':
+      return { state: 'unknown', reason: 'Prometheus has no series of the model', noSeries: true };
+    case 'no-value':
+      return { state: 'unknown', reason: "the model's series are younger than the retention period" };
+    default:
+      return { state: 'unknown', reason: answer.reason };
+  }
 }
