@@ -156,9 +156,9 @@ export function vllmOpenMetrics(pods: VllmPodTraffic[]): string {
       (p) => (p.names === 'both' || p.names === 'legacy' ? kvGauge(p) : undefined),
     ],
   ];
-  for (const [name, valueOf] of gauges) {
+  for (const [name, seriesOf] of gauges) {
     const exporting = pods.flatMap((p) => {
-      const f = valueOf(p);
+      const f = seriesOf(p);
       return f ? [{ p, f }] : [];
     });
     if (exporting.length === 0) continue;

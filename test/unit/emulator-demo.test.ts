@@ -13,7 +13,6 @@ import {
   runDemo,
 } from '../../src/demo/index.js';
 import { type EmulatedMetrics, loadEmulatorConfig } from '../../src/emulator/index.js';
-import type { AggregateMetrics } from '../../src/types.js';
 
 const manifestsDir = fileURLToPath(new URL('../../examples/manifests', import.meta.url));
 const emulatorFile = fileURLToPath(new URL('../../examples/emulator.yaml', import.meta.url));
