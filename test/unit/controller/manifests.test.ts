@@ -80,7 +80,7 @@ describe('deploy/', () => {
         ),
       );
     expect(rules(cr).sort()).toEqual([
-      'apps/deployments: get,list,watch',
+      'apps/deployments: list,watch',
       'core/events: create',
       'llmd.ai/variantautoscalings/status: patch',
       'llmd.ai/variantautoscalings: get,list,watch',
@@ -88,7 +88,8 @@ describe('deploy/', () => {
     expect(rules(role).sort()).toEqual([
       'coordination.k8s.io/leases: create',
       'coordination.k8s.io/leases[wva-metrics-controller]: get,update',
-      `core/configmaps[${CONFIGMAP_NAME},${SCALE_TO_ZERO_CONFIGMAP}]: get,list,watch`,
+      `core/configmaps[${SCALE_TO_ZERO_CONFIGMAP}]: list,watch`,
+      `core/configmaps[${CONFIGMAP_NAME}]: get,list,watch`,
     ]);
     const all = JSON.stringify(rbac);
     expect(all).not.toMatch(/"\*"|delete|escalate|bind|impersonate/);
