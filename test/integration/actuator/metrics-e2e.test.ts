@@ -126,8 +126,11 @@ async function eventually(cond: () => Promise<boolean>, what: string, ms = 60_00
 }
 
 const decision = (ns: string, name: string) =>
-  (api.get('variantautoscalings', ns, name)?.status as { desiredOptimizedAlloc?: { numReplicas: number } })
-    .desiredOptimizedAlloc?.numReplicas;
+  (
+    api.get('variantautoscalings', ns, name)?.status as
+      | { desiredOptimizedAlloc?: { numReplicas: number } }
+      | undefined
+  )?.desiredOptimizedAlloc?.numReplicas;
 
 const keda = kustomizeComponent('deploy/components/keda').find((o) => o.kind === 'ScaledObject') as Manifest;
 const hpaObjs = kustomizeComponent('deploy/components/hpa');
@@ -176,7 +179,9 @@ describe('actuation metrics scraped by a real Prometheus', () => {
     }
     const sample = await client.query(kedaQuery('llm-d-sim', 'vllme-deployment'));
     expect(sample.result).toHaveLength(1);
-    expect((api.get('variantautoscalings', 'prod', 'llama-a100')?.status as Manifest).actuation).toEqual({
+    expect(
+      (api.get('variantautoscalings', 'prod', 'llama-a100')?.status as Manifest | undefined)?.actuation,
+    ).toEqual({
       applied: true,
     });
   }, 90_000);
