@@ -175,7 +175,7 @@ export class Actuator {
     };
     const verdict = zeroVerdict(rule, evidence, specReplicas(deployment));
     if (verdict.allowed) return { count: 0, why: verdict.why };
-    return decided > 0 ? { count: decided, why: 'the optimizer decision' } : { count: 1, why: verdict.why };
+    return { count: Math.max(decided, 1), why: `the optimizer decision; not zero: ${verdict.why}` };
   }
 
   private async scale(
