@@ -13,6 +13,7 @@ import {
   parseScaleToZeroConfig,
   ruleFor,
   type ScaleToZeroConfig,
+  type ZeroVerdict,
   zeroVerdict,
 } from './scale-to-zero.js';
 import type { HpaLookup, Scaler } from './scaler.js';
@@ -155,27 +156,44 @@ export class Actuator {
     return this.scale(input, count, why, signal);
   }
 
-  /** The published count: 0 only where scale to zero is allowed and proven; otherwise at least 1. */
+  /**
+   * Whether the model of `va` may have 0 replicas now (scale to zero on for it, and Prometheus
+   * proved a whole retention period without requests): the optimizer's minimum, 0 or 1.
+   */
+  zeroVerdict(va: VariantAutoscaling, deployment: Deployment | undefined): ZeroVerdict {
+    const modelId = va.spec.modelID;
+    const ns = va.metadata.namespace;
+    const rule = ruleFor(this.zeroConfig, this.o.scaleToZeroEnabled?.() ?? false, modelId, ns);
+    if (!rule.enabled) return { allowed: false, why: 'scale to zero is off for this model' };
+    const evidence: IdleEvidence = this.o.idleEvidence?.(modelId, ns, rule.retentionMs) ?? {
+      state: 'unknown',
+      reason: 'no retention query configured',
+    };
+    return zeroVerdict(rule, evidence, specReplicas(deployment));
+  }
+
+  /** The optimizer's minimum replicas for `va`: 0 only where zero is allowed now. */
+  minReplicas(va: VariantAutoscaling, deployment: Deployment | undefined): number {
+    return this.zeroVerdict(va, deployment).allowed ? 0 : 1;
+  }
+
+  /** The published count: a decision of 0 only where zero is allowed now, else one replica. */
   private gate(
     va: VariantAutoscaling,
     decided: number,
     deployment: Deployment | undefined,
   ): { count: number; why: string } {
-    const modelId = va.spec.modelID;
-    const ns = va.metadata.namespace;
-    const rule = ruleFor(this.zeroConfig, this.o.scaleToZeroEnabled?.() ?? false, modelId, ns);
-    if (!rule.enabled) {
-      return decided > 0
-        ? { count: decided, why: 'the optimizer decision' }
-        : { count: 1, why: 'scale to zero is off for this model: one replica kept' };
+    const verdict = this.zeroVerdict(va, deployment);
+    if (decided > 0) {
+      const zeroOn = verdict.why !== 'scale to zero is off for this model';
+      return {
+        count: decided,
+        why: zeroOn ? `the optimizer decision (not zero: ${verdict.why})` : 'the optimizer decision',
+      };
     }
-    const evidence: IdleEvidence = this.o.idleEvidence?.(modelId, ns, rule.retentionMs) ?? {
-      state: 'unknown',
-      reason: 'no retention query configured',
-    };
-    const verdict = zeroVerdict(rule, evidence, specReplicas(deployment));
-    if (verdict.allowed) return { count: 0, why: verdict.why };
-    return { count: Math.max(decided, 1), why: `the optimizer decision; not zero: ${verdict.why}` };
+    return verdict.allowed
+      ? { count: 0, why: verdict.why }
+      : { count: 1, why: `one replica kept: ${verdict.why}` };
   }
 
   private async scale(

@@ -21,6 +21,7 @@ import {
 import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import { type CycleReport, cycleReportJson, formatCycleTable, LocalController } from '../controller/local.js';
+import { clusterOptimizer, localOptimizer, type OptimizerParts } from '../controller/optimizer-setup.js';
 import { apiErrorCode, apiErrorMessage } from '../controller/status-writer.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -55,13 +56,12 @@ function loadOrUsage(sources: Parameters<typeof loadConfig>[0]): Config {
   }
 }
 
-/** Cluster mode: the watched namespaces (the fleet query reads only their series; local mode reads
- *  every namespace), and the scale-to-zero periods the fleet query counts requests over. */
-type PartsExtras = { watched?: readonly string[]; requestsOverSeconds?: () => readonly number[] };
-
-/** Parts shared by both modes, built from one validated Config. */
-function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date, more: PartsExtras = {}) {
-  const { watched, requestsOverSeconds } = more;
+/**
+ * Parts shared by both modes, built from one validated Config. `watched`: the cluster mode's
+ * watched namespaces, so the fleet query reads only their series (local mode reads every namespace
+ * its manifests name).
+ */
+function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date, watched?: readonly string[]) {
   const telemetry = new Telemetry();
   const cache = new ModelMetricsCache({
     ttlMs: cfg.cache.ttlMs,
@@ -80,7 +80,6 @@ function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date, more: Pa
     observer: telemetry,
     logger,
     ...(evaluationTime ? { evaluationTime: () => evaluationTime } : {}),
-    ...(requestsOverSeconds ? { requestsOverSeconds } : {}),
   });
   return { telemetry, cache, prom, collector };
 }
@@ -99,6 +98,12 @@ function reloadTargets(
     logger,
     onChange,
   };
+}
+
+/** Live reload of the optimizer's keys; returns those applied. */
+function reconfigureOptimizer(opt: OptimizerParts, n: Config, keys: string[]): string[] {
+  opt.optimizer.configure(n.reconcile);
+  return keys.filter((k) => k === 'WVA_STABILIZATION_WINDOW' || k === 'WVA_KV_CACHE_THRESHOLD');
 }
 
 /** Resolves on the first SIGTERM/SIGINT; a second one exits at once. */
@@ -173,6 +178,7 @@ async function runLocal(
   const logger = createLogger({ level: cfg.logLevel });
   const parts = buildParts(cfg, logger, evaluationTime);
   const print = printer(opts.output);
+  const opt = localOptimizer(cfg.reconcile, logger);
   const local = new LocalController({
     manifests: opts.manifests as string,
     collector: parts.collector,
@@ -180,6 +186,8 @@ async function runLocal(
     concurrency: cfg.reconcile.concurrency,
     logger,
     telemetry: parts.telemetry,
+    optimizer: opt.optimizer,
+    optimizerConfig: opt.store,
   });
   if (opts.once) {
     let report: CycleReport;
@@ -215,6 +223,7 @@ async function runLocal(
             local.intervalMs = n.reconcile.intervalMs;
             done.push('GLOBAL_OPT_INTERVAL');
           }
+          done.push(...reconfigureOptimizer(opt, n, keys));
           return done;
         }),
       )
@@ -279,23 +288,18 @@ async function runCluster(
   }
   const cfg = loadOrUsage({ ...sources, ...(configMapData ? { configMapData } : {}) });
   const logger = createLogger({ level: cfg.logLevel });
-  let actuation: ClusterActuation | undefined;
-  const parts = buildParts(cfg, logger, evaluationTime, {
-    watched: cfg.reconcile.namespaces,
-    requestsOverSeconds: () => actuation?.requestsOverSeconds() ?? [],
-  });
+  const parts = buildParts(cfg, logger, evaluationTime, cfg.reconcile.namespaces);
   const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
-  actuation = new ClusterActuation({
-    kubeConfig: kc,
-    config: cfg,
-    identity,
+  const place = { identity, namespace, watchConfigMap: opts.configmap };
+  const actuation = new ClusterActuation(kc, cfg, place, parts, logger);
+  const opt = clusterOptimizer(
+    kc,
     namespace,
-    watchConfigMap: opts.configmap,
-    registry: parts.telemetry.registry,
-    collector: parts.collector,
+    { ...cfg.reconcile, minReplicasDefault: (va) => actuation.minReplicas(va) },
     logger,
-  });
+  );
   const controller = new Controller({
+    optimizer: opt.optimizer,
     kubeConfig: kc,
     collector: parts.collector,
     namespaces: cfg.reconcile.namespaces,
@@ -309,13 +313,10 @@ async function runCluster(
   actuation.bindSource(controller.source);
   const targets = reloadTargets(parts, logger, (n, _p, keys) => {
     const done: string[] = [];
-    if (keys.includes('WVA_SCALE_TO_ZERO')) {
-      actuation?.setScaleToZero(n.actuation.scaleToZero);
-      done.push('WVA_SCALE_TO_ZERO');
-    }
     if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');
     if (keys.includes('WVA_RECONCILE_CONCURRENCY')) done.push('WVA_RECONCILE_CONCURRENCY');
     controller.configure({ intervalMs: n.reconcile.intervalMs, concurrency: n.reconcile.concurrency });
+    done.push(...reconfigureOptimizer(opt, n, keys), ...actuation.reload(n, keys));
     return done;
   });
   // One reload path for a --config file and the ConfigMap: with a file, ConfigMap data goes into the
@@ -363,6 +364,7 @@ async function runCluster(
   const janitor = startCacheJanitor(parts.cache, { logger });
   cmWatch?.start();
   actuation.start();
+  opt.start();
   await controller.start();
   logger.info(
     { identity, namespace, namespaces: cfg.reconcile.namespaces, telemetryPort: server.port },
@@ -373,8 +375,9 @@ async function runCluster(
   await shutdown(
     [
       () => controller.stop(4000),
-      () => actuation?.stop(),
+      () => actuation.stop(),
       () => cmWatch?.stop(),
+      () => opt.stop(),
       () => watcher?.close(),
       () => janitor.stop(),
       () => server?.close(),

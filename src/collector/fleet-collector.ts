@@ -41,8 +41,6 @@ export interface FleetCollectorOptions {
   evaluationTime?: () => Date | undefined;
   observer?: CollectorObserver;
   logger?: Logger;
-  /** Periods (seconds) whose request counts each refresh also reads (scale to zero), asked per refresh. */
-  requestsOverSeconds?: () => readonly number[];
 }
 
 /** What the last refresh said about a pair's requests over a period. */
@@ -80,7 +78,7 @@ export class FleetCollector {
   private readonly evaluationTime: () => Date | undefined;
   private readonly observer: CollectorObserver | undefined;
   private readonly logger: Logger;
-  private readonly requestsOverSeconds: () => readonly number[];
+  private requestsOverSeconds: () => readonly number[];
   private window: string;
   private readonly namespaces: readonly string[] | undefined;
   private staleAfterMs: number;
@@ -101,7 +99,7 @@ export class FleetCollector {
     this.evaluationTime = o.evaluationTime ?? (() => undefined);
     this.observer = o.observer;
     this.logger = o.logger ?? silentLogger;
-    this.requestsOverSeconds = o.requestsOverSeconds ?? (() => []);
+    this.requestsOverSeconds = () => [];
     this.window = checkWindow(o.window ?? DEFAULT_WINDOW);
     setCacheWindow(this.cache, this.window);
     this.namespaces = o.namespaces && o.namespaces.length > 0 ? [...o.namespaces] : undefined;
@@ -215,6 +213,11 @@ export class FleetCollector {
     // up when the cache has dropped the entry (capacity) or holds another writer's failure.
     const cached = keyOk(modelId, namespace) ? this.cache.get(modelId, namespace) : undefined;
     return { metrics: copyMetrics(cached?.valid ? cached : pair), availability };
+  }
+
+  /** From the next refresh on, also count each pair's requests over these periods (seconds). */
+  countRequestsOver(periods: () => readonly number[]): void {
+    this.requestsOverSeconds = periods;
   }
 
   /** The pair's requests over `seconds` as of the last refresh (no query of its own). */

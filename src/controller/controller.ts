@@ -5,6 +5,7 @@ import type { Actuator } from '../actuator/actuator.js';
 import { formatAge } from '../collector/availability.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
+import type { VariantOptimizer } from './decision.js';
 import { KubeSource, type RestartBackoff } from './kube.js';
 import { LeaderElector, type LeaderElectorOptions } from './leader.js';
 import {
@@ -35,6 +36,8 @@ export interface ControllerOptions {
   logger?: Logger;
   telemetry?: ControllerTelemetry;
   unitCosts?: Record<string, number>;
+  /** Decides desiredOptimizedAlloc (see decision.ts); absent: measurements only. */
+  optimizer?: VariantOptimizer;
   backoff?: RestartBackoff;
   /** Publishes and applies decisions (leader only: cleared when leadership is lost). */
   actuator?: Actuator;
@@ -100,6 +103,7 @@ export class Controller {
       logger: this.log,
       telemetry: o.telemetry,
       unitCosts: o.unitCosts,
+      optimizer: o.optimizer,
       now: o.now,
       ...(o.actuator ? { actuator: o.actuator } : {}),
     });

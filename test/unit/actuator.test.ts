@@ -62,14 +62,16 @@ describe('model-scale-to-zero-config', () => {
     expect(ruleFor(bad, false, 'good', 'ns').enabled).toBe(true);
   });
 
-  it('zero only on proof: idle yes; busy, younger series, failed query no; no series only when already at 0', () => {
+  it('zero only on proof: idle yes; busy no; no proof either way only keeps a model already at 0', () => {
     const on = { enabled: true, retentionMs: 600_000 };
     expect(zeroVerdict(on, { state: 'idle' }, 2).allowed).toBe(true);
     expect(zeroVerdict({ ...on, enabled: false }, { state: 'idle' }, 2).allowed).toBe(false);
     expect(zeroVerdict(on, { state: 'busy', requests: 1 }, 1).allowed).toBe(false);
-    expect(zeroVerdict(on, { state: 'unknown', reason: 'failed' }, 0).allowed).toBe(false);
-    expect(zeroVerdict(on, { state: 'unknown', reason: 'none', noSeries: true }, 1).allowed).toBe(false);
-    expect(zeroVerdict(on, { state: 'unknown', reason: 'none', noSeries: true }, 0).allowed).toBe(true);
+    expect(zeroVerdict(on, { state: 'unknown', reason: 'failed' }, 1).allowed).toBe(false);
+    expect(zeroVerdict(on, { state: 'unknown', reason: 'no series' }, undefined).allowed).toBe(false);
+    // Already at 0: no proof either way keeps it there (an outage does not wake it).
+    expect(zeroVerdict(on, { state: 'unknown', reason: 'failed' }, 0).allowed).toBe(true);
+    expect(zeroVerdict(on, { state: 'busy', requests: 2 }, 0).allowed).toBe(false);
   });
 });
 

@@ -59,8 +59,20 @@ beforeAll(async () => {
     metadata: { name: 'variantautoscaling-config', namespace: CONTROLLER_NS },
     data: { PROMETHEUS_BASE_URL: prom.url, GLOBAL_OPT_INTERVAL: '2s', WVA_CACHE_TTL: '1s' },
   });
+  // The optimizer's ConfigMaps: it sizes each variant for its measured load.
+  const entries = VARIANTS.map(
+    (v) => `      - model: ${v.model}\n        slo-tpot: 40\n        slo-ttft: 1000`,
+  ).join('\n');
+  api.put('configmaps', {
+    metadata: { name: 'service-classes-config', namespace: CONTROLLER_NS },
+    data: { 'premium.yaml': `name: Premium\npriority: 1\ndata:\n${entries}\n` },
+  });
+  api.put('configmaps', {
+    metadata: { name: 'accelerator-unit-costs', namespace: CONTROLLER_NS },
+    data: { A100: '{ "device": "NVIDIA-A100-SXM4-80GB", "cost": "40.00" }' },
+  });
   for (const v of VARIANTS) {
-    // The decision as the optimizer leaves it in status.
+    // A decision left in status by an earlier run; the optimizer replaces it.
     api.put('variantautoscalings', {
       ...variant(v.ns, v.name, v.model),
       status: {
@@ -131,6 +143,13 @@ const decision = (ns: string, name: string) =>
       | { desiredOptimizedAlloc?: { numReplicas: number } }
       | undefined
   )?.desiredOptimizedAlloc?.numReplicas;
+
+/** OptimizationReady=True and a decision of this run (not the seeded one). */
+const optimized = (ns: string, name: string) => {
+  const st = api.get('variantautoscalings', ns, name)?.status as Manifest | undefined;
+  const ready = st?.conditions?.find((c: Manifest) => c.type === 'OptimizationReady');
+  return ready?.status === 'True' && st?.desiredOptimizedAlloc?.lastRunTime !== '2026-01-01T00:00:00Z';
+};
 
 const keda = kustomizeComponent('deploy/components/keda').find((o) => o.kind === 'ScaledObject') as Manifest;
 const hpaObjs = kustomizeComponent('deploy/components/hpa');

@@ -10,7 +10,9 @@ import { ModelMetricsCache } from '../../../src/cache/index.js';
 import { ClusterActuation } from '../../../src/cli/actuation.js';
 import { FleetCollector } from '../../../src/collector/index.js';
 import { loadConfig } from '../../../src/config/index.js';
-import type { VariantSource } from '../../../src/controller/reconciler.js';
+import { VariantOptimizer } from '../../../src/controller/decision.js';
+import { LocalSource } from '../../../src/controller/local.js';
+import { Reconciler } from '../../../src/controller/reconciler.js';
 import type { Deployment, VariantAutoscaling } from '../../../src/controller/types.js';
 import { PrometheusClient } from '../../../src/prometheus/index.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
@@ -68,58 +70,97 @@ const variants = [
   variant('prod', 'young', 'org/young'),
   variant('prod', 'gone', 'org/gone'),
 ] as unknown as VariantAutoscaling[];
-const source: VariantSource = {
-  listVariants: () => variants,
-  getVariant: (ns, name) => variants.find((v) => v.metadata.namespace === ns && v.metadata.name === name),
-  getDeployment: () => undefined,
-};
+const deploymentOf = (name: string, replicas: number): Deployment => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name, namespace: 'prod' },
+  spec: { replicas },
+  status: { replicas, readyReplicas: replicas },
+});
 
+/** The real path of a cycle: fleet query, optimizer (its minimum from the actuator), status, actuation. */
 function rig(url: string) {
   let at = new Date(T * 1000);
-  let actuation: ClusterActuation | undefined;
+  let clock = 0;
+  const cache = new ModelMetricsCache({ ttlMs: 30_000, now: () => clock });
   const collector = new FleetCollector({
     prom: new PrometheusClient({ url, timeoutMs: 3000 }),
-    cache: new ModelMetricsCache({ ttlMs: 30_000 }),
+    cache,
+    now: () => clock,
     evaluationTime: () => at,
-    requestsOverSeconds: () => actuation?.requestsOverSeconds() ?? [],
   });
-  actuation = new ClusterActuation({
-    kubeConfig: api.kubeConfig(),
-    config: loadConfig({ env: { WVA_SCALE_TO_ZERO: 'false' } }),
-    identity: 'wva-0',
-    namespace: 'wva-system',
-    watchConfigMap: false,
-    registry: new Registry(),
-    collector,
-    logger: silentLogger,
-  });
-  actuation.bindSource(source);
+  const actuation = new ClusterActuation(
+    api.kubeConfig(),
+    loadConfig({ env: { WVA_SCALE_TO_ZERO: 'false' } }),
+    { identity: 'wva-0', namespace: 'wva-system', watchConfigMap: false },
+    { telemetry: { registry: new Registry() }, collector },
+    silentLogger,
+  );
   actuation.actuator.setScaleToZeroConfig({
     __defaults__: 'enableScaleToZero: false',
     quiet: 'modelID: org/quiet\nnamespace: prod\nenableScaleToZero: true\nretentionPeriod: 10m',
     young: 'modelID: org/young\nenableScaleToZero: true\nretentionPeriod: 10m',
     gone: 'modelID: org/gone\nenableScaleToZero: true',
   });
-  /** One cycle at `t`: refresh (one query), then the published count of each variant. */
-  const cycle = async (t: number, replicas: Record<string, number> = {}) => {
+  const source = new LocalSource();
+  /** Deployments at these replicas; `decided`: a decision left in status by an earlier cycle. */
+  const load = (replicas: Record<string, number>, decided: Record<string, number> = {}) =>
+    source.load({
+      variants: variants.map((v) => {
+        const n = decided[v.metadata.name];
+        return n === undefined
+          ? v
+          : { ...v, status: { desiredOptimizedAlloc: { accelerator: 'A100', numReplicas: n } } };
+      }),
+      deployments: variants.map((v) => deploymentOf(v.metadata.name, replicas[v.metadata.name] ?? 1)),
+    });
+  load({});
+  actuation.bindSource(source);
+  const optimizer = new VariantOptimizer({
+    config: {
+      serviceClasses: {
+        value: [
+          {
+            key: 'premium.yaml',
+            name: 'premium',
+            priority: 1,
+            entries: variants.map((v) => ({ model: v.spec.modelID, slo: { ttftMs: 500, itlMs: 50 } })),
+          },
+        ],
+      },
+      unitCosts: { value: { A100: 40 } },
+    },
+    minReplicasDefault: (va) => actuation.minReplicas(va),
+  });
+  const reconciler = new Reconciler({
+    source,
+    collector,
+    writer: source,
+    optimizer,
+    actuator: actuation.actuator,
+  });
+  /** One cycle evaluated at `t` (one query), with the Deployments at these replicas. */
+  const cycle = async (
+    t: number,
+    replicas: Record<string, number> = {},
+    decided: Record<string, number> = {},
+  ) => {
     at = new Date(t * 1000);
-    await collector.refresh();
-    const out: Record<string, { count: number | undefined; message: string }> = {};
-    for (const va of variants) {
-      const name = va.metadata.name;
-      const d: Deployment = {
-        metadata: { name, namespace: 'prod' },
-        spec: { replicas: replicas[name] ?? 1 },
-        status: { readyReplicas: replicas[name] ?? 1 },
+    clock += 60_000;
+    load(replicas, decided);
+    const r = await reconciler.runCycle();
+    const out: Record<string, { count: number | undefined; message: string; decided?: number }> = {};
+    for (const res of r.results) {
+      const c = res.status?.conditions?.find((x) => x.type === 'Actuated');
+      out[res.name] = {
+        count: Number(/wva_desired_replicas (\d+)/.exec(c?.message ?? '')?.[1] ?? Number.NaN),
+        message: c?.message ?? '',
+        decided: res.status?.desiredOptimizedAlloc?.numReplicas,
       };
-      // No traffic: the optimizer keeps its minimum of one replica.
-      const status = { desiredOptimizedAlloc: { accelerator: 'A100', numReplicas: 1 } };
-      const r = await actuation.actuator.actuate({ key: `prod/${name}`, va, status, deployment: d });
-      out[name] = { count: r.published, message: r.message };
     }
     return out;
   };
-  return { cycle, actuation };
+  return { cycle, actuation, source };
 }
 
 describe('scale to zero', () => {
@@ -136,11 +177,13 @@ describe('scale to zero', () => {
     const r = await cycle(T - 450);
     expect(r.quiet).toEqual({
       count: 1,
-      message: expect.stringContaining('requests within the retention period (600s)'),
+      decided: 1,
+      message:
+        'wva_desired_replicas 1 published (the optimizer decision (not zero: requests within the retention period (600s)))',
     });
   });
 
-  it('zero once the whole period is proven idle; ScaledToZero event; off for another idle model', async () => {
+  it('zero once the whole period is proven idle, in the decision too; ScaledToZero event; off for another idle model', async () => {
     const { cycle } = rig(prom.url);
     const quietEvents = () =>
       api.list('events').filter((e) => (e.involvedObject as { name: string }).name === 'quiet');
@@ -148,10 +191,12 @@ describe('scale to zero', () => {
     const r = await cycle(T);
     expect(r.quiet).toEqual({
       count: 0,
-      message: expect.stringContaining('no requests for the whole retention period (600s)'),
+      decided: 0,
+      message: 'wva_desired_replicas 0 published (no requests for the whole retention period (600s))',
     });
     expect(r['always-on']).toEqual({
       count: 1,
+      decided: 1,
       message: 'wva_desired_replicas 1 published (the optimizer decision)',
     });
     expect(
@@ -163,28 +208,38 @@ describe('scale to zero', () => {
     ]);
   });
 
-  it('not for series younger than the period, nor for a model Prometheus has no series of (while it runs)', async () => {
+  it('not for series younger than the period', async () => {
     const { cycle } = rig(prom.url);
     const r = await cycle(T);
-    expect(r.young?.count).toBe(1);
+    expect(r.young).toMatchObject({ count: 1, decided: 1 });
     expect(r.young?.message).toContain(
-      "idleness not proven: the model's series are younger than the retention period",
+      "not zero: idleness not proven: the model's series are younger than the retention period",
     );
-    expect(r.gone?.count).toBe(1);
-    expect(r.gone?.message).toContain('idleness not proven: Prometheus has no series of the model');
   });
 
-  it('a model already at zero with no series stays at zero (nothing runs that could report)', async () => {
+  it('not on an empty answer: a model without series keeps one replica while it has pods, stays at 0 once at 0', async () => {
     const { cycle } = rig(prom.url);
-    const r = await cycle(T, { gone: 0 });
+    // The optimizer cannot decide without metrics (MetricsMissing): the last decision, 0, stands.
+    let r = await cycle(T, { gone: 1 }, { gone: 0 });
+    expect(r.gone).toEqual({
+      count: 1,
+      decided: 0,
+      message:
+        'wva_desired_replicas 1 published (one replica kept: idleness not proven: Prometheus has no series of the model)',
+    });
+    r = await cycle(T, { gone: 0 }, { gone: 0 });
     expect(r.gone?.count).toBe(0);
-    expect(r.gone?.message).toContain('already at 0 replicas');
+    expect(r.gone?.message).toContain(
+      'already at 0 replicas, no request seen (Prometheus has no series of the model)',
+    );
   });
 
-  it('not on a failed query: Prometheus unreachable keeps one replica', async () => {
+  it('not on a failed query: Prometheus unreachable keeps one replica, and does not wake a model at 0', async () => {
     const { cycle } = rig('http://127.0.0.1:1');
-    const r = await cycle(T);
+    const r = await cycle(T, { quiet: 1, young: 0 }, { quiet: 0, young: 0 });
     expect(r.quiet?.count).toBe(1);
-    expect(r.quiet?.message).toMatch(/idleness not proven: the last fleet query failed/);
+    expect(r.quiet?.message).toMatch(/one replica kept: idleness not proven: the last fleet query failed/);
+    expect(r.young?.count).toBe(0);
+    expect(r.young?.message).toMatch(/already at 0 replicas, no request seen \(the last fleet query failed/);
   });
 });
