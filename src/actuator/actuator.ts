@@ -44,6 +44,10 @@ export interface ActuationInput {
   /** The status just computed for it (desiredOptimizedAlloc and conditions as they will be written). */
   status: VariantAutoscalingStatus;
   deployment: Deployment | undefined;
+  /** What the optimizer predicts at its decision, ms (dashboard gauges). */
+  predicted?: { ttftMs: number; itlMs: number };
+  /** What the collector measured for the model, ms; absent: unknown. */
+  measured?: { ttftAverage?: number; itlAverage?: number };
 }
 
 export interface ActuatorOptions {
@@ -72,6 +76,16 @@ function readyReplicas(d: Deployment | undefined): number | undefined {
   if (!d?.status) return undefined;
   const r = d.status.readyReplicas;
   return typeof r === 'number' && r >= 0 ? r : 0;
+}
+
+function latencySeconds(i: ActuationInput) {
+  const s = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+  return {
+    predictedTtft: s(i.predicted?.ttftMs),
+    predictedItl: s(i.predicted?.itlMs),
+    measuredTtft: s(i.measured?.ttftAverage),
+    measuredItl: s(i.measured?.itlAverage),
+  };
 }
 
 function scaleEvent(from: number, to: number, why: string): VariantEvent {
@@ -140,6 +154,7 @@ export class Actuator {
       accelerator: decision.accelerator,
       desired: count,
       current: readyReplicas(deployment),
+      latency: latencySeconds(input),
     });
     const previous = this.lastPublished.get(key) ?? specReplicas(deployment);
     if (this.mode === 'metrics') {

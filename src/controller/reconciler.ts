@@ -240,7 +240,11 @@ export class Reconciler {
       const actuator = this.o.actuator;
       let actuation: Awaited<ReturnType<Actuator['actuate']>> | undefined;
       if (actuator && specProblems.length === 0) {
-        actuation = await actuator.actuate({ key, va, status: statusOf(va), deployment }, signal);
+        const predicted = decision?.ok ? decision.allocation.predicted : undefined;
+        actuation = await actuator.actuate(
+          { key, va, status: statusOf(va), deployment, predicted, measured: read?.metrics },
+          signal,
+        );
       } else actuator?.unpublish(key);
       const { outcome, status } = await this.o.writer.write(
         va,
