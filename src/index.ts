@@ -21,7 +21,6 @@ export {
 } from './collector/index.js';
 export {
   type ApplyResult,
-  addConfigOptions,
   applyConfig,
   type Config,
   ConfigError,
@@ -31,13 +30,11 @@ export {
   ConfigWatcher,
   type ConfigWatcherOptions,
   configFromData,
-  configSourcesFromOptions,
   formatConfigError,
   formatDuration,
   loadConfig,
   parseDuration,
   resolveConfig,
-  tryLoadConfig,
   watchConfig,
 } from './config/index.js';
 export * from './controller/index.js';
