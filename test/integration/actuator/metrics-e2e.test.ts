@@ -272,4 +272,23 @@ describe('actuation metrics scraped by a real Prometheus', () => {
     const unused = base.filter((g) => !used.some((a) => allows(g, a))).map(describeGrant);
     expect(unused).toEqual([]);
   }, 30_000);
+
+  it('after the leader stops, the other replica takes the Lease and publishes the decisions', async () => {
+    const old = Number(leaderIdentity()?.slice(-1));
+    const next = 1 - old;
+    const c = controllers[old] as RunningCli;
+    c.child.kill('SIGTERM');
+    expect(await c.exited).toBe(0);
+    await eventually(async () => leaderIdentity() === `wva-${next}`, 'the standby to lead', 30_000);
+    await eventually(
+      async () =>
+        (await value(`count(wva_desired_replicas{instance="127.0.0.1:${ports[next]}"})`)) ===
+        VARIANTS.length - 1,
+      'the new leader to publish',
+      30_000,
+    );
+    for (const v of VARIANTS.filter((x) => x.name !== 'granite-l40s')) {
+      expect(await value(kedaQuery(v.ns, v.name))).toBe(decision(v.ns, v.name));
+    }
+  }, 90_000);
 });
