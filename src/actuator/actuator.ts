@@ -59,6 +59,11 @@ export interface ActuatorOptions {
   hpas?: HpaLookup;
   /** WVA_SCALE_TO_ZERO, read at each reconcile (live reload). */
   scaleToZeroEnabled?: () => boolean;
+  /**
+   * With scale to zero not allowed, whether this variant is the one that keeps its model serving
+   * (the cheapest of the model's variants in its namespace); the others may go to 0. Default: all.
+   */
+  keepsModelServing?: (va: VariantAutoscaling) => boolean;
   /** Requests of a model over a period, from the cycle's fleet query. */
   idleEvidence?: (modelId: string, namespace: string, retentionMs: number) => IdleEvidence;
   logger?: Logger;
@@ -187,9 +192,16 @@ export class Actuator {
     return zeroVerdict(rule, evidence, specReplicas(deployment));
   }
 
-  /** The optimizer's minimum replicas for `va`: 0 only where zero is allowed now. */
+  /**
+   * The optimizer's minimum replicas for `va`: 0 where the model may go to zero now, and for every
+   * variant but the one that keeps the model serving; 1 for that one.
+   */
   minReplicas(va: VariantAutoscaling, deployment: Deployment | undefined): number {
-    return this.zeroVerdict(va, deployment).allowed ? 0 : 1;
+    return this.zeroVerdict(va, deployment).allowed || !this.keepsServing(va) ? 0 : 1;
+  }
+
+  private keepsServing(va: VariantAutoscaling): boolean {
+    return this.o.keepsModelServing?.(va) ?? true;
   }
 
   /** The published count: a decision of 0 only where zero is allowed now, else one replica. */
@@ -206,9 +218,11 @@ export class Actuator {
         why: zeroOn ? `the optimizer decision (not zero: ${verdict.why})` : 'the optimizer decision',
       };
     }
-    return verdict.allowed
-      ? { count: 0, why: verdict.why }
-      : { count: 1, why: `one replica kept: ${verdict.why}` };
+    if (verdict.allowed) return { count: 0, why: verdict.why };
+    if (!this.keepsServing(va)) {
+      return { count: 0, why: "the optimizer decision; the model's cheapest variant keeps serving it" };
+    }
+    return { count: 1, why: `one replica kept: ${verdict.why}` };
   }
 
   private async scale(

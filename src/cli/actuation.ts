@@ -44,6 +44,7 @@ export class ClusterActuation {
   private readonly hpas: HpaWatch | undefined;
   private readonly zeroConfigWatch: ConfigMapWatch | undefined;
   private source: ListedVariants | undefined;
+  private unitCosts: (() => Record<string, number> | undefined) | undefined;
 
   constructor(
     kubeConfig: KubeConfig,
@@ -63,6 +64,7 @@ export class ClusterActuation {
       events: new KubeEventSink({ kubeConfig, identity: o.identity, logger }),
       ...(this.hpas ? { scaler: new DeploymentScaler({ kubeConfig, logger }), hpas: this.hpas } : {}),
       scaleToZeroEnabled: () => this.scaleToZero,
+      keepsModelServing: (va) => this.isCheapest(va),
       idleEvidence: (m, ns, ms) => idleEvidence(parts.collector.requestsOver(m, ns, ms / 1000)),
       logger,
     });
@@ -84,7 +86,36 @@ export class ClusterActuation {
     this.source = source;
   }
 
-  /** The optimizer's fewest replicas for a variant: 0 where scale to zero is allowed now, else 1. */
+  /** Unit costs per accelerator (the optimizer's accelerator-unit-costs), to find the cheapest variant. */
+  bindUnitCosts(costs: () => Record<string, number> | undefined): void {
+    this.unitCosts = costs;
+  }
+
+  /**
+   * Whether `va` is the cheapest variant of its model in its namespace (per replica: the lowest
+   * unit cost x accCount over its profile; no known cost counts as dearest; ties by name): the one
+   * that keeps the model serving while it may not go to zero.
+   */
+  isCheapest(va: VariantAutoscaling): boolean {
+    const costs = this.unitCosts?.() ?? {};
+    const perReplica = (v: VariantAutoscaling) =>
+      Math.min(
+        Number.POSITIVE_INFINITY,
+        ...(v.spec?.modelProfile?.accelerators ?? []).map(
+          (a) => (costs[a.acc] ?? Number.POSITIVE_INFINITY) * a.accCount,
+        ),
+      );
+    const mine = perReplica(va);
+    return !(this.source?.listVariants() ?? []).some(
+      (v) =>
+        v.metadata.namespace === va.metadata.namespace &&
+        v.spec?.modelID === va.spec.modelID &&
+        (perReplica(v) < mine || (perReplica(v) === mine && v.metadata.name < va.metadata.name)),
+    );
+  }
+
+  /** The optimizer's fewest replicas for a variant: 0 where its model may go to zero now, or for
+   *  any variant but the model's cheapest; 1 for the cheapest. */
   minReplicas(va: VariantAutoscaling): number {
     return this.actuator.minReplicas(va, this.source?.getDeployment(va.metadata.namespace, va.metadata.name));
   }

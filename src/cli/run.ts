@@ -290,6 +290,7 @@ async function runCluster(
     actuator: actuation.actuator,
   });
   actuation.bindSource(controller.source);
+  actuation.bindUnitCosts(() => opt.store.unitCosts.value);
   const targets = reloadTargets(parts, logger, (n, _p, keys) => {
     const done: string[] = [];
     if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');

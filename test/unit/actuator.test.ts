@@ -198,6 +198,25 @@ describe('Actuator (metrics mode) and its gauges', () => {
     ]);
   });
 
+  it('a decision of 0: one replica kept on the variant that keeps the model serving, 0 on the others', async () => {
+    const registry = new Registry();
+    const cheapest = (v: VariantAutoscaling) => v.metadata.name === 'a';
+    const actuator = new Actuator({
+      mode: 'metrics',
+      metrics: new ActuationMetrics(registry),
+      keepsModelServing: cheapest,
+    });
+    expect(actuator.minReplicas(va('a'), dep(1))).toBe(1);
+    expect(actuator.minReplicas(va('b'), dep(1))).toBe(0);
+    const a = await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(0), deployment: dep(1) });
+    const b = await actuator.actuate({ key: 'prod/b', va: va('b'), status: decided(0), deployment: dep(1) });
+    expect([a.published, a.message]).toEqual([
+      1,
+      'wva_desired_replicas 1 published (one replica kept: scale to zero is off for this model)',
+    ]);
+    expect(b.published).toBe(0);
+  });
+
   it('withActuation sets status.actuation and the Actuated condition, keeping the transition time', () => {
     const t0 = new Date('2026-01-01T00:00:00Z');
     const r = { applied: true, reason: 'Published' as const, message: 'm' };

@@ -67,6 +67,8 @@ afterAll(async () => {
 const variants = [
   variant('prod', 'quiet', 'org/quiet'),
   variant('prod', 'always-on', 'org/always-on'),
+  // A dearer variant of the same model: with zero not allowed, only the cheapest keeps a replica.
+  variant('prod', 'always-on-h100', 'org/always-on', { accelerator: 'H100' }),
   variant('prod', 'young', 'org/young'),
   variant('prod', 'gone', 'org/gone'),
 ] as unknown as VariantAutoscaling[];
@@ -116,6 +118,8 @@ function rig(url: string) {
     });
   load({});
   actuation.bindSource(source);
+  const unitCosts = { A100: 40, H100: 80 };
+  actuation.bindUnitCosts(() => unitCosts);
   const optimizer = new VariantOptimizer({
     config: {
       serviceClasses: {
@@ -128,7 +132,7 @@ function rig(url: string) {
           },
         ],
       },
-      unitCosts: { value: { A100: 40 } },
+      unitCosts: { value: unitCosts },
     },
     minReplicasDefault: (va) => actuation.minReplicas(va),
   });
@@ -198,6 +202,13 @@ describe('scale to zero', () => {
       count: 1,
       decided: 1,
       message: 'wva_desired_replicas 1 published (the optimizer decision)',
+    });
+    // Scale to zero off: the model keeps serving on its cheapest variant; the dearer one may go to 0.
+    expect(r['always-on-h100']).toEqual({
+      count: 0,
+      decided: 0,
+      message:
+        "wva_desired_replicas 0 published (the optimizer decision; the model's cheapest variant keeps serving it)",
     });
     expect(
       quietEvents()
