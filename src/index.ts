@@ -1,5 +1,6 @@
 // The public API of wva-metrics (see README "Library API").
 
+export * from './actuator/index.js';
 export type { CacheStats, ModelMetricsCacheOptions } from './cache/index.js';
 export { ModelMetricsCache } from './cache/index.js';
 export { type CacheJanitor, type CacheJanitorOptions, startCacheJanitor } from './cache/janitor.js';

@@ -3,7 +3,12 @@
 // subresource (--actuator=scale, never against an HPA), Events on the VariantAutoscaling, and the
 // scale-to-zero gate. Returns what status.actuation and the Actuated condition should say.
 import { findCondition, setCondition } from '../controller/status.js';
-import type { Deployment, VariantAutoscaling, VariantAutoscalingStatus } from '../controller/types.js';
+import {
+  type Deployment,
+  OPTIMIZATION_READY,
+  type VariantAutoscaling,
+  type VariantAutoscalingStatus,
+} from '../controller/types.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import type { EventSink, VariantEvent } from './events.js';
@@ -19,7 +24,6 @@ import {
 import type { HpaLookup, Scaler } from './scaler.js';
 
 export const ACTUATED = 'Actuated';
-export const OPTIMIZATION_READY = 'OptimizationReady';
 export type ActuatedReason =
   | 'Published'
   | 'Scaled'
