@@ -19,6 +19,8 @@ export {
   type FleetMetrics,
   type FleetRead,
   MetricsCollectionError,
+  type StatisticName,
+  unknownStatistics,
 } from './collector/index.js';
 export {
   type ApplyResult,

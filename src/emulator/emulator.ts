@@ -172,18 +172,21 @@ export class VllmEmulator {
 
   /**
    * What the collector should read right now for a model: the configured arrival rate at this
-   * instant (requests completed per minute when a replica is saturated), configured token means,
-   * and the latency model's TTFT/ITL, weighted over the pods by their traffic.
+   * instant (offered, also when a saturated replica completes fewer and queues the rest: the
+   * collector adds the queue's growth to completions), configured token means, and the latency
+   * model's TTFT/ITL, weighted over the pods by the requests they complete.
    */
   expected(model: string, namespace: string): EmulatedMetrics {
     const m = this.byKey.get(modelKey(model, namespace));
     if (!m) throw new Error(`the emulator has no model ${model} in namespace ${namespace}`);
     let rate = 0;
+    let arriving = 0;
     let ttft = 0;
     let itl = 0;
     const perSecond = m.curve.rateAt(this.elapsedMs) / 60;
     m.pods.forEach((pod, i) => {
       const offered = perSecond * m.shares[i]!;
+      arriving += offered;
       const s = pod.computeState(offered);
       const served = Math.min(offered, s.capacityPerSecond);
       const wait = s.capacityPerSecond > 0 ? (pod.queue / s.capacityPerSecond) * 1000 : 0;
@@ -193,7 +196,7 @@ export class VllmEmulator {
     });
     return {
       load: {
-        arrivalRate: rate * 60,
+        arrivalRate: arriving * 60,
         avgInputTokens: rate > 0 ? m.config.inputTokens : 0,
         avgOutputTokens: rate > 0 ? m.config.outputTokens : 0,
       },
@@ -204,7 +207,8 @@ export class VllmEmulator {
 
   /**
    * What the emulator actually emitted for a model over the last `windowMs` of simulated time,
-   * as the five averages the collector computes (the ground truth for `rate()` over that window).
+   * as the five averages the collector computes (the ground truth for `rate()` over that window);
+   * `arrivalRate` here counts completed requests.
    */
   observed(model: string, namespace: string, windowMs: number): EmulatedMetrics {
     const key = modelKey(model, namespace);
