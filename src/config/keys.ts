@@ -25,9 +25,9 @@ export interface Config {
   reconcile: {
     intervalMs: number;
     concurrency: number;
-    namespaces: string[];
     stabilizationWindowMs: number;
     kvCacheThreshold: number;
+    namespaces: string[];
   };
   telemetry: { address: string };
   /** metrics: publish wva_desired_replicas for an HPA or KEDA; scale: also patch Deployments' scale. */
@@ -100,6 +100,14 @@ const integer = (min: number, max: number) => (raw: unknown) => {
   if (!/^\d+$/.test(s)) throw new ValueProblem('must be a whole number, e.g. 10000');
   return inRange(Number(s), min, max, String);
 };
+
+function fraction(raw: unknown): number {
+  const s = text(raw, 'a number from 0 to 1');
+  const n = Number(s);
+  if (s === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new ValueProblem('must be a number from 0 to 1, e.g. 0.9');
+  return n;
+}
 
 /** The rate window, normalised to whole units so it is always valid PromQL range syntax (1.5m -> 1m30s). */
 function asWindow(raw: unknown): string {
@@ -210,14 +218,6 @@ function asHeaders(raw: unknown): Record<string, string> {
   return out;
 }
 
-function asFraction(raw: unknown): number {
-  const s = text(raw, 'a number from 0 to 1');
-  const n = Number(s);
-  if (s === '' || !Number.isFinite(n) || n < 0 || n > 1)
-    throw new ValueProblem('must be a number from 0 to 1, e.g. 0.9');
-  return n;
-}
-
 const asActuator = checked(
   'metrics or scale',
   (s) => (ACTUATOR_MODES as readonly string[]).includes(s),
@@ -301,7 +301,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('WVA_STABILIZATION_WINDOW', 'reconcile.stabilizationWindowMs', 'stabilization-window <duration>',
     duration(0, DAY_MS), 300_000,
     'A scale-down is published only after the lower count was recommended for this long (0: at once); scale-up is immediate.'),
-  key('WVA_KV_CACHE_THRESHOLD', 'reconcile.kvCacheThreshold', 'kv-cache-threshold <fraction>', asFraction, 0.9,
+  key('WVA_KV_CACHE_THRESHOLD', 'reconcile.kvCacheThreshold', 'kv-cache-threshold <fraction>', fraction, 0.9,
     'No scale-down while KV-cache usage (0 to 1) is above this.'),
   key('WVA_WATCH_NAMESPACES', 'reconcile.namespaces', 'namespaces <list>', asNamespaces, [],
     'Comma-separated namespaces to watch; empty for all.', { defaultText: 'all namespaces' }),

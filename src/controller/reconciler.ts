@@ -237,7 +237,15 @@ export class Reconciler {
       const now = (this.o.now ?? (() => new Date()))();
       // Decided once, outside compute (which may run again after a conflict): the decision
       // records a recommendation in the stabilisation window.
-      const decision = read ? await this.decide(va, deployment, read, now) : undefined;
+      const decision = read
+        ? await this.decide(va, deployment, read, now)
+        : this.o.optimizer && specProblems.length > 0
+          ? ({
+              ok: false,
+              reason: 'InvalidProfile',
+              message: 'spec invalid (see the Reconciled condition): nothing decided',
+            } as const)
+          : undefined;
       const statusOf = (fresh: VariantAutoscaling) =>
         computeStatus({
           va: fresh,
