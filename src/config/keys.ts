@@ -3,6 +3,7 @@
 // GLOBAL_OPT_INTERVAL) plus ours (WVA_*, LOG_LEVEL); any key may come from the config file, the
 // ConfigMap, the environment or a flag. To add a key: one entry here, one field in Config, one row
 // in docs/configuration.md.
+import { DEFAULT_MAX_REPLY_BYTES } from '../prometheus/client.js';
 import { LOG_LEVELS, type LogLevel } from '../telemetry/logger.js';
 import { parseListenAddress } from '../telemetry/server.js';
 import { DURATION_HINT, formatDuration, parseDuration } from './duration.js';
@@ -18,6 +19,7 @@ export interface Config {
     serverName?: string;
     insecureSkipVerify: boolean;
     timeoutMs: number;
+    maxReplyBytes: number;
     headers: Record<string, string>;
   };
   cache: { ttlMs: number; failureTtlMs: number; maxEntries: number };
@@ -280,6 +282,9 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     { ...NONE, secret: true }),
   key('WVA_PROMETHEUS_TIMEOUT', 'prometheus.timeoutMs', 'prometheus-timeout <duration>', duration(100, 600_000),
     10_000, 'Timeout of one Prometheus query (100ms to 10m).'),
+  key('WVA_PROMETHEUS_MAX_REPLY_BYTES', 'prometheus.maxReplyBytes', 'prometheus-max-reply-bytes <bytes>',
+    integer(64 * 1024, 1024 * 1024 * 1024), DEFAULT_MAX_REPLY_BYTES,
+    'Largest Prometheus reply read (65536 to 1073741824 bytes); a larger one is refused. Each MiB of reply costs about 10 MiB of memory at its peak: raise the memory limit with it.'),
   key('GLOBAL_OPT_INTERVAL', 'reconcile.intervalMs', 'interval <duration>', duration(1000, DAY_MS), 60_000,
     'Reconcile interval (1s to 1d), as upstream.'),
   key('WVA_CACHE_TTL', 'cache.ttlMs', 'cache-ttl <duration>', duration(100, DAY_MS),

@@ -4,7 +4,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { type Column, renderTable } from '../cli/table.js';
 import { SERVICE_CLASSES_CONFIGMAP, UNIT_COSTS_CONFIGMAP } from '../optimizer/index.js';
+import { quoteName } from '../safe-text.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, Logger } from '../types.js';
 import type { Decision, VariantOptimizer } from './decision.js';
@@ -17,13 +19,15 @@ import {
   type StatusWriter,
   type VariantSource,
 } from './reconciler.js';
-import { deploymentReplicas, findCondition, statusUnchanged } from './status.js';
+import { conditionsOf, deploymentReplicas, findCondition, statusUnchanged } from './status.js';
 import {
   type Allocation,
   type Condition,
   type Deployment,
   KIND,
   METRICS_AVAILABLE,
+  nameProblem,
+  namespaceProblem,
   type OptimizedAlloc,
   objectKey,
   RECONCILED,
@@ -60,7 +64,8 @@ function collect(doc: unknown, file: string, out: Manifests): void {
     return;
   }
   const md = (o.metadata ?? {}) as Record<string, unknown>;
-  if (typeof md.namespace !== 'string' || md.namespace === '') md.namespace = 'default';
+  // No namespace: "default", as kubectl would apply it. Any other non-name is refused, not defaulted.
+  if (md.namespace === undefined || md.namespace === null || md.namespace === '') md.namespace = 'default';
   o.metadata = md;
   if (o.kind === KIND) {
     const problems = validateObject(o).filter((p) => !p.startsWith('spec'));
@@ -74,6 +79,8 @@ function collect(doc: unknown, file: string, out: Manifests): void {
   ) {
     if (typeof md.name !== 'string' || md.name === '')
       throw new Error(`${file}: Deployment without metadata.name`);
+    const bad = nameProblem(md.name) ?? namespaceProblem(md.namespace);
+    if (bad) throw new Error(`${file}: Deployment ${md.name}: ${bad}`);
     out.deployments.push(o as unknown as Deployment);
   } else if (o.kind === 'ConfigMap' && o.apiVersion === 'v1' && typeof md.name === 'string') {
     const data = (o.data ?? {}) as Record<string, unknown>;
@@ -247,7 +254,7 @@ export class LocalController {
     const cycle = await this.reconciler.runCycle(signal);
     const rows = cycle.results.map((r): CycleRow => {
       const va = this.source.getVariant(r.namespace, r.name);
-      const conds = va?.status?.conditions ?? [];
+      const conds = conditionsOf(va?.status);
       const rec = findCondition(va?.status, RECONCILED);
       const main =
         rec && rec.status === 'False' ? rec : (findCondition(va?.status, METRICS_AVAILABLE) ?? rec);
@@ -307,59 +314,80 @@ function cell(v: string | number | null | undefined): string {
   return v === null || v === undefined || v === '' ? '-' : String(v);
 }
 
+/** currentAlloc's value when there is one; else the number read this cycle (marked *); else '-'. */
+function measured(
+  r: CycleRow,
+  written: (a: Allocation) => string,
+  read: (m: AggregateMetrics) => number | undefined,
+) {
+  if (r.status) return cell(written(r.status));
+  const n = r.metrics ? read(r.metrics) : undefined;
+  return n === undefined ? '-' : `${n.toFixed(2)}*`;
+}
+
+/** The columns of the local-mode table, in order: what each VariantAutoscaling's status would say. */
+export const CYCLE_COLUMNS: Array<Column<CycleRow>> = [
+  { header: 'NAMESPACE', value: (r) => quoteName(r.namespace) },
+  { header: 'NAME', value: (r) => quoteName(r.name) },
+  { header: 'MODEL', value: (r) => quoteName(r.modelId) },
+  { header: 'REPLICAS', value: (r) => cell(r.replicas) },
+  {
+    header: 'ARRIVAL/MIN',
+    value: (r) =>
+      measured(
+        r,
+        (a) => a.load.arrivalRate,
+        (m) => m.load.arrivalRate,
+      ),
+  },
+  {
+    header: 'IN_TOK',
+    value: (r) =>
+      measured(
+        r,
+        (a) => a.load.avgInputTokens,
+        (m) => m.load.avgInputTokens,
+      ),
+  },
+  {
+    header: 'OUT_TOK',
+    value: (r) =>
+      measured(
+        r,
+        (a) => a.load.avgOutputTokens,
+        (m) => m.load.avgOutputTokens,
+      ),
+  },
+  {
+    header: 'TTFT_MS',
+    value: (r) =>
+      measured(
+        r,
+        (a) => a.ttftAverage,
+        (m) => m.ttftAverage,
+      ),
+  },
+  {
+    header: 'ITL_MS',
+    value: (r) =>
+      measured(
+        r,
+        (a) => a.itlAverage,
+        (m) => m.itlAverage,
+      ),
+  },
+  { header: 'METRICS', value: (r) => cell(r.conditions.find((c) => c.type === METRICS_AVAILABLE)?.status) },
+  { header: 'REASON', value: (r) => cell(r.condition?.reason) },
+];
+
 /** The report as a fixed-width table: one row per VariantAutoscaling, what its status would say. */
 export function formatCycleTable(report: CycleReport): string {
-  const header = [
-    'NAMESPACE',
-    'NAME',
-    'MODEL',
-    'REPLICAS',
-    'ARRIVAL/MIN',
-    'IN_TOK',
-    'OUT_TOK',
-    'TTFT_MS',
-    'ITL_MS',
-    'METRICS',
-    'REASON',
-    ...DECISION_COLUMNS.map((c) => c.header),
-  ];
-  const rows = report.rows.map((r) => {
-    // currentAlloc when there is one; else the numbers read this cycle (marked with *), else '-'.
-    const a = r.status;
-    const m = r.metrics;
-    const fmt = (s: string | undefined, n: number | undefined) =>
-      s ?? (n === undefined ? undefined : `${n.toFixed(2)}*`);
-    const metricsCond = r.conditions.find((c) => c.type === METRICS_AVAILABLE);
-    return [
-      r.namespace,
-      r.name,
-      r.modelId,
-      cell(r.replicas),
-      cell(fmt(a?.load.arrivalRate, m?.load.arrivalRate)),
-      cell(fmt(a?.load.avgInputTokens, m?.load.avgInputTokens)),
-      cell(fmt(a?.load.avgOutputTokens, m?.load.avgOutputTokens)),
-      cell(fmt(a?.ttftAverage, m?.ttftAverage)),
-      cell(fmt(a?.itlAverage, m?.itlAverage)),
-      cell(metricsCond?.status),
-      cell(r.condition?.reason),
-      ...DECISION_COLUMNS.map((c) => c.value(r)),
-    ];
-  });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cols: string[]) =>
-    cols
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  const out = [
-    `# cycle ${report.startedAt.toISOString()}  ${report.rows.length} VariantAutoscaling(s)  ${report.durationMs.toFixed(0)} ms`,
-    line(header),
-    ...rows.map(line),
-  ];
+  let out = `# cycle ${report.startedAt.toISOString()}  ${report.rows.length} VariantAutoscaling(s)  ${report.durationMs.toFixed(0)} ms\n`;
+  out += renderTable([...CYCLE_COLUMNS, ...DECISION_COLUMNS], report.rows);
   if (report.rows.some((r) => !r.status && r.metrics)) {
-    out.push('(* read this cycle but not written to currentAlloc: see REASON)');
+    out += '(* read this cycle but not written to currentAlloc: see REASON)\n';
   }
-  return `${out.join('\n')}\n`;
+  return out;
 }
 
 /** The report as one JSON document (one line per cycle when printed continuously). */

@@ -9,6 +9,8 @@ import type { Decision, GroupMember, VariantOptimizer } from './decision.js';
 import { computeStatus, type MetricsRead } from './status.js';
 import {
   type Deployment,
+  nameProblem,
+  namespaceProblem,
   objectKey,
   splitKey,
   type VariantAutoscaling,
@@ -130,6 +132,35 @@ export class Reconciler {
   }
 
   private readonly inflight = new Map<string, Promise<ReconcileResult>>();
+  /** Objects already warned about (bad name or namespace, malformed conditions): once each. */
+  private readonly warned = new Set<string>();
+
+  private warnOnce(key: string, what: string, obj: object, msg: string): void {
+    const id = `${what}\0${key}`;
+    if (this.warned.has(id)) return;
+    // Bounded: hostile objects must not grow it without limit; past that a warning may repeat.
+    if (this.warned.size >= 10_000) this.warned.clear();
+    this.warned.add(id);
+    this.log.warn(obj, msg);
+  }
+
+  /**
+   * Sources other than manifests (the API server's objects) are checked here too: a namespace or
+   * name that is not a Kubernetes name would be split wrongly in a "namespace/name" key.
+   */
+  private usable(va: VariantAutoscaling): boolean {
+    const { namespace, name } = va.metadata;
+    const problem = namespaceProblem(namespace) ?? nameProblem(name);
+    if (!problem) return true;
+    this.warnOnce(
+      objectKey(va),
+      'name',
+      { namespace: String(namespace).slice(0, 100), name: String(name).slice(0, 100), problem },
+      'VariantAutoscaling skipped: its namespace or name is not a valid Kubernetes name',
+    );
+    return false;
+  }
+
   /** Variants by namespace and model, built once per cycle (a single reconcile scans the source). */
   private groups: Map<string, VariantAutoscaling[]> | undefined;
 
@@ -210,9 +241,18 @@ export class Reconciler {
     try {
       signal?.throwIfAborted();
       const va = this.o.source.getVariant(namespace, name);
-      if (!va) {
+      if (!va || !this.usable(va)) {
         this.o.actuator?.forget(key);
         return base;
+      }
+      const conditions: unknown = va.status?.conditions;
+      if (conditions !== undefined && conditions !== null && !Array.isArray(conditions)) {
+        this.warnOnce(
+          key,
+          'conditions',
+          { namespace, name, conditionsType: typeof conditions },
+          'status.conditions is not a list; read as no conditions, replaced by the next write',
+        );
       }
       const modelId = typeof va.spec?.modelID === 'string' ? va.spec.modelID : undefined;
       if (modelId) base.modelId = modelId;
@@ -293,7 +333,7 @@ export class Reconciler {
   async runCycle(signal?: AbortSignal): Promise<CycleResult> {
     const startedAt = new Date();
     const t0 = performance.now();
-    const vas = this.o.source.listVariants();
+    const vas = this.o.source.listVariants().filter((va) => this.usable(va));
     const keys = vas.map(objectKey);
     this.o.optimizer?.beginCycle(new Set(keys));
     this.groups = this.o.optimizer ? this.indexGroups(vas) : undefined;
