@@ -155,6 +155,8 @@ async function runLocal(
 ): Promise<void> {
   const { config: cfg, logger } = loadCliConfig(sources, { longRunning: !opts.once });
   signals.useLogger(logger);
+  if (cfg.actuation.mode === 'scale')
+    logger.warn({}, 'local mode scales nothing: WVA_ACTUATOR=scale ignored');
   const parts = buildParts(cfg, logger, evaluationTime);
   const print = printer(opts.output);
   const opt = localOptimizer(cfg.reconcile, logger);
