@@ -52,6 +52,7 @@ export {
   startEmulatorServer,
   VllmEmulator,
 } from './emulator/index.js';
+export * from './optimizer/index.js';
 export {
   availabilityQuery,
   DEFAULT_WINDOW,

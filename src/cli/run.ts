@@ -12,6 +12,7 @@ import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import { kubeRequest } from '../controller/kube-http.js';
 import { type CycleReport, cycleReportJson, formatCycleTable, LocalController } from '../controller/local.js';
+import { clusterOptimizer, localOptimizer, type OptimizerParts } from '../controller/optimizer-setup.js';
 import { apiErrorCode, apiErrorMessage } from '../controller/status-writer.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -79,6 +80,12 @@ function reloadTargets(
     logger,
     onChange,
   };
+}
+
+/** Live reload of the optimizer's keys; returns those applied. */
+function reconfigureOptimizer(opt: OptimizerParts, n: Config, keys: string[]): string[] {
+  opt.optimizer.configure(n.reconcile);
+  return keys.filter((k) => k === 'WVA_STABILIZATION_WINDOW' || k === 'WVA_KV_CACHE_THRESHOLD');
 }
 
 function printer(output: string): (r: CycleReport) => void {
@@ -149,6 +156,7 @@ async function runLocal(
   signals.useLogger(logger);
   const parts = buildParts(cfg, logger, evaluationTime);
   const print = printer(opts.output);
+  const opt = localOptimizer(cfg.reconcile, logger);
   const local = new LocalController({
     manifests: opts.manifests as string,
     collector: parts.collector,
@@ -156,6 +164,8 @@ async function runLocal(
     concurrency: cfg.reconcile.concurrency,
     logger,
     telemetry: parts.telemetry,
+    optimizer: opt.optimizer,
+    optimizerConfig: opt.store,
   });
   if (opts.once) {
     let report: CycleReport | undefined;
@@ -193,6 +203,7 @@ async function runLocal(
             local.intervalMs = n.reconcile.intervalMs;
             done.push('GLOBAL_OPT_INTERVAL');
           }
+          done.push(...reconfigureOptimizer(opt, n, keys));
           return done;
         }),
       )
@@ -255,7 +266,9 @@ async function runCluster(
   signals.useLogger(logger);
   const parts = buildParts(cfg, logger, evaluationTime, cfg.reconcile.namespaces);
   const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
+  const opt = clusterOptimizer(kc, namespace, cfg.reconcile, logger);
   const controller = new Controller({
+    optimizer: opt.optimizer,
     kubeConfig: kc,
     collector: parts.collector,
     namespaces: cfg.reconcile.namespaces,
@@ -270,6 +283,7 @@ async function runCluster(
     if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');
     if (keys.includes('WVA_RECONCILE_CONCURRENCY')) done.push('WVA_RECONCILE_CONCURRENCY');
     controller.configure({ intervalMs: n.reconcile.intervalMs, concurrency: n.reconcile.concurrency });
+    done.push(...reconfigureOptimizer(opt, n, keys));
     return done;
   });
   // One reload path for a --config file and the ConfigMap: new ConfigMap data replaces that source
@@ -306,6 +320,7 @@ async function runCluster(
   }
   const janitor = startCacheJanitor(parts.cache, { logger });
   cmWatch?.start();
+  opt.start();
   await controller.start();
   logger.info(
     {
@@ -323,6 +338,7 @@ async function runCluster(
     [
       () => controller.stop(4000),
       () => cmWatch?.stop(),
+      () => opt.stop(),
       () => (reloader instanceof ConfigWatcher ? reloader.close() : undefined),
       () => janitor.stop(),
       () => server?.close(),

@@ -24,7 +24,13 @@ export interface Config {
   };
   cache: { ttlMs: number; failureTtlMs: number; maxEntries: number };
   collector: { window: string; staleAfterMs: number };
-  reconcile: { intervalMs: number; concurrency: number; namespaces: string[] };
+  reconcile: {
+    intervalMs: number;
+    concurrency: number;
+    stabilizationWindowMs: number;
+    kvCacheThreshold: number;
+    namespaces: string[];
+  };
   telemetry: { address: string };
   logLevel: LogLevel;
 }
@@ -91,6 +97,14 @@ const integer = (min: number, max: number) => (raw: unknown) => {
   if (!/^\d+$/.test(s)) throw new ValueProblem('must be a whole number, e.g. 10000');
   return inRange(Number(s), min, max, String);
 };
+
+function fraction(raw: unknown): number {
+  const s = text(raw, 'a number from 0 to 1');
+  const n = Number(s);
+  if (s === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new ValueProblem('must be a number from 0 to 1, e.g. 0.9');
+  return n;
+}
 
 /** The rate window, normalised to whole units so it is always valid PromQL range syntax (1.5m -> 1m30s). */
 function asWindow(raw: unknown): string {
@@ -277,6 +291,11 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     'Metrics older than this are reported as MetricsStale (1s to 7d).', { live: true }),
   key('WVA_RECONCILE_CONCURRENCY', 'reconcile.concurrency', 'concurrency <n>', integer(1, 1024), 4,
     'VariantAutoscalings reconciled at once (1 to 1024).'),
+  key('WVA_STABILIZATION_WINDOW', 'reconcile.stabilizationWindowMs', 'stabilization-window <duration>',
+    duration(0, DAY_MS), 300_000,
+    'A scale-down is published only after the lower count was recommended for this long (0: at once); scale-up is immediate.'),
+  key('WVA_KV_CACHE_THRESHOLD', 'reconcile.kvCacheThreshold', 'kv-cache-threshold <fraction>', fraction, 0.9,
+    'No scale-down while KV-cache usage (0 to 1) is above this.'),
   key('WVA_WATCH_NAMESPACES', 'reconcile.namespaces', 'namespaces <list>', asNamespaces, [],
     'Comma-separated namespaces to watch; empty for all.', { defaultText: 'all namespaces' }),
   key('WVA_METRICS_ADDR', 'telemetry.address', 'metrics-addr <addr>', asAddress, ':8080',

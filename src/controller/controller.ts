@@ -4,6 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { formatAge } from '../collector/availability.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
+import type { VariantOptimizer } from './decision.js';
 import { KubeSource, type RestartBackoff } from './kube.js';
 import { LeaderElector, type LeaderElectorOptions } from './leader.js';
 import {
@@ -34,6 +35,8 @@ export interface ControllerOptions {
   logger?: Logger;
   telemetry?: ControllerTelemetry;
   unitCosts?: Record<string, number>;
+  /** Decides desiredOptimizedAlloc (see decision.ts); absent: measurements only. */
+  optimizer?: VariantOptimizer;
   backoff?: RestartBackoff;
   /** Called after every full cycle (tests, logs). */
   onCycle?: (r: CycleResult) => void;
@@ -97,6 +100,7 @@ export class Controller {
       logger: this.log,
       telemetry: o.telemetry,
       unitCosts: o.unitCosts,
+      optimizer: o.optimizer,
       now: o.now,
     });
   }

@@ -5,9 +5,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { type Column, renderTable } from '../cli/table.js';
+import { SERVICE_CLASSES_CONFIGMAP, UNIT_COSTS_CONFIGMAP } from '../optimizer/index.js';
 import { quoteName } from '../safe-text.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, Logger } from '../types.js';
+import type { Decision, VariantOptimizer } from './decision.js';
+import { DECISION_COLUMNS, decisionJson } from './decision-report.js';
+import type { OptimizerConfigStore } from './optimizer-config.js';
 import {
   type ControllerTelemetry,
   type MetricsReader,
@@ -24,6 +28,7 @@ import {
   METRICS_AVAILABLE,
   nameProblem,
   namespaceProblem,
+  type OptimizedAlloc,
   objectKey,
   RECONCILED,
   type VariantAutoscaling,
@@ -34,6 +39,8 @@ import {
 export interface Manifests {
   variants: VariantAutoscaling[];
   deployments: Deployment[];
+  /** ConfigMaps by "namespace/name" (the optimizer's, and sloClassRef targets). */
+  configMaps?: Map<string, Record<string, string>>;
 }
 
 function manifestFiles(pathOrDir: string): string[] {
@@ -75,8 +82,15 @@ function collect(doc: unknown, file: string, out: Manifests): void {
     const bad = nameProblem(md.name) ?? namespaceProblem(md.namespace);
     if (bad) throw new Error(`${file}: Deployment ${md.name}: ${bad}`);
     out.deployments.push(o as unknown as Deployment);
+  } else if (o.kind === 'ConfigMap' && o.apiVersion === 'v1' && typeof md.name === 'string') {
+    const data = (o.data ?? {}) as Record<string, unknown>;
+    const strings = Object.fromEntries(
+      Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? v : String(v)]),
+    );
+    out.configMaps ??= new Map();
+    out.configMaps.set(`${md.namespace as string}/${md.name}`, strings);
   }
-  // Other kinds (Services, ConfigMaps...) may share the file; they are not ours to read.
+  // Other kinds (Services...) may share the file; they are not ours to read.
 }
 
 /**
@@ -144,11 +158,15 @@ export interface CycleRow {
   replicas: number | null;
   /** What status.currentAlloc would be (undefined until metrics were ever available). */
   status: Allocation | undefined;
+  /** What status.desiredOptimizedAlloc would be. */
+  desired?: OptimizedAlloc;
   /** The condition that says most: Reconciled when it is False, else MetricsAvailable. */
   condition: Pick<Condition, 'type' | 'status' | 'reason' | 'message'> | undefined;
   conditions: Condition[];
   /** The metrics read this cycle, also when they could not go into currentAlloc. */
   metrics?: AggregateMetrics;
+  /** The optimizer's decision this cycle (with the predicted latencies at the decided count). */
+  decision?: Decision;
   outcome: string;
 }
 
@@ -169,6 +187,9 @@ export interface LocalControllerOptions {
   concurrency?: number;
   now?: () => Date;
   unitCosts?: Record<string, number>;
+  /** Decides desiredOptimizedAlloc, with `optimizerConfig` fed from the manifests' ConfigMaps. */
+  optimizer?: VariantOptimizer;
+  optimizerConfig?: OptimizerConfigStore;
 }
 
 export class LocalController {
@@ -195,13 +216,32 @@ export class LocalController {
       logger: this.log,
       telemetry: options.telemetry,
       unitCosts: options.unitCosts,
+      optimizer: options.optimizer,
     });
+  }
+
+  private lastConfigMaps = '';
+
+  /** The optimizer ConfigMaps from the manifests, whatever their namespace; applied when changed. */
+  private feedOptimizer(m: Manifests): void {
+    const store = this.o.optimizerConfig;
+    if (!store) return;
+    const maps = m.configMaps ?? new Map<string, Record<string, string>>();
+    const text = JSON.stringify([...maps]);
+    if (text === this.lastConfigMaps) return;
+    this.lastConfigMaps = text;
+    const byName = (name: string) => [...maps].find(([k]) => k.endsWith(`/${name}`))?.[1];
+    store.setServiceClasses(byName(SERVICE_CLASSES_CONFIGMAP));
+    store.setUnitCosts(byName(UNIT_COSTS_CONFIGMAP));
+    store.setNamespaceConfigMaps(maps);
   }
 
   /** Re-reads the manifests (a broken edit keeps the last good set, after the first load). */
   private reload(): void {
     try {
-      this.source.load(loadManifests(this.o.manifests));
+      const m = loadManifests(this.o.manifests);
+      this.source.load(m);
+      this.feedOptimizer(m);
       this.loaded = true;
     } catch (err) {
       if (!this.loaded) throw err;
@@ -225,6 +265,7 @@ export class LocalController {
         modelId: r.modelId ?? '',
         replicas: dep ? deploymentReplicas(dep) : null,
         status: va?.status?.currentAlloc,
+        desired: va?.status?.desiredOptimizedAlloc,
         condition: main && {
           type: main.type,
           status: main.status,
@@ -235,6 +276,7 @@ export class LocalController {
         outcome: r.error ? `error: ${r.error.message}` : r.outcome,
       };
       if (r.read?.metrics) row.metrics = r.read.metrics;
+      if (r.decision) row.decision = r.decision;
       return row;
     });
     return { startedAt: cycle.startedAt, durationMs: cycle.durationMs, rows };
@@ -341,7 +383,7 @@ export const CYCLE_COLUMNS: Array<Column<CycleRow>> = [
 /** The report as a fixed-width table: one row per VariantAutoscaling, what its status would say. */
 export function formatCycleTable(report: CycleReport): string {
   let out = `# cycle ${report.startedAt.toISOString()}  ${report.rows.length} VariantAutoscaling(s)  ${report.durationMs.toFixed(0)} ms\n`;
-  out += renderTable(CYCLE_COLUMNS, report.rows);
+  out += renderTable([...CYCLE_COLUMNS, ...DECISION_COLUMNS], report.rows);
   if (report.rows.some((r) => !r.status && r.metrics)) {
     out += '(* read this cycle but not written to currentAlloc: see REASON)\n';
   }
@@ -359,8 +401,9 @@ export function cycleReportJson(report: CycleReport): object {
       modelId: r.modelId,
       replicas: r.replicas,
       outcome: r.outcome,
-      status: { currentAlloc: r.status, conditions: r.conditions },
+      status: { currentAlloc: r.status, desiredOptimizedAlloc: r.desired, conditions: r.conditions },
       metrics: r.metrics,
+      decision: r.decision && decisionJson(r.decision),
     })),
   };
 }

@@ -171,6 +171,7 @@ describe('wva-metrics run (local mode)', () => {
     expect(by.nodep.metrics.load.arrivalRate).toBe(60);
     expect(by.broken.status.conditions).toEqual([
       expect.objectContaining({ type: 'Reconciled', status: 'False', reason: 'InvalidSpec' }),
+      expect.objectContaining({ type: 'OptimizationReady', status: 'False', reason: 'InvalidProfile' }),
     ]);
     // Traffic without latency histograms: unknown latency, never written as 0.
     const incomplete = by.nolat.status.conditions.find((c: Loose) => c.type === 'MetricsAvailable');

@@ -80,12 +80,14 @@ describe('deploy/', () => {
       );
     expect(rules(cr).sort()).toEqual([
       'apps/deployments: get,list,watch',
+      'core/configmaps: get',
       'llmd.ai/variantautoscalings/status: patch',
       'llmd.ai/variantautoscalings: get,list,watch',
     ]);
     expect(rules(role).sort()).toEqual([
       'coordination.k8s.io/leases: create',
       'coordination.k8s.io/leases[wva-metrics-controller]: get,update',
+      'core/configmaps[service-classes-config,accelerator-unit-costs]: get,list,watch',
       `core/configmaps[${CONFIGMAP_NAME}]: get,list,watch`,
     ]);
     const all = JSON.stringify(rbac);
