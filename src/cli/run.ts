@@ -211,6 +211,10 @@ async function runLocal(
         }),
       )
     : undefined;
+  logger.info(
+    { url: parts.prom.url, timeoutMs: parts.prom.timeoutMs },
+    'warming the cache: one fleet query to Prometheus',
+  );
   await parts.collector.refresh(signals.signal).catch(() => {});
   if (!signals.signal.aborted) local.start(print);
   await signals.received;
@@ -333,7 +337,13 @@ async function runCluster(
   opt.start();
   await controller.start();
   logger.info(
-    { identity, namespace, namespaces: cfg.reconcile.namespaces, telemetryPort: server.port },
+    {
+      identity,
+      namespace,
+      namespaces: cfg.reconcile.namespaces,
+      telemetryPort: server.port,
+      waitingFor: 'the informers to list VariantAutoscalings and Deployments (then /readyz is ready)',
+    },
     'controller started',
   );
   await signals.received;
