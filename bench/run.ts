@@ -10,6 +10,7 @@ const modules: Array<() => Promise<{ default: Benchmark }>> = [
   () => import('./cache.js'),
   () => import('./collector.js'),
   () => import('./optimizer.js'),
+  () => import('./scale-to-zero.js'),
 ];
 
 const only = process.argv.slice(2);

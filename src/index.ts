@@ -2,6 +2,8 @@
 // named on purpose; the parts' internals (parsers, PromQL builders, informer plumbing, the work
 // queue, status arithmetic) stay inside their folders and may change without notice.
 
+// Actuation: publishing decisions for HPA/KEDA, or scaling directly (its index names its public API).
+export * from './actuator/index.js';
 // The spec's cache, and the background removal of expired entries.
 export {
   type CacheJanitor,

@@ -15,6 +15,7 @@ import { buildRuntime } from '../runtime.js';
 import { createLogger } from '../telemetry/logger.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
 import type { Logger } from '../types.js';
+import { ClusterActuation } from './actuation.js';
 import { addConfigOptions, configSourcesFromOptions, loadCliConfig } from './config-flags.js';
 import { cycleReportJson, formatCycleTable } from './cycle-report.js';
 import { action, UsageError } from './errors.js';
@@ -108,6 +109,8 @@ async function runLocal(
 ): Promise<void> {
   const { config: cfg, logger } = loadCliConfig(sources, { longRunning: !opts.once });
   signals.useLogger(logger);
+  if (cfg.actuation.mode === 'scale')
+    logger.warn({}, 'local mode scales nothing: WVA_ACTUATOR=scale ignored');
   const parts = buildRuntime(cfg, { logger, ...(evaluationTime ? { evaluationTime } : {}) });
   const print = printer(opts.output);
   const opt = localOptimizer(cfg.reconcile, logger);
@@ -158,6 +161,10 @@ async function runLocal(
         }),
       )
     : undefined;
+  logger.info(
+    { url: parts.prom.url, timeoutMs: parts.prom.timeoutMs },
+    'warming the cache: one fleet query to Prometheus',
+  );
   await parts.collector.refresh(signals.signal).catch(() => {});
   if (!signals.signal.aborted) local.start(print);
   await signals.received;
@@ -216,7 +223,14 @@ async function runCluster(
     ...(evaluationTime ? { evaluationTime } : {}),
   });
   const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
-  const opt = clusterOptimizer(kc, namespace, cfg.reconcile, logger);
+  const place = { identity, namespace, watchConfigMap: opts.configmap };
+  const actuation = new ClusterActuation(kc, cfg, place, parts, logger);
+  const opt = clusterOptimizer(
+    kc,
+    namespace,
+    { ...cfg.reconcile, minReplicasDefault: (va) => actuation.minReplicas(va) },
+    logger,
+  );
   const controller = new Controller({
     optimizer: opt.optimizer,
     kubeConfig: kc,
@@ -227,13 +241,16 @@ async function runCluster(
     logger,
     telemetry: parts.telemetry,
     leaderElection: opts.leaderElect ? { namespace, name: opts.leaseName, identity } : false,
+    actuator: actuation.actuator,
   });
+  actuation.bindSource(controller.source);
+  actuation.bindUnitCosts(() => opt.store.unitCosts.value);
   const targets = parts.reloadTargets((n, _p, keys) => {
     const done: string[] = [];
     if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');
     if (keys.includes('WVA_RECONCILE_CONCURRENCY')) done.push('WVA_RECONCILE_CONCURRENCY');
     controller.configure({ intervalMs: n.reconcile.intervalMs, concurrency: n.reconcile.concurrency });
-    done.push(...reconfigureOptimizer(opt, n, keys));
+    done.push(...reconfigureOptimizer(opt, n, keys), ...actuation.reload(n, keys));
     return done;
   });
   // One reload path for a --config file and the ConfigMap: new ConfigMap data replaces that source
@@ -270,10 +287,17 @@ async function runCluster(
   }
   const janitor = parts.startJanitor();
   cmWatch?.start();
+  actuation.start();
   opt.start();
   await controller.start();
   logger.info(
-    { identity, namespace, namespaces: cfg.reconcile.namespaces, telemetryPort: server.port },
+    {
+      identity,
+      namespace,
+      namespaces: cfg.reconcile.namespaces,
+      telemetryPort: server.port,
+      waitingFor: 'the informers to list VariantAutoscalings and Deployments (then /readyz is ready)',
+    },
     'controller started',
   );
   await signals.received;
@@ -281,6 +305,7 @@ async function runCluster(
   await shutdown(
     [
       () => controller.stop(4000),
+      () => actuation.stop(),
       () => cmWatch?.stop(),
       () => opt.stop(),
       () => (reloader instanceof ConfigWatcher ? reloader.close() : undefined),

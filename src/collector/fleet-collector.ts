@@ -47,6 +47,16 @@ export interface FleetCollectorOptions {
   logger?: Logger;
 }
 
+/** What the last refresh said about a pair's requests over a period (scale to zero's evidence). */
+export type RequestsOverAnswer =
+  | { kind: 'count'; requests: number }
+  /** The query ran; the pair is in it but has no value for the period (series younger than it). */
+  | { kind: 'no-value' }
+  /** The query ran; Prometheus has no series of the pair at all. */
+  | { kind: 'no-series' }
+  /** No answer: no refresh yet, the period was not asked, or the last refresh failed. */
+  | { kind: 'unknown'; reason: string };
+
 export interface FleetRead {
   /** Absent only when Prometheus failed (availability PrometheusError). */
   metrics?: AggregateMetrics;
@@ -76,6 +86,9 @@ export class FleetCollector {
   #staleAfterMs: number;
   #refreshing = false;
   readonly #snapshots: LRUCache<string, Snapshot>;
+  /** The periods (seconds) each refresh also counts requests over, and the last refresh's snapshot. */
+  #requestsOverSeconds: () => readonly number[] = () => [];
+  #last: Snapshot | undefined;
 
   constructor(o: FleetCollectorOptions) {
     this.#o = o;
@@ -139,6 +152,19 @@ export class FleetCollector {
     await this.#take(signal);
   }
 
+  /** From the next refresh on, also count each pair's requests over these periods (seconds). */
+  countRequestsOver(periods: () => readonly number[]): void {
+    this.#requestsOverSeconds = periods;
+  }
+
+  /** The pair's requests over `seconds` as of the last refresh (no query of its own). */
+  requestsOver(modelId: string, namespace: string, seconds: number): RequestsOverAnswer {
+    const snap = this.#last;
+    if (!snap) return { kind: 'unknown', reason: 'no fleet query answered yet' };
+    if (snap.error) return { kind: 'unknown', reason: `the last fleet query failed: ${snap.error.message}` };
+    return snap.requestsOver(modelId, namespace, seconds);
+  }
+
   /** Live reload. A new window drops the current snapshot (its numbers were over the old window);
    *  a refresh in flight re-queries under the new one before it answers. */
   configure(o: { window?: string; staleAfterMs?: number }): void {
@@ -168,6 +194,7 @@ export class FleetCollector {
       for (;;) {
         const window = this.#window;
         const time = this.#o.evaluationTime?.();
+        const periods = [...this.#requestsOverSeconds()];
         observer?.queryStarted?.('fleet');
         const started = performance.now();
         let pairs: Map<string, FleetMetrics>;
@@ -177,6 +204,7 @@ export class FleetCollector {
             ...(this.#namespaces ? { namespaces: this.#namespaces } : {}),
             time,
             freshnessRangeSeconds: freshnessRangeSeconds(this.#staleAfterMs),
+            ...(periods.length > 0 ? { requestsOverSeconds: periods } : {}),
           });
           observer?.queryFinished?.('fleet', 'success', (performance.now() - started) / 1000);
         } catch (err) {
@@ -188,14 +216,14 @@ export class FleetCollector {
         if (window !== this.#window) continue;
         logger?.debug({ pairs: pairs.size }, 'Fleet metrics refreshed');
         setCacheView(this.#cache, window, time);
-        return this.#succeeded(pairs);
+        return this.#succeeded(pairs, periods);
       }
     } finally {
       this.#refreshing = false;
     }
   }
 
-  #succeeded(pairs: Map<string, FleetMetrics>): Snapshot {
+  #succeeded(pairs: Map<string, FleetMetrics>, periods: readonly number[]): Snapshot {
     let evaluatedAt = this.#o.evaluationTime?.() ?? new Date();
     const entries = new Map<string, ModelMetrics>();
     for (const [key, p] of pairs) {
@@ -205,7 +233,8 @@ export class FleetCollector {
       if (keyOk(p.modelId, p.namespace)) entries.set(key, this.#cache.set(p.modelId, p.namespace, p, true));
     }
     this.#known = pairs;
-    return new Snapshot(this.#settings, this.#now(), pairs, entries, evaluatedAt);
+    this.#last = new Snapshot(this.#settings, this.#now(), pairs, entries, evaluatedAt, periods);
+    return this.#last;
   }
 
   /** The pairs of the last successful refresh: the ones a failure is recorded for in the cache. */
@@ -219,7 +248,8 @@ export class FleetCollector {
       { err: error.message, retryAfterMs: this.#cache.failureTtlMs },
       'Fleet metrics refresh failed; answering PrometheusError until the failure TTL ends',
     );
-    return new Snapshot(this.#settings, this.#now(), new Map(), new Map(), new Date(), error);
+    this.#last = new Snapshot(this.#settings, this.#now(), new Map(), new Map(), new Date(), [], error);
+    return this.#last;
   }
 
   /** What a snapshot needs of its collector at read time (staleness and window may change live). */
@@ -247,8 +277,23 @@ class Snapshot implements FleetSnapshot {
     /** The cache entries this refresh wrote. */
     private readonly entries: ReadonlyMap<string, ModelMetrics>,
     private readonly evaluatedAt: Date,
+    /** The periods this refresh counted requests over (seconds). */
+    private readonly periods: readonly number[],
     readonly error?: Error,
   ) {}
+
+  requestsOver(modelId: string, namespace: string, seconds: number): RequestsOverAnswer {
+    if (!this.periods.includes(seconds)) {
+      return {
+        kind: 'unknown',
+        reason: `requests over ${seconds}s not asked yet (asked from the next refresh on)`,
+      };
+    }
+    const pair = this.pairs.get(pairKey(modelId, namespace));
+    if (!pair) return { kind: 'no-series' };
+    const n = pair.requestsOver?.get(seconds);
+    return n === undefined ? { kind: 'no-value' } : { kind: 'count', requests: n };
+  }
 
   read(modelId: string, namespace: string): FleetRead {
     this.settings().observer?.lookup?.(this.error ? 'failure_hit' : 'hit', modelId, namespace);

@@ -36,8 +36,13 @@ export interface Config {
     namespaces: string[];
   };
   telemetry: { address: string };
+  /** metrics: publish wva_desired_replicas for an HPA or KEDA; scale: also patch Deployments' scale. */
+  actuation: { mode: ActuatorMode; scaleToZero: boolean };
   logLevel: LogLevel;
 }
+
+export const ACTUATOR_MODES = ['metrics', 'scale'] as const;
+export type ActuatorMode = (typeof ACTUATOR_MODES)[number];
 
 /** A value that does not have the key's form or range; the message says what is allowed. */
 export class ValueProblem extends Error {}
@@ -213,6 +218,13 @@ function asHeaders(raw: unknown): Record<string, string> {
   return out;
 }
 
+const asActuator = checked(
+  'metrics or scale',
+  (s) => (ACTUATOR_MODES as readonly string[]).includes(s),
+  'must be metrics (HPA/KEDA scale on wva_desired_replicas) or scale (patch Deployments)',
+  (s) => s.toLowerCase(),
+);
+
 /** Derived TTL: half the reconcile interval, at least 5 s (the upstream default 30 s at 60 s). */
 export function derivedTtlMs(intervalMs: number): number {
   return Math.min(DAY_MS, Math.max(5000, Math.round(intervalMs / 2)));
@@ -298,13 +310,17 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     'Comma-separated namespaces to watch; empty for all.', { defaultText: 'all namespaces' }),
   key('WVA_METRICS_ADDR', 'telemetry.address', 'metrics-addr <addr>', asAddress, ':8080',
     'Listen address of /metrics, /healthz, /readyz: `:8080`, `host:port`, `[::1]:port`.'),
+  key('WVA_ACTUATOR', 'actuation.mode', 'actuator <mode>', asActuator, 'metrics',
+    "metrics: publish wva_desired_replicas for an HPA or KEDA; scale: also patch each Deployment's scale subresource (never one an HPA targets). Needs a restart."),
+  key('WVA_SCALE_TO_ZERO', 'actuation.scaleToZero', 'scale-to-zero', asBoolean, false,
+    'Allow 0 replicas for models idle a whole retention period (per model: the model-scale-to-zero-config ConfigMap).'),
   key('LOG_LEVEL', 'logLevel', 'log-level <level>', asLogLevel, 'info',
     'debug, info, warn or error. At debug, one line per Prometheus query and per cached lookup of the library calls.',
     { live: true }),
 ];
 
 /** Keys of the upstream ConfigMap this program does not use; accepted and ignored without a warning. */
-export const UPSTREAM_IGNORED_KEYS: readonly string[] = ['WVA_SCALE_TO_ZERO'];
+export const UPSTREAM_IGNORED_KEYS: readonly string[] = [];
 
 /** Constraints between keys, checked once every value has its form: [key to blame, problem or undefined]. */
 export const CROSS_CHECKS: ReadonlyArray<(c: Config) => [string, string] | undefined> = [

@@ -130,7 +130,14 @@ export function resolveConfig(sources: ConfigSources = {}): ResolvedConfig {
   const chosen = new Map<string, RawValue>();
   for (const layer of layers) for (const [key, value] of layer) chosen.set(key, value);
 
-  const config = { prometheus: {}, cache: {}, collector: {}, reconcile: {}, telemetry: {} } as Config;
+  const config = {
+    prometheus: {},
+    cache: {},
+    collector: {},
+    reconcile: {},
+    telemetry: {},
+    actuation: {},
+  } as Config;
   const origins: Record<string, string> = {};
   const derived: string[] = [];
   for (const spec of CONFIG_KEYS) {

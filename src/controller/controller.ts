@@ -3,6 +3,7 @@
 // from the kube config unless the caller hands one in. Graceful stop: abort in-flight work, stop the
 // watches, release the Lease.
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Actuator } from '../actuator/actuator.js';
 import { formatAge } from '../collector/availability.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
@@ -45,6 +46,8 @@ export interface ControllerOptions<W extends StatusWriter = KubeStatusWriter> {
   /** Decides desiredOptimizedAlloc (see decision.ts); absent: measurements only. */
   optimizer?: VariantOptimizer;
   backoff?: RestartBackoff;
+  /** Publishes and applies decisions (leader only: cleared when leadership is lost). */
+  actuator?: Actuator;
   /** Called after every full cycle (tests, logs). */
   onCycle?: (r: CycleResult) => void;
   now?: () => Date;
@@ -105,6 +108,7 @@ export class Controller<W extends StatusWriter = KubeStatusWriter> {
       unitCosts: o.unitCosts,
       optimizer: o.optimizer,
       now: o.now,
+      ...(o.actuator ? { actuator: o.actuator } : {}),
     });
     this.manager = new Manager({
       source: this.source,
@@ -114,6 +118,8 @@ export class Controller<W extends StatusWriter = KubeStatusWriter> {
       intervalMs: o.intervalMs,
       workers: o.concurrency,
       eventDelayMs: o.debounceMs ?? 200,
+      // A standby serves no per-variant series: the new leader publishes its own.
+      onStoppedLeading: () => o.actuator?.clear(),
       onCycle: o.onCycle,
       logger: log,
       telemetry: o.telemetry,

@@ -67,8 +67,9 @@ export interface DecisionInput {
   stabiliser: Stabiliser;
   kvCacheThreshold: number;
   memo?: SizingMemo;
-  /** Fewest replicas allowed without an annotation: 1, or 0 where scale to zero is on. */
-  minReplicasDefault?: number;
+  /** Fewest replicas allowed without an annotation, per variant: 1, or 0 where scale to zero
+   *  allows it (and for the variants that do not keep their model serving). */
+  minReplicasDefault?: number | ((va: VariantAutoscaling) => number);
   /** What one cycle's decisions share (parsed members, group sizings); valid for one config. */
   cycle?: CycleCache;
 }
@@ -215,9 +216,11 @@ function sizingLoad(read: MetricsRead): (LoadProfile & { completionRate?: number
 /** The decision for `input.va`; see the file comment. */
 export function decideVariant(input: DecisionInput): Decision {
   const { va, config } = input;
-  const minDefault = input.minReplicasDefault ?? 1;
+  // Each member's own minimum (scale to zero decides per variant), not the deciding one's.
+  const md = input.minReplicasDefault;
+  const minOf = (v: VariantAutoscaling) => (typeof md === 'function' ? md(v) : (md ?? 1));
   const cache = input.cycle;
-  const self = member({ va, deployment: input.deployment }, config, minDefault, cache);
+  const self = member({ va, deployment: input.deployment }, config, minOf(va), cache);
   if ('ok' in self) return self;
   const load = sizingLoad(input.read);
   if (typeof load === 'string') return fail('MetricsUnavailable', `load unknown, nothing decided: ${load}`);
@@ -239,7 +242,7 @@ export function decideVariant(input: DecisionInput): Decision {
   const key = objectKey(va);
   const others = input.group
     .filter((m) => objectKey(m.va) !== key)
-    .map((m) => member(m, config, minDefault, cache))
+    .map((m) => member(m, config, minOf(m.va), cache))
     .filter((m): m is Member => !('ok' in m));
   const variants = [self.variant, ...others.map((m) => m.variant)].sort((a, b) => a.key.localeCompare(b.key));
   // Every member of a group gets the same sizing: computed once per cycle for the same inputs.
@@ -373,7 +376,7 @@ export class VariantOptimizer {
       stabiliser: this.stabiliser,
       kvCacheThreshold: this.kvCacheThreshold,
       memo: this.memo,
-      minReplicasDefault: this.o.minReplicasDefault?.(i.va) ?? 1,
+      minReplicasDefault: this.o.minReplicasDefault ?? 1,
     });
   }
 }

@@ -51,6 +51,8 @@ export interface ManagerOptions {
   queue?: WorkQueueOptions;
   /** Called at the start of every cycle, before the keys are listed (local mode re-reads manifests). */
   beforeCycle?: () => void;
+  /** Called when a leadership term ends (lost, or stop()): what only the leader serves goes. */
+  onStoppedLeading?: () => void;
   onCycle?: (r: CycleResult) => void;
   logger?: Logger;
   telemetry?: ControllerTelemetry;
@@ -126,6 +128,7 @@ export class Manager {
     clearTimeout(term.resyncTimer);
     term.queue.shutDown();
     for (const cycle of this.#cycles) cycle.done();
+    this.#o.onStoppedLeading?.();
   }
 
   /** An event handler's only job: queue the key (after the event delay, so bursts collapse). Events
@@ -189,7 +192,7 @@ export class Manager {
       signal?.addEventListener('abort', cycle.done, { once: true });
       for (const key of unique) term.queue.add(key);
     });
-    this.#o.reconciler.endCycle();
+    this.#o.reconciler.endCycle(term === this.#term && !signal?.aborted && results.size === unique.length);
     signal?.throwIfAborted();
     if (term !== this.#term || results.size < unique.length) return undefined;
     const r = cycleFinished(

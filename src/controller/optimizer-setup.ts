@@ -9,10 +9,13 @@ import { ConfigMapWatch } from './kube.js';
 import { kubeRequest } from './kube-http.js';
 import { type ConfigMapData, OptimizerConfigStore } from './optimizer-config.js';
 import { apiErrorCode, apiErrorMessage } from './status-writer.js';
+import type { VariantAutoscaling } from './types.js';
 
 export interface OptimizerSettings {
   stabilizationWindowMs: number;
   kvCacheThreshold: number;
+  /** Fewest replicas per variant: 1, or 0 where scale to zero allows it now. Default 1. */
+  minReplicasDefault?: (va: VariantAutoscaling) => number;
 }
 
 export interface OptimizerParts {

@@ -1,6 +1,9 @@
 // Reconcile one VariantAutoscaling by key, idempotently, and a cycle over all of them with bounded
 // concurrency. Sources (Kubernetes informers or local manifests) and status writers (API patch or
 // in-memory) are swappable; nothing here knows which.
+
+import type { Actuator } from '../actuator/actuator.js';
+import { withActuation } from '../actuator/actuator.js';
 import { DEFAULT_CONFIG } from '../config/load.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
@@ -92,6 +95,8 @@ export interface ReconcilerOptions {
   unitCosts?: Record<string, number>;
   /** Decides desiredOptimizedAlloc; absent: the status carries measurements only. */
   optimizer?: Pick<VariantOptimizer, 'decide' | 'beginCycle' | 'prepare'>;
+  /** Publishes and applies each decision once its status is computed; none: status only. */
+  actuator?: Actuator;
 }
 
 function asError(err: unknown): Error {
@@ -238,7 +243,10 @@ export class Reconciler {
     try {
       signal?.throwIfAborted();
       const va = this.o.source.getVariant(namespace, name);
-      if (!va || !this.usable(va)) return base;
+      if (!va || !this.usable(va)) {
+        this.o.actuator?.forget(key);
+        return base;
+      }
       const conditions: unknown = va.status?.conditions;
       if (conditions !== undefined && conditions !== null && !Array.isArray(conditions)) {
         this.warnOnce(
@@ -250,7 +258,10 @@ export class Reconciler {
       }
       const modelId = typeof va.spec?.modelID === 'string' ? va.spec.modelID : undefined;
       if (modelId) base.modelId = modelId;
-      if (va.metadata.deletionTimestamp) return { ...base, outcome: 'skipped', status: va.status };
+      if (va.metadata.deletionTimestamp) {
+        this.o.actuator?.forget(key);
+        return { ...base, outcome: 'skipped', status: va.status };
+      }
 
       const specProblems = validateSpec(va.spec);
       let read: MetricsRead | undefined;
@@ -279,18 +290,32 @@ export class Reconciler {
               message: 'spec invalid (see the Reconciled condition): nothing decided',
             } as const)
           : undefined;
+      const statusOf = (fresh: VariantAutoscaling) =>
+        computeStatus({
+          va: fresh,
+          specProblems: fresh === va ? specProblems : validateSpec(fresh.spec),
+          deployment,
+          read,
+          now,
+          unitCosts: this.o.unitCosts,
+          decision,
+        });
+      // Actuation acts on the status just computed; the write then records what it did.
+      const actuator = this.o.actuator;
+      let actuation: Awaited<ReturnType<Actuator['actuate']>> | undefined;
+      if (actuator && specProblems.length === 0) {
+        const predicted = decision?.ok ? decision.allocation.predicted : undefined;
+        actuation = await actuator.actuate(
+          { key, va, status: statusOf(va), deployment, predicted, measured: read?.metrics },
+          signal,
+        );
+      } else actuator?.unpublish(key);
       const { outcome, status } = await this.o.writer.write(
         va,
-        (fresh) =>
-          computeStatus({
-            va: fresh,
-            specProblems: fresh === va ? specProblems : validateSpec(fresh.spec),
-            deployment,
-            read,
-            now,
-            unitCosts: this.o.unitCosts,
-            decision,
-          }),
+        (fresh) => {
+          const next = statusOf(fresh);
+          return actuation ? withActuation(next, actuation, now, fresh.metadata.generation) : next;
+        },
         signal,
       );
       this.o.telemetry?.statusWrite?.(outcome);
@@ -321,8 +346,11 @@ export class Reconciler {
     return keys;
   }
 
-  endCycle(): void {
+  /** The cycle's keys are done. `completed`: it ran to its end (not aborted), so a VariantAutoscaling
+   *  gone without an event reaching us loses its published series now. */
+  endCycle(completed = true): void {
     this.groups = undefined;
+    if (completed) this.o.actuator?.retain(new Set(this.o.source.listVariants().map(objectKey)));
   }
 
   /**
@@ -338,7 +366,7 @@ export class Reconciler {
       const view = await this.o.collector.snapshot?.(signal);
       results = await mapBounded(keys, this.concurrency, (k) => this.reconcile(k, signal, view));
     } finally {
-      this.endCycle();
+      this.endCycle(!signal?.aborted);
     }
     return cycleFinished(results, startedAt, t0, this.log, this.o.telemetry);
   }

@@ -47,10 +47,15 @@ function checkData(url: string, data: unknown, redact: Redact): PromQueryData {
         if (!isObject(s) || !isLabels(s.metric)) {
           throw new PrometheusReplyError(url, `series ${i} has no valid "metric" labels`);
         }
+        // Values are checked here too, where `redact` is known: a value echoing a credential must
+        // not reach a message unredacted from the reader further down.
         if (resultType === 'vector') {
           if (!isSample(s.value)) throw new PrometheusReplyError(url, `series ${i} has no valid "value"`);
+          sampleValue(url, s.value[1], redact);
         } else if (!Array.isArray(s.values) || !s.values.every(isSample)) {
           throw new PrometheusReplyError(url, `series ${i} has no valid "values"`);
+        } else {
+          for (const v of s.values) sampleValue(url, v[1], redact);
         }
       }
       return resultType === 'vector'
@@ -126,7 +131,7 @@ export function parseQueryReply(
  * Inf spellings Go may produce) come back as NaN or ±Infinity for the caller to judge.
  * Throws PrometheusReplyError for anything that is not a number at all.
  */
-export function sampleValue(url: string, value: string): number {
+export function sampleValue(url: string, value: string, redact: Redact = keep): number {
   switch (value) {
     case 'NaN':
       return Number.NaN;
@@ -138,6 +143,6 @@ export function sampleValue(url: string, value: string): number {
   }
   const n = value.trim() === '' ? Number.NaN : Number(value);
   if (Number.isNaN(n))
-    throw new PrometheusReplyError(url, `sample value ${shown(value, keep)} is not a number`);
+    throw new PrometheusReplyError(url, `sample value ${shown(value, redact)} is not a number`);
   return n;
 }

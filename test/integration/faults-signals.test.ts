@@ -99,6 +99,7 @@ describe('signals before the first cycle', () => {
     await until(() => prom.requests() > 0, 'the warm-up query', 40_000);
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);
+    expect(run.stderr()).toMatch(/"msg":"warming the cache: one fleet query to Prometheus"/);
     expect(run.stderr()).toMatch(/"signal":"SIGINT".*"msg":"shutting down"/);
   }, 90_000);
 

@@ -59,6 +59,7 @@ describe('an API server that never answers', () => {
     );
     try {
       await until(() => /"telemetryPort":\d+/.test(run.stderr()), 'controller started', 20_000);
+      expect(run.stderr()).toMatch(/"waitingFor":"the informers to list VariantAutoscalings and Deployments/);
       const port = /"telemetryPort":(\d+)/.exec(run.stderr())?.[1];
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);

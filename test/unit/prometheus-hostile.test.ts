@@ -145,6 +145,21 @@ describe('credentials echoed back by an error page', () => {
     expect(requests).toBe(0);
   });
 
+  it('a sample value that echoes the token is refused with the token redacted', async () => {
+    const url = await serve((_req, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.end(
+        JSON.stringify({
+          status: 'success',
+          data: { resultType: 'vector', result: [{ metric: {}, value: [1, `Bearer ${TOKEN}`] }] },
+        }),
+      );
+    });
+    const err = await failure(client(url, { bearerToken: TOKEN }));
+    expect(err.message).toMatch(/sample value "Bearer \[redacted\]" is not a number/);
+    expectNoPieceOf(allText(err), TOKEN);
+  });
+
   it('Prometheus warnings that echo a credential are logged redacted and bounded', async () => {
     const url = await serve((_req, res) => {
       res.setHeader('Content-Type', 'application/json');

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatTable } from '../../src/cli/collect.js';
 import { formatCycleTable } from '../../src/cli/cycle-report.js';
+import { formatSizeTable, type SizeRow } from '../../src/cli/size.js';
 import { MAX_CELL_WIDTH, renderTable, safeCell } from '../../src/cli/table.js';
 import type { CycleRow } from '../../src/controller/local.js';
 import type { DemoCycle } from '../../src/demo/demo.js';
@@ -62,8 +63,8 @@ function demoCycle(modelId: string, rows = 1): DemoCycle {
   } as DemoCycle;
 }
 
-/** The three tables, each with one row whose model id is `modelId` (n rows in all). */
-function allTables(modelId: string, n = 1): { collect: string; local: string; demo: string } {
+/** The four tables, each with one row whose model id (a name for `size`) is `modelId` (n rows in all). */
+function allTables(modelId: string, n = 1): { collect: string; local: string; demo: string; size: string } {
   const collectRows = Array.from({ length: n }, (_, i) => ({
     modelId: i === 0 ? modelId : `m${i}`,
     namespace: 'prod',
@@ -74,6 +75,16 @@ function allTables(modelId: string, n = 1): { collect: string; local: string; de
     collect: formatTable(collectRows),
     local: formatCycleTable({ startedAt: new Date(0), durationMs: 1, rows }),
     demo: formatCycle(demoCycle(modelId, n)),
+    size: formatSizeTable(
+      Array.from(
+        { length: n },
+        (_, i): SizeRow => ({
+          name: i === 0 ? modelId : `m${i}`,
+          input: {} as SizeRow['input'],
+          error: 'no count meets the SLO',
+        }),
+      ),
+    ),
   };
 }
 
