@@ -311,9 +311,6 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     { live: true }),
 ];
 
-/** Keys of the upstream ConfigMap this program does not use; accepted and ignored without a warning. */
-export const UPSTREAM_IGNORED_KEYS: readonly string[] = [];
-
 /** Constraints between keys, checked once every value has its form: [key to blame, problem or undefined]. */
 export const CROSS_CHECKS: ReadonlyArray<(c: Config) => [string, string] | undefined> = [
   (c) =>
