@@ -232,18 +232,17 @@ function key(
   help: string,
   more: Partial<ConfigKey> = {},
 ): ConfigKey {
-  const [f, arg] = flag?.split(' ') ?? [];
-  const spec: ConfigKey = {
+  const [f, ...arg] = flag?.split(' ') ?? [];
+  return {
     key: name,
     path: path.split('.') as unknown as ConfigKey['path'],
     parse,
     help,
+    ...(f ? { flag: f } : {}),
+    ...(arg.length > 0 ? { arg: arg.join(' ') } : {}),
+    ...(value !== undefined ? { default: value } : {}),
     ...more,
   };
-  if (f) spec.flag = f;
-  if (arg) spec.arg = flag?.slice(f!.length + 1);
-  if (value !== undefined) spec.default = value;
-  return spec;
 }
 const NONE = { defaultText: 'none' };
 const aFile = asString('a file path');
