@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { freePort } from '../../../src/demo/prometheus.js';
 import { PrometheusClient } from '../../../src/prometheus/client.js';
 import { type RunningCli, startCli } from '../../support/cli.js';
-import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
+import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { kustomize, kustomizeComponent, type Manifest, repoRoot } from '../../support/manifests.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { accessOf, allows, describeAccess, describeGrant, grants } from '../../support/rbac.js';
