@@ -28,14 +28,6 @@ import {
 } from './options.js';
 import { PairKeys, type StoreKey } from './pair-keys.js';
 
-export {
-  type CacheStats,
-  DEFAULT_MAX_ENTRIES,
-  DEFAULT_TTL_MS,
-  type FetchResult,
-  type ModelMetricsCacheOptions,
-} from './options.js';
-
 /** What a `fetch` hands the shared load; lru-cache passes it to `fetchMethod` as the context. */
 interface FetchContext {
   modelId: string;
