@@ -1,10 +1,6 @@
 // The entries the cache hands out, and the checks on what it is handed.
 import type { AggregateMetrics, MeasuredLoad, ModelMetrics, Saturation } from '../types.js';
 
-/** Sets and reads an entry's touch counter (see CachedModelMetrics). */
-export let touch: (entry: CachedModelMetrics, seq: number) => void;
-export let touchedAt: (entry: CachedModelMetrics) => number;
-
 /**
  * An entry as handed out: frozen, the caller's input never kept. `lastUpdated` is a getter on the
  * prototype, a new Date on each access, so no one can move the stored time with `Date#setTime` (and
@@ -12,15 +8,6 @@ export let touchedAt: (entry: CachedModelMetrics) => number;
  * Error by reference, so a collector can reject with it.
  */
 export class CachedModelMetrics implements ModelMetrics {
-  /** When the cache last stored or returned the entry (its own counter); a private field, so writable
-   *  on the frozen entry and invisible to callers. */
-  #touched = 0;
-  static {
-    touch = (entry, seq) => {
-      entry.#touched = seq;
-    };
-    touchedAt = (entry) => entry.#touched;
-  }
   readonly modelId: string;
   readonly namespace: string;
   readonly load: Readonly<MeasuredLoad>;

@@ -1,32 +1,61 @@
 // ModelMetricsCache: the TTL + LRU store of per-model metrics that every metrics read goes through.
 //
-// lru-cache does the storing: recency, the capacity bound and `fetch()` coalescing. This class adds
-// what the spec asks on top: a key that is a (modelId, namespace) pair, found in lru-cache's one
-// lookup (see pair-keys.ts), frozen entries, expiry by the entry's own stamp against the TTL in force
-// (a second, shorter TTL for failures), and counters for telemetry. Expiry is checked here rather
-// than by lru-cache's per-entry TTLs: a read then costs one comparison, a TTL change applies to what
-// is cached without restamping it, and no TTL arrays are kept beside the entries.
+// lru-cache does the storing: recency, the capacity bound, per-entry TTLs (a failed entry lives for
+// the failure TTL) and `fetch()` coalescing. This class adds what the spec asks on top: a key that is
+// a (modelId, namespace) pair, frozen entries, a second TTL for failures, TTL changes that apply to
+// what is already cached, and counters for telemetry.
 import { LRUCache } from 'lru-cache';
 import type { AggregateMetrics, ModelMetrics } from '../types.js';
 import { abortable } from './abortable.js';
-import {
-  CachedModelMetrics,
-  checkKey,
-  checkTtls,
-  describe,
-  makeEntry,
-  touch,
-  touchedAt,
-  ZERO_METRICS,
-} from './entry.js';
-import {
-  type CacheStats,
-  DEFAULT_MAX_ENTRIES,
-  DEFAULT_TTL_MS,
-  type FetchResult,
-  type ModelMetricsCacheOptions,
-} from './options.js';
-import { PairKeys, type StoreKey } from './pair-keys.js';
+import { type CachedModelMetrics, checkKey, checkTtls, describe, makeEntry, ZERO_METRICS } from './entry.js';
+import { PairKeys } from './pair-keys.js';
+
+/** Default time-to-live of an entry: 30 s, as in the original. */
+export const DEFAULT_TTL_MS = 30_000;
+/** Default bound on the number of entries. */
+export const DEFAULT_MAX_ENTRIES = 10_000;
+
+export interface ModelMetricsCacheOptions {
+  /** How long an entry is fresh, ms: a positive, finite number. Default 30 000. */
+  ttlMs?: number;
+  /** How long a failed entry (`valid: false`) is returned, ms: positive, at most `ttlMs`. Default: `ttlMs`. */
+  failureTtlMs?: number;
+  /** Most entries kept (a positive integer); the least recently used goes first. Default 10 000. */
+  maxEntries?: number;
+  /**
+   * Clock in ms, read on every operation (tests pass a fake one). Default: `Date.now()`, of which the
+   * expiry checks reuse one reading for up to 1 ms (lru-cache's `ttlResolution`): an entry may look
+   * fresh up to 1 ms past its TTL. Entries are always stamped with a real reading.
+   */
+  now?: () => number;
+}
+
+/** A snapshot of the cache's counters, for telemetry. Every lookup counts as one of hits, failureHits, misses. */
+export interface CacheStats {
+  size: number;
+  maxEntries: number;
+  ttlMs: number;
+  failureTtlMs: number;
+  /** Fresh valid entries returned by `get` or `fetch`. */
+  hits: number;
+  /** Fresh failed entries (`valid: false`) returned by `get` or `fetch`. */
+  failureHits: number;
+  /** Lookups that found no fresh entry: none, an expired one, or one being fetched. */
+  misses: number;
+  /** The misses that found an expired entry (and removed it). */
+  expiredReads: number;
+  sets: number;
+  /** Entries removed, by why: expired (on read, by `cleanup`, or stale when pushed out), capacity (LRU),
+   *  invalidated (`invalidate`), cleared (`clear`). Overwrites by `set` are not evictions. */
+  evictions: { expired: number; capacity: number; invalidated: number; cleared: number };
+}
+
+/** How `fetch` found its entry: in the cache, or by loading it (alone, or joining a load in flight). */
+export type FetchResult = 'hit' | 'failure_hit' | 'miss' | 'coalesced';
+
+// lru-cache reads a TTL start of 0 as "no TTL", and a fake clock may well start at 0: the times it
+// sees are shifted by this much (both the starts and its clock, so ages are unchanged).
+const START_SHIFT = 2 ** 32;
 
 /** What a `fetch` hands the shared load; lru-cache passes it to `fetchMethod` as the context. */
 interface FetchContext {
@@ -50,20 +79,13 @@ export class ModelMetricsCache {
   #ttl: number;
   #failureTtl: number;
   readonly #max: number;
-  /** The injected clock, else undefined: Date.now(), one reading reused for up to 1 ms on reads. */
-  readonly #clock: (() => number) | undefined;
-  #coarseNow = 0;
-  readonly #lru: LRUCache<StoreKey, CachedModelMetrics, FetchContext>;
-  readonly #keys = new PairKeys();
-  /** The loads in flight by key (lru-cache holds no entry for them yet): whose pair each loads. */
-  readonly #loading = new Map<StoreKey, FetchContext>();
+  readonly #now: () => number;
+  readonly #lru: LRUCache<string, CachedModelMetrics, FetchContext>;
+  #keys = new PairKeys();
   #fetching = 0;
-  /** Counts every store and hit; an entry's touch is the count when it was last stored or returned. */
-  #touches = 0;
   /** The clock reading of the `set` in progress, for classifying the entry it pushes out. */
   #setAt = 0;
   #clearing = false;
-  #expiring = false;
 
   #found = 0;
   #failureHits = 0;
@@ -85,16 +107,18 @@ export class ModelMetricsCache {
     this.#failureTtl = o.failureTtlMs ?? this.#ttl;
     checkTtls(this.#ttl, this.#failureTtl);
     this.#max = max;
-    this.#clock = o.now;
-    this.#lru = new LRUCache<StoreKey, CachedModelMetrics, FetchContext>({
+    const injected = o.now;
+    // The default clock is read through Date at call time, so fake timers in tests move it too.
+    const clock = injected ?? (() => Date.now());
+    this.#now = clock;
+    this.#lru = new LRUCache<string, CachedModelMetrics, FetchContext>({
       max,
+      perf: { now: () => clock() + START_SHIFT },
+      ttlResolution: injected ? 0 : 1,
       // Waiters of a fetch get its result even when the pair is invalidated or cleared meanwhile.
       ignoreFetchAbort: true,
       dispose: (entry, key, reason) => this.#disposed(entry, key, reason),
-      onInsert: (entry) => {
-        if (entry instanceof CachedModelMetrics) touch(entry, ++this.#touches);
-      },
-      fetchMethod: (key, _stale, { context }) => this.#load(key, context),
+      fetchMethod: (_key, _stale, { options, context }) => this.#load(context, options),
     });
   }
 
@@ -135,44 +159,19 @@ export class ModelMetricsCache {
    * undefined. An expired entry is removed. A hit makes the entry the most recently used.
    */
   get(modelId: string, namespace: string): ModelMetrics | undefined {
-    // While no model has a chain (the usual case), every pair's key is its model id: no lookup of ours.
-    const key = this.#keys.chains === 0 ? modelId : this.#keys.readKey(modelId, namespace);
+    const key = this.#keys.keyOf(modelId, namespace);
+    const expiredBefore = this.#evictedExpired;
     const entry = key === undefined ? undefined : this.#lru.get(key);
-    if (
-      entry !== undefined &&
-      entry.namespace === namespace &&
-      (this.#coarseNow || this.#readNow()) - entry.updatedAtMs <= (entry.valid ? this.#ttl : this.#failureTtl)
-    ) {
-      touch(entry, ++this.#touches);
-      this.#found++;
-      if (!entry.valid) this.#failureHits++;
-      return entry;
-    }
-    this.#miss(modelId, namespace, key, entry);
-    return undefined;
-  }
-
-  /** A `get` that found no fresh entry for the pair (kept out of `get`, so the hit path stays small). */
-  #miss(
-    modelId: string,
-    namespace: string,
-    key: StoreKey | undefined,
-    entry: CachedModelMetrics | undefined,
-  ) {
-    if (entry !== undefined && entry.namespace === namespace) {
-      this.#expire(key!);
-      this.#expiredReads++;
-    } else {
+    if (entry === undefined) {
       // The pair was checked when it was set, so only a miss needs checking (keeps hits cheap).
       checkKey(modelId, namespace);
-      if (entry !== undefined) {
-        // The model is cached in another namespace only, and looking it up by model id made that
-        // entry the most recently used: put it back, and look the model up by its chain from now on.
-        this.#restoreRecency(entry);
-        this.#keys.open(modelId, entry.namespace);
-      }
+      this.#misses++;
+      if (this.#evictedExpired !== expiredBefore) this.#expiredReads++;
+      return undefined;
     }
-    this.#misses++;
+    this.#found++;
+    if (!entry.valid) this.#failureHits++;
+    return entry;
   }
 
   /**
@@ -189,8 +188,8 @@ export class ModelMetricsCache {
     error?: Error,
   ): ModelMetrics {
     checkKey(modelId, namespace);
-    const entry = makeEntry(modelId, namespace, metrics, valid !== false, error, this.#stampNow());
-    this.#store(this.#keys.keyFor(modelId, namespace, this.#storedNamespace(modelId)), entry);
+    const entry = makeEntry(modelId, namespace, metrics, valid !== false, error, this.#now());
+    this.#store(this.#keys.keyFor(modelId, namespace), entry);
     return entry;
   }
 
@@ -209,20 +208,20 @@ export class ModelMetricsCache {
     signal?.throwIfAborted();
     const cached = this.get(modelId, namespace);
     if (cached) return { entry: cached, result: cached.valid ? 'hit' : 'failure_hit' };
-    const key = this.#keys.keyFor(modelId, namespace, this.#storedNamespace(modelId));
-    const status: LRUCache.Status<StoreKey, CachedModelMetrics, FetchContext> = {};
+    const key = this.#keys.keyFor(modelId, namespace);
+    const status: LRUCache.Status<string, CachedModelMetrics, FetchContext> = {};
     const shared = this.#lru.fetch(key, { context: { modelId, namespace, load }, status });
     const result: FetchResult = status.fetch === 'inflight' ? 'coalesced' : 'miss';
     let entry = await abortable(shared, signal);
     // Not stored (invalidated or pushed out while loading): forget the key unless set again since.
-    if (!this.#lru.has(key)) this.#keys.forget(modelId, key);
+    if (!this.#lru.has(key)) this.#keys.forget(modelId, namespace);
     entry ??= makeEntry(
       modelId,
       namespace,
       ZERO_METRICS,
       false,
       new Error('metrics load gave no result'),
-      this.#stampNow(),
+      this.#now(),
     );
     return { entry, result };
   }
@@ -230,10 +229,9 @@ export class ModelMetricsCache {
   /** Removes the pair's entry, if any. */
   invalidate(modelId: string, namespace: string): void {
     checkKey(modelId, namespace);
-    const key = this.#keys.keyOf(modelId, namespace, this.#storedNamespace(modelId));
-    if (key === undefined) return;
-    this.#lru.delete(key);
-    this.#keys.forget(modelId, key);
+    const key = this.#keys.keyOf(modelId, namespace);
+    if (key !== undefined) this.#lru.delete(key);
+    this.#keys.forget(modelId, namespace);
   }
 
   /** Removes every entry (counted as `evictions.cleared`, one per entry). */
@@ -253,22 +251,17 @@ export class ModelMetricsCache {
    */
   getAll(): Map<string, ModelMetrics> {
     const all = new Map<string, ModelMetrics>();
-    const now = this.#readNow();
-    for (const [, entry] of this.#lru.rentries() as Iterable<[StoreKey, CachedModelMetrics]>) {
-      if (this.#fresh(entry, now)) all.set(`${entry.modelId}:${entry.namespace}`, entry);
+    for (const [key, entry] of this.#lru.rentries() as Iterable<[string, CachedModelMetrics]>) {
+      all.set(key, entry);
     }
     return all;
   }
 
   /** Removes the expired entries (counted as `evictions.expired`); returns how many. */
   cleanup(): number {
-    const now = this.#readNow();
-    const expired: StoreKey[] = [];
-    for (const [key, entry] of this.#lru.rentries() as Iterable<[StoreKey, CachedModelMetrics]>) {
-      if (!this.#fresh(entry, now)) expired.push(key);
-    }
-    for (const key of expired) this.#expire(key);
-    return expired.length;
+    const before = this.#evictedExpired;
+    this.#lru.purgeStale();
+    return this.#evictedExpired - before;
   }
 
   /** Changes the TTLs (live config reload); they apply to entries already cached. Throws RangeError. */
@@ -276,6 +269,11 @@ export class ModelMetricsCache {
     checkTtls(ttlMs, failureTtlMs);
     this.#ttl = ttlMs;
     this.#failureTtl = failureTtlMs;
+    // lru-cache keeps a TTL per entry: restamp each with its own start, least recent first, so the
+    // recency order comes out as it was.
+    for (const [key, { value }] of this.#lru.dump()) {
+      this.#lru.set(key, value, { ttl: this.#ttlOf(value), start: value.updatedAtMs + START_SHIFT });
+    }
   }
 
   stats(): CacheStats {
@@ -302,85 +300,42 @@ export class ModelMetricsCache {
     return entry.valid ? this.#ttl : this.#failureTtl;
   }
 
-  #fresh(entry: CachedModelMetrics, now: number): boolean {
-    return now - entry.updatedAtMs <= this.#ttlOf(entry);
-  }
-
-  /** The clock for expiry checks. Date is read at call time, so fake timers in tests move it too. */
-  #readNow(): number {
-    if (this.#clock !== undefined) return this.#clock();
-    if (this.#coarseNow === 0) {
-      this.#coarseNow = Date.now();
-      setTimeout(() => {
-        this.#coarseNow = 0;
-      }, 1).unref();
-    }
-    return this.#coarseNow;
-  }
-
-  /** The clock for stamps: always a real reading. */
-  #stampNow(): number {
-    return this.#clock !== undefined ? this.#clock() : Date.now();
-  }
-
-  /** The namespace of the pair stored (or being loaded) under the model id itself, if any. */
-  #storedNamespace(modelId: string): string | undefined {
-    return this.#lru.peek(modelId)?.namespace ?? this.#loading.get(modelId)?.namespace;
-  }
-
-  #expire(key: StoreKey): void {
-    this.#expiring = true;
-    try {
-      this.#lru.delete(key);
-    } finally {
-      this.#expiring = false;
-    }
-  }
-
-  /** Undoes the recency `moved` got from a lookup that was not for it: every entry stored or returned
-   *  since it was is made more recent again, in the same order. */
-  #restoreRecency(moved: CachedModelMetrics): void {
-    const since = touchedAt(moved);
-    const later: StoreKey[] = [];
-    for (const [key, entry] of this.#lru.rentries() as Iterable<[StoreKey, CachedModelMetrics]>) {
-      if (touchedAt(entry) > since && entry !== moved) later.push(key);
-    }
-    for (const key of later) this.#lru.get(key);
-  }
-
-  #store(key: StoreKey, entry: CachedModelMetrics): void {
+  #store(key: string, entry: CachedModelMetrics): void {
     this.#sets++;
     this.#setAt = entry.updatedAtMs;
-    this.#lru.set(key, entry);
+    this.#lru.set(key, entry, { ttl: this.#ttlOf(entry), start: entry.updatedAtMs + START_SHIFT });
   }
 
   /** lru-cache's fetchMethod: runs the shared load; its result becomes the entry, stored on return. */
-  async #load(key: StoreKey, context: FetchContext): Promise<CachedModelMetrics> {
+  async #load(
+    context: FetchContext,
+    options: LRUCache.FetcherFetchOptions<string, CachedModelMetrics, FetchContext>,
+  ): Promise<CachedModelMetrics> {
     const { modelId, namespace } = context;
     this.#fetching++;
-    this.#loading.set(key, context);
     let entry: CachedModelMetrics;
     try {
-      entry = makeEntry(modelId, namespace, await context.load(), true, undefined, this.#stampNow());
+      entry = makeEntry(modelId, namespace, await context.load(), true, undefined, this.#now());
     } catch (err) {
-      entry = makeEntry(modelId, namespace, ZERO_METRICS, false, err, this.#stampNow());
+      entry = makeEntry(modelId, namespace, ZERO_METRICS, false, err, this.#now());
     } finally {
       this.#fetching--;
-      if (this.#loading.get(key) === context) this.#loading.delete(key);
     }
     this.#sets++;
     this.#setAt = entry.updatedAtMs;
+    // lru-cache stores the result with these options: the entry's own TTL, from its own stamp.
+    Object.assign(options, { ttl: this.#ttlOf(entry), start: entry.updatedAtMs + START_SHIFT });
     return entry;
   }
 
-  #disposed(entry: CachedModelMetrics, key: StoreKey, reason: LRUCache.DisposeReason): void {
+  #disposed(entry: CachedModelMetrics, key: string, reason: LRUCache.DisposeReason): void {
     if (reason === 'set') return;
-    if (reason === 'evict') {
+    if (reason === 'expire') this.#evictedExpired++;
+    else if (reason === 'evict') {
       if (this.#setAt - entry.updatedAtMs > this.#ttlOf(entry)) this.#evictedExpired++;
       else this.#evictedCapacity++;
     } else if (this.#clearing) this.#evictedCleared++;
-    else if (this.#expiring) this.#evictedExpired++;
     else this.#evictedInvalidated++;
-    this.#keys.forget(entry.modelId, key);
+    if (reason !== 'delete') this.#keys.forget(entry.modelId, entry.namespace, key);
   }
 }

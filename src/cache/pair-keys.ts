@@ -1,91 +1,65 @@
-// The store's key for each (modelId, namespace) pair. A model cached in one namespace (the usual
-// case) is stored under its model id, so a read finds it with the caller's own string in the store's
-// one lookup. A model seen in several namespaces gets a chain of its pairs: the first keeps the model
-// id as its key, every other pair is keyed by its node, an object, which no model id can equal.
+// The key string of each (modelId, namespace) pair, built once and found again by the caller's own
+// strings: a key built on every read would cost a concatenation and a fresh hash each time, while
+// V8 keeps the hash of a string it has hashed before.
 
-/** A key in the store: a model id, or the node of one pair of a model in several namespaces. */
-export type StoreKey = string | PairNode;
-
-export class PairNode {
-  readonly key: StoreKey;
-  next: PairNode | undefined = undefined;
-  constructor(
-    readonly namespace: string,
-    modelId?: string,
-  ) {
-    this.key = modelId ?? this;
-  }
+/** One namespace of a model and the pair's key string; a model's namespaces are chained. */
+interface KeyNode {
+  readonly namespace: string;
+  readonly key: string;
+  next: KeyNode | undefined;
 }
 
 export class PairKeys {
-  /** modelId -> its pairs, for the models seen in more than one namespace. */
-  #chains = new Map<string, PairNode>();
-  /** How many models have a chain: while none has, the key of every pair is its model id. */
-  chains = 0;
+  /** modelId -> the key of its only namespace, or a chain of nodes, one per namespace. */
+  #byModel = new Map<string, string | KeyNode>();
 
-  /** The model's chain; on a store with no chain at all, without a lookup. */
-  chain(modelId: string): PairNode | undefined {
-    return this.chains === 0 ? undefined : this.#chains.get(modelId);
+  /** The pair's key string if the pair is known. One namespace (the common case): the key itself,
+   *  which ends in ':' + namespace; several: a chain of nodes. */
+  keyOf(modelId: string, namespace: string): string | undefined {
+    let found = this.#byModel.get(modelId);
+    if (typeof found === 'string') {
+      return found.length === modelId.length + 1 + namespace.length && found.endsWith(namespace)
+        ? found
+        : undefined;
+    }
+    while (found !== undefined && found.namespace !== namespace) found = found.next;
+    return found?.key;
   }
 
-  /** The pair's key: its node's, or the model id when the model has no chain and `stored` (the
-   *  namespace now under the model id, if any) is the pair's. Undefined when the pair is not known. */
-  keyOf(modelId: string, namespace: string, stored: string | undefined): StoreKey | undefined {
-    const chain = this.chain(modelId);
-    if (chain === undefined) return stored === namespace ? modelId : undefined;
-    return find(chain, namespace)?.key;
+  keyFor(modelId: string, namespace: string): string {
+    const known = this.keyOf(modelId, namespace);
+    if (known !== undefined) return known;
+    // join() builds a flat string; a template literal makes a cons string that V8 flattens on the
+    // first hash but keeps as a second object for as long as the key lives.
+    const key = [modelId, namespace].join(':');
+    const first = this.#byModel.get(modelId);
+    if (first === undefined) this.#byModel.set(modelId, key);
+    else this.#byModel.set(modelId, { namespace, key, next: this.#nodes(modelId, first) });
+    return key;
   }
 
-  /** The key to look the pair up by: its node's, or the model id when the model has no chain (the
-   *  entry found there may be another namespace's: the caller checks). */
-  readKey(modelId: string, namespace: string): StoreKey | undefined {
-    const chain = this.chain(modelId);
-    return chain === undefined ? modelId : find(chain, namespace)?.key;
+  /** The model's keys as a chain (a lone key string becomes a node). */
+  #nodes(modelId: string, first: string | KeyNode): KeyNode {
+    if (typeof first !== 'string') return first;
+    return { namespace: first.slice(modelId.length + 1), key: first, next: undefined };
   }
 
-  /** The key to store the pair under; a second namespace of a model starts its chain. */
-  keyFor(modelId: string, namespace: string, stored: string | undefined): StoreKey {
-    const chain = this.chain(modelId);
-    if (chain === undefined && (stored === undefined || stored === namespace)) return modelId;
-    const head = chain ?? this.open(modelId, stored!);
-    const known = find(head, namespace);
-    if (known !== undefined) return known.key;
-    const node = new PairNode(namespace);
-    node.next = head.next;
-    head.next = node;
-    return node;
-  }
-
-  /** Starts the model's chain with the pair stored under its model id (in namespace `stored`). */
-  open(modelId: string, stored: string): PairNode {
-    const head = new PairNode(stored, modelId);
-    this.#chains.set(modelId, head);
-    this.chains = this.#chains.size;
-    return head;
-  }
-
-  /** Drops the pair stored under `key` from the model's chain, and the chain once empty. */
-  forget(modelId: string, key: StoreKey): void {
-    let node = this.#chains.get(modelId);
-    let prev: PairNode | undefined;
-    while (node !== undefined && node.key !== key) {
+  forget(modelId: string, namespace: string, key?: string): void {
+    const first = this.#byModel.get(modelId);
+    if (first === undefined) return;
+    let node: KeyNode | undefined = this.#nodes(modelId, first);
+    let prev: KeyNode | undefined;
+    while (node !== undefined && node.namespace !== namespace) {
       prev = node;
       node = node.next;
     }
-    if (node === undefined) return;
+    if (node === undefined || (key !== undefined && node.key !== key)) return;
     if (prev) prev.next = node.next;
-    else if (node.next) this.#chains.set(modelId, node.next);
-    else this.#chains.delete(modelId);
-    this.chains = this.#chains.size;
+    else if (node.next) this.#byModel.set(modelId, node.next);
+    else this.#byModel.delete(modelId);
   }
 
   clear(): void {
-    this.#chains = new Map();
-    this.chains = 0;
+    this.#byModel = new Map();
   }
-}
-
-function find(chain: PairNode | undefined, namespace: string): PairNode | undefined {
-  while (chain !== undefined && chain.namespace !== namespace) chain = chain.next;
-  return chain;
 }

@@ -4,7 +4,7 @@
 // ConfigMap, the environment or a flag. To add a key: one entry here, one field in Config, one row
 // in docs/configuration.md.
 // The parts' own defaults are used where they have one, so each default is written once.
-import { DEFAULT_MAX_ENTRIES } from '../cache/options.js';
+import { DEFAULT_MAX_ENTRIES } from '../cache/model-metrics-cache.js';
 import { DEFAULT_STALE_AFTER_MS } from '../collector/availability.js';
 import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS } from '../prometheus/client.js';
 import { DEFAULT_WINDOW } from '../prometheus/promql.js';

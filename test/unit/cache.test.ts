@@ -351,32 +351,6 @@ describe('ModelMetricsCache LRU bound', () => {
     expect(cache.stats().evictions).toEqual({ expired: 0, capacity: 2, invalidated: 0, cleared: 0 });
   });
 
-  it('keeps every pair and the recency order when one model is in several namespaces', () => {
-    const { cache } = setup({ maxEntries: 4 });
-    cache.set('m', 'a', metrics(1));
-    cache.set('x', 'a', metrics(2));
-    // A read of m in a namespace it is not cached in: a miss that leaves m:a least recently used.
-    expect(cache.get('m', 'b')).toBeUndefined();
-    expect([...cache.getAll().keys()]).toEqual(['m:a', 'x:a']);
-    cache.set('m', 'b', metrics(3));
-    cache.set('y', 'a', metrics(4));
-    expect(cache.get('x', 'a')?.ttftAverage).toBe(metrics(2).ttftAverage); // a model in one namespace, beside m's two
-    expect(cache.get('m', 'b')?.ttftAverage).toBe(metrics(3).ttftAverage);
-    expect([...cache.getAll().keys()]).toEqual(['m:a', 'y:a', 'x:a', 'm:b']);
-    cache.set('z', 'a', metrics(5)); // evicts m:a
-    expect(cache.get('m', 'a')).toBeUndefined();
-    expect(cache.get('m', 'b')?.ttftAverage).toBe(metrics(3).ttftAverage);
-    cache.invalidate('m', 'b');
-    cache.set('m', 'c', metrics(6));
-    expect([...cache.getAll().keys()]).toEqual(['y:a', 'x:a', 'z:a', 'm:c']);
-    expect(cache.get('m', 'c')?.ttftAverage).toBe(metrics(6).ttftAverage);
-    expect(cache.stats()).toMatchObject({
-      hits: 4,
-      misses: 2,
-      evictions: { expired: 0, capacity: 1, invalidated: 1, cleared: 0 },
-    });
-  });
-
   it('counts an expired entry pushed out by capacity as expired, not capacity', () => {
     const { cache, clock } = setup({ maxEntries: 2, ttlMs: 1_000 });
     cache.set('a', 'ns', metrics());
