@@ -27,47 +27,37 @@ export interface ConfigTargets {
 export type ApplyResult = { changed: string[]; applied: string[]; restartRequired: string[] };
 type Outcome = 'changed' | 'unchanged' | 'error';
 
-/** The keys a running part takes on reload (the rest go to onChange, or need a restart), and how:
- *  undefined when the part is absent. */
-const LIVE: ReadonlyArray<[string[], (c: Config, p: ConfigTargets) => (() => void) | undefined]> = [
-  [
-    ['WVA_CACHE_TTL', 'WVA_CACHE_FAILURE_TTL'],
-    (c, { cache }) => cache && (() => cache.setTtl(c.cache.ttlMs, c.cache.failureTtlMs)),
-  ],
-  [
-    ['WVA_QUERY_WINDOW', 'WVA_STALE_AFTER'],
-    (c, { collector }) =>
-      collector &&
-      (() => collector.configure({ window: c.collector.window, staleAfterMs: c.collector.staleAfterMs })),
-  ],
-  [['LOG_LEVEL'], (c, { rootLogger }) => rootLogger && (() => (rootLogger.level = c.logLevel))],
-];
-const LIVE_KEYS = new Set(LIVE.flatMap(([keys]) => keys));
+/** The keys each running part takes on reload; the other changed keys go to onChange, or need a restart. */
+const LIVE = {
+  cache: ['WVA_CACHE_TTL', 'WVA_CACHE_FAILURE_TTL'],
+  collector: ['WVA_QUERY_WINDOW', 'WVA_STALE_AFTER'],
+  rootLogger: ['LOG_LEVEL'],
+};
+const LIVE_KEYS = Object.values(LIVE).flat();
 
 /** Applies `next` over `prev` to the running parts and counts the reload. Never throws. */
 export function applyConfig(next: Config, prev: Config, parts: ConfigTargets): ApplyResult {
   const changed = diffConfig(next, prev);
-  const others = changed.filter((k) => !LIVE_KEYS.has(k));
+  const others = changed.filter((k) => !LIVE_KEYS.includes(k));
   const applied: string[] = [];
   let failed = false;
-  const attempt = (keys: string[], fn: (() => string[] | undefined) | undefined) => {
-    if (!fn || keys.length === 0) return;
+  /** Runs `fn` for the changed ones among `keys`; it returns the keys it applied (not a list: all). */
+  const take = (keys: string[], fn: () => unknown) => {
+    const mine = keys.filter((k) => changed.includes(k));
+    if (mine.length === 0) return;
     try {
-      applied.push(...(fn() ?? keys).filter((k) => keys.includes(k)));
+      const done = fn();
+      applied.push(...(Array.isArray(done) ? done : mine).filter((k) => mine.includes(k)));
     } catch (err) {
       failed = true;
-      parts.logger?.error({ err, keys }, 'could not apply configuration change');
+      parts.logger?.error({ err, keys: mine }, 'could not apply configuration change');
     }
   };
-  for (const [keys, apply] of LIVE) {
-    const fn = apply(next, parts);
-    attempt(
-      keys.filter((k) => changed.includes(k)),
-      fn && (() => void fn()),
-    );
-  }
-  const { onChange } = parts;
-  attempt(others, onChange && (() => onChange(next, prev, others) ?? []));
+  const { cache, collector, rootLogger, onChange } = parts;
+  if (cache) take(LIVE.cache, () => cache.setTtl(next.cache.ttlMs, next.cache.failureTtlMs));
+  if (collector) take(LIVE.collector, () => collector.configure({ ...next.collector }));
+  if (rootLogger) take(LIVE.rootLogger, () => Object.assign(rootLogger, { level: next.logLevel }));
+  if (onChange) take(others, () => onChange(next, prev, others) ?? []);
   const restartRequired = others.filter((k) => !applied.includes(k));
   if (changed.length > 0) {
     const { cache, collector, logLevel } = next;
@@ -108,7 +98,7 @@ export class ConfigReloader extends EventEmitter<Events> {
     super();
     this.#config = current;
     this.targets = targets;
-    this.#sources = { ...sources, logger: undefined };
+    this.#sources = sources;
   }
 
   get current(): Config {
@@ -185,8 +175,8 @@ export class ConfigWatcher extends ConfigReloader {
   #closed = false;
 
   constructor(options: ConfigWatcherOptions, targets: ConfigTargets = {}) {
-    const logger = targets.logger ?? options.logger ?? options.sources.logger;
-    const current = options.current ?? resolveConfig({ ...options.sources, logger: undefined }).config;
+    const logger = targets.logger ?? options.logger;
+    const current = options.current ?? resolveConfig(options.sources).config;
     super(current, { ...targets, logger }, options.sources);
     const { file } = options.sources;
     // A mounted ConfigMap directory is watched itself; a file (there or not yet) through its directory.
