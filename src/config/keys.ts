@@ -1,77 +1,41 @@
 // The configuration as one table: each key once, with how its value is read (form and range), its
-// default, its flag and its help. Keys are the upstream ConfigMap's (PROMETHEUS_*,
-// GLOBAL_OPT_INTERVAL) plus ours (WVA_*, LOG_LEVEL); any key may come from the config file, the
-// ConfigMap, the environment or a flag. To add a key: one entry here, one field in Config, one row
-// in docs/configuration.md.
-// The parts' own defaults are used where they have one, so each default is written once.
+// default, its flag and its help; the Config type is derived from it. Keys are the upstream
+// ConfigMap's (PROMETHEUS_*, GLOBAL_OPT_INTERVAL) plus ours (WVA_*, LOG_LEVEL); any key may come from
+// the config file, the ConfigMap, the environment or a flag. To add a key: one entry here, one row in
+// docs/configuration.md. The parts' own defaults are used where they have one, so each is written once.
 import { DEFAULT_MAX_ENTRIES } from '../cache/model-metrics-cache.js';
 import { DEFAULT_STALE_AFTER_MS } from '../collector/availability.js';
 import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS } from '../prometheus/client.js';
 import { DEFAULT_WINDOW } from '../prometheus/promql.js';
-import { LOG_LEVELS, type LogLevel } from '../telemetry/logger.js';
+import { LOG_LEVELS } from '../telemetry/logger.js';
 import { parseListenAddress } from '../telemetry/server.js';
 import { DURATION_HINT, formatDuration, parseDuration } from './duration.js';
-
-export interface Config {
-  prometheus: {
-    url: string;
-    bearerToken?: string;
-    tokenPath?: string;
-    caCertPath?: string;
-    clientCertPath?: string;
-    clientKeyPath?: string;
-    serverName?: string;
-    insecureSkipVerify: boolean;
-    timeoutMs: number;
-    maxReplyBytes: number;
-    headers: Record<string, string>;
-  };
-  cache: { ttlMs: number; failureTtlMs: number; maxEntries: number };
-  collector: { window: string; staleAfterMs: number };
-  reconcile: {
-    intervalMs: number;
-    concurrency: number;
-    stabilizationWindowMs: number;
-    kvCacheThreshold: number;
-    namespaces: string[];
-  };
-  telemetry: { address: string };
-  /** metrics: publish wva_desired_replicas for an HPA or KEDA; scale: also patch Deployments' scale. */
-  actuation: { mode: ActuatorMode; scaleToZero: boolean };
-  logLevel: LogLevel;
-}
-
-export const ACTUATOR_MODES = ['metrics', 'scale'] as const;
-export type ActuatorMode = (typeof ACTUATOR_MODES)[number];
 
 /** A value that does not have the key's form or range; the message says what is allowed. */
 export class ValueProblem extends Error {}
 
-export interface ConfigKey {
+export interface ConfigKey<V = unknown> {
   /** UPPER_SNAKE name in the file, the ConfigMap and the environment. */
   key: string;
-  /** Where the value goes in Config. */
-  path: readonly [keyof Config] | readonly [keyof Config, string];
+  /** Where the value goes in Config (filled in from the table's layout). */
+  path: readonly [string] | readonly [string, string];
   /** Long flag without dashes (none for secrets: flags show in `ps`), and its argument (`...>` repeats). */
   flag?: string;
   arg?: string;
   /** Masked in error messages. */
   secret?: boolean;
   /** Raw value (a string, or a YAML scalar) to the typed one; throws ValueProblem saying what is allowed. */
-  parse: (raw: unknown) => unknown;
+  parse: (raw: unknown) => V;
   /** When no source sets the key: a constant, or computed from the keys above it. */
-  default?: unknown;
+  default?: V | ((c: Above) => V);
   /** The default as help shows it, when not the value itself. */
   defaultText?: string;
   help: string;
 }
 
 export const DAY_MS = 86_400_000;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** What node:http accepts in a header value: tab, visible ASCII, space, and Latin-1. */
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-const HEADERS_HINT = 'a JSON object of header names to string values, e.g. {"X-Scope-OrgID":"team-a"}';
+/** What derived defaults read: keys resolved above them in the table. */
+type Above = { reconcile: { intervalMs: number }; cache: { ttlMs: number } };
 
 function text(raw: unknown, what: string): string {
   if (typeof raw === 'string') return raw.trim();
@@ -79,7 +43,26 @@ function text(raw: unknown, what: string): string {
   throw new ValueProblem(`must be ${what}, not ${Array.isArray(raw) ? 'a list' : typeof raw}`);
 }
 
-const asString = (what: string) => (raw: unknown) => text(raw, what);
+/** The one parser builder for a value written as text: `read` gives the value, or undefined for `message`. */
+const form =
+  <T>(what: string, message: string, read: (s: string) => T | undefined) =>
+  (raw: unknown): T => {
+    const value = read(text(raw, what));
+    if (value === undefined) throw new ValueProblem(message);
+    return value;
+  };
+const when = (ok: (s: string) => boolean) => (s: string) => (ok(s) ? s : undefined);
+const anyText = (what: string) => (raw: unknown) => text(raw, what);
+
+/** A parsed number kept within [min, max], shown in the message as `show` writes it. */
+const range =
+  (parse: (raw: unknown) => number, min: number, max: number, show: (n: number) => string = String) =>
+  (raw: unknown) => {
+    const n = parse(raw);
+    if (n < min) throw new ValueProblem(`must be at least ${show(min)}`);
+    if (n > max) throw new ValueProblem(`must be at most ${show(max)}`);
+    return n;
+  };
 
 function ms(raw: unknown): number {
   if (typeof raw === 'number') throw new ValueProblem(`has no unit; use ${DURATION_HINT}`);
@@ -91,52 +74,33 @@ function ms(raw: unknown): number {
   }
 }
 
-function inRange(n: number, min: number, max: number, show: (n: number) => string): number {
-  if (n < min) throw new ValueProblem(`must be at least ${show(min)}`);
-  if (n > max) throw new ValueProblem(`must be at most ${show(max)}`);
-  return n;
-}
-
-const duration = (min: number, max: number) => (raw: unknown) => inRange(ms(raw), min, max, formatDuration);
-
-const integer = (min: number, max: number) => (raw: unknown) => {
-  const s = text(raw, 'a whole number');
-  if (!/^\d+$/.test(s)) throw new ValueProblem('must be a whole number, e.g. 10000');
-  return inRange(Number(s), min, max, String);
-};
-
-function fraction(raw: unknown): number {
-  const s = text(raw, 'a number from 0 to 1');
-  const n = Number(s);
-  if (s === '' || !Number.isFinite(n) || n < 0 || n > 1)
-    throw new ValueProblem('must be a number from 0 to 1, e.g. 0.9');
-  return n;
-}
+const duration = (min: number, max: number) => range(ms, min, max, formatDuration);
+const wholeNumber = form('a whole number', 'must be a whole number, e.g. 10000', (s) =>
+  /^\d+$/.test(s) ? Number(s) : undefined,
+);
+const integer = (min: number, max: number) => range(wholeNumber, min, max);
+const fraction = form('a number from 0 to 1', 'must be a number from 0 to 1, e.g. 0.9', (s) =>
+  s !== '' && Number(s) >= 0 && Number(s) <= 1 ? Number(s) : undefined,
+);
+/** One of `values`, any case. */
+const oneOf = <T extends string>(values: readonly T[], what: string, message: string) =>
+  form(what, message, (s) => values.find((v) => v === s.toLowerCase()));
+// strconv.ParseBool's spellings, as the Go original reads this key.
+const BOOLEANS = new Map(Object.entries({ true: true, t: true, 1: true, false: false, f: false, 0: false }));
+const flagWord = form('true or false', 'must be true or false', (s) => BOOLEANS.get(s.toLowerCase()));
+const boolean = (raw: unknown) => (typeof raw === 'boolean' ? raw : flagWord(raw));
+const url = form(
+  'a URL',
+  'must be an http:// or https:// URL, e.g. https://prometheus:9090',
+  when((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol) && new URL(s).hostname !== ''),
+);
 
 /** The rate window, normalised to whole units so it is always valid PromQL range syntax (1.5m -> 1m30s). */
-function asWindow(raw: unknown): string {
+function window(raw: unknown): string {
   const n = ms(raw);
   if (n < 1000 || n > DAY_MS) throw new ValueProblem('must be a duration of at least 1s and at most 1d');
   return formatDuration(n);
 }
-
-/** A string value (mapped by `map`) that must pass `ok`; else `message`. */
-const checked =
-  (what: string, ok: (s: string) => boolean, message: string, map = (s: string) => s) =>
-  (raw: unknown) => {
-    const s = map(text(raw, what));
-    if (!ok(s)) throw new ValueProblem(message);
-    return s;
-  };
-
-/** One of `values`, any case. */
-const oneOf = <T extends string>(values: readonly T[], what: string, message: string) =>
-  checked(
-    what,
-    (s) => (values as readonly string[]).includes(s),
-    message,
-    (s) => s.toLowerCase(),
-  ) as (raw: unknown) => T;
 
 function tryIt(fn: () => unknown): boolean {
   try {
@@ -147,46 +111,23 @@ function tryIt(fn: () => unknown): boolean {
   }
 }
 
-// strconv.ParseBool's spellings, as the Go original reads this key.
-const TRUE = ['true', 't', '1'];
-const asFlagWord = oneOf([...TRUE, 'false', 'f', '0'], 'true or false', 'must be true or false');
-const asBoolean = (raw: unknown) => (typeof raw === 'boolean' ? raw : TRUE.includes(asFlagWord(raw)));
-const asUrl = checked(
-  'a URL',
-  (s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol) && new URL(s).hostname !== '',
-  'must be an http:// or https:// URL, e.g. https://prometheus:9090',
-);
-const asLogLevel = oneOf(LOG_LEVELS, 'a log level', `must be one of ${LOG_LEVELS.join(', ')}`);
-const asAddress = checked(
-  'a listen address',
-  (s) => tryIt(() => parseListenAddress(s)),
-  'must be :port, host:port or [ipv6]:port, e.g. :8080 or 127.0.0.1:9100',
-);
-const asToken = checked(
-  'a token',
-  (s) => !/\s/.test(s),
-  'must be one token without spaces (no "Bearer " prefix)',
-);
-const asActuator = oneOf(
-  ACTUATOR_MODES,
-  'metrics or scale',
-  'must be metrics (HPA/KEDA scale on wva_desired_replicas) or scale (patch Deployments)',
-);
-
-function asNamespaces(raw: unknown): string[] {
-  const items = Array.isArray(raw)
-    ? raw.map((v) => text(v, 'a namespace'))
-    : text(raw, 'a list').split(/[\s,]+/);
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** A list (YAML sequence, or comma/space separated), without repeats or empties, each `item` passing `ok`. */
+const list = (item: string, ok: RegExp, problem: (bad: string[]) => string) => (raw: unknown) => {
+  const items = Array.isArray(raw) ? raw.map((v) => text(v, item)) : text(raw, 'a list').split(/[\s,]+/);
   const names = [...new Set(items.map((s) => s.trim()).filter((s) => s !== ''))];
-  const bad = names.filter((n) => !DNS_LABEL.test(n));
-  if (bad.length === 0) return names;
-  throw new ValueProblem(
-    `${bad.map((b) => JSON.stringify(b)).join(', ')} ${bad.length === 1 ? 'is not a namespace name' : 'are not namespace names'}; use comma-separated DNS labels (a-z, 0-9, -), or empty for all`,
-  );
-}
+  const bad = names.filter((n) => !ok.test(n));
+  if (bad.length > 0) throw new ValueProblem(problem(bad));
+  return names;
+};
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What node:http accepts in a header value: tab, visible ASCII, space, and Latin-1. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const HEADERS_HINT = 'a JSON object of header names to string values, e.g. {"X-Scope-OrgID":"team-a"}';
 
 /** `{"A":"b"}` (string or mapping), or a list of `Name: value` strings (repeated --prometheus-header). */
-function asHeaders(raw: unknown): Record<string, string> {
+function headers(raw: unknown): Record<string, string> {
   const bad = new ValueProblem(`must be ${HEADERS_HINT}`);
   let value: unknown = raw;
   if (typeof raw === 'string' && !tryIt(() => (value = JSON.parse(raw)))) throw bad;
@@ -220,98 +161,142 @@ export function derivedTtlMs(intervalMs: number): number {
   return Math.min(DAY_MS, Math.max(5000, Math.round(intervalMs / 2)));
 }
 
-/** One table entry: `flag` is the flag and its argument (`cache-ttl <duration>`), `path` a dotted path. */
-function key(
+/** One table entry: `flag` is the flag and its argument (`cache-ttl <duration>`); no default: optional. */
+function key<V, D extends V | ((c: Above) => V) | undefined>(
   name: string,
-  path: string,
   flag: string | undefined,
-  parse: (raw: unknown) => unknown,
-  value: ConfigKey['default'],
+  parse: (raw: unknown) => V,
+  value: D,
   help: string,
   more: Partial<ConfigKey> = {},
-): ConfigKey {
+): ConfigKey<D extends undefined ? V | undefined : V> {
   const [f, ...arg] = flag?.split(' ') ?? [];
   return {
     key: name,
-    path: path.split('.') as unknown as ConfigKey['path'],
+    path: [''],
     parse,
     help,
     ...(f ? { flag: f } : {}),
     ...(arg.length > 0 ? { arg: arg.join(' ') } : {}),
-    ...(value !== undefined ? { default: value } : {}),
+    ...(value !== undefined ? { default: value as V } : {}),
     ...more,
-  };
+  } as ConfigKey<D extends undefined ? V | undefined : V>;
 }
 const NONE = { defaultText: 'none' };
-const aFile = asString('a file path');
+const aFile = anyText('a file path');
 
+// Sections and keys in the order they are resolved (a derived default reads keys above it) and reported.
 // biome-ignore format: the table reads best one key per entry
-export const CONFIG_KEYS: readonly ConfigKey[] = [
-  key('PROMETHEUS_BASE_URL', 'prometheus.url', 'prometheus-url <url>', asUrl, 'http://localhost:9090',
-    'Prometheus (or Thanos querier) base URL, http:// or https://; a path prefix is kept.'),
-  key('PROMETHEUS_TLS_INSECURE_SKIP_VERIFY', 'prometheus.insecureSkipVerify', 'insecure-skip-verify', asBoolean,
-    false, "Skip verification of Prometheus' TLS certificate (development only)."),
-  key('PROMETHEUS_CA_CERT_PATH', 'prometheus.caCertPath', 'prometheus-ca-cert <file>', aFile, undefined,
-    "PEM file of the CA that signed Prometheus' certificate.", { defaultText: 'system CAs' }),
-  key('PROMETHEUS_CLIENT_CERT_PATH', 'prometheus.clientCertPath', 'prometheus-client-cert <file>', aFile,
-    undefined, 'Client certificate (PEM) for mutual TLS; needs PROMETHEUS_CLIENT_KEY_PATH.', NONE),
-  key('PROMETHEUS_CLIENT_KEY_PATH', 'prometheus.clientKeyPath', 'prometheus-client-key <file>', aFile,
-    undefined, 'Client private key (PEM) for mutual TLS; needs PROMETHEUS_CLIENT_CERT_PATH.', NONE),
-  key('PROMETHEUS_SERVER_NAME', 'prometheus.serverName', 'prometheus-server-name <name>', asString('a host name'),
-    undefined, 'Server name expected in the certificate (SNI).', { defaultText: 'host of the URL' }),
-  key('PROMETHEUS_BEARER_TOKEN', 'prometheus.bearerToken', undefined, asToken, undefined,
-    'Bearer token sent to Prometheus. Takes precedence over PROMETHEUS_TOKEN_PATH. No CLI flag (flags show in ps).',
-    { ...NONE, secret: true }),
-  key('PROMETHEUS_TOKEN_PATH', 'prometheus.tokenPath', 'prometheus-token-path <file>', aFile, undefined,
-    'File holding the bearer token (e.g. a mounted service-account token); re-read when it changes.', NONE),
-  key('WVA_PROMETHEUS_HEADERS', 'prometheus.headers', 'prometheus-header <name: value...>', asHeaders, {},
-    'Extra HTTP headers for Prometheus, as a JSON object (flag: repeat `--prometheus-header "Name: value"`).',
-    { ...NONE, secret: true }),
-  key('WVA_PROMETHEUS_TIMEOUT', 'prometheus.timeoutMs', 'prometheus-timeout <duration>', duration(100, 600_000),
-    DEFAULT_TIMEOUT_MS, 'Timeout of one Prometheus query (100ms to 10m).'),
-  key('WVA_PROMETHEUS_MAX_REPLY_BYTES', 'prometheus.maxReplyBytes', 'prometheus-max-reply-bytes <bytes>',
-    integer(64 * 1024, 1024 * 1024 * 1024), DEFAULT_MAX_REPLY_BYTES,
-    'Largest Prometheus reply read (65536 to 1073741824 bytes); a larger one is refused. Each MiB of reply costs about 10 MiB of memory at its peak: raise the memory limit with it.'),
-  key('GLOBAL_OPT_INTERVAL', 'reconcile.intervalMs', 'interval <duration>', duration(1000, DAY_MS), 60_000,
-    'Reconcile interval (1s to 1d), as upstream.'),
-  key('WVA_CACHE_TTL', 'cache.ttlMs', 'cache-ttl <duration>', duration(100, DAY_MS),
-    (c: Config) => derivedTtlMs(c.reconcile.intervalMs),
-    'How long collected metrics stay fresh (100ms to 1d). Applies to entries already cached on reload.',
-    { defaultText: 'derived: half of GLOBAL_OPT_INTERVAL, at least 5s (30s for 60s)' }),
-  key('WVA_CACHE_FAILURE_TTL', 'cache.failureTtlMs', 'cache-failure-ttl <duration>', duration(100, DAY_MS),
-    (c: Config) => c.cache.ttlMs,
-    'How long a failed collection is remembered (no new query before it ends); at most the cache TTL.',
-    { defaultText: 'the cache TTL' }),
-  key('WVA_CACHE_MAX_ENTRIES', 'cache.maxEntries', 'cache-max-entries <n>', integer(1, 10_000_000), DEFAULT_MAX_ENTRIES,
-    'Cache capacity in model/namespace pairs (1 to 10000000); least recently used evicted beyond.'),
-  key('WVA_QUERY_WINDOW', 'collector.window', 'window <duration>', asWindow, DEFAULT_WINDOW,
-    'PromQL rate() window (1s to 1d). Keep it at least 4 scrape intervals.'),
-  key('WVA_STALE_AFTER', 'collector.staleAfterMs', 'stale-after <duration>', duration(1000, 7 * DAY_MS), DEFAULT_STALE_AFTER_MS,
-    'Metrics older than this are reported as MetricsStale (1s to 7d).'),
-  key('WVA_RECONCILE_CONCURRENCY', 'reconcile.concurrency', 'concurrency <n>', integer(1, 1024), 4,
-    'VariantAutoscalings reconciled at once (1 to 1024).'),
-  key('WVA_STABILIZATION_WINDOW', 'reconcile.stabilizationWindowMs', 'stabilization-window <duration>',
-    duration(0, DAY_MS), 300_000,
-    'A scale-down is published only after the lower count was recommended for this long (0: at once); scale-up is immediate.'),
-  key('WVA_KV_CACHE_THRESHOLD', 'reconcile.kvCacheThreshold', 'kv-cache-threshold <fraction>', fraction, 0.9,
-    'No scale-down while KV-cache usage (0 to 1) is above this.'),
-  key('WVA_WATCH_NAMESPACES', 'reconcile.namespaces', 'namespaces <list>', asNamespaces, [],
-    'Comma-separated namespaces to watch; empty for all.', { defaultText: 'all namespaces' }),
-  key('WVA_METRICS_ADDR', 'telemetry.address', 'metrics-addr <addr>', asAddress, ':8080',
-    'Listen address of /metrics, /healthz, /readyz: `:8080`, `host:port`, `[::1]:port`.'),
-  key('WVA_ACTUATOR', 'actuation.mode', 'actuator <mode>', asActuator, 'metrics',
-    "metrics: publish wva_desired_replicas for an HPA or KEDA; scale: also patch each Deployment's scale subresource (never one an HPA targets). Needs a restart."),
-  key('WVA_SCALE_TO_ZERO', 'actuation.scaleToZero', 'scale-to-zero', asBoolean, false,
-    'Allow 0 replicas for models idle a whole retention period (per model: the model-scale-to-zero-config ConfigMap).'),
-  key('LOG_LEVEL', 'logLevel', 'log-level <level>', asLogLevel, 'info',
-    'debug, info, warn or error. At debug, one line per Prometheus query and per cached lookup of the library calls.'),
-];
+const TABLE = {
+  prometheus: {
+    url: key('PROMETHEUS_BASE_URL', 'prometheus-url <url>', url, 'http://localhost:9090',
+      'Prometheus (or Thanos querier) base URL, http:// or https://; a path prefix is kept.'),
+    insecureSkipVerify: key('PROMETHEUS_TLS_INSECURE_SKIP_VERIFY', 'insecure-skip-verify', boolean, false,
+      "Skip verification of Prometheus' TLS certificate (development only)."),
+    caCertPath: key('PROMETHEUS_CA_CERT_PATH', 'prometheus-ca-cert <file>', aFile, undefined,
+      "PEM file of the CA that signed Prometheus' certificate.", { defaultText: 'system CAs' }),
+    clientCertPath: key('PROMETHEUS_CLIENT_CERT_PATH', 'prometheus-client-cert <file>', aFile, undefined,
+      'Client certificate (PEM) for mutual TLS; needs PROMETHEUS_CLIENT_KEY_PATH.', NONE),
+    clientKeyPath: key('PROMETHEUS_CLIENT_KEY_PATH', 'prometheus-client-key <file>', aFile, undefined,
+      'Client private key (PEM) for mutual TLS; needs PROMETHEUS_CLIENT_CERT_PATH.', NONE),
+    serverName: key('PROMETHEUS_SERVER_NAME', 'prometheus-server-name <name>', anyText('a host name'), undefined,
+      'Server name expected in the certificate (SNI).', { defaultText: 'host of the URL' }),
+    bearerToken: key('PROMETHEUS_BEARER_TOKEN', undefined,
+      form('a token', 'must be one token without spaces (no "Bearer " prefix)', when((s) => !/\s/.test(s))),
+      undefined, 'Bearer token sent to Prometheus. Takes precedence over PROMETHEUS_TOKEN_PATH. No CLI flag (flags show in ps).',
+      { ...NONE, secret: true }),
+    tokenPath: key('PROMETHEUS_TOKEN_PATH', 'prometheus-token-path <file>', aFile, undefined,
+      'File holding the bearer token (e.g. a mounted service-account token); re-read when it changes.', NONE),
+    headers: key('WVA_PROMETHEUS_HEADERS', 'prometheus-header <name: value...>', headers, {},
+      'Extra HTTP headers for Prometheus, as a JSON object (flag: repeat `--prometheus-header "Name: value"`).',
+      { ...NONE, secret: true }),
+    timeoutMs: key('WVA_PROMETHEUS_TIMEOUT', 'prometheus-timeout <duration>', duration(100, 600_000),
+      DEFAULT_TIMEOUT_MS, 'Timeout of one Prometheus query (100ms to 10m).'),
+    maxReplyBytes: key('WVA_PROMETHEUS_MAX_REPLY_BYTES', 'prometheus-max-reply-bytes <bytes>',
+      integer(64 * 1024, 1024 * 1024 * 1024), DEFAULT_MAX_REPLY_BYTES,
+      'Largest Prometheus reply read (65536 to 1073741824 bytes); a larger one is refused. Each MiB of reply costs about 10 MiB of memory at its peak: raise the memory limit with it.'),
+  },
+  reconcile: {
+    intervalMs: key('GLOBAL_OPT_INTERVAL', 'interval <duration>', duration(1000, DAY_MS), 60_000,
+      'Reconcile interval (1s to 1d), as upstream.'),
+    concurrency: key('WVA_RECONCILE_CONCURRENCY', 'concurrency <n>', integer(1, 1024), 4,
+      'VariantAutoscalings reconciled at once (1 to 1024).'),
+    stabilizationWindowMs: key('WVA_STABILIZATION_WINDOW', 'stabilization-window <duration>', duration(0, DAY_MS),
+      300_000, 'A scale-down is published only after the lower count was recommended for this long (0: at once); scale-up is immediate.'),
+    kvCacheThreshold: key('WVA_KV_CACHE_THRESHOLD', 'kv-cache-threshold <fraction>', fraction, 0.9,
+      'No scale-down while KV-cache usage (0 to 1) is above this.'),
+    namespaces: key('WVA_WATCH_NAMESPACES', 'namespaces <list>',
+      list('a namespace', DNS_LABEL, (bad) => `${bad.map((b) => JSON.stringify(b)).join(', ')} ${bad.length === 1 ? 'is not a namespace name' : 'are not namespace names'}; use comma-separated DNS labels (a-z, 0-9, -), or empty for all`),
+      [], 'Comma-separated namespaces to watch; empty for all.', { defaultText: 'all namespaces' }),
+  },
+  cache: {
+    ttlMs: key('WVA_CACHE_TTL', 'cache-ttl <duration>', duration(100, DAY_MS),
+      (c: Above) => derivedTtlMs(c.reconcile.intervalMs),
+      'How long collected metrics stay fresh (100ms to 1d). Applies to entries already cached on reload.',
+      { defaultText: 'derived: half of GLOBAL_OPT_INTERVAL, at least 5s (30s for 60s)' }),
+    failureTtlMs: key('WVA_CACHE_FAILURE_TTL', 'cache-failure-ttl <duration>', duration(100, DAY_MS),
+      (c: Above) => c.cache.ttlMs,
+      'How long a failed collection is remembered (no new query before it ends); at most the cache TTL.',
+      { defaultText: 'the cache TTL' }),
+    maxEntries: key('WVA_CACHE_MAX_ENTRIES', 'cache-max-entries <n>', integer(1, 10_000_000), DEFAULT_MAX_ENTRIES,
+      'Cache capacity in model/namespace pairs (1 to 10000000); least recently used evicted beyond.'),
+  },
+  collector: {
+    window: key('WVA_QUERY_WINDOW', 'window <duration>', window, DEFAULT_WINDOW,
+      'PromQL rate() window (1s to 1d). Keep it at least 4 scrape intervals.'),
+    staleAfterMs: key('WVA_STALE_AFTER', 'stale-after <duration>', duration(1000, 7 * DAY_MS), DEFAULT_STALE_AFTER_MS,
+      'Metrics older than this are reported as MetricsStale (1s to 7d).'),
+  },
+  telemetry: {
+    address: key('WVA_METRICS_ADDR', 'metrics-addr <addr>',
+      form('a listen address', 'must be :port, host:port or [ipv6]:port, e.g. :8080 or 127.0.0.1:9100',
+        when((s) => tryIt(() => parseListenAddress(s)))),
+      ':8080', 'Listen address of /metrics, /healthz, /readyz: `:8080`, `host:port`, `[::1]:port`.'),
+  },
+  /** metrics: publish wva_desired_replicas for an HPA or KEDA; scale: also patch Deployments' scale. */
+  actuation: {
+    mode: key('WVA_ACTUATOR', 'actuator <mode>',
+      oneOf(['metrics', 'scale'] as const, 'metrics or scale', 'must be metrics (HPA/KEDA scale on wva_desired_replicas) or scale (patch Deployments)'),
+      'metrics', "metrics: publish wva_desired_replicas for an HPA or KEDA; scale: also patch each Deployment's scale subresource (never one an HPA targets). Needs a restart."),
+    scaleToZero: key('WVA_SCALE_TO_ZERO', 'scale-to-zero', boolean, false,
+      'Allow 0 replicas for models idle a whole retention period (per model: the model-scale-to-zero-config ConfigMap).'),
+  },
+  logLevel: key('LOG_LEVEL', 'log-level <level>', oneOf(LOG_LEVELS, 'a log level', `must be one of ${LOG_LEVELS.join(', ')}`),
+    'info', 'debug, info, warn or error. At debug, one line per Prometheus query and per cached lookup of the library calls.'),
+};
 
-/** Constraints between keys, checked once every value has its form: [key to blame, problem or undefined]. */
-export const CROSS_CHECKS: ReadonlyArray<(c: Config) => [string, string] | undefined> = [
-  (c) =>
+type Table = typeof TABLE;
+type ValueOf<K> = K extends ConfigKey<infer V> ? V : never;
+/** A section's fields: a key without a default is an optional field. */
+type Section<S> = { [F in keyof S as undefined extends ValueOf<S[F]> ? never : F]: ValueOf<S[F]> } & {
+  [F in keyof S as undefined extends ValueOf<S[F]> ? F : never]?: Exclude<ValueOf<S[F]>, undefined>;
+};
+export type Config = {
+  [S in keyof Table]: Table[S] extends ConfigKey ? ValueOf<Table[S]> : Section<Table[S]>;
+};
+
+/** Every key, in table order, with its path in Config. */
+export const CONFIG_KEYS: readonly ConfigKey[] = Object.entries(TABLE).flatMap(
+  ([section, group]): ConfigKey[] =>
+    'key' in group
+      ? [{ ...(group as ConfigKey), path: [section] }]
+      : Object.entries(group as Record<string, ConfigKey>).map(([field, k]) => ({
+          ...k,
+          path: [section, field],
+        })),
+);
+
+/** Constraints between keys, checked once every value has its form: [key to blame, problem] or undefined.
+ *  `derived` says whether a key took its computed default. */
+export const CROSS_CHECKS: ReadonlyArray<
+  (c: Config, derived: (key: string) => boolean) => [string, string] | undefined
+> = [
+  (c, derived) =>
     c.cache.failureTtlMs > c.cache.ttlMs
-      ? ['WVA_CACHE_FAILURE_TTL', `must not be longer than the cache TTL (${formatDuration(c.cache.ttlMs)})`]
+      ? [
+          'WVA_CACHE_FAILURE_TTL',
+          `must not be longer than the cache TTL (${formatDuration(c.cache.ttlMs)})${derived('WVA_CACHE_TTL') ? ', derived from GLOBAL_OPT_INTERVAL; set WVA_CACHE_TTL or a shorter failure TTL' : ''}`,
+        ]
       : undefined,
   ({ prometheus: p }) =>
     (p.clientCertPath === undefined) !== (p.clientKeyPath === undefined)

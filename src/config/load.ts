@@ -162,16 +162,10 @@ export function resolveConfig(sources: ConfigSources = {}): ResolvedConfig {
   }
   // Constraints between keys only once every value has its form: one report, no cascades.
   for (const check of problems.length === 0 ? CROSS_CHECKS : []) {
-    const found = check(config);
-    if (!found) continue;
-    let message = found[1];
-    if (found[0] === 'WVA_CACHE_FAILURE_TTL' && origins.WVA_CACHE_TTL === 'derived') {
-      message += ', derived from GLOBAL_OPT_INTERVAL; set WVA_CACHE_TTL or a shorter failure TTL';
-    }
-    const value = values.get(found[0]);
-    problems.push(
-      value ? problemLine(KNOWN.get(found[0])!, value, message) : `${found[0]} is not set: ${message}`,
-    );
+    const [key, message] = check(config, (k) => origins[k] === 'derived') ?? [];
+    if (key === undefined) continue;
+    const value = values.get(key);
+    problems.push(value ? problemLine(KNOWN.get(key)!, value, message!) : `${key} is not set: ${message}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   // Keys of another program sharing the ConfigMap are not ours to judge; ours, or near misses, are.
