@@ -131,20 +131,16 @@ function headers(raw: unknown): Record<string, string> {
   const bad = new ValueProblem(`must be ${HEADERS_HINT}`);
   let value: unknown = raw;
   if (typeof raw === 'string' && !tryIt(() => (value = JSON.parse(raw)))) throw bad;
-  const out: Record<string, string> = {};
-  if (Array.isArray(value)) {
-    for (const item of value) {
-      const m = typeof item === 'string' ? /^([^:]+):(.*)$/.exec(item) : null;
-      if (!m) throw new ValueProblem('each header must be "Name: value"');
-      out[m[1]!.trim()] = m[2]!.trim();
-    }
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (typeof v !== 'string') throw bad;
-      out[k] = v;
-    }
-  } else throw bad;
-  for (const [name, v] of Object.entries(out)) {
+  if (value === null || typeof value !== 'object') throw bad;
+  const entries = Array.isArray(value)
+    ? value.map((item) => {
+        const m = typeof item === 'string' ? /^([^:]+):(.*)$/.exec(item) : null;
+        if (!m) throw new ValueProblem('each header must be "Name: value"');
+        return [m[1]!.trim(), m[2]!.trim()];
+      })
+    : Object.entries(value);
+  for (const [name, v] of entries) {
+    if (typeof v !== 'string') throw bad;
     if (!HEADER_NAME.test(name)) throw new ValueProblem(`${JSON.stringify(name)} is not a header name`);
     // Node refuses such a value on every request (a TypeError per query), so refuse it here, at load.
     if (!HEADER_VALUE.test(v)) {
@@ -153,7 +149,7 @@ function headers(raw: unknown): Record<string, string> {
       );
     }
   }
-  return out;
+  return Object.fromEntries(entries);
 }
 
 /** Derived TTL: half the reconcile interval, at least 5 s (the upstream default 30 s at 60 s). */
@@ -171,16 +167,10 @@ function key<V, D extends V | ((c: Above) => V) | undefined>(
   more: Partial<ConfigKey> = {},
 ): ConfigKey<D extends undefined ? V | undefined : V> {
   const [f, ...arg] = flag?.split(' ') ?? [];
-  return {
-    key: name,
-    path: [''],
-    parse,
-    help,
-    ...(f ? { flag: f } : {}),
-    ...(arg.length > 0 ? { arg: arg.join(' ') } : {}),
-    ...(value !== undefined ? { default: value as V } : {}),
-    ...more,
-  } as ConfigKey<D extends undefined ? V | undefined : V>;
+  const spec = { key: name, path: [''], parse, help, flag: f, arg: arg.join(' ') || undefined, ...more };
+  return (value === undefined ? spec : { ...spec, default: value }) as ConfigKey<
+    D extends undefined ? V | undefined : V
+  >;
 }
 const NONE = { defaultText: 'none' };
 const aFile = anyText('a file path');
@@ -286,26 +276,27 @@ export const CONFIG_KEYS: readonly ConfigKey[] = Object.entries(TABLE).flatMap(
         })),
 );
 
-/** Constraints between keys, checked once every value has its form: [key to blame, problem] or undefined.
+/** Constraints between keys, checked once every value has its form: [key to blame, problem] pairs.
  *  `derived` says whether a key took its computed default. */
-export const CROSS_CHECKS: ReadonlyArray<
-  (c: Config, derived: (key: string) => boolean) => [string, string] | undefined
-> = [
-  (c, derived) =>
-    c.cache.failureTtlMs > c.cache.ttlMs
-      ? [
-          'WVA_CACHE_FAILURE_TTL',
-          `must not be longer than the cache TTL (${formatDuration(c.cache.ttlMs)})${derived('WVA_CACHE_TTL') ? ', derived from GLOBAL_OPT_INTERVAL; set WVA_CACHE_TTL or a shorter failure TTL' : ''}`,
-        ]
-      : undefined,
-  ({ prometheus: p }) =>
-    (p.clientCertPath === undefined) !== (p.clientKeyPath === undefined)
-      ? [
-          p.clientCertPath === undefined ? 'PROMETHEUS_CLIENT_CERT_PATH' : 'PROMETHEUS_CLIENT_KEY_PATH',
-          'mutual TLS needs both PROMETHEUS_CLIENT_CERT_PATH and PROMETHEUS_CLIENT_KEY_PATH',
-        ]
-      : undefined,
-];
+export function crossCheck(c: Config, derived: (key: string) => boolean): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  if (c.cache.failureTtlMs > c.cache.ttlMs) {
+    const why = derived('WVA_CACHE_TTL')
+      ? ', derived from GLOBAL_OPT_INTERVAL; set WVA_CACHE_TTL or a shorter failure TTL'
+      : '';
+    const ttl = formatDuration(c.cache.ttlMs);
+    problems.push(['WVA_CACHE_FAILURE_TTL', `must not be longer than the cache TTL (${ttl})${why}`]);
+  }
+  const { clientCertPath: cert, clientKeyPath } = c.prometheus;
+  if ((cert === undefined) !== (clientKeyPath === undefined)) {
+    const missing = cert === undefined ? 'PROMETHEUS_CLIENT_CERT_PATH' : 'PROMETHEUS_CLIENT_KEY_PATH';
+    problems.push([
+      missing,
+      'mutual TLS needs both PROMETHEUS_CLIENT_CERT_PATH and PROMETHEUS_CLIENT_KEY_PATH',
+    ]);
+  }
+  return problems;
+}
 
 /** Commander's attribute name for a flag: `cache-ttl` -> `cacheTtl`. */
 export function optionName(flag: string): string {

@@ -12,7 +12,7 @@ import {
   CONFIG_KEYS,
   type Config,
   type ConfigKey,
-  CROSS_CHECKS,
+  crossCheck,
   getPath,
   optionName,
   setPath,
@@ -135,10 +135,8 @@ export function resolveConfig(sources: ConfigSources = {}): ResolvedConfig {
     return found && { raw: found[0], origin: found[1], label: found[2] };
   };
 
-  // biome-ignore format: one section per line
-  const config = { prometheus: {}, cache: {}, collector: {}, reconcile: {}, telemetry: {}, actuation: {} } as Config;
+  const config = Object.fromEntries(CONFIG_KEYS.map(({ path: [section] }) => [section, {}])) as Config;
   const origins: Record<string, string> = {};
-  const derived: string[] = [];
   const values = new Map<string, RawValue>();
   for (const spec of CONFIG_KEYS) {
     const value = chosen(spec);
@@ -153,7 +151,6 @@ export function resolveConfig(sources: ConfigSources = {}): ResolvedConfig {
       }
     } else if (typeof spec.default === 'function') {
       origins[spec.key] = 'derived';
-      derived.push(spec.key);
       setPath(config, spec, spec.default(config));
     } else {
       origins[spec.key] = 'default';
@@ -161,11 +158,11 @@ export function resolveConfig(sources: ConfigSources = {}): ResolvedConfig {
     }
   }
   // Constraints between keys only once every value has its form: one report, no cascades.
-  for (const check of problems.length === 0 ? CROSS_CHECKS : []) {
-    const [key, message] = check(config, (k) => origins[k] === 'derived') ?? [];
-    if (key === undefined) continue;
+  for (const [key, message] of problems.length === 0
+    ? crossCheck(config, (k) => origins[k] === 'derived')
+    : []) {
     const value = values.get(key);
-    problems.push(value ? problemLine(KNOWN.get(key)!, value, message!) : `${key} is not set: ${message}`);
+    problems.push(value ? problemLine(KNOWN.get(key)!, value, message) : `${key} is not set: ${message}`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   // Keys of another program sharing the ConfigMap are not ours to judge; ours, or near misses, are.
@@ -179,6 +176,7 @@ export function resolveConfig(sources: ConfigSources = {}): ResolvedConfig {
       }
     }
   }
+  const derived = Object.keys(origins).filter((k) => origins[k] === 'derived');
   return { config, origins, derived, unknownKeys: unknown.map((u) => u.key), unknown };
 }
 

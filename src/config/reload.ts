@@ -172,7 +172,6 @@ export class ConfigWatcher extends ConfigReloader {
   #fsWatcher: FSWatcher | undefined;
   #debounce: NodeJS.Timeout | undefined;
   #poll: NodeJS.Timeout | undefined;
-  #closed = false;
 
   constructor(options: ConfigWatcherOptions, targets: ConfigTargets = {}) {
     const logger = targets.logger ?? options.logger;
@@ -198,13 +197,8 @@ export class ConfigWatcher extends ConfigReloader {
     if (pollMs > 0) this.#poll = setInterval(() => this.reload(), pollMs).unref();
   }
 
-  override reload(): Outcome {
-    return this.#closed ? 'unchanged' : super.reload();
-  }
-
   /** Stops watching; releases the watch, the debounce and poll timers. */
   close(): void {
-    this.#closed = true;
     this.#fsWatcher?.close();
     clearTimeout(this.#debounce);
     clearInterval(this.#poll);
