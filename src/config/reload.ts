@@ -60,19 +60,12 @@ export function applyConfig(next: Config, prev: Config, parts: ConfigTargets): A
   if (onChange) take(others, () => onChange(next, prev, others) ?? []);
   const restartRequired = others.filter((k) => !applied.includes(k));
   if (changed.length > 0) {
-    const { cache, collector, logLevel } = next;
-    const [ttl, failureTtl] = [formatDuration(cache.ttlMs), formatDuration(cache.failureTtlMs)];
-    parts.logger?.info(
-      { changed, ttl, failureTtl, window: collector.window, logLevel },
-      'configuration reloaded',
-    );
+    const [ttl, failureTtl] = [formatDuration(next.cache.ttlMs), formatDuration(next.cache.failureTtlMs)];
+    const now = { ttl, failureTtl, window: next.collector.window, logLevel: next.logLevel };
+    parts.logger?.info({ changed, ...now }, 'configuration reloaded');
   }
-  if (restartRequired.length > 0) {
-    parts.logger?.warn(
-      { keys: restartRequired },
-      'configuration changed; these keys take effect after a restart',
-    );
-  }
+  const later = 'configuration changed; these keys take effect after a restart';
+  if (restartRequired.length > 0) parts.logger?.warn({ keys: restartRequired }, later);
   parts.telemetry?.configReloaded(failed ? 'error' : 'success');
   return { changed, applied, restartRequired };
 }
