@@ -51,7 +51,16 @@ const form =
     if (value === undefined) throw new ValueProblem(message);
     return value;
   };
-const when = (ok: (s: string) => boolean) => (s: string) => (ok(s) ? s : undefined);
+/** `fn()`, or undefined when it throws. */
+function attempt<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
+}
+/** The text itself when `ok` (which may throw) accepts it. */
+const when = (ok: (s: string) => boolean) => (s: string) => (attempt(() => ok(s)) ? s : undefined);
 const anyText = (what: string) => (raw: unknown) => text(raw, what);
 
 /** A parsed number kept within [min, max], shown in the message as `show` writes it. */
@@ -92,7 +101,7 @@ const boolean = (raw: unknown) => (typeof raw === 'boolean' ? raw : flagWord(raw
 const url = form(
   'a URL',
   'must be an http:// or https:// URL, e.g. https://prometheus:9090',
-  when((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol) && new URL(s).hostname !== ''),
+  when((s) => /^https?:$/.test(new URL(s).protocol) && new URL(s).hostname !== ''),
 );
 
 /** The rate window, normalised to whole units so it is always valid PromQL range syntax (1.5m -> 1m30s). */
@@ -100,15 +109,6 @@ function window(raw: unknown): string {
   const n = ms(raw);
   if (n < 1000 || n > DAY_MS) throw new ValueProblem('must be a duration of at least 1s and at most 1d');
   return formatDuration(n);
-}
-
-function tryIt(fn: () => unknown): boolean {
-  try {
-    fn();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -129,8 +129,7 @@ const HEADERS_HINT = 'a JSON object of header names to string values, e.g. {"X-S
 /** `{"A":"b"}` (string or mapping), or a list of `Name: value` strings (repeated --prometheus-header). */
 function headers(raw: unknown): Record<string, string> {
   const bad = new ValueProblem(`must be ${HEADERS_HINT}`);
-  let value: unknown = raw;
-  if (typeof raw === 'string' && !tryIt(() => (value = JSON.parse(raw)))) throw bad;
+  const value: unknown = typeof raw === 'string' ? attempt(() => JSON.parse(raw)) : raw;
   if (value === null || typeof value !== 'object') throw bad;
   const entries = Array.isArray(value)
     ? value.map((item) => {
@@ -240,7 +239,7 @@ const TABLE = {
   telemetry: {
     address: key('WVA_METRICS_ADDR', 'metrics-addr <addr>',
       form('a listen address', 'must be :port, host:port or [ipv6]:port, e.g. :8080 or 127.0.0.1:9100',
-        when((s) => tryIt(() => parseListenAddress(s)))),
+        when((s) => parseListenAddress(s) !== undefined)),
       ':8080', 'Listen address of /metrics, /healthz, /readyz: `:8080`, `host:port`, `[::1]:port`.'),
   },
   /** metrics: publish wva_desired_replicas for an HPA or KEDA; scale: also patch Deployments' scale. */
