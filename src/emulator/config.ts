@@ -55,7 +55,22 @@ const spikes = z.strictObject({
   /** How long each spike lasts. */
   duration: positiveDuration.default(15_000),
 });
-export const loadSchema = z.discriminatedUnion('pattern', [steady, diurnal, spikes]);
+const step = z.strictObject({
+  pattern: z.literal('step'),
+  /** Requests per minute before the first step. */
+  rate: z.number().nonnegative(),
+  /** From `at` (time since start) on, the rate is `rate`, until the next step; in time order. */
+  steps: z
+    .array(z.strictObject({ at: duration, rate: z.number().nonnegative() }))
+    .min(1)
+    .refine(
+      (s) => s.every((x, i) => i === 0 || x.at > s[i - 1]!.at),
+      'steps must be in increasing `at` order',
+    ),
+});
+/** No traffic at all: the case scale to zero is for. */
+const idle = z.strictObject({ pattern: z.literal('idle') });
+export const loadSchema = z.discriminatedUnion('pattern', [steady, diurnal, spikes, step, idle]);
 
 const perfSchema = z.strictObject({
   /** ITL (ms) = alpha + beta * batch: the CRD's decodeParms. */

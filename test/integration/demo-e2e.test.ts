@@ -26,7 +26,7 @@ const steadyConfig = {
   ...exampleConfig,
   models: exampleConfig.models.map((m) => ({
     ...m,
-    load: { pattern: 'steady' as const, rate: 3 * m.load.rate },
+    load: { pattern: 'steady' as const, rate: 3 * ('rate' in m.load ? m.load.rate : 0) },
   })),
 };
 
