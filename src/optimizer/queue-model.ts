@@ -1,0 +1,162 @@
+// One replica as a birth-death chain on 0..N+Q requests with state-dependent service rate
+// mu(n) = n / (prefill(n) + d x decode(n)): the model of WVA's queue analyzer. Per ms inside.
+//
+// Above N the service rate is constant, so the states N..N+Q form a geometric tail whose sums have
+// closed forms: one evaluation walks N states, not N+Q, and keeps no probability array.
+import type { QueueProfile, ReplicaAnalysis } from './types.js';
+
+// Probabilities are kept unnormalised; past this size every running sum is scaled down together.
+const RESCALE_ABOVE = 1e250;
+const RESCALE_BY = 1e-250;
+/** The stable range of arrival rates is [mu(1) x EPSILON, mu(N) x (1 - EPSILON)]. */
+export const RATE_RANGE_EPSILON = 0.001;
+
+export class ReplicaModel {
+  readonly maxBatch: number;
+  readonly maxQueue: number;
+  /** Stable arrival rates, requests per ms. */
+  readonly lambdaMin: number;
+  readonly lambdaMax: number;
+  private readonly invMu: Float64Array;
+  private readonly inTokens: number;
+  /** Decode steps per request, and d' = out - 1 of the effective batch. */
+  private readonly decodes: number;
+  private readonly decodesForBatch: number;
+  private readonly p: QueueProfile;
+
+  /** Inputs are assumed checked (validate.ts). */
+  constructor(profile: QueueProfile, avgInputTokens: number, avgOutputTokens: number) {
+    this.p = profile;
+    this.maxBatch = profile.maxBatchSize;
+    this.maxQueue = profile.maxQueueSize ?? 10 * profile.maxBatchSize;
+    this.inTokens = avgInputTokens;
+    this.decodesForBatch = avgOutputTokens - 1;
+    // A decode-only request of one token still takes one decode step.
+    this.decodes = avgInputTokens === 0 && avgOutputTokens === 1 ? 1 : avgOutputTokens - 1;
+    const n = this.maxBatch;
+    this.invMu = new Float64Array(n);
+    for (let k = 1; k <= n; k++) {
+      const serviceMs = this.prefillMs(k) + this.decodes * this.decodeMs(k);
+      if (!(serviceMs > 0)) {
+        throw new RangeError(
+          'profile gives a request no service time (alpha, beta, gamma and delta all 0 for this load); ' +
+            'profile the variant: decode time alpha + beta x batch must be positive',
+        );
+      }
+      this.invMu[k - 1] = serviceMs / k;
+    }
+    this.lambdaMin = (1 / this.invMu[0]!) * RATE_RANGE_EPSILON;
+    this.lambdaMax = (1 / this.invMu[n - 1]!) * (1 - RATE_RANGE_EPSILON);
+  }
+
+  prefillMs(batch: number): number {
+    return this.inTokens === 0 ? 0 : this.p.gamma + this.p.delta * this.inTokens * batch;
+  }
+
+  decodeMs(batch: number): number {
+    return this.p.alpha + this.p.beta * batch;
+  }
+
+  /** The batch size n* at which prefill(n*) + d' x decode(n*) equals the average service time. */
+  private effectiveBatch(serviceMs: number, avgInService: number): number {
+    const { alpha, beta, gamma, delta } = this.p;
+    const slope = delta * this.inTokens + beta * this.decodesForBatch;
+    let n: number;
+    if (slope > 0) n = (serviceMs - gamma - alpha * this.decodesForBatch) / slope;
+    else if (this.decodes > 0 && beta > 0) n = (serviceMs - alpha * this.decodes) / (beta * this.decodes);
+    else n = avgInService; // latencies do not depend on the batch here
+    return Math.min(Math.max(n, 0), this.maxBatch);
+  }
+
+  /** Steady state at `lambda` requests per ms (any rate >= 0, stable or not). */
+  analyse(lambda: number): ReplicaAnalysis {
+    const n = this.maxBatch;
+    if (!(lambda > 0)) return this.finish(0, 0, 0, 0, this.prefillMs(1) + this.decodes * this.decodeMs(1));
+    const invMu = this.invMu;
+    let p = 1;
+    let total = 1;
+    let sumK = 0;
+    for (let k = 1; k <= n; k++) {
+      p *= lambda * invMu[k - 1]!;
+      total += p;
+      sumK += k * p;
+      if (total > RESCALE_ABOVE) {
+        p *= RESCALE_BY;
+        total *= RESCALE_BY;
+        sumK *= RESCALE_BY;
+      }
+    }
+    const inServiceK = sumK; // sum of k p(k) over k <= N
+    const q = this.maxQueue;
+    const r = lambda * invMu[n - 1]!;
+    let tail = 0;
+    let last = p;
+    if (q > 0 && r < 1 - 1e-6) {
+      const rq = r ** q;
+      const oneMinus = 1 - r;
+      tail = (p * r * (1 - rq)) / oneMinus;
+      const weighted = (p * r * (1 - (q + 1) * rq + q * rq * r)) / (oneMinus * oneMinus);
+      total += tail;
+      sumK += n * tail + weighted;
+      last = p * rq;
+    } else if (q > 0) {
+      // Near or past saturation the closed forms lose precision or overflow: walk the tail.
+      let inService = inServiceK;
+      for (let j = 1; j <= q; j++) {
+        p *= r;
+        total += p;
+        tail += p;
+        sumK += (n + j) * p;
+        if (total > RESCALE_ABOVE) {
+          p *= RESCALE_BY;
+          total *= RESCALE_BY;
+          tail *= RESCALE_BY;
+          sumK *= RESCALE_BY;
+          inService *= RESCALE_BY;
+        }
+      }
+      last = p;
+      return this.solved(lambda, last / total, sumK / total, (inService + n * tail) / total);
+    }
+    return this.solved(lambda, last / total, sumK / total, (inServiceK + n * tail) / total);
+  }
+
+  private solved(
+    lambda: number,
+    blocking: number,
+    avgInSystem: number,
+    avgInService: number,
+  ): ReplicaAnalysis {
+    const x = lambda * (1 - blocking);
+    return this.finish(lambda, x, avgInSystem, avgInService, avgInService / x, avgInSystem / x, blocking);
+  }
+
+  private finish(
+    lambda: number,
+    x: number,
+    avgInSystem: number,
+    avgInService: number,
+    serviceMs: number,
+    responseMs = serviceMs,
+    blocking = 0,
+  ): ReplicaAnalysis {
+    const waitMs = Math.max(responseMs - serviceMs, 0);
+    const batch = this.effectiveBatch(serviceMs, avgInService);
+    const prefillMs = this.prefillMs(batch);
+    return {
+      arrivalRate: lambda * 1000,
+      throughput: x * 1000,
+      avgInSystem,
+      avgInService,
+      effectiveBatch: batch,
+      responseMs,
+      serviceMs,
+      waitMs,
+      prefillMs,
+      ttftMs: waitMs + prefillMs,
+      itlMs: this.decodeMs(batch),
+      utilization: Math.min(Math.max(avgInService / this.maxBatch, 0), 1),
+      blocking,
+    };
+  }
+}
