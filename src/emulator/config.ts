@@ -112,6 +112,8 @@ export const emulatorConfigSchema = z
     engine: z.string().default('0'),
     /** Simulation step: counters move at least this often (and on every scrape). */
     tick: positiveDuration.default(1000),
+    /** How long a pod added by a scale-up takes before it serves (model load, warm-up). */
+    startupDelay: duration.default(0),
     /** Per-request spread of tokens and latencies around their means, as a fraction (0..0.9). */
     jitter: z.number().min(0).max(0.9).default(0.25),
     models: z.array(modelSchema).min(1),

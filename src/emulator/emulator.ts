@@ -3,7 +3,7 @@
 // `config.tick`, so counters grow at the configured rates and rate() over any window reads back
 // the load the config asked for (and the latency the model computes for it).
 import type { AggregateMetrics } from '../types.js';
-import type { EmulatorConfig, ModelConfig } from './config.js';
+import type { EmulatorConfig, ModelConfig, VariantConfig } from './config.js';
 import { LoadCurve } from './load.js';
 import { addTotals, EmulatedPod, emptyTotals, type Totals } from './pod.js';
 import { podName } from './random.js';
@@ -13,15 +13,25 @@ export interface VllmEmulatorOptions {
   now?: () => number;
 }
 
+/** One Deployment of a model: its pods come and go as its replica count is set. */
+export interface EmulatedVariant {
+  namespace: string;
+  config: VariantConfig;
+  /** Pods in creation order (the youngest last), starting ones included. */
+  pods: EmulatedPod[];
+  /** Index of the next pod created, for its name. */
+  nextIndex: number;
+}
+
 /** One model in one namespace and its pods. */
 export interface EmulatedModel {
   model: string;
   namespace: string;
   config: ModelConfig;
   curve: LoadCurve;
+  variants: EmulatedVariant[];
+  /** Every pod of every variant, starting ones included. */
   pods: EmulatedPod[];
-  /** Fraction of the model's traffic each pod gets (same order as `pods`). */
-  shares: number[];
   totals: Totals;
 }
 
@@ -41,6 +51,8 @@ interface HistoryPoint {
 }
 
 const HISTORY_MS = 3_600_000;
+/** Most pods one variant may have: a typo must not allocate a million pods. */
+export const MAX_REPLICAS = 1000;
 
 export function modelKey(model: string, namespace: string): string {
   return `${model}:${namespace}`;
@@ -48,10 +60,10 @@ export function modelKey(model: string, namespace: string): string {
 
 export class VllmEmulator {
   readonly models: EmulatedModel[] = [];
-  readonly pods: EmulatedPod[] = [];
   readonly startMs: number;
   private readonly byPath = new Map<string, EmulatedPod>();
   private readonly byKey = new Map<string, EmulatedModel>();
+  private readonly byVariant = new Map<string, { model: EmulatedModel; variant: EmulatedVariant }>();
   private readonly now: () => number;
   private simMs: number;
   private readonly history: HistoryPoint[] = [];
@@ -67,40 +79,103 @@ export class VllmEmulator {
       const key = modelKey(mc.model, mc.namespace);
       if (this.byKey.has(key))
         throw new Error(`model ${mc.model} in namespace ${mc.namespace} is defined twice`);
-      const pods: EmulatedPod[] = [];
-      const shares: number[] = [];
-      const weights = mc.variants.map((v) => (v.replicas === 0 ? 0 : (v.weight ?? v.replicas)));
-      const weightSum = weights.reduce((a, b) => a + b, 0);
-      mc.variants.forEach((v, vi) => {
-        for (let i = 0; i < v.replicas; i++) {
-          const pod = new EmulatedPod(
-            mc.namespace,
-            podName(v.name, i, config.seed),
-            mc,
-            v,
-            config.engine,
-            config.seed,
-            config.jitter,
-          );
-          pods.push(pod);
-          shares.push(weightSum > 0 ? weights[vi]! / weightSum / v.replicas : 0);
-          this.pods.push(pod);
-          this.byPath.set(podPath(mc.namespace, pod.name), pod);
-        }
-      });
       const em: EmulatedModel = {
         model: mc.model,
         namespace: mc.namespace,
         config: mc,
         curve: new LoadCurve(mc.load, config.seed, key),
-        pods,
-        shares,
+        variants: [],
+        pods: [],
         totals: emptyTotals(),
       };
+      for (const v of mc.variants) {
+        const variant: EmulatedVariant = { namespace: mc.namespace, config: v, pods: [], nextIndex: 0 };
+        em.variants.push(variant);
+        this.byVariant.set(`${mc.namespace}/${v.name}`, { model: em, variant });
+        // The configured pods are up from the start.
+        this.resize(em, variant, v.replicas, this.simMs - config.startupDelay);
+      }
       this.models.push(em);
       this.byKey.set(key, em);
     }
     this.record();
+  }
+
+  /** Every pod, starting ones included. */
+  get pods(): EmulatedPod[] {
+    return this.models.flatMap((m) => m.pods);
+  }
+
+  /**
+   * Sets a variant's pod count, as a scale of its Deployment would. New pods serve (and are
+   * scraped) only after `config.startupDelay`; a scale-down removes the youngest pods first.
+   * Returns the pods it now has. Throws for an unknown variant or a bad count.
+   */
+  setReplicas(namespace: string, variant: string, replicas: number): number {
+    if (!Number.isInteger(replicas) || replicas < 0 || replicas > MAX_REPLICAS)
+      throw new RangeError(`replicas must be an integer from 0 to ${MAX_REPLICAS}, got ${replicas}`);
+    const found = this.byVariant.get(`${namespace}/${variant}`);
+    if (!found) throw new Error(`the emulator has no variant ${variant} in namespace ${namespace}`);
+    this.sync();
+    this.resize(found.model, found.variant, replicas, this.simMs);
+    return found.variant.pods.length;
+  }
+
+  /** Every variant with its pods and how many of them serve. */
+  variants(): Array<{ namespace: string; name: string; model: string; replicas: number; ready: number }> {
+    return this.models.flatMap((m) =>
+      m.variants.map((v) => ({
+        namespace: m.namespace,
+        name: v.config.name,
+        model: m.model,
+        replicas: v.pods.length,
+        ready: v.pods.filter((p) => this.isReady(p)).length,
+      })),
+    );
+  }
+
+  private isReady(pod: EmulatedPod): boolean {
+    return pod.readyAtMs <= this.simMs;
+  }
+
+  private resize(m: EmulatedModel, v: EmulatedVariant, replicas: number, createdAt: number): void {
+    while (v.pods.length > replicas) {
+      const pod = v.pods.pop()!;
+      this.byPath.delete(podPath(m.namespace, pod.name));
+    }
+    while (v.pods.length < replicas) {
+      const pod = new EmulatedPod(
+        m.namespace,
+        podName(v.config.name, v.nextIndex++, this.config.seed),
+        m.config,
+        v.config,
+        this.config.engine,
+        this.config.seed,
+        this.config.jitter,
+        createdAt + this.config.startupDelay,
+      );
+      v.pods.push(pod);
+      this.byPath.set(podPath(m.namespace, pod.name), pod);
+    }
+    m.pods = m.variants.flatMap((x) => x.pods);
+  }
+
+  /**
+   * Each ready pod's share of the model's traffic, as the router spreads it: a variant gets its
+   * `weight` (default: its ready pods) and splits it evenly over its ready pods. Starting pods get
+   * nothing; a model with no ready pod serves nothing.
+   */
+  private shares(m: EmulatedModel): Map<EmulatedPod, number> {
+    const ready = m.variants.map((v) => v.pods.filter((p) => this.isReady(p)));
+    const weights = m.variants.map((v, i) =>
+      ready[i]!.length === 0 ? 0 : (v.config.weight ?? ready[i]!.length),
+    );
+    const sum = weights.reduce((a, b) => a + b, 0);
+    const out = new Map<EmulatedPod, number>();
+    ready.forEach((pods, i) => {
+      for (const p of pods) out.set(p, sum > 0 ? weights[i]! / sum / pods.length : 0);
+    });
+    return out;
   }
 
   /** Milliseconds of simulated time since start. */
@@ -121,9 +196,7 @@ export class VllmEmulator {
       const mid = this.simMs - this.startMs + dt / 2;
       for (const m of this.models) {
         const perSecond = m.curve.rateAt(mid) / 60;
-        m.pods.forEach((pod, i) => {
-          addTotals(m.totals, pod.step(dt, perSecond * m.shares[i]!));
-        });
+        for (const [pod, share] of this.shares(m)) addTotals(m.totals, pod.step(dt, perSecond * share));
       }
       this.simMs += dt;
       this.record();
@@ -151,14 +224,17 @@ export class VllmEmulator {
     return this.byPath.get(path);
   }
 
+  /** Ready pods only: a starting vLLM pod serves no /metrics yet, and is not an endpoint. */
   targets(): PodTarget[] {
-    return this.pods.map((p) => ({
-      namespace: p.namespace,
-      pod: p.name,
-      model: p.model.model,
-      variant: p.variant.name,
-      metricsPath: podPath(p.namespace, p.name),
-    }));
+    return this.pods
+      .filter((p) => this.isReady(p))
+      .map((p) => ({
+        namespace: p.namespace,
+        pod: p.name,
+        model: p.model.model,
+        variant: p.variant.name,
+        metricsPath: podPath(p.namespace, p.name),
+      }));
   }
 
   /**
@@ -173,15 +249,13 @@ export class VllmEmulator {
     let ttft = 0;
     let itl = 0;
     const perSecond = m.curve.rateAt(this.elapsedMs) / 60;
-    m.pods.forEach((pod, i) => {
-      const offered = perSecond * m.shares[i]!;
-      const s = pod.computeState(offered);
-      const served = Math.min(offered, s.capacityPerSecond);
-      const wait = s.capacityPerSecond > 0 ? (pod.queue / s.capacityPerSecond) * 1000 : 0;
+    for (const [pod, share] of this.shares(m)) {
+      const served = Math.min(perSecond * share, pod.capacityPerSecond);
+      const s = pod.state;
       rate += served;
-      ttft += served * (s.ttftMs + wait);
+      ttft += served * s.ttftMs;
       itl += served * s.itlMs;
-    });
+    }
     return {
       load: {
         arrivalRate: rate * 60,
