@@ -9,6 +9,7 @@ import type { Benchmark } from './types.js';
 const modules: Array<() => Promise<{ default: Benchmark }>> = [
   () => import('./cache.js'),
   () => import('./collector.js'),
+  () => import('./optimizer.js'),
   () => import('./autoscale.js'),
 ];
 const docUrl = new URL('../docs/benchmarks.md', import.meta.url);
