@@ -1,7 +1,7 @@
 // Shared data shapes of wva-metrics. Every part (cache, prometheus, collector, controller,
 // telemetry) speaks these, so they live here and nowhere else.
 
-/** Workload of one model in one namespace. */
+/** Workload of one model in one namespace, every number known (what sizing takes as input). */
 export interface LoadProfile {
   /** Requests per minute. */
   arrivalRate: number;
@@ -11,13 +11,42 @@ export interface LoadProfile {
   avgOutputTokens: number;
 }
 
-/** Load and latency of one model in one namespace. */
+/**
+ * Load as measured. A member is absent when it is unknown: the model has traffic but the series
+ * that number comes from has no samples in the window (renamed or missing metric, a window shorter
+ * than two scrapes). Never a stand-in 0; a model with no traffic at all reads true zeros.
+ */
+export interface MeasuredLoad {
+  /** Requests arriving per minute: completions plus the growth of requests running and waiting. */
+  arrivalRate?: number;
+  /** Requests completed per minute (what the original called the arrival rate). */
+  completionRate?: number;
+  /** Average prompt tokens per request. */
+  avgInputTokens?: number;
+  /** Average generated tokens per request. */
+  avgOutputTokens?: number;
+}
+
+/** How full the model's servers are now, summed (requests) or averaged (KV cache) over pods and
+ *  engines. A member is absent when unknown (no such series). */
+export interface Saturation {
+  /** Requests in the running batches. */
+  running?: number;
+  /** Requests queued for a batch slot. */
+  waiting?: number;
+  /** KV-cache usage as a fraction, 0..1 (1 = full), averaged over pods and engines. */
+  kvCacheUsage?: number;
+}
+
+/** Load, latency and saturation of one model in one namespace; an absent number is unknown. */
 export interface AggregateMetrics {
-  load: LoadProfile;
+  load: MeasuredLoad;
   /** Average time to first token, milliseconds. */
-  ttftAverage: number;
+  ttftAverage?: number;
   /** Average inter-token latency, milliseconds. */
-  itlAverage: number;
+  itlAverage?: number;
+  /** Always set by the collector; optional so callers of the cache may store load and latency alone. */
+  saturation?: Saturation;
 }
 
 /** A cache entry as handed out: read-only, never the object the cache holds for writing. */
@@ -78,7 +107,13 @@ export interface CollectorObserver {
 }
 
 /** Why metrics are or are not available for a model (the `MetricsAvailable` condition's reason). */
-export type AvailabilityReason = 'MetricsFound' | 'MetricsMissing' | 'MetricsStale' | 'PrometheusError';
+export type AvailabilityReason =
+  | 'MetricsFound'
+  | 'MetricsMissing'
+  | 'MetricsStale'
+  /** The model has traffic but a statistic is unknown (its series absent): the message names it. */
+  | 'MetricsIncomplete'
+  | 'PrometheusError';
 
 export interface MetricsAvailability {
   available: boolean;

@@ -9,7 +9,7 @@
 // recency lives in typed arrays indexed by slot, the layout lru-cache itself uses. No key string is
 // ever built or kept, which also saves memory. `npm run bench -- cache` shows the figures.
 import { createLogger } from '../telemetry/logger.js';
-import type { AggregateMetrics, LoadProfile, Logger, ModelMetrics } from '../types.js';
+import type { AggregateMetrics, Logger, MeasuredLoad, ModelMetrics, Saturation } from '../types.js';
 
 /** Default time-to-live of an entry: 30 s, as in the original. */
 export const DEFAULT_TTL_MS = 30_000;
@@ -67,9 +67,10 @@ export interface CacheStats {
 class CachedModelMetrics implements ModelMetrics {
   readonly modelId: string;
   readonly namespace: string;
-  readonly load: Readonly<LoadProfile>;
-  readonly ttftAverage: number;
-  readonly itlAverage: number;
+  readonly load: Readonly<MeasuredLoad>;
+  readonly ttftAverage: number | undefined;
+  readonly itlAverage: number | undefined;
+  readonly saturation: Readonly<Saturation> | undefined;
   readonly valid: boolean;
   readonly error: Error | undefined;
   /** `lastUpdated` as ms since the epoch (of the cache's clock), without allocating a Date. */
@@ -85,14 +86,13 @@ class CachedModelMetrics implements ModelMetrics {
   ) {
     this.modelId = modelId;
     this.namespace = namespace;
-    const load = metrics.load;
-    this.load = Object.freeze({
-      arrivalRate: load.arrivalRate,
-      avgInputTokens: load.avgInputTokens,
-      avgOutputTokens: load.avgOutputTokens,
-    });
+    // Numbers only, and an unknown (absent) number stays absent rather than becoming a key holding undefined.
+    this.load = Object.freeze(numbersOf(metrics.load, LOAD_KEYS));
     this.ttftAverage = metrics.ttftAverage;
     this.itlAverage = metrics.itlAverage;
+    this.saturation = metrics.saturation
+      ? Object.freeze(numbersOf(metrics.saturation, SATURATION_KEYS))
+      : undefined;
     this.valid = valid;
     this.error = error;
     this.updatedAtMs = updatedAtMs;
@@ -111,12 +111,26 @@ class CachedModelMetrics implements ModelMetrics {
       load: this.load,
       ttftAverage: this.ttftAverage,
       itlAverage: this.itlAverage,
+      ...(this.saturation ? { saturation: this.saturation } : {}),
       lastUpdated: this.lastUpdated.toISOString(),
       valid: this.valid,
       ...(this.error ? { error: this.error.message } : {}),
     };
   }
 }
+const LOAD_KEYS = ['arrivalRate', 'completionRate', 'avgInputTokens', 'avgOutputTokens'] as const;
+const SATURATION_KEYS = ['running', 'waiting', 'kvCacheUsage'] as const;
+
+/** The members of `from` named in `keys` that hold numbers. */
+function numbersOf<K extends string>(from: { [P in K]?: number }, keys: readonly K[]): { [P in K]?: number } {
+  const out: { [P in K]?: number } = {};
+  for (const k of keys) {
+    const v = from[k];
+    if (typeof v === 'number') out[k] = v;
+  }
+  return out;
+}
+
 // Every entry shares this prototype: frozen, so no caller can redefine `lastUpdated` for all of them.
 Object.freeze(CachedModelMetrics.prototype);
 

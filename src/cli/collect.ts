@@ -3,11 +3,7 @@
 // --namespace, that one model. Prometheus connection settings come from the shared configuration
 // (flags, env such as PROMETHEUS_BASE_URL / PROMETHEUS_BEARER_TOKEN, --config file).
 import type { Command } from 'commander';
-import {
-  availabilityFromSample,
-  DEFAULT_STALE_AFTER_MS,
-  freshnessRangeSeconds,
-} from '../collector/availability.js';
+import { availabilityOf, DEFAULT_STALE_AFTER_MS, freshnessRangeSeconds } from '../collector/availability.js';
 import {
   collectAggregateMetrics,
   collectFleetMetrics,
@@ -30,10 +26,41 @@ interface CollectFlags extends Record<string, unknown> {
   timeout?: string;
 }
 
-/** One row of `--output json`. */
+/** One row of the output: the metrics, an unknown number absent. */
 export interface CollectRow extends AggregateMetrics {
   modelId: string;
   namespace: string;
+}
+
+/** A number, or null when unknown: how `--output json` shows a statistic it could not read. */
+type Known = number | null;
+
+/** One row of `--output json`: every field always present, unknown ones `null`. */
+export interface CollectJsonRow {
+  modelId: string;
+  namespace: string;
+  load: { arrivalRate: Known; completionRate: Known; avgInputTokens: Known; avgOutputTokens: Known };
+  ttftAverage: Known;
+  itlAverage: Known;
+  saturation: { running: Known; waiting: Known; kvCacheUsage: Known };
+}
+
+export function jsonRow(r: CollectRow): CollectJsonRow {
+  const k = (v: number | undefined): Known => v ?? null;
+  const sat = r.saturation ?? {};
+  return {
+    modelId: r.modelId,
+    namespace: r.namespace,
+    load: {
+      arrivalRate: k(r.load.arrivalRate),
+      completionRate: k(r.load.completionRate),
+      avgInputTokens: k(r.load.avgInputTokens),
+      avgOutputTokens: k(r.load.avgOutputTokens),
+    },
+    ttftAverage: k(r.ttftAverage),
+    itlAverage: k(r.itlAverage),
+    saturation: { running: k(sat.running), waiting: k(sat.waiting), kvCacheUsage: k(sat.kvCacheUsage) },
+  };
 }
 
 /** `--time`: unix seconds (fractions allowed) or an RFC 3339 timestamp. */
@@ -47,24 +74,43 @@ export function parseTime(text: string): Date {
   throw new UsageError(`--time must be unix seconds or RFC 3339 (2024-05-01T12:00:00Z), got "${text}"`);
 }
 
-function fmt(n: number): string {
+/** `-` for an unknown number. */
+function fmt(n: number | undefined): string {
+  if (n === undefined) return '-';
   return Number.isInteger(n) ? String(n) : n.toFixed(2);
 }
 
 /** A plain-text table, columns padded; names that could break a line are JSON-quoted. */
 export function formatTable(rows: Array<CollectRow & { status?: string }>): string {
   const withStatus = rows.some((r) => r.status !== undefined);
-  const header = ['NAMESPACE', 'MODEL', 'REQ/MIN', 'AVG IN TOK', 'AVG OUT TOK', 'TTFT MS', 'ITL MS'];
+  const header = [
+    'NAMESPACE',
+    'MODEL',
+    'REQ/MIN',
+    'DONE/MIN',
+    'AVG IN TOK',
+    'AVG OUT TOK',
+    'TTFT MS',
+    'ITL MS',
+    'RUNNING',
+    'WAITING',
+    'KV CACHE',
+  ];
   if (withStatus) header.push('METRICS');
   const lines = rows.map((r) => {
+    const sat = r.saturation ?? {};
     const cells = [
       showName(r.namespace),
       showName(r.modelId),
       fmt(r.load.arrivalRate),
+      fmt(r.load.completionRate),
       fmt(r.load.avgInputTokens),
       fmt(r.load.avgOutputTokens),
       fmt(r.ttftAverage),
       fmt(r.itlAverage),
+      fmt(sat.running),
+      fmt(sat.waiting),
+      sat.kvCacheUsage === undefined ? '-' : `${(sat.kvCacheUsage * 100).toFixed(1)}%`,
     ];
     if (withStatus) cells.push(r.status ?? '');
     return cells;
@@ -134,6 +180,7 @@ export function registerCollect(program: Command): void {
           const fleet = await collectFleetMetrics(prom, {
             window,
             time,
+            ...(opts.namespace !== undefined ? { namespaces: [opts.namespace] } : {}),
             freshnessRangeSeconds: freshnessRangeSeconds(staleAfterMs),
           });
           const pairs = [...fleet.values()]
@@ -141,7 +188,7 @@ export function registerCollect(program: Command): void {
             .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.modelId.localeCompare(b.modelId));
           rows = pairs.map((f: FleetMetrics) => ({
             ...row(f.modelId, f.namespace, f),
-            status: statusOf(f, staleAfterMs),
+            status: statusOf(f, staleAfterMs, window),
           }));
           if (rows.length === 0) {
             process.stderr.write(
@@ -152,7 +199,7 @@ export function registerCollect(program: Command): void {
         if (opts.output === 'json') {
           process.stdout.write(
             `${JSON.stringify(
-              rows.map(({ status: _status, ...r }) => r),
+              rows.map(({ status: _status, ...r }) => jsonRow(r)),
               null,
               2,
             )}\n`,
@@ -167,7 +214,13 @@ export function registerCollect(program: Command): void {
   );
 }
 
-function statusOf(f: FleetMetrics, staleAfterMs: number): string {
-  const a = availabilityFromSample(f.modelId, f.namespace, f.newestSample, f.evaluatedAt, staleAfterMs);
-  return a.reason === 'MetricsFound' ? 'found' : a.reason === 'MetricsStale' ? 'stale' : 'no samples';
+const STATUS_WORDS: Record<string, string> = {
+  MetricsFound: 'found',
+  MetricsStale: 'stale',
+  MetricsIncomplete: 'incomplete',
+};
+
+function statusOf(f: FleetMetrics, staleAfterMs: number, window: string): string {
+  const a = availabilityOf(f.modelId, f.namespace, f, f.newestSample, f.evaluatedAt, staleAfterMs, window);
+  return STATUS_WORDS[a.reason] ?? 'no samples';
 }

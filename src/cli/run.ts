@@ -54,8 +54,12 @@ function loadOrUsage(sources: Parameters<typeof loadConfig>[0]): Config {
   }
 }
 
-/** Parts shared by both modes, built from one validated Config. */
-function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date) {
+/**
+ * Parts shared by both modes, built from one validated Config. `watched`: the cluster mode's
+ * watched namespaces, so the fleet query reads only their series (local mode reads every namespace
+ * its manifests name).
+ */
+function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date, watched?: readonly string[]) {
   const telemetry = new Telemetry();
   const cache = new ModelMetricsCache({
     ttlMs: cfg.cache.ttlMs,
@@ -69,6 +73,7 @@ function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date) {
     prom,
     cache,
     window: cfg.collector.window,
+    ...(watched && watched.length > 0 ? { namespaces: watched } : {}),
     staleAfterMs: cfg.collector.staleAfterMs,
     observer: telemetry,
     logger,
@@ -271,7 +276,7 @@ async function runCluster(
   }
   const cfg = loadOrUsage({ ...sources, ...(configMapData ? { configMapData } : {}) });
   const logger = createLogger({ level: cfg.logLevel });
-  const parts = buildParts(cfg, logger, evaluationTime);
+  const parts = buildParts(cfg, logger, evaluationTime, cfg.reconcile.namespaces);
   const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
   const controller = new Controller({
     kubeConfig: kc,

@@ -1,9 +1,10 @@
 // Are there usable vLLM metrics for a model? The reasons of the original's MetricsAvailable
 // condition: MetricsFound, MetricsMissing (Prometheus never saw the model), MetricsStale (newest
-// sample older than the limit, 5 min by default), PrometheusError (could not ask).
+// sample older than the limit, 5 min by default), PrometheusError (could not ask); and ours,
+// MetricsIncomplete (fresh, with traffic, but a statistic the status needs is unknown).
 import { availabilityQuery } from '../prometheus/promql.js';
-import type { CollectorObserver, MetricsAvailability, PromAPI } from '../types.js';
-import { showName } from './collect.js';
+import type { AggregateMetrics, CollectorObserver, MetricsAvailability, PromAPI } from '../types.js';
+import { STATISTIC_SOURCES, showName, unknownStatistics } from './collect.js';
 
 export const DEFAULT_STALE_AFTER_MS = 5 * 60_000;
 
@@ -63,6 +64,34 @@ export function availabilityFromSample(
     reason: 'MetricsFound',
     message: `vLLM metrics for ${which(modelId, namespace)} are available`,
     newestSample,
+  };
+}
+
+/**
+ * As availabilityFromSample, and for metrics that are fresh but miss a statistic the status needs:
+ * MetricsIncomplete, naming each unknown statistic, the vLLM metric it comes from and the likely
+ * causes. The message holds no numbers that move, so an unchanged condition is not rewritten.
+ */
+export function availabilityOf(
+  modelId: string,
+  namespace: string,
+  metrics: AggregateMetrics,
+  newestSample: Date | undefined,
+  evaluatedAt: Date,
+  staleAfterMs: number = DEFAULT_STALE_AFTER_MS,
+  window?: string,
+): MetricsAvailability {
+  const base = availabilityFromSample(modelId, namespace, newestSample, evaluatedAt, staleAfterMs);
+  if (!base.available) return base;
+  const unknown = unknownStatistics(metrics);
+  if (unknown.length === 0) return base;
+  const what = unknown.map((s) => `${s} (${STATISTIC_SOURCES[s]})`).join(', ');
+  const span = window ? `the ${window} window` : 'the window';
+  return {
+    available: false,
+    reason: 'MetricsIncomplete',
+    message: `vLLM metrics for ${which(modelId, namespace)} are incomplete: the model has traffic but ${what} ${unknown.length === 1 ? 'has' : 'have'} no samples in ${span}; likely causes: this vLLM version does not export the metric under that name, or ${span} is shorter than two scrapes; currentAlloc keeps its previous values`,
+    ...(base.newestSample ? { newestSample: base.newestSample } : {}),
   };
 }
 

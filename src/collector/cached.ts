@@ -2,10 +2,16 @@
 // the two holes closed: a fresh *failed* entry is served (rejects with its stored error, no call)
 // until its failure TTL ends, so a Prometheus outage costs one attempt per key per failure TTL, not
 // one per caller; and concurrent misses of one key share one in-flight call.
+// A call is only joined with, and only answered from the cache by, a call over the same window at
+// the same evaluation time: the cache holds one window's numbers at Prometheus' now, so a call with
+// another window or an explicit `time` goes to Prometheus (sharing only with identical calls) and
+// leaves the cache alone.
 import type { ModelMetricsCache } from '../cache/index.js';
+import { DEFAULT_WINDOW } from '../prometheus/promql.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, CollectorObserver, Logger, PromAPI } from '../types.js';
 import { abortable } from './abortable.js';
+import { cacheHoldsWindow } from './cache-window.js';
 import { collectAggregateMetrics, copyMetrics, zeroMetrics } from './collect.js';
 
 export interface CachedCollectOptions {
@@ -22,6 +28,41 @@ export interface CachedCollectOptions {
 
 /** In-flight collections per cache and key: one Prometheus call per key, however many wait. */
 const inFlight = new WeakMap<ModelMetricsCache, Map<string, Promise<AggregateMetrics>>>();
+/** In-flight collections that bypass the cache (another window, an explicit time), per PromAPI. */
+const uncachedInFlight = new WeakMap<PromAPI, Map<string, Promise<AggregateMetrics>>>();
+
+/** What makes two calls the same: pair, window and evaluation time (NUL cannot occur in a name). */
+function callKey(modelId: string, namespace: string, window: string, time: Date | undefined): string {
+  return `${namespace}\u0000${modelId}\u0000${window}\u0000${time ? time.getTime() : 'now'}`;
+}
+
+/** The table of `owner` in `tables`, made on first use. */
+function tableOf<K extends object>(
+  tables: WeakMap<K, Map<string, Promise<AggregateMetrics>>>,
+  owner: K,
+): Map<string, Promise<AggregateMetrics>> {
+  let t = tables.get(owner);
+  if (!t) {
+    t = new Map();
+    tables.set(owner, t);
+  }
+  return t;
+}
+
+/** One call per key at a time in `table`: joins a running one, or starts `run` and records it. */
+function shareCall(
+  table: Map<string, Promise<AggregateMetrics>>,
+  key: string,
+  run: () => Promise<AggregateMetrics>,
+): { shared: Promise<AggregateMetrics>; joined: boolean } {
+  const pending = table.get(key);
+  if (pending) return { shared: pending, joined: true };
+  const shared = run().finally(() => table.delete(key));
+  // Handled here so a shared failure nobody awaits any more (all callers aborted) is not unhandled.
+  shared.catch(() => {});
+  table.set(key, shared);
+  return { shared, joined: false };
+}
 
 /**
  * The model's metrics from the cache when fresh, else from ONE Prometheus call shared by every
@@ -36,11 +77,15 @@ export async function collectAggregateMetricsWithCache(
   options: CachedCollectOptions = {},
 ): Promise<AggregateMetrics> {
   const { observer } = options;
-  const collectOptions = { window: options.window, time: options.time };
-  if (!cache) {
-    return observed(observer, () =>
-      collectAggregateMetrics(modelId, namespace, prom, { ...collectOptions, signal: options.signal }),
+  const window = options.window ?? DEFAULT_WINDOW;
+  const collectOptions = { window, time: options.time };
+  const key = callKey(modelId, namespace, window, options.time);
+  if (!cache || options.time !== undefined || !cacheHoldsWindow(cache, window)) {
+    // The shared call gets no caller's signal: one caller giving up must not fail the others.
+    const { shared } = shareCall(tableOf(uncachedInFlight, prom), key, () =>
+      observed(observer, () => collectAggregateMetrics(modelId, namespace, prom, collectOptions)),
     );
+    return copyMetrics(await abortable(shared, options.signal));
   }
   const logger = options.logger ?? silentLogger;
 
@@ -58,24 +103,11 @@ export async function collectAggregateMetricsWithCache(
     );
   }
 
-  let byKey = inFlight.get(cache);
-  if (!byKey) {
-    byKey = new Map();
-    inFlight.set(cache, byKey);
-  }
-  const key = `${namespace}\u0000${modelId}`;
-  const pending = byKey.get(key);
-  if (pending) {
-    observer?.lookup?.('coalesced', modelId, namespace);
-    return copyMetrics(await abortable(pending, options.signal));
-  }
-
-  observer?.lookup?.('miss', modelId, namespace);
-  logger.debug({ model: modelId, namespace }, 'Querying Prometheus for model metrics');
-  const table = byKey;
   // The shared call gets no caller's signal: one caller giving up must not fail the others. The
   // client's own timeout bounds it.
-  const shared = (async () => {
+  const { shared, joined } = shareCall(tableOf(inFlight, cache), key, async () => {
+    observer?.lookup?.('miss', modelId, namespace);
+    logger.debug({ model: modelId, namespace }, 'Querying Prometheus for model metrics');
     try {
       const metrics = await observed(observer, () =>
         collectAggregateMetrics(modelId, namespace, prom, collectOptions),
@@ -90,13 +122,9 @@ export async function collectAggregateMetricsWithCache(
         'Prometheus query for model metrics failed',
       );
       throw error;
-    } finally {
-      table.delete(key);
     }
-  })();
-  // Handled here so a shared failure nobody awaits any more (all callers aborted) is not unhandled.
-  shared.catch(() => {});
-  table.set(key, shared);
+  });
+  if (joined) observer?.lookup?.('coalesced', modelId, namespace);
   return copyMetrics(await abortable(shared, options.signal));
 }
 

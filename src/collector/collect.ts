@@ -1,7 +1,12 @@
-// Turns Prometheus' answer into load and latency: one instant query for one model, or one for the
-// whole fleet. Units: requests/min, tokens, ms. No traffic (an empty result, or 0/0 = NaN in a
-// ratio) is 0; ±Inf is 0. Any failure rejects the whole collection, naming the model and namespace
-// and what failed: never a partial result of zeros, which an autoscaler would read as "idle".
+// Turns Prometheus' answer into load, latency and saturation: one instant query for one model, or
+// one for the whole fleet. Units: requests/min, tokens, ms, a 0..1 fraction.
+//
+// Unknown is never 0: a statistic whose series has no samples (a renamed or unexported metric, a
+// window shorter than two scrapes) is left out of the result, and so is ±Inf (a sum without a
+// count). Only a model proven idle (no completions, nothing running, nothing waiting) reads 0 for a
+// ratio with nothing to divide (0/0) or a histogram it does not export. A failed query rejects the
+// whole collection, naming the model and namespace and what failed: never a partial result of
+// zeros, which an autoscaler would read as "idle".
 import { PrometheusReplyError } from '../prometheus/errors.js';
 import { sampleValue } from '../prometheus/parse.js';
 import {
@@ -28,6 +33,8 @@ export interface CollectOptions {
 export interface FleetCollectOptions extends CollectOptions {
   /** Only these pairs (one call still); default every pair Prometheus knows. */
   only?: ReadonlyArray<ModelNamespace>;
+  /** Only series of these namespaces (the watched ones); ignored with `only`. Default: all. */
+  namespaces?: readonly string[];
   /**
    * Also find each pair's newest sample over this many seconds (for staleness). Default 900
    * (15 min); 0 leaves it out.
@@ -62,8 +69,14 @@ export function showName(name: string): string {
   return /^[\w.\-/:@+]+$/.test(name) ? name : JSON.stringify(name);
 }
 
+/** A model no series knows: not served, so no load, no latency and nothing running or waiting. */
 export function zeroMetrics(): AggregateMetrics {
-  return { load: { arrivalRate: 0, avgInputTokens: 0, avgOutputTokens: 0 }, ttftAverage: 0, itlAverage: 0 };
+  return {
+    load: { arrivalRate: 0, completionRate: 0, avgInputTokens: 0, avgOutputTokens: 0 },
+    ttftAverage: 0,
+    itlAverage: 0,
+    saturation: { running: 0, waiting: 0 },
+  };
 }
 
 /** The separator-joined key of the returned Map, the cache's format. */
@@ -74,10 +87,6 @@ export function pairKey(modelId: string, namespace: string): string {
 function promUrl(prom: PromAPI): string {
   const url = (prom as { url?: unknown }).url;
   return typeof url === 'string' ? url : 'Prometheus';
-}
-
-function finite(n: number): number {
-  return Number.isFinite(n) ? n : 0;
 }
 
 interface PairStats {
@@ -123,17 +132,69 @@ function validTime(seconds: number): boolean {
   return Number.isFinite(seconds) && !Number.isNaN(new Date(seconds * 1000).getTime());
 }
 
-function toMetrics(values: Map<string, number>): AggregateMetrics {
-  const v = (stat: string) => finite(values.get(stat) ?? 0);
+/** `{ key: value }` when the value is known, `{}` when not, for spreading into a result. */
+function known<K extends string>(key: K, value: number | undefined): { [P in K]?: number } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: number });
+}
+
+/** The statistics of one pair as numbers; absent means unknown (see the top of this file). */
+export function toMetrics(values: ReadonlyMap<string, number>): AggregateMetrics {
+  const raw = (stat: string) => values.get(stat);
+  const completions = finiteOr(raw(STATS.completionRate));
+  const running = finiteOr(raw(STATS.running));
+  const waiting = finiteOr(raw(STATS.waiting));
+  const idle = completions === 0 && running === 0 && waiting === 0;
+  // A ratio: 0/0 (NaN) or no series means nothing to average; 0 only for a model proven idle.
+  const ratio = (stat: string) => {
+    const v = raw(stat);
+    if (v === undefined || Number.isNaN(v)) return idle ? 0 : undefined;
+    return finiteOr(v);
+  };
+  const growth = finiteOr(raw(STATS.queueGrowth));
+  // Arrivals = completions + growth of the requests in the system; a slope read from noisy gauges
+  // can take that below 0, which no arrival rate is.
+  const arrivals =
+    completions === undefined || growth === undefined ? undefined : Math.max(0, completions + growth);
+  const kv = finiteOr(raw(STATS.kvCacheUsage));
   return {
     load: {
-      arrivalRate: v(STATS.arrivalRate),
-      avgInputTokens: v(STATS.avgInputTokens),
-      avgOutputTokens: v(STATS.avgOutputTokens),
+      ...known('arrivalRate', arrivals),
+      ...known('completionRate', completions),
+      ...known('avgInputTokens', ratio(STATS.avgInputTokens)),
+      ...known('avgOutputTokens', ratio(STATS.avgOutputTokens)),
     },
-    ttftAverage: v(STATS.ttftAverage),
-    itlAverage: v(STATS.itlAverage),
+    ...known('ttftAverage', ratio(STATS.ttftAverage)),
+    ...known('itlAverage', ratio(STATS.itlAverage)),
+    saturation: { ...known('running', running), ...known('waiting', waiting), ...known('kvCacheUsage', kv) },
   };
+}
+
+function finiteOr(v: number | undefined): number | undefined {
+  return v !== undefined && Number.isFinite(v) ? v : undefined;
+}
+
+/** What each statistic of AggregateMetrics is read from, for messages naming an unknown one. */
+export const STATISTIC_SOURCES = {
+  arrivalRate: 'vllm:request_success_total with vllm:num_requests_running and vllm:num_requests_waiting',
+  avgInputTokens: 'vllm:request_prompt_tokens',
+  avgOutputTokens: 'vllm:request_generation_tokens',
+  ttftAverage: 'vllm:time_to_first_token_seconds',
+  itlAverage: 'vllm:inter_token_latency_seconds (or vllm:time_per_output_token_seconds before vLLM 0.11)',
+} as const;
+export type StatisticName = keyof typeof STATISTIC_SOURCES;
+
+/**
+ * The statistics a VariantAutoscaling's status needs (load and latency) that are unknown, in a
+ * fixed order. Saturation is not among them: no status field holds it.
+ */
+export function unknownStatistics(m: AggregateMetrics): StatisticName[] {
+  const out: StatisticName[] = [];
+  if (m.load.arrivalRate === undefined) out.push('arrivalRate');
+  if (m.load.avgInputTokens === undefined) out.push('avgInputTokens');
+  if (m.load.avgOutputTokens === undefined) out.push('avgOutputTokens');
+  if (m.ttftAverage === undefined) out.push('ttftAverage');
+  if (m.itlAverage === undefined) out.push('itlAverage');
+  return out;
 }
 
 function failureMessage(err: unknown): string {
@@ -141,7 +202,8 @@ function failureMessage(err: unknown): string {
 }
 
 /**
- * Load and latency of one model in one namespace: ONE Prometheus call for all five metrics.
+ * Load, latency and saturation of one model in one namespace: ONE Prometheus call for all of them.
+ * An absent number is unknown (see the top of this file).
  * Rejects with MetricsCollectionError (cause: the PrometheusError) on any failure; with the abort
  * reason when `signal` aborts.
  */
@@ -155,7 +217,8 @@ export async function collectAggregateMetrics(
   try {
     const data = await prom.query(query, options.time, { signal: options.signal });
     const stats = readStats(prom, data).get(pairKey(modelId, namespace));
-    return toMetrics(stats?.values ?? new Map());
+    // No series at all in the window: the model is not served (or no longer), a true 0.
+    return stats ? toMetrics(stats.values) : zeroMetrics();
   } catch (err) {
     if (options.signal?.aborted) throw err;
     throw new MetricsCollectionError(
@@ -168,7 +231,7 @@ export async function collectAggregateMetrics(
 /**
  * Load and latency of every model/namespace pair Prometheus knows (or of `only`), in ONE call.
  * Keys are "modelId:namespace". A pair whose series went quiet within the freshness range is in the
- * map with zeros and its `newestSample`; a pair Prometheus never saw is not in the map.
+ * map with its `newestSample` and unknown statistics; a pair Prometheus never saw is not in the map.
  */
 export async function collectFleetMetrics(
   prom: PromAPI,
@@ -179,6 +242,7 @@ export async function collectFleetMetrics(
   const query = fleetQuery({
     window: options.window ?? DEFAULT_WINDOW,
     only: options.only,
+    namespaces: options.namespaces,
     freshnessRangeSeconds: options.freshnessRangeSeconds ?? DEFAULT_FRESHNESS_RANGE_S,
   });
   let pairs: Map<string, PairStats>;
@@ -206,15 +270,22 @@ export async function collectFleetMetrics(
   return out;
 }
 
-/** A copy the caller may change freely. */
+/** A copy the caller may change freely, with only the metrics (no sample times), absent kept absent. */
 export function copyMetrics(m: AggregateMetrics): AggregateMetrics {
+  const { load, saturation } = m;
   return {
     load: {
-      arrivalRate: m.load.arrivalRate,
-      avgInputTokens: m.load.avgInputTokens,
-      avgOutputTokens: m.load.avgOutputTokens,
+      ...known('arrivalRate', load.arrivalRate),
+      ...known('completionRate', load.completionRate),
+      ...known('avgInputTokens', load.avgInputTokens),
+      ...known('avgOutputTokens', load.avgOutputTokens),
     },
-    ttftAverage: m.ttftAverage,
-    itlAverage: m.itlAverage,
+    ...known('ttftAverage', m.ttftAverage),
+    ...known('itlAverage', m.itlAverage),
+    saturation: {
+      ...known('running', saturation?.running),
+      ...known('waiting', saturation?.waiting),
+      ...known('kvCacheUsage', saturation?.kvCacheUsage),
+    },
   };
 }

@@ -1,11 +1,12 @@
 // What the controller reads metrics through: one Prometheus call per cycle, whatever the fleet.
 //
-// A read whose key is not answered by the current snapshot refreshes the WHOLE fleet in one query
-// (five metrics plus each pair's newest sample time), shared by every concurrent caller; the
+// A read whose key is not answered by the current snapshot refreshes the WHOLE fleet (or the watched
+// namespaces) in one query (every statistic plus each pair's newest sample time), shared by every concurrent caller; the
 // results go into the cache, so the rest of the cycle's reads are cache hits. Until the snapshot
 // is older than the cache TTL:
 //   - a pair in the snapshot answers from the cache (or from the snapshot, if the cache dropped it);
 //   - a pair Prometheus does not know answers zeros + MetricsMissing without another query;
+//   - a fresh pair with traffic and an unknown statistic answers MetricsIncomplete;
 // and after a failed refresh, every read answers PrometheusError without another attempt until the
 // cache's failure TTL ends (1000 callers during an outage: 1 attempt).
 // Within a reconcile cycle (beginCycle() ... end()) the TTLs do not cut the cycle in two: the state
@@ -18,10 +19,11 @@ import type { AggregateMetrics, CollectorObserver, Logger, MetricsAvailability, 
 import { abortable } from './abortable.js';
 import {
   availabilityFromError,
-  availabilityFromSample,
+  availabilityOf,
   DEFAULT_STALE_AFTER_MS,
   freshnessRangeSeconds,
 } from './availability.js';
+import { setCacheWindow } from './cache-window.js';
 import { collectFleetMetrics, copyMetrics, type FleetMetrics, pairKey, zeroMetrics } from './collect.js';
 
 export interface FleetCollectorOptions {
@@ -29,6 +31,8 @@ export interface FleetCollectorOptions {
   cache: ModelMetricsCache;
   /** Rate window, a PromQL duration. Default `1m`. */
   window?: string;
+  /** Read only these namespaces' series (the watched ones); empty or absent: every namespace. */
+  namespaces?: readonly string[];
   /** A pair whose newest sample is older than this is MetricsStale. Default 300000 (5 min). */
   staleAfterMs?: number;
   /** ms clock (tests): decides when the snapshot and a failure expire. Use the cache's clock. */
@@ -64,6 +68,7 @@ export class FleetCollector {
   private readonly observer: CollectorObserver | undefined;
   private readonly logger: Logger;
   private window: string;
+  private readonly namespaces: readonly string[] | undefined;
   private staleAfterMs: number;
   private snapshot: Snapshot | undefined;
   private failure: Failure | undefined;
@@ -83,6 +88,8 @@ export class FleetCollector {
     this.observer = o.observer;
     this.logger = o.logger ?? silentLogger;
     this.window = checkWindow(o.window ?? DEFAULT_WINDOW);
+    setCacheWindow(this.cache, this.window);
+    this.namespaces = o.namespaces && o.namespaces.length > 0 ? [...o.namespaces] : undefined;
     this.staleAfterMs = checkStaleAfter(o.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
   }
 
@@ -151,6 +158,7 @@ export class FleetCollector {
   configure(o: { window?: string; staleAfterMs?: number }): void {
     if (o.window !== undefined && o.window !== this.window) {
       this.window = checkWindow(o.window);
+      setCacheWindow(this.cache, this.window);
       this.snapshot = undefined;
       this.failure = undefined;
       this.pinned = false;
@@ -177,12 +185,14 @@ export class FleetCollector {
 
     const key = pairKey(modelId, namespace);
     const pair = snap.pairs.get(key);
-    const availability = availabilityFromSample(
+    const availability = availabilityOf(
       modelId,
       namespace,
+      pair ?? zeroMetrics(),
       pair?.newestSample,
       pair?.evaluatedAt ?? snap.evaluatedAt,
       this.staleAfterMs,
+      this.window,
     );
     if (fresh) this.observer?.lookup?.('hit', modelId, namespace);
     if (!pair) return { metrics: zeroMetrics(), availability };
@@ -209,6 +219,7 @@ export class FleetCollector {
     try {
       const pairs = await collectFleetMetrics(this.prom, {
         window: this.window,
+        ...(this.namespaces ? { namespaces: this.namespaces } : {}),
         time: this.evaluationTime(),
         freshnessRangeSeconds: freshnessRangeSeconds(this.staleAfterMs),
       });

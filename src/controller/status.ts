@@ -96,15 +96,29 @@ export function deploymentReplicas(d: Deployment): number {
   return typeof r === 'number' && Number.isInteger(r) && r >= 0 ? r : 1;
 }
 
-function metricsAllocFields(m: AggregateMetrics): Pick<Allocation, 'load' | 'ttftAverage' | 'itlAverage'> {
+/** The status fields from metrics, or undefined when any of them is unknown (never written as 0). */
+function metricsAllocFields(
+  m: AggregateMetrics,
+): Pick<Allocation, 'load' | 'ttftAverage' | 'itlAverage'> | undefined {
+  const { arrivalRate, avgInputTokens, avgOutputTokens } = m.load;
+  const { ttftAverage, itlAverage } = m;
+  if (
+    arrivalRate === undefined ||
+    avgInputTokens === undefined ||
+    avgOutputTokens === undefined ||
+    ttftAverage === undefined ||
+    itlAverage === undefined
+  ) {
+    return undefined;
+  }
   return {
     load: {
-      arrivalRate: formatDecimal(m.load.arrivalRate),
-      avgInputTokens: formatDecimal(m.load.avgInputTokens),
-      avgOutputTokens: formatDecimal(m.load.avgOutputTokens),
+      arrivalRate: formatDecimal(arrivalRate),
+      avgInputTokens: formatDecimal(avgInputTokens),
+      avgOutputTokens: formatDecimal(avgOutputTokens),
     },
-    ttftAverage: formatDecimal(m.ttftAverage),
-    itlAverage: formatDecimal(m.itlAverage),
+    ttftAverage: formatDecimal(ttftAverage),
+    itlAverage: formatDecimal(itlAverage),
   };
 }
 
@@ -166,16 +180,16 @@ export function computeStatus(input: StatusInput): VariantAutoscalingStatus {
   const numReplicas = deploymentReplicas(d);
   const accCount = profile?.accCount ?? 1;
   const unitCost = input.unitCosts?.[accelerator] ?? 0;
+  const fresh = av.available && input.read.metrics ? metricsAllocFields(input.read.metrics) : undefined;
   const measured =
-    av.available && input.read.metrics
-      ? metricsAllocFields(input.read.metrics)
-      : prev.currentAlloc
-        ? {
-            load: { ...prev.currentAlloc.load },
-            ttftAverage: prev.currentAlloc.ttftAverage,
-            itlAverage: prev.currentAlloc.itlAverage,
-          }
-        : undefined;
+    fresh ??
+    (prev.currentAlloc
+      ? {
+          load: { ...prev.currentAlloc.load },
+          ttftAverage: prev.currentAlloc.ttftAverage,
+          itlAverage: prev.currentAlloc.itlAverage,
+        }
+      : undefined);
   if (measured) {
     next.currentAlloc = {
       accelerator,

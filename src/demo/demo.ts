@@ -8,6 +8,7 @@ import { startCacheJanitor } from '../cache/janitor.js';
 import { FleetCollector } from '../collector/index.js';
 import { derivedTtlMs, parseDuration } from '../config/index.js';
 import { LocalController, loadManifests } from '../controller/local.js';
+import type { EmulatedMetrics } from '../emulator/emulator.js';
 import {
   type EmulatorConfig,
   type EmulatorServer,
@@ -80,7 +81,7 @@ export interface DemoRow {
   /** What the controller read (through the cache); undefined when it had none. */
   metrics: AggregateMetrics | undefined;
   /** What the emulator emitted over the same window: the truth the read should match. */
-  emulated: AggregateMetrics | undefined;
+  emulated: EmulatedMetrics | undefined;
   /** MetricsAvailable reason of the first variant. */
   reason: string;
   hits: number;
@@ -150,7 +151,9 @@ function windowMs(window: string): number {
   throw new Error(`window "${window}" must be a duration of at least 1s, like 30s or 1m`);
 }
 
-function relError(actual: number, expected: number): number {
+/** Relative error; an unknown reading (or truth) counts as entirely wrong unless both are unknown. */
+function relError(actual: number | undefined, expected: number | undefined): number {
+  if (actual === undefined || expected === undefined) return actual === expected ? 0 : 1;
   if (expected === 0) return actual === 0 ? 0 : 1;
   return Math.abs(actual / expected - 1);
 }

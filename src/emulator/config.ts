@@ -92,6 +92,12 @@ const variantSchema = z.strictObject({
   weight: z.number().nonnegative().optional(),
 });
 
+/**
+ * current: vLLM >= 0.13 names; transitional: 0.11/0.12, new and deprecated names side by side;
+ * legacy: names before vLLM 0.10 (time_per_output_token_seconds, gpu_cache_usage_perc).
+ */
+const vllmMetricNames = z.enum(['current', 'transitional', 'legacy']);
+
 const modelSchema = z.strictObject({
   /** vLLM's model_name label (the VariantAutoscaling's spec.modelID). */
   model: z.string().min(1),
@@ -102,6 +108,8 @@ const modelSchema = z.strictObject({
   outputTokens: z.number().positive().default(128),
   /** Fraction of requests finishing with finished_reason="length" (the rest "stop"). */
   lengthFraction: z.number().min(0).max(1).default(0.1),
+  /** vLLM metric names this model's pods export; default: the emulator's `vllmMetrics`. */
+  vllmMetrics: vllmMetricNames.optional(),
   variants: z.array(variantSchema).min(1),
 });
 
@@ -110,6 +118,8 @@ export const emulatorConfigSchema = z
     seed: z.number().int().default(1),
     /** vLLM's engine label. */
     engine: z.string().default('0'),
+    /** vLLM metric names every pod exports unless its model says otherwise (see vllmMetricNames). */
+    vllmMetrics: vllmMetricNames.default('current'),
     /** Simulation step: counters move at least this often (and on every scrape). */
     tick: positiveDuration.default(1000),
     /** How long a pod added by a scale-up takes before it serves (model load, warm-up). */

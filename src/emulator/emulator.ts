@@ -2,11 +2,18 @@
 // time. Time comes from an injectable clock; `advanceTo` steps the simulation in ticks of at most
 // `config.tick`, so counters grow at the configured rates and rate() over any window reads back
 // the load the config asked for (and the latency the model computes for it).
-import type { AggregateMetrics } from '../types.js';
+import type { LoadProfile } from '../types.js';
 import type { EmulatorConfig, ModelConfig, VariantConfig } from './config.js';
 import { LoadCurve } from './load.js';
 import { addTotals, EmulatedPod, emptyTotals, type Totals } from './pod.js';
 import { podName } from './random.js';
+
+/** What the emulator knows it emitted: every number known (the collector's result, minus unknowns). */
+export interface EmulatedMetrics {
+  load: LoadProfile;
+  ttftAverage: number;
+  itlAverage: number;
+}
 
 export interface VllmEmulatorOptions {
   /** Millisecond clock; default Date.now. Simulated time starts at its value on construction. */
@@ -152,6 +159,7 @@ export class VllmEmulator {
         this.config.engine,
         this.config.seed,
         this.config.jitter,
+        m.config.vllmMetrics ?? this.config.vllmMetrics,
         createdAt + this.config.startupDelay,
       );
       v.pods.push(pod);
@@ -242,7 +250,7 @@ export class VllmEmulator {
    * instant (requests completed per minute when a replica is saturated), configured token means,
    * and the latency model's TTFT/ITL, weighted over the pods by their traffic.
    */
-  expected(model: string, namespace: string): AggregateMetrics {
+  expected(model: string, namespace: string): EmulatedMetrics {
     const m = this.byKey.get(modelKey(model, namespace));
     if (!m) throw new Error(`the emulator has no model ${model} in namespace ${namespace}`);
     let rate = 0;
@@ -271,7 +279,7 @@ export class VllmEmulator {
    * What the emulator actually emitted for a model over the last `windowMs` of simulated time,
    * as the five averages the collector computes (the ground truth for `rate()` over that window).
    */
-  observed(model: string, namespace: string, windowMs: number): AggregateMetrics {
+  observed(model: string, namespace: string, windowMs: number): EmulatedMetrics {
     const key = modelKey(model, namespace);
     if (!this.byKey.has(key)) throw new Error(`the emulator has no model ${model} in namespace ${namespace}`);
     const last = this.history[this.history.length - 1]!;

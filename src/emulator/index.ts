@@ -2,6 +2,13 @@
 export * from './config.js';
 export * from './emulator.js';
 export { LoadCurve } from './load.js';
-export { buckets125, EmulatedPod, type Totals, VLLM_BUCKETS, VLLM_METRICS } from './pod.js';
+export {
+  buckets125,
+  EmulatedPod,
+  type Totals,
+  VLLM_BUCKETS,
+  VLLM_METRICS,
+  type VllmMetricNames,
+} from './pod.js';
 export * from './scrape-config.js';
 export * from './server.js';

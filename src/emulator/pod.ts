@@ -39,13 +39,28 @@ export const VLLM_METRICS = {
   promptTokens: 'vllm:request_prompt_tokens',
   generationTokens: 'vllm:request_generation_tokens',
   ttft: 'vllm:time_to_first_token_seconds',
+  /** The ITL histogram from vLLM 0.11 on. */
+  itl: 'vllm:inter_token_latency_seconds',
+  /** Its name before 0.11 (deprecated in 0.11, removed in 0.13). */
   tpot: 'vllm:time_per_output_token_seconds',
   e2e: 'vllm:e2e_request_latency_seconds',
   promptTokensTotal: 'vllm:prompt_tokens_total',
   generationTokensTotal: 'vllm:generation_tokens_total',
   running: 'vllm:num_requests_running',
   waiting: 'vllm:num_requests_waiting',
+  /** KV-cache usage (0..1) from vLLM 0.10 on. */
+  kvCacheUsage: 'vllm:kv_cache_usage_perc',
+  /** Its name before 0.10. */
+  gpuCacheUsage: 'vllm:gpu_cache_usage_perc',
 } as const;
+
+/**
+ * Which of vLLM's names a pod exports: `current` (vLLM >= 0.13: inter-token latency and KV-cache
+ * usage under their new names only), `transitional` (0.11 and 0.12: the new names and the deprecated
+ * old ones side by side, same values), `legacy` (before 0.10: time_per_output_token and
+ * gpu_cache_usage only).
+ */
+export type VllmMetricNames = 'current' | 'transitional' | 'legacy';
 
 /** Running totals of what a pod (or a model) has emitted: the truth rate() should read back. */
 export interface Totals {
@@ -80,7 +95,11 @@ export function addTotals(into: Totals, t: Totals): void {
   into.tpotCount += t.tpotCount;
 }
 
-function createPodMetrics(registry: Registry, labels: { model_name: string; engine: string }) {
+function createPodMetrics(
+  registry: Registry,
+  labels: { model_name: string; engine: string },
+  names: VllmMetricNames,
+) {
   const labelNames = ['model_name', 'engine'] as const;
   const registers = [registry];
   const success = new Counter({
@@ -109,11 +128,31 @@ function createPodMetrics(registry: Registry, labels: { model_name: string; engi
       'Histogram of time to first token in seconds.',
       VLLM_BUCKETS.ttftSeconds,
     ),
-    tpot: histogram(
-      VLLM_METRICS.tpot,
-      'Histogram of time per output token in seconds.',
-      VLLM_BUCKETS.tpotSeconds,
-    ),
+    // Each pair below: [current name, old name], present per `names`.
+    itl: [
+      names === 'legacy'
+        ? undefined
+        : histogram(
+            VLLM_METRICS.itl,
+            'Histogram of inter-token latency in seconds.',
+            VLLM_BUCKETS.tpotSeconds,
+          ),
+      names === 'current'
+        ? undefined
+        : histogram(
+            VLLM_METRICS.tpot,
+            'Histogram of time per output token in seconds. DEPRECATED: use vllm:inter_token_latency_seconds.',
+            VLLM_BUCKETS.tpotSeconds,
+          ),
+    ],
+    kvCache: [
+      names === 'legacy'
+        ? undefined
+        : gauge(VLLM_METRICS.kvCacheUsage, 'KV-cache usage. 1 means 100 percent usage.'),
+      names === 'current'
+        ? undefined
+        : gauge(VLLM_METRICS.gpuCacheUsage, 'GPU KV-cache usage. 1 means 100 percent usage.'),
+    ],
     e2e: histogram(VLLM_METRICS.e2e, 'Histogram of e2e request latency in seconds.', VLLM_BUCKETS.e2eSeconds),
     promptTotal: counter(VLLM_METRICS.promptTokensTotal, 'Number of prefill tokens processed.'),
     generationTotal: counter(VLLM_METRICS.generationTokensTotal, 'Number of generation tokens processed.'),
@@ -149,6 +188,7 @@ export class EmulatedPod {
     engine: string,
     seed: number,
     jitter: number,
+    names: VllmMetricNames = 'current',
     /** Clock time (ms) from which the pod serves; before, it starts up and is not scraped. */
     readonly readyAtMs = 0,
   ) {
@@ -157,7 +197,7 @@ export class EmulatedPod {
     this.outputSampler = new PairedSampler(this.random, jitter);
     this.ttftSampler = new PairedSampler(this.random, jitter);
     this.tpotSampler = new PairedSampler(this.random, jitter);
-    this.m = createPodMetrics(this.registry, { model_name: model.model, engine });
+    this.m = createPodMetrics(this.registry, { model_name: model.model, engine }, names);
     // Zero-valued series exist from the first scrape, as in vLLM.
     this.m.stop.inc(0);
     this.m.length.inc(0);
@@ -173,6 +213,13 @@ export class EmulatedPod {
     this.state = this.replica.step(0, 0);
     this.m.running.set(0);
     this.m.waiting.set(0);
+    this.setKvCacheUsage(0);
+  }
+
+  /** KV-cache usage as the share of batch slots in use: each running request holds its context. */
+  private setKvCacheUsage(running: number): void {
+    const usage = Math.min(1, running / this.variant.maxBatchSize);
+    for (const g of this.m.kvCache) g?.set(usage);
   }
 
   /** Requests waiting for a batch slot now (the model's queue plus the backlog). */
@@ -212,8 +259,8 @@ export class EmulatedPod {
       m.promptTotal.inc(prompt);
       m.generationTotal.inc(output);
       m.ttft.observe(ttft);
-      // vLLM observes time_per_output_token once per token after the first.
-      for (let k = 1; k < output; k++) m.tpot.observe(tpot);
+      // vLLM observes inter-token latency once per token after the first.
+      for (let k = 1; k < output; k++) for (const h of m.itl) h?.observe(tpot);
       m.e2e.observe(ttft + (output - 1) * tpot);
       out.requests += 1;
       out.promptTokens += prompt;
@@ -225,6 +272,7 @@ export class EmulatedPod {
     }
     m.running.set(Math.round(state.running));
     m.waiting.set(Math.round(state.waiting));
+    this.setKvCacheUsage(Math.round(state.running));
     addTotals(this.totals, out);
     return out;
   }

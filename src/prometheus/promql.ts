@@ -1,11 +1,17 @@
 // Every PromQL the collector sends, built in one place: vLLM metric names, label names, the rate
 // window, and escaping of the label values pasted in (model names are user input).
 //
-// The five metrics of DESIGN.md ("The metrics") are each aggregated `sum by (model_name, namespace)`,
+// Each statistic is aggregated `sum by (model_name, namespace)` (or `avg by` for the KV cache),
 // tagged with a `stat` label through label_replace, and joined with `or`, so one instant query
-// answers all five for one model, or for every model at once.
+// answers all of them for one model, or for every model at once.
+//
+// Renamed metrics: where vLLM renamed a metric, the current name is read and the old one only for
+// series (pods, engines) that do not export the current one: `rate(new) or rate(old)` inside the
+// sum. `or` keeps a right-hand series only when no left-hand series has the same labels, so a
+// server exporting both names is counted once, and a fleet midway through an upgrade sums each pod
+// once, under whichever name it has.
 
-/** vLLM metric names (vLLM >= 0.6; `namespace` is added by Prometheus at scrape time). */
+/** vLLM metric names (`namespace` is added by Prometheus at scrape time). */
 export const VLLM_METRICS = {
   requestSuccess: 'vllm:request_success_total',
   promptTokensSum: 'vllm:request_prompt_tokens_sum',
@@ -14,8 +20,18 @@ export const VLLM_METRICS = {
   generationTokensCount: 'vllm:request_generation_tokens_count',
   ttftSum: 'vllm:time_to_first_token_seconds_sum',
   ttftCount: 'vllm:time_to_first_token_seconds_count',
-  itlSum: 'vllm:time_per_output_token_seconds_sum',
-  itlCount: 'vllm:time_per_output_token_seconds_count',
+  /** vLLM >= 0.11. */
+  itlSum: 'vllm:inter_token_latency_seconds_sum',
+  itlCount: 'vllm:inter_token_latency_seconds_count',
+  /** The ITL histogram's name before vLLM 0.11 (deprecated in 0.11, removed in 0.13). */
+  legacyItlSum: 'vllm:time_per_output_token_seconds_sum',
+  legacyItlCount: 'vllm:time_per_output_token_seconds_count',
+  requestsRunning: 'vllm:num_requests_running',
+  requestsWaiting: 'vllm:num_requests_waiting',
+  /** vLLM >= 0.10. */
+  kvCacheUsage: 'vllm:kv_cache_usage_perc',
+  /** The KV-cache gauge's name before vLLM 0.10 (deprecated then, hidden later). */
+  legacyKvCacheUsage: 'vllm:gpu_cache_usage_perc',
 } as const;
 
 /** The series whose newest sample tells whether a model's metrics are fresh. */
@@ -28,13 +44,22 @@ export const STAT_LABEL = 'stat';
 
 export const DEFAULT_WINDOW = '1m';
 
-/** Values of the `stat` label, one per metric (already in the final units). */
+/** Values of the `stat` label, one per statistic (already in the final units). */
 export const STATS = {
-  arrivalRate: 'arrival_rate_per_min',
+  /** Completed requests per minute. */
+  completionRate: 'completion_rate_per_min',
+  /** Growth per minute of the requests running plus waiting (least-squares slope over the window). */
+  queueGrowth: 'queue_growth_per_min',
   avgInputTokens: 'avg_input_tokens',
   avgOutputTokens: 'avg_output_tokens',
   ttftAverage: 'ttft_ms',
   itlAverage: 'itl_ms',
+  /** Requests running now (summed over pods and engines). */
+  running: 'requests_running',
+  /** Requests waiting now. */
+  waiting: 'requests_waiting',
+  /** KV-cache usage now, 0..1, averaged over pods and engines. */
+  kvCacheUsage: 'kv_cache_usage',
   /** Unix seconds of the newest sample of FRESHNESS_METRIC (fleet and availability queries). */
   newestSample: 'newest_sample_time',
 } as const;
@@ -101,8 +126,17 @@ export function modelMatchers(modelId: string, namespace: string): string {
  * more pairs than asked (model a in namespace y), so callers filter the result by pair as well.
  */
 export function setMatchers(pairs: readonly ModelNamespace[]): string {
-  const alt = (xs: string[]) => quote([...new Set(xs)].map(escapeRegex).join('|'));
-  return `{${MODEL_LABEL}=~${alt(pairs.map((p) => p.modelId))},${NAMESPACE_LABEL}=~${alt(pairs.map((p) => p.namespace))}}`;
+  return `{${MODEL_LABEL}=~${alternatives(pairs.map((p) => p.modelId))},${NAMESPACE_LABEL}=~${alternatives(pairs.map((p) => p.namespace))}}`;
+}
+
+/** `{namespace=~"a|b"}`: only these namespaces' series. */
+export function namespaceMatchers(namespaces: readonly string[]): string {
+  return `{${NAMESPACE_LABEL}=~${alternatives(namespaces)}}`;
+}
+
+/** A quoted RE2 alternation matching exactly one of `values`. */
+function alternatives(values: readonly string[]): string {
+  return quote([...new Set(values)].map(escapeRegex).join('|'));
 }
 
 const by = `sum by (${MODEL_LABEL}, ${NAMESPACE_LABEL})`;
@@ -111,21 +145,39 @@ function rate(metric: string, matchers: string, window: string): string {
   return `${by} (rate(${metric}${matchers}[${window}]))`;
 }
 
+/** The rate of `metric`, or of `legacy` for the series that lack `metric`, summed once per pair. */
+function rateWithFallback(metric: string, legacy: string, matchers: string, window: string): string {
+  return `${by} (rate(${metric}${matchers}[${window}]) or rate(${legacy}${matchers}[${window}]))`;
+}
+
 function tag(expr: string, stat: StatName): string {
   return `label_replace(${expr}, "${STAT_LABEL}", "${stat}", "", "")`;
 }
 
-/** The five metrics, each tagged, joined with `or`. `matchers` is `{...}` or ''. */
+/** Every statistic, each tagged, joined with `or`. `matchers` is `{...}` or ''. */
 function metricsExpr(matchers: string, window: string): string {
   const m = VLLM_METRICS;
   const ratio = (sum: string, count: string) =>
     `${rate(sum, matchers, window)} / ${rate(count, matchers, window)}`;
+  const itl =
+    `${rateWithFallback(m.itlSum, m.legacyItlSum, matchers, window)}` +
+    ` / ${rateWithFallback(m.itlCount, m.legacyItlCount, matchers, window)}`;
+  // deriv() is linear in the samples, so summing each series' slope gives the slope of the sum.
+  const growth = [m.requestsRunning, m.requestsWaiting]
+    .map((g) => `${by} (deriv(${g}${matchers}[${window}]))`)
+    .join(' + ');
+  // `+ 0` drops the metric name, so `or` compares the two gauges' series by their labels alone.
+  const kv = `avg by (${MODEL_LABEL}, ${NAMESPACE_LABEL}) ((${m.kvCacheUsage}${matchers} + 0) or (${m.legacyKvCacheUsage}${matchers} + 0))`;
   return [
-    tag(`${rate(m.requestSuccess, matchers, window)} * 60`, STATS.arrivalRate),
+    tag(`${rate(m.requestSuccess, matchers, window)} * 60`, STATS.completionRate),
+    tag(`(${growth}) * 60`, STATS.queueGrowth),
     tag(ratio(m.promptTokensSum, m.promptTokensCount), STATS.avgInputTokens),
     tag(ratio(m.generationTokensSum, m.generationTokensCount), STATS.avgOutputTokens),
     tag(`(${ratio(m.ttftSum, m.ttftCount)}) * 1000`, STATS.ttftAverage),
-    tag(`(${ratio(m.itlSum, m.itlCount)}) * 1000`, STATS.itlAverage),
+    tag(`(${itl}) * 1000`, STATS.itlAverage),
+    tag(`${by} (${m.requestsRunning}${matchers})`, STATS.running),
+    tag(`${by} (${m.requestsWaiting}${matchers})`, STATS.waiting),
+    tag(kv, STATS.kvCacheUsage),
   ].join('\nor ');
 }
 
@@ -156,7 +208,7 @@ const FRESHNESS_STEP = '5m';
 /** Default range of the freshness subquery: three times the default staleness limit (5 min). */
 export const DEFAULT_FRESHNESS_RANGE_S = 15 * 60;
 
-/** One query, five metrics, one model in one namespace. */
+/** One query, every statistic, one model in one namespace. */
 export function modelQuery(modelId: string, namespace: string, window: string = DEFAULT_WINDOW): string {
   return metricsExpr(modelMatchers(modelId, namespace), checkWindow(window));
 }
@@ -165,14 +217,20 @@ export interface FleetQueryOptions {
   window?: string;
   /** Narrow to these pairs (regex matchers; filter the result by pair too). */
   only?: readonly ModelNamespace[];
+  /** Read only these namespaces' series (ignored with `only`, which names its namespaces). */
+  namespaces?: readonly string[];
   /** Also return each pair's newest sample time (stat newest_sample_time) over this range; 0: no. */
   freshnessRangeSeconds?: number;
 }
 
-/** One query, five metrics (and optionally freshness), every model/namespace pair. */
+/** One query, every statistic (and optionally freshness), every model/namespace pair. */
 export function fleetQuery(options: FleetQueryOptions = {}): string {
   const window = checkWindow(options.window ?? DEFAULT_WINDOW);
-  const matchers = options.only ? setMatchers(options.only) : '';
+  const matchers = options.only
+    ? setMatchers(options.only)
+    : options.namespaces && options.namespaces.length > 0
+      ? namespaceMatchers(options.namespaces)
+      : '';
   let q = metricsExpr(matchers, window);
   const range = options.freshnessRangeSeconds ?? 0;
   if (range > 0) q += `\nor ${tag(freshnessExpr(matchers, range), STATS.newestSample)}`;

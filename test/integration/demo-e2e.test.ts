@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type DemoCycle, runDemo } from '../../src/demo/index.js';
-import { loadEmulatorConfig, VllmEmulator } from '../../src/emulator/index.js';
+import { type EmulatedMetrics, loadEmulatorConfig, VllmEmulator } from '../../src/emulator/index.js';
 import type { AggregateMetrics } from '../../src/types.js';
 
 const manifests = fileURLToPath(new URL('../../examples/manifests', import.meta.url));
@@ -30,7 +30,8 @@ const steadyConfig = {
   })),
 };
 
-function within(actual: number, expected: number, tolerance: number, what: string) {
+function within(actual: number | undefined, expected: number, tolerance: number, what: string) {
+  if (actual === undefined) throw new Error(`${what}: the collector read it as unknown`);
   expect(expected, what).toBeGreaterThan(0);
   expect(Math.abs(actual / expected - 1), `${what}: read ${actual}, expected ${expected}`).toBeLessThan(
     tolerance,
@@ -102,7 +103,7 @@ describe('demo end to end', () => {
         );
         within(read.ttftAverage, configured.ttftAverage, 0.05, `${who} TTFT vs configured`);
         within(read.itlAverage, configured.itlAverage, 0.05, `${who} ITL vs configured`);
-        const emitted = r.emulated as AggregateMetrics;
+        const emitted = r.emulated as EmulatedMetrics;
         within(
           read.load.arrivalRate,
           emitted.load.arrivalRate,

@@ -8,7 +8,7 @@
 // within 5% (antithetic draws keep them close).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectAggregateMetrics, collectFleetMetrics } from '../../src/collector/collect.js';
-import type { EmulatorServer } from '../../src/emulator/index.js';
+import type { EmulatedMetrics, EmulatorServer } from '../../src/emulator/index.js';
 import {
   parseEmulatorConfig,
   scrapeJob,
@@ -65,7 +65,8 @@ function sleep(ms: number) {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function expectClose(actual: number, expected: number, tolerance: number, what: string) {
+function expectClose(actual: number | undefined, expected: number, tolerance: number, what: string) {
+  if (actual === undefined) throw new Error(`${what}: the collector read it as unknown`);
   if (process.env.EMU_DEBUG) console.log(what, (actual / expected - 1).toFixed(4));
   expect(expected, what).toBeGreaterThan(0);
   expect(Math.abs(actual / expected - 1), `${what}: ${actual} vs ${expected}`).toBeLessThan(tolerance);
@@ -73,8 +74,8 @@ function expectClose(actual: number, expected: number, tolerance: number, what: 
 
 function expectMatches(
   actual: AggregateMetrics,
-  truth: AggregateMetrics,
-  configured: AggregateMetrics,
+  truth: EmulatedMetrics,
+  configured: EmulatedMetrics,
   who: string,
 ) {
   expectClose(actual.load.arrivalRate, truth.load.arrivalRate, 0.03, `${who} arrival vs emitted`);

@@ -23,10 +23,14 @@ export function statSeries(
   }));
 }
 
-/** Every stat of a model with traffic at `rate` requests/min, its newest sample 5 s old. */
+/** Every stat of a model with traffic at `rate` requests/min (a steady queue), its newest sample 5 s old. */
 export function trafficStats(rate: number): Stats {
   return {
-    [STATS.arrivalRate]: rate,
+    [STATS.completionRate]: rate,
+    [STATS.queueGrowth]: 0,
+    [STATS.running]: rate > 0 ? 4 : 0,
+    [STATS.waiting]: 0,
+    [STATS.kvCacheUsage]: rate > 0 ? 0.25 : 0,
     [STATS.avgInputTokens]: 100,
     [STATS.avgOutputTokens]: 10,
     [STATS.ttftAverage]: 50,

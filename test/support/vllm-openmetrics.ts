@@ -23,11 +23,30 @@ export interface VllmPodTraffic {
   toS?: number;
   /** Sample spacing in seconds, default 15. */
   stepS?: number;
+  /**
+   * Which names the pod exports for ITL and KV-cache usage: `current` (default; vLLM >= 0.13:
+   * inter_token_latency_seconds, kv_cache_usage_perc), `both` (0.11/0.12: new and old names, same
+   * values), `legacy` (before 0.10: time_per_output_token_seconds, gpu_cache_usage_perc).
+   */
+  names?: 'current' | 'both' | 'legacy';
+  /** Leave these histograms out (a server that does not export them). */
+  omitHistograms?: Array<'prompt' | 'gen' | 'ttft' | 'itl'>;
+  /** vllm:num_requests_running at the first sample (default 0) and its growth per second (default 0). */
+  running?: number;
+  runningGrowthPerSecond?: number;
+  /** vllm:num_requests_waiting at the first sample (default 0) and its growth per second. */
+  waiting?: number;
+  waitingGrowthPerSecond?: number;
+  /** KV-cache usage 0..1 (default 0). `null`: no KV-cache gauge at all. */
+  kvCacheUsage?: number | null;
+  /** No num_requests_running/waiting gauges at all. */
+  omitGauges?: boolean;
 }
 
 /** What the collector should compute from a set of pods over any window inside their span. */
 export interface ExpectedMetrics {
-  arrivalRate: number; // req/min
+  arrivalRate: number; // req/min: completions + growth of running + waiting
+  completionRate: number; // req/min
   avgInputTokens: number;
   avgOutputTokens: number;
   ttftAverage: number; // ms
@@ -87,15 +106,20 @@ export function vllmOpenMetrics(pods: VllmPodTraffic[]): string {
     }
   }
 
-  const histograms: Array<[string, 'prompt' | 'gen' | 'ttft' | 'itl']> = [
-    ['vllm:request_prompt_tokens', 'prompt'],
-    ['vllm:request_generation_tokens', 'gen'],
-    ['vllm:time_to_first_token_seconds', 'ttft'],
-    ['vllm:time_per_output_token_seconds', 'itl'],
+  const histograms: Array<[string, 'prompt' | 'gen' | 'ttft' | 'itl', Array<VllmPodTraffic['names']>]> = [
+    ['vllm:request_prompt_tokens', 'prompt', ['current', 'both', 'legacy']],
+    ['vllm:request_generation_tokens', 'gen', ['current', 'both', 'legacy']],
+    ['vllm:time_to_first_token_seconds', 'ttft', ['current', 'both', 'legacy']],
+    ['vllm:inter_token_latency_seconds', 'itl', ['current', 'both']],
+    ['vllm:time_per_output_token_seconds', 'itl', ['both', 'legacy']],
   ];
-  for (const [name, key] of histograms) {
+  for (const [name, key, namings] of histograms) {
+    const exporting = pods.filter(
+      (p) => namings.includes(p.names ?? 'current') && !(p.omitHistograms ?? []).includes(key),
+    );
+    if (exporting.length === 0) continue;
     out.push(`# TYPE ${name} histogram`);
-    for (const p of pods) {
+    for (const p of exporting) {
       const s = slopes(p);
       const sumSlope = s[`${key}Sum`];
       const countSlope = s[`${key}Count`];
@@ -111,8 +135,42 @@ export function vllmOpenMetrics(pods: VllmPodTraffic[]): string {
       }
     }
   }
+  const gauges: Array<[string, (p: VllmPodTraffic) => ((dt: number) => number) | undefined]> = [
+    [
+      'vllm:num_requests_running',
+      (p) => (p.omitGauges ? undefined : (dt) => (p.running ?? 0) + (p.runningGrowthPerSecond ?? 0) * dt),
+    ],
+    [
+      'vllm:num_requests_waiting',
+      (p) => (p.omitGauges ? undefined : (dt) => (p.waiting ?? 0) + (p.waitingGrowthPerSecond ?? 0) * dt),
+    ],
+    ['vllm:kv_cache_usage_perc', (p) => (p.names === 'legacy' ? undefined : kvGauge(p))],
+    [
+      'vllm:gpu_cache_usage_perc',
+      (p) => (p.names === 'both' || p.names === 'legacy' ? kvGauge(p) : undefined),
+    ],
+  ];
+  for (const [name, gaugeOf] of gauges) {
+    const exporting = pods.flatMap((p) => {
+      const f = gaugeOf(p);
+      return f ? [{ p, f }] : [];
+    });
+    if (exporting.length === 0) continue;
+    out.push(`# TYPE ${name} gauge`);
+    for (const { p, f } of exporting) {
+      const labels = labelText(p.labels);
+      const from = times(p)[0] ?? 0;
+      for (const t of times(p)) out.push(`${name}{${labels}} ${f(t - from)} ${t}`);
+    }
+  }
   out.push('# EOF');
   return `${out.join('\n')}\n`;
+}
+
+function kvGauge(p: VllmPodTraffic): ((dt: number) => number) | undefined {
+  if (p.kvCacheUsage === null) return undefined;
+  const v = p.kvCacheUsage ?? 0;
+  return () => v;
 }
 
 /** The metrics a correct collector reports for the sum of these pods (one model, one namespace). */
@@ -132,8 +190,13 @@ export function expectedMetrics(pods: VllmPodTraffic[]): ExpectedMetrics {
     lat.itlCount += s.itlCount;
   }
   const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
+  const growth = pods.reduce(
+    (g, p) => g + (p.runningGrowthPerSecond ?? 0) + (p.waitingGrowthPerSecond ?? 0),
+    0,
+  );
   return {
-    arrivalRate: tot.success * 60,
+    arrivalRate: (tot.success + growth) * 60,
+    completionRate: tot.success * 60,
     avgInputTokens: ratio(tot.promptSum, tot.promptCount),
     avgOutputTokens: ratio(tot.genSum, tot.genCount),
     ttftAverage: ratio(lat.ttftSum, lat.ttftCount) * 1000,

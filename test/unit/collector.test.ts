@@ -19,16 +19,27 @@ const T = REPLY_TIME_S;
 const series = statSeries;
 
 const full: Stats = {
-  [STATS.arrivalRate]: 120,
+  [STATS.completionRate]: 120,
+  [STATS.queueGrowth]: 6,
   [STATS.avgInputTokens]: 512,
   [STATS.avgOutputTokens]: 128,
   [STATS.ttftAverage]: 85.5,
   [STATS.itlAverage]: 12.25,
+  [STATS.running]: 30,
+  [STATS.waiting]: 4,
+  [STATS.kvCacheUsage]: 0.5,
 };
 const fullMetrics = {
-  load: { arrivalRate: 120, avgInputTokens: 512, avgOutputTokens: 128 },
+  load: { arrivalRate: 126, completionRate: 120, avgInputTokens: 512, avgOutputTokens: 128 },
   ttftAverage: 85.5,
   itlAverage: 12.25,
+  saturation: { running: 30, waiting: 4, kvCacheUsage: 0.5 },
+};
+const idleStats: Stats = {
+  [STATS.completionRate]: 0,
+  [STATS.queueGrowth]: 0,
+  [STATS.running]: 0,
+  [STATS.waiting]: 0,
 };
 
 class FakeProm implements PromAPI {
@@ -76,29 +87,59 @@ const down = () =>
   );
 
 describe('collectAggregateMetrics', () => {
-  it('reads the five stats in their units from ONE call', async () => {
+  it('reads every stat in its units from ONE call; arrivals = completions + queue growth', async () => {
     const prom = new FakeProm(series('llama', 'prod', full));
     expect(await collectAggregateMetrics('llama', 'prod', prom)).toEqual(fullMetrics);
     expect(prom.calls).toBe(1);
   });
 
-  it('reads no traffic, NaN and ±Inf as 0, and ignores other pairs', async () => {
+  it('a model proven idle reads 0 for 0/0 and for histograms it lacks; other pairs are ignored', async () => {
     const prom = new FakeProm([
-      ...series('llama', 'prod', {
-        [STATS.arrivalRate]: 0,
-        [STATS.avgInputTokens]: 'NaN',
-        [STATS.ttftAverage]: '+Inf',
-        [STATS.itlAverage]: '-Inf',
-      }),
+      ...series('llama', 'prod', { ...idleStats, [STATS.avgInputTokens]: 'NaN' }),
       ...series('llama', 'staging', full),
     ]);
     expect(await collectAggregateMetrics('llama', 'prod', prom)).toEqual({
-      load: { arrivalRate: 0, avgInputTokens: 0, avgOutputTokens: 0 },
+      load: { arrivalRate: 0, completionRate: 0, avgInputTokens: 0, avgOutputTokens: 0 },
       ttftAverage: 0,
       itlAverage: 0,
+      saturation: { running: 0, waiting: 0 },
     });
+    // No series at all: the model is not served, a true 0.
     prom.result = [];
     expect((await collectAggregateMetrics('llama', 'prod', prom)).load.arrivalRate).toBe(0);
+  });
+
+  it('with traffic, a missing series, NaN or ±Inf is unknown (absent), never 0', async () => {
+    const prom = new FakeProm(
+      series('llama', 'prod', {
+        [STATS.completionRate]: 60,
+        [STATS.running]: 3,
+        [STATS.waiting]: 0,
+        [STATS.avgInputTokens]: 'NaN',
+        [STATS.avgOutputTokens]: 20,
+        [STATS.ttftAverage]: '+Inf',
+        [STATS.itlAverage]: '-Inf',
+      }),
+    );
+    const m = await collectAggregateMetrics('llama', 'prod', prom);
+    expect(m).toEqual({
+      load: { completionRate: 60, avgOutputTokens: 20 },
+      saturation: { running: 3, waiting: 0 },
+    });
+    expect('arrivalRate' in m.load).toBe(false);
+    // Requests waiting but none completed: not idle, so a lacking histogram is unknown too.
+    prom.result = series('llama', 'prod', { ...idleStats, [STATS.waiting]: 2 });
+    const queued = await collectAggregateMetrics('llama', 'prod', prom);
+    expect(queued.load).toEqual({ arrivalRate: 0, completionRate: 0 });
+    expect(queued.ttftAverage).toBeUndefined();
+  });
+
+  it('never reads an arrival rate below 0 from a draining queue', async () => {
+    const prom = new FakeProm(series('m', 'n', { ...full, [STATS.queueGrowth]: -500 }));
+    expect((await collectAggregateMetrics('m', 'n', prom)).load).toMatchObject({
+      arrivalRate: 0,
+      completionRate: 120,
+    });
   });
 
   it('rejects naming model, namespace and cause, never with partial zeros', async () => {
@@ -114,7 +155,7 @@ describe('collectAggregateMetrics', () => {
   });
 
   it('rejects a malformed value or a non-vector reply', async () => {
-    const prom = new FakeProm(series('m', 'n', { [STATS.arrivalRate]: 'bogus' }));
+    const prom = new FakeProm(series('m', 'n', { [STATS.completionRate]: 'bogus' }));
     await expect(collectAggregateMetrics('m', 'n', prom)).rejects.toThrow(/not a number/);
     const scalar: PromAPI = { query: async () => ({ resultType: 'scalar', result: [T, '1'] }) };
     await expect(collectAggregateMetrics('m', 'n', scalar)).rejects.toThrow(
@@ -148,7 +189,9 @@ describe('collectFleetMetrics', () => {
       newestSample: new Date((T - 30) * 1000),
       evaluatedAt: new Date(T * 1000),
     });
-    expect(fleet.get('b:y')?.load.arrivalRate).toBe(0);
+    // Gone quiet (only its newest sample time is left): its statistics are unknown, not 0.
+    expect(fleet.get('b:y')?.load).toEqual({});
+    expect(fleet.get('b:y')?.ttftAverage).toBeUndefined();
   });
 
   it('narrows to `only` pairs exactly, and makes no call for an empty set', async () => {
@@ -295,7 +338,7 @@ describe('FleetCollector', () => {
     const prom = new FakeProm(
       o.result ?? [
         ...series('a', 'x', { ...full, [STATS.newestSample]: T - 10 }),
-        ...series('b', 'x', { [STATS.arrivalRate]: 0, [STATS.newestSample]: T - 400 }),
+        ...series('b', 'x', { ...idleStats, [STATS.newestSample]: T - 400 }),
       ],
     );
     const observer = counter();
@@ -326,9 +369,10 @@ describe('FleetCollector', () => {
     );
     expect(reads[2]).toEqual({
       metrics: {
-        load: { arrivalRate: 0, avgInputTokens: 0, avgOutputTokens: 0 },
+        load: { arrivalRate: 0, completionRate: 0, avgInputTokens: 0, avgOutputTokens: 0 },
         ttftAverage: 0,
         itlAverage: 0,
+        saturation: { running: 0, waiting: 0 },
       },
       availability: {
         available: false,
@@ -337,7 +381,7 @@ describe('FleetCollector', () => {
           'no vLLM metrics for model unknown-2 in namespace x: check the ServiceMonitor/scrape config and model_name label',
       },
     });
-    expect(cache.get('a', 'x')?.load.arrivalRate).toBe(120);
+    expect(cache.get('a', 'x')?.load.arrivalRate).toBe(126);
   });
 
   it('answers unknown keys without another query until the snapshot expires', async () => {

@@ -12,13 +12,12 @@ import {
   parseQueryCalls,
   runDemo,
 } from '../../src/demo/index.js';
-import { loadEmulatorConfig } from '../../src/emulator/index.js';
-import type { AggregateMetrics } from '../../src/types.js';
+import { type EmulatedMetrics, loadEmulatorConfig } from '../../src/emulator/index.js';
 
 const manifestsDir = fileURLToPath(new URL('../../examples/manifests', import.meta.url));
 const emulatorFile = fileURLToPath(new URL('../../examples/emulator.yaml', import.meta.url));
 
-function metrics(rate: number, ttft = 40, itl = 10): AggregateMetrics {
+function metrics(rate: number, ttft = 40, itl = 10): EmulatedMetrics {
   return {
     load: { arrivalRate: rate, avgInputTokens: 512, avgOutputTokens: 128 },
     ttftAverage: ttft,

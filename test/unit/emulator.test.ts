@@ -109,7 +109,7 @@ async function allText(emulator: VllmEmulator): Promise<string> {
 }
 
 describe('emulator exposition', () => {
-  it("uses vLLM's names, types, labels and bucket boundaries", async () => {
+  it("uses current vLLM's (V1, >= 0.13) names, types, labels and bucket boundaries by default", async () => {
     const { emulator, tick } = make(steadyConfig());
     tick(30_000);
     const pod = emulator.pods[0]!;
@@ -120,7 +120,8 @@ describe('emulator exposition', () => {
         ['vllm:request_prompt_tokens', 'histogram'],
         ['vllm:request_generation_tokens', 'histogram'],
         ['vllm:time_to_first_token_seconds', 'histogram'],
-        ['vllm:time_per_output_token_seconds', 'histogram'],
+        ['vllm:inter_token_latency_seconds', 'histogram'],
+        ['vllm:kv_cache_usage_perc', 'gauge'],
         ['vllm:e2e_request_latency_seconds', 'histogram'],
         ['vllm:prompt_tokens_total', 'counter'],
         ['vllm:generation_tokens_total', 'counter'],
@@ -128,6 +129,9 @@ describe('emulator exposition', () => {
         ['vllm:num_requests_waiting', 'gauge'],
       ]),
     );
+    const kv = families.get('vllm:kv_cache_usage_perc')!.samples[0]!.value;
+    expect(kv).toBeGreaterThan(0);
+    expect(kv).toBeLessThanOrEqual(1);
     for (const [name, family] of families) {
       expect(family.help, name).not.toBe('');
       for (const s of family.samples) {
@@ -155,12 +159,48 @@ describe('emulator exposition', () => {
       expect(sum).toBeGreaterThan(0);
     };
     expectBuckets('vllm:time_to_first_token_seconds', VLLM_BUCKETS.ttftSeconds);
-    expectBuckets('vllm:time_per_output_token_seconds', VLLM_BUCKETS.tpotSeconds);
+    expectBuckets('vllm:inter_token_latency_seconds', VLLM_BUCKETS.tpotSeconds);
     expectBuckets('vllm:request_prompt_tokens', VLLM_BUCKETS.tokens);
     expectBuckets('vllm:request_generation_tokens', VLLM_BUCKETS.tokens);
     expect(VLLM_BUCKETS.ttftSeconds.slice(0, 5)).toEqual([0.001, 0.005, 0.01, 0.02, 0.04]);
     expect(VLLM_BUCKETS.tpotSeconds.slice(0, 4)).toEqual([0.01, 0.025, 0.05, 0.075]);
     expect(buckets125(1000)).toEqual([1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
+  });
+
+  it('exports both ITL and KV-cache names only where asked, and only the old ones for legacy vLLM', async () => {
+    const cfg = steadyConfig();
+    const model = cfg.models[0]!;
+    const { emulator, tick } = make({
+      ...cfg,
+      vllmMetrics: 'legacy',
+      models: [
+        { ...model, namespace: 'old' },
+        { ...model, namespace: 'mid', vllmMetrics: 'transitional' },
+      ],
+    });
+    tick(30_000);
+    const byNs = new Map(emulator.pods.map((p) => [p.namespace, p]));
+    const names = async (ns: string) => {
+      const families = parseExposition(await byNs.get(ns)!.metrics());
+      return [...families.keys()].filter((n) => /latency|time_per_output|cache_usage/.test(n)).sort();
+    };
+    expect(await names('old')).toEqual([
+      'vllm:e2e_request_latency_seconds',
+      'vllm:gpu_cache_usage_perc',
+      'vllm:time_per_output_token_seconds',
+    ]);
+    expect(await names('mid')).toEqual([
+      'vllm:e2e_request_latency_seconds',
+      'vllm:gpu_cache_usage_perc',
+      'vllm:inter_token_latency_seconds',
+      'vllm:kv_cache_usage_perc',
+      'vllm:time_per_output_token_seconds',
+    ]);
+    // Side by side, the old and new names carry the same observations.
+    const mid = parseExposition(await byNs.get('mid')!.metrics());
+    const count = (name: string) => mid.get(name)!.samples.find((s) => s.name === `${name}_count`)!.value;
+    expect(count('vllm:inter_token_latency_seconds')).toBeGreaterThan(0);
+    expect(count('vllm:inter_token_latency_seconds')).toBe(count('vllm:time_per_output_token_seconds'));
   });
 
   it('escapes a model name that needs it', async () => {

@@ -79,17 +79,35 @@ describe('escapeRegex', () => {
 });
 
 describe('query builders', () => {
-  it('builds the five metrics for one model, each aggregated and tagged, in one expression', () => {
+  it('builds every statistic for one model, each aggregated and tagged, in one expression', () => {
     const q = modelQuery('m"1', 'ns', '2m');
     const matchers = modelMatchers('m"1', 'ns');
     expect(matchers).toBe('{model_name="m\\"1",namespace="ns"}');
-    for (const name of Object.values(VLLM_METRICS)) expect(q).toContain(`${name}${matchers}[2m]`);
+    const gauges = [VLLM_METRICS.kvCacheUsage, VLLM_METRICS.legacyKvCacheUsage];
+    for (const name of Object.values(VLLM_METRICS)) {
+      expect(q).toContain(
+        gauges.includes(name as never) ? `${name}${matchers} + 0` : `${name}${matchers}[2m]`,
+      );
+    }
     for (const stat of Object.values(STATS).filter((s) => s !== STATS.newestSample)) {
       expect(q).toContain(`"stat", "${stat}", "", ""`);
     }
     expect(q).not.toContain(STATS.newestSample);
-    expect(q.split('\nor ')).toHaveLength(5);
+    expect(q.split('\nor ')).toHaveLength(9);
     expect(q).toContain('sum by (model_name, namespace) (rate(vllm:request_success_total');
+    // The old ITL name only where the new one is missing, inside one sum.
+    expect(q).toContain(
+      `sum by (model_name, namespace) (rate(vllm:inter_token_latency_seconds_sum${matchers}[2m]) or rate(vllm:time_per_output_token_seconds_sum${matchers}[2m]))`,
+    );
+    expect(q).toContain(`deriv(vllm:num_requests_waiting${matchers}[2m])`);
+  });
+
+  it('scopes the fleet query to the watched namespaces', () => {
+    const q = fleetQuery({ namespaces: ['team-a', 'team.b'], freshnessRangeSeconds: 900 });
+    const selectors = q.match(/vllm:[a-z_:]+(\{[^}]*\})?/g) ?? [];
+    expect(selectors.length).toBeGreaterThan(15);
+    for (const s of selectors) expect(s).toMatch(/\{namespace=~"team-a\|team\\\\\.b"\}$/);
+    expect(fleetQuery({ namespaces: [] })).toBe(fleetQuery());
   });
 
   it('builds the fleet query without matchers, with freshness when asked', () => {

@@ -63,8 +63,11 @@ function stub(result: PromQueryData['result']): PromAPI {
   return { query: async () => ({ resultType: 'vector', result }) as PromQueryData };
 }
 
+/** Every number the result holds (unknown ones are absent, never NaN or ±Inf). */
 function numbers(m: AggregateMetrics): number[] {
-  return [m.load.arrivalRate, m.load.avgInputTokens, m.load.avgOutputTokens, m.ttftAverage, m.itlAverage];
+  return [...Object.values(m.load), m.ttftAverage, m.itlAverage, ...Object.values(m.saturation ?? {})].filter(
+    (n): n is number => n !== undefined,
+  );
 }
 
 describe('collector fuzz', () => {
