@@ -65,6 +65,8 @@ export const ConfigSchema = z
       .object({
         intervalMs: durationMs(1000, DAY_MS),
         concurrency: intRange(1, 1024),
+        stabilizationWindowMs: durationMs(0, DAY_MS),
+        kvCacheThreshold: z.number().min(0).max(1),
         namespaces: z.array(
           z.string().regex(DNS_LABEL, { message: 'namespaces are DNS labels: a-z, 0-9 and -, at most 63' }),
         ),
@@ -173,6 +175,14 @@ function asInteger(raw: unknown): number {
   const s = text(raw, 'a whole number');
   if (!/^\d+$/.test(s)) throw new ValueProblem('must be a whole number, e.g. 10000');
   return Number(s);
+}
+
+function asFraction(raw: unknown): number {
+  const s = text(raw, 'a number from 0 to 1');
+  const n = Number(s);
+  if (s === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new ValueProblem('must be a number from 0 to 1, e.g. 0.9');
+  return n;
 }
 
 function asBoolean(raw: unknown): boolean {
@@ -427,6 +437,25 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description: 'VariantAutoscalings reconciled at once (1 to 1024).',
   },
   {
+    key: 'WVA_STABILIZATION_WINDOW',
+    path: ['reconcile', 'stabilizationWindowMs'],
+    flag: 'stabilization-window',
+    arg: '<duration>',
+    parse: asDuration,
+    default: '5m',
+    description:
+      'A scale-down is published only after the lower count was recommended for this long (0: at once); scale-up is immediate.',
+  },
+  {
+    key: 'WVA_KV_CACHE_THRESHOLD',
+    path: ['reconcile', 'kvCacheThreshold'],
+    flag: 'kv-cache-threshold',
+    arg: '<fraction>',
+    parse: asFraction,
+    default: '0.9',
+    description: 'No scale-down while KV-cache usage (0 to 1) is above this.',
+  },
+  {
     key: 'WVA_WATCH_NAMESPACES',
     path: ['reconcile', 'namespaces'],
     flag: 'namespaces',
@@ -463,7 +492,13 @@ export const DEFAULTS = {
   prometheus: { url: 'http://localhost:9090', insecureSkipVerify: false, timeoutMs: 10_000, headers: {} },
   cache: { maxEntries: 10_000 },
   collector: { window: '1m', staleAfterMs: 300_000 },
-  reconcile: { intervalMs: 60_000, concurrency: 4, namespaces: [] as string[] },
+  reconcile: {
+    intervalMs: 60_000,
+    concurrency: 4,
+    stabilizationWindowMs: 300_000,
+    kvCacheThreshold: 0.9,
+    namespaces: [] as string[],
+  },
   telemetry: { address: ':8080' },
   logLevel: 'info' as Config['logLevel'],
 };

@@ -3,6 +3,7 @@
 // in-memory) are swappable; nothing here knows which.
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
+import type { Decision, GroupMember, VariantOptimizer } from './decision.js';
 import { computeStatus, type MetricsRead } from './status.js';
 import {
   type Deployment,
@@ -60,6 +61,8 @@ export interface ReconcileResult {
   deployment?: Deployment;
   /** What the collector answered (absent for an invalid spec). */
   read?: MetricsRead;
+  /** The optimizer's decision (absent without an optimizer or for an invalid spec). */
+  decision?: Decision;
   error?: Error;
 }
 
@@ -79,6 +82,8 @@ export interface ReconcilerOptions {
   logger?: Logger;
   telemetry?: ControllerTelemetry;
   unitCosts?: Record<string, number>;
+  /** Decides desiredOptimizedAlloc; absent: the status carries measurements only. */
+  optimizer?: Pick<VariantOptimizer, 'decide' | 'beginCycle'>;
 }
 
 function asError(err: unknown): Error {
@@ -116,6 +121,58 @@ export class Reconciler {
   }
 
   private readonly inflight = new Map<string, Promise<ReconcileResult>>();
+  /** Variants by namespace and model, built once per cycle (a single reconcile scans the source). */
+  private groups: Map<string, VariantAutoscaling[]> | undefined;
+
+  private groupKey(namespace: string, modelId: string): string {
+    return `${namespace}\u0000${modelId}`;
+  }
+
+  private indexGroups(vas: VariantAutoscaling[]): Map<string, VariantAutoscaling[]> {
+    const out = new Map<string, VariantAutoscaling[]>();
+    for (const v of vas) {
+      if (v.metadata.deletionTimestamp || typeof v.spec?.modelID !== 'string') continue;
+      if (validateSpec(v.spec).length > 0) continue;
+      const k = this.groupKey(v.metadata.namespace, v.spec.modelID);
+      const list = out.get(k);
+      if (list) list.push(v);
+      else out.set(k, [v]);
+    }
+    return out;
+  }
+
+  /** The variants of `va`'s model in its namespace (itself included), with their Deployments. */
+  private async groupOf(va: VariantAutoscaling): Promise<GroupMember[]> {
+    const k = this.groupKey(va.metadata.namespace, va.spec.modelID);
+    const vas = (this.groups ?? this.indexGroups(this.o.source.listVariants())).get(k) ?? [va];
+    return Promise.all(
+      vas.map(async (v) => {
+        const deployment = await this.o.source.getDeployment(v.metadata.namespace, v.metadata.name);
+        return deployment ? { va: v, deployment } : { va: v };
+      }),
+    );
+  }
+
+  private async decide(
+    va: VariantAutoscaling,
+    deployment: Deployment | undefined,
+    read: MetricsRead,
+    now: Date,
+  ): Promise<Decision | undefined> {
+    const optimizer = this.o.optimizer;
+    if (!optimizer) return undefined;
+    try {
+      const group = await this.groupOf(va);
+      return optimizer.decide({ va, deployment, read, group, now });
+    } catch (err) {
+      // A defect in the optimizer must not stop currentAlloc from being written.
+      return {
+        ok: false,
+        reason: 'OptimizationFailed',
+        message: `optimizer failed: ${asError(err).message}`,
+      };
+    }
+  }
 
   /**
    * Brings one object's status in line with the world. Never rejects: failures are a result.
@@ -155,6 +212,9 @@ export class Reconciler {
         log.warn({ problems: specProblems }, 'invalid VariantAutoscaling spec');
       }
       const now = (this.o.now ?? (() => new Date()))();
+      // Decided once, outside compute (which may run again after a conflict): the decision
+      // records a recommendation in the stabilisation window.
+      const decision = read ? await this.decide(va, deployment, read, now) : undefined;
       const { outcome, status } = await this.o.writer.write(
         va,
         (fresh) =>
@@ -165,6 +225,7 @@ export class Reconciler {
             read,
             now,
             unitCosts: this.o.unitCosts,
+            decision,
           }),
         signal,
       );
@@ -173,6 +234,7 @@ export class Reconciler {
       const result: ReconcileResult = { ...base, outcome, status };
       if (deployment) result.deployment = deployment;
       if (read) result.read = read;
+      if (decision) result.decision = decision;
       return result;
     } catch (err) {
       const error = asError(err);
@@ -186,13 +248,17 @@ export class Reconciler {
   async runCycle(signal?: AbortSignal): Promise<CycleResult> {
     const startedAt = new Date();
     const t0 = performance.now();
-    const keys = this.o.source.listVariants().map(objectKey);
+    const vas = this.o.source.listVariants();
+    const keys = vas.map(objectKey);
+    this.o.optimizer?.beginCycle(new Set(keys));
+    this.groups = this.o.optimizer ? this.indexGroups(vas) : undefined;
     const endCycle = this.o.collector.beginCycle?.();
     let results: ReconcileResult[];
     try {
       results = await mapBounded(keys, this.concurrency, (k) => this.reconcile(k, signal));
     } finally {
       endCycle?.();
+      this.groups = undefined;
     }
     const durationMs = performance.now() - t0;
     const failed = results.filter((r) => r.outcome === 'error').length;

@@ -1,6 +1,7 @@
 // Pure computation of the next VariantAutoscaling status: no I/O, no clock of its own, so the
 // reconciler, the local mode and the status writer's conflict retry all share one answer.
 import type { AggregateMetrics, MetricsAvailability } from '../types.js';
+import type { Decision } from './decision.js';
 import {
   ACCELERATOR_LABEL,
   type AcceleratorProfile,
@@ -9,6 +10,7 @@ import {
   type ConditionStatus,
   type Deployment,
   METRICS_AVAILABLE,
+  OPTIMIZATION_READY,
   RECONCILED,
   type ReconciledReason,
   type VariantAutoscaling,
@@ -31,6 +33,8 @@ export interface StatusInput {
   now: Date;
   /** Cost of one accelerator unit per accelerator type (the original's accelerator-unit-costs); default 0. */
   unitCosts?: Record<string, number>;
+  /** The optimizer's decision; absent: desiredOptimizedAlloc and OptimizationReady are left alone. */
+  decision?: Decision;
 }
 
 /**
@@ -123,8 +127,44 @@ function metricsAllocFields(
 }
 
 /**
- * The status the controller wants for `va`. Only `currentAlloc` and our two conditions move;
- * `desiredOptimizedAlloc`, `actuation` and other writers' conditions are carried over untouched.
+ * desiredOptimizedAlloc and OptimizationReady from a decision. A failed decision keeps the
+ * previous desiredOptimizedAlloc; lastRunTime moves only when accelerator or replicas change, so
+ * a steady fleet is not patched every cycle.
+ */
+function applyDecision(
+  prev: VariantAutoscalingStatus,
+  next: VariantAutoscalingStatus,
+  conditions: Condition[],
+  d: Decision,
+  now: Date,
+  generation: number | undefined,
+): Condition[] {
+  if (d.ok) {
+    const old = prev.desiredOptimizedAlloc;
+    const same = old && old.accelerator === d.accelerator && old.numReplicas === d.numReplicas;
+    next.desiredOptimizedAlloc = {
+      accelerator: d.accelerator,
+      numReplicas: d.numReplicas,
+      lastRunTime: same && old.lastRunTime ? old.lastRunTime : formatTime(now),
+    };
+  }
+  return setCondition(
+    conditions,
+    {
+      type: OPTIMIZATION_READY,
+      status: d.ok ? 'True' : 'False',
+      reason: d.reason,
+      message: d.message.slice(0, 32768),
+      observedGeneration: generation,
+    },
+    now,
+  );
+}
+
+/**
+ * The status the controller wants for `va`. `currentAlloc`, our two conditions and (given a
+ * decision) `desiredOptimizedAlloc` with OptimizationReady move; `actuation` and other writers'
+ * conditions are carried over untouched.
  * When metrics are not available the previous load and latencies are kept: publishing zeros
  * would tell an autoscaler the model is idle.
  */
@@ -163,6 +203,7 @@ export function computeStatus(input: StatusInput): VariantAutoscalingStatus {
     },
     now,
   );
+  if (input.decision) conditions = applyDecision(prev, next, conditions, input.decision, now, generation);
 
   const d = input.deployment;
   if (!d) {
@@ -218,6 +259,7 @@ export function computeStatus(input: StatusInput): VariantAutoscalingStatus {
 export function ownedStatus(s: VariantAutoscalingStatus | undefined): VariantAutoscalingStatus {
   const out: VariantAutoscalingStatus = {};
   if (s?.currentAlloc) out.currentAlloc = s.currentAlloc;
+  if (s?.desiredOptimizedAlloc) out.desiredOptimizedAlloc = s.desiredOptimizedAlloc;
   if (s?.conditions) out.conditions = s.conditions;
   return out;
 }

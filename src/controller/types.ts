@@ -15,6 +15,8 @@ export const ACCELERATOR_LABEL = 'inference.optimization/acceleratorName';
 export const METRICS_AVAILABLE = 'MetricsAvailable';
 /** Our second condition: whether this object could be reconciled at all (spec, Deployment). */
 export const RECONCILED = 'Reconciled';
+/** The optimizer's condition: whether desiredOptimizedAlloc holds a decision for the current inputs. */
+export const OPTIMIZATION_READY = 'OptimizationReady';
 export type ReconciledReason = 'Reconciled' | 'InvalidSpec' | 'DeploymentNotFound';
 
 export interface ObjectMeta {
@@ -86,7 +88,7 @@ export interface Condition {
 
 export interface VariantAutoscalingStatus {
   currentAlloc?: Allocation;
-  /** Owned by the optimizer; never written here, kept as found. */
+  /** The optimizer's decision; kept as found when it could not decide. */
   desiredOptimizedAlloc?: OptimizedAlloc;
   actuation?: { applied: boolean };
   conditions?: Condition[];

@@ -1,4 +1,27 @@
 // The optimizer: pure functions from a profile, a load and an SLO to replicas. No I/O.
+
+export {
+  ACCELERATOR_PENALTY_FACTOR,
+  type GroupVariant,
+  sizeGroup,
+  type VariantAllocation,
+  type VariantOutcome,
+} from './group.js';
+export {
+  type AcceleratorOption,
+  type Parsed,
+  parseModelProfile,
+  parseServiceClasses,
+  parseSloPair,
+  parseUnitCosts,
+  resolveSlo,
+  SERVICE_CLASSES_CONFIGMAP,
+  type ServiceClass,
+  type ServiceClassEntry,
+  type SloRef,
+  type SloResolution,
+  UNIT_COSTS_CONFIGMAP,
+} from './inputs.js';
 export { SizingMemo } from './memo.js';
 export { RATE_RANGE_EPSILON, ReplicaModel } from './queue-model.js';
 export {
@@ -11,6 +34,7 @@ export {
   sizeReplicas,
   TARGET_TOLERANCE,
 } from './sizing.js';
+export { type Saturation, Stabiliser, saturationHold } from './stabilize.js';
 export {
   type LoadProfile,
   type PredictedLatency,

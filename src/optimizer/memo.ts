@@ -28,7 +28,8 @@ export class SizingMemo {
     this.plans.clear();
   }
 
-  private plan(profile: QueueProfile, inTokens: number, outTokens: number, slo: SloTargets): RatePlan {
+  /** rate* for a profile, request shape and SLO, computed once; throws SloInfeasibleError. */
+  plan(profile: QueueProfile, inTokens: number, outTokens: number, slo: SloTargets): RatePlan {
     const key = `${shapeKey(profile, inTokens, outTokens)}|${slo.ttftMs ?? 0}|${slo.itlMs ?? 0}`;
     let plan = this.plans.get(key);
     if (plan === undefined) {

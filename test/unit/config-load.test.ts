@@ -43,7 +43,13 @@ describe('loadConfig: defaults', () => {
       prometheus: { url: 'http://localhost:9090', insecureSkipVerify: false, timeoutMs: 10_000, headers: {} },
       cache: { ttlMs: 30_000, failureTtlMs: 30_000, maxEntries: 10_000 },
       collector: { window: '1m', staleAfterMs: 300_000 },
-      reconcile: { intervalMs: 60_000, concurrency: 4, namespaces: [] },
+      reconcile: {
+        intervalMs: 60_000,
+        concurrency: 4,
+        stabilizationWindowMs: 300_000,
+        kvCacheThreshold: 0.9,
+        namespaces: [],
+      },
       telemetry: { address: ':8080' },
       logLevel: 'info',
     });
@@ -189,6 +195,8 @@ describe('loadConfig: every key', () => {
         WVA_QUERY_WINDOW: '90s',
         WVA_STALE_AFTER: '10m',
         WVA_RECONCILE_CONCURRENCY: '8',
+        WVA_STABILIZATION_WINDOW: '2m',
+        WVA_KV_CACHE_THRESHOLD: '0.8',
         WVA_WATCH_NAMESPACES: 'prod, staging,prod',
         WVA_METRICS_ADDR: '127.0.0.1:9100',
         LOG_LEVEL: 'WARN',
@@ -210,7 +218,13 @@ describe('loadConfig: every key', () => {
       },
       cache: { ttlMs: 20_000, failureTtlMs: 5000, maxEntries: 500 },
       collector: { window: '1m30s', staleAfterMs: 600_000 },
-      reconcile: { intervalMs: 30_000, concurrency: 8, namespaces: ['prod', 'staging'] },
+      reconcile: {
+        intervalMs: 30_000,
+        concurrency: 8,
+        stabilizationWindowMs: 120_000,
+        kvCacheThreshold: 0.8,
+        namespaces: ['prod', 'staging'],
+      },
       telemetry: { address: '127.0.0.1:9100' },
       logLevel: 'warn',
     });

@@ -1,0 +1,295 @@
+// The optimizer's per-object entry point: from one VariantAutoscaling, what the collector read for
+// its model, the other variants of that model in its namespace and the optimizer ConfigMaps, the
+// decision to publish (accelerator and replicas) or why there is none. Pure apart from the
+// Stabiliser it is handed, which remembers recent recommendations.
+import {
+  type AcceleratorOption,
+  type GroupVariant,
+  parseModelProfile,
+  resolveSlo,
+  type Saturation,
+  type ServiceClass,
+  SizingMemo,
+  type SloTargets,
+  Stabiliser,
+  saturationHold,
+  sizeGroup,
+  UNIT_COSTS_CONFIGMAP,
+  type VariantAllocation,
+} from '../optimizer/index.js';
+import type { LoadProfile } from '../types.js';
+import { deploymentReplicas, type MetricsRead } from './status.js';
+import { ACCELERATOR_LABEL, type Deployment, objectKey, type VariantAutoscaling } from './types.js';
+
+export { OPTIMIZATION_READY } from './types.js';
+
+export const MIN_REPLICAS_ANNOTATION = 'wva.llmd.ai/min-replicas';
+export const MAX_REPLICAS_ANNOTATION = 'wva.llmd.ai/max-replicas';
+
+export type OptimizationReason =
+  | 'OptimizationSucceeded'
+  | 'MaxReplicasLimited'
+  | 'SLOUnreachable'
+  | 'InvalidProfile'
+  | 'NoServiceClass'
+  | 'NoUnitCosts'
+  | 'MetricsUnavailable'
+  | 'OptimizationFailed';
+
+/** A ConfigMap as the optimizer holds it: the last good parse, and what is wrong now, if anything. */
+export interface ConfigMapState<T> {
+  value?: T;
+  problem?: string;
+}
+
+export interface OptimizerConfigMaps {
+  serviceClasses: ConfigMapState<ServiceClass[]>;
+  unitCosts: ConfigMapState<Record<string, number>>;
+  /** Data of ConfigMap `name` in `namespace` (an sloClassRef target), when known. */
+  namespaceConfigMap?(namespace: string, name: string): Record<string, string> | undefined;
+}
+
+export interface GroupMember {
+  va: VariantAutoscaling;
+  deployment?: Deployment;
+}
+
+export interface DecisionInput {
+  va: VariantAutoscaling;
+  deployment?: Deployment;
+  read: MetricsRead;
+  /** Every variant of the same model in the same namespace, `va` included. */
+  group: GroupMember[];
+  config: OptimizerConfigMaps;
+  now: Date;
+  stabiliser: Stabiliser;
+  kvCacheThreshold: number;
+  memo?: SizingMemo;
+  /** Fewest replicas allowed without an annotation: 1, or 0 where scale to zero is on. */
+  minReplicasDefault?: number;
+}
+
+export type Decision =
+  | {
+      ok: true;
+      reason: 'OptimizationSucceeded' | 'MaxReplicasLimited';
+      message: string;
+      accelerator: string;
+      /** What to publish (after the saturation guard and the stabilisation window). */
+      numReplicas: number;
+      /** What the model recommends this cycle. */
+      recommended: number;
+      allocation: VariantAllocation;
+      slo: SloTargets;
+      sloSource: string;
+    }
+  | {
+      ok: false;
+      reason: Exclude<OptimizationReason, 'OptimizationSucceeded' | 'MaxReplicasLimited'>;
+      message: string;
+    };
+
+type Fail = Extract<Decision, { ok: false }>;
+const fail = (reason: Fail['reason'], message: string): Fail => ({ ok: false, reason, message });
+
+function replicaBounds(va: VariantAutoscaling, minDefault: number): { min: number; max?: number } | string {
+  const a = va.metadata.annotations ?? {};
+  const read = (name: string, floor: number): number | undefined | string => {
+    const raw = a[name];
+    if (raw === undefined) return undefined;
+    const n = Number(raw.trim());
+    if (!/^\d+$/.test(raw.trim()) || n < floor)
+      return `annotation ${name}: "${raw}" must be a whole number >= ${floor}`;
+    return n;
+  };
+  const min = read(MIN_REPLICAS_ANNOTATION, minDefault);
+  const max = read(MAX_REPLICAS_ANNOTATION, 1);
+  if (typeof min === 'string') return min;
+  if (typeof max === 'string') return max;
+  const lo = min ?? minDefault;
+  if (max !== undefined && max < lo)
+    return `annotation ${MAX_REPLICAS_ANNOTATION}: ${max} is below the minimum ${lo}`;
+  return max === undefined ? { min: lo } : { min: lo, max };
+}
+
+function sloText(slo: SloTargets): string {
+  const parts: string[] = [];
+  if (slo.ttftMs) parts.push(`TTFT ${slo.ttftMs} ms`);
+  if (slo.itlMs) parts.push(`ITL ${slo.itlMs} ms`);
+  return parts.length > 0 ? parts.join(', ') : 'no latency target';
+}
+
+interface Member {
+  variant: GroupVariant;
+  slo: SloTargets;
+  sloSource: string;
+}
+
+/** A group member as the optimizer sees it, or why it cannot be sized. */
+function member(m: GroupMember, config: OptimizerConfigMaps, minDefault: number): Member | Fail {
+  const va = m.va;
+  const ns = va.metadata.namespace;
+  const profile = parseModelProfile(va.spec.modelProfile);
+  if (!profile.ok) return fail('InvalidProfile', `modelProfile refused: ${profile.problems.join('; ')}`);
+  const bounds = replicaBounds(va, minDefault);
+  if (typeof bounds === 'string') return fail('InvalidProfile', bounds);
+  const ref = va.spec.sloClassRef;
+  const slo = resolveSlo(
+    { namespace: ns, modelId: va.spec.modelID, sloClassRef: ref },
+    config.serviceClasses.value,
+    config.namespaceConfigMap?.(ns, ref.name),
+  );
+  if (!slo.ok) {
+    const note = config.serviceClasses.problem ? ` (${config.serviceClasses.problem})` : '';
+    return fail('NoServiceClass', `${slo.problem}${note}`);
+  }
+  const variant: GroupVariant = {
+    key: objectKey(va),
+    options: profile.value as AcceleratorOption[],
+    slo: slo.slo,
+    minReplicas: bounds.min,
+    ...(bounds.max === undefined ? {} : { maxReplicas: bounds.max }),
+  };
+  const label = va.metadata.labels?.[ACCELERATOR_LABEL];
+  if (label) variant.currentAccelerator = label;
+  if (m.deployment) variant.currentReplicas = deploymentReplicas(m.deployment);
+  return { variant, slo: slo.slo, sloSource: slo.source };
+}
+
+/** The load as sizing takes it, or why it is unknown. With no traffic the tokens do not matter. */
+function sizingLoad(read: MetricsRead): (LoadProfile & { completionRate?: number }) | string {
+  if (!read.availability.available || !read.metrics) return read.availability.message;
+  const l = read.metrics.load as LoadProfile & { completionRate?: number };
+  const known = (n: number) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  if (!known(l.arrivalRate)) return `the arrival rate of the model is unknown (${String(l.arrivalRate)})`;
+  if (l.arrivalRate > 0 && (!known(l.avgInputTokens) || !known(l.avgOutputTokens))) {
+    return 'the average input or output tokens of the model are unknown';
+  }
+  return {
+    ...l,
+    avgInputTokens: l.arrivalRate > 0 ? l.avgInputTokens : 0,
+    avgOutputTokens: l.arrivalRate > 0 ? Math.max(l.avgOutputTokens, 1) : 1,
+  };
+}
+
+/** The decision for `input.va`; see the file comment. */
+export function decideVariant(input: DecisionInput): Decision {
+  const { va, config } = input;
+  const minDefault = input.minReplicasDefault ?? 1;
+  const self = member({ va, deployment: input.deployment }, config, minDefault);
+  if ('ok' in self) return self;
+  const load = sizingLoad(input.read);
+  if (typeof load === 'string') return fail('MetricsUnavailable', `load unknown, nothing decided: ${load}`);
+  const costs = config.unitCosts.value;
+  if (!costs) {
+    return fail(
+      'NoUnitCosts',
+      `${UNIT_COSTS_CONFIGMAP}: ${config.unitCosts.problem ?? 'missing'}; it gives each accelerator's cost`,
+    );
+  }
+  const uncosted = self.variant.options.filter((o) => costs[o.acc] === undefined).map((o) => o.acc);
+  if (uncosted.length === self.variant.options.length) {
+    return fail(
+      'NoUnitCosts',
+      `no unit cost for ${uncosted.join(', ')}: add ${uncosted.length > 1 ? 'them' : 'it'} to ${UNIT_COSTS_CONFIGMAP}`,
+    );
+  }
+  // The other variants of the model share its load; one that cannot be sized carries none.
+  const key = objectKey(va);
+  const others = input.group
+    .filter((m) => objectKey(m.va) !== key)
+    .map((m) => member(m, config, minDefault))
+    .filter((m): m is Member => !('ok' in m));
+  const variants = [self.variant, ...others.map((m) => m.variant)].sort((a, b) => a.key.localeCompare(b.key));
+  const outcome = sizeGroup(variants, load, costs, input.memo)?.get(key);
+  if (!outcome) return fail('SLOUnreachable', 'no accelerator of the profile could be sized');
+  if (!outcome.ok)
+    return fail(
+      'SLOUnreachable',
+      `SLO ${sloText(self.slo)} (${self.sloSource}) is out of reach: ${outcome.message}`,
+    );
+  const alloc = outcome.allocation;
+
+  const prev = va.status?.desiredOptimizedAlloc;
+  const prevN = prev && prev.accelerator === alloc.accelerator ? prev.numReplicas : undefined;
+  const current = prevN ?? (input.deployment ? deploymentReplicas(input.deployment) : undefined);
+  const notes: string[] = [];
+  let n = alloc.numReplicas;
+  const sat = (input.read.metrics as { saturation?: Saturation } | undefined)?.saturation;
+  const hold =
+    current !== undefined && n < current ? saturationHold(load, sat, input.kvCacheThreshold) : undefined;
+  if (hold !== undefined && current !== undefined) {
+    notes.push(`scale-down to ${n} held at ${current}: ${hold}`);
+    n = current;
+  }
+  const published = Math.min(
+    input.stabiliser.recommend(key, input.now, alloc.accelerator, n, prevN),
+    self.variant.maxReplicas ?? Number.MAX_SAFE_INTEGER,
+  );
+  if (published > n) {
+    notes.push(
+      `scale-down to ${n} waits: ${published} was recommended within the last ${Math.round(input.stabiliser.windowMs / 1000)}s`,
+    );
+  }
+  const shared =
+    variants.length > 1 ? `; load shared with ${variants.length - 1} other variant(s) of the model` : '';
+  const base = `${published} replica(s) of ${alloc.accelerator} for SLO ${sloText(self.slo)} (${self.sloSource})${shared}`;
+  const capped = !alloc.sloMet;
+  if (capped) {
+    notes.push(
+      `the SLO needs ${alloc.replicasForSlo} replicas but ${MAX_REPLICAS_ANNOTATION} caps at ${alloc.numReplicas}: predicted latencies exceed it`,
+    );
+  }
+  return {
+    ok: true,
+    reason: capped ? 'MaxReplicasLimited' : 'OptimizationSucceeded',
+    message: notes.length > 0 ? `${base}; ${notes.join('; ')}` : base,
+    accelerator: alloc.accelerator,
+    numReplicas: published,
+    recommended: alloc.numReplicas,
+    allocation: alloc,
+    slo: self.slo,
+    sloSource: self.sloSource,
+  };
+}
+
+export interface VariantOptimizerOptions {
+  config: OptimizerConfigMaps;
+  stabilizationWindowMs?: number;
+  kvCacheThreshold?: number;
+  minReplicasDefault?: (va: VariantAutoscaling) => number;
+}
+
+/** Holds what decisions share across objects and cycles: ConfigMaps, the Stabiliser, a per-cycle memo. */
+export class VariantOptimizer {
+  readonly stabiliser: Stabiliser;
+  kvCacheThreshold: number;
+  private memo = new SizingMemo();
+
+  constructor(private readonly o: VariantOptimizerOptions) {
+    this.stabiliser = new Stabiliser(o.stabilizationWindowMs ?? 300_000);
+    this.kvCacheThreshold = o.kvCacheThreshold ?? 0.9;
+  }
+
+  configure(o: { stabilizationWindowMs?: number; kvCacheThreshold?: number }): void {
+    if (o.stabilizationWindowMs !== undefined) this.stabiliser.windowMs = o.stabilizationWindowMs;
+    if (o.kvCacheThreshold !== undefined) this.kvCacheThreshold = o.kvCacheThreshold;
+  }
+
+  /** A new cycle: fresh memo (shapes drift), and forget objects that are gone. */
+  beginCycle(keys: Set<string>): void {
+    this.memo = new SizingMemo();
+    this.stabiliser.retain(keys);
+  }
+
+  decide(i: Pick<DecisionInput, 'va' | 'deployment' | 'read' | 'group' | 'now'>): Decision {
+    return decideVariant({
+      ...i,
+      config: this.o.config,
+      stabiliser: this.stabiliser,
+      kvCacheThreshold: this.kvCacheThreshold,
+      memo: this.memo,
+      minReplicasDefault: this.o.minReplicasDefault?.(i.va) ?? 1,
+    });
+  }
+}
