@@ -1,6 +1,7 @@
 // The scaling policies the autoscale benchmark compares. Each sees, every cycle, what a controller
 // reading Prometheus would see over its window, and answers a replica count.
 import { type QueueProfile, type SloTargets, sizeReplicas } from '../src/optimizer/index.js';
+import { Stabiliser, saturationHold } from '../src/optimizer/stabilize.js';
 
 /** What a policy sees each cycle: the collector's view of the model over the last window. */
 export interface Observation {
@@ -19,6 +20,8 @@ export interface Observation {
   itlMs: number | undefined;
   /** vllm:num_requests_waiting summed over the pods, now. */
   waiting: number;
+  /** KV-cache usage averaged over the ready pods, 0..1 (the share of batch slots in use). */
+  kvCacheUsage: number;
 }
 
 export interface Policy {
@@ -33,21 +36,6 @@ export class StaticPolicy implements Policy {
   constructor(readonly replicas: number) {}
   decide(): number {
     return this.replicas;
-  }
-}
-
-/**
- * Keeps the highest count asked for within the last `windowMs`: a rise applies at once, a fall
- * only once every count asked for during the window is as low (HPA's scale-down stabilisation).
- */
-export class Stabiliser {
-  private history: Array<{ tMs: number; replicas: number }> = [];
-  constructor(readonly windowMs: number) {}
-
-  apply(tMs: number, replicas: number): number {
-    this.history = this.history.filter((h) => h.tMs > tMs - this.windowMs);
-    this.history.push({ tMs, replicas });
-    return Math.max(...this.history.map((h) => h.replicas));
   }
 }
 
@@ -80,7 +68,7 @@ export class SaturationRule implements Policy {
     if (perReplica > this.o.upAbove) want = Math.ceil(obs.replicas * (perReplica / this.o.upAbove));
     else if (perReplica < this.o.downBelow) want = obs.replicas - 1;
     want = Math.min(this.o.maxReplicas, Math.max(this.o.minReplicas, want));
-    return this.stabiliser.apply(obs.tMs, want);
+    return this.stabiliser.recommend('variant', new Date(obs.tMs), 'any', want);
   }
 }
 
@@ -99,15 +87,16 @@ export interface OptimizerPolicyOptions {
 }
 
 /**
- * Ours: the queueing model sizes the fleet for the measured arrivals and tokens at the SLO, the
- * stabilisation window holds scale-downs, and the saturation guard refuses to go below the
- * current count while the measured latency is over a target (the window's arrivals then
- * understate the demand, and fewer pods would only lengthen the queue).
+ * Ours, as the controller decides for one variant: the queueing model sizes the fleet for the
+ * measured arrivals and tokens at the SLO; a scale-down is held while the replicas are saturated
+ * (the queue grows, or KV-cache usage is above the threshold); the stabilisation window publishes
+ * the highest count of the window. The hold and the window are the controller's own code.
  */
 export class OptimizerPolicy implements Policy {
   readonly name: string;
   private readonly stabiliser: Stabiliser;
   private readonly seen: Array<{ tMs: number; arrivalRate: number }> = [];
+  private published: number | undefined;
   constructor(readonly o: OptimizerPolicyOptions) {
     this.stabiliser = new Stabiliser(o.stabilisationMs);
     this.name = o.leadMs ? 'optimizer + lead' : 'optimizer';
@@ -127,29 +116,35 @@ export class OptimizerPolicy implements Policy {
   }
 
   decide(obs: Observation): number {
-    let want = obs.replicas;
-    const arrivalRate = this.arrivalToSize(obs);
+    const load = {
+      arrivalRate: this.arrivalToSize(obs),
+      avgInputTokens: obs.avgInputTokens,
+      avgOutputTokens: obs.avgOutputTokens,
+    };
+    let n = obs.replicas;
     if (obs.avgOutputTokens > 0 || obs.arrivalRate === 0) {
-      want = sizeReplicas({
+      n = sizeReplicas({
         profile: this.o.profile,
-        load: {
-          arrivalRate,
-          avgInputTokens: obs.avgInputTokens,
-          avgOutputTokens: obs.avgOutputTokens,
-        },
+        load,
         slo: this.o.slo,
         minReplicas: this.o.minReplicas,
         maxReplicas: this.o.maxReplicas,
       }).numReplicas;
     }
-    if (overTarget(obs, this.o.slo)) want = Math.max(want, obs.replicas);
-    return this.stabiliser.apply(obs.tMs, want);
+    const current = this.published ?? obs.replicas;
+    const hold =
+      n < current
+        ? saturationHold(
+            { ...load, arrivalRate: obs.arrivalRate, completionRate: obs.completionRate },
+            { kvCacheUsage: obs.kvCacheUsage },
+            KV_CACHE_THRESHOLD,
+          )
+        : undefined;
+    if (hold !== undefined) n = current;
+    this.published = this.stabiliser.recommend('variant', new Date(obs.tMs), 'A100', n, this.published);
+    return this.published;
   }
 }
 
-/** The window's measured TTFT or ITL is above its target. */
-export function overTarget(obs: Observation, slo: SloTargets): boolean {
-  const over = (v: number | undefined, target: number | undefined) =>
-    target !== undefined && target > 0 && v !== undefined && v > target;
-  return over(obs.ttftMs, slo.ttftMs) || over(obs.itlMs, slo.itlMs);
-}
+/** The controller's default WVA_KV_CACHE_THRESHOLD. */
+export const KV_CACHE_THRESHOLD = 0.9;

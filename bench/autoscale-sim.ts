@@ -130,6 +130,8 @@ export function observe(
     ttftMs: weighted(inWindow, (x) => x.ttftMs),
     itlMs: weighted(inWindow, (x) => x.itlMs),
     waiting: last.waiting,
+    kvCacheUsage:
+      last.ready > 0 ? Math.min(1, last.running / last.ready / s.workload.profile.maxBatchSize) : 0,
   };
 }
 

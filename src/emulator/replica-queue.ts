@@ -58,7 +58,8 @@ export class ReplicaQueue {
       served,
       ttftMs: a.ttftMs + behindMs,
       itlMs: a.itlMs,
-      running: a.avgInService,
+      // With a backlog the batch is full: the replica works flat out to drain it.
+      running: this.backlog > 0 ? this.model.maxBatch : a.avgInService,
       waiting: Math.max(0, a.avgInSystem - a.avgInService) + this.backlog,
       saturated: arrivalPerSecond >= cap,
     };

@@ -3,7 +3,6 @@ import {
   type Observation,
   OptimizerPolicy,
   SaturationRule,
-  Stabiliser,
   StaticPolicy,
 } from '../../bench/autoscale-policies.js';
 import { replicasNeeded, type SimSettings, simulate, type Trace } from '../../bench/autoscale-sim.js';
@@ -47,6 +46,7 @@ function obs(over: Partial<Observation>): Observation {
     ttftMs: 80,
     itlMs: 12,
     waiting: 0,
+    kvCacheUsage: 0.2,
     ...over,
   };
 }
@@ -64,17 +64,6 @@ const stepTrace: Trace = {
     ],
   },
 };
-
-describe('Stabiliser', () => {
-  it('applies a rise at once and a fall only after the window', () => {
-    const s = new Stabiliser(5 * MINUTE);
-    expect(s.apply(0, 3)).toBe(3);
-    expect(s.apply(30_000, 6)).toBe(6);
-    expect(s.apply(60_000, 2)).toBe(6);
-    expect(s.apply(30_000 + 5 * MINUTE - 1, 2)).toBe(6);
-    expect(s.apply(30_000 + 5 * MINUTE, 2)).toBe(2);
-  });
-});
 
 describe('SaturationRule', () => {
   const rule = () =>
@@ -102,10 +91,23 @@ describe('OptimizerPolicy', () => {
     expect(want).toBeGreaterThan(2);
     expect(optimizer().decide(obs({ arrivalRate: 9000 }))).toBe(want);
   });
-  it('does not scale down while the measured latency is over target', () => {
+  it('holds a scale-down while the queue grows or the KV cache is nearly full, as the controller does', () => {
+    const down = (o: Partial<Observation>) =>
+      optimizer().decide(obs({ replicas: 6, arrivalRate: 1200, ...o }));
+    expect(down({ completionRate: 1200 })).toBeLessThan(6);
+    expect(down({ completionRate: 1000 })).toBe(6);
+    expect(down({ completionRate: 1200, kvCacheUsage: 0.95 })).toBe(6);
+  });
+  it('a fall waits for the stabilisation window, a rise does not', () => {
     const p = optimizer();
-    expect(p.decide(obs({ replicas: 6, arrivalRate: 1200, ttftMs: 900 }))).toBe(6);
-    expect(optimizer().decide(obs({ replicas: 6, arrivalRate: 1200, ttftMs: 90 }))).toBeLessThan(6);
+    const high = p.decide(obs({ tMs: 0, arrivalRate: 9000, replicas: 2 }));
+    expect(high).toBeGreaterThan(2);
+    expect(p.decide(obs({ tMs: 60_000, arrivalRate: 1200, completionRate: 1200, replicas: high }))).toBe(
+      high,
+    );
+    expect(
+      p.decide(obs({ tMs: 5 * MINUTE + 1, arrivalRate: 1200, completionRate: 1200, replicas: high })),
+    ).toBe(1);
   });
   it('on a step trace: scales up within start-up delay plus two cycles, down only after the window', () => {
     const decisions: Array<{ tMs: number; replicas: number }> = [];
