@@ -21,6 +21,7 @@ import {
 import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import { type CycleReport, cycleReportJson, formatCycleTable, LocalController } from '../controller/local.js';
+import { clusterOptimizer, localOptimizer, type OptimizerParts } from '../controller/optimizer-setup.js';
 import { apiErrorCode, apiErrorMessage } from '../controller/status-writer.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -98,6 +99,12 @@ function reloadTargets(
   };
 }
 
+/** Live reload of the optimizer's keys; returns those applied. */
+function reconfigureOptimizer(opt: OptimizerParts, n: Config, keys: string[]): string[] {
+  opt.optimizer.configure(n.reconcile);
+  return keys.filter((k) => k === 'WVA_STABILIZATION_WINDOW' || k === 'WVA_KV_CACHE_THRESHOLD');
+}
+
 /** Resolves on the first SIGTERM/SIGINT; a second one exits at once. */
 function untilSignal(logger: Logger): Promise<string> {
   return new Promise((resolve) => {
@@ -170,6 +177,7 @@ async function runLocal(
   const logger = createLogger({ level: cfg.logLevel });
   const parts = buildParts(cfg, logger, evaluationTime);
   const print = printer(opts.output);
+  const opt = localOptimizer(cfg.reconcile, logger);
   const local = new LocalController({
     manifests: opts.manifests as string,
     collector: parts.collector,
@@ -177,6 +185,8 @@ async function runLocal(
     concurrency: cfg.reconcile.concurrency,
     logger,
     telemetry: parts.telemetry,
+    optimizer: opt.optimizer,
+    optimizerConfig: opt.store,
   });
   if (opts.once) {
     let report: CycleReport;
@@ -212,6 +222,7 @@ async function runLocal(
             local.intervalMs = n.reconcile.intervalMs;
             done.push('GLOBAL_OPT_INTERVAL');
           }
+          done.push(...reconfigureOptimizer(opt, n, keys));
           return done;
         }),
       )
@@ -278,7 +289,9 @@ async function runCluster(
   const logger = createLogger({ level: cfg.logLevel });
   const parts = buildParts(cfg, logger, evaluationTime, cfg.reconcile.namespaces);
   const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
+  const opt = clusterOptimizer(kc, namespace, cfg.reconcile, logger);
   const controller = new Controller({
+    optimizer: opt.optimizer,
     kubeConfig: kc,
     collector: parts.collector,
     namespaces: cfg.reconcile.namespaces,
@@ -293,6 +306,7 @@ async function runCluster(
     if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');
     if (keys.includes('WVA_RECONCILE_CONCURRENCY')) done.push('WVA_RECONCILE_CONCURRENCY');
     controller.configure({ intervalMs: n.reconcile.intervalMs, concurrency: n.reconcile.concurrency });
+    done.push(...reconfigureOptimizer(opt, n, keys));
     return done;
   });
   // One reload path for a --config file and the ConfigMap: with a file, ConfigMap data goes into the
@@ -339,6 +353,7 @@ async function runCluster(
   }
   const janitor = startCacheJanitor(parts.cache, { logger });
   cmWatch?.start();
+  opt.start();
   await controller.start();
   logger.info(
     { identity, namespace, namespaces: cfg.reconcile.namespaces, telemetryPort: server.port },
@@ -350,6 +365,7 @@ async function runCluster(
     [
       () => controller.stop(4000),
       () => cmWatch?.stop(),
+      () => opt.stop(),
       () => watcher?.close(),
       () => janitor.stop(),
       () => server?.close(),

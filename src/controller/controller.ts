@@ -1,8 +1,10 @@
 // The cluster controller: informers → (leader only) reconcile cycles every interval and soon after
 // a change → status patches. Graceful stop: abort in-flight work, stop watches, release the Lease.
 import type { KubeConfig } from '@kubernetes/client-node';
+import { formatAge } from '../collector/availability.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
+import type { VariantOptimizer } from './decision.js';
 import { KubeSource, type RestartBackoff } from './kube.js';
 import { LeaderElector, type LeaderElectorOptions } from './leader.js';
 import {
@@ -33,11 +35,18 @@ export interface ControllerOptions {
   logger?: Logger;
   telemetry?: ControllerTelemetry;
   unitCosts?: Record<string, number>;
+  /** Decides desiredOptimizedAlloc (see decision.ts); absent: measurements only. */
+  optimizer?: VariantOptimizer;
   backoff?: RestartBackoff;
   /** Called after every full cycle (tests, logs). */
   onCycle?: (r: CycleResult) => void;
   now?: () => Date;
+  /** /readyz turns false once an informer has been unable to list or watch for longer; default 120000. */
+  informerOutageLimitMs?: number;
 }
+
+/** Default bound on an informer outage before /readyz says not ready. */
+export const DEFAULT_INFORMER_OUTAGE_LIMIT_MS = 120_000;
 
 export class Controller {
   readonly source: KubeSource;
@@ -67,6 +76,7 @@ export class Controller {
       logger: this.log,
       backoff: o.backoff,
       onChange: (key) => this.enqueue(key),
+      ...(o.now ? { now: () => (o.now as () => Date)().getTime() } : {}),
     });
     this.elector = o.leaderElection
       ? new LeaderElector({
@@ -90,6 +100,7 @@ export class Controller {
       logger: this.log,
       telemetry: o.telemetry,
       unitCosts: o.unitCosts,
+      optimizer: o.optimizer,
       now: o.now,
     });
   }
@@ -98,10 +109,25 @@ export class Controller {
     return this.elector ? this.elector.isLeader : true;
   }
 
-  /** For /readyz: ready once the informers listed (standbys too: they serve /metrics). */
+  /**
+   * For /readyz: ready once the informers listed (standbys too: they serve /metrics), and not while
+   * one has been cut off from the API server for longer than the outage limit (its statuses would
+   * be written from an old view of the cluster); ready again once it lists or watches again.
+   */
   ready(): { ready: boolean; reason?: string } {
     if (this.stopped) return { ready: false, reason: 'stopped' };
     if (!this.source.synced) return { ready: false, reason: 'informers not synced yet' };
+    const outage = this.source.outage();
+    if (outage) {
+      const limit = this.o.informerOutageLimitMs ?? DEFAULT_INFORMER_OUTAGE_LIMIT_MS;
+      const downMs = (this.o.now?.() ?? new Date()).getTime() - outage.sinceMs;
+      if (downMs > limit) {
+        return {
+          ready: false,
+          reason: `cannot list or watch ${outage.path} on the API server for ${formatAge(downMs)} (limit ${formatAge(limit)}); check the API server and the service account's RBAC`,
+        };
+      }
+    }
     return { ready: true };
   }
 

@@ -254,7 +254,11 @@ export function decideVariant(input: DecisionInput): Decision {
 }
 
 export interface VariantOptimizerOptions {
-  config: OptimizerConfigMaps;
+  /** The ConfigMaps; with beginCycle/prepare (OptimizerConfigStore) sloClassRef ConfigMaps are read too. */
+  config: OptimizerConfigMaps & {
+    beginCycle?(): void;
+    prepare?(namespace: string, name: string): Promise<void>;
+  };
   stabilizationWindowMs?: number;
   kvCacheThreshold?: number;
   minReplicasDefault?: (va: VariantAutoscaling) => number;
@@ -280,6 +284,14 @@ export class VariantOptimizer {
   beginCycle(keys: Set<string>): void {
     this.memo = new SizingMemo();
     this.stabiliser.retain(keys);
+    this.o.config.beginCycle?.();
+  }
+
+  /** Reads what the decisions for these variants need that is not held yet (sloClassRef ConfigMaps). */
+  async prepare(vas: VariantAutoscaling[]): Promise<void> {
+    const prepare = this.o.config.prepare?.bind(this.o.config);
+    if (!prepare) return;
+    await Promise.all(vas.map((v) => prepare(v.metadata.namespace, v.spec.sloClassRef.name)));
   }
 
   decide(i: Pick<DecisionInput, 'va' | 'deployment' | 'read' | 'group' | 'now'>): Decision {

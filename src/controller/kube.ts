@@ -167,6 +167,8 @@ export interface RestartBackoff {
 /**
  * One informer that keeps itself running: errors are logged and the informer restarted after a
  * backoff (reset once a list or watch event succeeds). `synced` turns true after the first list.
+ * `downSinceMs` is when it last lost contact with the API server (an error while it was up), until a
+ * list succeeds or a watch is open again.
  */
 export class ResilientInformer<T extends KubernetesObject> {
   readonly informer: ListWatch<T>;
@@ -178,6 +180,10 @@ export class ResilientInformer<T extends KubernetesObject> {
   private readonly max: number;
   /** Times the informer was restarted after an error (for tests and logs). */
   restarts = 0;
+  /** Clock (ms) for `downSinceMs`. */
+  clock: () => number = Date.now;
+  /** Set at the first error after being up; cleared by a successful list or an open watch. */
+  downSinceMs: number | undefined;
 
   constructor(
     kc: KubeConfig,
@@ -195,14 +201,29 @@ export class ResilientInformer<T extends KubernetesObject> {
       const l = await list();
       this.synced = true;
       this.delay = this.base;
+      this.downSinceMs = undefined;
       return l;
     };
-    this.informer = new ListWatch<T>(path, watch, listed, false, undefined, fieldSelector);
+    // A watch (re)opened means the API server answers again, also when it resumes without a list.
+    // (client-node resolves a refused watch too, having called `done` with the error first.)
+    const tracked = {
+      watch: async (...[path, params, callback, done]: Parameters<Watch['watch']>) => {
+        let failed = false;
+        const request = await watch.watch(path, params, callback, (err) => {
+          if (err) failed = true;
+          done(err);
+        });
+        if (!failed) this.downSinceMs = undefined;
+        return request;
+      },
+    } as Watch;
+    this.informer = new ListWatch<T>(path, tracked, listed, false, undefined, fieldSelector);
     this.informer.on('error', (err?: unknown) => this.onError(err));
   }
 
   private onError(err: unknown): void {
     if (this.stopped) return;
+    this.downSinceMs ??= this.clock();
     const e = err as { message?: string; code?: number; statusCode?: number } | undefined;
     this.log.warn(
       { path: this.path, err: e?.message, code: e?.statusCode ?? e?.code, retryInMs: this.delay },
@@ -239,6 +260,8 @@ export interface KubeSourceOptions {
   backoff?: RestartBackoff;
   /** Called with "namespace/name" when a VariantAutoscaling's spec or labels, or its Deployment, change. */
   onChange?: (key: string) => void;
+  /** Clock (ms) for how long informers have been down. */
+  now?: () => number;
 }
 
 function fingerprint(va: VariantAutoscaling): string {
@@ -323,8 +346,22 @@ export class KubeSource implements VariantSource {
     return this.informers.every((i) => i.synced);
   }
 
+  /** The informer down the longest (its path and since when), or undefined when all are up. */
+  outage(): { path: string; sinceMs: number } | undefined {
+    let worst: { path: string; sinceMs: number } | undefined;
+    for (const i of this.informers) {
+      if (i.downSinceMs !== undefined && (!worst || i.downSinceMs < worst.sinceMs)) {
+        worst = { path: i.path, sinceMs: i.downSinceMs };
+      }
+    }
+    return worst;
+  }
+
   start(): void {
-    for (const i of this.informers) i.start();
+    for (const i of this.informers) {
+      if (this.o.now) i.clock = this.o.now;
+      i.start();
+    }
   }
 
   /** Resolves once synced (polls; informers have no synced event), or rejects after timeoutMs. */

@@ -4,8 +4,12 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { SERVICE_CLASSES_CONFIGMAP, UNIT_COSTS_CONFIGMAP } from '../optimizer/index.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, Logger } from '../types.js';
+import type { Decision, VariantOptimizer } from './decision.js';
+import { decisionCells, decisionJson } from './decision-report.js';
+import type { OptimizerConfigStore } from './optimizer-config.js';
 import {
   type ControllerTelemetry,
   type MetricsReader,
@@ -20,6 +24,7 @@ import {
   type Deployment,
   KIND,
   METRICS_AVAILABLE,
+  type OptimizedAlloc,
   objectKey,
   RECONCILED,
   type VariantAutoscaling,
@@ -30,6 +35,8 @@ import {
 export interface Manifests {
   variants: VariantAutoscaling[];
   deployments: Deployment[];
+  /** ConfigMaps by "namespace/name" (the optimizer's, and sloClassRef targets). */
+  configMaps?: Map<string, Record<string, string>>;
 }
 
 function manifestFiles(pathOrDir: string): string[] {
@@ -68,8 +75,15 @@ function collect(doc: unknown, file: string, out: Manifests): void {
     if (typeof md.name !== 'string' || md.name === '')
       throw new Error(`${file}: Deployment without metadata.name`);
     out.deployments.push(o as unknown as Deployment);
+  } else if (o.kind === 'ConfigMap' && o.apiVersion === 'v1' && typeof md.name === 'string') {
+    const data = (o.data ?? {}) as Record<string, unknown>;
+    const strings = Object.fromEntries(
+      Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? v : String(v)]),
+    );
+    out.configMaps ??= new Map();
+    out.configMaps.set(`${md.namespace as string}/${md.name}`, strings);
   }
-  // Other kinds (Services, ConfigMaps...) may share the file; they are not ours to read.
+  // Other kinds (Services...) may share the file; they are not ours to read.
 }
 
 /**
@@ -137,11 +151,15 @@ export interface CycleRow {
   replicas: number | null;
   /** What status.currentAlloc would be (undefined until metrics were ever available). */
   status: Allocation | undefined;
+  /** What status.desiredOptimizedAlloc would be. */
+  desired?: OptimizedAlloc;
   /** The condition that says most: Reconciled when it is False, else MetricsAvailable. */
   condition: Pick<Condition, 'type' | 'status' | 'reason' | 'message'> | undefined;
   conditions: Condition[];
   /** The metrics read this cycle, also when they could not go into currentAlloc. */
   metrics?: AggregateMetrics;
+  /** The optimizer's decision this cycle (with the predicted latencies at the decided count). */
+  decision?: Decision;
   outcome: string;
 }
 
@@ -162,6 +180,9 @@ export interface LocalControllerOptions {
   concurrency?: number;
   now?: () => Date;
   unitCosts?: Record<string, number>;
+  /** Decides desiredOptimizedAlloc, with `optimizerConfig` fed from the manifests' ConfigMaps. */
+  optimizer?: VariantOptimizer;
+  optimizerConfig?: OptimizerConfigStore;
 }
 
 export class LocalController {
@@ -188,13 +209,32 @@ export class LocalController {
       logger: this.log,
       telemetry: options.telemetry,
       unitCosts: options.unitCosts,
+      optimizer: options.optimizer,
     });
+  }
+
+  private lastConfigMaps = '';
+
+  /** The optimizer ConfigMaps from the manifests, whatever their namespace; applied when changed. */
+  private feedOptimizer(m: Manifests): void {
+    const store = this.o.optimizerConfig;
+    if (!store) return;
+    const maps = m.configMaps ?? new Map<string, Record<string, string>>();
+    const text = JSON.stringify([...maps]);
+    if (text === this.lastConfigMaps) return;
+    this.lastConfigMaps = text;
+    const byName = (name: string) => [...maps].find(([k]) => k.endsWith(`/${name}`))?.[1];
+    store.setServiceClasses(byName(SERVICE_CLASSES_CONFIGMAP));
+    store.setUnitCosts(byName(UNIT_COSTS_CONFIGMAP));
+    store.setNamespaceConfigMaps(maps);
   }
 
   /** Re-reads the manifests (a broken edit keeps the last good set, after the first load). */
   private reload(): void {
     try {
-      this.source.load(loadManifests(this.o.manifests));
+      const m = loadManifests(this.o.manifests);
+      this.source.load(m);
+      this.feedOptimizer(m);
       this.loaded = true;
     } catch (err) {
       if (!this.loaded) throw err;
@@ -218,6 +258,7 @@ export class LocalController {
         modelId: r.modelId ?? '',
         replicas: dep ? deploymentReplicas(dep) : null,
         status: va?.status?.currentAlloc,
+        desired: va?.status?.desiredOptimizedAlloc,
         condition: main && {
           type: main.type,
           status: main.status,
@@ -228,6 +269,7 @@ export class LocalController {
         outcome: r.error ? `error: ${r.error.message}` : r.outcome,
       };
       if (r.read?.metrics) row.metrics = r.read.metrics;
+      if (r.decision) row.decision = r.decision;
       return row;
     });
     return { startedAt: cycle.startedAt, durationMs: cycle.durationMs, rows };
@@ -279,6 +321,11 @@ export function formatCycleTable(report: CycleReport): string {
     'ITL_MS',
     'METRICS',
     'REASON',
+    'DESIRED',
+    'ACCELERATOR',
+    'PRED_TTFT',
+    'PRED_ITL',
+    'OPTIMIZATION',
   ];
   const rows = report.rows.map((r) => {
     // currentAlloc when there is one; else the numbers read this cycle (marked with *), else '-'.
@@ -299,6 +346,7 @@ export function formatCycleTable(report: CycleReport): string {
       cell(fmt(a?.itlAverage, m?.itlAverage)),
       cell(metricsCond?.status),
       cell(r.condition?.reason),
+      ...decisionCells(r.desired, r.decision),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
@@ -329,8 +377,9 @@ export function cycleReportJson(report: CycleReport): object {
       modelId: r.modelId,
       replicas: r.replicas,
       outcome: r.outcome,
-      status: { currentAlloc: r.status, conditions: r.conditions },
+      status: { currentAlloc: r.status, desiredOptimizedAlloc: r.desired, conditions: r.conditions },
       metrics: r.metrics,
+      decision: r.decision && decisionJson(r.decision),
     })),
   };
 }

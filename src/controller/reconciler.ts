@@ -83,7 +83,7 @@ export interface ReconcilerOptions {
   telemetry?: ControllerTelemetry;
   unitCosts?: Record<string, number>;
   /** Decides desiredOptimizedAlloc; absent: the status carries measurements only. */
-  optimizer?: Pick<VariantOptimizer, 'decide' | 'beginCycle'>;
+  optimizer?: Pick<VariantOptimizer, 'decide' | 'beginCycle' | 'prepare'>;
 }
 
 function asError(err: unknown): Error {
@@ -163,6 +163,7 @@ export class Reconciler {
     if (!optimizer) return undefined;
     try {
       const group = await this.groupOf(va);
+      await optimizer.prepare(group.map((m) => m.va));
       return optimizer.decide({ va, deployment, read, group, now });
     } catch (err) {
       // A defect in the optimizer must not stop currentAlloc from being written.

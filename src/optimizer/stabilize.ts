@@ -31,6 +31,7 @@ export class Stabiliser {
    * so a controller that just started, whose rates still read low, does not scale down at once.
    */
   recommend(key: string, now: Date, accelerator: string, n: number, seed?: number): number {
+    if (this.windowMs <= 0) return n;
     const t = now.getTime();
     let h = this.history.get(key);
     if (!h || h.accelerator !== accelerator) {

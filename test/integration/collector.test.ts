@@ -96,17 +96,22 @@ const groups: Array<[string, string, VllmPodTraffic[]]> = [
 
 function expectMetrics(actual: AggregateMetrics, e: ExpectedMetrics) {
   expect(actual.load.arrivalRate).toBeCloseTo(e.arrivalRate, 9);
+  expect(actual.load.completionRate).toBeCloseTo(e.completionRate, 9);
   expect(actual.load.avgInputTokens).toBeCloseTo(e.avgInputTokens, 9);
   expect(actual.load.avgOutputTokens).toBeCloseTo(e.avgOutputTokens, 9);
   expect(actual.ttftAverage).toBeCloseTo(e.ttftAverage, 9);
   expect(actual.itlAverage).toBeCloseTo(e.itlAverage, 9);
 }
 
+/** Not served at all: no series in the window. */
 const ZERO = {
-  load: { arrivalRate: 0, avgInputTokens: 0, avgOutputTokens: 0 },
+  load: { arrivalRate: 0, completionRate: 0, avgInputTokens: 0, avgOutputTokens: 0 },
   ttftAverage: 0,
   itlAverage: 0,
+  saturation: { running: 0, waiting: 0 },
 };
+/** Served, proven idle: also a KV cache, empty. */
+const IDLE = { ...ZERO, saturation: { running: 0, waiting: 0, kvCacheUsage: 0 } };
 
 describe('collector against a real Prometheus', () => {
   let prom: PrometheusServer;
@@ -156,7 +161,7 @@ describe('collector against a real Prometheus', () => {
   });
 
   it('reports no traffic, a stale model and an unknown model as zeros', async () => {
-    expect(await collectAggregateMetrics('idle/model', 'prod', client, { time: AT })).toEqual(ZERO);
+    expect(await collectAggregateMetrics('idle/model', 'prod', client, { time: AT })).toEqual(IDLE);
     expect(await collectAggregateMetrics('old/model', 'prod', client, { time: AT })).toEqual(ZERO);
     expect(await collectAggregateMetrics('ghost', 'prod', client, { time: AT })).toEqual(ZERO);
   });
@@ -173,8 +178,16 @@ describe('collector against a real Prometheus', () => {
       expect(got!.newestSample).toEqual(AT);
       expect(got!.evaluatedAt).toEqual(AT);
     }
+    // Gone quiet 10 minutes ago: only its newest sample is known, every statistic unknown (not 0).
     const old = fleet.get('old/model:prod');
-    expect(old).toMatchObject({ ...ZERO, newestSample: new Date((T - 600) * 1000) });
+    expect(old).toEqual({
+      modelId: 'old/model',
+      namespace: 'prod',
+      load: {},
+      saturation: {},
+      newestSample: new Date((T - 600) * 1000),
+      evaluatedAt: AT,
+    });
   });
 
   it('narrows the fleet to given pairs with regex-escaped matchers, exactly', async () => {
@@ -210,7 +223,7 @@ describe('collector against a real Prometheus', () => {
     });
     expectMetrics(byKey.get(`${MODEL}:prod`)!.metrics!, expectedMetrics(main));
     expect(byKey.get('idle/model:prod')).toMatchObject({
-      metrics: ZERO,
+      metrics: IDLE,
       availability: { reason: 'MetricsFound' },
     });
     expect(byKey.get('old/model:prod')?.availability).toMatchObject({
@@ -297,8 +310,32 @@ describe('collector against a real Prometheus', () => {
       const rows = JSON.parse(r.stdout) as Array<AggregateMetrics & { modelId: string; namespace: string }>;
       expect(rows).toHaveLength(groups.length + 3);
       const mine = rows.find((x) => x.modelId === MODEL && x.namespace === 'prod')!;
-      expect(Object.keys(mine).sort()).toEqual(['itlAverage', 'load', 'modelId', 'namespace', 'ttftAverage']);
+      expect(Object.keys(mine).sort()).toEqual([
+        'itlAverage',
+        'load',
+        'modelId',
+        'namespace',
+        'saturation',
+        'ttftAverage',
+      ]);
+      expect(Object.keys(mine.load).sort()).toEqual([
+        'arrivalRate',
+        'avgInputTokens',
+        'avgOutputTokens',
+        'completionRate',
+      ]);
       expectMetrics(mine, expectedMetrics(main));
+      expect(mine.saturation).toEqual({ running: 0, waiting: 0, kvCacheUsage: 0 });
+      // Unknown numbers are null, never 0.
+      const old = rows.find((x) => x.modelId === 'old/model' && x.namespace === 'prod')!;
+      expect(old).toEqual({
+        modelId: 'old/model',
+        namespace: 'prod',
+        load: { arrivalRate: null, completionRate: null, avgInputTokens: null, avgOutputTokens: null },
+        ttftAverage: null,
+        itlAverage: null,
+        saturation: { running: null, waiting: null, kvCacheUsage: null },
+      });
       expect(rows.some((x) => x.modelId === NASTY)).toBe(true);
     });
 
@@ -320,16 +357,28 @@ describe('collector against a real Prometheus', () => {
       expect(r.code).toBe(0);
       const lines = r.stdout.trimEnd().split('\n');
       expect(lines[0]).toMatch(
-        /^NAMESPACE\s+MODEL\s+REQ\/MIN\s+AVG IN TOK\s+AVG OUT TOK\s+TTFT MS\s+ITL MS$/,
+        /^NAMESPACE\s+MODEL\s+REQ\/MIN\s+DONE\/MIN\s+AVG IN TOK\s+AVG OUT TOK\s+TTFT MS\s+ITL MS\s+RUNNING\s+WAITING\s+KV CACHE$/,
       );
-      expect(lines[1]?.split(/\s+/)).toEqual(['prod', MODEL, '210', '485.71', '150', '174.29', '27.14']);
+      expect(lines[1]?.split(/\s+/)).toEqual([
+        'prod',
+        MODEL,
+        '210',
+        '210',
+        '485.71',
+        '150',
+        '174.29',
+        '27.14',
+        '0',
+        '0',
+        '0.0%',
+      ]);
       expect(lines).toHaveLength(2);
     });
 
     it('prints the fleet table with a METRICS column and quotes odd names', async () => {
       const r = await runCli(['collect', '--prometheus-url', prom.url, '--time', String(T)], { env });
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/prod\s+old\/model\s+0\s+0\s+0\s+0\s+0\s+stale/);
+      expect(r.stdout).toMatch(/prod\s+old\/model(\s+-){9}\s+stale/);
       expect(r.stdout).toContain(JSON.stringify(NASTY));
       expect(r.stdout.split('\n')).toHaveLength(groups.length + 5);
     });

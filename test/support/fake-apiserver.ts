@@ -613,6 +613,9 @@ export class FakeApiServer {
     const from = Number(rec.query.resourceVersion ?? '0');
     rec.status = 200;
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    // As the real server: the status line goes out at once, before any event (node would hold it
+    // back until the first write, so a client would not know a quiet watch had opened).
+    res.flushHeaders();
     const relevant = (o: Obj) => (!namespace || o.metadata.namespace === namespace) && match(o);
     if (from > 0 && from < this.compactedRv) {
       // As the real server: the stream starts, carries one ERROR event with a 410 Status, and ends.

@@ -29,6 +29,11 @@ export interface VllmPodTraffic {
    * values), `legacy` (before 0.10: time_per_output_token_seconds, gpu_cache_usage_perc).
    */
   names?: 'current' | 'both' | 'legacy';
+  /** With `names: 'both'`: what the old ITL name reports, when it should differ from the new one
+   *  (so a test can tell which name was read). Default avgItlSeconds. */
+  legacyItlSeconds?: number;
+  /** With `names: 'both'`: what gpu_cache_usage_perc reports. Default kvCacheUsage. */
+  legacyKvCacheUsage?: number;
   /** Leave these histograms out (a server that does not export them). */
   omitHistograms?: Array<'prompt' | 'gen' | 'ttft' | 'itl'>;
   /** vllm:num_requests_running at the first sample (default 0) and its growth per second (default 0). */
@@ -120,7 +125,8 @@ export function vllmOpenMetrics(pods: VllmPodTraffic[]): string {
     if (exporting.length === 0) continue;
     out.push(`# TYPE ${name} histogram`);
     for (const p of exporting) {
-      const s = slopes(p);
+      const legacyName = name === 'vllm:time_per_output_token_seconds' && p.names === 'both';
+      const s = slopes(legacyName ? { ...p, avgItlSeconds: p.legacyItlSeconds ?? p.avgItlSeconds } : p);
       const sumSlope = s[`${key}Sum`];
       const countSlope = s[`${key}Count`];
       const labels = labelText(p.labels);
@@ -150,9 +156,9 @@ export function vllmOpenMetrics(pods: VllmPodTraffic[]): string {
       (p) => (p.names === 'both' || p.names === 'legacy' ? kvGauge(p) : undefined),
     ],
   ];
-  for (const [name, gaugeOf] of gauges) {
+  for (const [name, seriesOf] of gauges) {
     const exporting = pods.flatMap((p) => {
-      const f = gaugeOf(p);
+      const f = seriesOf(p);
       return f ? [{ p, f }] : [];
     });
     if (exporting.length === 0) continue;

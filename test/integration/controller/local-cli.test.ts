@@ -35,6 +35,14 @@ const pods: VllmPodTraffic[] = [
     avgTtftSeconds: 0.03,
     avgItlSeconds: 0.02,
   },
+  // Serves traffic but exports no latency histograms: TTFT and ITL are unknown.
+  {
+    labels: { model_name: 'no-latency/model', namespace: 'prod', pod: 'p3' },
+    requestsPerSecond: 2,
+    avgPromptTokens: 100,
+    avgGenerationTokens: 10,
+    omitHistograms: ['ttft', 'itl'],
+  },
 ];
 
 let prom: PrometheusServer;
@@ -50,13 +58,14 @@ beforeAll(async () => {
       variant('dev', 'mistral', 'mistral/7b', { accelerator: 'L40S' }),
       variant('dev', 'nodep', 'mistral/7b'),
       variant('dev', 'broken', 'x', { spec: { modelID: 'x', modelProfile: { accelerators: [] } } }),
+      variant('prod', 'nolat', 'no-latency/model'),
     ]
       .map((o) => stringify(o))
       .join('---\n'),
   );
   writeFileSync(
     join(dir, 'deployments.yml'),
-    `${stringify({ apiVersion: 'v1', kind: 'List', items: [deployment('prod', 'llama', 3), deployment('dev', 'mistral', 1)] })}---\n${stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'ignored' } })}`,
+    `${stringify({ apiVersion: 'v1', kind: 'List', items: [deployment('prod', 'llama', 3), deployment('dev', 'mistral', 1), deployment('prod', 'nolat', 2)] })}---\n${stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'ignored' } })}`,
   );
 }, 120_000);
 
@@ -73,8 +82,9 @@ describe('loadManifests / LocalController', () => {
       'dev/mistral',
       'dev/nodep',
       'dev/broken',
+      'prod/nolat',
     ]);
-    expect(m.deployments).toHaveLength(2);
+    expect(m.deployments).toHaveLength(3);
     const f = join(dir, '..', `wva-single-${process.pid}.yaml`);
     writeFileSync(f, stringify({ ...variant('x', 'a', 'm'), metadata: { name: 'a' } }));
     try {
@@ -161,6 +171,19 @@ describe('wva-metrics run (local mode)', () => {
     expect(by.broken.status.conditions).toEqual([
       expect.objectContaining({ type: 'Reconciled', status: 'False', reason: 'InvalidSpec' }),
     ]);
+    // Traffic without latency histograms: unknown latency, never written as 0.
+    const incomplete = by.nolat.status.conditions.find((c: Loose) => c.type === 'MetricsAvailable');
+    expect(incomplete).toMatchObject({ status: 'False', reason: 'MetricsIncomplete' });
+    expect(incomplete.message).toContain('ttftAverage (vllm:time_to_first_token_seconds)');
+    expect(incomplete.message).toContain('itlAverage (vllm:inter_token_latency_seconds');
+    expect(by.nolat.status.currentAlloc).toBeUndefined();
+    expect(by.nolat.metrics.load).toEqual({
+      arrivalRate: 120,
+      completionRate: 120,
+      avgInputTokens: 100,
+      avgOutputTokens: 10,
+    });
+    expect(by.nolat.metrics.ttftAverage).toBeUndefined();
   });
 
   it('prints a table by default; one line of error and exit 2 for a missing path', async () => {

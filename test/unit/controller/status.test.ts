@@ -138,6 +138,44 @@ describe('computeStatus', () => {
     });
   });
 
+  it('on MetricsIncomplete keeps the previous currentAlloc; unknown numbers are never written', () => {
+    const v = va();
+    v.status = computeStatus({
+      va: v,
+      specProblems: [],
+      deployment: dep,
+      read: { metrics, availability: found },
+      now: T0,
+    });
+    const incomplete: MetricsAvailability = {
+      available: false,
+      reason: 'MetricsIncomplete',
+      message: 'vLLM metrics for m in ns are incomplete: itlAverage unknown',
+    };
+    const partial = { load: { arrivalRate: 999, avgInputTokens: 1, avgOutputTokens: 1 }, ttftAverage: 1 };
+    const s = computeStatus({
+      va: v,
+      specProblems: [],
+      deployment: dep,
+      read: { metrics: partial, availability: incomplete },
+      now: T1,
+    });
+    expect(s.currentAlloc).toEqual(v.status.currentAlloc);
+    expect(findCondition(s, 'MetricsAvailable')).toMatchObject({
+      status: 'False',
+      reason: 'MetricsIncomplete',
+    });
+    // Even reported as available, metrics with an unknown member do not overwrite currentAlloc.
+    const t = computeStatus({
+      va: v,
+      specProblems: [],
+      deployment: dep,
+      read: { metrics: partial, availability: found },
+      now: T1,
+    });
+    expect(t.currentAlloc?.load.arrivalRate).toBe('120.46');
+  });
+
   it('never invents a currentAlloc before metrics were ever available', () => {
     const s = computeStatus({
       va: va(),
