@@ -108,6 +108,9 @@ export class LocalSource implements VariantSource, StatusWriter {
   private variants = new Map<string, VariantAutoscaling>();
   private deployments = new Map<string, Deployment>();
 
+  /** `view`: the Deployment as something else runs it (the demo's emulator), instead of as read. */
+  constructor(private readonly view?: (d: Deployment) => Deployment) {}
+
   /** Replaces the object set; statuses computed earlier carry over to objects of the same key. */
   load(m: Manifests): void {
     const next = new Map<string, VariantAutoscaling>();
@@ -129,7 +132,8 @@ export class LocalSource implements VariantSource, StatusWriter {
   }
 
   getDeployment(namespace: string, name: string): Deployment | undefined {
-    return this.deployments.get(`${namespace}/${name}`);
+    const d = this.deployments.get(`${namespace}/${name}`);
+    return d && this.view ? this.view(d) : d;
   }
 
   async write(va: VariantAutoscaling, compute: (fresh: VariantAutoscaling) => VariantAutoscalingStatus) {
@@ -183,10 +187,12 @@ export interface LocalControllerOptions {
   /** Decides desiredOptimizedAlloc, with `optimizerConfig` fed from the manifests' ConfigMaps. */
   optimizer?: VariantOptimizer;
   optimizerConfig?: OptimizerConfigStore;
+  /** The Deployments as they run, when something other than the manifests runs them (the demo). */
+  deploymentView?: (d: Deployment) => Deployment;
 }
 
 export class LocalController {
-  readonly source = new LocalSource();
+  readonly source: LocalSource;
   private readonly reconciler: Reconciler;
   private readonly o: LocalControllerOptions;
   private readonly log: Logger;
@@ -198,6 +204,7 @@ export class LocalController {
 
   constructor(options: LocalControllerOptions) {
     this.o = options;
+    this.source = new LocalSource(options.deploymentView);
     this.log = options.logger ?? silentLogger;
     this.intervalMs = options.intervalMs ?? 60_000;
     this.reconciler = new Reconciler({
