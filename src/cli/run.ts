@@ -28,6 +28,7 @@ import { createLogger } from '../telemetry/logger.js';
 import { Telemetry } from '../telemetry/metrics.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
 import type { Logger } from '../types.js';
+import { ClusterActuation } from './actuation.js';
 import { parseTime } from './collect.js';
 import { action, UsageError } from './errors.js';
 
@@ -55,12 +56,13 @@ function loadOrUsage(sources: Parameters<typeof loadConfig>[0]): Config {
   }
 }
 
-/**
- * Parts shared by both modes, built from one validated Config. `watched`: the cluster mode's
- * watched namespaces, so the fleet query reads only their series (local mode reads every namespace
- * its manifests name).
- */
-function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date, watched?: readonly string[]) {
+/** Cluster mode: the watched namespaces (the fleet query reads only their series; local mode reads
+ *  every namespace), and the scale-to-zero periods the fleet query counts requests over. */
+type PartsExtras = { watched?: readonly string[]; requestsOverSeconds?: () => readonly number[] };
+
+/** Parts shared by both modes, built from one validated Config. */
+function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date, more: PartsExtras = {}) {
+  const { watched, requestsOverSeconds } = more;
   const telemetry = new Telemetry();
   const cache = new ModelMetricsCache({
     ttlMs: cfg.cache.ttlMs,
@@ -79,6 +81,7 @@ function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date, watched?
     observer: telemetry,
     logger,
     ...(evaluationTime ? { evaluationTime: () => evaluationTime } : {}),
+    ...(requestsOverSeconds ? { requestsOverSeconds } : {}),
   });
   return { telemetry, cache, prom, collector };
 }
@@ -287,9 +290,23 @@ async function runCluster(
   }
   const cfg = loadOrUsage({ ...sources, ...(configMapData ? { configMapData } : {}) });
   const logger = createLogger({ level: cfg.logLevel });
-  const parts = buildParts(cfg, logger, evaluationTime, cfg.reconcile.namespaces);
+  let actuation: ClusterActuation | undefined;
+  const parts = buildParts(cfg, logger, evaluationTime, {
+    watched: cfg.reconcile.namespaces,
+    requestsOverSeconds: () => actuation?.requestsOverSeconds() ?? [],
+  });
   const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
   const opt = clusterOptimizer(kc, namespace, cfg.reconcile, logger);
+  actuation = new ClusterActuation({
+    kubeConfig: kc,
+    config: cfg,
+    identity,
+    namespace,
+    watchConfigMap: opts.configmap,
+    registry: parts.telemetry.registry,
+    collector: parts.collector,
+    logger,
+  });
   const controller = new Controller({
     optimizer: opt.optimizer,
     kubeConfig: kc,
@@ -300,9 +317,15 @@ async function runCluster(
     logger,
     telemetry: parts.telemetry,
     leaderElection: opts.leaderElect ? { namespace, name: opts.leaseName, identity } : false,
+    actuator: actuation.actuator,
   });
+  actuation.bindSource(controller.source);
   const targets = reloadTargets(parts, logger, (n, _p, keys) => {
     const done: string[] = [];
+    if (keys.includes('WVA_SCALE_TO_ZERO')) {
+      actuation?.setScaleToZero(n.actuation.scaleToZero);
+      done.push('WVA_SCALE_TO_ZERO');
+    }
     if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');
     if (keys.includes('WVA_RECONCILE_CONCURRENCY')) done.push('WVA_RECONCILE_CONCURRENCY');
     controller.configure({ intervalMs: n.reconcile.intervalMs, concurrency: n.reconcile.concurrency });
@@ -354,6 +377,7 @@ async function runCluster(
   const janitor = startCacheJanitor(parts.cache, { logger });
   cmWatch?.start();
   opt.start();
+  actuation.start();
   await controller.start();
   logger.info(
     { identity, namespace, namespaces: cfg.reconcile.namespaces, telemetryPort: server.port },
@@ -364,6 +388,7 @@ async function runCluster(
   await shutdown(
     [
       () => controller.stop(4000),
+      () => actuation?.stop(),
       () => cmWatch?.stop(),
       () => opt.stop(),
       () => watcher?.close(),

@@ -17,6 +17,7 @@ import {
   type ModelNamespace,
   modelQuery,
   NAMESPACE_LABEL,
+  REQUESTS_OVER_PREFIX,
   STAT_LABEL,
   STATS,
 } from '../prometheus/promql.js';
@@ -40,6 +41,8 @@ export interface FleetCollectOptions extends CollectOptions {
    * (15 min); 0 leaves it out.
    */
   freshnessRangeSeconds?: number;
+  /** Also read each pair's requests over these periods (seconds): scale to zero's evidence. */
+  requestsOverSeconds?: readonly number[];
 }
 
 /** One pair's metrics in a fleet collection. */
@@ -50,6 +53,8 @@ export interface FleetMetrics extends AggregateMetrics {
   newestSample?: Date;
   /** The evaluation time Prometheus used. */
   evaluatedAt: Date;
+  /** Requests over each period asked for (seconds -> count); a period absent: no value returned. */
+  requestsOver?: Map<number, number>;
 }
 
 /** A collection that failed: says for which model and namespace (or the fleet), and why (`cause`). */
@@ -244,6 +249,7 @@ export async function collectFleetMetrics(
     only: options.only,
     namespaces: options.namespaces,
     freshnessRangeSeconds: options.freshnessRangeSeconds ?? DEFAULT_FRESHNESS_RANGE_S,
+    ...(options.requestsOverSeconds ? { requestsOverSeconds: options.requestsOverSeconds } : {}),
   });
   let pairs: Map<string, PairStats>;
   try {
@@ -259,12 +265,19 @@ export async function collectFleetMetrics(
   for (const [key, p] of pairs) {
     if (wanted && !wanted.has(key)) continue;
     const newest = p.values.get(STATS.newestSample);
+    const requestsOver = new Map<number, number>();
+    for (const [stat, v] of p.values) {
+      if (stat.startsWith(REQUESTS_OVER_PREFIX) && Number.isFinite(v)) {
+        requestsOver.set(Number(stat.slice(REQUESTS_OVER_PREFIX.length, -1)), Math.max(0, v));
+      }
+    }
     out.set(key, {
       modelId: p.modelId,
       namespace: p.namespace,
       ...toMetrics(p.values),
       ...(newest !== undefined && Number.isFinite(newest) ? { newestSample: new Date(newest * 1000) } : {}),
       evaluatedAt: new Date(p.evaluatedAtS * 1000),
+      ...(requestsOver.size > 0 ? { requestsOver } : {}),
     });
   }
   return out;

@@ -41,7 +41,19 @@ export interface FleetCollectorOptions {
   evaluationTime?: () => Date | undefined;
   observer?: CollectorObserver;
   logger?: Logger;
+  /** Periods (seconds) whose request counts each refresh also reads (scale to zero), asked per refresh. */
+  requestsOverSeconds?: () => readonly number[];
 }
+
+/** What the last refresh said about a pair's requests over a period. */
+export type RequestsOverAnswer =
+  | { kind: 'count'; requests: number }
+  /** The query ran; the pair is in it but has no value for the period (series younger than it). */
+  | { kind: 'no-value' }
+  /** The query ran; Prometheus has no series of the pair at all. */
+  | { kind: 'no-series' }
+  /** No answer: no refresh yet, the period was not asked, or the last refresh failed. */
+  | { kind: 'unknown'; reason: string };
 
 export interface FleetRead {
   /** Absent only when Prometheus failed (availability PrometheusError). */
@@ -53,6 +65,7 @@ interface Snapshot {
   atMs: number;
   pairs: Map<string, FleetMetrics>;
   evaluatedAt: Date;
+  requestsOverSeconds: readonly number[];
 }
 
 interface Failure {
@@ -67,6 +80,7 @@ export class FleetCollector {
   private readonly evaluationTime: () => Date | undefined;
   private readonly observer: CollectorObserver | undefined;
   private readonly logger: Logger;
+  private readonly requestsOverSeconds: () => readonly number[];
   private window: string;
   private readonly namespaces: readonly string[] | undefined;
   private staleAfterMs: number;
@@ -87,6 +101,7 @@ export class FleetCollector {
     this.evaluationTime = o.evaluationTime ?? (() => undefined);
     this.observer = o.observer;
     this.logger = o.logger ?? silentLogger;
+    this.requestsOverSeconds = o.requestsOverSeconds ?? (() => []);
     this.window = checkWindow(o.window ?? DEFAULT_WINDOW);
     setCacheWindow(this.cache, this.window);
     this.namespaces = o.namespaces && o.namespaces.length > 0 ? [...o.namespaces] : undefined;
@@ -202,6 +217,24 @@ export class FleetCollector {
     return { metrics: copyMetrics(cached?.valid ? cached : pair), availability };
   }
 
+  /** The pair's requests over `seconds` as of the last refresh (no query of its own). */
+  requestsOver(modelId: string, namespace: string, seconds: number): RequestsOverAnswer {
+    if (this.failure)
+      return { kind: 'unknown', reason: `the last fleet query failed: ${this.failure.error.message}` };
+    const snap = this.snapshot;
+    if (!snap) return { kind: 'unknown', reason: 'no fleet query answered yet' };
+    if (!snap.requestsOverSeconds.includes(seconds)) {
+      return {
+        kind: 'unknown',
+        reason: `requests over ${seconds}s not asked yet (asked from the next refresh on)`,
+      };
+    }
+    const pair = snap.pairs.get(pairKey(modelId, namespace));
+    if (!pair) return { kind: 'no-series' };
+    const n = pair.requestsOver?.get(seconds);
+    return n === undefined ? { kind: 'no-value' } : { kind: 'count', requests: n };
+  }
+
   private startRefresh(): Promise<void> {
     if (this.inFlight) return this.inFlight;
     const generation = this.generation;
@@ -216,12 +249,14 @@ export class FleetCollector {
     const observer = this.observer;
     observer?.queryStarted?.('fleet');
     const started = performance.now();
+    const requestsOverSeconds = [...this.requestsOverSeconds()];
     try {
       const pairs = await collectFleetMetrics(this.prom, {
         window: this.window,
         ...(this.namespaces ? { namespaces: this.namespaces } : {}),
         time: this.evaluationTime(),
         freshnessRangeSeconds: freshnessRangeSeconds(this.staleAfterMs),
+        ...(requestsOverSeconds.length > 0 ? { requestsOverSeconds } : {}),
       });
       observer?.queryFinished?.('fleet', 'success', (performance.now() - started) / 1000);
       if (generation !== this.generation) return;
@@ -232,7 +267,7 @@ export class FleetCollector {
         // cache keys (set would throw and fail the whole refresh); they stay in the snapshot only.
         if (keyOk(p.modelId, p.namespace)) this.cache.set(p.modelId, p.namespace, p, true);
       }
-      this.snapshot = { atMs: this.now(), pairs, evaluatedAt };
+      this.snapshot = { atMs: this.now(), pairs, evaluatedAt, requestsOverSeconds };
       this.failure = undefined;
       if (this.openCycles > 0) this.pinned = true;
       this.logger.debug({ pairs: pairs.size }, 'Fleet metrics refreshed');

@@ -29,6 +29,9 @@ const filePath = z.string().min(1, { message: 'must not be empty' }).optional();
 
 export const DAY_MS = 86_400_000;
 
+/** metrics: publish wva_desired_replicas for an HPA or KEDA; scale: also patch the Deployment's scale. */
+export const ACTUATOR_MODES = ['metrics', 'scale'] as const;
+
 export const ConfigSchema = z
   .object({
     prometheus: z
@@ -77,6 +80,7 @@ export const ConfigSchema = z
         address: z.string().refine(isListenAddress, { message: 'must be :port, host:port or [ipv6]:port' }),
       })
       .strict(),
+    actuation: z.object({ mode: z.enum(ACTUATOR_MODES), scaleToZero: z.boolean() }).strict(),
     logLevel: z.enum(LOG_LEVELS),
   })
   .strict()
@@ -474,6 +478,32 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description: 'Listen address of /metrics, /healthz, /readyz: `:8080`, `host:port`, `[::1]:port`.',
   },
   {
+    key: 'WVA_ACTUATOR',
+    path: ['actuation', 'mode'],
+    flag: 'actuator',
+    arg: '<mode>',
+    parse: (raw) => {
+      const s = text(raw, 'metrics or scale').toLowerCase();
+      if (!(ACTUATOR_MODES as readonly string[]).includes(s))
+        throw new ValueProblem(
+          'must be metrics (HPA/KEDA scale on wva_desired_replicas) or scale (patch Deployments)',
+        );
+      return s;
+    },
+    default: 'metrics',
+    description:
+      "metrics: publish wva_desired_replicas for an HPA or KEDA; scale: also patch each Deployment's scale subresource (never one an HPA targets). Needs a restart.",
+  },
+  {
+    key: 'WVA_SCALE_TO_ZERO',
+    path: ['actuation', 'scaleToZero'],
+    flag: 'scale-to-zero',
+    parse: asBoolean,
+    default: 'false',
+    description:
+      'Allow 0 replicas for models idle a whole retention period (per model: the model-scale-to-zero-config ConfigMap).',
+  },
+  {
     key: 'LOG_LEVEL',
     path: ['logLevel'],
     flag: 'log-level',
@@ -486,7 +516,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
 ];
 
 /** Keys of the upstream ConfigMap this program does not use; accepted and ignored without a warning. */
-export const UPSTREAM_IGNORED_KEYS: readonly string[] = ['WVA_SCALE_TO_ZERO'];
+export const UPSTREAM_IGNORED_KEYS: readonly string[] = [];
 
 export const DEFAULTS = {
   prometheus: { url: 'http://localhost:9090', insecureSkipVerify: false, timeoutMs: 10_000, headers: {} },
@@ -500,6 +530,7 @@ export const DEFAULTS = {
     namespaces: [] as string[],
   },
   telemetry: { address: ':8080' },
+  actuation: { mode: 'metrics' as Config['actuation']['mode'], scaleToZero: false },
   logLevel: 'info' as Config['logLevel'],
 };
 

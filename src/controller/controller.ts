@@ -1,6 +1,7 @@
 // The cluster controller: informers → (leader only) reconcile cycles every interval and soon after
 // a change → status patches. Graceful stop: abort in-flight work, stop watches, release the Lease.
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Actuator } from '../actuator/actuator.js';
 import { formatAge } from '../collector/availability.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
@@ -38,6 +39,8 @@ export interface ControllerOptions {
   /** Decides desiredOptimizedAlloc (see decision.ts); absent: measurements only. */
   optimizer?: VariantOptimizer;
   backoff?: RestartBackoff;
+  /** Publishes and applies decisions (leader only: cleared when leadership is lost). */
+  actuator?: Actuator;
   /** Called after every full cycle (tests, logs). */
   onCycle?: (r: CycleResult) => void;
   now?: () => Date;
@@ -102,6 +105,7 @@ export class Controller {
       unitCosts: o.unitCosts,
       optimizer: o.optimizer,
       now: o.now,
+      ...(o.actuator ? { actuator: o.actuator } : {}),
     });
   }
 
@@ -169,6 +173,8 @@ export class Controller {
     clearTimeout(this.debounceTimer);
     this.cycleTimer = undefined;
     this.pending.clear();
+    // A standby serves no per-variant series: the new leader publishes its own.
+    this.o.actuator?.clear();
   }
 
   private scheduleCycle(delayMs: number): void {

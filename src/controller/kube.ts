@@ -302,7 +302,11 @@ export class KubeSource implements VariantSource {
       );
       vi.informer.on('add', (va) => this.vaChanged(va));
       vi.informer.on('update', (va) => this.vaChanged(va));
-      vi.informer.on('delete', (va) => this.seen.delete(objectKey(va)));
+      vi.informer.on('delete', (va) => {
+        // Reconciled as gone: its published series go at once.
+        this.seen.delete(objectKey(va));
+        o.onChange?.(objectKey(va));
+      });
       this.vaInformers.push(vi);
 
       const depPath = ns

@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import type { Actuator } from '../actuator/actuator.js';
 import { SERVICE_CLASSES_CONFIGMAP, UNIT_COSTS_CONFIGMAP } from '../optimizer/index.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, Logger } from '../types.js';
@@ -187,6 +188,8 @@ export interface LocalControllerOptions {
   /** Decides desiredOptimizedAlloc, with `optimizerConfig` fed from the manifests' ConfigMaps. */
   optimizer?: VariantOptimizer;
   optimizerConfig?: OptimizerConfigStore;
+  /** Publishes and applies each decision (the demo scales its emulator through it). */
+  actuator?: Actuator;
   /** The Deployments as they run, when something other than the manifests runs them (the demo). */
   deploymentView?: (d: Deployment) => Deployment;
 }
@@ -217,6 +220,7 @@ export class LocalController {
       telemetry: options.telemetry,
       unitCosts: options.unitCosts,
       optimizer: options.optimizer,
+      actuator: options.actuator,
     });
   }
 

@@ -1,6 +1,8 @@
 // Reconcile one VariantAutoscaling by key, idempotently, and a cycle over all of them with bounded
 // concurrency. Sources (Kubernetes informers or local manifests) and status writers (API patch or
 // in-memory) are swappable; nothing here knows which.
+import type { Actuator } from '../actuator/actuator.js';
+import { withActuation } from '../actuator/actuator.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import type { Decision, GroupMember, VariantOptimizer } from './decision.js';
@@ -84,6 +86,8 @@ export interface ReconcilerOptions {
   unitCosts?: Record<string, number>;
   /** Decides desiredOptimizedAlloc; absent: the status carries measurements only. */
   optimizer?: Pick<VariantOptimizer, 'decide' | 'beginCycle' | 'prepare'>;
+  /** Publishes and applies each decision once its status is computed; none: status only. */
+  actuator?: Actuator;
 }
 
 function asError(err: unknown): Error {
@@ -196,10 +200,16 @@ export class Reconciler {
     try {
       signal?.throwIfAborted();
       const va = this.o.source.getVariant(namespace, name);
-      if (!va) return base;
+      if (!va) {
+        this.o.actuator?.forget(key);
+        return base;
+      }
       const modelId = typeof va.spec?.modelID === 'string' ? va.spec.modelID : undefined;
       if (modelId) base.modelId = modelId;
-      if (va.metadata.deletionTimestamp) return { ...base, outcome: 'skipped', status: va.status };
+      if (va.metadata.deletionTimestamp) {
+        this.o.actuator?.forget(key);
+        return { ...base, outcome: 'skipped', status: va.status };
+      }
 
       const specProblems = validateSpec(va.spec);
       let read: MetricsRead | undefined;
@@ -216,18 +226,28 @@ export class Reconciler {
       // Decided once, outside compute (which may run again after a conflict): the decision
       // records a recommendation in the stabilisation window.
       const decision = read ? await this.decide(va, deployment, read, now) : undefined;
+      const statusOf = (fresh: VariantAutoscaling) =>
+        computeStatus({
+          va: fresh,
+          specProblems: fresh === va ? specProblems : validateSpec(fresh.spec),
+          deployment,
+          read,
+          now,
+          unitCosts: this.o.unitCosts,
+          decision,
+        });
+      // Actuation acts on the status just computed; the write then records what it did.
+      const actuator = this.o.actuator;
+      let actuation: Awaited<ReturnType<Actuator['actuate']>> | undefined;
+      if (actuator && specProblems.length === 0) {
+        actuation = await actuator.actuate({ key, va, status: statusOf(va), deployment }, signal);
+      } else actuator?.unpublish(key);
       const { outcome, status } = await this.o.writer.write(
         va,
-        (fresh) =>
-          computeStatus({
-            va: fresh,
-            specProblems: fresh === va ? specProblems : validateSpec(fresh.spec),
-            deployment,
-            read,
-            now,
-            unitCosts: this.o.unitCosts,
-            decision,
-          }),
+        (fresh) => {
+          const next = statusOf(fresh);
+          return actuation ? withActuation(next, actuation, now, fresh.metadata.generation) : next;
+        },
         signal,
       );
       this.o.telemetry?.statusWrite?.(outcome);
@@ -261,6 +281,8 @@ export class Reconciler {
       endCycle?.();
       this.groups = undefined;
     }
+    // A VariantAutoscaling deleted without an event reaching us still loses its series here.
+    if (!signal?.aborted) this.o.actuator?.retain(new Set(this.o.source.listVariants().map(objectKey)));
     const durationMs = performance.now() - t0;
     const failed = results.filter((r) => r.outcome === 'error').length;
     this.o.telemetry?.cycleFinished?.(failed > 0 ? 'error' : 'success', durationMs / 1000);

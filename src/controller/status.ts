@@ -260,6 +260,7 @@ export function ownedStatus(s: VariantAutoscalingStatus | undefined): VariantAut
   const out: VariantAutoscalingStatus = {};
   if (s?.currentAlloc) out.currentAlloc = s.currentAlloc;
   if (s?.desiredOptimizedAlloc) out.desiredOptimizedAlloc = s.desiredOptimizedAlloc;
+  if (s?.actuation) out.actuation = s.actuation;
   if (s?.conditions) out.conditions = s.conditions;
   return out;
 }

@@ -21,7 +21,9 @@ export function loopCycle(report: CycleReport, emulator: VllmEmulator, scored: b
       desired: r.desired?.numReplicas,
       current: pods?.replicas ?? r.replicas ?? 0,
       ready: pods?.ready ?? 0,
-      predicted: d?.ok ? { ttftMs: d.allocation.predicted.ttftMs, itlMs: d.allocation.predicted.itlMs } : undefined,
+      predicted: d?.ok
+        ? { ttftMs: d.allocation.predicted.ttftMs, itlMs: d.allocation.predicted.itlMs }
+        : undefined,
       reason: ready?.reason ?? (d ? d.reason : 'no decision'),
     });
     const key = `${r.namespace}/${r.modelId}`;
@@ -43,7 +45,8 @@ export function loopCycle(report: CycleReport, emulator: VllmEmulator, scored: b
   }
   for (const m of models.values()) {
     // Without traffic there is no latency to keep: such a cycle says nothing about the SLO.
-    m.withinSlo = m.arrivalRate !== undefined && m.arrivalRate > 0 ? meetsSlo(m.slo, m.ttftMs, m.itlMs) : undefined;
+    m.withinSlo =
+      m.arrivalRate !== undefined && m.arrivalRate > 0 ? meetsSlo(m.slo, m.ttftMs, m.itlMs) : undefined;
   }
   const byName = (a: { namespace: string; modelId: string }, b: { namespace: string; modelId: string }) =>
     a.namespace.localeCompare(b.namespace) || a.modelId.localeCompare(b.modelId);

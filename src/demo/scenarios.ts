@@ -69,7 +69,8 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'idle',
-    description: 'no traffic at all: every model scales to zero where its ConfigMap allows, to its minimum elsewhere',
+    description:
+      'no traffic at all: every model scales to zero where its ConfigMap allows, to its minimum elsewhere',
     durationMs: 180 * S,
     startupDelayMs: 15 * S,
     loads: {
@@ -86,7 +87,8 @@ export const DEFAULT_SCENARIO = 'autoscale';
 /** The named scenario; an Error listing the names for an unknown one. */
 export function findScenario(name: string): Scenario {
   const s = SCENARIOS.find((x) => x.name === name);
-  if (!s) throw new Error(`unknown scenario "${name}": use one of ${SCENARIOS.map((x) => x.name).join(', ')}`);
+  if (!s)
+    throw new Error(`unknown scenario "${name}": use one of ${SCENARIOS.map((x) => x.name).join(', ')}`);
   return s;
 }
 

@@ -213,6 +213,25 @@ export function modelQuery(modelId: string, namespace: string, window: string = 
   return metricsExpr(modelMatchers(modelId, namespace), checkWindow(window));
 }
 
+/** `stat` of the requests-over-a-period term: the prefix, then the period in seconds and `s`. */
+export const REQUESTS_OVER_PREFIX = 'requests_over_';
+
+/**
+ * Requests per pair over the last `seconds` (scale to zero's proof of idleness): completions
+ * (increase of the success counter) plus the most requests running and waiting at any scrape. Only
+ * pairs with a series already `seconds` ago answer (`and` with the `offset` selector), so a pair
+ * whose series are younger than the period has no value: not proven idle.
+ */
+export function requestsOverExpr(matchers: string, seconds: number): string {
+  const m = VLLM_METRICS;
+  const r = `[${seconds}s]`;
+  const inFlight = `max_over_time(${m.requestsRunning}${matchers}${r}) + max_over_time(${m.requestsWaiting}${matchers}${r})`;
+  const expr =
+    `(${by} (increase(${m.requestSuccess}${matchers}${r})) + ${by} (${inFlight}))` +
+    ` and on (${MODEL_LABEL}, ${NAMESPACE_LABEL}) ${by} (${m.requestSuccess}${matchers} offset ${seconds}s)`;
+  return `label_replace(${expr}, "${STAT_LABEL}", "${REQUESTS_OVER_PREFIX}${seconds}s", "", "")`;
+}
+
 export interface FleetQueryOptions {
   window?: string;
   /** Narrow to these pairs (regex matchers; filter the result by pair too). */
@@ -221,6 +240,8 @@ export interface FleetQueryOptions {
   namespaces?: readonly string[];
   /** Also return each pair's newest sample time (stat newest_sample_time) over this range; 0: no. */
   freshnessRangeSeconds?: number;
+  /** Also return each pair's requests over each of these periods (whole seconds; scale to zero). */
+  requestsOverSeconds?: readonly number[];
 }
 
 /** One query, every statistic (and optionally freshness), every model/namespace pair. */
@@ -234,6 +255,11 @@ export function fleetQuery(options: FleetQueryOptions = {}): string {
   let q = metricsExpr(matchers, window);
   const range = options.freshnessRangeSeconds ?? 0;
   if (range > 0) q += `\nor ${tag(freshnessExpr(matchers, range), STATS.newestSample)}`;
+  for (const seconds of options.requestsOverSeconds ?? []) {
+    if (!Number.isInteger(seconds) || seconds <= 0)
+      throw new RangeError(`period ${seconds}s must be whole seconds > 0`);
+    q += `\nor ${requestsOverExpr(matchers, seconds)}`;
+  }
   return q;
 }
 

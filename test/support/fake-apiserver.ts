@@ -11,6 +11,9 @@
 //   a `metadata.resourceVersion` in a patch or a PUT is a precondition: mismatch → 409;
 // - Leases: create (409 AlreadyExists), get, replace with RV precondition; MicroTime fields must
 //   have six fractional digits, as the real server's parser demands;
+// - Deployments' scale subresource (autoscaling/v1 Scale): GET, and merge-patch of spec.replicas,
+//   which changes the Deployment's spec.replicas (a generation bump, as the real server);
+// - HorizontalPodAutoscalers (autoscaling/v2) and core/v1 Events (create, list, watch);
 // - fieldSelector metadata.name=… and equality labelSelectors on list and watch.
 // Test hooks: seed/update/delete objects directly, drop open watches (abruptly or gracefully),
 // compact history, inject error replies, and read the request log.
@@ -69,9 +72,24 @@ const RESOURCES: ResourceDef[] = [
     namespaced: true,
     statusSubresource: false,
   },
+  {
+    group: 'autoscaling',
+    version: 'v2',
+    plural: 'horizontalpodautoscalers',
+    kind: 'HorizontalPodAutoscaler',
+    namespaced: true,
+    statusSubresource: true,
+  },
+  { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, statusSubresource: false },
 ];
 
-export type Plural = 'variantautoscalings' | 'deployments' | 'configmaps' | 'leases';
+export type Plural =
+  | 'variantautoscalings'
+  | 'deployments'
+  | 'configmaps'
+  | 'leases'
+  | 'horizontalpodautoscalers'
+  | 'events';
 
 export interface RequestRecord {
   method: string;
@@ -90,7 +108,7 @@ export interface RequestRecord {
 export interface Fault {
   method?: string;
   plural?: Plural;
-  subresource?: 'status' | '';
+  subresource?: 'status' | 'scale' | '';
   name?: string;
   watch?: boolean;
   /** HTTP status to answer with (409, 500, 503, 410...). */
@@ -459,6 +477,9 @@ export class FakeApiServer {
         this.fail(res, rec, 401, 'Unauthorized');
         return;
       }
+      if (subresource === 'scale' && def.plural === 'deployments' && namespace && name) {
+        return this.scale(res, rec, namespace, name, body);
+      }
       if (subresource !== undefined && !(subresource === 'status' && def.statusSubresource)) {
         throw new HttpError(404, `subresource ${subresource} not found`);
       }
@@ -518,6 +539,55 @@ export class FakeApiServer {
       if (err instanceof HttpError) this.fail(res, rec, err.code, err.message);
       else this.fail(res, rec, 500, (err as Error).message);
     }
+  }
+
+  /** GET or merge-PATCH of a Deployment's scale subresource (autoscaling/v1 Scale). */
+  private scale(
+    res: ServerResponse,
+    rec: RequestRecord,
+    namespace: string,
+    name: string,
+    body: unknown,
+  ): void {
+    const current = this.bucket('deployments').get(`${namespace}/${name}`);
+    if (!current) throw new HttpError(404, `deployments.apps "${name}" not found`);
+    const toScale = (d: Obj) => {
+      const spec = (d.spec ?? {}) as {
+        replicas?: number;
+        selector?: { matchLabels?: Record<string, string> };
+      };
+      const status = (d.status ?? {}) as { replicas?: number };
+      const sel = Object.entries(spec.selector?.matchLabels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      return {
+        apiVersion: 'autoscaling/v1',
+        kind: 'Scale',
+        metadata: { name, namespace, resourceVersion: d.metadata.resourceVersion, uid: d.metadata.uid },
+        spec: { replicas: spec.replicas ?? 1 },
+        status: { replicas: status.replicas ?? 0, ...(sel ? { selector: sel } : {}) },
+      };
+    };
+    if (rec.method === 'GET') {
+      this.send(res, rec, 200, toScale(current));
+      return;
+    }
+    if (rec.method !== 'PATCH') throw new HttpError(405, `${rec.method} not allowed on scale`);
+    const ct = (rec.contentType ?? '').split(';')[0]?.trim();
+    if (ct !== 'application/merge-patch+json' && ct !== 'application/strategic-merge-patch+json') {
+      throw new HttpError(415, `unsupported patch type ${ct} on scale`);
+    }
+    const replicas = (body as { spec?: { replicas?: unknown } } | undefined)?.spec?.replicas;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw new HttpError(
+        422,
+        `Scale.autoscaling "${name}" is invalid: spec.replicas: must be a non-negative integer`,
+      );
+    }
+    const next = clone(current);
+    next.spec = { ...((next.spec as Record<string, unknown>) ?? {}), replicas };
+    const stored = deepEqual(next.spec, current.spec) ? current : this.put('deployments', next);
+    this.send(res, rec, 200, toScale(stored));
   }
 
   private validate(def: ResourceDef, o: Obj): void {

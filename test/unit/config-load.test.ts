@@ -51,6 +51,7 @@ describe('loadConfig: defaults', () => {
         namespaces: [],
       },
       telemetry: { address: ':8080' },
+      actuation: { mode: 'metrics', scaleToZero: false },
       logLevel: 'info',
     });
   });
@@ -200,6 +201,8 @@ describe('loadConfig: every key', () => {
         WVA_WATCH_NAMESPACES: 'prod, staging,prod',
         WVA_METRICS_ADDR: '127.0.0.1:9100',
         LOG_LEVEL: 'WARN',
+        WVA_ACTUATOR: 'Scale',
+        WVA_SCALE_TO_ZERO: 'true',
         UNRELATED: 'x',
       },
     });
@@ -226,6 +229,7 @@ describe('loadConfig: every key', () => {
         namespaces: ['prod', 'staging'],
       },
       telemetry: { address: '127.0.0.1:9100' },
+      actuation: { mode: 'scale', scaleToZero: true },
       logLevel: 'warn',
     });
   });

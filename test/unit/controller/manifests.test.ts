@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { SCALE_TO_ZERO_CONFIGMAP } from '../../../src/actuator/scale-to-zero.js';
 import { CONFIGMAP_NAME, DEFAULT_NAMESPACE } from '../../../src/cli/run.js';
 import { ConfigError, configFromData } from '../../../src/config/index.js';
 import { GROUP, KIND, PLURAL, VERSION, validateObject } from '../../../src/controller/types.js';
@@ -79,13 +80,15 @@ describe('deploy/', () => {
         ),
       );
     expect(rules(cr).sort()).toEqual([
-      'apps/deployments: get,list,watch',
+      'apps/deployments: list,watch',
+      'core/events: create',
       'llmd.ai/variantautoscalings/status: patch',
       'llmd.ai/variantautoscalings: get,list,watch',
     ]);
     expect(rules(role).sort()).toEqual([
       'coordination.k8s.io/leases: create',
       'coordination.k8s.io/leases[wva-metrics-controller]: get,update',
+      `core/configmaps[${SCALE_TO_ZERO_CONFIGMAP}]: list,watch`,
       `core/configmaps[${CONFIGMAP_NAME}]: get,list,watch`,
     ]);
     const all = JSON.stringify(rbac);

@@ -1,0 +1,302 @@
+// Moves a decision (status.desiredOptimizedAlloc) into the world, once per VariantAutoscaling per
+// reconcile, on the leader: the gauges an HPA or KEDA scales on (always), the Deployment's scale
+// subresource (--actuator=scale, never against an HPA), Events on the VariantAutoscaling, and the
+// scale-to-zero gate. Returns what status.actuation and the Actuated condition should say.
+import { findCondition, setCondition } from '../controller/status.js';
+import type { Deployment, VariantAutoscaling, VariantAutoscalingStatus } from '../controller/types.js';
+import { silentLogger } from '../telemetry/logger.js';
+import type { Logger } from '../types.js';
+import type { EventSink, VariantEvent } from './events.js';
+import type { ActuationMetrics } from './metrics.js';
+import {
+  type IdleEvidence,
+  parseScaleToZeroConfig,
+  ruleFor,
+  type ScaleToZeroConfig,
+  zeroVerdict,
+} from './scale-to-zero.js';
+import type { HpaLookup, Scaler } from './scaler.js';
+
+export const ACTUATED = 'Actuated';
+export const OPTIMIZATION_READY = 'OptimizationReady';
+export type ActuatedReason =
+  | 'Published'
+  | 'Scaled'
+  | 'NoDecision'
+  | 'DeploymentNotFound'
+  | 'HPAConflict'
+  | 'HPAsNotListed'
+  | 'ScaleFailed';
+
+export interface ActuationResult {
+  applied: boolean;
+  reason: ActuatedReason;
+  message: string;
+  /** Replicas published (and, in scale mode, asked of the Deployment). */
+  published?: number;
+}
+
+export interface ActuationInput {
+  /** "namespace/name". */
+  key: string;
+  va: VariantAutoscaling;
+  /** The status just computed for it (desiredOptimizedAlloc and conditions as they will be written). */
+  status: VariantAutoscalingStatus;
+  deployment: Deployment | undefined;
+}
+
+export interface ActuatorOptions {
+  mode: 'metrics' | 'scale';
+  metrics: ActuationMetrics;
+  events?: EventSink;
+  /** Scale mode: who patches, and who knows the HPAs. */
+  scaler?: Scaler;
+  hpas?: HpaLookup;
+  /** WVA_SCALE_TO_ZERO, read at each reconcile (live reload). */
+  scaleToZeroEnabled?: () => boolean;
+  /** Requests of a model over a period, from the cycle's fleet query. */
+  idleEvidence?: (modelId: string, namespace: string, retentionMs: number) => IdleEvidence;
+  logger?: Logger;
+}
+
+/** Replicas the Deployment asks for; unset means 1, as the API server defaults it. */
+function specReplicas(d: Deployment | undefined): number | undefined {
+  if (!d) return undefined;
+  const r = d.spec?.replicas;
+  return typeof r === 'number' && Number.isInteger(r) && r >= 0 ? r : 1;
+}
+
+/** Ready replicas; a Deployment without a status yet is unknown, an absent readyReplicas is 0. */
+function readyReplicas(d: Deployment | undefined): number | undefined {
+  if (!d?.status) return undefined;
+  const r = d.status.readyReplicas;
+  return typeof r === 'number' && r >= 0 ? r : 0;
+}
+
+function scaleEvent(from: number, to: number, why: string): VariantEvent {
+  if (to === 0)
+    return { reason: 'ScaledToZero', type: 'Normal', message: `Scaled from ${from} to 0 replicas: ${why}` };
+  return {
+    reason: to > from ? 'ScaledUp' : 'ScaledDown',
+    type: 'Normal',
+    message: `Desired replicas ${from} -> ${to}: ${why}`,
+  };
+}
+
+export class Actuator {
+  readonly mode: 'metrics' | 'scale';
+  private readonly log: Logger;
+  private zeroConfig: ScaleToZeroConfig = parseScaleToZeroConfig({});
+  /** Per key: the last count published, and the last failure and refusal evented. */
+  private readonly lastPublished = new Map<string, number>();
+  private readonly lastFailure = new Map<string, string>();
+  private readonly lastRefusal = new Map<string, string>();
+
+  constructor(private readonly o: ActuatorOptions) {
+    this.mode = o.mode;
+    this.log = o.logger ?? silentLogger;
+  }
+
+  /** The model-scale-to-zero-config ConfigMap's data (undefined: deleted). Returns its problems. */
+  setScaleToZeroConfig(data: Record<string, string> | undefined): string[] {
+    this.zeroConfig = parseScaleToZeroConfig(data);
+    for (const p of this.zeroConfig.problems) this.log.warn({ problem: p }, 'scale-to-zero entry ignored');
+    return this.zeroConfig.problems;
+  }
+
+  get scaleToZeroConfig(): ScaleToZeroConfig {
+    return this.zeroConfig;
+  }
+
+  async actuate(input: ActuationInput, signal?: AbortSignal): Promise<ActuationResult> {
+    const result = await this.actuateNow(input, signal);
+    const s = input.status;
+    this.o.metrics.setConditions(input.key, {
+      MetricsAvailable: findCondition(s, 'MetricsAvailable')?.status,
+      OptimizationReady: findCondition(s, OPTIMIZATION_READY)?.status,
+      [ACTUATED]: result.applied ? 'True' : 'False',
+    });
+    await this.eventOptimization(input, signal);
+    return result;
+  }
+
+  private async actuateNow(input: ActuationInput, signal?: AbortSignal): Promise<ActuationResult> {
+    const { key, va, deployment } = input;
+    const decision = input.status.desiredOptimizedAlloc;
+    if (!decision || !Number.isInteger(decision.numReplicas) || decision.numReplicas < 0) {
+      this.o.metrics.unpublish(key);
+      this.lastPublished.delete(key);
+      return {
+        applied: false,
+        reason: 'NoDecision',
+        message: 'No desiredOptimizedAlloc yet: nothing published',
+      };
+    }
+    const { count, why } = this.gate(va, decision.numReplicas, deployment);
+    this.o.metrics.set(key, {
+      variantName: va.metadata.name,
+      namespace: va.metadata.namespace,
+      accelerator: decision.accelerator,
+      desired: count,
+      current: readyReplicas(deployment),
+    });
+    const previous = this.lastPublished.get(key) ?? specReplicas(deployment);
+    if (this.mode === 'metrics') {
+      this.lastPublished.set(key, count);
+      if (previous !== undefined && previous !== count)
+        await this.emit(va, scaleEvent(previous, count, why), signal);
+      return {
+        applied: true,
+        reason: 'Published',
+        message: `wva_desired_replicas ${count} published (${why})`,
+        published: count,
+      };
+    }
+    return this.scale(input, count, why, signal);
+  }
+
+  /** The published count: 0 only where scale to zero is allowed and proven; otherwise at least 1. */
+  private gate(
+    va: VariantAutoscaling,
+    decided: number,
+    deployment: Deployment | undefined,
+  ): { count: number; why: string } {
+    const modelId = va.spec.modelID;
+    const ns = va.metadata.namespace;
+    const rule = ruleFor(this.zeroConfig, this.o.scaleToZeroEnabled?.() ?? false, modelId, ns);
+    if (!rule.enabled) {
+      return decided > 0
+        ? { count: decided, why: 'the optimizer decision' }
+        : { count: 1, why: 'scale to zero is off for this model: one replica kept' };
+    }
+    const evidence: IdleEvidence = this.o.idleEvidence?.(modelId, ns, rule.retentionMs) ?? {
+      state: 'unknown',
+      reason: 'no retention query configured',
+    };
+    const verdict = zeroVerdict(rule, evidence, specReplicas(deployment));
+    if (verdict.allowed) return { count: 0, why: verdict.why };
+    return decided > 0 ? { count: decided, why: 'the optimizer decision' } : { count: 1, why: verdict.why };
+  }
+
+  private async scale(
+    input: ActuationInput,
+    count: number,
+    why: string,
+    signal?: AbortSignal,
+  ): Promise<ActuationResult> {
+    const { key, va, deployment } = input;
+    const { namespace, name } = va.metadata;
+    const target = `Deployment ${namespace}/${name}`;
+    if (!deployment) {
+      return {
+        applied: false,
+        reason: 'DeploymentNotFound',
+        message: `${target} not found: nothing to scale`,
+        published: count,
+      };
+    }
+    if (!this.o.hpas?.synced) {
+      return {
+        applied: false,
+        reason: 'HPAsNotListed',
+        message:
+          'HorizontalPodAutoscalers not listed yet: not scaling before knowing none targets the Deployment',
+        published: count,
+      };
+    }
+    const hpa = this.o.hpas.hpaFor(namespace, name);
+    if (hpa) {
+      const message = `HorizontalPodAutoscaler ${hpa} targets ${target}: not scaling it directly (the HPA scales it; use --actuator=metrics, or delete the HPA)`;
+      if (this.lastRefusal.get(key) !== message) {
+        this.lastRefusal.set(key, message);
+        await this.emit(va, { reason: 'ActuationRefused', type: 'Warning', message }, signal);
+      }
+      return { applied: false, reason: 'HPAConflict', message, published: count };
+    }
+    this.lastRefusal.delete(key);
+    const from = specReplicas(deployment) as number;
+    if (from !== count) {
+      try {
+        await this.o.scaler?.scale(namespace, name, count, signal);
+      } catch (err) {
+        return { applied: false, reason: 'ScaleFailed', message: (err as Error).message, published: count };
+      }
+      await this.emit(va, scaleEvent(from, count, why), signal);
+    }
+    this.lastPublished.set(key, count);
+    return {
+      applied: true,
+      reason: 'Scaled',
+      message: `${target} scaled to ${count} replicas (${why})`,
+      published: count,
+    };
+  }
+
+  /** OptimizationFailed once per distinct failure (reason and message), not every cycle. */
+  private async eventOptimization(input: ActuationInput, signal?: AbortSignal): Promise<void> {
+    const c = findCondition(input.status, OPTIMIZATION_READY);
+    if (c?.status !== 'False') {
+      this.lastFailure.delete(input.key);
+      return;
+    }
+    const failure = `${c.reason}: ${c.message}`;
+    if (this.lastFailure.get(input.key) === failure) return;
+    this.lastFailure.set(input.key, failure);
+    await this.emit(input.va, { reason: 'OptimizationFailed', type: 'Warning', message: failure }, signal);
+  }
+
+  private async emit(va: VariantAutoscaling, e: VariantEvent, signal?: AbortSignal): Promise<void> {
+    await this.o.events?.emit(va, e, signal);
+  }
+
+  /** The decision went (invalid spec, object being deleted): its series go. */
+  unpublish(key: string): void {
+    this.o.metrics.unpublish(key);
+    this.lastPublished.delete(key);
+  }
+
+  /** The VariantAutoscaling went. */
+  forget(key: string): void {
+    this.o.metrics.forget(key);
+    this.lastPublished.delete(key);
+    this.lastFailure.delete(key);
+    this.lastRefusal.delete(key);
+  }
+
+  /** After a full cycle: forgets every key the cycle did not see (deleted while no event came). */
+  retain(keys: ReadonlySet<string>): void {
+    for (const k of this.o.metrics.keys()) if (!keys.has(k)) this.forget(k);
+  }
+
+  /** Leadership lost or shutdown: a standby publishes nothing. */
+  clear(): void {
+    this.o.metrics.clear();
+    this.lastPublished.clear();
+    this.lastFailure.clear();
+    this.lastRefusal.clear();
+  }
+}
+
+/** The status with actuation applied: status.actuation.applied and the Actuated condition. */
+export function withActuation(
+  status: VariantAutoscalingStatus,
+  r: ActuationResult,
+  now: Date,
+  generation?: number,
+): VariantAutoscalingStatus {
+  return {
+    ...status,
+    actuation: { applied: r.applied },
+    conditions: setCondition(
+      status.conditions ?? [],
+      {
+        type: ACTUATED,
+        status: r.applied ? 'True' : 'False',
+        reason: r.reason,
+        message: r.message.slice(0, 32768),
+        ...(generation !== undefined ? { observedGeneration: generation } : {}),
+      },
+      now,
+    ),
+  };
+}

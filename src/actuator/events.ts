@@ -1,0 +1,92 @@
+// Kubernetes Events on a VariantAutoscaling (core/v1, what `kubectl describe va` shows), written
+// through @kubernetes/client-node. An event is best effort: a failed write is logged, never a failed
+// reconcile.
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
+import { shareConnections } from '../controller/kube.js';
+import { apiErrorMessage, requestOptions } from '../controller/status-writer.js';
+import type { VariantAutoscaling } from '../controller/types.js';
+import { silentLogger } from '../telemetry/logger.js';
+import type { Logger } from '../types.js';
+
+export type EventReason =
+  | 'ScaledUp'
+  | 'ScaledDown'
+  | 'ScaledToZero'
+  | 'OptimizationFailed'
+  | 'ActuationRefused';
+
+export interface VariantEvent {
+  reason: EventReason;
+  type: 'Normal' | 'Warning';
+  message: string;
+}
+
+/** Where events go: the API server, or a list (local mode, tests). */
+export interface EventSink {
+  emit(va: VariantAutoscaling, event: VariantEvent, signal?: AbortSignal): Promise<void>;
+}
+
+export const EVENT_SOURCE = 'wva-metrics';
+
+export class KubeEventSink implements EventSink {
+  private readonly api: CoreV1Api;
+  private readonly log: Logger;
+  /** Events written and failed: for tests and logs. */
+  written = 0;
+  failed = 0;
+
+  constructor(
+    private readonly o: { kubeConfig: KubeConfig; identity?: string; logger?: Logger; now?: () => Date },
+  ) {
+    this.api = shareConnections(o.kubeConfig).makeApiClient(CoreV1Api);
+    this.log = o.logger ?? silentLogger;
+  }
+
+  async emit(va: VariantAutoscaling, event: VariantEvent, signal?: AbortSignal): Promise<void> {
+    const { namespace, name } = va.metadata;
+    const now = (this.o.now ?? (() => new Date()))();
+    const time = now.toISOString();
+    const body: CoreV1Event = {
+      // client-go's recorder names events <object>.<unique suffix>; so do we.
+      metadata: { name: `${name}.${now.getTime().toString(16)}${randomBytes(3).toString('hex')}`, namespace },
+      involvedObject: {
+        apiVersion: va.apiVersion,
+        kind: va.kind,
+        name,
+        namespace,
+        ...(va.metadata.uid ? { uid: va.metadata.uid } : {}),
+        ...(va.metadata.resourceVersion ? { resourceVersion: va.metadata.resourceVersion } : {}),
+      },
+      reason: event.reason,
+      message: event.message.slice(0, 1024),
+      type: event.type,
+      count: 1,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      source: { component: EVENT_SOURCE },
+      reportingComponent: EVENT_SOURCE,
+      reportingInstance: this.o.identity ?? EVENT_SOURCE,
+    };
+    try {
+      await this.api.createNamespacedEvent({ namespace, body }, requestOptions(undefined, signal));
+      this.written++;
+    } catch (err) {
+      this.failed++;
+      if (!signal?.aborted) {
+        this.log.warn(
+          { namespace, name, reason: event.reason, time, err: apiErrorMessage(err) },
+          'event not written',
+        );
+      }
+    }
+  }
+}
+
+/** Keeps events in memory (local mode and tests). */
+export class MemoryEventSink implements EventSink {
+  readonly events: Array<VariantEvent & { namespace: string; name: string }> = [];
+  async emit(va: VariantAutoscaling, event: VariantEvent): Promise<void> {
+    this.events.push({ ...event, namespace: va.metadata.namespace, name: va.metadata.name });
+  }
+}

@@ -1,0 +1,137 @@
+// The series an HPA (through prometheus-adapter) or KEDA scales on, upstream WVA's names and labels,
+// one label set per VariantAutoscaling: the only per-object series on /metrics. They carry the
+// variant's name, never the model's. Plus counts of VariantAutoscalings by condition, for alerts.
+import { Gauge, type Registry } from 'prom-client';
+
+export const DESIRED_REPLICAS = 'wva_desired_replicas';
+export const CURRENT_REPLICAS = 'wva_current_replicas';
+export const DESIRED_RATIO = 'wva_desired_ratio';
+export const VARIANT_LABELS = ['variant_name', 'namespace', 'accelerator_type'] as const;
+type VariantLabel = (typeof VARIANT_LABELS)[number];
+type Labels = Record<VariantLabel, string>;
+
+/** The conditions counted in wva_variants, and their statuses. */
+export const COUNTED_CONDITIONS = ['MetricsAvailable', 'OptimizationReady', 'Actuated'] as const;
+const STATUSES = ['True', 'False', 'Unknown'] as const;
+
+export interface VariantSample {
+  variantName: string;
+  namespace: string;
+  accelerator: string;
+  desired: number;
+  /** Ready replicas of the Deployment; undefined when unknown (no Deployment, no status yet). */
+  current: number | undefined;
+}
+
+/**
+ * Per-variant gauges, keyed by "namespace/name". A key holds one label set at a time: a new
+ * accelerator replaces the old series instead of leaving it behind.
+ */
+export class ActuationMetrics {
+  private readonly desired: Gauge<VariantLabel>;
+  private readonly current: Gauge<VariantLabel>;
+  private readonly ratio: Gauge<VariantLabel>;
+  private readonly published = new Map<string, Labels>();
+  /** Per key: the status of each counted condition, read at scrape time. */
+  private readonly conditions = new Map<string, Partial<Record<string, string>>>();
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    const labelNames = VARIANT_LABELS;
+    this.desired = new Gauge({
+      name: DESIRED_REPLICAS,
+      help: 'Replicas the controller decided for the VariantAutoscaling (what an HPA or KEDA scales its Deployment to); leader only.',
+      labelNames,
+      registers,
+    });
+    this.current = new Gauge({
+      name: CURRENT_REPLICAS,
+      help: "Ready replicas of the VariantAutoscaling's Deployment, as the controller last saw them; leader only.",
+      labelNames,
+      registers,
+    });
+    this.ratio = new Gauge({
+      name: DESIRED_RATIO,
+      help: 'wva_desired_replicas / wva_current_replicas (the desired count when current is 0); leader only.',
+      labelNames,
+      registers,
+    });
+    const conditions = this.conditions;
+    new Gauge({
+      name: 'wva_variants',
+      help: 'VariantAutoscalings by condition type and status, as of their last reconcile; leader only.',
+      labelNames: ['condition', 'status'],
+      registers,
+      collect() {
+        this.reset();
+        for (const condition of COUNTED_CONDITIONS) {
+          for (const status of STATUSES) this.set({ condition, status }, 0);
+        }
+        for (const byType of conditions.values()) {
+          for (const condition of COUNTED_CONDITIONS) {
+            const status = byType[condition];
+            if (status !== undefined) this.inc({ condition, status });
+          }
+        }
+      },
+    });
+  }
+
+  /** Sets the three gauges of one variant (every cycle, changed or not). */
+  set(key: string, s: VariantSample): void {
+    const labels: Labels = {
+      variant_name: s.variantName,
+      namespace: s.namespace,
+      accelerator_type: s.accelerator,
+    };
+    const prev = this.published.get(key);
+    if (prev && prev.accelerator_type !== labels.accelerator_type) this.removeSeries(prev);
+    this.published.set(key, labels);
+    this.desired.set(labels, s.desired);
+    if (s.current === undefined) {
+      this.current.remove(labels);
+      this.ratio.remove(labels);
+    } else {
+      this.current.set(labels, s.current);
+      this.ratio.set(labels, s.current === 0 ? s.desired : s.desired / s.current);
+    }
+  }
+
+  /** Records the statuses of the counted conditions of one VariantAutoscaling. */
+  setConditions(key: string, statusByType: Partial<Record<string, string>>): void {
+    this.conditions.set(key, statusByType);
+  }
+
+  /** The variant's decision went: its series go too (conditions still count). */
+  unpublish(key: string): void {
+    const prev = this.published.get(key);
+    if (prev) this.removeSeries(prev);
+    this.published.delete(key);
+  }
+
+  /** The VariantAutoscaling went: nothing of it stays. */
+  forget(key: string): void {
+    this.unpublish(key);
+    this.conditions.delete(key);
+  }
+
+  /** Keys with series or counted conditions. */
+  keys(): string[] {
+    return [...new Set([...this.published.keys(), ...this.conditions.keys()])];
+  }
+
+  /** Leadership lost or shutdown: a standby serves none of these. */
+  clear(): void {
+    this.desired.reset();
+    this.current.reset();
+    this.ratio.reset();
+    this.published.clear();
+    this.conditions.clear();
+  }
+
+  private removeSeries(labels: Labels): void {
+    this.desired.remove(labels);
+    this.current.remove(labels);
+    this.ratio.remove(labels);
+  }
+}

@@ -1,0 +1,174 @@
+// Scale to zero: which models may go to 0 replicas, after how long, and whether Prometheus proved
+// them idle. The per-model ConfigMap (upstream's model-scale-to-zero-config) overrides the global
+// switch WVA_SCALE_TO_ZERO. Zero needs proof: a retention query that returned a value of 0 requests
+// over the whole period. An empty or failed answer proves nothing.
+import { parse } from 'yaml';
+import type { RequestsOverAnswer } from '../collector/fleet-collector.js';
+import { parseDuration } from '../config/duration.js';
+
+export const SCALE_TO_ZERO_CONFIGMAP = 'model-scale-to-zero-config';
+export const DEFAULTS_KEY = '__defaults__';
+export const DEFAULT_RETENTION_MS = 10 * 60_000;
+
+export interface ScaleToZeroRule {
+  enabled: boolean;
+  retentionMs: number;
+}
+
+interface Entry {
+  modelId?: string;
+  namespace?: string;
+  enabled?: boolean;
+  retentionMs?: number;
+}
+
+export interface ScaleToZeroConfig {
+  defaults: Entry;
+  /** By "modelId\0namespace" ('' namespace: every namespace). */
+  models: Map<string, Entry>;
+  /** One line per refused key: which key, what was wrong, what to write. */
+  problems: string[];
+}
+
+function entryKey(modelId: string, namespace: string): string {
+  return `${modelId}\0${namespace}`;
+}
+
+function readEntry(key: string, text: string, isDefaults: boolean): Entry {
+  const where = `${SCALE_TO_ZERO_CONFIGMAP} key ${JSON.stringify(key)}`;
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new Error(`${where}: not YAML (${(err as Error).message.split('\n')[0]})`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new Error(
+      `${where}: must be a mapping such as {modelID: ..., enableScaleToZero: true, retentionPeriod: 10m}`,
+    );
+  }
+  const o = doc as Record<string, unknown>;
+  const out: Entry = {};
+  if (!isDefaults) {
+    if (typeof o.modelID !== 'string' || o.modelID === '')
+      throw new Error(`${where}: modelID is required, a non-empty string`);
+    out.modelId = o.modelID;
+  }
+  if (o.namespace !== undefined && o.namespace !== null && o.namespace !== '') {
+    if (typeof o.namespace !== 'string') throw new Error(`${where}: namespace must be a string`);
+    out.namespace = o.namespace;
+  }
+  if (o.enableScaleToZero !== undefined) {
+    const v = o.enableScaleToZero;
+    if (typeof v === 'boolean') out.enabled = v;
+    else if (v === 'true' || v === 'false') out.enabled = v === 'true';
+    else throw new Error(`${where}: enableScaleToZero must be true or false, got ${JSON.stringify(v)}`);
+  }
+  if (o.retentionPeriod !== undefined) {
+    let ms: number;
+    try {
+      ms = parseDuration(String(o.retentionPeriod));
+    } catch {
+      throw new Error(
+        `${where}: retentionPeriod ${JSON.stringify(o.retentionPeriod)} is not a duration such as 10m or 1h`,
+      );
+    }
+    if (ms < 60_000 || ms > 7 * 86_400_000 || ms % 1000 !== 0) {
+      throw new Error(`${where}: retentionPeriod must be whole seconds between 1m and 7d`);
+    }
+    out.retentionMs = ms;
+  }
+  return out;
+}
+
+/** Reads the ConfigMap's data; a bad key is left out and reported, the others still apply. */
+export function parseScaleToZeroConfig(data: Record<string, string> | undefined): ScaleToZeroConfig {
+  const cfg: ScaleToZeroConfig = { defaults: {}, models: new Map(), problems: [] };
+  for (const [key, text] of Object.entries(data ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    try {
+      const e = readEntry(key, text, key === DEFAULTS_KEY);
+      if (key === DEFAULTS_KEY) cfg.defaults = e;
+      else cfg.models.set(entryKey(e.modelId as string, e.namespace ?? ''), e);
+    } catch (err) {
+      cfg.problems.push((err as Error).message);
+    }
+  }
+  return cfg;
+}
+
+/** The rule for one model: its namespace's entry, else its any-namespace entry, else defaults, else the switch. */
+export function ruleFor(
+  cfg: ScaleToZeroConfig,
+  globalEnabled: boolean,
+  modelId: string,
+  namespace: string,
+): ScaleToZeroRule {
+  const e = cfg.models.get(entryKey(modelId, namespace)) ?? cfg.models.get(entryKey(modelId, '')) ?? {};
+  return {
+    enabled: e.enabled ?? cfg.defaults.enabled ?? globalEnabled,
+    retentionMs: e.retentionMs ?? cfg.defaults.retentionMs ?? DEFAULT_RETENTION_MS,
+  };
+}
+
+/** Every distinct retention period in force for these models (one query term each). */
+export function retentionPeriods(
+  cfg: ScaleToZeroConfig,
+  globalEnabled: boolean,
+  models: Iterable<{ modelId: string; namespace: string }>,
+): number[] {
+  const out = new Set<number>();
+  for (const m of models) {
+    const r = ruleFor(cfg, globalEnabled, m.modelId, m.namespace);
+    if (r.enabled) out.add(r.retentionMs);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** What Prometheus said about a model's requests over its retention period. */
+export type IdleEvidence =
+  | { state: 'idle' }
+  | { state: 'busy'; requests: number }
+  /** noSeries: the query succeeded but holds nothing for the model (no pods for the whole period). */
+  | { state: 'unknown'; reason: string; noSeries?: boolean };
+
+export interface ZeroVerdict {
+  allowed: boolean;
+  /** Why, for the Actuated condition's message. */
+  why: string;
+}
+
+/**
+ * Whether the model may have 0 replicas now. Proven idle: yes. Already at 0 with no series at all
+ * (nothing runs that could report a request): stays at 0. Anything else: no.
+ */
+export function zeroVerdict(
+  rule: ScaleToZeroRule,
+  evidence: IdleEvidence,
+  currentReplicas: number | undefined,
+): ZeroVerdict {
+  const period = `${Math.round(rule.retentionMs / 1000)}s`;
+  if (!rule.enabled) return { allowed: false, why: 'scale to zero is off for this model' };
+  if (evidence.state === 'idle')
+    return { allowed: true, why: `no requests for the whole retention period (${period})` };
+  if (evidence.state === 'busy') {
+    return { allowed: false, why: `requests within the retention period (${period})` };
+  }
+  if (evidence.noSeries && currentReplicas === 0) {
+    return { allowed: true, why: 'already at 0 replicas and no pod reports requests' };
+  }
+  return { allowed: false, why: `idleness not proven: ${evidence.reason}` };
+}
+
+/** What the fleet query's requests-over-a-period term said, as evidence. */
+export function idleEvidence(answer: RequestsOverAnswer): IdleEvidence {
+  switch (answer.kind) {
+    case 'count':
+      return answer.requests === 0 ? { state: 'idle' } : { state: 'busy', requests: answer.requests };
+    case 'no-series':
+      return { state: 'unknown', reason: 'Prometheus has no series of the model', noSeries: true };
+    case 'no-value':
+      return { state: 'unknown', reason: "the model's series are younger than the retention period" };
+    default:
+      return { state: 'unknown', reason: answer.reason };
+  }
+}

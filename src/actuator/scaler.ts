@@ -1,0 +1,108 @@
+// Direct actuation: patch a Deployment's scale subresource (through @kubernetes/client-node), and
+// know every HPA (autoscaling/v2) so that a Deployment an HPA or KEDA already scales is never touched.
+import { AppsV1Api, type KubeConfig, type KubernetesObject, PatchStrategy } from '@kubernetes/client-node';
+import { ResilientInformer, type RestartBackoff, shareConnections } from '../controller/kube.js';
+import { kubeRequest } from '../controller/kube-http.js';
+import { apiErrorMessage, requestOptions } from '../controller/status-writer.js';
+import { silentLogger } from '../telemetry/logger.js';
+import type { Logger } from '../types.js';
+
+export interface HorizontalPodAutoscaler extends KubernetesObject {
+  metadata: { name: string; namespace: string };
+  spec?: { scaleTargetRef?: { apiVersion?: string; kind?: string; name?: string } };
+}
+
+/** What the actuator needs of HPAs: which one (if any) scales a Deployment. */
+export interface HpaLookup {
+  readonly synced: boolean;
+  hpaFor(namespace: string, deployment: string): string | undefined;
+}
+
+/** An informer over HPAs in all namespaces or a set (list + watch; RBAC: list, watch). */
+export class HpaWatch implements HpaLookup {
+  private readonly informers: ResilientInformer<HorizontalPodAutoscaler>[] = [];
+
+  constructor(o: {
+    kubeConfig: KubeConfig;
+    namespaces?: string[];
+    logger?: Logger;
+    backoff?: RestartBackoff;
+  }) {
+    const kc = shareConnections(o.kubeConfig);
+    const scopes: Array<string | undefined> =
+      o.namespaces && o.namespaces.length > 0 ? o.namespaces : [undefined];
+    for (const ns of scopes) {
+      const path = ns
+        ? `/apis/autoscaling/v2/namespaces/${encodeURIComponent(ns)}/horizontalpodautoscalers`
+        : '/apis/autoscaling/v2/horizontalpodautoscalers';
+      this.informers.push(
+        new ResilientInformer<HorizontalPodAutoscaler>(
+          kc,
+          path,
+          () => kubeRequest(kc, { method: 'GET', path }),
+          o.logger ?? silentLogger,
+          o.backoff,
+        ),
+      );
+    }
+  }
+
+  get synced(): boolean {
+    return this.informers.every((i) => i.synced);
+  }
+
+  start(): void {
+    for (const i of this.informers) i.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.stop()));
+  }
+
+  /** "namespace/name" of an HPA whose scaleTargetRef is this Deployment, if any. */
+  hpaFor(namespace: string, deployment: string): string | undefined {
+    for (const i of this.informers) {
+      for (const h of i.informer.list(namespace)) {
+        const t = h.spec?.scaleTargetRef;
+        const isDeployment = t?.kind === 'Deployment' && (t.apiVersion ?? 'apps/v1').startsWith('apps/');
+        if (isDeployment && t?.name === deployment) return `${namespace}/${h.metadata.name}`;
+      }
+    }
+    return undefined;
+  }
+}
+
+/** Sets a Deployment's replicas. */
+export interface Scaler {
+  scale(namespace: string, name: string, replicas: number, signal?: AbortSignal): Promise<void>;
+}
+
+export class DeploymentScaler implements Scaler {
+  private readonly api: AppsV1Api;
+  private readonly log: Logger;
+  /** Patches sent: for tests and logs. */
+  patches = 0;
+
+  constructor(o: { kubeConfig: KubeConfig; logger?: Logger }) {
+    this.api = shareConnections(o.kubeConfig).makeApiClient(AppsV1Api);
+    this.log = o.logger ?? silentLogger;
+  }
+
+  async scale(namespace: string, name: string, replicas: number, signal?: AbortSignal): Promise<void> {
+    this.patches++;
+    try {
+      await this.api.patchNamespacedDeploymentScale(
+        { name, namespace, body: { spec: { replicas } }, fieldManager: 'wva-metrics' },
+        requestOptions(PatchStrategy.MergePatch, signal),
+      );
+      this.log.info({ namespace, name, replicas }, 'deployment scaled');
+    } catch (err) {
+      throw new Error(
+        `scale of Deployment ${namespace}/${name} to ${replicas} failed: ${apiErrorMessage(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+}

@@ -1,0 +1,202 @@
+// Direct actuation end to end on this machine: the real @kubernetes/client-node (informers, status
+// patches, the scale subresource, Events) against the fake API server. The decision is the one the
+// optimizer left in status.desiredOptimizedAlloc; the collector is not under test here.
+
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Actuator } from '../../../src/actuator/actuator.js';
+import { KubeEventSink } from '../../../src/actuator/events.js';
+import { ActuationMetrics } from '../../../src/actuator/metrics.js';
+import { DeploymentScaler, HpaWatch } from '../../../src/actuator/scaler.js';
+import { KubeSource } from '../../../src/controller/kube.js';
+import { type MetricsReader, Reconciler } from '../../../src/controller/reconciler.js';
+import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
+import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
+import { deployment, foundReading, variant } from '../../support/variants.js';
+import { until } from '../../support/wait.js';
+
+const reader: MetricsReader = { read: async (m, ns) => foundReading(m, ns) };
+
+function decided(va: Obj, numReplicas: number): Obj {
+  return {
+    ...va,
+    status: {
+      desiredOptimizedAlloc: { accelerator: 'A100', numReplicas, lastRunTime: '2026-01-01T00:00:00Z' },
+    },
+  };
+}
+
+function hpa(namespace: string, name: string, target: string): Obj {
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name, namespace },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target },
+      minReplicas: 1,
+      maxReplicas: 5,
+    },
+  };
+}
+
+let api: FakeApiServer;
+let stops: Array<() => Promise<void>>;
+
+beforeEach(async () => {
+  api = await FakeApiServer.start();
+  stops = [];
+});
+
+afterEach(async () => {
+  for (const s of stops) await s();
+  await api.close();
+});
+
+async function rig(o: { scaleToZero?: boolean } = {}) {
+  const kc = api.kubeConfig();
+  const source = new KubeSource({ kubeConfig: kc });
+  const hpas = new HpaWatch({ kubeConfig: kc });
+  source.start();
+  hpas.start();
+  stops.push(
+    () => source.stop(),
+    () => hpas.stop(),
+  );
+  await source.waitForSync(10_000);
+  await until(() => hpas.synced, 'HPA informer');
+  const registry = new Registry();
+  const events = new KubeEventSink({ kubeConfig: kc, identity: 'pod-a' });
+  const actuator = new Actuator({
+    mode: 'scale',
+    metrics: new ActuationMetrics(registry),
+    events,
+    scaler: new DeploymentScaler({ kubeConfig: kc }),
+    hpas,
+    scaleToZeroEnabled: () => o.scaleToZero ?? false,
+  });
+  const reconciler = new Reconciler({
+    source,
+    collector: reader,
+    writer: new KubeStatusWriter({ kubeConfig: kc }),
+    actuator,
+  });
+  return { reconciler, registry, events, actuator, hpas, source };
+}
+
+const replicasOf = (name: string) =>
+  (api.get('deployments', 'prod', name)?.spec as { replicas?: number } | undefined)?.replicas;
+// biome-ignore lint/suspicious/noExplicitAny: status read loosely
+type Loose = Record<string, any>;
+const va = (name: string) => api.get('variantautoscalings', 'prod', name) as Obj & { status: Loose };
+const actuated = (name: string) =>
+  va(name).status.conditions.find((c: { type: string }) => c.type === 'Actuated');
+const eventsOf = (name: string) =>
+  api
+    .list('events')
+    .filter((e) => (e.involvedObject as { name: string }).name === name)
+    .map((e) => ({ reason: e.reason, type: e.type, message: e.message }));
+
+describe('direct actuation (--actuator=scale)', () => {
+  it('patches the scale subresource to the decision, writes an event and status.actuation', async () => {
+    api.put('variantautoscalings', decided(variant('prod', 'llama-a100', 'meta/llama'), 3));
+    api.put('deployments', deployment('prod', 'llama-a100', 1));
+    const { reconciler, source } = await rig();
+    await reconciler.runCycle();
+
+    const patches = api.requests.filter((r) => r.subresource === 'scale');
+    expect(patches.map((r) => [r.method, r.name, r.contentType, r.body])).toEqual([
+      ['PATCH', 'llama-a100', 'application/merge-patch+json', { spec: { replicas: 3 } }],
+    ]);
+    expect(replicasOf('llama-a100')).toBe(3);
+    expect(va('llama-a100').status.actuation).toEqual({ applied: true });
+    expect(actuated('llama-a100')).toMatchObject({ status: 'True', reason: 'Scaled' });
+    expect(eventsOf('llama-a100')).toEqual([
+      { reason: 'ScaledUp', type: 'Normal', message: 'Desired replicas 1 -> 3: the optimizer decision' },
+    ]);
+    const ev = api.list('events')[0] as Obj & { involvedObject: Record<string, unknown>; source: unknown };
+    expect(ev.involvedObject).toMatchObject({
+      apiVersion: 'llmd.ai/v1alpha1',
+      kind: 'VariantAutoscaling',
+      namespace: 'prod',
+    });
+    expect(ev.involvedObject.uid).toBe(va('llama-a100').metadata.uid);
+    expect(ev.source).toEqual({ component: 'wva-metrics' });
+
+    // The next cycle records the Deployment's new size in currentAlloc; after that, with the
+    // informer caught up, a cycle finds everything in place: no patch, no event, no status write.
+    await reconciler.runCycle();
+    await until(
+      () =>
+        source.getVariant('prod', 'llama-a100')?.metadata.resourceVersion ===
+        va('llama-a100').metadata.resourceVersion,
+      'the informer to see the last status write',
+    );
+    const before = api.requests.length;
+    await reconciler.runCycle();
+    const since = api.requests.slice(before).filter((r) => r.method !== 'GET');
+    expect(since).toEqual([]);
+  });
+
+  it('refuses a Deployment an HPA targets: no patch, Actuated=False HPAConflict naming it, one warning event', async () => {
+    api.put('variantautoscalings', decided(variant('prod', 'granite', 'ibm/granite'), 4));
+    api.put('deployments', deployment('prod', 'granite', 1));
+    api.put('horizontalpodautoscalers', hpa('prod', 'granite-hpa', 'granite'));
+    const { reconciler } = await rig();
+    await reconciler.runCycle();
+    await reconciler.runCycle();
+
+    expect(api.count({ subresource: 'scale' })).toBe(0);
+    expect(replicasOf('granite')).toBe(1);
+    expect(va('granite').status.actuation).toEqual({ applied: false });
+    expect(actuated('granite')).toMatchObject({ status: 'False', reason: 'HPAConflict' });
+    expect(actuated('granite').message).toContain(
+      'HorizontalPodAutoscaler prod/granite-hpa targets Deployment prod/granite',
+    );
+    expect(eventsOf('granite')).toEqual([
+      { reason: 'ActuationRefused', type: 'Warning', message: expect.stringContaining('prod/granite-hpa') },
+    ]);
+  });
+
+  it('an HPA deleted later frees the Deployment: the next reconcile scales it', async () => {
+    api.put('variantautoscalings', decided(variant('prod', 'granite', 'ibm/granite'), 4));
+    api.put('deployments', deployment('prod', 'granite', 1));
+    api.put('horizontalpodautoscalers', hpa('prod', 'granite-hpa', 'granite'));
+    const { reconciler, hpas } = await rig();
+    await reconciler.runCycle();
+    expect(api.count({ subresource: 'scale' })).toBe(0);
+    api.delete('horizontalpodautoscalers', 'prod', 'granite-hpa');
+    await until(() => hpas.hpaFor('prod', 'granite') === undefined, 'the HPA watch to deliver the deletion');
+    await reconciler.runCycle();
+    expect(api.count({ subresource: 'scale' })).toBe(1);
+    expect(actuated('granite')).toMatchObject({ status: 'True', reason: 'Scaled' });
+    expect(replicasOf('granite')).toBe(4);
+  });
+
+  it('scale to zero off: a decision of 0 keeps one replica', async () => {
+    api.put('variantautoscalings', decided(variant('prod', 'idle', 'org/idle'), 0));
+    api.put('deployments', deployment('prod', 'idle', 2));
+    const { reconciler, registry } = await rig();
+    await reconciler.runCycle();
+    expect(replicasOf('idle')).toBe(1);
+    expect(eventsOf('idle').map((e) => e.reason)).toEqual(['ScaledDown']);
+    expect(actuated('idle').message).toContain('scale to zero is off for this model');
+    expect(await registry.getSingleMetricAsString('wva_desired_replicas')).toContain(
+      'wva_desired_replicas{variant_name="idle",namespace="prod",accelerator_type="A100"} 1',
+    );
+  });
+
+  it('a failed scale patch is Actuated=False ScaleFailed with the server message, and no event', async () => {
+    api.put('variantautoscalings', decided(variant('prod', 'llama', 'meta/llama'), 2));
+    api.put('deployments', deployment('prod', 'llama', 1));
+    api.inject({ method: 'PATCH', plural: 'deployments', subresource: 'scale', status: 500 });
+    const { reconciler } = await rig();
+    await reconciler.runCycle();
+    expect(actuated('llama')).toMatchObject({ status: 'False', reason: 'ScaleFailed' });
+    expect(actuated('llama').message).toMatch(
+      /scale of Deployment prod\/llama to 2 failed: HTTP 500: injected fault 500/,
+    );
+    expect(eventsOf('llama')).toEqual([]);
+    await reconciler.runCycle();
+    expect(actuated('llama')).toMatchObject({ status: 'True', reason: 'Scaled' });
+  });
+});

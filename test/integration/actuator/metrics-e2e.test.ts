@@ -1,0 +1,232 @@
+// HPA and KEDA scale on what this controller publishes, checked end to end on this machine: two
+// `wva-metrics run` processes (cluster mode, leader election) against the fake API server, scraped
+// by a real Prometheus the way a ServiceMonitor does (the target's namespace label wins, so the
+// VariantAutoscaling's namespace arrives as exported_namespace). The PromQL of the KEDA trigger
+// and of the prometheus-adapter rule, as rendered from deploy/, is evaluated by that Prometheus.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { PrometheusClient } from '../../../src/prometheus/client.js';
+import { type RunningCli, startCli } from '../../support/cli.js';
+import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
+import { kustomize, kustomizeComponent, type Manifest, repoRoot } from '../../support/manifests.js';
+import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
+import { accessOf, allows, describeAccess, describeGrant, grants } from '../../support/rbac.js';
+import { deployment, variant } from '../../support/variants.js';
+import { vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
+import { until } from '../../support/wait.js';
+
+const CONTROLLER_NS = 'workload-variant-autoscaler-system';
+const VARIANTS = [
+  { ns: 'llm-d-sim', name: 'vllme-deployment', model: 'default/default', decided: 3, ready: 2 },
+  { ns: 'prod', name: 'llama-a100', model: 'meta/llama-8b', decided: 5, ready: 5 },
+  { ns: 'prod', name: 'granite-l40s', model: 'ibm/granite', decided: 1, ready: 0 },
+];
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+let api: FakeApiServer;
+let prom: PrometheusServer;
+let client: PrometheusClient;
+let dir: string;
+const ports: number[] = [];
+const controllers: RunningCli[] = [];
+
+beforeAll(async () => {
+  api = await FakeApiServer.start();
+  dir = mkdtempSync(join(tmpdir(), 'wva-actuation-e2e-'));
+  ports.push(await freePort(), await freePort());
+  prom = await startPrometheus({
+    openmetrics: vllmOpenMetrics(
+      VARIANTS.map((v) => ({
+        labels: { model_name: v.model, namespace: v.ns, pod: `${v.name}-0` },
+        requestsPerSecond: 2,
+      })),
+    ),
+    scrapeTargets: ports.map((p) => ({ target: `127.0.0.1:${p}`, labels: { namespace: CONTROLLER_NS } })),
+  });
+  client = new PrometheusClient({ url: prom.url, timeoutMs: 5000 });
+  api.put('configmaps', {
+    metadata: { name: 'variantautoscaling-config', namespace: CONTROLLER_NS },
+    data: { PROMETHEUS_BASE_URL: prom.url, GLOBAL_OPT_INTERVAL: '2s', WVA_CACHE_TTL: '1s' },
+  });
+  for (const v of VARIANTS) {
+    // The decision as the optimizer leaves it in status.
+    api.put('variantautoscalings', {
+      ...variant(v.ns, v.name, v.model),
+      status: {
+        desiredOptimizedAlloc: {
+          accelerator: 'A100',
+          numReplicas: v.decided,
+          lastRunTime: '2026-01-01T00:00:00Z',
+        },
+      },
+    });
+    const d = deployment(v.ns, v.name, v.ready);
+    api.put('deployments', { ...d, status: { replicas: v.ready, readyReplicas: v.ready } });
+  }
+  // One status patch answers 409: the controller re-reads the object (RBAC get is then used).
+  api.inject({ method: 'PATCH', plural: 'variantautoscalings', subresource: 'status', status: 409 });
+  const kc = join(dir, 'kubeconfig.yaml');
+  writeFileSync(kc, api.kubeConfigYaml());
+  for (const [i, port] of ports.entries()) {
+    controllers.push(
+      startCli(
+        ['run', '--kubeconfig', kc, '--metrics-addr', `127.0.0.1:${port}`, '--time', String(BACKFILL_TIME_S)],
+        { env: { POD_NAME: `wva-${i}`, POD_NAMESPACE: CONTROLLER_NS, LOG_LEVEL: 'warn' } },
+      ),
+    );
+  }
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of controllers) {
+    c.child.kill('SIGTERM');
+    await c.exited;
+  }
+  await prom?.stop();
+  await api?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const leaderIdentity = () =>
+  (
+    api.get('leases', CONTROLLER_NS, 'wva-metrics-controller')?.spec as
+      | { holderIdentity?: string }
+      | undefined
+  )?.holderIdentity;
+
+async function scrape(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+
+/** The value of an instant query that must return one sample; undefined when it returns none. */
+async function value(expr: string): Promise<number | undefined> {
+  const data = await client.query(expr);
+  if (data.resultType !== 'vector') throw new Error(`${expr}: ${data.resultType}`);
+  if (data.result.length > 1) throw new Error(`${expr}: ${data.result.length} samples`);
+  return data.result[0] ? Number(data.result[0].value[1]) : undefined;
+}
+
+async function eventually(cond: () => Promise<boolean>, what: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const decision = (ns: string, name: string) =>
+  (
+    api.get('variantautoscalings', ns, name)?.status as
+      | { desiredOptimizedAlloc?: { numReplicas: number } }
+      | undefined
+  )?.desiredOptimizedAlloc?.numReplicas;
+
+const keda = kustomizeComponent('deploy/components/keda').find((o) => o.kind === 'ScaledObject') as Manifest;
+const hpaObjs = kustomizeComponent('deploy/components/hpa');
+const hpa = hpaObjs.find((o) => o.kind === 'HorizontalPodAutoscaler') as Manifest;
+const adapterRule = (
+  parse(hpaObjs.find((o) => o.data?.['config.yaml'])?.data['config.yaml']) as { externalRules: Manifest[] }
+).externalRules[0] as Manifest;
+
+/** The sample trigger's query, for another variant (the sample names vllme-deployment in llm-d-sim). */
+function kedaQuery(ns: string, name: string): string {
+  return (keda.spec.triggers[0].metadata.query as string)
+    .replaceAll(`variant_name="${keda.metadata.name}"`, `variant_name="${name}"`)
+    .replaceAll(`exported_namespace="${keda.metadata.namespace}"`, `exported_namespace="${ns}"`);
+}
+
+/** The adapter's metricsQuery as prometheus-adapter fills it for the sample HPA's selector. */
+function adapterQuery(ns: string, name: string): string {
+  const selector = {
+    ...hpa.spec.metrics[0].external.metric.selector.matchLabels,
+    variant_name: name,
+    exported_namespace: ns,
+  };
+  const matchers = Object.entries(selector)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',');
+  return (adapterRule.metricsQuery as string).replace('<<.LabelMatchers>>', matchers);
+}
+
+describe('actuation metrics scraped by a real Prometheus', () => {
+  it('the KEDA trigger and the adapter rule return each variant desired replicas = status.desiredOptimizedAlloc', async () => {
+    await eventually(
+      async () => (await value('count(wva_desired_replicas)')) === VARIANTS.length,
+      'all variants in Prometheus',
+    );
+    for (const v of VARIANTS) {
+      const want = decision(v.ns, v.name);
+      expect(want, v.name).toBeTypeOf('number');
+      expect(await value(kedaQuery(v.ns, v.name)), `KEDA ${v.name}`).toBe(want);
+      expect(await value(adapterQuery(v.ns, v.name)), `adapter ${v.name}`).toBe(want);
+      expect(await value(`wva_current_replicas{variant_name="${v.name}",exported_namespace="${v.ns}"}`)).toBe(
+        v.ready,
+      );
+      expect(await value(`wva_desired_ratio{variant_name="${v.name}",exported_namespace="${v.ns}"}`)).toBe(
+        v.ready === 0 ? want : (want as number) / v.ready,
+      );
+    }
+    const sample = await client.query(kedaQuery('llm-d-sim', 'vllme-deployment'));
+    expect(sample.result).toHaveLength(1);
+    expect(
+      (api.get('variantautoscalings', 'prod', 'llama-a100')?.status as Manifest | undefined)?.actuation,
+    ).toEqual({
+      applied: true,
+    });
+  }, 90_000);
+
+  it('the standby serves none of the per-variant series; the leader serves them with no model name', async () => {
+    const leader = leaderIdentity();
+    expect(leader).toMatch(/^wva-[01]$/);
+    const leaderPort = ports[Number(leader?.slice(-1))] as number;
+    const standbyPort = ports[1 - Number(leader?.slice(-1))] as number;
+    const standby = await scrape(standbyPort);
+    expect(standby).toContain('wva_cache_lookups_total');
+    expect(standby).not.toMatch(/^wva_(desired_replicas|current_replicas|desired_ratio)\{/m);
+    expect(await value(`count(wva_desired_replicas{instance="127.0.0.1:${standbyPort}"})`)).toBeUndefined();
+    const served = await scrape(leaderPort);
+    expect(served).toMatch(
+      /^wva_desired_replicas\{variant_name="llama-a100",namespace="prod",accelerator_type="A100"\} 5$/m,
+    );
+    for (const v of VARIANTS) expect(served).not.toContain(v.model);
+  }, 30_000);
+
+  it("a deleted VariantAutoscaling's series disappear from /metrics and from Prometheus", async () => {
+    const leaderPort = ports[Number(leaderIdentity()?.slice(-1))] as number;
+    api.delete('variantautoscalings', 'prod', 'granite-l40s');
+    await eventually(
+      async () => !(await scrape(leaderPort)).includes('variant_name="granite-l40s"'),
+      'series removed',
+      20_000,
+    );
+    await eventually(
+      async () => (await value('count(wva_desired_replicas{variant_name="granite-l40s"})')) === undefined,
+      'Prometheus to mark it stale',
+      20_000,
+    );
+    expect(await value('count(wva_desired_replicas)')).toBe(VARIANTS.length - 1);
+  }, 60_000);
+
+  it('the base RBAC grants exactly what the controllers used: every request allowed, every grant used', async () => {
+    // Both candidates for the Lease have run (create, get, update), a 409 was re-read, events written.
+    await until(() => api.list('events').length > 0, 'an event', 10_000);
+    await until(() => api.count({ method: 'PUT', plural: 'leases' }) > 0, 'a Lease renewal', 20_000);
+    const used = api.requests.map(accessOf).filter((a) => a !== undefined);
+    const base = grants(kustomize(join(repoRoot, 'deploy')));
+    const denied = used.filter((a) => !base.some((g) => allows(g, a))).map(describeAccess);
+    expect([...new Set(denied)]).toEqual([]);
+    const unused = base.filter((g) => !used.some((a) => allows(g, a))).map(describeGrant);
+    expect(unused).toEqual([]);
+  }, 30_000);
+});
