@@ -25,6 +25,7 @@ export function loopCycle(report: CycleReport, emulator: VllmEmulator, scored: b
         ? { ttftMs: d.allocation.predicted.ttftMs, itlMs: d.allocation.predicted.itlMs }
         : undefined,
       reason: ready?.reason ?? (d ? d.reason : 'no decision'),
+      actuated: r.conditions.find((c) => c.type === 'Actuated')?.reason,
     });
     const key = `${r.namespace}/${r.modelId}`;
     let m = models.get(key);

@@ -8,9 +8,7 @@ import { startCacheJanitor } from '../cache/janitor.js';
 import { FleetCollector } from '../collector/index.js';
 import { derivedTtlMs, parseDuration } from '../config/index.js';
 import { LocalController, loadManifests } from '../controller/local.js';
-import type { EmulatedMetrics } from '../emulator/emulator.js';
 import {
-  type EmulatorConfig,
   type EmulatorServer,
   loadEmulatorConfig,
   scrapeJob,
@@ -21,112 +19,18 @@ import { PrometheusClient } from '../prometheus/index.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { Telemetry } from '../telemetry/metrics.js';
 import { parseListenAddress, startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
-import type { AggregateMetrics, CollectorObserver, Logger, LookupResult } from '../types.js';
+import type { CollectorObserver, LookupResult } from '../types.js';
+import { ClosedLoop } from './loop.js';
 import { type LocalPrometheus, startLocalPrometheus } from './prometheus.js';
+import { cycleError } from './read-error.js';
+import { applyScenario } from './scenarios.js';
 
 /** Queries per model and namespace per cycle in the original design (5 instant queries). */
 export const ORIGINAL_CALLS_PER_MODEL = 5;
 
-export interface DemoOptions {
-  /** VariantAutoscaling (+ Deployment) manifests: a file or directory. */
-  manifests: string;
-  /** Emulator config: a YAML path or a parsed config. */
-  emulator: string | EmulatorConfig;
-  /** Reconcile interval, default 5000. */
-  intervalMs?: number;
-  /** rate() window, default `30s`. */
-  window?: string;
-  /**
-   * Cache TTL. Default: what `run` derives from the interval (half, at least 5 s), but below the
-   * interval, so every cycle refreshes once and the table shows one call per cycle.
-   */
-  cacheTtlMs?: number;
-  /** Scrape interval of the demo's Prometheus, seconds; default 1. */
-  scrapeIntervalSeconds?: number;
-  /** Ends the demo this long after the first cycle started; default: until `signal` aborts. */
-  durationMs?: number;
-  /** Prometheus binary; default `prometheus` on PATH. */
-  prometheusBinary?: string;
-  /** Listen address of the demo's own /metrics (wva_*), scraped by the demo's Prometheus. */
-  metricsAddress?: string;
-  signal?: AbortSignal;
-  logger?: Logger;
-  /** Progress lines ("starting Prometheus..."). */
-  onProgress?: (message: string) => void;
-  /** Called after each cycle. */
-  onCycle?: (cycle: DemoCycle) => void;
-  /** Called once everything is up, before the first cycle. */
-  onReady?: (info: DemoInfo) => void;
-}
+import type { DemoCycle, DemoOptions, DemoResult, DemoRow, DemoSummary } from './types.js';
 
-export interface DemoInfo {
-  prometheusUrl: string;
-  emulatorUrl: string;
-  metricsUrl: string;
-  pods: number;
-  models: number;
-  variants: number;
-  intervalMs: number;
-  window: string;
-  cacheTtlMs: number;
-}
-
-export interface DemoRow {
-  modelId: string;
-  namespace: string;
-  /** VariantAutoscalings of this model in this namespace. */
-  variants: number;
-  /** Sum of their Deployments' replicas. */
-  replicas: number;
-  /** What the controller read (through the cache); undefined when it had none. */
-  metrics: AggregateMetrics | undefined;
-  /** What the emulator emitted over the same window: the truth the read should match. */
-  emulated: EmulatedMetrics | undefined;
-  /** MetricsAvailable reason of the first variant. */
-  reason: string;
-  hits: number;
-  misses: number;
-  /** Lookups that joined a query already running (no query of their own). */
-  coalesced: number;
-  failureHits: number;
-}
-
-export interface DemoCycle {
-  index: number;
-  startedAt: Date;
-  durationMs: number;
-  /** True while the series are younger than the window (rate() reads low until then). */
-  warmingUp: boolean;
-  rows: DemoRow[];
-  /** Measured: Prometheus' own /api/v1/query counter, this cycle and since the demo started. */
-  promCalls: number;
-  promCallsTotal: number;
-  /** Computed, not measured: the original design's 5 queries per model and namespace per cycle. */
-  originalCalls: number;
-  originalCallsTotal: number;
-}
-
-export interface DemoSummary {
-  cycles: number;
-  elapsedMs: number;
-  promCallsTotal: number;
-  maxPromCallsPerCycle: number;
-  originalCallsTotal: number;
-  lookups: Record<LookupResult, number>;
-  /** Worst relative error over the rows of the last settled cycle, per metric (0.01 = 1%). */
-  lastCycleError?: {
-    arrivalRate: number;
-    avgInputTokens: number;
-    avgOutputTokens: number;
-    ttft: number;
-    itl: number;
-  };
-}
-
-export interface DemoResult {
-  cycles: DemoCycle[];
-  summary: DemoSummary;
-}
+export type { DemoCycle, DemoInfo, DemoOptions, DemoResult, DemoRow, DemoSummary } from './types.js';
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -151,37 +55,6 @@ function windowMs(window: string): number {
   throw new Error(`window "${window}" must be a duration of at least 1s, like 30s or 1m`);
 }
 
-/** Relative error; an unknown reading (or truth) counts as entirely wrong unless both are unknown. */
-function relError(actual: number | undefined, expected: number | undefined): number {
-  if (actual === undefined || expected === undefined) return actual === expected ? 0 : 1;
-  if (expected === 0) return actual === 0 ? 0 : 1;
-  return Math.abs(actual / expected - 1);
-}
-
-/** Worst relative error of the read metrics against what the emulator emitted, per metric. */
-export function cycleError(rows: DemoRow[]): DemoSummary['lastCycleError'] {
-  const worst = { arrivalRate: 0, avgInputTokens: 0, avgOutputTokens: 0, ttft: 0, itl: 0 };
-  let any = false;
-  for (const r of rows) {
-    if (!r.metrics || !r.emulated) continue;
-    any = true;
-    const a = r.metrics;
-    const e = r.emulated;
-    worst.arrivalRate = Math.max(worst.arrivalRate, relError(a.load.arrivalRate, e.load.arrivalRate));
-    worst.avgInputTokens = Math.max(
-      worst.avgInputTokens,
-      relError(a.load.avgInputTokens, e.load.avgInputTokens),
-    );
-    worst.avgOutputTokens = Math.max(
-      worst.avgOutputTokens,
-      relError(a.load.avgOutputTokens, e.load.avgOutputTokens),
-    );
-    worst.ttft = Math.max(worst.ttft, relError(a.ttftAverage, e.ttftAverage));
-    worst.itl = Math.max(worst.itl, relError(a.itlAverage, e.itlAverage));
-  }
-  return any ? worst : undefined;
-}
-
 type Lookups = Record<LookupResult, number>;
 const noLookups = (): Lookups => ({ hit: 0, miss: 0, failure_hit: 0, coalesced: 0 });
 
@@ -199,7 +72,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const scrapeIntervalSeconds = o.scrapeIntervalSeconds ?? 1;
   const signal = o.signal;
 
-  const config = typeof o.emulator === 'string' ? loadEmulatorConfig(o.emulator) : o.emulator;
+  const loaded = typeof o.emulator === 'string' ? loadEmulatorConfig(o.emulator) : o.emulator;
+  const config = o.scenario ? applyScenario(loaded, o.scenario) : loaded;
   // Read the manifests before starting anything: a wrong path fails at once, with its name.
   let manifests: ReturnType<typeof loadManifests>;
   try {
@@ -221,6 +95,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   telemetry.bindCache(cache);
   // As `run` does: expired entries leave in the background.
   const janitor = startCacheJanitor(cache, { logger });
+  const loop =
+    o.closedLoop === false
+      ? undefined
+      : new ClosedLoop({
+          emulator,
+          config,
+          manifests,
+          registry: telemetry.registry,
+          stabilizationWindowMs: o.stabilizationWindowMs ?? 60_000,
+          logger,
+        });
 
   // Lookups per model and namespace for the cycle under way; telemetry still gets every one.
   let cycleLookups = new Map<string, Lookups>();
@@ -260,7 +145,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const metricsHost =
       !listenHost || listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
     const metricsTarget = `${metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost}:${telemetryServer.port}`;
-    const job = scrapeJob({ address: emuServer.address, targets: emulator.targets(), scrapeIntervalSeconds });
+    // Discovery over HTTP: pods a scale adds or removes come and go as targets, as in Kubernetes.
+    const job = scrapeJob({
+      address: emuServer.address,
+      targets: emulator.targets(),
+      scrapeIntervalSeconds,
+      discovery: 'http',
+    });
     const selfJob = {
       job_name: 'wva-metrics',
       scrape_interval: `${scrapeIntervalSeconds}s`,
@@ -288,7 +179,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     // Prometheus applies scrape targets a few seconds after start; wait for every one to be up,
     // via /api/v1/targets, which is not a query.
     progress('waiting for Prometheus to scrape every pod');
-    const wanted = emulator.pods.length + 1;
+    const wanted = emulator.targets().length + 1;
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (signal?.aborted) break;
@@ -300,13 +191,22 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
     const firstScrape = Date.now();
 
-    const collector = new FleetCollector({ prom, cache, window, observer, logger });
+    const collector = new FleetCollector({
+      prom,
+      cache,
+      window,
+      observer,
+      logger,
+      ...(loop ? { requestsOverSeconds: loop.requestsOverSeconds } : {}),
+    });
+    loop?.bindCollector(collector);
     const controller = new LocalController({
       manifests: o.manifests,
       collector,
       intervalMs,
       logger,
       telemetry,
+      ...loop?.controllerOptions(),
     });
     const baseline = await prometheus.queryCalls();
     let lastCalls = baseline;
@@ -368,18 +268,23 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       const rows = [...groups.values()].sort(
         (a, b) => a.namespace.localeCompare(b.namespace) || a.modelId.localeCompare(b.modelId),
       );
+      const warmingUp = Date.now() - firstScrape < winMs;
+      // Cycles count for attainment once rates cover the window and a first scale-up could serve.
+      const scored = !warmingUp && cycleStart - loopStarted >= config.startupDelay;
+      const loopView = loop?.record(report, scored);
       const original = rows.length * ORIGINAL_CALLS_PER_MODEL;
       originalTotal += original;
       const cycle: DemoCycle = {
         index: cycles.length + 1,
         startedAt: new Date(cycleStart),
         durationMs: report.durationMs,
-        warmingUp: Date.now() - firstScrape < winMs,
+        warmingUp,
         rows,
         promCalls: calls - lastCalls,
         promCallsTotal: calls - baseline,
         originalCalls: original,
         originalCallsTotal: originalTotal,
+        ...(loopView ? { loop: loopView } : {}),
       };
       lastCalls = calls;
       cycles.push(cycle);
@@ -404,6 +309,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       originalCallsTotal: originalTotal,
       lookups: { ...totalLookups },
       ...(lastErr ? { lastCycleError: lastErr } : {}),
+      ...(loop
+        ? {
+            loop: loop.summary({
+              endAt: new Date(),
+              intervalMs,
+              windowMs: winMs,
+              warmupMs: Math.max(winMs, config.startupDelay),
+            }),
+          }
+        : {}),
     };
     return { cycles, summary };
   } finally {

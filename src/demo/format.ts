@@ -1,6 +1,7 @@
 // Plain-text rendering of the demo: one table per cycle and the closing summary.
 import type { DemoCycle, DemoInfo, DemoSummary } from './demo.js';
 import { ORIGINAL_CALLS_PER_MODEL } from './demo.js';
+import { formatLoopCycle, formatLoopSummary } from './loop-format.js';
 
 function pad(text: string, width: number, right = false): string {
   if (text.length >= width) return text;
@@ -77,7 +78,8 @@ export function formatCycle(c: DemoCycle): string {
       r.reason,
     ]),
   );
-  return [head, line(COLUMNS.map((c) => c[0])), ...rows, ''].join('\n');
+  const table = [head, line(COLUMNS.map((c) => c[0])), ...rows, ''].join('\n');
+  return c.loop ? `${table}${formatLoopCycle(c.loop)}` : table;
 }
 
 export function formatSummary(s: DemoSummary): string {
@@ -96,5 +98,5 @@ export function formatSummary(s: DemoSummary): string {
       `  read vs emulated, last settled cycle (worst model): arrival ${pct(e.arrivalRate)}, input tokens ${pct(e.avgInputTokens)}, output tokens ${pct(e.avgOutputTokens)}, TTFT ${pct(e.ttft)}, ITL ${pct(e.itl)}`,
     );
   }
-  return `${out.join('\n')}\n`;
+  return `${out.join('\n')}\n${s.loop ? formatLoopSummary(s.loop) : ''}`;
 }

@@ -7,7 +7,8 @@ export interface LoopVariant {
   namespace: string;
   name: string;
   modelId: string;
-  /** What the controller published (desiredOptimizedAlloc); undefined without a decision. */
+  /** What the optimizer decided (desiredOptimizedAlloc); undefined without a decision. The
+   *  actuator may apply another count: 0 where scale to zero is proven, 1 where it is not allowed. */
   desired: number | undefined;
   /** Pods the emulator runs (starting ones included), and those that serve. */
   current: number;
@@ -16,6 +17,8 @@ export interface LoopVariant {
   predicted: { ttftMs: number; itlMs: number } | undefined;
   /** OptimizationReady's reason, or why there is none. */
   reason: string;
+  /** The Actuated condition's reason (Scaled, NoDecision...); undefined before the actuator ran. */
+  actuated: string | undefined;
 }
 
 /** One model (in one namespace) in one cycle. */

@@ -88,7 +88,7 @@ const variantSchema = z.strictObject({
   accelerator: z.string().default('A100'),
   maxBatchSize: z.number().int().min(1).default(64),
   perf: perfSchema.default({ alpha: 8, beta: 0.12, gamma: 25, delta: 0.004 }),
-  /** Share of the model's traffic relative to the other variants; default: its replica count. */
+  /** Share of the model's traffic relative to the other variants; default: what its ready pods can serve. */
   weight: z.number().nonnegative().optional(),
 });
 

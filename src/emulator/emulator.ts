@@ -146,8 +146,10 @@ export class VllmEmulator {
   }
 
   private resize(m: EmulatedModel, v: EmulatedVariant, replicas: number, createdAt: number): void {
+    let orphaned = 0;
     while (v.pods.length > replicas) {
       const pod = v.pods.pop()!;
+      orphaned += pod.replica.backlog;
       this.byPath.delete(podPath(m.namespace, pod.name));
     }
     while (v.pods.length < replicas) {
@@ -166,24 +168,38 @@ export class VllmEmulator {
       this.byPath.set(podPath(m.namespace, pod.name), pod);
     }
     m.pods = m.variants.flatMap((x) => x.pods);
+    // What removed pods held goes back to the router, for the pods that remain.
+    if (orphaned > 0) this.poolBacklog(this.shares(m), orphaned);
   }
 
   /**
-   * Each ready pod's share of the model's traffic, as the router spreads it: a variant gets its
-   * `weight` (default: its ready pods) and splits it evenly over its ready pods. Starting pods get
-   * nothing; a model with no ready pod serves nothing.
+   * Each ready pod's share of the model's traffic, as a load-aware router (llm-d's scheduler)
+   * spreads it: a variant gets its `weight` if set, else what its ready pods can serve, and splits
+   * it evenly over its ready pods. Starting pods get nothing; with no ready pod nothing is served.
    */
   private shares(m: EmulatedModel): Map<EmulatedPod, number> {
     const ready = m.variants.map((v) => v.pods.filter((p) => this.isReady(p)));
-    const weights = m.variants.map((v, i) =>
-      ready[i]!.length === 0 ? 0 : (v.config.weight ?? ready[i]!.length),
-    );
+    const weights = m.variants.map((v, i) => {
+      const pods = ready[i]!;
+      if (pods.length === 0) return 0;
+      return v.config.weight ?? pods.reduce((a, p) => a + p.capacityPerSecond, 0);
+    });
     const sum = weights.reduce((a, b) => a + b, 0);
     const out = new Map<EmulatedPod, number>();
     ready.forEach((pods, i) => {
       for (const p of pods) out.set(p, sum > 0 ? weights[i]! / sum / pods.length : 0);
     });
     return out;
+  }
+
+  /**
+   * The router holds requests for whichever pod frees up first, so queued requests are one pool:
+   * spread over the ready pods by their share, a new pod takes its part of the queue at once.
+   */
+  private poolBacklog(shares: Map<EmulatedPod, number>, carried = 0): void {
+    let total = carried;
+    for (const p of shares.keys()) total += p.replica.backlog;
+    for (const [p, share] of shares) p.replica.backlog = total * share;
   }
 
   /** Milliseconds of simulated time since start. */
@@ -204,7 +220,9 @@ export class VllmEmulator {
       const mid = this.simMs - this.startMs + dt / 2;
       for (const m of this.models) {
         const perSecond = m.curve.rateAt(mid) / 60;
-        for (const [pod, share] of this.shares(m)) addTotals(m.totals, pod.step(dt, perSecond * share));
+        const shares = this.shares(m);
+        this.poolBacklog(shares);
+        for (const [pod, share] of shares) addTotals(m.totals, pod.step(dt, perSecond * share));
       }
       this.simMs += dt;
       this.record();

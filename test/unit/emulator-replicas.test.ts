@@ -73,6 +73,33 @@ describe('emulator replica control', () => {
     expect(names).not.toContain(emulator.pods[0]!.name);
   });
 
+  it("queued requests are the router's: a new pod takes its part of the queue, a removed pod's stays", () => {
+    // 1 pod at 3x its capacity for 20 s builds a queue; a second pod then shares it.
+    const cap = make().emulator.pods[0]!.capacityPerSecond;
+    const overload = make({
+      startupDelay: 0,
+      models: [
+        {
+          model: 'm',
+          namespace: 'ns',
+          load: { pattern: 'steady', rate: 3 * cap * 60 },
+          variants: [{ name: 'v', replicas: 1, maxBatchSize: 64 }],
+        },
+      ],
+    });
+    overload.tick(20_000);
+    const queued = overload.emulator.pods[0]!.replica.backlog;
+    expect(queued).toBeGreaterThan(30 * cap);
+    overload.emulator.setReplicas('ns', 'v', 2);
+    overload.tick(1000);
+    const [a, b] = overload.emulator.pods;
+    expect(b!.replica.backlog).toBeGreaterThan(0.4 * queued);
+    expect(Math.abs(a!.replica.backlog - b!.replica.backlog)).toBeLessThan(1e-6 * queued);
+    const held = a!.replica.backlog + b!.replica.backlog;
+    overload.emulator.setReplicas('ns', 'v', 1);
+    expect(overload.emulator.pods[0]!.replica.backlog).toBeCloseTo(held, 6);
+  });
+
   it('refuses a bad count or an unknown variant, naming it', () => {
     const { emulator } = make();
     expect(() => emulator.setReplicas('ns', 'v', -1)).toThrow(RangeError);
