@@ -212,6 +212,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     let lastCalls = baseline;
     let originalTotal = 0;
     o.onReady?.({
+      loadStartedAt: new Date(emulator.startMs),
       prometheusUrl: prometheus.url,
       emulatorUrl: emuServer.url,
       metricsUrl: `http://${metricsTarget}/metrics`,

@@ -47,6 +47,8 @@ export interface DemoOptions {
 }
 
 export interface DemoInfo {
+  /** Time 0 of the load patterns (the emulator's start): a scenario's steps count from here. */
+  loadStartedAt: Date;
   prometheusUrl: string;
   emulatorUrl: string;
   metricsUrl: string;

@@ -40,6 +40,8 @@ export interface EmulatedModel {
   /** Every pod of every variant, starting ones included. */
   pods: EmulatedPod[];
   totals: Totals;
+  /** Requests of removed pods, arriving again at the next step. */
+  retries: number;
 }
 
 /** A scrape target for one pod: where to scrape and the labels a ServiceMonitor would attach. */
@@ -94,6 +96,7 @@ export class VllmEmulator {
         variants: [],
         pods: [],
         totals: emptyTotals(),
+        retries: 0,
       };
       for (const v of mc.variants) {
         const variant: EmulatedVariant = { namespace: mc.namespace, config: v, pods: [], nextIndex: 0 };
@@ -168,8 +171,8 @@ export class VllmEmulator {
       this.byPath.set(podPath(m.namespace, pod.name), pod);
     }
     m.pods = m.variants.flatMap((x) => x.pods);
-    // What removed pods held goes back to the router, for the pods that remain.
-    if (orphaned > 0) this.poolBacklog(this.shares(m), orphaned);
+    // Requests a removed pod held are retried by their clients: they arrive again.
+    m.retries += orphaned;
   }
 
   /**
@@ -192,16 +195,6 @@ export class VllmEmulator {
     return out;
   }
 
-  /**
-   * The router holds requests for whichever pod frees up first, so queued requests are one pool:
-   * spread over the ready pods by their share, a new pod takes its part of the queue at once.
-   */
-  private poolBacklog(shares: Map<EmulatedPod, number>, carried = 0): void {
-    let total = carried;
-    for (const p of shares.keys()) total += p.replica.backlog;
-    for (const [p, share] of shares) p.replica.backlog = total * share;
-  }
-
   /** Milliseconds of simulated time since start. */
   get elapsedMs(): number {
     return this.simMs - this.startMs;
@@ -220,9 +213,11 @@ export class VllmEmulator {
       const mid = this.simMs - this.startMs + dt / 2;
       for (const m of this.models) {
         const perSecond = m.curve.rateAt(mid) / 60;
-        const shares = this.shares(m);
-        this.poolBacklog(shares);
-        for (const [pod, share] of shares) addTotals(m.totals, pod.step(dt, perSecond * share));
+        // With no ready pod the gateway refuses requests: nothing is served or queued.
+        const arriving = perSecond * (dt / 1000) + m.retries;
+        m.retries = 0;
+        const routed = route(this.shares(m), arriving);
+        for (const [pod, n] of routed) addTotals(m.totals, pod.step(dt, n / (dt / 1000)));
       }
       this.simMs += dt;
       this.record();
@@ -322,6 +317,33 @@ export class VllmEmulator {
       itlAverage: ratio(d('tpotSeconds'), d('tpotCount')) * 1000,
     };
   }
+}
+
+/**
+ * Where `arriving` requests go, as a load-aware router (llm-d's scheduler) sends them: to the
+ * pods with the least queued work for their share, filling them up to one level, so a new or
+ * idle pod takes new requests while a backlogged one drains its own queue (requests already
+ * queued in a vLLM pod stay there). With no queue anywhere this is exactly the shares.
+ */
+export function route(shares: Map<EmulatedPod, number>, arriving: number): Map<EmulatedPod, number> {
+  const pods = [...shares].filter(([, w]) => w > 0);
+  const out = new Map<EmulatedPod, number>();
+  if (pods.length === 0) return out;
+  // Level L (requests per unit of share): pod i gets max(0, L * w_i - backlog_i).
+  pods.sort(([a, wa], [b, wb]) => a.replica.backlog / wa - b.replica.backlog / wb);
+  let sumW = 0;
+  let sumB = 0;
+  let level = 0;
+  for (let i = 0; i < pods.length; i++) {
+    const [p, w] = pods[i]!;
+    sumW += w;
+    sumB += p.replica.backlog;
+    level = (arriving + sumB) / sumW;
+    const next = pods[i + 1];
+    if (!next || next[0].replica.backlog / next[1] >= level) break;
+  }
+  for (const [p, w] of pods) out.set(p, Math.max(0, level * w - p.replica.backlog));
+  return out;
 }
 
 export function podPath(namespace: string, pod: string): string {

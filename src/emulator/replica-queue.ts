@@ -27,6 +27,15 @@ export interface ReplicaStep {
   saturated: boolean;
 }
 
+/**
+ * The share of the model's top stable rate up to which a replica shows the model's steady state.
+ * Closer to the top that steady state holds a queue near its bound (10 x the batch), which a pod
+ * that just became busy has not had time to build; so from here on the pod shows this share's
+ * latency and queue, and what arrives beyond its full-batch rate piles up in the backlog, whose
+ * wait is added. At 95 % the model's queue is about a sixth of the batch.
+ */
+export const STEADY_STATE_SHARE = 0.95;
+
 /** The optimizer's model of one replica serving `w`. */
 export function replicaModel(w: ReplicaWorkload): ReplicaModel {
   return new ReplicaModel(w.profile, w.inputTokens, w.outputTokens);
@@ -52,7 +61,7 @@ export class ReplicaQueue {
     this.backlog = offered - served;
     // The model's steady state at the offered rate (capped): while a backlog drains the replica
     // works flat out, but the backlog's own wait is added below, not counted twice.
-    const a = this.model.analyse(Math.min(Math.max(arrivalPerSecond, 0), cap) / 1000);
+    const a = this.model.analyse(Math.min(Math.max(arrivalPerSecond, 0), STEADY_STATE_SHARE * cap) / 1000);
     const behindMs = cap > 0 ? (this.backlog / cap) * 1000 : 0;
     return {
       served,

@@ -73,8 +73,7 @@ describe('emulator replica control', () => {
     expect(names).not.toContain(emulator.pods[0]!.name);
   });
 
-  it("queued requests are the router's: a new pod takes its part of the queue, a removed pod's stays", () => {
-    // 1 pod at 3x its capacity for 20 s builds a queue; a second pod then shares it.
+  it("the router sends new requests to the pod with the least queued work; a removed pod's requests arrive again", () => {
     const cap = make().emulator.pods[0]!.capacityPerSecond;
     const overload = make({
       startupDelay: 0,
@@ -82,22 +81,31 @@ describe('emulator replica control', () => {
         {
           model: 'm',
           namespace: 'ns',
-          load: { pattern: 'steady', rate: 3 * cap * 60 },
+          load: { pattern: 'steady', rate: 1.5 * cap * 60 },
           variants: [{ name: 'v', replicas: 1, maxBatchSize: 64 }],
         },
       ],
     });
+    // One pod at 1.5x its capacity for 20 s builds a queue of about 10 s of its work.
     overload.tick(20_000);
-    const queued = overload.emulator.pods[0]!.replica.backlog;
-    expect(queued).toBeGreaterThan(30 * cap);
+    const [a] = overload.emulator.pods;
+    const queued = a!.replica.backlog;
+    expect(queued).toBeCloseTo(0.5 * cap * 20, -1);
     overload.emulator.setReplicas('ns', 'v', 2);
     overload.tick(1000);
-    const [a, b] = overload.emulator.pods;
-    expect(b!.replica.backlog).toBeGreaterThan(0.4 * queued);
-    expect(Math.abs(a!.replica.backlog - b!.replica.backlog)).toBeLessThan(1e-6 * queued);
-    const held = a!.replica.backlog + b!.replica.backlog;
+    const b = overload.emulator.pods[1]!;
+    // The new pod takes the new requests; the old one drains what it holds.
+    expect(a!.offeredPerSecond).toBe(0);
+    expect(b.offeredPerSecond).toBeCloseTo(1.5 * cap, 6);
+    expect(a!.replica.backlog).toBeCloseTo(queued - cap, 6);
+    expect(b.replica.backlog).toBeCloseTo(0.5 * cap, 6);
+    // A scale-down removes the new pod (the youngest): its queued requests come back, to the other.
+    const held = a!.replica.backlog + b.replica.backlog;
     overload.emulator.setReplicas('ns', 'v', 1);
-    expect(overload.emulator.pods[0]!.replica.backlog).toBeCloseTo(held, 6);
+    overload.tick(1000);
+    const left = overload.emulator.pods[0]!;
+    expect(left).toBe(a);
+    expect(left.replica.backlog).toBeCloseTo(held + 1.5 * cap - cap, 6);
   });
 
   it('refuses a bad count or an unknown variant, naming it', () => {
