@@ -24,7 +24,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'autoscale',
     description:
-      'llm-prod Llama steps 600 -> 3600 -> 600 req/min (scale-up, then scale-down after the window); llm-staging Llama goes idle (scale to zero); granite follows a 4-minute day',
+      'llm-prod Llama steps 600 -> 7200 -> 600 req/min (scale-up, then scale-down after the window); llm-staging Llama goes idle (scale to zero); granite follows a 4-minute day',
     durationMs: 300 * S,
     startupDelayMs: 15 * S,
     loads: {
@@ -32,7 +32,7 @@ export const SCENARIOS: readonly Scenario[] = [
         pattern: 'step',
         rate: 600,
         steps: [
-          { at: 45 * S, rate: 3600 },
+          { at: 45 * S, rate: 7200 },
           { at: 165 * S, rate: 600 },
         ],
       },

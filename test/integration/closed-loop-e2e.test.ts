@@ -13,24 +13,25 @@ const LLAMA = 'meta-llama/Llama-3.1-8B-Instruct';
 
 const S = 1000;
 const UP_AT = 12 * S;
-const DOWN_AT = 42 * S;
-const STARTUP = 4 * S;
+const DOWN_AT = 62 * S;
+const STARTUP = 3 * S;
 const STABILIZATION = 12 * S;
 const INTERVAL = 2 * S;
-const WINDOW = 8 * S;
+const WINDOW = 6 * S;
 
-// llm-prod Llama: 600 -> 9000 -> 600 req/min; the other models steady and light.
+// llm-prod Llama: 600 -> 7200 -> 600 req/min, beyond what its two pods serve; the other models
+// steady and light.
 const scenario: Scenario = {
   name: 'step-e2e',
   description: 'step up, then down',
-  durationMs: 80 * S,
+  durationMs: 100 * S,
   startupDelayMs: STARTUP,
   loads: {
     [`llm-prod/${LLAMA}`]: {
       pattern: 'step',
       rate: 600,
       steps: [
-        { at: UP_AT, rate: 9000 },
+        { at: UP_AT, rate: 7200 },
         { at: DOWN_AT, rate: 600 },
       ],
     },
@@ -66,19 +67,6 @@ describe('closed loop end to end', () => {
     const model = (c: DemoCycle) =>
       c.loop!.models.find((m) => m.namespace === 'llm-prod' && m.modelId === LLAMA)!;
     const at = (c: DemoCycle) => c.startedAt.getTime() - t0;
-    if (process.env.E2E_DEBUG)
-      for (const c of cycles)
-        console.log(
-          at(c),
-          pods(c),
-          JSON.stringify(
-            c
-              .loop!.variants.filter((v) => v.namespace === 'llm-prod' && v.modelId === LLAMA)
-              .map((v) => [v.name, v.desired, v.current, v.ready]),
-          ),
-          model(c).arrivalRate?.toFixed(0),
-          model(c).ttftMs?.toFixed(0),
-        );
     const before = cycles.filter((c) => at(c) < UP_AT - 2 * S);
     const baseline = Math.max(...before.slice(-2).map(pods));
 
@@ -98,18 +86,18 @@ describe('closed loop end to end', () => {
         at(c) > at(up) + STARTUP &&
         at(c) < DOWN_AT &&
         model(c).withinSlo === true &&
-        (model(c).arrivalRate ?? 0) > 4000,
+        (model(c).arrivalRate ?? 0) > 6000,
     );
     expect(recovered, 'measured TTFT/ITL never came back under the SLO at the high load').toBeDefined();
     expect(model(recovered!).ttftMs!).toBeLessThanOrEqual(slo.ttftMs!);
 
-    // Down: no scale-down of the model while the load is high, and the first one only after the
-    // load fell and the stabilisation window passed.
-    const down = cycles.find(
-      (c) => at(c) > at(up) && pods(c) < peak && pods(c) < pods(cycles[cycles.indexOf(c) - 1]!),
-    );
+    // Down: below the fewest pods the high load ran on only after the load fell and the
+    // stabilisation window passed (the window holds every count of its span).
+    const high = cycles.filter((c) => at(c) > at(recovered!) && at(c) < DOWN_AT);
+    const highMin = Math.min(...high.map(pods));
+    const down = cycles.find((c) => at(c) > at(recovered!) && pods(c) < highMin);
     expect(down, 'the fleet never shrank after the step down').toBeDefined();
-    expect(at(down!)).toBeGreaterThanOrEqual(DOWN_AT - 4 * S + STABILIZATION);
+    expect(at(down!)).toBeGreaterThanOrEqual(DOWN_AT + STABILIZATION - 2 * INTERVAL);
     const last = cycles.at(-1)!;
     expect(pods(last)).toBeLessThan(peak);
 
@@ -120,5 +108,5 @@ describe('closed loop end to end', () => {
     expect(loop.ours.replicaMinutes).toBeLessThan(loop.staticPeak.replicaMinutes);
     expect(loop.staticPeak.actions).toBe(0);
     expect(loop.ours.cycles).toBeGreaterThan(0);
-  }, 150_000);
+  }, 170_000);
 });
