@@ -165,10 +165,10 @@ export function report(results: RunResult[], elapsedMs: number, s: SimSettings =
     `Command: \`npm run bench:autoscale\` (also part of \`npm run bench\`); seed ${s.seed}; ${(elapsedMs / 1000).toFixed(1)} s for ${results.length} runs of 6 simulated hours each.`,
     '',
     `Fleet: one variant of Llama-3.1-8B on A100 (examples/: alpha 9.5, beta 0.12, gamma 28, delta 0.004, batch 64), ` +
-      `${s.workload.inputTokens} tokens in, ${s.workload.outputTokens} out; SLO TTFT ${s.slo.ttftMs} ms, ITL ${s.slo.itlMs} ms (averages, as the premium class). ` +
+      `${s.workload.inputTokens} tokens in, ${s.workload.outputTokens} out; SLO TTFT ${s.slo.ttftMs} ms, ITL ${s.slo.itlMs} ms (averages, the reference premium class). ` +
       `Every pod follows the optimizer's queueing model (src/emulator/replica-queue.ts), past capacity the excess queues. ` +
       `Step ${s.stepMs / 1000} s, controller cycle ${s.cycleMs / 1000} s, rate() window ${s.windowMs / 1000} s, pod start-up ${s.startupMs / 1000} s (a new pod costs from the start and serves nothing until then). ` +
-      `Policies: optimizer = sizeReplicas on the collector's arrivals (completions + queue growth), ${STABILISATION_MS / MINUTE} min stabilisation, no scale-down while measured latency is over target; ` +
+      `Policies: optimizer = sizeReplicas on the collector's arrivals (completions + queue growth), ${STABILISATION_MS / MINUTE} min stabilisation, scale-down held while the queue grows or KV-cache usage is above 90 % (the controller's Stabiliser and saturationHold); ` +
       `optimizer + lead = the same sized for the arrivals forecast one start-up delay plus one cycle ahead on a rising trend (last 2.5 min), a candidate the controller does not have; ` +
       `static peak = the optimizer's count for the trace's peak rate, all the time; saturation rule = waiting requests per ready replica > 10: ceil(replicas x waiting / 10), < 2: one fewer, ${STABILISATION_MS / MINUTE} min scale-down stabilisation (HPA's). ` +
       `Attainment = share of ${s.cycleMs / 1000} s cycles after the first start-up delay whose average TTFT and ITL are within target; floor = the replicas the load needed, minute by minute, from the model.`,

@@ -10,6 +10,7 @@ const modules: Array<() => Promise<{ default: Benchmark }>> = [
   () => import('./cache.js'),
   () => import('./collector.js'),
   () => import('./optimizer.js'),
+  () => import('./scale-to-zero.js'),
   () => import('./autoscale.js'),
 ];
 const docUrl = new URL('../docs/benchmarks.md', import.meta.url);

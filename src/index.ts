@@ -1,5 +1,6 @@
 // The public API of wva-metrics (see README "Library API").
 
+export * from './actuator/index.js';
 export type { CacheStats, ModelMetricsCacheOptions } from './cache/index.js';
 export { ModelMetricsCache } from './cache/index.js';
 export { type CacheJanitor, type CacheJanitorOptions, startCacheJanitor } from './cache/janitor.js';
@@ -18,10 +19,11 @@ export {
   type FleetMetrics,
   type FleetRead,
   MetricsCollectionError,
+  type StatisticName,
+  unknownStatistics,
 } from './collector/index.js';
 export {
   type ApplyResult,
-  addConfigOptions,
   applyConfig,
   type Config,
   ConfigError,
@@ -31,13 +33,11 @@ export {
   ConfigWatcher,
   type ConfigWatcherOptions,
   configFromData,
-  configSourcesFromOptions,
   formatConfigError,
   formatDuration,
   loadConfig,
   parseDuration,
   resolveConfig,
-  tryLoadConfig,
   watchConfig,
 } from './config/index.js';
 export * from './controller/index.js';
@@ -53,6 +53,7 @@ export {
   startEmulatorServer,
   VllmEmulator,
 } from './emulator/index.js';
+export * from './optimizer/index.js';
 export {
   availabilityQuery,
   DEFAULT_WINDOW,

@@ -3,7 +3,12 @@
 // subresource (--actuator=scale, never against an HPA), Events on the VariantAutoscaling, and the
 // scale-to-zero gate. Returns what status.actuation and the Actuated condition should say.
 import { findCondition, setCondition } from '../controller/status.js';
-import type { Deployment, VariantAutoscaling, VariantAutoscalingStatus } from '../controller/types.js';
+import {
+  type Deployment,
+  OPTIMIZATION_READY,
+  type VariantAutoscaling,
+  type VariantAutoscalingStatus,
+} from '../controller/types.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import type { EventSink, VariantEvent } from './events.js';
@@ -13,12 +18,12 @@ import {
   parseScaleToZeroConfig,
   ruleFor,
   type ScaleToZeroConfig,
+  type ZeroVerdict,
   zeroVerdict,
 } from './scale-to-zero.js';
 import type { HpaLookup, Scaler } from './scaler.js';
 
 export const ACTUATED = 'Actuated';
-export const OPTIMIZATION_READY = 'OptimizationReady';
 export type ActuatedReason =
   | 'Published'
   | 'Scaled'
@@ -43,6 +48,10 @@ export interface ActuationInput {
   /** The status just computed for it (desiredOptimizedAlloc and conditions as they will be written). */
   status: VariantAutoscalingStatus;
   deployment: Deployment | undefined;
+  /** What the optimizer predicts at its decision, ms (dashboard gauges). */
+  predicted?: { ttftMs: number; itlMs: number };
+  /** What the collector measured for the model, ms; absent: unknown. */
+  measured?: { ttftAverage?: number; itlAverage?: number };
 }
 
 export interface ActuatorOptions {
@@ -54,6 +63,11 @@ export interface ActuatorOptions {
   hpas?: HpaLookup;
   /** WVA_SCALE_TO_ZERO, read at each reconcile (live reload). */
   scaleToZeroEnabled?: () => boolean;
+  /**
+   * With scale to zero not allowed, whether this variant is the one that keeps its model serving
+   * (the cheapest of the model's variants in its namespace); the others may go to 0. Default: all.
+   */
+  keepsModelServing?: (va: VariantAutoscaling) => boolean;
   /** Requests of a model over a period, from the cycle's fleet query. */
   idleEvidence?: (modelId: string, namespace: string, retentionMs: number) => IdleEvidence;
   logger?: Logger;
@@ -71,6 +85,16 @@ function readyReplicas(d: Deployment | undefined): number | undefined {
   if (!d?.status) return undefined;
   const r = d.status.readyReplicas;
   return typeof r === 'number' && r >= 0 ? r : 0;
+}
+
+function latencySeconds(i: ActuationInput) {
+  const s = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+  return {
+    predictedTtft: s(i.predicted?.ttftMs),
+    predictedItl: s(i.predicted?.itlMs),
+    measuredTtft: s(i.measured?.ttftAverage),
+    measuredItl: s(i.measured?.itlAverage),
+  };
 }
 
 function scaleEvent(from: number, to: number, why: string): VariantEvent {
@@ -139,6 +163,7 @@ export class Actuator {
       accelerator: decision.accelerator,
       desired: count,
       current: readyReplicas(deployment),
+      latency: latencySeconds(input),
     });
     const previous = this.lastPublished.get(key) ?? specReplicas(deployment);
     if (this.mode === 'metrics') {
@@ -155,27 +180,53 @@ export class Actuator {
     return this.scale(input, count, why, signal);
   }
 
-  /** The published count: 0 only where scale to zero is allowed and proven; otherwise at least 1. */
+  /**
+   * Whether the model of `va` may have 0 replicas now (scale to zero on for it, and Prometheus
+   * proved a whole retention period without requests): the optimizer's minimum, 0 or 1.
+   */
+  zeroVerdict(va: VariantAutoscaling, deployment: Deployment | undefined): ZeroVerdict {
+    const modelId = va.spec.modelID;
+    const ns = va.metadata.namespace;
+    const rule = ruleFor(this.zeroConfig, this.o.scaleToZeroEnabled?.() ?? false, modelId, ns);
+    if (!rule.enabled) return { allowed: false, why: 'scale to zero is off for this model' };
+    const evidence: IdleEvidence = this.o.idleEvidence?.(modelId, ns, rule.retentionMs) ?? {
+      state: 'unknown',
+      reason: 'no retention query configured',
+    };
+    return zeroVerdict(rule, evidence, specReplicas(deployment));
+  }
+
+  /**
+   * The optimizer's minimum replicas for `va`: 0 where the model may go to zero now, and for every
+   * variant but the one that keeps the model serving; 1 for that one.
+   */
+  minReplicas(va: VariantAutoscaling, deployment: Deployment | undefined): number {
+    return this.zeroVerdict(va, deployment).allowed || !this.keepsServing(va) ? 0 : 1;
+  }
+
+  private keepsServing(va: VariantAutoscaling): boolean {
+    return this.o.keepsModelServing?.(va) ?? true;
+  }
+
+  /** The published count: a decision of 0 only where zero is allowed now, else one replica. */
   private gate(
     va: VariantAutoscaling,
     decided: number,
     deployment: Deployment | undefined,
   ): { count: number; why: string } {
-    const modelId = va.spec.modelID;
-    const ns = va.metadata.namespace;
-    const rule = ruleFor(this.zeroConfig, this.o.scaleToZeroEnabled?.() ?? false, modelId, ns);
-    if (!rule.enabled) {
-      return decided > 0
-        ? { count: decided, why: 'the optimizer decision' }
-        : { count: 1, why: 'scale to zero is off for this model: one replica kept' };
+    const verdict = this.zeroVerdict(va, deployment);
+    if (decided > 0) {
+      const zeroOn = verdict.why !== 'scale to zero is off for this model';
+      return {
+        count: decided,
+        why: zeroOn ? `the optimizer decision (not zero: ${verdict.why})` : 'the optimizer decision',
+      };
     }
-    const evidence: IdleEvidence = this.o.idleEvidence?.(modelId, ns, rule.retentionMs) ?? {
-      state: 'unknown',
-      reason: 'no retention query configured',
-    };
-    const verdict = zeroVerdict(rule, evidence, specReplicas(deployment));
     if (verdict.allowed) return { count: 0, why: verdict.why };
-    return decided > 0 ? { count: decided, why: 'the optimizer decision' } : { count: 1, why: verdict.why };
+    if (!this.keepsServing(va)) {
+      return { count: 0, why: "the optimizer decision; the model's cheapest variant keeps serving it" };
+    }
+    return { count: 1, why: `one replica kept: ${verdict.why}` };
   }
 
   private async scale(

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 import { shareConnections } from '../controller/kube.js';
 import { apiErrorMessage, requestOptions } from '../controller/status-writer.js';
-import type { VariantAutoscaling } from '../controller/types.js';
+import { API_VERSION, KIND, type VariantAutoscaling } from '../controller/types.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 
@@ -51,8 +51,9 @@ export class KubeEventSink implements EventSink {
       // client-go's recorder names events <object>.<unique suffix>; so do we.
       metadata: { name: `${name}.${now.getTime().toString(16)}${randomBytes(3).toString('hex')}`, namespace },
       involvedObject: {
-        apiVersion: va.apiVersion,
-        kind: va.kind,
+        // A list's items may come without apiVersion and kind; the object is always ours.
+        apiVersion: API_VERSION,
+        kind: KIND,
         name,
         namespace,
         ...(va.metadata.uid ? { uid: va.metadata.uid } : {}),

@@ -1,11 +1,19 @@
 // The series an HPA (through prometheus-adapter) or KEDA scales on, upstream WVA's names and labels,
-// one label set per VariantAutoscaling: the only per-object series on /metrics. They carry the
-// variant's name, never the model's. Plus counts of VariantAutoscalings by condition, for alerts.
+// one label set per VariantAutoscaling, with the predicted and measured latencies beside them for
+// the dashboard: the only per-object series on /metrics. They carry the variant's name, never the
+// model's. Plus counts of VariantAutoscalings by condition, for alerts.
 import { Gauge, type Registry } from 'prom-client';
 
 export const DESIRED_REPLICAS = 'wva_desired_replicas';
 export const CURRENT_REPLICAS = 'wva_current_replicas';
 export const DESIRED_RATIO = 'wva_desired_ratio';
+export const LATENCY_GAUGES = {
+  predictedTtft: 'wva_predicted_ttft_seconds',
+  predictedItl: 'wva_predicted_itl_seconds',
+  measuredTtft: 'wva_measured_ttft_seconds',
+  measuredItl: 'wva_measured_itl_seconds',
+} as const;
+type LatencyGauge = keyof typeof LATENCY_GAUGES;
 export const VARIANT_LABELS = ['variant_name', 'namespace', 'accelerator_type'] as const;
 type VariantLabel = (typeof VARIANT_LABELS)[number];
 type Labels = Record<VariantLabel, string>;
@@ -21,7 +29,20 @@ export interface VariantSample {
   desired: number;
   /** Ready replicas of the Deployment; undefined when unknown (no Deployment, no status yet). */
   current: number | undefined;
+  /** Seconds; a latency absent or unknown has no series (never 0). */
+  latency?: Partial<Record<LatencyGauge, number>>;
 }
+
+const LATENCY_HELP: Record<LatencyGauge, string> = {
+  predictedTtft:
+    'Average time to first token the optimizer predicts for the variant at the replicas it decided; leader only.',
+  predictedItl:
+    'Average inter-token latency the optimizer predicts for the variant at the replicas it decided; leader only.',
+  measuredTtft:
+    "Average time to first token measured for the variant's model (shared by its variants) over the query window; leader only.",
+  measuredItl:
+    "Average inter-token latency measured for the variant's model (shared by its variants) over the query window; leader only.",
+};
 
 /**
  * Per-variant gauges, keyed by "namespace/name". A key holds one label set at a time: a new
@@ -31,6 +52,7 @@ export class ActuationMetrics {
   private readonly desired: Gauge<VariantLabel>;
   private readonly current: Gauge<VariantLabel>;
   private readonly ratio: Gauge<VariantLabel>;
+  private readonly latency: Record<LatencyGauge, Gauge<VariantLabel>>;
   private readonly published = new Map<string, Labels>();
   /** Per key: the status of each counted condition, read at scrape time. */
   private readonly conditions = new Map<string, Partial<Record<string, string>>>();
@@ -56,6 +78,14 @@ export class ActuationMetrics {
       labelNames,
       registers,
     });
+    const gauge = (k: LatencyGauge) =>
+      new Gauge({ name: LATENCY_GAUGES[k], help: LATENCY_HELP[k], labelNames, registers });
+    this.latency = {
+      predictedTtft: gauge('predictedTtft'),
+      predictedItl: gauge('predictedItl'),
+      measuredTtft: gauge('measuredTtft'),
+      measuredItl: gauge('measuredItl'),
+    };
     const conditions = this.conditions;
     new Gauge({
       name: 'wva_variants',
@@ -95,6 +125,11 @@ export class ActuationMetrics {
       this.current.set(labels, s.current);
       this.ratio.set(labels, s.current === 0 ? s.desired : s.desired / s.current);
     }
+    for (const k of Object.keys(LATENCY_GAUGES) as LatencyGauge[]) {
+      const v = s.latency?.[k];
+      if (v !== undefined && Number.isFinite(v) && v >= 0) this.latency[k].set(labels, v);
+      else this.latency[k].remove(labels);
+    }
   }
 
   /** Records the statuses of the counted conditions of one VariantAutoscaling. */
@@ -125,6 +160,7 @@ export class ActuationMetrics {
     this.desired.reset();
     this.current.reset();
     this.ratio.reset();
+    for (const g of Object.values(this.latency)) g.reset();
     this.published.clear();
     this.conditions.clear();
   }
@@ -133,5 +169,6 @@ export class ActuationMetrics {
     this.desired.remove(labels);
     this.current.remove(labels);
     this.ratio.remove(labels);
+    for (const g of Object.values(this.latency)) g.remove(labels);
   }
 }

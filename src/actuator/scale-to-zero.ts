@@ -128,8 +128,7 @@ export function retentionPeriods(
 export type IdleEvidence =
   | { state: 'idle' }
   | { state: 'busy'; requests: number }
-  /** noSeries: the query succeeded but holds nothing for the model (no pods for the whole period). */
-  | { state: 'unknown'; reason: string; noSeries?: boolean };
+  | { state: 'unknown'; reason: string };
 
 export interface ZeroVerdict {
   allowed: boolean;
@@ -138,8 +137,9 @@ export interface ZeroVerdict {
 }
 
 /**
- * Whether the model may have 0 replicas now. Proven idle: yes. Already at 0 with no series at all
- * (nothing runs that could report a request): stays at 0. Anything else: no.
+ * Whether the model may have 0 replicas now. Proven idle: yes. Requests seen: no. No proof either
+ * way (no answer, series younger than the period, no series): only a model already at 0 stays
+ * there, so neither an outage of Prometheus nor an empty answer moves it.
  */
 export function zeroVerdict(
   rule: ScaleToZeroRule,
@@ -150,12 +150,10 @@ export function zeroVerdict(
   if (!rule.enabled) return { allowed: false, why: 'scale to zero is off for this model' };
   if (evidence.state === 'idle')
     return { allowed: true, why: `no requests for the whole retention period (${period})` };
-  if (evidence.state === 'busy') {
+  if (evidence.state === 'busy')
     return { allowed: false, why: `requests within the retention period (${period})` };
-  }
-  if (evidence.noSeries && currentReplicas === 0) {
-    return { allowed: true, why: 'already at 0 replicas and no pod reports requests' };
-  }
+  if (currentReplicas === 0)
+    return { allowed: true, why: `already at 0 replicas, no request seen (${evidence.reason})` };
   return { allowed: false, why: `idleness not proven: ${evidence.reason}` };
 }
 
@@ -165,7 +163,7 @@ export function idleEvidence(answer: RequestsOverAnswer): IdleEvidence {
     case 'count':
       return answer.requests === 0 ? { state: 'idle' } : { state: 'busy', requests: answer.requests };
     case 'no-series':
-      return { state: 'unknown', reason: 'Prometheus has no series of the model', noSeries: true };
+      return { state: 'unknown', reason: 'Prometheus has no series of the model' };
     case 'no-value':
       return { state: 'unknown', reason: "the model's series are younger than the retention period" };
     default:

@@ -1,11 +1,11 @@
 // Background removal of expired cache entries. Reads would drop them anyway; the janitor bounds the
 // memory held by models that are no longer asked for. The timer never keeps the process alive.
-import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 
 export interface CacheJanitorOptions {
   /** Fixed cadence, ms. Default: the cache's TTL (re-read each round, so a live TTL change moves it), at least 1 s. */
   intervalMs?: number;
+  /** Told how many entries each round removed (debug) and about a failed round (warn). */
   logger?: Logger;
 }
 
@@ -22,7 +22,7 @@ export function startCacheJanitor(
   cache: { cleanup(): number; readonly ttlMs: number },
   options: CacheJanitorOptions = {},
 ): CacheJanitor {
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
@@ -39,9 +39,9 @@ export function startCacheJanitor(
     if (stopped) return;
     try {
       const removed = cache.cleanup();
-      if (removed > 0) logger.debug({ removed }, 'expired cache entries removed');
+      if (removed > 0) logger?.debug({ removed }, 'expired cache entries removed');
     } catch (err) {
-      logger.warn({ err }, 'cache cleanup failed');
+      logger?.warn({ err }, 'cache cleanup failed');
     }
     if (!stopped) schedule();
   };

@@ -11,22 +11,31 @@ import { DeploymentScaler, HpaWatch } from '../actuator/scaler.js';
 import type { RequestsOverAnswer } from '../collector/fleet-collector.js';
 import type { Config } from '../config/index.js';
 import { ConfigMapWatch } from '../controller/kube.js';
-import type { VariantSource } from '../controller/reconciler.js';
+import type { Deployment, VariantAutoscaling } from '../controller/types.js';
 import type { Logger } from '../types.js';
 
-export interface ClusterActuationOptions {
-  kubeConfig: KubeConfig;
-  config: Config;
+export interface ActuationPlace {
   /** Reported on Events (the pod's name). */
   identity: string;
   /** The controller's namespace, where model-scale-to-zero-config lives. */
   namespace: string;
   /** false: no ConfigMap reads (--no-configmap). */
   watchConfigMap: boolean;
-  registry: Registry;
-  /** The fleet collector: what its last query said about a model's requests over a period. */
-  collector: { requestsOver(modelId: string, namespace: string, seconds: number): RequestsOverAnswer };
-  logger: Logger;
+}
+
+/** The shared parts it uses: the registry the gauges go on, and the fleet collector. */
+export interface ActuationParts {
+  telemetry: { registry: Registry };
+  collector: {
+    requestsOver(modelId: string, namespace: string, seconds: number): RequestsOverAnswer;
+    countRequestsOver(periods: () => readonly number[]): void;
+  };
+}
+
+/** What it reads of the informers (KubeSource). */
+export interface ListedVariants {
+  listVariants(): VariantAutoscaling[];
+  getDeployment(namespace: string, name: string): Deployment | undefined;
 }
 
 export class ClusterActuation {
@@ -34,10 +43,16 @@ export class ClusterActuation {
   private scaleToZero: boolean;
   private readonly hpas: HpaWatch | undefined;
   private readonly zeroConfigWatch: ConfigMapWatch | undefined;
-  private source: VariantSource | undefined;
+  private source: ListedVariants | undefined;
+  private unitCosts: (() => Record<string, number> | undefined) | undefined;
 
-  constructor(o: ClusterActuationOptions) {
-    const { kubeConfig, config, logger } = o;
+  constructor(
+    kubeConfig: KubeConfig,
+    config: Config,
+    o: ActuationPlace,
+    parts: ActuationParts,
+    logger: Logger,
+  ) {
     this.scaleToZero = config.actuation.scaleToZero;
     const scaleMode = config.actuation.mode === 'scale';
     this.hpas = scaleMode
@@ -45,11 +60,12 @@ export class ClusterActuation {
       : undefined;
     this.actuator = new Actuator({
       mode: config.actuation.mode,
-      metrics: new ActuationMetrics(o.registry),
+      metrics: new ActuationMetrics(parts.telemetry.registry),
       events: new KubeEventSink({ kubeConfig, identity: o.identity, logger }),
       ...(this.hpas ? { scaler: new DeploymentScaler({ kubeConfig, logger }), hpas: this.hpas } : {}),
       scaleToZeroEnabled: () => this.scaleToZero,
-      idleEvidence: (m, ns, ms) => idleEvidence(o.collector.requestsOver(m, ns, ms / 1000)),
+      keepsModelServing: (va) => this.isCheapest(va),
+      idleEvidence: (m, ns, ms) => idleEvidence(parts.collector.requestsOver(m, ns, ms / 1000)),
       logger,
     });
     this.zeroConfigWatch = o.watchConfigMap
@@ -61,16 +77,54 @@ export class ClusterActuation {
           onData: (data) => this.actuator.setScaleToZeroConfig(data),
         })
       : undefined;
+    // The fleet query also counts requests over the retention periods in force (one query still).
+    parts.collector.countRequestsOver(() => this.requestsOverSeconds());
   }
 
-  /** Where the VariantAutoscalings are listed (for the retention periods in force). */
-  bindSource(source: VariantSource): void {
+  /** Where the VariantAutoscalings and Deployments are (for the retention periods in force). */
+  bindSource(source: ListedVariants): void {
     this.source = source;
   }
 
-  /** WVA_SCALE_TO_ZERO, live. */
-  setScaleToZero(enabled: boolean): void {
-    this.scaleToZero = enabled;
+  /** Unit costs per accelerator (the optimizer's accelerator-unit-costs), to find the cheapest variant. */
+  bindUnitCosts(costs: () => Record<string, number> | undefined): void {
+    this.unitCosts = costs;
+  }
+
+  /**
+   * Whether `va` is the cheapest variant of its model in its namespace (per replica: the lowest
+   * unit cost x accCount over its profile; no known cost counts as dearest; ties by name): the one
+   * that keeps the model serving while it may not go to zero.
+   */
+  isCheapest(va: VariantAutoscaling): boolean {
+    const costs = this.unitCosts?.() ?? {};
+    const perReplica = (v: VariantAutoscaling) =>
+      Math.min(
+        Number.POSITIVE_INFINITY,
+        ...(v.spec?.modelProfile?.accelerators ?? []).map(
+          (a) => (costs[a.acc] ?? Number.POSITIVE_INFINITY) * a.accCount,
+        ),
+      );
+    const mine = perReplica(va);
+    return !(this.source?.listVariants() ?? []).some(
+      (v) =>
+        v.metadata.namespace === va.metadata.namespace &&
+        v.spec?.modelID === va.spec.modelID &&
+        (perReplica(v) < mine || (perReplica(v) === mine && v.metadata.name < va.metadata.name)),
+    );
+  }
+
+  /** The optimizer's fewest replicas for a variant: 0 where its model may go to zero now, or for
+   *  any variant but the model's cheapest; 1 for the cheapest. */
+  minReplicas(va: VariantAutoscaling): number {
+    return this.actuator.minReplicas(va, this.source?.getDeployment(va.metadata.namespace, va.metadata.name));
+  }
+
+  /** Live reload: WVA_SCALE_TO_ZERO applies from the next reconcile. Returns the keys applied. */
+  reload(next: Config, keys: readonly string[]): string[] {
+    if (!keys.includes('WVA_SCALE_TO_ZERO')) return [];
+    this.scaleToZero = next.actuation.scaleToZero;
+    return ['WVA_SCALE_TO_ZERO'];
   }
 
   /** The periods (seconds) the next fleet query counts requests over: none when nothing may go to zero. */

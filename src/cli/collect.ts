@@ -11,11 +11,10 @@ import {
   type FleetMetrics,
   showName,
 } from '../collector/collect.js';
-import { addConfigOptions, ConfigError, configSourcesFromOptions, loadConfig } from '../config/index.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { checkWindow } from '../prometheus/promql.js';
-import { createLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics } from '../types.js';
+import { addConfigOptions, configSourcesFromOptions, loadCliConfig } from './config-flags.js';
 import { action, UsageError } from './errors.js';
 
 interface CollectFlags extends Record<string, unknown> {
@@ -159,15 +158,8 @@ export function registerCollect(program: Command): void {
       }
       const time = opts.time === undefined ? undefined : parseTime(opts.time);
 
-      let config: ReturnType<typeof loadConfig>;
-      try {
-        config = loadConfig(configSourcesFromOptions(opts));
-      } catch (err) {
-        if (err instanceof ConfigError) throw new UsageError(err.message);
-        throw err;
-      }
+      const { config, logger } = loadCliConfig(configSourcesFromOptions(opts), { longRunning: false });
       const window = checkWindow(config.collector.window);
-      const logger = createLogger({ level: config.logLevel });
       const p = config.prometheus;
       const prom = new PrometheusClient({ ...p, logger });
       try {

@@ -45,31 +45,42 @@ interface EmulateOptions {
   port: number;
   printScrapeConfig?: boolean;
   scrapeInterval: number;
+  vllmMetrics?: string;
 }
 
+const METRIC_NAMINGS = ['current', 'transitional', 'legacy'] as const;
+
 export function emulatorConfigFromOptions(o: EmulateOptions): EmulatorConfig {
+  const names = o.vllmMetrics;
+  if (names !== undefined && !(METRIC_NAMINGS as readonly string[]).includes(names)) {
+    throw new UsageError(`--vllm-metrics must be current, transitional or legacy, got "${names}"`);
+  }
+  const withNames = (cfg: EmulatorConfig): EmulatorConfig =>
+    names === undefined ? cfg : { ...cfg, vllmMetrics: names as EmulatorConfig['vllmMetrics'] };
   try {
     if (o.config) {
       if (o.model) throw new UsageError('give either --config or --model, not both');
       const cfg = loadEmulatorConfig(o.config);
-      return o.seed === undefined ? cfg : { ...cfg, seed: o.seed };
+      return withNames(o.seed === undefined ? cfg : { ...cfg, seed: o.seed });
     }
     if (!['steady', 'diurnal', 'spikes'].includes(o.pattern)) {
       throw new UsageError(`--pattern must be steady, diurnal or spikes, got "${o.pattern}"`);
     }
-    return configFromFlags({
-      models: o.model ?? ['meta-llama/Llama-3.1-8B-Instruct'],
-      namespace: o.namespace,
-      variants: o.variants,
-      replicas: o.replicas,
-      rate: o.rate,
-      pattern: o.pattern as 'steady',
-      ...(o.period ? { period: o.period } : {}),
-      inputTokens: o.inputTokens,
-      outputTokens: o.outputTokens,
-      seed: o.seed ?? 1,
-      ...(o.tick ? { tick: o.tick } : {}),
-    });
+    return withNames(
+      configFromFlags({
+        models: o.model ?? ['meta-llama/Llama-3.1-8B-Instruct'],
+        namespace: o.namespace,
+        variants: o.variants,
+        replicas: o.replicas,
+        rate: o.rate,
+        pattern: o.pattern as 'steady',
+        ...(o.period ? { period: o.period } : {}),
+        inputTokens: o.inputTokens,
+        outputTokens: o.outputTokens,
+        seed: o.seed ?? 1,
+        ...(o.tick ? { tick: o.tick } : {}),
+      }),
+    );
   } catch (err) {
     if (err instanceof EmulatorConfigError) throw new UsageError(err.message);
     throw err;
@@ -94,6 +105,10 @@ export function registerEmulate(program: Command): void {
     .option('--output-tokens <n>', 'mean generated tokens per request', num('output-tokens'), 128)
     .option('--seed <n>', 'random seed (same seed, same metrics)', int('seed', 0))
     .option('--tick <duration>', 'simulation step, e.g. 1s')
+    .option(
+      '--vllm-metrics <names>',
+      "vLLM metric names the pods export: current (vLLM >= 0.12, default), transitional (new and deprecated names side by side, as 0.10 and 0.11) or legacy (before 0.10); a model's own vllmMetrics in --config wins",
+    )
     .option('--host <host>', 'listen address', '127.0.0.1')
     .option('--port <port>', 'listen port (0: any free port)', int('port', 0), 8000)
     .option(

@@ -7,29 +7,19 @@ import type { Command } from 'commander';
 import { startCacheJanitor } from '../cache/janitor.js';
 import { ModelMetricsCache } from '../cache/model-metrics-cache.js';
 import { FleetCollector } from '../collector/fleet-collector.js';
-import {
-  addConfigOptions,
-  type Config,
-  ConfigError,
-  ConfigReloader,
-  type ConfigTargets,
-  configFromData,
-  configSourcesFromOptions,
-  loadConfig,
-  watchConfig,
-} from '../config/index.js';
+import { type Config, ConfigReloader, type ConfigTargets, ConfigWatcher } from '../config/index.js';
 import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import { type CycleReport, cycleReportJson, formatCycleTable, LocalController } from '../controller/local.js';
 import { clusterOptimizer, localOptimizer, type OptimizerParts } from '../controller/optimizer-setup.js';
 import { apiErrorCode, apiErrorMessage } from '../controller/status-writer.js';
 import { PrometheusClient } from '../prometheus/client.js';
-import { createLogger } from '../telemetry/logger.js';
 import { Telemetry } from '../telemetry/metrics.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
 import type { Logger } from '../types.js';
 import { ClusterActuation } from './actuation.js';
 import { parseTime } from './collect.js';
+import { addConfigOptions, configSourcesFromOptions, loadCliConfig } from './config-flags.js';
 import { action, UsageError } from './errors.js';
 
 export const DEFAULT_NAMESPACE = 'workload-variant-autoscaler-system';
@@ -47,28 +37,17 @@ interface RunFlags extends Record<string, unknown> {
   configmap: boolean;
 }
 
-function loadOrUsage(sources: Parameters<typeof loadConfig>[0]): Config {
-  try {
-    return loadConfig(sources);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
-}
-
-/** Cluster mode: the watched namespaces (the fleet query reads only their series; local mode reads
- *  every namespace), and the scale-to-zero periods the fleet query counts requests over. */
-type PartsExtras = { watched?: readonly string[]; requestsOverSeconds?: () => readonly number[] };
-
-/** Parts shared by both modes, built from one validated Config. */
-function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date, more: PartsExtras = {}) {
-  const { watched, requestsOverSeconds } = more;
+/**
+ * Parts shared by both modes, built from one validated Config. `watched`: the cluster mode's
+ * watched namespaces, so the fleet query reads only their series (local mode reads every namespace
+ * its manifests name).
+ */
+function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date, watched?: readonly string[]) {
   const telemetry = new Telemetry();
   const cache = new ModelMetricsCache({
     ttlMs: cfg.cache.ttlMs,
     failureTtlMs: cfg.cache.failureTtlMs,
     maxEntries: cfg.cache.maxEntries,
-    logger,
   });
   telemetry.bindCache(cache);
   const prom = new PrometheusClient({ ...cfg.prometheus, logger });
@@ -81,7 +60,6 @@ function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date, more: Pa
     observer: telemetry,
     logger,
     ...(evaluationTime ? { evaluationTime: () => evaluationTime } : {}),
-    ...(requestsOverSeconds ? { requestsOverSeconds } : {}),
   });
   return { telemetry, cache, prom, collector };
 }
@@ -176,8 +154,7 @@ async function runLocal(
   sources: ReturnType<typeof configSourcesFromOptions>,
   evaluationTime: Date | undefined,
 ): Promise<void> {
-  const cfg = loadOrUsage(sources);
-  const logger = createLogger({ level: cfg.logLevel });
+  const { config: cfg, logger } = loadCliConfig(sources, { longRunning: !opts.once });
   const parts = buildParts(cfg, logger, evaluationTime);
   const print = printer(opts.output);
   const opt = localOptimizer(cfg.reconcile, logger);
@@ -217,7 +194,7 @@ async function runLocal(
   });
   const janitor = startCacheJanitor(parts.cache, { logger });
   const watcher = sources.file
-    ? watchConfig(
+    ? new ConfigWatcher(
         { sources: { ...sources, file: sources.file }, current: cfg },
         reloadTargets(parts, logger, (n, _p, keys) => {
           const done: string[] = [];
@@ -288,25 +265,18 @@ async function runCluster(
       }
     }
   }
-  const cfg = loadOrUsage({ ...sources, ...(configMapData ? { configMapData } : {}) });
-  const logger = createLogger({ level: cfg.logLevel });
-  let actuation: ClusterActuation | undefined;
-  const parts = buildParts(cfg, logger, evaluationTime, {
-    watched: cfg.reconcile.namespaces,
-    requestsOverSeconds: () => actuation?.requestsOverSeconds() ?? [],
-  });
+  const startSources = { ...sources, ...(configMapData ? { configMapData } : {}) };
+  const { config: cfg, logger } = loadCliConfig(startSources, { longRunning: true });
+  const parts = buildParts(cfg, logger, evaluationTime, cfg.reconcile.namespaces);
   const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
-  const opt = clusterOptimizer(kc, namespace, cfg.reconcile, logger);
-  actuation = new ClusterActuation({
-    kubeConfig: kc,
-    config: cfg,
-    identity,
+  const place = { identity, namespace, watchConfigMap: opts.configmap };
+  const actuation = new ClusterActuation(kc, cfg, place, parts, logger);
+  const opt = clusterOptimizer(
+    kc,
     namespace,
-    watchConfigMap: opts.configmap,
-    registry: parts.telemetry.registry,
-    collector: parts.collector,
+    { ...cfg.reconcile, minReplicasDefault: (va) => actuation.minReplicas(va) },
     logger,
-  });
+  );
   const controller = new Controller({
     optimizer: opt.optimizer,
     kubeConfig: kc,
@@ -320,32 +290,20 @@ async function runCluster(
     actuator: actuation.actuator,
   });
   actuation.bindSource(controller.source);
+  actuation.bindUnitCosts(() => opt.store.unitCosts.value);
   const targets = reloadTargets(parts, logger, (n, _p, keys) => {
     const done: string[] = [];
-    if (keys.includes('WVA_SCALE_TO_ZERO')) {
-      actuation?.setScaleToZero(n.actuation.scaleToZero);
-      done.push('WVA_SCALE_TO_ZERO');
-    }
     if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');
     if (keys.includes('WVA_RECONCILE_CONCURRENCY')) done.push('WVA_RECONCILE_CONCURRENCY');
     controller.configure({ intervalMs: n.reconcile.intervalMs, concurrency: n.reconcile.concurrency });
-    done.push(...reconfigureOptimizer(opt, n, keys));
+    done.push(...reconfigureOptimizer(opt, n, keys), ...actuation.reload(n, keys));
     return done;
   });
-  // One reload path for a --config file and the ConfigMap: with a file, ConfigMap data goes into the
-  // file's watcher, which resolves both together (with env and flags), so a file change never undoes
-  // a ConfigMap change or the reverse; without one, a ConfigReloader takes it. Both apply with
-  // applyConfig over the configuration in force.
-  const watcher = sources.file
-    ? watchConfig(
-        {
-          sources: { ...sources, file: sources.file, ...(configMapData ? { configMapData } : {}) },
-          current: cfg,
-        },
-        targets,
-      )
-    : undefined;
-  const reloader = watcher ? undefined : new ConfigReloader(cfg, targets);
+  // One reload path for a --config file and the ConfigMap: new ConfigMap data replaces that source
+  // and every source is resolved again (file, ConfigMap, env, flags), so neither undoes the other.
+  const reloader = startSources.file
+    ? new ConfigWatcher({ sources: { ...startSources, file: startSources.file }, current: cfg }, targets)
+    : new ConfigReloader(cfg, targets, startSources);
   let lastData = JSON.stringify(configMapData ?? null);
   const cmWatch = opts.configmap
     ? new ConfigMapWatch({
@@ -357,8 +315,7 @@ async function runCluster(
           const key = JSON.stringify(data ?? null);
           if (key === lastData) return;
           lastData = key;
-          if (watcher) watcher.updateSources({ configMapData: data ?? {} });
-          else reloader?.offer(configFromData(data ?? {}, sources));
+          reloader.updateSources({ configMapData: data ?? {} });
         },
       })
     : undefined;
@@ -376,8 +333,8 @@ async function runCluster(
   }
   const janitor = startCacheJanitor(parts.cache, { logger });
   cmWatch?.start();
-  opt.start();
   actuation.start();
+  opt.start();
   await controller.start();
   logger.info(
     { identity, namespace, namespaces: cfg.reconcile.namespaces, telemetryPort: server.port },
@@ -388,10 +345,10 @@ async function runCluster(
   await shutdown(
     [
       () => controller.stop(4000),
-      () => actuation?.stop(),
+      () => actuation.stop(),
       () => cmWatch?.stop(),
       () => opt.stop(),
-      () => watcher?.close(),
+      () => (reloader instanceof ConfigWatcher ? reloader.close() : undefined),
       () => janitor.stop(),
       () => server?.close(),
       () => parts.prom.close(),

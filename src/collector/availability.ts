@@ -90,7 +90,7 @@ export function availabilityOf(
   return {
     available: false,
     reason: 'MetricsIncomplete',
-    message: `vLLM metrics for ${which(modelId, namespace)} are incomplete: the model has traffic but ${what} ${unknown.length === 1 ? 'has' : 'have'} no samples in ${span}; likely causes: this vLLM version does not export the metric under that name, or ${span} is shorter than two scrapes; currentAlloc keeps its previous values`,
+    message: `vLLM metrics for ${which(modelId, namespace)} are incomplete: the model's series are fresh but ${what} ${unknown.length === 1 ? 'has' : 'have'} no samples in ${span}; likely causes: this vLLM version does not export the metric under that name, ${span} is shorter than two scrapes, or the model's pods stopped reporting; currentAlloc keeps its previous values`,
     ...(base.newestSample ? { newestSample: base.newestSample } : {}),
   };
 }

@@ -1,18 +1,20 @@
 // Per-model collection through the cache, as the original's CollectAggregateMetricsWithCache, with
 // the two holes closed: a fresh *failed* entry is served (rejects with its stored error, no call)
 // until its failure TTL ends, so a Prometheus outage costs one attempt per key per failure TTL, not
-// one per caller; and concurrent misses of one key share one in-flight call.
+// one per caller; and concurrent misses of one key share one in-flight call (the cache's fetch).
 // A call is only joined with, and only answered from the cache by, a call over the same window at
-// the same evaluation time: the cache holds one window's numbers at Prometheus' now, so a call with
-// another window or an explicit `time` goes to Prometheus (sharing only with identical calls) and
-// leaves the cache alone.
+// the same evaluation time: a cache holds one window's numbers at one time (Prometheus' now, or the
+// fixed `time` of its first filler), so a call with another window or time goes to Prometheus
+// (sharing only with identical calls) and leaves the cache alone.
+
+import { LRUCache } from 'lru-cache';
 import type { ModelMetricsCache } from '../cache/index.js';
+import { abortable } from '../cache/index.js';
 import { DEFAULT_WINDOW } from '../prometheus/promql.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, CollectorObserver, Logger, PromAPI } from '../types.js';
-import { abortable } from './abortable.js';
-import { cacheHoldsWindow } from './cache-window.js';
-import { collectAggregateMetrics, copyMetrics, zeroMetrics } from './collect.js';
+import { cacheHoldsView } from './cache-view.js';
+import { collectAggregateMetrics, copyMetrics } from './collect.js';
 
 export interface CachedCollectOptions {
   observer?: CollectorObserver;
@@ -26,42 +28,25 @@ export interface CachedCollectOptions {
   signal?: AbortSignal;
 }
 
-/** In-flight collections per cache and key: one Prometheus call per key, however many wait. */
-const inFlight = new WeakMap<ModelMetricsCache, Map<string, Promise<AggregateMetrics>>>();
-/** In-flight collections that bypass the cache (another window, an explicit time), per PromAPI. */
-const uncachedInFlight = new WeakMap<PromAPI, Map<string, Promise<AggregateMetrics>>>();
+/**
+ * Calls that bypass the cache (another window or time), per PromAPI: lru-cache's fetch()
+ * shares one call among identical callers while it runs (`forceRefresh`: a finished result is
+ * never reused), the same coalescing the cache itself uses.
+ */
+const uncached = new WeakMap<PromAPI, LRUCache<string, AggregateMetrics, () => Promise<AggregateMetrics>>>();
+
+function uncachedCalls(prom: PromAPI) {
+  let calls = uncached.get(prom);
+  if (!calls) {
+    calls = new LRUCache({ max: 1000, fetchMethod: (_k, _s, { context }) => context() });
+    uncached.set(prom, calls);
+  }
+  return calls;
+}
 
 /** What makes two calls the same: pair, window and evaluation time (NUL cannot occur in a name). */
 function callKey(modelId: string, namespace: string, window: string, time: Date | undefined): string {
   return `${namespace}\u0000${modelId}\u0000${window}\u0000${time ? time.getTime() : 'now'}`;
-}
-
-/** The table of `owner` in `tables`, made on first use. */
-function tableOf<K extends object>(
-  tables: WeakMap<K, Map<string, Promise<AggregateMetrics>>>,
-  owner: K,
-): Map<string, Promise<AggregateMetrics>> {
-  let t = tables.get(owner);
-  if (!t) {
-    t = new Map();
-    tables.set(owner, t);
-  }
-  return t;
-}
-
-/** One call per key at a time in `table`: joins a running one, or starts `run` and records it. */
-function shareCall(
-  table: Map<string, Promise<AggregateMetrics>>,
-  key: string,
-  run: () => Promise<AggregateMetrics>,
-): { shared: Promise<AggregateMetrics>; joined: boolean } {
-  const pending = table.get(key);
-  if (pending) return { shared: pending, joined: true };
-  const shared = run().finally(() => table.delete(key));
-  // Handled here so a shared failure nobody awaits any more (all callers aborted) is not unhandled.
-  shared.catch(() => {});
-  table.set(key, shared);
-  return { shared, joined: false };
 }
 
 /**
@@ -78,54 +63,41 @@ export async function collectAggregateMetricsWithCache(
 ): Promise<AggregateMetrics> {
   const { observer } = options;
   const window = options.window ?? DEFAULT_WINDOW;
-  const collectOptions = { window, time: options.time };
-  const key = callKey(modelId, namespace, window, options.time);
-  if (!cache || options.time !== undefined || !cacheHoldsWindow(cache, window)) {
-    // The shared call gets no caller's signal: one caller giving up must not fail the others.
-    const { shared } = shareCall(tableOf(uncachedInFlight, prom), key, () =>
-      observed(observer, () => collectAggregateMetrics(modelId, namespace, prom, collectOptions)),
+  const collect = () =>
+    observed(observer, () =>
+      collectAggregateMetrics(modelId, namespace, prom, { window, time: options.time }),
     );
-    return copyMetrics(await abortable(shared, options.signal));
+  if (!cache || !cacheHoldsView(cache, window, options.time)) {
+    // The shared call gets no caller's signal: one caller giving up must not fail the others.
+    const key = callKey(modelId, namespace, window, options.time);
+    const shared = uncachedCalls(prom).fetch(key, { context: collect, forceRefresh: true });
+    return copyMetrics((await abortable(shared, options.signal)) as AggregateMetrics);
   }
   const logger = options.logger ?? silentLogger;
-
-  const entry = cache.get(modelId, namespace);
-  if (entry) {
-    if (entry.valid) {
-      observer?.lookup?.('hit', modelId, namespace);
-      logger.debug({ model: modelId, namespace }, 'Using cached metrics for model');
-      return copyMetrics(entry);
-    }
-    observer?.lookup?.('failure_hit', modelId, namespace);
+  const { entry, result } = await cache.fetch(
+    modelId,
+    namespace,
+    async () => {
+      logger.debug({ model: modelId, namespace }, 'Querying Prometheus for model metrics');
+      try {
+        return await collect();
+      } catch (err) {
+        logger.warn(
+          { model: modelId, namespace, err: (err as Error).message },
+          'Prometheus query for model metrics failed',
+        );
+        throw err;
+      }
+    },
+    options.signal,
+  );
+  observer?.lookup?.(result, modelId, namespace);
+  if (result === 'hit') logger.debug({ model: modelId, namespace }, 'Using cached metrics for model');
+  if (result === 'failure_hit') {
     logger.debug({ model: modelId, namespace }, 'Using cached failure for model; not querying Prometheus');
-    throw (
-      entry.error ?? new Error(`metrics collection failed for model ${modelId} in namespace ${namespace}`)
-    );
   }
-
-  // The shared call gets no caller's signal: one caller giving up must not fail the others. The
-  // client's own timeout bounds it.
-  const { shared, joined } = shareCall(tableOf(inFlight, cache), key, async () => {
-    observer?.lookup?.('miss', modelId, namespace);
-    logger.debug({ model: modelId, namespace }, 'Querying Prometheus for model metrics');
-    try {
-      const metrics = await observed(observer, () =>
-        collectAggregateMetrics(modelId, namespace, prom, collectOptions),
-      );
-      cache.set(modelId, namespace, metrics, true);
-      return metrics;
-    } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      cache.set(modelId, namespace, zeroMetrics(), false, error);
-      logger.warn(
-        { model: modelId, namespace, err: error.message },
-        'Prometheus query for model metrics failed',
-      );
-      throw error;
-    }
-  });
-  if (joined) observer?.lookup?.('coalesced', modelId, namespace);
-  return copyMetrics(await abortable(shared, options.signal));
+  if (!entry.valid) throw entry.error;
+  return copyMetrics(entry);
 }
 
 async function observed<T>(observer: CollectorObserver | undefined, run: () => Promise<T>): Promise<T> {

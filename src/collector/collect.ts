@@ -158,18 +158,24 @@ export function toMetrics(values: ReadonlyMap<string, number>): AggregateMetrics
   const growth = finiteOr(raw(STATS.queueGrowth));
   // Arrivals = completions + growth of the requests in the system; a slope read from noisy gauges
   // can take that below 0, which no arrival rate is.
-  const arrivals =
-    completions === undefined || growth === undefined ? undefined : Math.max(0, completions + growth);
+  const sum = completions === undefined || growth === undefined ? undefined : completions + growth;
+  const arrivals = sum === undefined || !Number.isFinite(sum) ? undefined : Math.max(0, sum);
   const kv = finiteOr(raw(STATS.kvCacheUsage));
+  const avgOutputTokens = ratio(STATS.avgOutputTokens);
+  // Requests of at most one generated token have no gap between tokens: nothing to observe, and
+  // an inter-token latency of 0 is then the truth, not a stand-in.
+  const itlV = raw(STATS.itlAverage);
+  const noGaps =
+    itlV !== undefined && Number.isNaN(itlV) && avgOutputTokens !== undefined && avgOutputTokens <= 1;
   return {
     load: {
       ...known('arrivalRate', arrivals),
       ...known('completionRate', completions),
       ...known('avgInputTokens', ratio(STATS.avgInputTokens)),
-      ...known('avgOutputTokens', ratio(STATS.avgOutputTokens)),
+      ...known('avgOutputTokens', avgOutputTokens),
     },
     ...known('ttftAverage', ratio(STATS.ttftAverage)),
-    ...known('itlAverage', ratio(STATS.itlAverage)),
+    ...known('itlAverage', noGaps ? 0 : ratio(STATS.itlAverage)),
     saturation: { ...known('running', running), ...known('waiting', waiting), ...known('kvCacheUsage', kv) },
   };
 }
@@ -184,7 +190,7 @@ export const STATISTIC_SOURCES = {
   avgInputTokens: 'vllm:request_prompt_tokens',
   avgOutputTokens: 'vllm:request_generation_tokens',
   ttftAverage: 'vllm:time_to_first_token_seconds',
-  itlAverage: 'vllm:inter_token_latency_seconds (or vllm:time_per_output_token_seconds before vLLM 0.11)',
+  itlAverage: 'vllm:inter_token_latency_seconds, or vllm:time_per_output_token_seconds before vLLM 0.11',
 } as const;
 export type StatisticName = keyof typeof STATISTIC_SOURCES;
 

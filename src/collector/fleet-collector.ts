@@ -1,29 +1,33 @@
 // What the controller reads metrics through: one Prometheus call per cycle, whatever the fleet.
 //
-// A read whose key is not answered by the current snapshot refreshes the WHOLE fleet (or the watched
-// namespaces) in one query (every statistic plus each pair's newest sample time), shared by every concurrent caller; the
-// results go into the cache, so the rest of the cycle's reads are cache hits. Until the snapshot
-// is older than the cache TTL:
-//   - a pair in the snapshot answers from the cache (or from the snapshot, if the cache dropped it);
-//   - a pair Prometheus does not know answers zeros + MetricsMissing without another query;
-//   - a fresh pair with traffic and an unknown statistic answers MetricsIncomplete;
-// and after a failed refresh, every read answers PrometheusError without another attempt until the
-// cache's failure TTL ends (1000 callers during an outage: 1 attempt).
-// Within a reconcile cycle (beginCycle() ... end()) the TTLs do not cut the cycle in two: the state
-// that was fresh when the cycle began, or the cycle's own refresh, answers every read of that cycle
-// whatever its length, so a cycle costs at most one Prometheus call.
+// A refresh asks Prometheus for the WHOLE fleet (or the watched namespaces) in one query and writes
+// every pair into the ModelMetricsCache; a failed refresh writes the spec's invalid entries (for the
+// pairs it knew) for the failure TTL. What a refresh produced is a FleetSnapshot: the cache entries
+// it wrote plus what only the fleet query knows (which pairs exist, their newest sample, when
+// Prometheus evaluated it). A reconcile cycle takes one snapshot and reads every key from it, so
+// a cycle longer than the TTL still costs one call, and all its keys see one refresh.
+// `snapshot()` keeps the current one until the cache TTL (the failure TTL for a failed refresh)
+// and coalesces concurrent refreshes: lru-cache's fetch(), as the cache's own coalescing is.
+import { LRUCache } from 'lru-cache';
 import type { ModelMetricsCache } from '../cache/index.js';
+import { abortable } from '../cache/index.js';
 import { checkWindow, DEFAULT_WINDOW } from '../prometheus/promql.js';
-import { silentLogger } from '../telemetry/logger.js';
-import type { AggregateMetrics, CollectorObserver, Logger, MetricsAvailability, PromAPI } from '../types.js';
-import { abortable } from './abortable.js';
+import type {
+  AggregateMetrics,
+  CollectorObserver,
+  Logger,
+  LookupResult,
+  MetricsAvailability,
+  ModelMetrics,
+  PromAPI,
+} from '../types.js';
 import {
   availabilityFromError,
   availabilityOf,
   DEFAULT_STALE_AFTER_MS,
   freshnessRangeSeconds,
 } from './availability.js';
-import { setCacheWindow } from './cache-window.js';
+import { setCacheView } from './cache-view.js';
 import { collectFleetMetrics, copyMetrics, type FleetMetrics, pairKey, zeroMetrics } from './collect.js';
 
 export interface FleetCollectorOptions {
@@ -35,17 +39,15 @@ export interface FleetCollectorOptions {
   namespaces?: readonly string[];
   /** A pair whose newest sample is older than this is MetricsStale. Default 300000 (5 min). */
   staleAfterMs?: number;
-  /** ms clock (tests): decides when the snapshot and a failure expire. Use the cache's clock. */
+  /** ms clock (tests): decides when a snapshot expires. Use the cache's clock. */
   now?: () => number;
   /** Evaluation time of each refresh (tests against backfilled data). Default: Prometheus' now. */
   evaluationTime?: () => Date | undefined;
   observer?: CollectorObserver;
   logger?: Logger;
-  /** Periods (seconds) whose request counts each refresh also reads (scale to zero), asked per refresh. */
-  requestsOverSeconds?: () => readonly number[];
 }
 
-/** What the last refresh said about a pair's requests over a period. */
+/** What the last refresh said about a pair's requests over a period (scale to zero's evidence). */
 export type RequestsOverAnswer =
   | { kind: 'count'; requests: number }
   /** The query ran; the pair is in it but has no value for the period (series younger than it). */
@@ -61,228 +63,251 @@ export interface FleetRead {
   availability: MetricsAvailability;
 }
 
-interface Snapshot {
-  atMs: number;
-  pairs: Map<string, FleetMetrics>;
-  evaluatedAt: Date;
-  requestsOverSeconds: readonly number[];
+/** One refresh's view of the fleet: what every read of one reconcile cycle answers from. */
+export interface FleetSnapshot {
+  /** When the refresh ended (the collector's clock, ms). */
+  readonly takenAtMs: number;
+  /** Set when the refresh failed: every read answers PrometheusError with it. */
+  readonly error?: Error;
+  /** The pair's metrics and availability, without a query. Counts a lookup (`hit` or `failure_hit`). */
+  read(modelId: string, namespace: string): FleetRead;
 }
 
-interface Failure {
-  atMs: number;
-  error: Error;
-}
+// lru-cache reads a start of 0 as "no TTL"; a fake clock may start at 0 (see the cache).
+const START_SHIFT = 2 ** 32;
+const FLEET = 'fleet';
 
 export class FleetCollector {
-  private readonly prom: PromAPI;
-  private readonly cache: ModelMetricsCache;
-  private readonly now: () => number;
-  private readonly evaluationTime: () => Date | undefined;
-  private readonly observer: CollectorObserver | undefined;
-  private readonly logger: Logger;
-  private readonly requestsOverSeconds: () => readonly number[];
-  private window: string;
-  private readonly namespaces: readonly string[] | undefined;
-  private staleAfterMs: number;
-  private snapshot: Snapshot | undefined;
-  private failure: Failure | undefined;
-  private inFlight: Promise<void> | undefined;
-  /** Bumped by configure(): a refresh started under the old settings does not become the snapshot. */
-  private generation = 0;
-  /** Cycles open now (beginCycle without its end). */
-  private openCycles = 0;
-  /** The current snapshot or failure answers the open cycle(s), expired or not. */
-  private pinned = false;
+  readonly #o: FleetCollectorOptions;
+  readonly #cache: ModelMetricsCache;
+  readonly #now: () => number;
+  readonly #namespaces: readonly string[] | undefined;
+  #window: string;
+  #staleAfterMs: number;
+  #refreshing = false;
+  readonly #snapshots: LRUCache<string, Snapshot>;
+  /** The periods (seconds) each refresh also counts requests over, and the last refresh's snapshot. */
+  #requestsOverSeconds: () => readonly number[] = () => [];
+  #last: Snapshot | undefined;
 
   constructor(o: FleetCollectorOptions) {
-    this.prom = o.prom;
-    this.cache = o.cache;
-    this.now = o.now ?? Date.now;
-    this.evaluationTime = o.evaluationTime ?? (() => undefined);
-    this.observer = o.observer;
-    this.logger = o.logger ?? silentLogger;
-    this.requestsOverSeconds = o.requestsOverSeconds ?? (() => []);
-    this.window = checkWindow(o.window ?? DEFAULT_WINDOW);
-    setCacheWindow(this.cache, this.window);
-    this.namespaces = o.namespaces && o.namespaces.length > 0 ? [...o.namespaces] : undefined;
-    this.staleAfterMs = checkStaleAfter(o.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
+    this.#o = o;
+    this.#cache = o.cache;
+    const now = o.now ?? (() => Date.now());
+    this.#now = now;
+    this.#window = checkWindow(o.window ?? DEFAULT_WINDOW);
+    this.#namespaces = o.namespaces && o.namespaces.length > 0 ? [...o.namespaces] : undefined;
+    this.#staleAfterMs = checkStaleAfter(o.staleAfterMs ?? DEFAULT_STALE_AFTER_MS);
+    this.#snapshots = new LRUCache<string, Snapshot>({
+      max: 1,
+      perf: { now: () => now() + START_SHIFT },
+      ttlResolution: 0,
+      fetchMethod: (_key, _stale, { options }) =>
+        this.#refresh().then((snap) => {
+          // A snapshot lives for the cache's TTL, a failed one for the failure TTL.
+          const ttl = snap.error ? this.#cache.failureTtlMs : this.#cache.ttlMs;
+          Object.assign(options, { ttl, start: snap.takenAtMs + START_SHIFT });
+          return snap;
+        }),
+    });
   }
 
   /**
-   * The pair's metrics and availability. Never rejects for Prometheus trouble (availability
-   * PrometheusError instead); rejects with the abort reason when `signal` aborts. Observer lookups:
-   * `hit` (answered from the current snapshot, a pair Prometheus does not know included), `miss`
-   * (started a refresh), `coalesced` (joined one), `failure_hit` (answered a stored failure).
+   * The current snapshot while within its TTL, else one from a new refresh (joined if one runs).
+   * Never rejects for Prometheus trouble (a failed snapshot instead); rejects with the abort reason
+   * when `signal` aborts, without cancelling the refresh for others.
+   */
+  async snapshot(signal?: AbortSignal): Promise<FleetSnapshot> {
+    return (await this.#take(signal)).snapshot;
+  }
+
+  /**
+   * One pair, from the current snapshot or a refresh. Lookups: `hit` (a fresh snapshot answered,
+   * a pair Prometheus does not know included), `miss` (started a refresh), `coalesced` (joined
+   * one), `failure_hit` (a failed snapshot answered).
    */
   async read(modelId: string, namespace: string, signal?: AbortSignal): Promise<FleetRead> {
-    if (signal?.aborted) throw signal.reason;
-    const answered = this.answer(modelId, namespace, true);
-    if (answered) return answered;
-
-    const joining = this.inFlight !== undefined;
-    this.observer?.lookup?.(joining ? 'coalesced' : 'miss', modelId, namespace);
-    if (!joining) this.logger.debug({ model: modelId, namespace }, 'Querying Prometheus for fleet metrics');
-    // No answer after a refresh only when configure() dropped its result (a live reload raced it):
-    // refresh again under the new settings, a bounded number of times, rather than report an error.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      await abortable(this.startRefresh(), signal);
-      const answer = this.answer(modelId, namespace, false);
-      if (answer) return answer;
-    }
-    return {
-      availability: availabilityFromError(
-        modelId,
-        namespace,
-        new Error('collector reconfigured during refresh'),
-      ),
-    };
+    const { snapshot, fetched } = await this.#take(signal);
+    const result: LookupResult = snapshot.error ? 'failure_hit' : 'hit';
+    this.#o.observer?.lookup?.(fetched === 'hit' ? result : fetched, modelId, namespace);
+    return snapshot.answer(modelId, namespace);
   }
 
-  /** Cache warming: one fleet query now (joined if one is already running). Never rejects for
-   *  Prometheus trouble; the failure is kept and answered to readers until the failure TTL ends. */
+  /** Cache warming: a snapshot now (joined if a refresh runs). Never rejects for Prometheus trouble. */
   async refresh(signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) throw signal.reason;
-    await abortable(this.startRefresh(), signal);
+    await this.#take(signal);
   }
 
-  /**
-   * Opens a reconcile cycle; call the returned function when it ends (idempotent). Until then,
-   * the snapshot (or failure) that is current at the start, if still within its TTL, or else the
-   * first refresh the cycle makes, answers every read regardless of age: one Prometheus call per
-   * cycle at most, even for a cycle longer than the cache TTL. Overlapping cycles share the pin.
-   */
-  beginCycle(): () => void {
-    if (this.openCycles === 0) this.pinned = this.answersFresh(this.now());
-    this.openCycles++;
-    let open = true;
-    return () => {
-      if (!open) return;
-      open = false;
-      this.openCycles--;
-      if (this.openCycles === 0) this.pinned = false;
-    };
-  }
-
-  /** True when the current state would answer a first look without a query. */
-  private answersFresh(now: number): boolean {
-    if (this.failure) return now - this.failure.atMs <= this.cache.failureTtlMs;
-    return this.snapshot !== undefined && now - this.snapshot.atMs <= this.cache.ttlMs;
-  }
-
-  /** Live reload. A new window drops the snapshot (its numbers were over the old window). */
-  configure(o: { window?: string; staleAfterMs?: number }): void {
-    if (o.window !== undefined && o.window !== this.window) {
-      this.window = checkWindow(o.window);
-      setCacheWindow(this.cache, this.window);
-      this.snapshot = undefined;
-      this.failure = undefined;
-      this.pinned = false;
-      this.generation++;
-    }
-    if (o.staleAfterMs !== undefined) this.staleAfterMs = checkStaleAfter(o.staleAfterMs);
-  }
-
-  /**
-   * An answer without a query, when the current state gives one. `fresh` = this is the first look
-   * (count it as a lookup); after a refresh, the answer comes from the new state whatever its age.
-   */
-  private answer(modelId: string, namespace: string, fresh: boolean): FleetRead | undefined {
-    const now = this.now();
-    const snap = this.snapshot;
-    const fail = this.failure;
-    // After a refresh, or while an open cycle pins the state, answer whatever its age.
-    const checkAge = fresh && !this.pinned;
-    if (fail && (!checkAge || now - fail.atMs <= this.cache.failureTtlMs)) {
-      if (fresh) this.observer?.lookup?.('failure_hit', modelId, namespace);
-      return { availability: availabilityFromError(modelId, namespace, fail.error) };
-    }
-    if (!snap || (checkAge && now - snap.atMs > this.cache.ttlMs)) return undefined;
-
-    const key = pairKey(modelId, namespace);
-    const pair = snap.pairs.get(key);
-    const availability = availabilityOf(
-      modelId,
-      namespace,
-      pair ?? zeroMetrics(),
-      pair?.newestSample,
-      pair?.evaluatedAt ?? snap.evaluatedAt,
-      this.staleAfterMs,
-      this.window,
-    );
-    if (fresh) this.observer?.lookup?.('hit', modelId, namespace);
-    if (!pair) return { metrics: zeroMetrics(), availability };
-    // The cache is read for its own bookkeeping (LRU order, hit counters); the snapshot backs it
-    // up when the cache has dropped the entry (capacity) or holds another writer's failure.
-    const cached = keyOk(modelId, namespace) ? this.cache.get(modelId, namespace) : undefined;
-    return { metrics: copyMetrics(cached?.valid ? cached : pair), availability };
+  /** From the next refresh on, also count each pair's requests over these periods (seconds). */
+  countRequestsOver(periods: () => readonly number[]): void {
+    this.#requestsOverSeconds = periods;
   }
 
   /** The pair's requests over `seconds` as of the last refresh (no query of its own). */
   requestsOver(modelId: string, namespace: string, seconds: number): RequestsOverAnswer {
-    if (this.failure)
-      return { kind: 'unknown', reason: `the last fleet query failed: ${this.failure.error.message}` };
-    const snap = this.snapshot;
+    const snap = this.#last;
     if (!snap) return { kind: 'unknown', reason: 'no fleet query answered yet' };
-    if (!snap.requestsOverSeconds.includes(seconds)) {
+    if (snap.error) return { kind: 'unknown', reason: `the last fleet query failed: ${snap.error.message}` };
+    return snap.requestsOver(modelId, namespace, seconds);
+  }
+
+  /** Live reload. A new window drops the current snapshot (its numbers were over the old window);
+   *  a refresh in flight re-queries under the new one before it answers. */
+  configure(o: { window?: string; staleAfterMs?: number }): void {
+    if (o.window !== undefined && o.window !== this.#window) {
+      this.#window = checkWindow(o.window);
+      if (!this.#refreshing) this.#snapshots.clear();
+    }
+    if (o.staleAfterMs !== undefined) this.#staleAfterMs = checkStaleAfter(o.staleAfterMs);
+  }
+
+  async #take(signal?: AbortSignal): Promise<{ snapshot: Snapshot; fetched: LookupResult }> {
+    signal?.throwIfAborted();
+    const status: LRUCache.Status<string, Snapshot> = {};
+    const pending = this.#snapshots.fetch(FLEET, { status });
+    const fetched: LookupResult =
+      status.fetch === 'hit' ? 'hit' : status.fetch === 'inflight' ? 'coalesced' : 'miss';
+    const snapshot = (await abortable(pending, signal)) as Snapshot;
+    return { snapshot, fetched };
+  }
+
+  /** One fleet query under the window in force when it ends; the pairs go into the cache. */
+  async #refresh(): Promise<Snapshot> {
+    this.#refreshing = true;
+    const { observer, logger } = this.#o;
+    logger?.debug({}, 'Querying Prometheus for fleet metrics');
+    try {
+      for (;;) {
+        const window = this.#window;
+        const time = this.#o.evaluationTime?.();
+        const periods = [...this.#requestsOverSeconds()];
+        observer?.queryStarted?.('fleet');
+        const started = performance.now();
+        let pairs: Map<string, FleetMetrics>;
+        try {
+          pairs = await collectFleetMetrics(this.#o.prom, {
+            window,
+            ...(this.#namespaces ? { namespaces: this.#namespaces } : {}),
+            time,
+            freshnessRangeSeconds: freshnessRangeSeconds(this.#staleAfterMs),
+            ...(periods.length > 0 ? { requestsOverSeconds: periods } : {}),
+          });
+          observer?.queryFinished?.('fleet', 'success', (performance.now() - started) / 1000);
+        } catch (err) {
+          observer?.queryFinished?.('fleet', 'error', (performance.now() - started) / 1000);
+          if (window !== this.#window) continue;
+          return this.#failed(err instanceof Error ? err : new Error(String(err)));
+        }
+        // A live reload changed the window while the query ran: its numbers are over the old one.
+        if (window !== this.#window) continue;
+        logger?.debug({ pairs: pairs.size }, 'Fleet metrics refreshed');
+        setCacheView(this.#cache, window, time);
+        return this.#succeeded(pairs, periods);
+      }
+    } finally {
+      this.#refreshing = false;
+    }
+  }
+
+  #succeeded(pairs: Map<string, FleetMetrics>, periods: readonly number[]): Snapshot {
+    let evaluatedAt = this.#o.evaluationTime?.() ?? new Date();
+    const entries = new Map<string, ModelMetrics>();
+    for (const [key, p] of pairs) {
+      evaluatedAt = p.evaluatedAt;
+      // Pairs without a namespace or model_name label (a scrape config that adds none) cannot be
+      // cache keys; they are answered from the query's result only.
+      if (keyOk(p.modelId, p.namespace)) entries.set(key, this.#cache.set(p.modelId, p.namespace, p, true));
+    }
+    this.#known = pairs;
+    this.#last = new Snapshot(this, this.#now(), pairs, entries, evaluatedAt, periods);
+    return this.#last;
+  }
+
+  /** The pairs of the last successful refresh: the ones a failure is recorded for in the cache. */
+  #known = new Map<string, FleetMetrics>();
+
+  #failed(error: Error): Snapshot {
+    for (const p of this.#known.values()) {
+      if (keyOk(p.modelId, p.namespace)) this.#cache.set(p.modelId, p.namespace, zeroMetrics(), false, error);
+    }
+    this.#o.logger?.warn(
+      { err: error.message, retryAfterMs: this.#cache.failureTtlMs },
+      'Fleet metrics refresh failed; answering PrometheusError until the failure TTL ends',
+    );
+    this.#last = new Snapshot(this, this.#now(), new Map(), new Map(), new Date(), [], error);
+    return this.#last;
+  }
+
+  /** What a snapshot needs of its collector at read time (the settings may change live). */
+  get settings(): {
+    cache: ModelMetricsCache;
+    staleAfterMs: number;
+    window: string;
+    observer?: CollectorObserver;
+  } {
+    return {
+      cache: this.#cache,
+      staleAfterMs: this.#staleAfterMs,
+      window: this.#window,
+      observer: this.#o.observer,
+    };
+  }
+}
+
+class Snapshot implements FleetSnapshot {
+  constructor(
+    private readonly collector: FleetCollector,
+    readonly takenAtMs: number,
+    /** What the query found per pair (for availability: which pairs exist, their newest sample). */
+    private readonly pairs: ReadonlyMap<string, FleetMetrics>,
+    /** The cache entries this refresh wrote. */
+    private readonly entries: ReadonlyMap<string, ModelMetrics>,
+    private readonly evaluatedAt: Date,
+    /** The periods this refresh counted requests over (seconds). */
+    private readonly periods: readonly number[],
+    readonly error?: Error,
+  ) {}
+
+  requestsOver(modelId: string, namespace: string, seconds: number): RequestsOverAnswer {
+    if (!this.periods.includes(seconds)) {
       return {
         kind: 'unknown',
         reason: `requests over ${seconds}s not asked yet (asked from the next refresh on)`,
       };
     }
-    const pair = snap.pairs.get(pairKey(modelId, namespace));
+    const pair = this.pairs.get(pairKey(modelId, namespace));
     if (!pair) return { kind: 'no-series' };
     const n = pair.requestsOver?.get(seconds);
     return n === undefined ? { kind: 'no-value' } : { kind: 'count', requests: n };
   }
 
-  private startRefresh(): Promise<void> {
-    if (this.inFlight) return this.inFlight;
-    const generation = this.generation;
-    const run = this.runRefresh(generation).finally(() => {
-      if (this.inFlight === run) this.inFlight = undefined;
-    });
-    this.inFlight = run;
-    return run;
+  read(modelId: string, namespace: string): FleetRead {
+    this.collector.settings.observer?.lookup?.(this.error ? 'failure_hit' : 'hit', modelId, namespace);
+    return this.answer(modelId, namespace);
   }
 
-  private async runRefresh(generation: number): Promise<void> {
-    const observer = this.observer;
-    observer?.queryStarted?.('fleet');
-    const started = performance.now();
-    const requestsOverSeconds = [...this.requestsOverSeconds()];
-    try {
-      const pairs = await collectFleetMetrics(this.prom, {
-        window: this.window,
-        ...(this.namespaces ? { namespaces: this.namespaces } : {}),
-        time: this.evaluationTime(),
-        freshnessRangeSeconds: freshnessRangeSeconds(this.staleAfterMs),
-        ...(requestsOverSeconds.length > 0 ? { requestsOverSeconds } : {}),
-      });
-      observer?.queryFinished?.('fleet', 'success', (performance.now() - started) / 1000);
-      if (generation !== this.generation) return;
-      let evaluatedAt = this.evaluationTime() ?? new Date();
-      for (const p of pairs.values()) {
-        evaluatedAt = p.evaluatedAt;
-        // Pairs without a namespace or model_name label (a scrape config that adds none) cannot be
-        // cache keys (set would throw and fail the whole refresh); they stay in the snapshot only.
-        if (keyOk(p.modelId, p.namespace)) this.cache.set(p.modelId, p.namespace, p, true);
-      }
-      this.snapshot = { atMs: this.now(), pairs, evaluatedAt, requestsOverSeconds };
-      this.failure = undefined;
-      if (this.openCycles > 0) this.pinned = true;
-      this.logger.debug({ pairs: pairs.size }, 'Fleet metrics refreshed');
-    } catch (err) {
-      observer?.queryFinished?.('fleet', 'error', (performance.now() - started) / 1000);
-      if (generation !== this.generation) return;
-      const error = err instanceof Error ? err : new Error(String(err));
-      this.failure = { atMs: this.now(), error };
-      this.snapshot = undefined;
-      if (this.openCycles > 0) this.pinned = true;
-      this.logger.warn(
-        { err: error.message, retryAfterMs: this.cache.failureTtlMs },
-        'Fleet metrics refresh failed; answering PrometheusError until the failure TTL ends',
-      );
-    }
+  /** The read, without counting a lookup. */
+  answer(modelId: string, namespace: string): FleetRead {
+    if (this.error) return { availability: availabilityFromError(modelId, namespace, this.error) };
+    const { cache, staleAfterMs, window } = this.collector.settings;
+    const key = pairKey(modelId, namespace);
+    const pair = this.pairs.get(key);
+    const availability = availabilityOf(
+      modelId,
+      namespace,
+      pair ?? zeroMetrics(),
+      pair?.newestSample,
+      pair?.evaluatedAt ?? this.evaluatedAt,
+      staleAfterMs,
+      window,
+    );
+    if (!pair) return { metrics: zeroMetrics(), availability };
+    const entry = this.entries.get(key);
+    // The read goes through the cache, so its counters and recency are the controller's reads. It
+    // answers with the entry this refresh stored: a newer refresh, an expiry (a cycle longer than
+    // the TTL) or an eviction must not give one cycle the numbers of two.
+    if (entry) cache.get(modelId, namespace);
+    return { metrics: copyMetrics(entry ?? pair), availability };
   }
 }
 

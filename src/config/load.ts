@@ -1,6 +1,7 @@
 // One validated Config from layered sources: defaults < config file < ConfigMap data < environment
-// < CLI flags. Every problem is collected (not just the first) and reported one line each:
-// the key as the user wrote it, the value (secrets masked), where it came from, what is allowed.
+// < CLI flags. Each key is read once, by its entry in the table (keys.ts); every problem is reported
+// (not just the first), one line each: the key as the user wrote it, the value (secrets masked),
+// where it came from, what is allowed.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -10,25 +11,20 @@ import {
   CONFIG_KEYS,
   type Config,
   type ConfigKey,
-  ConfigSchema,
-  DEFAULTS,
-  derivedTtlMs,
+  CROSS_CHECKS,
+  getPath,
   optionName,
+  setPath,
   UPSTREAM_IGNORED_KEYS,
   ValueProblem,
-} from './schema.js';
+} from './keys.js';
 
+/** Layers, lowest first. `file`: a YAML/JSON mapping of keys, a ConfigMap manifest, or a mounted
+ *  ConfigMap directory; `env`: pass process.env explicitly; `flags`: commander's parsed options. */
 export interface ConfigSources {
-  /**
-   * A config file: YAML or JSON mapping of flat keys (`WVA_CACHE_TTL: 15s`), or a whole ConfigMap
-   * manifest (its `data` is used), or a directory of one file per key (a mounted ConfigMap volume).
-   */
   file?: string;
-  /** ConfigMap `data`, e.g. from a Kubernetes watch. Above the file, below the environment. */
   configMapData?: Record<string, string>;
-  /** Only the known keys are read. Default: none (pass process.env explicitly). */
   env?: NodeJS.ProcessEnv;
-  /** Commander's parsed options (`cmd.opts()`); only the config flags are read. */
   flags?: Record<string, unknown>;
   /** Told about the derived TTL and unknown keys. */
   logger?: Logger;
@@ -53,165 +49,134 @@ export function formatConfigError(err: ConfigError): string {
   ].join('\n');
 }
 
+/** A key in the file (`origin`: `file <name>`) or ConfigMap that looks like ours; `nearest` is the known one. */
+export type UnknownKey = { key: string; origin: string; nearest: string };
+
 export interface ResolvedConfig {
   config: Config;
-  /** Where each key's value came from ('default', 'derived', 'file <path>', 'ConfigMap', 'env', 'flag'). */
+  /** Per key: 'default', 'derived', 'file <name>', 'ConfigMap', 'env' or 'flag'. */
   origins: Record<string, string>;
-  /** Keys computed from others because they were not set (WVA_CACHE_TTL, WVA_CACHE_FAILURE_TTL). */
+  /** Keys computed from others because no source set them. */
   derived: string[];
-  /** Keys in the file/ConfigMap that look like ours but are unknown (typos?). */
   unknownKeys: string[];
+  unknown: UnknownKey[];
 }
 
-interface RawValue {
-  raw: unknown;
-  origin: string;
-  /** The name the user wrote: the key, or `--flag`. */
-  label: string;
-}
+/** A value as found; `label` is the name the user wrote (the key, or `--flag`). */
+type RawValue = { raw: unknown; origin: string; label: string };
 
 const KNOWN = new Map(CONFIG_KEYS.map((k) => [k.key, k]));
+const SPELLINGS = [...KNOWN.keys(), ...UPSTREAM_IGNORED_KEYS];
 
-/** Loads, validates and logs (derived TTL, unknown keys). Throws ConfigError. */
+/** Loads, validates and logs (derived TTL, unknown keys) to `sources.logger`. Throws ConfigError. */
 export function loadConfig(sources: ConfigSources = {}): Config {
   const resolved = resolveConfig(sources);
-  logResolution(resolved, sources.logger);
+  if (sources.logger) logResolution(resolved, sources.logger);
   return resolved.config;
 }
 
-/** Like loadConfig but returns the error instead of throwing (live reloads). */
-export function tryLoadConfig(sources: ConfigSources): Config | ConfigError {
+/** ConfigMap `data` to a Config under the other sources given, or the ConfigError. Never throws. */
+export function configFromData(data: Record<string, string>, base: ConfigSources = {}): Config | ConfigError {
   try {
-    return loadConfig(sources);
+    return loadConfig({ ...base, configMapData: data });
   } catch (err) {
-    if (err instanceof ConfigError) return err;
-    return new ConfigError([(err as Error).message]);
+    return err instanceof ConfigError ? err : new ConfigError([(err as Error).message]);
   }
 }
 
 /**
- * Raw ConfigMap `data` (from a Kubernetes watch) to a Config, with the same environment and flags on top
- * as at start. Returns the ConfigError instead of throwing.
+ * Logs what the user should know about a resolution: the derived TTL, and each unknown key with the
+ * known one nearest to it. `warned` (kept by a reloader) makes that once per key per process;
+ * `derivedTtl: false` leaves the TTL out (a one-shot command keeps no cache).
  */
-export function configFromData(
-  data: Record<string, string>,
-  base: Omit<ConfigSources, 'configMapData'> = {},
-): Config | ConfigError {
-  return tryLoadConfig({ ...base, configMapData: data });
-}
-
-function logResolution(resolved: ResolvedConfig, logger: Logger | undefined): void {
-  if (!logger) return;
+export function logResolution(
+  resolved: ResolvedConfig,
+  logger: Logger,
+  o: { warned?: Set<string>; derivedTtl?: boolean } = {},
+): void {
   const { config } = resolved;
-  if (resolved.derived.includes('WVA_CACHE_TTL')) {
+  const warned = o.warned ?? new Set<string>();
+  if (o.derivedTtl !== false && resolved.derived.includes('WVA_CACHE_TTL')) {
     logger.info(
-      {
-        ttl: formatDuration(config.cache.ttlMs),
-        interval: formatDuration(config.reconcile.intervalMs),
-      },
+      { ttl: formatDuration(config.cache.ttlMs), interval: formatDuration(config.reconcile.intervalMs) },
       'WVA_CACHE_TTL not set: cache TTL derived from the reconcile interval (half of it, at least 5s)',
     );
   }
-  for (const key of resolved.unknownKeys) {
-    logger.warn({ key }, 'unknown configuration key ignored (a typo?)');
+  for (const u of resolved.unknown) {
+    if (warned.has(u.key)) continue;
+    warned.add(u.key);
+    logger.warn(u, `unknown configuration key ${u.key} in ${u.origin} ignored; did you mean ${u.nearest}?`);
   }
 }
 
 /** The full resolution, with origins. Throws ConfigError. */
 export function resolveConfig(sources: ConfigSources = {}): ResolvedConfig {
   const problems: string[] = [];
-  const unknownKeys: string[] = [];
+  const unknown: UnknownKey[] = [];
   const layers: Array<Map<string, RawValue>> = [];
-
   if (sources.file !== undefined) {
-    const origin = `file ${basename(sources.file)}`;
     try {
-      layers.push(dataLayer(readConfigFile(sources.file), origin, unknownKeys));
+      layers.push(dataLayer(readConfigFile(sources.file), `file ${basename(sources.file)}`, unknown));
     } catch (err) {
       problems.push(`config file ${sources.file}: ${(err as Error).message}`);
     }
   }
-  if (sources.configMapData) layers.push(dataLayer(sources.configMapData, 'ConfigMap', unknownKeys));
-  if (sources.env) {
-    const env = new Map<string, RawValue>();
-    for (const spec of CONFIG_KEYS) {
-      const raw = sources.env[spec.key];
-      if (isSet(raw)) env.set(spec.key, { raw, origin: 'env', label: spec.key });
-    }
-    layers.push(env);
-  }
-  if (sources.flags) {
-    const flags = new Map<string, RawValue>();
-    for (const spec of CONFIG_KEYS) {
-      if (!spec.flag) continue;
-      const raw = sources.flags[optionName(spec.flag)];
-      if (isSet(raw)) flags.set(spec.key, { raw, origin: 'flag', label: `--${spec.flag}` });
-    }
-    layers.push(flags);
-  }
+  if (sources.configMapData) layers.push(dataLayer(sources.configMapData, 'ConfigMap', unknown));
+  const env = sources.env;
+  if (env) layers.push(keyLayer((s) => [env[s.key], 'env', s.key]));
+  const flags = sources.flags;
+  if (flags) layers.push(keyLayer((s) => s.flag && [flags[optionName(s.flag)], 'flag', `--${s.flag}`]));
 
-  // The highest layer that sets a key wins; only the winning value is checked.
+  // The highest layer that sets a key wins; only the winning value is read.
   const chosen = new Map<string, RawValue>();
   for (const layer of layers) for (const [key, value] of layer) chosen.set(key, value);
 
-  const draft = structuredClone(DEFAULTS) as Record<string, unknown>;
+  const config = {
+    prometheus: {},
+    cache: {},
+    collector: {},
+    reconcile: {},
+    telemetry: {},
+    actuation: {},
+  } as Config;
   const origins: Record<string, string> = {};
+  const derived: string[] = [];
   for (const spec of CONFIG_KEYS) {
     const value = chosen.get(spec.key);
-    if (!value) {
-      origins[spec.key] = 'default';
-      continue;
-    }
-    origins[spec.key] = value.origin;
-    try {
-      setPath(draft, spec, spec.parse(value.raw));
-    } catch (err) {
-      if (!(err instanceof ValueProblem)) throw err;
-      problems.push(problemLine(spec, value, err.message));
-    }
-  }
-
-  const derived: string[] = [];
-  const cache = draft.cache as Record<string, unknown>;
-  const reconcile = draft.reconcile as Record<string, unknown>;
-  if (cache.ttlMs === undefined && typeof reconcile.intervalMs === 'number') {
-    cache.ttlMs = derivedTtlMs(reconcile.intervalMs);
-    derived.push('WVA_CACHE_TTL');
-    origins.WVA_CACHE_TTL = 'derived';
-  }
-  if (cache.failureTtlMs === undefined && cache.ttlMs !== undefined) {
-    cache.failureTtlMs = cache.ttlMs;
-    derived.push('WVA_CACHE_FAILURE_TTL');
-    origins.WVA_CACHE_FAILURE_TTL = 'derived';
-  }
-
-  // Constraints (ranges, pairs) only once every value had the right form: one report, no cascades.
-  if (problems.length === 0) {
-    const result = ConfigSchema.safeParse(draft);
-    if (result.success) return { config: result.data, origins, derived, unknownKeys };
-    const issues = result.error.issues.map((issue) => ({ issue, spec: specForPath(issue.path) }));
-    // A derived value (failure TTL = TTL) fails only because its source did: report the source alone.
-    const primary = issues.filter(({ spec }) => !spec || origins[spec.key] !== 'derived');
-    for (const { issue, spec } of primary.length > 0 ? primary : issues) {
-      if (!spec) {
-        problems.push(`${issue.path.join('.')}: ${issue.message}`);
-        continue;
+    if (value) {
+      origins[spec.key] = value.origin;
+      try {
+        setPath(config, spec, spec.parse(value.raw));
+      } catch (err) {
+        if (!(err instanceof ValueProblem)) throw err;
+        problems.push(problemLine(spec, value, err.message));
       }
-      let message = issue.message;
+    } else if (typeof spec.default === 'function') {
+      origins[spec.key] = 'derived';
+      derived.push(spec.key);
+      setPath(config, spec, spec.default(config));
+    } else {
+      origins[spec.key] = 'default';
+      if (spec.default !== undefined) setPath(config, spec, structuredClone(spec.default));
+    }
+  }
+  // Constraints between keys only once every value has its form: one report, no cascades.
+  if (problems.length === 0) {
+    for (const check of CROSS_CHECKS) {
+      const found = check(config);
+      if (!found) continue;
+      const spec = KNOWN.get(found[0])!;
+      let message = found[1];
       if (spec.key === 'WVA_CACHE_FAILURE_TTL' && origins.WVA_CACHE_TTL === 'derived') {
         message += ', derived from GLOBAL_OPT_INTERVAL; set WVA_CACHE_TTL or a shorter failure TTL';
       }
       const value = chosen.get(spec.key);
-      const current = getPath(draft, spec);
       if (value) problems.push(problemLine(spec, value, message));
-      else if (current === undefined) problems.push(`${spec.key} is not set: ${message}`);
-      else {
-        const origin = origins[spec.key] ?? 'default';
-        problems.push(problemLine(spec, { raw: formatValue(current), origin, label: spec.key }, message));
-      }
+      else problems.push(`${spec.key} is not set: ${message}`);
     }
   }
-  throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { config, origins, derived, unknownKeys: unknown.map((u) => u.key), unknown };
 }
 
 function isSet(raw: unknown): boolean {
@@ -222,54 +187,64 @@ function isSet(raw: unknown): boolean {
   return true;
 }
 
+function keyLayer(
+  read: (spec: ConfigKey) => [unknown, string, string] | undefined | '' | false,
+): Map<string, RawValue> {
+  const layer = new Map<string, RawValue>();
+  for (const spec of CONFIG_KEYS) {
+    const found = read(spec);
+    if (found && isSet(found[0])) layer.set(spec.key, { raw: found[0], origin: found[1], label: found[2] });
+  }
+  return layer;
+}
+
 function dataLayer(
   data: Record<string, unknown>,
   origin: string,
-  unknownKeys: string[],
+  unknown: UnknownKey[],
 ): Map<string, RawValue> {
   const layer = new Map<string, RawValue>();
   for (const [key, raw] of Object.entries(data)) {
     if (KNOWN.has(key)) {
       if (isSet(raw)) layer.set(key, { raw, origin, label: key });
-    } else if (!UPSTREAM_IGNORED_KEYS.includes(key) && /^(WVA_|PROMETHEUS_|GLOBAL_|LOG_)/.test(key)) {
-      if (!unknownKeys.includes(key)) unknownKeys.push(key);
+      continue;
     }
+    if (UPSTREAM_IGNORED_KEYS.includes(key) || unknown.some((u) => u.key === key)) continue;
+    const [nearest, distance] = nearestKey(key);
+    // Keys of another program sharing the ConfigMap are not ours to judge; ours, or near misses, are.
+    if (/^(WVA_|PROMETHEUS_|GLOBAL_|LOG_)/.test(key) || distance <= 3) unknown.push({ key, origin, nearest });
   }
   return layer;
 }
 
+/** The known key with the smallest edit distance (Levenshtein) to `key`, and that distance. */
+export function nearestKey(key: string): [string, number] {
+  let best: [string, number] = ['', Number.POSITIVE_INFINITY];
+  for (const known of SPELLINGS) {
+    let prev = Array.from({ length: known.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= key.length; i++) {
+      const row = [i];
+      for (let j = 1; j <= known.length; j++) {
+        const cost = key[i - 1] === known[j - 1] ? 0 : 1;
+        row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      }
+      prev = row;
+    }
+    if (prev[known.length]! < best[1]) best = [known, prev[known.length]!];
+  }
+  return best;
+}
+
 /** Reads a config file (YAML/JSON, flat mapping or ConfigMap manifest) or a mounted ConfigMap directory. */
 export function readConfigFile(path: string): Record<string, unknown> {
-  let isDir: boolean;
-  try {
-    isDir = statSync(path).isDirectory();
-  } catch (err) {
-    throw new Error(describeFsError(err));
-  }
-  if (isDir) {
-    const data: Record<string, unknown> = {};
-    // A mounted ConfigMap: one file per key, next to `..data` and timestamped dirs (skipped: dot names).
-    for (const name of readdirSync(path)) {
-      if (name.startsWith('.') || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) continue;
-      const file = join(path, name);
-      try {
-        if (statSync(file).isFile()) data[name] = readFileSync(file, 'utf8').replace(/\s+$/, '');
-      } catch {
-        // Vanished between readdir and read (a ConfigMap swap in progress); the watcher reloads again.
-      }
-    }
-    return data;
-  }
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new Error(describeFsError(err));
-  }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    if (statSync(path).isDirectory()) return readMountedConfigMap(path);
+    doc = parseYaml(readFileSync(path, 'utf8'));
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error('no such file');
+    if (code === 'EACCES') throw new Error('permission denied');
     throw new Error(`not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
   }
   if (doc === null || doc === undefined) return {};
@@ -277,39 +252,32 @@ export function readConfigFile(path: string): Record<string, unknown> {
     throw new Error('must be a mapping of keys to values, e.g. "WVA_CACHE_TTL: 15s"');
   }
   const obj = doc as Record<string, unknown>;
-  if (obj.kind === 'ConfigMap') {
-    const data = obj.data ?? {};
-    if (typeof data !== 'object' || data === null || Array.isArray(data))
-      throw new Error('ConfigMap data must be a mapping');
-    return data as Record<string, unknown>;
+  if (obj.kind !== 'ConfigMap') return obj;
+  const data = obj.data ?? {};
+  if (typeof data !== 'object' || Array.isArray(data)) throw new Error('ConfigMap data must be a mapping');
+  return data as Record<string, unknown>;
+}
+
+/** One file per key, next to `..data` and timestamped directories (skipped: dot names). */
+function readMountedConfigMap(dir: string): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  for (const name of readdirSync(dir)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) continue;
+    try {
+      const f = join(dir, name);
+      if (statSync(f).isFile()) data[name] = readFileSync(f, 'utf8').replace(/\s+$/, '');
+    } catch {
+      // Vanished between readdir and read (a ConfigMap swap in progress); the next reload sees it.
+    }
   }
-  return obj;
+  return data;
 }
 
-function describeFsError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES') return 'permission denied';
-  return (err as Error).message;
-}
-
-function setPath(draft: Record<string, unknown>, spec: ConfigKey, value: unknown): void {
-  const [section, field] = spec.path;
-  if (field === undefined) draft[section] = value;
-  else (draft[section] as Record<string, unknown>)[field] = value;
-}
-
-function getPath(draft: Record<string, unknown>, spec: ConfigKey): unknown {
-  const [section, field] = spec.path;
-  return field === undefined ? draft[section] : (draft[section] as Record<string, unknown>)[field];
-}
-
-function specForPath(path: ReadonlyArray<PropertyKey>): ConfigKey | undefined {
-  return CONFIG_KEYS.find((k) => k.path.every((p, i) => path[i] === p));
-}
-
-function formatValue(value: unknown): string {
-  return typeof value === 'number' ? formatDuration(value) : String(value);
+/** Keys (UPPER_SNAKE) whose effective value differs between the two configs. */
+export function diffConfig(next: Config, prev: Config): string[] {
+  return CONFIG_KEYS.filter((s) => JSON.stringify(getPath(next, s)) !== JSON.stringify(getPath(prev, s))).map(
+    (s) => s.key,
+  );
 }
 
 function problemLine(spec: ConfigKey, value: RawValue, message: string): string {

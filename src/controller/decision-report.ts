@@ -6,17 +6,27 @@ function cell(v: string | number | undefined): string {
   return v === undefined || v === '' ? '-' : String(v);
 }
 
-/** DESIRED, ACCELERATOR (as status says them), PRED_TTFT, PRED_ITL (this cycle's), OPTIMIZATION. */
-export function decisionCells(desired: OptimizedAlloc | undefined, d: Decision | undefined): string[] {
-  const pred = d?.ok ? d.allocation.predicted : undefined;
-  return [
-    cell(desired?.numReplicas),
-    cell(desired?.accelerator),
-    cell(pred?.ttftMs.toFixed(2)),
-    cell(pred?.itlMs.toFixed(2)),
-    cell(d?.reason),
-  ];
+/** What a report row carries of the optimizer. */
+export interface DecisionRow {
+  /** status.desiredOptimizedAlloc as it now stands. */
+  desired?: OptimizedAlloc;
+  /** This cycle's decision. */
+  decision?: Decision;
 }
+
+const predicted = (r: DecisionRow) => (r.decision?.ok ? r.decision.allocation.predicted : undefined);
+
+/**
+ * Local mode's optimizer columns: DESIRED and ACCELERATOR as status says them, PRED_TTFT and
+ * PRED_ITL at the decided count this cycle, OPTIMIZATION the condition's reason.
+ */
+export const DECISION_COLUMNS: ReadonlyArray<{ header: string; value: (r: DecisionRow) => string }> = [
+  { header: 'DESIRED', value: (r) => cell(r.desired?.numReplicas) },
+  { header: 'ACCELERATOR', value: (r) => cell(r.desired?.accelerator) },
+  { header: 'PRED_TTFT', value: (r) => cell(predicted(r)?.ttftMs.toFixed(2)) },
+  { header: 'PRED_ITL', value: (r) => cell(predicted(r)?.itlMs.toFixed(2)) },
+  { header: 'OPTIMIZATION', value: (r) => cell(r.decision?.reason) },
+];
 
 export function decisionJson(d: Decision): object {
   if (!d.ok) return { ok: false, reason: d.reason, message: d.message };

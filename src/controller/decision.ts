@@ -7,7 +7,6 @@ import {
   type GroupVariant,
   parseModelProfile,
   resolveSlo,
-  type Saturation,
   type ServiceClass,
   SizingMemo,
   type SloTargets,
@@ -16,6 +15,7 @@ import {
   sizeGroup,
   UNIT_COSTS_CONFIGMAP,
   type VariantAllocation,
+  type VariantOutcome,
 } from '../optimizer/index.js';
 import type { LoadProfile } from '../types.js';
 import { deploymentReplicas, type MetricsRead } from './status.js';
@@ -65,8 +65,21 @@ export interface DecisionInput {
   stabiliser: Stabiliser;
   kvCacheThreshold: number;
   memo?: SizingMemo;
-  /** Fewest replicas allowed without an annotation: 1, or 0 where scale to zero is on. */
-  minReplicasDefault?: number;
+  /** Fewest replicas allowed without an annotation, per variant: 1, or 0 where scale to zero
+   *  allows it (and for the variants that do not keep their model serving). */
+  minReplicasDefault?: number | ((va: VariantAutoscaling) => number);
+  /** What one cycle's decisions share (parsed members, group sizings); valid for one config. */
+  cycle?: CycleCache;
+}
+
+/** Per cycle: each VA parsed once, each group sized once. Dropped when a ConfigMap changes. */
+export interface CycleCache {
+  members: WeakMap<VariantAutoscaling, Member | Fail>;
+  groups: Map<string, Map<string, VariantOutcome>>;
+}
+
+function newCycleCache(): CycleCache {
+  return { members: new WeakMap(), groups: new Map() };
 }
 
 export type Decision =
@@ -126,8 +139,25 @@ interface Member {
 }
 
 /** A group member as the optimizer sees it, or why it cannot be sized. */
-function member(m: GroupMember, config: OptimizerConfigMaps, minDefault: number): Member | Fail {
-  const va = m.va;
+function member(
+  m: GroupMember,
+  config: OptimizerConfigMaps,
+  minDefault: number,
+  cache?: CycleCache,
+): Member | Fail {
+  const cached = cache?.members.get(m.va);
+  if (cached) return withDeployment(cached, m.deployment);
+  const parsed = parseMember(m.va, config, minDefault);
+  cache?.members.set(m.va, parsed);
+  return withDeployment(parsed, m.deployment);
+}
+
+function withDeployment(m: Member | Fail, d: Deployment | undefined): Member | Fail {
+  if ('ok' in m || !d) return m;
+  return { ...m, variant: { ...m.variant, currentReplicas: deploymentReplicas(d) } };
+}
+
+function parseMember(va: VariantAutoscaling, config: OptimizerConfigMaps, minDefault: number): Member | Fail {
   const ns = va.metadata.namespace;
   const profile = parseModelProfile(va.spec.modelProfile);
   if (!profile.ok) return fail('InvalidProfile', `modelProfile refused: ${profile.problems.join('; ')}`);
@@ -152,31 +182,35 @@ function member(m: GroupMember, config: OptimizerConfigMaps, minDefault: number)
   };
   const label = va.metadata.labels?.[ACCELERATOR_LABEL];
   if (label) variant.currentAccelerator = label;
-  if (m.deployment) variant.currentReplicas = deploymentReplicas(m.deployment);
   return { variant, slo: slo.slo, sloSource: slo.source };
 }
 
 /** The load as sizing takes it, or why it is unknown. With no traffic the tokens do not matter. */
 function sizingLoad(read: MetricsRead): (LoadProfile & { completionRate?: number }) | string {
   if (!read.availability.available || !read.metrics) return read.availability.message;
-  const l = read.metrics.load as LoadProfile & { completionRate?: number };
-  const known = (n: number) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
-  if (!known(l.arrivalRate)) return `the arrival rate of the model is unknown (${String(l.arrivalRate)})`;
-  if (l.arrivalRate > 0 && (!known(l.avgInputTokens) || !known(l.avgOutputTokens))) {
+  const l = read.metrics.load;
+  const known = (n: number | undefined): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  if (!known(l.arrivalRate)) return 'the arrival rate of the model is unknown';
+  const busy = l.arrivalRate > 0;
+  if (busy && (!known(l.avgInputTokens) || !known(l.avgOutputTokens))) {
     return 'the average input or output tokens of the model are unknown';
   }
   return {
-    ...l,
-    avgInputTokens: l.arrivalRate > 0 ? l.avgInputTokens : 0,
-    avgOutputTokens: l.arrivalRate > 0 ? Math.max(l.avgOutputTokens, 1) : 1,
+    arrivalRate: l.arrivalRate,
+    ...(known(l.completionRate) ? { completionRate: l.completionRate } : {}),
+    avgInputTokens: busy ? (l.avgInputTokens as number) : 0,
+    avgOutputTokens: busy ? Math.max(l.avgOutputTokens as number, 1) : 1,
   };
 }
 
 /** The decision for `input.va`; see the file comment. */
 export function decideVariant(input: DecisionInput): Decision {
   const { va, config } = input;
-  const minDefault = input.minReplicasDefault ?? 1;
-  const self = member({ va, deployment: input.deployment }, config, minDefault);
+  // Each member's own minimum (scale to zero decides per variant), not the deciding one's.
+  const md = input.minReplicasDefault;
+  const minOf = (v: VariantAutoscaling) => (typeof md === 'function' ? md(v) : (md ?? 1));
+  const cache = input.cycle;
+  const self = member({ va, deployment: input.deployment }, config, minOf(va), cache);
   if ('ok' in self) return self;
   const load = sizingLoad(input.read);
   if (typeof load === 'string') return fail('MetricsUnavailable', `load unknown, nothing decided: ${load}`);
@@ -198,10 +232,27 @@ export function decideVariant(input: DecisionInput): Decision {
   const key = objectKey(va);
   const others = input.group
     .filter((m) => objectKey(m.va) !== key)
-    .map((m) => member(m, config, minDefault))
+    .map((m) => member(m, config, minOf(m.va), cache))
     .filter((m): m is Member => !('ok' in m));
   const variants = [self.variant, ...others.map((m) => m.variant)].sort((a, b) => a.key.localeCompare(b.key));
-  const outcome = sizeGroup(variants, load, costs, input.memo)?.get(key);
+  // Every member of a group gets the same sizing: computed once per cycle for the same inputs.
+  // Object versions too: a VA edited during the cycle is sized again, not answered from before.
+  const versions = [
+    ...new Set(
+      [va, ...input.group.map((m) => m.va)].map((v) => `${objectKey(v)}@${v.metadata.resourceVersion ?? ''}`),
+    ),
+  ].sort();
+  const signature = JSON.stringify([
+    variants.map((v) => [v.key, v.currentReplicas, v.currentAccelerator]),
+    versions,
+    load,
+  ]);
+  let sized = cache?.groups.get(signature);
+  if (!sized) {
+    sized = sizeGroup(variants, load, costs, input.memo);
+    cache?.groups.set(signature, sized);
+  }
+  const outcome = sized.get(key);
   if (!outcome) return fail('SLOUnreachable', 'no accelerator of the profile could be sized');
   if (!outcome.ok)
     return fail(
@@ -215,7 +266,7 @@ export function decideVariant(input: DecisionInput): Decision {
   const current = prevN ?? (input.deployment ? deploymentReplicas(input.deployment) : undefined);
   const notes: string[] = [];
   let n = alloc.numReplicas;
-  const sat = (input.read.metrics as { saturation?: Saturation } | undefined)?.saturation;
+  const sat = input.read.metrics?.saturation;
   const hold =
     current !== undefined && n < current ? saturationHold(load, sat, input.kvCacheThreshold) : undefined;
   if (hold !== undefined && current !== undefined) {
@@ -234,6 +285,9 @@ export function decideVariant(input: DecisionInput): Decision {
   const shared =
     variants.length > 1 ? `; load shared with ${variants.length - 1} other variant(s) of the model` : '';
   const base = `${published} replica(s) of ${alloc.accelerator} for SLO ${sloText(self.slo)} (${self.sloSource})${shared}`;
+  // A refused edit of a shared ConfigMap: the decision used the last good version; say so.
+  for (const c of [config.serviceClasses, config.unitCosts])
+    if (c.value !== undefined && c.problem) notes.push(c.problem);
   const capped = !alloc.sloMet;
   if (capped) {
     notes.push(
@@ -269,6 +323,8 @@ export class VariantOptimizer {
   readonly stabiliser: Stabiliser;
   kvCacheThreshold: number;
   private memo = new SizingMemo();
+  private cycle = newCycleCache();
+  private cycleConfig: unknown[] = [];
 
   constructor(private readonly o: VariantOptimizerOptions) {
     this.stabiliser = new Stabiliser(o.stabilizationWindowMs ?? 300_000);
@@ -283,6 +339,7 @@ export class VariantOptimizer {
   /** A new cycle: fresh memo (shapes drift), and forget objects that are gone. */
   beginCycle(keys: Set<string>): void {
     this.memo = new SizingMemo();
+    this.cycle = newCycleCache();
     this.stabiliser.retain(keys);
     this.o.config.beginCycle?.();
   }
@@ -295,13 +352,21 @@ export class VariantOptimizer {
   }
 
   decide(i: Pick<DecisionInput, 'va' | 'deployment' | 'read' | 'group' | 'now'>): Decision {
+    // A ConfigMap that changed mid-cycle invalidates what was parsed and sized with the old one.
+    const c = this.o.config;
+    const now = [c.serviceClasses, c.unitCosts];
+    if (now.some((x, j) => x !== this.cycleConfig[j])) {
+      this.cycle = newCycleCache();
+      this.cycleConfig = now;
+    }
     return decideVariant({
+      cycle: this.cycle,
       ...i,
       config: this.o.config,
       stabiliser: this.stabiliser,
       kvCacheThreshold: this.kvCacheThreshold,
       memo: this.memo,
-      minReplicasDefault: this.o.minReplicasDefault?.(i.va) ?? 1,
+      minReplicasDefault: this.o.minReplicasDefault ?? 1,
     });
   }
 }

@@ -9,7 +9,7 @@ import { SERVICE_CLASSES_CONFIGMAP, UNIT_COSTS_CONFIGMAP } from '../optimizer/in
 import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, Logger } from '../types.js';
 import type { Decision, VariantOptimizer } from './decision.js';
-import { decisionCells, decisionJson } from './decision-report.js';
+import { DECISION_COLUMNS, decisionJson } from './decision-report.js';
 import type { OptimizerConfigStore } from './optimizer-config.js';
 import {
   type ControllerTelemetry,
@@ -332,11 +332,7 @@ export function formatCycleTable(report: CycleReport): string {
     'ITL_MS',
     'METRICS',
     'REASON',
-    'DESIRED',
-    'ACCELERATOR',
-    'PRED_TTFT',
-    'PRED_ITL',
-    'OPTIMIZATION',
+    ...DECISION_COLUMNS.map((c) => c.header),
   ];
   const rows = report.rows.map((r) => {
     // currentAlloc when there is one; else the numbers read this cycle (marked with *), else '-'.
@@ -357,7 +353,7 @@ export function formatCycleTable(report: CycleReport): string {
       cell(fmt(a?.itlAverage, m?.itlAverage)),
       cell(metricsCond?.status),
       cell(r.condition?.reason),
-      ...decisionCells(r.desired, r.decision),
+      ...DECISION_COLUMNS.map((c) => c.value(r)),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));

@@ -8,10 +8,13 @@ import { VariantOptimizer } from './decision.js';
 import { ConfigMapWatch, shareConnections } from './kube.js';
 import { type ConfigMapData, OptimizerConfigStore } from './optimizer-config.js';
 import { apiErrorCode, apiErrorMessage } from './status-writer.js';
+import type { VariantAutoscaling } from './types.js';
 
 export interface OptimizerSettings {
   stabilizationWindowMs: number;
   kvCacheThreshold: number;
+  /** Fewest replicas per variant: 1, or 0 where scale to zero allows it now. Default 1. */
+  minReplicasDefault?: (va: VariantAutoscaling) => number;
 }
 
 export interface OptimizerParts {

@@ -16,11 +16,16 @@ import {
   validateSpec,
 } from './types.js';
 
-/** What the reconciler needs of the collector: FleetCollector.read's shape. */
+/** One consistent view of every model's metrics (FleetCollector's snapshot). */
+export interface MetricsView {
+  read(modelId: string, namespace: string): MetricsRead;
+}
+
+/** What the reconciler needs of the collector: FleetCollector's shape. `snapshot`, when there is
+ *  one, gives a cycle its view (one Prometheus call per cycle at most); else each key is `read`. */
 export interface MetricsReader {
   read(modelId: string, namespace: string, signal?: AbortSignal): Promise<MetricsRead>;
-  /** Opens a cycle (FleetCollector: one Prometheus call per cycle at most); returns its end. */
-  beginCycle?(): () => void;
+  snapshot?(signal?: AbortSignal): Promise<MetricsView>;
 }
 
 /** Where VariantAutoscalings and Deployments come from (an informer cache, or manifests). */
@@ -183,9 +188,10 @@ export class Reconciler {
    * Brings one object's status in line with the world. Never rejects: failures are a result.
    * Calls for one key run one after another (a change event during a cycle waits its turn).
    */
-  reconcile(key: string, signal?: AbortSignal): Promise<ReconcileResult> {
+  reconcile(key: string, signal?: AbortSignal, view?: MetricsView): Promise<ReconcileResult> {
     const prev = this.inflight.get(key);
-    const p = prev ? prev.then(() => this.reconcileNow(key, signal)) : this.reconcileNow(key, signal);
+    const run = () => this.reconcileNow(key, signal, view);
+    const p = prev ? prev.then(run) : run();
     this.inflight.set(key, p);
     void p.then(() => {
       if (this.inflight.get(key) === p) this.inflight.delete(key);
@@ -193,7 +199,11 @@ export class Reconciler {
     return p;
   }
 
-  private async reconcileNow(key: string, signal?: AbortSignal): Promise<ReconcileResult> {
+  private async reconcileNow(
+    key: string,
+    signal?: AbortSignal,
+    view?: MetricsView,
+  ): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
     const base: ReconcileResult = { key, namespace, name, outcome: 'gone' };
     const log = this.log.child({ namespace, name });
@@ -216,7 +226,9 @@ export class Reconciler {
       let deployment: Deployment | undefined;
       if (specProblems.length === 0) {
         [read, deployment] = await Promise.all([
-          this.o.collector.read(va.spec.modelID, namespace, signal),
+          view
+            ? view.read(va.spec.modelID, namespace)
+            : this.o.collector.read(va.spec.modelID, namespace, signal),
           this.o.source.getDeployment(namespace, name),
         ]);
       } else {
@@ -225,7 +237,15 @@ export class Reconciler {
       const now = (this.o.now ?? (() => new Date()))();
       // Decided once, outside compute (which may run again after a conflict): the decision
       // records a recommendation in the stabilisation window.
-      const decision = read ? await this.decide(va, deployment, read, now) : undefined;
+      const decision = read
+        ? await this.decide(va, deployment, read, now)
+        : this.o.optimizer && specProblems.length > 0
+          ? ({
+              ok: false,
+              reason: 'InvalidProfile',
+              message: 'spec invalid (see the Reconciled condition): nothing decided',
+            } as const)
+          : undefined;
       const statusOf = (fresh: VariantAutoscaling) =>
         computeStatus({
           va: fresh,
@@ -240,7 +260,11 @@ export class Reconciler {
       const actuator = this.o.actuator;
       let actuation: Awaited<ReturnType<Actuator['actuate']>> | undefined;
       if (actuator && specProblems.length === 0) {
-        actuation = await actuator.actuate({ key, va, status: statusOf(va), deployment }, signal);
+        const predicted = decision?.ok ? decision.allocation.predicted : undefined;
+        actuation = await actuator.actuate(
+          { key, va, status: statusOf(va), deployment, predicted, measured: read?.metrics },
+          signal,
+        );
       } else actuator?.unpublish(key);
       const { outcome, status } = await this.o.writer.write(
         va,
@@ -273,12 +297,11 @@ export class Reconciler {
     const keys = vas.map(objectKey);
     this.o.optimizer?.beginCycle(new Set(keys));
     this.groups = this.o.optimizer ? this.indexGroups(vas) : undefined;
-    const endCycle = this.o.collector.beginCycle?.();
     let results: ReconcileResult[];
     try {
-      results = await mapBounded(keys, this.concurrency, (k) => this.reconcile(k, signal));
+      const view = await this.o.collector.snapshot?.(signal);
+      results = await mapBounded(keys, this.concurrency, (k) => this.reconcile(k, signal, view));
     } finally {
-      endCycle?.();
       this.groups = undefined;
     }
     // A VariantAutoscaling deleted without an event reaching us still loses its series here.

@@ -187,6 +187,7 @@ export function computeStatus(input: StatusInput): VariantAutoscalingStatus {
 
   if (input.specProblems.length > 0 || !input.read) {
     reconciled('False', 'InvalidSpec', `Invalid spec: ${input.specProblems.join('; ')}`.slice(0, 32768));
+    if (input.decision) conditions = applyDecision(prev, next, conditions, input.decision, now, generation);
     next.conditions = conditions;
     return next;
   }

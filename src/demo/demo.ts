@@ -91,7 +91,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
   }
   const telemetry = new Telemetry({ collectDefaultMetrics: false });
-  const cache = new ModelMetricsCache({ ttlMs: cacheTtlMs, logger });
+  const cache = new ModelMetricsCache({ ttlMs: cacheTtlMs });
   telemetry.bindCache(cache);
   // As `run` does: expired entries leave in the background.
   const janitor = startCacheJanitor(cache, { logger });

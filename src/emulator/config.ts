@@ -93,7 +93,7 @@ const variantSchema = z.strictObject({
 });
 
 /**
- * current: vLLM >= 0.13 names; transitional: 0.11/0.12, new and deprecated names side by side;
+ * current: vLLM >= 0.12 names; transitional: new and deprecated names side by side (0.10, 0.11);
  * legacy: names before vLLM 0.10 (time_per_output_token_seconds, gpu_cache_usage_perc).
  */
 const vllmMetricNames = z.enum(['current', 'transitional', 'legacy']);

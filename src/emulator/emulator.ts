@@ -260,18 +260,22 @@ export class VllmEmulator {
 
   /**
    * What the collector should read right now for a model: the configured arrival rate at this
-   * instant (requests completed per minute when a replica is saturated), configured token means,
-   * and the latency model's TTFT/ITL, weighted over the pods by their traffic.
+   * instant (offered, also when a saturated replica completes fewer and queues the rest: the
+   * collector adds the queue's growth to completions), configured token means, and the latency
+   * model's TTFT/ITL, weighted over the pods by the requests they complete.
    */
   expected(model: string, namespace: string): EmulatedMetrics {
     const m = this.byKey.get(modelKey(model, namespace));
     if (!m) throw new Error(`the emulator has no model ${model} in namespace ${namespace}`);
     let rate = 0;
+    let arriving = 0;
     let ttft = 0;
     let itl = 0;
     const perSecond = m.curve.rateAt(this.elapsedMs) / 60;
     for (const [pod, share] of this.shares(m)) {
-      const served = Math.min(perSecond * share, pod.capacityPerSecond);
+      const offered = perSecond * share;
+      arriving += offered;
+      const served = Math.min(offered, pod.capacityPerSecond);
       const s = pod.state;
       rate += served;
       ttft += served * s.ttftMs;
@@ -279,7 +283,7 @@ export class VllmEmulator {
     }
     return {
       load: {
-        arrivalRate: rate * 60,
+        arrivalRate: arriving * 60,
         avgInputTokens: rate > 0 ? m.config.inputTokens : 0,
         avgOutputTokens: rate > 0 ? m.config.outputTokens : 0,
       },
@@ -290,7 +294,8 @@ export class VllmEmulator {
 
   /**
    * What the emulator actually emitted for a model over the last `windowMs` of simulated time,
-   * as the five averages the collector computes (the ground truth for `rate()` over that window).
+   * as the five averages the collector computes (the ground truth for `rate()` over that window);
+   * `arrivalRate` here counts completed requests.
    */
   observed(model: string, namespace: string, windowMs: number): EmulatedMetrics {
     const key = modelKey(model, namespace);

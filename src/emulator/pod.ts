@@ -41,7 +41,7 @@ export const VLLM_METRICS = {
   ttft: 'vllm:time_to_first_token_seconds',
   /** The ITL histogram from vLLM 0.11 on. */
   itl: 'vllm:inter_token_latency_seconds',
-  /** Its name before 0.11 (deprecated in 0.11, removed in 0.13). */
+  /** Its name before 0.11 (deprecated in 0.11, hidden in 0.12, removed in 0.13). */
   tpot: 'vllm:time_per_output_token_seconds',
   e2e: 'vllm:e2e_request_latency_seconds',
   promptTokensTotal: 'vllm:prompt_tokens_total',
@@ -50,14 +50,15 @@ export const VLLM_METRICS = {
   waiting: 'vllm:num_requests_waiting',
   /** KV-cache usage (0..1) from vLLM 0.10 on. */
   kvCacheUsage: 'vllm:kv_cache_usage_perc',
-  /** Its name before 0.10. */
+  /** Its name before 0.10 (deprecated in 0.10, hidden in 0.11, removed in 0.12). */
   gpuCacheUsage: 'vllm:gpu_cache_usage_perc',
 } as const;
 
 /**
- * Which of vLLM's names a pod exports: `current` (vLLM >= 0.13: inter-token latency and KV-cache
- * usage under their new names only), `transitional` (0.11 and 0.12: the new names and the deprecated
- * old ones side by side, same values), `legacy` (before 0.10: time_per_output_token and
+ * Which of vLLM's names a pod exports: `current` (vLLM >= 0.12 by default: inter-token latency and
+ * KV-cache usage under their new names only), `transitional` (the new names and the deprecated old
+ * ones side by side, same values: 0.10 for KV-cache usage, 0.11 for ITL, or a later release with
+ * --show-hidden-metrics-for-version), `legacy` (before 0.10: time_per_output_token and
  * gpu_cache_usage only).
  */
 export type VllmMetricNames = 'current' | 'transitional' | 'legacy';

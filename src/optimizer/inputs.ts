@@ -165,7 +165,9 @@ export function parseModelProfile(modelProfile: unknown): Parsed<AcceleratorOpti
       delta: parm(p.delta, `${at}.perfParms.prefillParms.delta`, own),
       maxBatchSize: a?.maxBatchSize as number,
     };
-    if (typeof a?.acc !== 'string' || a.acc === '') own.push(`${at}.acc: required`);
+    // The CRD's desiredOptimizedAlloc.accelerator has minLength 2: a shorter name could never be written.
+    if (typeof a?.acc !== 'string' || a.acc.length < 2)
+      own.push(`${at}.acc: required, at least 2 characters`);
     const accCount =
       typeof a?.accCount === 'number' && Number.isInteger(a.accCount) && a.accCount >= 1 ? a.accCount : 0;
     if (accCount === 0) own.push(`${at}.accCount: ${JSON.stringify(a?.accCount)} must be an integer >= 1`);
@@ -180,6 +182,30 @@ export function parseModelProfile(modelProfile: unknown): Parsed<AcceleratorOpti
     if (own.length === 0) out.push({ acc: a.acc as string, accCount, profile });
   });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value: out };
+}
+
+interface ClassIndex {
+  byName: Map<string, ServiceClass>;
+  byKey: Map<string, ServiceClass>;
+  /** Per model, the first class by priority (then key) that lists it. */
+  firstListing: Map<string, ServiceClass>;
+}
+
+// One index per parsed ConfigMap version, so a fleet of thousands of classes resolves in O(1).
+const indexes = new WeakMap<ServiceClass[], ClassIndex>();
+
+function indexOf(classes: ServiceClass[]): ClassIndex {
+  let index = indexes.get(classes);
+  if (index) return index;
+  index = { byName: new Map(), byKey: new Map(), firstListing: new Map() };
+  const ordered = [...classes].sort((a, b) => a.priority - b.priority || a.key.localeCompare(b.key));
+  for (const c of ordered) {
+    if (!index.byName.has(c.name.toLowerCase())) index.byName.set(c.name.toLowerCase(), c);
+    index.byKey.set(c.key, c);
+    for (const e of c.entries) if (!index.firstListing.has(e.model)) index.firstListing.set(e.model, c);
+  }
+  indexes.set(classes, index);
+  return index;
 }
 
 export interface SloRef {
@@ -217,8 +243,8 @@ export function resolveSlo(
       problem: `no SLO for model ${ref.modelId}: ${SERVICE_CLASSES_CONFIGMAP} is missing or was never valid, and ${ref.namespace} has no ConfigMap ${name} with key ${key}`,
     };
   }
-  const lower = name.toLowerCase();
-  const named = classes.find((c) => c.name.toLowerCase() === lower || c.key === `${name}.yaml`);
+  const index = indexOf(classes);
+  const named = index.byName.get(name.toLowerCase()) ?? index.byKey.get(`${name}.yaml`);
   if (named) {
     const byKey = named.entries.find((e) => e.model === key);
     if (byKey) return { ok: true, slo: byKey.slo, source: `service class ${named.name}, entry ${key}` };
@@ -226,9 +252,7 @@ export function resolveSlo(
     if (byModel)
       return { ok: true, slo: byModel.slo, source: `service class ${named.name}, entry ${ref.modelId}` };
   }
-  const listing = classes
-    .filter((c) => c.entries.some((e) => e.model === ref.modelId))
-    .sort((a, b) => a.priority - b.priority || a.key.localeCompare(b.key))[0];
+  const listing = index.firstListing.get(ref.modelId);
   if (listing) {
     const entry = listing.entries.find((e) => e.model === ref.modelId) as ServiceClassEntry;
     const why = named

@@ -8,6 +8,8 @@ import type { QueueProfile, ReplicaAnalysis } from './types.js';
 // Probabilities are kept unnormalised; past this size every running sum is scaled down together.
 const RESCALE_ABOVE = 1e250;
 const RESCALE_BY = 1e-250;
+/** A request served faster than this (1 ns) means a broken profile, and would overflow the rates. */
+const MIN_SERVICE_MS = 1e-6;
 /** The stable range of arrival rates is [mu(1) x EPSILON, mu(N) x (1 - EPSILON)]. */
 export const RATE_RANGE_EPSILON = 0.001;
 
@@ -37,10 +39,15 @@ export class ReplicaModel {
     this.invMu = new Float64Array(n);
     for (let k = 1; k <= n; k++) {
       const serviceMs = this.prefillMs(k) + this.decodes * this.decodeMs(k);
-      if (!(serviceMs > 0)) {
+      if (!(serviceMs >= MIN_SERVICE_MS)) {
         throw new RangeError(
-          'profile gives a request no service time (alpha, beta, gamma and delta all 0 for this load); ' +
-            'profile the variant: decode time alpha + beta x batch must be positive',
+          'profile gives a request no service time (under 1 ns: alpha, beta, gamma and delta are 0 or ' +
+            'nearly so for this load); profile the variant: decode time alpha + beta x batch must be positive',
+        );
+      }
+      if (!Number.isFinite(serviceMs) || !Number.isFinite(1 / serviceMs)) {
+        throw new RangeError(
+          'profile gives a request a service time out of range (parameters far too large)',
         );
       }
       this.invMu[k - 1] = serviceMs / k;

@@ -1,15 +1,10 @@
 // What the optimizer publishes is steadier than what it computes. Scale-up at once; scale-down
 // only to the highest count recommended over the last window (HPA's scale-down stabilisation),
 // and never while the replicas are saturated.
+import type { Saturation } from '../types.js';
 import type { LoadProfile } from './types.js';
 
-/** Saturation as the collector reads it; an absent field is unknown, never 0. */
-export interface Saturation {
-  running?: number;
-  waiting?: number;
-  /** KV-cache usage, 0 to 1. */
-  kvCacheUsage?: number;
-}
+export type { Saturation };
 
 interface Sample {
   at: number;

@@ -23,14 +23,14 @@ export const VLLM_METRICS = {
   /** vLLM >= 0.11. */
   itlSum: 'vllm:inter_token_latency_seconds_sum',
   itlCount: 'vllm:inter_token_latency_seconds_count',
-  /** The ITL histogram's name before vLLM 0.11 (deprecated in 0.11, removed in 0.13). */
+  /** The ITL histogram's name before vLLM 0.11 (deprecated in 0.11, hidden in 0.12, removed in 0.13). */
   legacyItlSum: 'vllm:time_per_output_token_seconds_sum',
   legacyItlCount: 'vllm:time_per_output_token_seconds_count',
   requestsRunning: 'vllm:num_requests_running',
   requestsWaiting: 'vllm:num_requests_waiting',
   /** vLLM >= 0.10. */
   kvCacheUsage: 'vllm:kv_cache_usage_perc',
-  /** The KV-cache gauge's name before vLLM 0.10 (deprecated then, hidden later). */
+  /** The KV-cache gauge's name before vLLM 0.10 (deprecated in 0.10, hidden in 0.11, removed in 0.12). */
   legacyKvCacheUsage: 'vllm:gpu_cache_usage_perc',
 } as const;
 

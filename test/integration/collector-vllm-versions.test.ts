@@ -139,23 +139,23 @@ const ended = [
   }),
 ];
 
+const everyPod = [
+  ...current,
+  ...legacy,
+  ...transitional,
+  ...upgrading,
+  ...noLatency,
+  ...saturated,
+  ...young,
+  ...ended,
+];
+
 let prom: PrometheusServer;
 let client: PrometheusClient;
 
 beforeAll(async () => {
   expect(prometheusAvailable()).toBe(true);
-  prom = await startPrometheus({
-    openmetrics: vllmOpenMetrics([
-      ...current,
-      ...legacy,
-      ...transitional,
-      ...upgrading,
-      ...noLatency,
-      ...saturated,
-      ...young,
-      ...ended,
-    ]),
-  });
+  prom = await startPrometheus({ openmetrics: vllmOpenMetrics(everyPod) });
   client = new PrometheusClient({ url: prom.url });
 }, 120_000);
 

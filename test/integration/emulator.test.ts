@@ -37,24 +37,38 @@ const config = parseEmulatorConfig({
       ],
     },
     {
-      // Same model in another namespace, other load: must come back separately.
+      // Same model in another namespace, other load: must come back separately. An older vLLM
+      // exporting the new and the deprecated names side by side.
       model: 'meta-llama/Llama-3.1-8B-Instruct',
       namespace: 'llm-staging',
+      vllmMetrics: 'transitional',
       load: { pattern: 'steady', rate: 600 },
       inputTokens: 256,
       outputTokens: 32,
       variants: [{ name: 'llama-l4', replicas: 1, maxBatchSize: 32 }],
     },
     {
+      // Pre-0.10 names only.
       model: 'ibm-granite/granite-3.3-8b-instruct',
       namespace: 'llm-staging',
+      vllmMetrics: 'legacy',
       load: { pattern: 'steady', rate: 720 },
       inputTokens: 1024,
       outputTokens: 48,
       variants: [{ name: 'granite-a100', replicas: 2 }],
     },
+    {
+      // Saturated: one replica of batch 4 completes about 423 req/min; 900 arrive, the rest queue.
+      model: 'saturated/model',
+      namespace: 'llm-sat',
+      load: { pattern: 'steady', rate: 900 },
+      inputTokens: 512,
+      outputTokens: 64,
+      variants: [{ name: 'sat-small', replicas: 1, maxBatchSize: 4 }],
+    },
   ],
 });
+const SATURATED = 'saturated/model:llm-sat';
 
 let emulator: VllmEmulator;
 let server: EmulatorServer;
@@ -146,9 +160,10 @@ describe('emulator scraped by a real Prometheus', () => {
         'ibm-granite/granite-3.3-8b-instruct:llm-staging',
         'meta-llama/Llama-3.1-8B-Instruct:llm-prod',
         'meta-llama/Llama-3.1-8B-Instruct:llm-staging',
+        SATURATED,
       ].sort(),
     );
-    for (const m of emulator.models) {
+    for (const m of emulator.models.filter((x) => `${x.model}:${x.namespace}` !== SATURATED)) {
       const truth = emulator.observed(m.model, m.namespace, WINDOW_MS);
       const configured = emulator.expected(m.model, m.namespace);
       const fromFleet = fleet.get(`${m.model}:${m.namespace}`)!;
@@ -156,5 +171,20 @@ describe('emulator scraped by a real Prometheus', () => {
       const single = await collectAggregateMetrics(m.model, m.namespace, prom, { window: WINDOW, time });
       expectMatches(single, truth, configured, `model ${m.model}:${m.namespace}`);
     }
+  });
+
+  it('a saturated model: completions at capacity, arrivals = completions + queue growth = what is offered', async () => {
+    const time = new Date();
+    emulator.sync();
+    const m = (await collectFleetMetrics(prom, { window: WINDOW, time })).get(SATURATED)!;
+    const truth = emulator.observed('saturated/model', 'llm-sat', WINDOW_MS);
+    expectClose(m.load.completionRate, truth.load.arrivalRate, 0.03, 'completions vs emitted');
+    // What the emulator completes is well below what arrives: a collector reading completions
+    // as arrivals would see no reason to scale up.
+    expect(truth.load.arrivalRate).toBeLessThan(500);
+    expectClose(m.load.arrivalRate, 900, 0.05, 'arrivals vs offered');
+    expect(m.saturation?.running).toBe(4);
+    expect(m.saturation?.waiting).toBeGreaterThan(50);
+    expect(m.saturation?.kvCacheUsage).toBe(1);
   });
 });

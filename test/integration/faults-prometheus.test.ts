@@ -128,9 +128,11 @@ describe('Prometheus killed mid-run and restarted', () => {
         ]);
       }
       const perKey = new Counting(r.client);
+      // At the fleet collector's evaluation time and window: the same view of the cache.
+      const at = { time: new Date(BACKFILL_TIME_S * 1000) };
       const calls = MODELS.flatMap((m) =>
         Array.from({ length: 50 }, () =>
-          collectAggregateMetricsWithCache(m, 'staging', perKey, r.cache).catch((e: unknown) => e),
+          collectAggregateMetricsWithCache(m, 'staging', perKey, r.cache, at).catch((e: unknown) => e),
         ),
       );
       const results = await Promise.all(calls);
@@ -138,7 +140,9 @@ describe('Prometheus killed mid-run and restarted', () => {
       expect(perKey.calls).toBe(MODELS.length); // one attempt per key
       r.clock.now += 1_000;
       await Promise.all(
-        MODELS.map((m) => collectAggregateMetricsWithCache(m, 'staging', perKey, r.cache).catch(() => {})),
+        MODELS.map((m) =>
+          collectAggregateMetricsWithCache(m, 'staging', perKey, r.cache, at).catch(() => {}),
+        ),
       );
       expect(perKey.calls).toBe(MODELS.length); // still inside the failure TTL
       expect(r.prometheus.calls - callsBefore).toBe(1);
@@ -288,11 +292,21 @@ describe('garbage from Prometheus', () => {
         })),
       },
     });
-  const stats = ['arrival_rate_per_min', 'avg_input_tokens', 'avg_output_tokens', 'ttft_ms', 'itl_ms'];
+  const stats = [
+    'completion_rate_per_min',
+    'queue_growth_per_min',
+    'avg_input_tokens',
+    'avg_output_tokens',
+    'ttft_ms',
+    'itl_ms',
+    'requests_running',
+    'requests_waiting',
+    'kv_cache_usage',
+  ];
   const allStats = (value: string) => vec(stats.map((stat) => ({ stat, value })));
   const freshness = { stat: 'newest_sample_time', value: String(BACKFILL_TIME_S) };
 
-  type Case = { name: string; mode: FaultMode; error?: RegExp; zeros?: boolean; huge?: boolean };
+  type Case = { name: string; mode: FaultMode; error?: RegExp; incomplete?: boolean; huge?: boolean };
   const reply = (body: string, status = 200, contentType = 'application/json'): FaultMode => ({
     kind: 'reply',
     status,
@@ -359,12 +373,12 @@ describe('garbage from Prometheus', () => {
     {
       name: 'NaN everywhere',
       mode: reply(vec([...stats.map((stat) => ({ stat, value: 'NaN' })), freshness])),
-      zeros: true,
+      incomplete: true,
     },
     {
       name: '+Inf everywhere',
       mode: reply(vec([...stats.map((stat) => ({ stat, value: '+Inf' })), freshness])),
-      zeros: true,
+      incomplete: true,
     },
     {
       name: '-Inf and 1e400',
@@ -375,12 +389,23 @@ describe('garbage from Prometheus', () => {
           freshness,
         ]),
       ),
-      zeros: true,
+      incomplete: true,
     },
     {
       name: 'huge finite numbers',
-      mode: reply(vec([...stats.map((stat) => ({ stat, value: '1.7e308' })), freshness])),
+      mode: reply(
+        vec([
+          ...stats.map((stat) => ({ stat, value: stat === 'queue_growth_per_min' ? '0' : '1.7e308' })),
+          freshness,
+        ]),
+      ),
       huge: true,
+    },
+    {
+      // Each finite, their sum (arrivals = completions + growth) not: unknown, never Infinity.
+      name: 'huge finite numbers that overflow when added',
+      mode: reply(vec([...stats.map((stat) => ({ stat, value: '1.7e308' })), freshness])),
+      incomplete: true,
     },
     {
       name: 'connection reset mid-body',
@@ -398,7 +423,7 @@ describe('garbage from Prometheus', () => {
     await proxy?.close();
   });
 
-  it.each(cases)('$name: a typed error or the documented 0, never a crash', async (c) => {
+  it.each(cases)('$name: a typed error or an honest unknown, never a crash', async (c) => {
     proxy.mode = c.mode;
     const r = rig(proxy.url, { timeoutMs: 2000 });
     try {
@@ -412,6 +437,12 @@ describe('garbage from Prometheus', () => {
         expect(cond?.message).toMatch(c.error);
         expect(cond?.message).not.toMatch(/\n/);
         expect(row.status).toBeUndefined(); // nothing invented
+      } else if (c.incomplete) {
+        // NaN and ±Inf are no numbers: unknown, MetricsIncomplete, and no currentAlloc of zeros.
+        expect(cond?.reason).toBe('MetricsIncomplete');
+        expect(cond?.message).toContain('arrivalRate');
+        expect(row.status).toBeUndefined();
+        expect(reasons(report).slice(1)).toEqual(['MetricsMissing', 'MetricsMissing']);
       } else {
         expect(cond?.reason).toBe('MetricsFound');
         const a = row.status!;
@@ -424,7 +455,6 @@ describe('garbage from Prometheus', () => {
         ];
         // The CRD's decimal strings, never NaN/Inf/exponent notation.
         for (const n of numbers) expect(n).toMatch(/^\d+\.\d\d$/);
-        if (c.zeros) expect(new Set(numbers)).toEqual(new Set(['0.00']));
         if (c.huge) expect(a.load.arrivalRate).toBe('100000000000000000000.00');
         // The other models were not in the reply: MetricsMissing, not an error.
         expect(reasons(report).slice(1)).toEqual(['MetricsMissing', 'MetricsMissing']);

@@ -228,9 +228,10 @@ describe('PromQL injection against the real Prometheus', () => {
         fc.pre(!known.has(`${m}\u0001${ns}`));
         const got = await collectAggregateMetrics(m, ns, client, { time: AT });
         expect(got).toEqual({
-          load: { arrivalRate: 0, avgInputTokens: 0, avgOutputTokens: 0 },
+          load: { arrivalRate: 0, completionRate: 0, avgInputTokens: 0, avgOutputTokens: 0 },
           ttftAverage: 0,
           itlAverage: 0,
+          saturation: { running: 0, waiting: 0 },
         });
       }),
       { numRuns: 30, seed: SEED },

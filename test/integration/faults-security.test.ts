@@ -203,7 +203,7 @@ describe('no secret in logs, errors, conditions or /metrics', () => {
     writeFileSync(tokenPath, TOKEN);
     const log = capture();
     const telemetry = new Telemetry({ collectDefaultMetrics: true });
-    const cache = new ModelMetricsCache({ logger: log.logger });
+    const cache = new ModelMetricsCache();
     telemetry.bindCache(cache);
     const prom = new PrometheusClient({
       url: proxy.url.replace('http://', `http://admin:${PASSWORD}@`),

@@ -24,8 +24,8 @@ export interface VllmPodTraffic {
   /** Sample spacing in seconds, default 15. */
   stepS?: number;
   /**
-   * Which names the pod exports for ITL and KV-cache usage: `current` (default; vLLM >= 0.13:
-   * inter_token_latency_seconds, kv_cache_usage_perc), `both` (0.11/0.12: new and old names, same
+   * Which names the pod exports for ITL and KV-cache usage: `current` (default; vLLM >= 0.12:
+   * inter_token_latency_seconds, kv_cache_usage_perc), `both` (as 0.10/0.11: new and old names, same
    * values), `legacy` (before 0.10: time_per_output_token_seconds, gpu_cache_usage_perc).
    */
   names?: 'current' | 'both' | 'legacy';

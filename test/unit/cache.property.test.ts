@@ -3,13 +3,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CacheStats, ModelMetricsCache } from '../../src/cache/index.js';
-import type { AggregateMetrics, Logger, ModelMetrics } from '../../src/types.js';
+import type { AggregateMetrics, ModelMetrics } from '../../src/types.js';
 
 // Few ids so operations collide; model ids with ':' and one model in several namespaces on purpose.
 const MODELS = ['m', 'org/m:v1', 'org/m', 'registry:5000/x'];
 const NAMESPACES = ['a', 'b', 'v1'];
-
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
 interface ModelEntry {
   modelId: string;
@@ -20,8 +18,10 @@ interface ModelEntry {
   at: number;
 }
 
-function validTtl(v: number | undefined, fallback: number): number {
-  return v !== undefined && Number.isFinite(v) && v > 0 ? v : fallback;
+/** Whether the cache accepts the pair of TTLs (it throws a RangeError for any other). */
+function validTtls(ttl: number, failureTtl: number): boolean {
+  const ok = (v: number) => Number.isFinite(v) && v > 0;
+  return ok(ttl) && ok(failureTtl) && failureTtl <= ttl;
 }
 
 /** The cache's documented behaviour, written as plainly as possible. */
@@ -53,8 +53,9 @@ class ReferenceModel {
   }
 
   setTtl(ttl: number | undefined, failureTtl: number | undefined): void {
-    this.ttl = validTtl(ttl, 30_000);
-    this.failureTtl = Math.min(validTtl(failureTtl ?? this.ttl, this.ttl), this.ttl);
+    const t = ttl ?? 30_000;
+    this.ttl = t;
+    this.failureTtl = failureTtl ?? t;
   }
 
   expired(e: ModelEntry, now: number): boolean {
@@ -235,13 +236,12 @@ describe('ModelMetricsCache against a reference model', () => {
         fc.array(opArb, { maxLength: 120 }),
         (maxEntries, ttlMs, failureTtlMs, ops) => {
           let t = 1_700_000_000_000;
-          const cache = new ModelMetricsCache({
-            maxEntries,
-            ttlMs,
-            failureTtlMs,
-            now: () => t,
-            logger: silent,
-          });
+          const options = { maxEntries, ttlMs, failureTtlMs, now: () => t };
+          if (!validTtls(ttlMs, failureTtlMs ?? ttlMs)) {
+            expect(() => new ModelMetricsCache(options)).toThrow(RangeError);
+            return;
+          }
+          const cache = new ModelMetricsCache(options);
           const model = new ReferenceModel(maxEntries, ttlMs, failureTtlMs);
           for (const op of ops) {
             switch (op.op) {
@@ -287,8 +287,13 @@ describe('ModelMetricsCache against a reference model', () => {
                 t += op.ms;
                 break;
               case 'setTtl':
-                cache.setTtl(op.ttl, op.failureTtl);
-                model.setTtl(op.ttl, op.failureTtl);
+                if (validTtls(op.ttl, op.failureTtl ?? op.ttl)) {
+                  cache.setTtl(op.ttl, op.failureTtl);
+                  model.setTtl(op.ttl, op.failureTtl);
+                } else {
+                  // Refused, and nothing changes (the stats comparison below checks the TTLs).
+                  expect(() => cache.setTtl(op.ttl, op.failureTtl)).toThrow(RangeError);
+                }
                 break;
             }
             expect(cache.size).toBe(model.entries.size);

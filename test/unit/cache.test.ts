@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ModelMetricsCache, type ModelMetricsCacheOptions } from '../../src/cache/index.js';
-import type { AggregateMetrics, Logger } from '../../src/types.js';
+import type { AggregateMetrics } from '../../src/types.js';
 
 function metrics(n = 1): AggregateMetrics {
   return {
@@ -10,44 +10,20 @@ function metrics(n = 1): AggregateMetrics {
   };
 }
 
-interface Warning {
-  fields: object;
-  msg: string | undefined;
-}
-
-function recordingLogger(): Logger & { warnings: Warning[] } {
-  const warnings: Warning[] = [];
-  const logger = {
-    warnings,
-    debug() {},
-    info() {},
-    warn(fields: object, msg?: string) {
-      warnings.push({ fields, msg });
-    },
-    error() {},
-    child() {
-      return logger;
-    },
-  };
-  return logger;
-}
-
-/** A cache on a fake clock starting at t = 1 000 000 ms, warnings recorded. */
+/** A cache on a fake clock starting at t = 1 000 000 ms. */
 function setup(options: ModelMetricsCacheOptions = {}) {
   const clock = { t: 1_000_000 };
-  const logger = recordingLogger();
-  const cache = new ModelMetricsCache({ now: () => clock.t, logger, ...options });
-  return { cache, clock, logger };
+  const cache = new ModelMetricsCache({ now: () => clock.t, ...options });
+  return { cache, clock };
 }
 
 describe('ModelMetricsCache options', () => {
-  it('defaults to a 30 s TTL, failure TTL = TTL, 10 000 entries, without warnings', () => {
-    const { cache, logger } = setup();
+  it('defaults to a 30 s TTL, failure TTL = TTL, 10 000 entries', () => {
+    const { cache } = setup();
     expect(cache.ttlMs).toBe(30_000);
     expect(cache.failureTtlMs).toBe(30_000);
     expect(cache.maxEntries).toBe(10_000);
     expect(cache.size).toBe(0);
-    expect(logger.warnings).toEqual([]);
   });
 
   it('takes a plain number as the TTL in ms, like the original constructor', () => {
@@ -58,47 +34,39 @@ describe('ModelMetricsCache options', () => {
   });
 
   it.each([0, -1, -30_000, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])(
-    'falls back to 30 s with a warning for the invalid TTL %s',
+    'refuses the invalid TTL %s with a RangeError naming the option and what is allowed',
     (ttlMs) => {
-      const { cache, logger } = setup({ ttlMs });
-      expect(cache.ttlMs).toBe(30_000);
-      expect(cache.failureTtlMs).toBe(30_000);
-      expect(logger.warnings).toHaveLength(1);
-      expect(logger.warnings[0]?.msg).toMatch(/TTL must be a positive, finite number.*30000/);
-      expect(logger.warnings[0]?.fields).toMatchObject({ ttlMs: String(ttlMs), usingTtlMs: 30_000 });
+      expect(() => setup({ ttlMs })).toThrow(RangeError);
+      expect(() => setup({ ttlMs })).toThrow(
+        new RegExp(`cache ttlMs ${String(ttlMs)} is not valid: use a positive, finite number of ms`),
+      );
+      expect(() => new ModelMetricsCache(ttlMs)).toThrow(RangeError);
     },
   );
 
   it('keeps a failure TTL shorter than the TTL', () => {
-    const { cache, logger } = setup({ ttlMs: 30_000, failureTtlMs: 5_000 });
+    const { cache } = setup({ ttlMs: 30_000, failureTtlMs: 5_000 });
     expect(cache.failureTtlMs).toBe(5_000);
-    expect(logger.warnings).toEqual([]);
   });
 
-  it('clamps a failure TTL longer than the TTL, with a warning', () => {
-    const { cache, logger } = setup({ ttlMs: 10_000, failureTtlMs: 20_000 });
-    expect(cache.failureTtlMs).toBe(10_000);
-    expect(logger.warnings.map((w) => w.msg)).toEqual([
-      'cache failure TTL cannot be longer than the TTL; using the TTL',
-    ]);
+  it('refuses a failure TTL longer than the TTL', () => {
+    expect(() => setup({ ttlMs: 10_000, failureTtlMs: 20_000 })).toThrow(
+      'cache failureTtlMs 20000 is longer than ttlMs 10000: a failure cannot outlive a success',
+    );
   });
 
   it.each([0, -5, Number.NaN, Number.POSITIVE_INFINITY])(
-    'uses the TTL with a warning for the invalid failure TTL %s',
+    'refuses the invalid failure TTL %s',
     (failureTtlMs) => {
-      const { cache, logger } = setup({ ttlMs: 10_000, failureTtlMs });
-      expect(cache.failureTtlMs).toBe(10_000);
-      expect(logger.warnings).toHaveLength(1);
-      expect(logger.warnings[0]?.msg).toMatch(/failure TTL must be a positive/);
+      expect(() => setup({ ttlMs: 10_000, failureTtlMs })).toThrow(/cache failureTtlMs .* is not valid/);
     },
   );
 
   it.each([0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
-    'uses 10 000 entries with a warning for the invalid maxEntries %s',
+    'refuses the invalid maxEntries %s',
     (maxEntries) => {
-      const { cache, logger } = setup({ maxEntries });
-      expect(cache.maxEntries).toBe(10_000);
-      expect(logger.warnings[0]?.msg).toMatch(/maxEntries must be a positive integer/);
+      expect(() => setup({ maxEntries })).toThrow(RangeError);
+      expect(() => setup({ maxEntries })).toThrow(/cache maxEntries .* is not valid: use a positive integer/);
     },
   );
 });
@@ -537,24 +505,32 @@ describe('ModelMetricsCache setTtl (live reload)', () => {
   });
 
   it('sets the failure TTL, defaulting it to the new TTL', () => {
-    const { cache, logger } = setup({ ttlMs: 10_000, failureTtlMs: 1_000 });
+    const { cache } = setup({ ttlMs: 10_000, failureTtlMs: 1_000 });
     cache.setTtl(20_000, 2_000);
     expect([cache.ttlMs, cache.failureTtlMs]).toEqual([20_000, 2_000]);
     cache.setTtl(15_000);
     expect([cache.ttlMs, cache.failureTtlMs]).toEqual([15_000, 15_000]);
-    expect(logger.warnings).toEqual([]);
     expect(cache.stats()).toMatchObject({ ttlMs: 15_000, failureTtlMs: 15_000 });
   });
 
-  it('validates like the constructor', () => {
-    const { cache, logger } = setup({ ttlMs: 10_000 });
-    cache.setTtl(-1);
-    expect(cache.ttlMs).toBe(30_000);
-    cache.setTtl(1_000, 9_000);
-    expect([cache.ttlMs, cache.failureTtlMs]).toEqual([1_000, 1_000]);
-    cache.setTtl(1_000, Number.NaN);
-    expect(cache.failureTtlMs).toBe(1_000);
-    expect(logger.warnings).toHaveLength(3);
+  it('validates like the constructor and changes nothing when it refuses', () => {
+    const { cache } = setup({ ttlMs: 10_000, failureTtlMs: 2_000 });
+    expect(() => cache.setTtl(-1)).toThrow(/cache ttlMs -1 is not valid/);
+    expect(() => cache.setTtl(1_000, 9_000)).toThrow(/longer than ttlMs/);
+    expect(() => cache.setTtl(1_000, Number.NaN)).toThrow(/cache failureTtlMs NaN is not valid/);
+    expect([cache.ttlMs, cache.failureTtlMs]).toEqual([10_000, 2_000]);
+  });
+
+  it('keeps the recency order when it restamps the entries', () => {
+    const { cache } = setup({ ttlMs: 10_000, maxEntries: 3 });
+    cache.set('a', 'ns', metrics(1));
+    cache.set('b', 'ns', metrics(2));
+    cache.set('c', 'ns', metrics(3));
+    cache.get('a', 'ns'); // order b, c, a
+    cache.setTtl(20_000);
+    expect([...cache.getAll().keys()]).toEqual(['b:ns', 'c:ns', 'a:ns']);
+    cache.set('d', 'ns', metrics(4)); // evicts b
+    expect(cache.get('b', 'ns')).toBeUndefined();
   });
 });
 
@@ -602,30 +578,90 @@ describe('ModelMetricsCache on the default clock', () => {
     expect(stamp).toBeLessThanOrEqual(Date.now());
   });
 
-  it('reuses a clock reading on hits for at most 256 reads in a loop that keeps timers from firing', () => {
-    // A TTL of 50 ms, not 1 ms: the first read must come within the TTL of the set, and a loaded
-    // CI machine can stall 2 ms between two statements.
-    const ttlMs = 50;
-    const cache = new ModelMetricsCache({ ttlMs });
-    const setAt = Date.now();
+  it('reuses one clock reading for expiry until a timer turn (lru-cache ttlResolution, 1 ms)', () => {
+    vi.useFakeTimers({ now: new Date('2025-01-01T00:00:00Z') });
+    const cache = new ModelMetricsCache({ ttlMs: 1_000 });
     cache.set('m', 'ns', metrics());
     expect(cache.get('m', 'ns')).toBeDefined(); // takes a reading
-    while (Date.now() - setAt <= ttlMs + 1) {
-      // spin: the entry is now past its TTL and no timer can run
-    }
-    let staleReads = 0;
-    while (cache.get('m', 'ns') !== undefined) staleReads++;
-    expect(staleReads).toBeGreaterThan(0);
-    expect(staleReads).toBeLessThan(256);
+    vi.setSystemTime(Date.now() + 1_001); // moves the clock, runs no timer
+    expect(cache.get('m', 'ns')).toBeDefined(); // the reading is reused: still fresh
+    vi.advanceTimersByTime(1); // the reading's 1 ms timer runs
+    expect(cache.get('m', 'ns')).toBeUndefined();
     expect(cache.stats().expiredReads).toBe(1);
   });
 
-  it('sees time move under fake timers at once (no cached clock reading)', () => {
+  it('reads an injected clock on every operation (fake timers through now)', () => {
     vi.useFakeTimers({ now: new Date('2025-01-01T00:00:00Z') });
-    const cache = new ModelMetricsCache({ ttlMs: 1_000 });
+    const cache = new ModelMetricsCache({ ttlMs: 1_000, now: () => Date.now() });
     cache.set('m', 'ns', metrics());
     expect(cache.get('m', 'ns')).toBeDefined();
     vi.setSystemTime(Date.now() + 1_001);
     expect(cache.get('m', 'ns')).toBeUndefined();
+  });
+});
+
+describe('ModelMetricsCache fetch (one shared load per pair)', () => {
+  const deferred = () => {
+    let resolve!: (m: AggregateMetrics) => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<AggregateMetrics>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+
+  it('answers a fresh entry without loading; a miss loads once for every concurrent caller', async () => {
+    const { cache } = setup();
+    cache.set('m', 'ns', metrics(1));
+    const load = vi.fn(() => Promise.resolve(metrics(9)));
+    expect(await cache.fetch('m', 'ns', load)).toMatchObject({ result: 'hit', entry: { ttftAverage: 12.5 } });
+    expect(load).not.toHaveBeenCalled();
+
+    const pending = deferred();
+    const shared = vi.fn(() => pending.promise);
+    const calls = Array.from({ length: 100 }, () => cache.fetch('cold', 'ns', shared));
+    pending.resolve(metrics(2));
+    const answers = await Promise.all(calls);
+    expect(shared).toHaveBeenCalledTimes(1);
+    expect(answers.map((a) => a.result).sort()).toEqual(['miss', ...Array(99).fill('coalesced')].sort());
+    expect(new Set(answers.map((a) => a.entry.ttftAverage))).toEqual(new Set([25]));
+    expect(cache.get('cold', 'ns')).toMatchObject({ valid: true, ttftAverage: 25 });
+    expect(cache.stats()).toMatchObject({ sets: 2, size: 2 });
+  });
+
+  it('stores a failed load as a failed entry for the failure TTL, answered without another load', async () => {
+    const { cache, clock } = setup({ ttlMs: 30_000, failureTtlMs: 5_000 });
+    const error = new Error('Prometheus unreachable');
+    const load = vi.fn(() => Promise.reject(error));
+    const first = await cache.fetch('m', 'ns', load);
+    expect(first).toMatchObject({ result: 'miss', entry: { valid: false } });
+    expect(first.entry.error).toBe(error);
+    expect(await cache.fetch('m', 'ns', load)).toMatchObject({ result: 'failure_hit' });
+    clock.t += 5_001;
+    expect((await cache.fetch('m', 'ns', load)).result).toBe('miss');
+    expect(load).toHaveBeenCalledTimes(2);
+  });
+
+  it('lets one caller stop waiting without failing the others; an invalidation meanwhile is not undone', async () => {
+    const { cache } = setup();
+    const pending = deferred();
+    const ac = new AbortController();
+    const leaving = cache.fetch('m', 'ns', () => pending.promise, ac.signal);
+    const staying = cache.fetch('m', 'ns', () => pending.promise);
+    ac.abort(new Error('caller gave up'));
+    await expect(leaving).rejects.toThrow('caller gave up');
+    cache.invalidate('m', 'ns');
+    pending.resolve(metrics(3));
+    expect(await staying).toMatchObject({ result: 'coalesced', entry: { ttftAverage: 37.5 } });
+    expect(cache.get('m', 'ns')).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('checks the pair before loading', async () => {
+    const { cache } = setup();
+    const load = vi.fn(() => Promise.resolve(metrics()));
+    await expect(cache.fetch('m', 'a:b', load)).rejects.toThrow(TypeError);
+    expect(load).not.toHaveBeenCalled();
   });
 });

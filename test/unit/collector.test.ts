@@ -2,7 +2,7 @@
 // cached collection (hit, stored failure, coalescing) and the fleet collector (one call per cycle).
 import { describe, expect, it } from 'vitest';
 import { ModelMetricsCache } from '../../src/cache/index.js';
-import { availabilityFromSample } from '../../src/collector/availability.js';
+import { availabilityFromSample, availabilityOf } from '../../src/collector/availability.js';
 import { collectAggregateMetricsWithCache } from '../../src/collector/cached.js';
 import {
   collectAggregateMetrics,
@@ -132,6 +132,15 @@ describe('collectAggregateMetrics', () => {
     const queued = await collectAggregateMetrics('llama', 'prod', prom);
     expect(queued.load).toEqual({ arrivalRate: 0, completionRate: 0 });
     expect(queued.ttftAverage).toBeUndefined();
+  });
+
+  it('ITL is a true 0 when no request generated more than one token (no gaps to observe)', async () => {
+    const prom = new FakeProm(
+      series('m', 'n', { ...full, [STATS.avgOutputTokens]: 1, [STATS.itlAverage]: 'NaN' }),
+    );
+    expect((await collectAggregateMetrics('m', 'n', prom)).itlAverage).toBe(0);
+    prom.result = series('m', 'n', { ...full, [STATS.itlAverage]: 'NaN' });
+    expect((await collectAggregateMetrics('m', 'n', prom)).itlAverage).toBeUndefined();
   });
 
   it('never reads an arrival rate below 0 from a draining queue', async () => {
@@ -474,5 +483,36 @@ describe('availabilityFromSample', () => {
     });
     expect(at(400)).toEqual(at(460));
     expect(at(400).reason).toBe('MetricsStale');
+  });
+});
+
+describe('availabilityOf', () => {
+  const newest = new Date((T - 10) * 1000);
+  const withTraffic = {
+    load: { completionRate: 60, avgInputTokens: 10, avgOutputTokens: 5 },
+    ttftAverage: 40,
+  };
+
+  it('MetricsIncomplete names each unknown statistic, its vLLM metric and the window; stable message', () => {
+    const at = (s: number) =>
+      availabilityOf('m', 'ns', withTraffic, newest, new Date((T + s) * 1000), undefined, '1m');
+    expect(at(0)).toEqual(at(30));
+    expect(at(0)).toEqual({
+      available: false,
+      reason: 'MetricsIncomplete',
+      newestSample: newest,
+      message:
+        "vLLM metrics for model m in namespace ns are incomplete: the model's series are fresh but arrivalRate (vllm:request_success_total with vllm:num_requests_running and vllm:num_requests_waiting), itlAverage (vllm:inter_token_latency_seconds, or vllm:time_per_output_token_seconds before vLLM 0.11) have no samples in the 1m window; likely causes: this vLLM version does not export the metric under that name, the 1m window is shorter than two scrapes, or the model's pods stopped reporting; currentAlloc keeps its previous values",
+    });
+  });
+
+  it('stale and missing win over incomplete; complete metrics are found; saturation is not required', () => {
+    const old = new Date((T - 400) * 1000);
+    expect(availabilityOf('m', 'ns', withTraffic, old, new Date(T * 1000)).reason).toBe('MetricsStale');
+    expect(availabilityOf('m', 'ns', withTraffic, undefined, new Date(T * 1000)).reason).toBe(
+      'MetricsMissing',
+    );
+    const complete = { ...withTraffic, load: { ...withTraffic.load, arrivalRate: 60 }, itlAverage: 5 };
+    expect(availabilityOf('m', 'ns', complete, newest, new Date(T * 1000)).reason).toBe('MetricsFound');
   });
 });

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
+import { addConfigOptions, configSourcesFromOptions } from '../../src/cli/config-flags.js';
 import {
-  addConfigOptions,
   CONFIG_KEYS,
   ConfigError,
+  ConfigReloader,
   type ConfigSources,
   configFromData,
-  configSourcesFromOptions,
   formatConfigError,
   loadConfig,
   resolveConfig,
@@ -272,7 +272,42 @@ describe('loadConfig: every key', () => {
   });
 
   it('reports likely typos among unknown keys, but accepts them', () => {
-    const warned: unknown[] = [];
+    const warned: Array<[object, string | undefined]> = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn: (o: object, m?: string) => warned.push([o, m]),
+      error() {},
+      child() {
+        return logger;
+      },
+    };
+    const r = resolveConfig({
+      configMapData: {
+        WVA_CACHE_TTLL: '5s',
+        WVA_SCALE_TO_ZERO: 'true',
+        other: 'x',
+        PROMETHUES_BASE_URL: 'y',
+      },
+    });
+    expect(r.unknownKeys).toEqual(['WVA_CACHE_TTLL', 'PROMETHUES_BASE_URL']);
+    loadConfig({ configMapData: { WVA_CACHE_TTLL: '5s' }, file: file('WVA_CACHE_TTLL: 6s\n'), logger });
+    expect(warned).toEqual([
+      [
+        {
+          key: 'WVA_CACHE_TTLL',
+          origin: expect.stringMatching(/^file c\d+\.yaml$/),
+          nearest: 'WVA_CACHE_TTL',
+        },
+        expect.stringMatching(
+          /^unknown configuration key WVA_CACHE_TTLL in file c\d+\.yaml ignored; did you mean WVA_CACHE_TTL\?$/,
+        ),
+      ],
+    ]);
+  });
+
+  it('a reloader warns once per unknown key, however often it reloads', () => {
+    const warned: object[] = [];
     const logger = {
       debug() {},
       info() {},
@@ -282,12 +317,14 @@ describe('loadConfig: every key', () => {
         return logger;
       },
     };
-    const r = resolveConfig({
-      configMapData: { WVA_CACHE_TTLL: '5s', WVA_SCALE_TO_ZERO: 'true', other: 'x' },
-    });
-    expect(r.unknownKeys).toEqual(['WVA_CACHE_TTLL']);
-    loadConfig({ configMapData: { WVA_CACHE_TTLL: '5s' }, logger });
-    expect(warned).toEqual([{ key: 'WVA_CACHE_TTLL' }]);
+    const reloader = new ConfigReloader(loadConfig({}), { logger }, {});
+    reloader.updateSources({ configMapData: { WVA_CACHE_TTLL: '5s' } });
+    reloader.updateSources({ configMapData: { WVA_CACHE_TTLL: '6s', LOG_LEVLE: 'debug' } });
+    reloader.reload();
+    expect(warned).toEqual([
+      { key: 'WVA_CACHE_TTLL', origin: 'ConfigMap', nearest: 'WVA_CACHE_TTL' },
+      { key: 'LOG_LEVLE', origin: 'ConfigMap', nearest: 'LOG_LEVEL' },
+    ]);
   });
 
   it('configFromData returns a Config or the ConfigError', () => {

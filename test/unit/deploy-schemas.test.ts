@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { ActuationMetrics } from '../../src/actuator/metrics.js';
+import { Telemetry } from '../../src/telemetry/metrics.js';
 import {
   kustomizations,
   kustomize,
@@ -128,7 +130,7 @@ describe('deploy/ manifests', () => {
     );
   });
 
-  it('alerts: the PrometheusRule covers controller down, optimization failing, metrics unavailable, thrashing', () => {
+  it('alerts: the PrometheusRule covers controller down, optimization failing, metrics unavailable, thrashing', async () => {
     const rule = only(component('alerts'), 'PrometheusRule');
     const alerts = rule.spec.groups.flatMap((g: Manifest) => g.rules) as Manifest[];
     expect(alerts.map((a) => a.alert)).toEqual(
@@ -140,6 +142,13 @@ describe('deploy/ manifests', () => {
       ]),
     );
     for (const a of alerts) expect(a.annotations.summary, a.alert).toBeTruthy();
+    // Every wva_ series an alert reads is one the controller registers.
+    const telemetry = new Telemetry({ collectDefaultMetrics: false });
+    new ActuationMetrics(telemetry.registry);
+    const registered = new Set((await telemetry.registry.getMetricsAsJSON()).map((m) => m.name));
+    const read = new Set(alerts.flatMap((a) => (a.expr as string).match(/\bwva_[a-z_]+/g) ?? []));
+    expect(read.size).toBeGreaterThan(2);
+    for (const name of read) expect(registered.has(name), name).toBe(true);
     const file = join(mkdtempSync(join(tmpdir(), 'wva-alerts-')), 'alerts.yml');
     writeFileSync(file, JSON.stringify({ groups: rule.spec.groups }));
     const r = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });

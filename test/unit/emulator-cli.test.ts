@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { emulatorConfigFromOptions } from '../../src/cli/emulate.js';
+import { UsageError } from '../../src/cli/errors.js';
 import { runCli } from '../support/cli.js';
 
 const example = fileURLToPath(new URL('../../examples/emulator.yaml', import.meta.url));
@@ -48,6 +50,30 @@ describe('wva-metrics emulate', () => {
     expect(both.stderr).toMatch(/either --config or --model/);
   });
 
+  it('--vllm-metrics chooses the names (current by default); a bad value is a usage error', () => {
+    const base = {
+      namespace: 'default',
+      variants: 1,
+      replicas: 1,
+      rate: 60,
+      pattern: 'steady',
+      inputTokens: 10,
+      outputTokens: 10,
+      host: '127.0.0.1',
+      port: 0,
+      scrapeInterval: 1,
+    };
+    expect(emulatorConfigFromOptions(base).vllmMetrics).toBe('current');
+    expect(emulatorConfigFromOptions({ ...base, vllmMetrics: 'legacy' }).vllmMetrics).toBe('legacy');
+    expect(
+      emulatorConfigFromOptions({ ...base, config: example, vllmMetrics: 'transitional' }).vllmMetrics,
+    ).toBe('transitional');
+    expect(() => emulatorConfigFromOptions({ ...base, vllmMetrics: 'v0' })).toThrow(UsageError);
+    expect(() => emulatorConfigFromOptions({ ...base, vllmMetrics: 'v0' })).toThrow(
+      /--vllm-metrics must be current, transitional or legacy, got "v0"/,
+    );
+  });
+
   it('serves pods until SIGTERM, then stops cleanly', async () => {
     const entry = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
     const child = spawn(
@@ -75,6 +101,10 @@ describe('wva-metrics emulate', () => {
       expect(body).toContain(
         'vllm:request_success_total{model_name="org/model-a",engine="0",finished_reason="stop"}',
       );
+      // Today's vLLM names by default, not the pre-0.11 ones.
+      expect(body).toContain('# TYPE vllm:inter_token_latency_seconds histogram');
+      expect(body).toContain('vllm:kv_cache_usage_perc{model_name="org/model-a",engine="0"}');
+      expect(body).not.toContain('vllm:time_per_output_token_seconds');
     } finally {
       const code = new Promise<number | null>((resolve) => child.on('close', resolve));
       child.kill('SIGTERM');

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ActuationMetrics } from '../../src/actuator/metrics.js';
 import { Telemetry } from '../../src/telemetry/metrics.js';
 
 interface Panel {
@@ -46,14 +47,16 @@ describe('Grafana dashboard', () => {
     expect(titles).toMatch(/calls saved/);
     expect(titles).toMatch(/query latency/);
     expect(titles).toMatch(/cycle time/);
+    expect(titles).toMatch(/desired vs current replicas/);
+    expect(titles).toMatch(/predicted vs measured ttft/);
+    expect(titles).toMatch(/predicted vs measured itl/);
   });
 
-  it('references only metrics Telemetry registers', async () => {
+  it('references only metrics Telemetry and the actuator register', async () => {
+    const telemetry = new Telemetry({ collectDefaultMetrics: false });
+    new ActuationMetrics(telemetry.registry);
     const registered = new Map(
-      (await new Telemetry({ collectDefaultMetrics: false }).registry.getMetricsAsJSON()).map((m) => [
-        m.name,
-        String(m.type),
-      ]),
+      (await telemetry.registry.getMetricsAsJSON()).map((m) => [m.name, String(m.type)]),
     );
     const used = new Set(exprs.flatMap((e) => e.expr.match(/\bwva_[a-z0-9_]+/g) ?? []));
     expect(used.size).toBeGreaterThanOrEqual(10);

@@ -1,5 +1,5 @@
-// FleetCollector.beginCycle: a reconcile cycle costs at most one Prometheus call, however long it
-// runs against the cache TTL (injected clock; a fake PromAPI that counts calls).
+// FleetCollector.snapshot: a reconcile cycle reads one snapshot and costs at most one Prometheus call,
+// however long it runs against the cache TTL (injected clock; a fake PromAPI that counts calls).
 import { describe, expect, it } from 'vitest';
 import { ModelMetricsCache } from '../../src/cache/index.js';
 import { FleetCollector } from '../../src/collector/fleet-collector.js';
@@ -29,7 +29,7 @@ function setup() {
   const cache = new ModelMetricsCache({ ttlMs: 1000, failureTtlMs: 500, now: clock.now });
   const prom = new CountingProm();
   const fc = new FleetCollector({ prom, cache, now: clock.now });
-  return { clock, prom, fc };
+  return { clock, prom, fc, cache };
 }
 
 const down = () =>
@@ -38,8 +38,8 @@ const down = () =>
     Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }),
   );
 
-describe('FleetCollector cycles', () => {
-  it('without a cycle, reads after the TTL refresh again (the behaviour a long cycle used to hit)', async () => {
+describe('FleetCollector snapshots: one per cycle', () => {
+  it('without a snapshot held, reads after the TTL refresh again', async () => {
     const { clock, prom, fc } = setup();
     await fc.read('a', 'x');
     clock.advance(5000);
@@ -47,78 +47,83 @@ describe('FleetCollector cycles', () => {
     expect(prom.calls).toBe(2);
   });
 
-  it('a cycle 5x longer than the TTL costs one call; the next cycle refreshes', async () => {
+  it('a cycle 5x longer than the TTL reading one snapshot costs one call; the next cycle refreshes', async () => {
     const { clock, prom, fc } = setup();
-    const end = fc.beginCycle();
-    expect((await fc.read('a', 'x')).metrics?.load.arrivalRate).toBe(60);
+    const snap = await fc.snapshot();
+    expect(snap.read('a', 'x').metrics?.load.arrivalRate).toBe(60);
     prom.rate = 120;
     for (let i = 0; i < 10; i++) {
       clock.advance(500);
-      const r = await fc.read(i % 2 ? 'a' : 'b', 'x');
-      expect(r.availability.reason).toBe('MetricsFound');
+      expect(snap.read(i % 2 ? 'a' : 'b', 'x').availability.reason).toBe('MetricsFound');
     }
     // 5 s into a cycle with a 1 s TTL: still the cycle's snapshot, same numbers, no second call.
-    expect((await fc.read('a', 'x')).metrics?.load.arrivalRate).toBe(60);
-    expect((await fc.read('unknown', 'x')).availability.reason).toBe('MetricsMissing');
+    expect(snap.read('a', 'x').metrics?.load.arrivalRate).toBe(60);
+    expect(snap.read('unknown', 'x').availability.reason).toBe('MetricsMissing');
     expect(prom.calls).toBe(1);
-    end();
-    end(); // idempotent
-    const next = fc.beginCycle();
-    expect((await fc.read('a', 'x')).metrics?.load.arrivalRate).toBe(120);
+    const next = await fc.snapshot();
+    expect(next.read('a', 'x').metrics?.load.arrivalRate).toBe(120);
     clock.advance(3000);
-    await fc.read('b', 'x');
-    next();
+    next.read('b', 'x');
     expect(prom.calls).toBe(2);
+    // The older snapshot still answers its own numbers, though the cache now holds newer ones.
+    expect(snap.read('a', 'x').metrics?.load.arrivalRate).toBe(60);
   });
 
-  it('a cycle that begins with a fresh snapshot (cache warming) keeps it: warming + cycle = one call', async () => {
+  it("a snapshot fresh from cache warming is the cycle's: warming + cycle = one call", async () => {
     const { clock, prom, fc } = setup();
     await fc.refresh();
     clock.advance(900); // still within the 1 s TTL when the cycle begins
-    const end = fc.beginCycle();
+    const snap = await fc.snapshot();
     clock.advance(4000);
-    await fc.read('a', 'x');
-    await fc.read('b', 'x');
-    end();
+    snap.read('a', 'x');
+    snap.read('b', 'x');
     expect(prom.calls).toBe(1);
   });
 
-  it('a cycle that begins with an expired snapshot refreshes once, then keeps that result', async () => {
+  it('an expired snapshot is refreshed once for the cycle, which then keeps that result', async () => {
     const { clock, prom, fc } = setup();
     await fc.refresh();
     clock.advance(1500);
-    const end = fc.beginCycle();
     prom.rate = 30;
-    expect((await fc.read('a', 'x')).metrics?.load.arrivalRate).toBe(30);
+    const snap = await fc.snapshot();
+    expect(snap.read('a', 'x').metrics?.load.arrivalRate).toBe(30);
     clock.advance(4000);
-    expect((await fc.read('a', 'x')).metrics?.load.arrivalRate).toBe(30);
-    end();
+    expect(snap.read('a', 'x').metrics?.load.arrivalRate).toBe(30);
     expect(prom.calls).toBe(2);
   });
 
   it('a failed refresh answers PrometheusError for the rest of the cycle without retrying; retries after it', async () => {
-    const { clock, prom, fc } = setup();
+    const { clock, prom, fc, cache } = setup();
+    await fc.refresh(); // a and b known
+    clock.advance(1500);
     prom.fail = down();
-    const end = fc.beginCycle();
-    expect((await fc.read('a', 'x')).availability.reason).toBe('PrometheusError');
+    const snap = await fc.snapshot();
+    expect(snap.read('a', 'x').availability.reason).toBe('PrometheusError');
     clock.advance(3000); // 6x the failure TTL
-    expect((await fc.read('b', 'x')).availability.reason).toBe('PrometheusError');
-    expect(prom.calls).toBe(1);
-    end();
+    expect(snap.read('b', 'x').availability.reason).toBe('PrometheusError');
+    expect(prom.calls).toBe(2);
+    // The failure is in the cache too, as the spec's invalid entries, for the failure TTL.
+    clock.advance(-3000);
+    expect(cache.get('a', 'x')?.valid).toBe(false);
+    expect(cache.get('a', 'x')?.error?.message).toMatch(
+      /collecting fleet metrics failed: cannot reach Prometheus/,
+    );
+    clock.advance(3000);
     prom.fail = undefined;
     expect((await fc.read('a', 'x')).availability.reason).toBe('MetricsFound');
-    expect(prom.calls).toBe(2);
+    expect(prom.calls).toBe(3);
   });
 
-  it('concurrent misses in a cycle still coalesce into one call', async () => {
+  it('concurrent snapshots and reads coalesce into one call', async () => {
     const { prom, fc } = setup();
-    const end = fc.beginCycle();
-    await Promise.all(Array.from({ length: 100 }, (_, i) => fc.read(i % 2 ? 'a' : 'b', 'x')));
-    end();
+    await Promise.all([
+      ...Array.from({ length: 50 }, () => fc.snapshot()),
+      ...Array.from({ length: 50 }, (_, i) => fc.read(i % 2 ? 'a' : 'b', 'x')),
+    ]);
     expect(prom.calls).toBe(1);
   });
 
-  it('Reconciler.runCycle opens and closes a cycle around its reads', async () => {
+  it('Reconciler.runCycle reads every key from one snapshot', async () => {
     const { clock, prom, fc } = setup();
     const vas = Array.from(
       { length: 20 },
@@ -128,16 +133,13 @@ describe('FleetCollector cycles', () => {
       source: {
         listVariants: () => vas,
         getVariant: (ns, name) => vas.find((v) => v.metadata.namespace === ns && v.metadata.name === name),
-        getDeployment: () => undefined,
-      },
-      // Each read moves the clock past the TTL: a slow cycle.
-      collector: {
-        read: async (m, ns, s) => {
+        // Each reconcile moves the clock past the TTL: a slow cycle.
+        getDeployment: () => {
           clock.advance(2000);
-          return fc.read(m, ns, s);
+          return undefined;
         },
-        beginCycle: () => fc.beginCycle(),
       },
+      collector: fc,
       writer: { write: async (va, compute) => ({ outcome: 'written', status: compute(va) }) },
       concurrency: 1,
     });

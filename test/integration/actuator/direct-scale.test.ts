@@ -12,6 +12,8 @@ import { KubeSource } from '../../../src/controller/kube.js';
 import { type MetricsReader, Reconciler } from '../../../src/controller/reconciler.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
+import { kustomizeComponent } from '../../support/manifests.js';
+import { accessOf, allows, describeAccess, describeGrant, grants } from '../../support/rbac.js';
 import { deployment, foundReading, variant } from '../../support/variants.js';
 import { until } from '../../support/wait.js';
 
@@ -198,5 +200,27 @@ describe('direct actuation (--actuator=scale)', () => {
     expect(eventsOf('llama')).toEqual([]);
     await reconciler.runCycle();
     expect(actuated('llama')).toMatchObject({ status: 'True', reason: 'Scaled' });
+  });
+
+  it("the direct-scale component's RBAC allows every request made and grants nothing unused", async () => {
+    api.put('variantautoscalings', decided(variant('prod', 'llama', 'meta/llama'), 2));
+    api.put('deployments', deployment('prod', 'llama', 1));
+    api.put('variantautoscalings', decided(variant('prod', 'granite', 'ibm/granite'), 2));
+    api.put('deployments', deployment('prod', 'granite', 1));
+    api.put('horizontalpodautoscalers', hpa('prod', 'granite-hpa', 'granite'));
+    const { reconciler } = await rig();
+    await reconciler.runCycle();
+    const rendered = grants(kustomizeComponent('deploy/components/direct-scale'));
+    const used = api.requests.map(accessOf).filter((a) => a !== undefined);
+    const denied = used.filter((a) => !rendered.some((g) => allows(g, a))).map(describeAccess);
+    expect([...new Set(denied)]).toEqual([]);
+    // What the component adds is used; the base's grants are checked against a whole run elsewhere.
+    const added = rendered.filter((g) => g.role === 'ClusterRole/wva-metrics-scale');
+    expect(added.map(describeGrant).sort()).toEqual([
+      'ClusterRole/wva-metrics-scale: apps/deployments/scale patch',
+      'ClusterRole/wva-metrics-scale: autoscaling/horizontalpodautoscalers list',
+      'ClusterRole/wva-metrics-scale: autoscaling/horizontalpodautoscalers watch',
+    ]);
+    expect(added.filter((g) => !used.some((a) => allows(g, a))).map(describeGrant)).toEqual([]);
   });
 });

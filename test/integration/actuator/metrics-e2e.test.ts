@@ -21,9 +21,9 @@ import { until } from '../../support/wait.js';
 
 const CONTROLLER_NS = 'workload-variant-autoscaler-system';
 const VARIANTS = [
-  { ns: 'llm-d-sim', name: 'vllme-deployment', model: 'default/default', decided: 3, ready: 2 },
-  { ns: 'prod', name: 'llama-a100', model: 'meta/llama-8b', decided: 5, ready: 5 },
-  { ns: 'prod', name: 'granite-l40s', model: 'ibm/granite', decided: 1, ready: 0 },
+  { ns: 'llm-d-sim', name: 'vllme-deployment', model: 'default/default', ready: 2 },
+  { ns: 'prod', name: 'llama-a100', model: 'meta/llama-8b', ready: 5 },
+  { ns: 'prod', name: 'granite-l40s', model: 'ibm/granite', ready: 0 },
 ];
 
 async function freePort(): Promise<number> {
@@ -47,9 +47,13 @@ beforeAll(async () => {
   ports.push(await freePort(), await freePort());
   prom = await startPrometheus({
     openmetrics: vllmOpenMetrics(
-      VARIANTS.map((v) => ({
+      VARIANTS.map((v, i) => ({
         labels: { model_name: v.model, namespace: v.ns, pod: `${v.name}-0` },
-        requestsPerSecond: 2,
+        requestsPerSecond: 2 + 6 * i,
+        avgPromptTokens: 200,
+        avgGenerationTokens: 50,
+        avgTtftSeconds: 0.05,
+        avgItlSeconds: 0.02,
       })),
     ),
     scrapeTargets: ports.map((p) => ({ target: `127.0.0.1:${p}`, labels: { namespace: CONTROLLER_NS } })),
@@ -59,14 +63,27 @@ beforeAll(async () => {
     metadata: { name: 'variantautoscaling-config', namespace: CONTROLLER_NS },
     data: { PROMETHEUS_BASE_URL: prom.url, GLOBAL_OPT_INTERVAL: '2s', WVA_CACHE_TTL: '1s' },
   });
+  // The optimizer's ConfigMaps: it sizes each variant for its measured load.
+  const entries = VARIANTS.map(
+    (v) => `      - model: ${v.model}\n        slo-tpot: 40\n        slo-ttft: 1000`,
+  ).join('\n');
+  api.put('configmaps', {
+    metadata: { name: 'service-classes-config', namespace: CONTROLLER_NS },
+    data: { 'premium.yaml': `name: Premium\npriority: 1\ndata:\n${entries}\n` },
+  });
+  api.put('configmaps', {
+    metadata: { name: 'accelerator-unit-costs', namespace: CONTROLLER_NS },
+    data: { A100: '{ "device": "NVIDIA-A100-SXM4-80GB", "cost": "40.00" }' },
+  });
   for (const v of VARIANTS) {
-    // The decision as the optimizer leaves it in status.
+    // A decision left in status by an earlier run (1 replica); the load needs more, so the
+    // optimizer replaces it at once (scale-up is not held by the stabilisation window).
     api.put('variantautoscalings', {
       ...variant(v.ns, v.name, v.model),
       status: {
         desiredOptimizedAlloc: {
           accelerator: 'A100',
-          numReplicas: v.decided,
+          numReplicas: 1,
           lastRunTime: '2026-01-01T00:00:00Z',
         },
       },
@@ -120,7 +137,9 @@ async function value(expr: string): Promise<number | undefined> {
 async function eventually(cond: () => Promise<boolean>, what: string, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -131,6 +150,14 @@ const decision = (ns: string, name: string) =>
       | { desiredOptimizedAlloc?: { numReplicas: number } }
       | undefined
   )?.desiredOptimizedAlloc?.numReplicas;
+
+/** OptimizationReady=True: desiredOptimizedAlloc is the optimizer's decision of this run. */
+const optimized = (ns: string, name: string) => {
+  const st = api.get('variantautoscalings', ns, name)?.status as Manifest | undefined;
+  return (
+    st?.conditions?.some((c: Manifest) => c.type === 'OptimizationReady' && c.status === 'True') === true
+  );
+};
 
 const keda = kustomizeComponent('deploy/components/keda').find((o) => o.kind === 'ScaledObject') as Manifest;
 const hpaObjs = kustomizeComponent('deploy/components/hpa');
@@ -161,10 +188,20 @@ function adapterQuery(ns: string, name: string): string {
 
 describe('actuation metrics scraped by a real Prometheus', () => {
   it('the KEDA trigger and the adapter rule return each variant desired replicas = status.desiredOptimizedAlloc', async () => {
+    // Every variant sized by the optimizer, and its decision published.
     await eventually(
-      async () => (await value('count(wva_desired_replicas)')) === VARIANTS.length,
-      'all variants in Prometheus',
+      async () =>
+        VARIANTS.every((v) => optimized(v.ns, v.name)) &&
+        (await value('count(wva_desired_replicas)')) === VARIANTS.length &&
+        (
+          await Promise.all(
+            VARIANTS.map(async (v) => (await value(kedaQuery(v.ns, v.name))) === decision(v.ns, v.name)),
+          )
+        ).every(Boolean),
+      'optimizer decisions in Prometheus',
     );
+    const sized = VARIANTS.map((v) => decision(v.ns, v.name));
+    expect(new Set(sized).size, `decisions ${sized} follow the load`).toBeGreaterThan(1);
     for (const v of VARIANTS) {
       const want = decision(v.ns, v.name);
       expect(want, v.name).toBeTypeOf('number');
@@ -177,6 +214,12 @@ describe('actuation metrics scraped by a real Prometheus', () => {
         v.ready === 0 ? want : (want as number) / v.ready,
       );
     }
+    // The dashboard's latency gauges: measured is the backfilled 50 ms / 20 ms; predicted is known.
+    const sel = 'variant_name="llama-a100",exported_namespace="prod"';
+    expect(await value(`wva_measured_ttft_seconds{${sel}}`)).toBeCloseTo(0.05, 6);
+    expect(await value(`wva_measured_itl_seconds{${sel}}`)).toBeCloseTo(0.02, 6);
+    expect(await value(`wva_predicted_ttft_seconds{${sel}}`)).toBeGreaterThan(0);
+    expect(await value(`wva_predicted_itl_seconds{${sel}}`)).toBeGreaterThan(0);
     const sample = await client.query(kedaQuery('llm-d-sim', 'vllme-deployment'));
     expect(sample.result).toHaveLength(1);
     expect(
@@ -196,8 +239,8 @@ describe('actuation metrics scraped by a real Prometheus', () => {
     expect(standby).not.toMatch(/^wva_(desired_replicas|current_replicas|desired_ratio)\{/m);
     expect(await value(`count(wva_desired_replicas{instance="127.0.0.1:${standbyPort}"})`)).toBeUndefined();
     const served = await scrape(leaderPort);
-    expect(served).toMatch(
-      /^wva_desired_replicas\{variant_name="llama-a100",namespace="prod",accelerator_type="A100"\} 5$/m,
+    expect(served).toContain(
+      `wva_desired_replicas{variant_name="llama-a100",namespace="prod",accelerator_type="A100"} ${decision('prod', 'llama-a100')}\n`,
     );
     for (const v of VARIANTS) expect(served).not.toContain(v.model);
   }, 30_000);
@@ -229,4 +272,23 @@ describe('actuation metrics scraped by a real Prometheus', () => {
     const unused = base.filter((g) => !used.some((a) => allows(g, a))).map(describeGrant);
     expect(unused).toEqual([]);
   }, 30_000);
+
+  it('after the leader stops, the other replica takes the Lease and publishes the decisions', async () => {
+    const old = Number(leaderIdentity()?.slice(-1));
+    const next = 1 - old;
+    const c = controllers[old] as RunningCli;
+    c.child.kill('SIGTERM');
+    expect(await c.exited).toBe(0);
+    await eventually(async () => leaderIdentity() === `wva-${next}`, 'the standby to lead', 30_000);
+    await eventually(
+      async () =>
+        (await value(`count(wva_desired_replicas{instance="127.0.0.1:${ports[next]}"})`)) ===
+        VARIANTS.length - 1,
+      'the new leader to publish',
+      30_000,
+    );
+    for (const v of VARIANTS.filter((x) => x.name !== 'granite-l40s')) {
+      expect(await value(kedaQuery(v.ns, v.name))).toBe(decision(v.ns, v.name));
+    }
+  }, 90_000);
 });

@@ -10,6 +10,7 @@ import { LocalController, loadManifests } from '../../../src/controller/local.js
 import type { MetricsRead } from '../../../src/controller/status.js';
 import { runCli, startCli } from '../../support/cli.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
+import { startFaultProxy } from '../../support/fault-proxy.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { deployment, expectedAlloc, variant } from '../../support/variants.js';
 import { expectedMetrics, type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
@@ -170,6 +171,7 @@ describe('wva-metrics run (local mode)', () => {
     expect(by.nodep.metrics.load.arrivalRate).toBe(60);
     expect(by.broken.status.conditions).toEqual([
       expect.objectContaining({ type: 'Reconciled', status: 'False', reason: 'InvalidSpec' }),
+      expect.objectContaining({ type: 'OptimizationReady', status: 'False', reason: 'InvalidProfile' }),
     ]);
     // Traffic without latency histograms: unknown latency, never written as 0.
     const incomplete = by.nolat.status.conditions.find((c: Loose) => c.type === 'MetricsAvailable');
@@ -277,6 +279,27 @@ describe('wva-metrics run (cluster mode, fake API server)', () => {
       ).toBeUndefined();
     } finally {
       await close();
+    }
+  }, 60_000);
+
+  it('--namespaces: the fleet query reads only the watched namespaces, through the real Prometheus', async () => {
+    const proxy = await startFaultProxy({ upstream: prom.url, mode: { kind: 'pass' } });
+    const { api, until, close } = await startCluster(['--namespaces', 'prod', '--prometheus-url', proxy.url]);
+    try {
+      await until(
+        () => !!(api.get('variantautoscalings', 'prod', 'llama')?.status as Loose | undefined)?.currentAlloc,
+        'status written',
+      );
+      const queries = proxy.bodies.map((b) => new URLSearchParams(b).get('query') ?? '');
+      expect(queries.length).toBeGreaterThanOrEqual(1);
+      for (const q of queries) {
+        const selectors = q.match(/vllm:[a-z_:]+(\{[^}]*\})?/g) ?? [];
+        expect(selectors.length).toBeGreaterThan(15);
+        for (const sel of selectors) expect(sel).toMatch(/\{namespace=~"prod"\}$/);
+      }
+    } finally {
+      await close();
+      await proxy.close();
     }
   }, 60_000);
 

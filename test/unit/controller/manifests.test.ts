@@ -81,16 +81,20 @@ describe('deploy/', () => {
       );
     expect(rules(cr).sort()).toEqual([
       'apps/deployments: list,watch',
+      'core/configmaps: get',
       'core/events: create',
       'llmd.ai/variantautoscalings/status: patch',
       'llmd.ai/variantautoscalings: get,list,watch',
     ]);
-    expect(rules(role).sort()).toEqual([
-      'coordination.k8s.io/leases: create',
-      'coordination.k8s.io/leases[wva-metrics-controller]: get,update',
-      `core/configmaps[${SCALE_TO_ZERO_CONFIGMAP}]: list,watch`,
-      `core/configmaps[${CONFIGMAP_NAME}]: get,list,watch`,
-    ]);
+    expect(rules(role).sort()).toEqual(
+      [
+        'coordination.k8s.io/leases: create',
+        'coordination.k8s.io/leases[wva-metrics-controller]: get,update',
+        `core/configmaps[${SCALE_TO_ZERO_CONFIGMAP}]: list,watch`,
+        'core/configmaps[service-classes-config,accelerator-unit-costs]: list,watch',
+        `core/configmaps[${CONFIGMAP_NAME}]: get,list,watch`,
+      ].sort(),
+    );
     const all = JSON.stringify(rbac);
     expect(all).not.toMatch(/"\*"|delete|escalate|bind|impersonate/);
     for (const b of rbac.filter((d) => d.kind.endsWith('Binding'))) {

@@ -113,7 +113,8 @@ describe('computeStatus', () => {
     expect(s.currentAlloc?.variantCost).toBe('80.00');
   });
 
-  it('on PrometheusError keeps the last load and latencies instead of zeros', () => {
+  /** A VariantAutoscaling whose status was written from found metrics at T0. */
+  function previouslyFound(): VariantAutoscaling {
     const v = va();
     v.status = computeStatus({
       va: v,
@@ -122,6 +123,11 @@ describe('computeStatus', () => {
       read: { metrics, availability: found },
       now: T0,
     });
+    return v;
+  }
+
+  it('on PrometheusError keeps the last load and latencies instead of zeros', () => {
+    const v = previouslyFound();
     const s = computeStatus({
       va: v,
       specProblems: [],
@@ -139,41 +145,29 @@ describe('computeStatus', () => {
   });
 
   it('on MetricsIncomplete keeps the previous currentAlloc; unknown numbers are never written', () => {
-    const v = va();
-    v.status = computeStatus({
-      va: v,
-      specProblems: [],
-      deployment: dep,
-      read: { metrics, availability: found },
-      now: T0,
-    });
+    const v = previouslyFound();
     const incomplete: MetricsAvailability = {
       available: false,
       reason: 'MetricsIncomplete',
       message: 'vLLM metrics for m in ns are incomplete: itlAverage unknown',
     };
     const partial = { load: { arrivalRate: 999, avgInputTokens: 1, avgOutputTokens: 1 }, ttftAverage: 1 };
-    const s = computeStatus({
-      va: v,
-      specProblems: [],
-      deployment: dep,
-      read: { metrics: partial, availability: incomplete },
-      now: T1,
-    });
-    expect(s.currentAlloc).toEqual(v.status.currentAlloc);
+    const next = (availability: MetricsAvailability) =>
+      computeStatus({
+        va: v,
+        specProblems: [],
+        deployment: dep,
+        read: { metrics: partial, availability },
+        now: T1,
+      });
+    const s = next(incomplete);
+    expect(s.currentAlloc).toEqual(v.status?.currentAlloc);
     expect(findCondition(s, 'MetricsAvailable')).toMatchObject({
       status: 'False',
       reason: 'MetricsIncomplete',
     });
     // Even reported as available, metrics with an unknown member do not overwrite currentAlloc.
-    const t = computeStatus({
-      va: v,
-      specProblems: [],
-      deployment: dep,
-      read: { metrics: partial, availability: found },
-      now: T1,
-    });
-    expect(t.currentAlloc?.load.arrivalRate).toBe('120.46');
+    expect(next(found).currentAlloc?.load.arrivalRate).toBe('120.46');
   });
 
   it('never invents a currentAlloc before metrics were ever available', () => {

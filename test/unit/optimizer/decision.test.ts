@@ -158,6 +158,10 @@ describe('inputs that stop a decision', () => {
     const d = decide({ va: va('a', { accs: [acc('A100', { ...A100, gamma: '-1' })] }) });
     expect(!d.ok && d.message).toMatch(/accelerators\[0\]: gamma must be a finite number >= 0/);
   });
+  it('an accelerator name the status could not hold (under 2 characters): InvalidProfile', () => {
+    const d = decide({ va: va('a', { accs: [acc('X', A100)] }) });
+    expect(!d.ok && d.message).toMatch(/accelerators\[0\]\.acc: required, at least 2 characters/);
+  });
   it('a bad max-replicas annotation: InvalidProfile naming it', () => {
     const d = decide({ va: va('a', { annotations: { 'wva.llmd.ai/max-replicas': 'lots' } }) });
     expect(!d.ok && d.message).toMatch(/annotation wva.llmd.ai\/max-replicas: "lots"/);

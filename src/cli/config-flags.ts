@@ -1,8 +1,16 @@
 // The configuration flags `run` and `collect` share. No defaults here: an absent flag must
 // not hide the file, ConfigMap or environment below it (defaults are applied by loadConfig).
 import type { Command } from 'commander';
-import type { ConfigSources } from './load.js';
-import { CONFIG_KEYS, optionName } from './schema.js';
+import { CONFIG_KEYS, type Config, defaultShown, optionName } from '../config/keys.js';
+import {
+  ConfigError,
+  type ConfigSources,
+  logResolution,
+  type ResolvedConfig,
+  resolveConfig,
+} from '../config/load.js';
+import { createLogger, type RootLogger } from '../telemetry/logger.js';
+import { UsageError } from './errors.js';
 
 /** Adds --config and one flag per configuration key (see docs/configuration.md). Returns `cmd`. */
 export function addConfigOptions(cmd: Command): Command {
@@ -12,7 +20,7 @@ export function addConfigOptions(cmd: Command): Command {
   );
   for (const spec of CONFIG_KEYS) {
     if (!spec.flag) continue;
-    const help = `${spec.description} [${spec.key}; default: ${spec.default}]`;
+    const help = `${spec.help} [${spec.key}; default: ${defaultShown(spec)}]`;
     if (!spec.arg) {
       cmd.option(`--${spec.flag}`, help);
     } else if (spec.arg.endsWith('...>')) {
@@ -46,4 +54,26 @@ export function configSourcesFromOptions(
     if (opts[name] !== undefined) flags[name] = opts[name];
   }
   return { ...(file ? { file } : {}), env, flags };
+}
+
+/**
+ * The configuration from `sources` and a logger at its level, which is then told what the user should
+ * know about the resolution: the derived TTL (to a long-running process: only it keeps a cache across
+ * cycles), and each unknown key with the known one nearest to it.
+ * A refused configuration is a UsageError (exit 2).
+ */
+export function loadCliConfig(
+  sources: ConfigSources,
+  o: { longRunning: boolean },
+): { config: Config; logger: RootLogger } {
+  let resolved: ResolvedConfig;
+  try {
+    resolved = resolveConfig(sources);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+  const logger = createLogger({ level: resolved.config.logLevel });
+  logResolution(resolved, logger, { derivedTtl: o.longRunning });
+  return { config: resolved.config, logger };
 }

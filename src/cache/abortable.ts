@@ -1,5 +1,4 @@
-// Lets one caller stop waiting for a shared (coalesced) promise without cancelling it for the others.
-
+/** Lets one caller stop waiting for a shared promise without cancelling it for the others. */
 export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return p;
   if (signal.aborted) return Promise.reject(signal.reason);

@@ -1,0 +1,238 @@
+// The actuator's pure parts: the scale-to-zero ConfigMap and its precedence, the zero verdict, and
+// the per-variant gauges (one label set per key, removal, leader-only clear), with fake parts.
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { Actuator, withActuation } from '../../src/actuator/actuator.js';
+import { MemoryEventSink } from '../../src/actuator/events.js';
+import { ActuationMetrics } from '../../src/actuator/metrics.js';
+import {
+  DEFAULT_RETENTION_MS,
+  parseScaleToZeroConfig,
+  retentionPeriods,
+  ruleFor,
+  zeroVerdict,
+} from '../../src/actuator/scale-to-zero.js';
+import type { VariantAutoscaling } from '../../src/controller/types.js';
+import { variant } from '../support/variants.js';
+
+describe('model-scale-to-zero-config', () => {
+  const cfg = parseScaleToZeroConfig({
+    __defaults__: 'enableScaleToZero: true\nretentionPeriod: 15m',
+    'llama-prod': 'modelID: meta/llama\nnamespace: prod\nenableScaleToZero: false',
+    llama: 'modelID: meta/llama\nretentionPeriod: 5m',
+    granite: 'modelID: ibm/granite\nenableScaleToZero: "true"',
+  });
+
+  it('precedence: model in its namespace, model in any namespace, __defaults__, the switch', () => {
+    expect(cfg.problems).toEqual([]);
+    expect(ruleFor(cfg, false, 'meta/llama', 'prod')).toEqual({ enabled: false, retentionMs: 15 * 60_000 });
+    expect(ruleFor(cfg, false, 'meta/llama', 'dev')).toEqual({ enabled: true, retentionMs: 5 * 60_000 });
+    expect(ruleFor(cfg, false, 'other', 'dev')).toEqual({ enabled: true, retentionMs: 15 * 60_000 });
+    const empty = parseScaleToZeroConfig(undefined);
+    expect(ruleFor(empty, true, 'x', 'y')).toEqual({ enabled: true, retentionMs: DEFAULT_RETENTION_MS });
+    expect(ruleFor(empty, false, 'x', 'y').enabled).toBe(false);
+  });
+
+  it('one period per distinct retention in force, none when nothing may go to zero', () => {
+    const models = [
+      { modelId: 'meta/llama', namespace: 'prod' },
+      { modelId: 'meta/llama', namespace: 'dev' },
+      { modelId: 'ibm/granite', namespace: 'dev' },
+    ];
+    expect(retentionPeriods(cfg, false, models)).toEqual([5 * 60_000, 15 * 60_000]);
+    expect(retentionPeriods(parseScaleToZeroConfig({}), false, models)).toEqual([]);
+  });
+
+  it('a bad key is left out with a message naming it and what to write; the others apply', () => {
+    const bad = parseScaleToZeroConfig({
+      a: 'modelID: m\nretentionPeriod: soon',
+      b: 'enableScaleToZero: true',
+      c: 'modelID: m2\nenableScaleToZero: yes please',
+      d: '[not, a, mapping]',
+      e: 'modelID: m3\nretentionPeriod: 10s',
+      ok: 'modelID: good\nenableScaleToZero: true',
+    });
+    expect(bad.problems).toEqual([
+      'model-scale-to-zero-config key "a": retentionPeriod "soon" is not a duration such as 10m or 1h',
+      'model-scale-to-zero-config key "b": modelID is required, a non-empty string',
+      'model-scale-to-zero-config key "c": enableScaleToZero must be true or false, got "yes please"',
+      'model-scale-to-zero-config key "d": must be a mapping such as {modelID: ..., enableScaleToZero: true, retentionPeriod: 10m}',
+      'model-scale-to-zero-config key "e": retentionPeriod must be whole seconds between 1m and 7d',
+    ]);
+    expect(ruleFor(bad, false, 'good', 'ns').enabled).toBe(true);
+  });
+
+  it('zero only on proof: idle yes; busy no; no proof either way only keeps a model already at 0', () => {
+    const on = { enabled: true, retentionMs: 600_000 };
+    expect(zeroVerdict(on, { state: 'idle' }, 2).allowed).toBe(true);
+    expect(zeroVerdict({ ...on, enabled: false }, { state: 'idle' }, 2).allowed).toBe(false);
+    expect(zeroVerdict(on, { state: 'busy', requests: 1 }, 1).allowed).toBe(false);
+    expect(zeroVerdict(on, { state: 'unknown', reason: 'failed' }, 1).allowed).toBe(false);
+    expect(zeroVerdict(on, { state: 'unknown', reason: 'no series' }, undefined).allowed).toBe(false);
+    // Already at 0: no proof either way keeps it there (an outage does not wake it).
+    expect(zeroVerdict(on, { state: 'unknown', reason: 'failed' }, 0).allowed).toBe(true);
+    expect(zeroVerdict(on, { state: 'busy', requests: 2 }, 0).allowed).toBe(false);
+  });
+});
+
+const va = (name: string) => variant('prod', name, 'meta/llama') as unknown as VariantAutoscaling;
+const decided = (numReplicas: number, accelerator = 'A100') => ({
+  desiredOptimizedAlloc: { accelerator, numReplicas },
+});
+const dep = (replicas: number) => ({
+  metadata: { name: 'x', namespace: 'prod' },
+  spec: { replicas },
+  status: { readyReplicas: replicas },
+});
+
+describe('Actuator (metrics mode) and its gauges', () => {
+  const setup = () => {
+    const registry = new Registry();
+    const events = new MemoryEventSink();
+    const actuator = new Actuator({ mode: 'metrics', metrics: new ActuationMetrics(registry), events });
+    const text = async () => registry.metrics();
+    return { actuator, events, text };
+  };
+
+  it('publishes desired, current (ready) and ratio; a new accelerator replaces the old series', async () => {
+    const { actuator, text } = setup();
+    await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(4), deployment: dep(2) });
+    let t = await text();
+    expect(t).toContain('wva_desired_replicas{variant_name="a",namespace="prod",accelerator_type="A100"} 4');
+    expect(t).toContain('wva_current_replicas{variant_name="a",namespace="prod",accelerator_type="A100"} 2');
+    expect(t).toContain('wva_desired_ratio{variant_name="a",namespace="prod",accelerator_type="A100"} 2');
+    await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(4, 'H100'), deployment: dep(0) });
+    t = await text();
+    expect(t).not.toContain('accelerator_type="A100"');
+    expect(t).toContain('wva_desired_ratio{variant_name="a",namespace="prod",accelerator_type="H100"} 4');
+  });
+
+  it('unknown current replicas (no Deployment) is no series, never 0', async () => {
+    const { actuator, text } = setup();
+    await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(3), deployment: undefined });
+    const t = await text();
+    expect(t).toContain('wva_desired_replicas{variant_name="a",namespace="prod",accelerator_type="A100"} 3');
+    expect(t).not.toMatch(/wva_current_replicas\{/);
+    expect(t).not.toMatch(/wva_desired_ratio\{/);
+  });
+
+  it('the decision going, the object going, and leadership going each remove the series', async () => {
+    const { actuator, text } = setup();
+    for (const n of ['a', 'b', 'c']) {
+      await actuator.actuate({ key: `prod/${n}`, va: va(n), status: decided(2), deployment: dep(2) });
+    }
+    const r = await actuator.actuate({ key: 'prod/a', va: va('a'), status: {}, deployment: dep(2) });
+    expect(r).toMatchObject({ applied: false, reason: 'NoDecision' });
+    actuator.retain(new Set(['prod/a', 'prod/c']));
+    let t = await text();
+    expect(t).not.toContain('variant_name="a"');
+    expect(t).not.toContain('variant_name="b"');
+    expect(t).toContain('variant_name="c"');
+    actuator.clear();
+    t = await text();
+    expect(t).not.toMatch(/^wva_(desired|current)_replicas\{/m);
+    expect(t).toContain('wva_variants{condition="Actuated",status="False"} 0');
+  });
+
+  it('counts VariantAutoscalings by condition for alerts', async () => {
+    const { actuator, text } = setup();
+    const failing = {
+      ...decided(2),
+      conditions: [
+        {
+          type: 'OptimizationReady',
+          status: 'False' as const,
+          reason: 'SLOUnreachable',
+          message: 'ttft',
+          lastTransitionTime: 'x',
+        },
+      ],
+    };
+    await actuator.actuate({ key: 'prod/a', va: va('a'), status: failing, deployment: dep(2) });
+    await actuator.actuate({ key: 'prod/b', va: va('b'), status: decided(2), deployment: dep(2) });
+    const t = await text();
+    expect(t).toContain('wva_variants{condition="OptimizationReady",status="False"} 1');
+    expect(t).toContain('wva_variants{condition="Actuated",status="True"} 2');
+  });
+
+  it('events: a change of the published count, and one OptimizationFailed per distinct failure', async () => {
+    const { actuator, events } = setup();
+    const failing = (message: string) => ({
+      ...decided(1),
+      conditions: [
+        {
+          type: 'OptimizationReady',
+          status: 'False' as const,
+          reason: 'SLOUnreachable',
+          message,
+          lastTransitionTime: 'x',
+        },
+      ],
+    });
+    await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(3), deployment: dep(1) });
+    await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(3), deployment: dep(1) });
+    await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(1), deployment: dep(3) });
+    await actuator.actuate({
+      key: 'prod/a',
+      va: va('a'),
+      status: failing('ttft 900 > 400'),
+      deployment: dep(1),
+    });
+    await actuator.actuate({
+      key: 'prod/a',
+      va: va('a'),
+      status: failing('ttft 900 > 400'),
+      deployment: dep(1),
+    });
+    await actuator.actuate({
+      key: 'prod/a',
+      va: va('a'),
+      status: failing('ttft 950 > 400'),
+      deployment: dep(1),
+    });
+    expect(events.events.map((e) => `${e.type} ${e.reason}: ${e.message}`)).toEqual([
+      'Normal ScaledUp: Desired replicas 1 -> 3: the optimizer decision',
+      'Normal ScaledDown: Desired replicas 3 -> 1: the optimizer decision',
+      'Warning OptimizationFailed: SLOUnreachable: ttft 900 > 400',
+      'Warning OptimizationFailed: SLOUnreachable: ttft 950 > 400',
+    ]);
+  });
+
+  it('a decision of 0: one replica kept on the variant that keeps the model serving, 0 on the others', async () => {
+    const registry = new Registry();
+    const cheapest = (v: VariantAutoscaling) => v.metadata.name === 'a';
+    const actuator = new Actuator({
+      mode: 'metrics',
+      metrics: new ActuationMetrics(registry),
+      keepsModelServing: cheapest,
+    });
+    expect(actuator.minReplicas(va('a'), dep(1))).toBe(1);
+    expect(actuator.minReplicas(va('b'), dep(1))).toBe(0);
+    const a = await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(0), deployment: dep(1) });
+    const b = await actuator.actuate({ key: 'prod/b', va: va('b'), status: decided(0), deployment: dep(1) });
+    expect([a.published, a.message]).toEqual([
+      1,
+      'wva_desired_replicas 1 published (one replica kept: scale to zero is off for this model)',
+    ]);
+    expect(b.published).toBe(0);
+  });
+
+  it('withActuation sets status.actuation and the Actuated condition, keeping the transition time', () => {
+    const t0 = new Date('2026-01-01T00:00:00Z');
+    const r = { applied: true, reason: 'Published' as const, message: 'm' };
+    const s1 = withActuation({}, r, t0, 3);
+    expect(s1.actuation).toEqual({ applied: true });
+    expect(s1.conditions).toEqual([
+      {
+        type: 'Actuated',
+        status: 'True',
+        reason: 'Published',
+        message: 'm',
+        lastTransitionTime: '2026-01-01T00:00:00Z',
+        observedGeneration: 3,
+      },
+    ]);
+    const s2 = withActuation(s1, r, new Date('2026-01-01T01:00:00Z'), 3);
+    expect(s2.conditions?.[0]?.lastTransitionTime).toBe('2026-01-01T00:00:00Z');
+  });
+});
