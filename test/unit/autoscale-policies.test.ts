@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SETTINGS } from '../../bench/autoscale.js';
 import {
   type Observation,
   OptimizerPolicy,
@@ -10,21 +11,8 @@ import { SimulatedFleet } from '../../src/emulator/fleet.js';
 import { sizeReplicas } from '../../src/optimizer/index.js';
 
 const MINUTE = 60_000;
-const settings: SimSettings = {
-  workload: {
-    profile: { alpha: 9.5, beta: 0.12, gamma: 28, delta: 0.004, maxBatchSize: 64 },
-    inputTokens: 512,
-    outputTokens: 128,
-  },
-  slo: { ttftMs: 400, itlMs: 30 },
-  minReplicas: 1,
-  maxReplicas: 20,
-  stepMs: 1000,
-  cycleMs: 30_000,
-  windowMs: MINUTE,
-  startupMs: 2 * MINUTE,
-  seed: 3,
-};
+// The benchmark's fleet and SLO, with a lower cap and another seed.
+const settings: SimSettings = { ...SETTINGS, maxReplicas: 20, seed: 3 };
 const optimizer = () =>
   new OptimizerPolicy({
     profile: settings.workload.profile,
