@@ -197,9 +197,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       window,
       observer,
       logger,
-      ...(loop ? { requestsOverSeconds: loop.requestsOverSeconds } : {}),
     });
-    loop?.bindCollector(collector);
+    if (loop) {
+      collector.countRequestsOver(loop.requestsOverSeconds);
+      loop.bindCollector(collector);
+    }
     const controller = new LocalController({
       manifests: o.manifests,
       collector,

@@ -27,11 +27,21 @@ export interface ClosedLoopOptions {
   logger: Logger;
 }
 
+/** An Event the actuator emitted on a VariantAutoscaling (what `kubectl describe` would show). */
+export interface LoopEvent {
+  at: Date;
+  namespace: string;
+  name: string;
+  reason: string;
+  message: string;
+}
+
 export interface LoopSummary {
   ours: FleetScore;
   /** Every variant at its peak count all along, replayed on the emulator. */
   staticPeak: FleetScore;
   actions: ScaleAction[];
+  events: LoopEvent[];
 }
 
 type Collector = { requestsOver(modelId: string, namespace: string, seconds: number): RequestsOverAnswer };
@@ -40,18 +50,21 @@ export class ClosedLoop {
   readonly scaler: EmulatorScaler;
   readonly actuator: Actuator;
   readonly cycles: LoopCycle[] = [];
+  readonly events: LoopEvent[] = [];
   private readonly parts: ReturnType<typeof localOptimizer>;
   private collector: Collector | undefined;
 
   constructor(private readonly o: ClosedLoopOptions) {
     this.scaler = new EmulatorScaler(o.emulator);
-    this.parts = localOptimizer(
-      { stabilizationWindowMs: o.stabilizationWindowMs, kvCacheThreshold: 0.9 },
-      o.logger,
-    );
     this.actuator = new Actuator({
       mode: 'scale',
       metrics: new ActuationMetrics(o.registry),
+      events: {
+        emit: async (va, e) => {
+          const { namespace, name } = va.metadata;
+          this.events.push({ at: new Date(), namespace, name, reason: e.reason, message: e.message });
+        },
+      },
       scaler: this.scaler,
       // No HPA exists here: the demo's Deployments are the emulator's.
       hpas: { synced: true, hpaFor: () => undefined },
@@ -63,6 +76,16 @@ export class ClosedLoop {
           : { state: 'unknown', reason: 'no fleet query yet' },
       logger: o.logger,
     });
+    // 0 replicas only where the actuator's scale-to-zero gate allows it now, as in `run`.
+    const view = emulatedDeployment(o.emulator);
+    this.parts = localOptimizer(
+      {
+        stabilizationWindowMs: o.stabilizationWindowMs,
+        kvCacheThreshold: 0.9,
+        minReplicasDefault: (va) => this.actuator.minReplicas(va, view({ metadata: va.metadata })),
+      },
+      o.logger,
+    );
     // As the other optimizer ConfigMaps in local mode: from the manifests, whatever the namespace.
     const zero = [...(o.manifests.configMaps ?? new Map()).entries()].find(([k]) =>
       k.endsWith(`/${SCALE_TO_ZERO_CONFIGMAP}`),
@@ -122,6 +145,7 @@ export class ClosedLoop {
         warmupMs: o.warmupMs,
       }),
       actions: [...this.scaler.actions],
+      events: [...this.events],
     };
   }
 }
