@@ -1,9 +1,21 @@
-// The public API of wva-metrics (see README "Library API").
+// The public API of wva-metrics: what a user may build on, and nothing else. Everything below is
+// named on purpose; the parts' internals (parsers, PromQL builders, informer plumbing, the work
+// queue, status arithmetic) stay inside their folders and may change without notice.
 
+// Actuation: publishing decisions for HPA/KEDA, or scaling directly (its index names its public API).
 export * from './actuator/index.js';
-export type { CacheStats, ModelMetricsCacheOptions } from './cache/index.js';
-export { ModelMetricsCache } from './cache/index.js';
-export { type CacheJanitor, type CacheJanitorOptions, startCacheJanitor } from './cache/janitor.js';
+// The spec's cache, and the background removal of expired entries.
+export {
+  type CacheJanitor,
+  type CacheJanitorOptions,
+  type CacheStats,
+  DEFAULT_MAX_ENTRIES,
+  DEFAULT_TTL_MS,
+  ModelMetricsCache,
+  type ModelMetricsCacheOptions,
+  startCacheJanitor,
+} from './cache/index.js';
+// Collecting: one model, the whole fleet, availability, and the controller's snapshot reader.
 export {
   type AvailabilityOptions,
   type CachedCollectOptions,
@@ -18,29 +30,49 @@ export {
   type FleetCollectorOptions,
   type FleetMetrics,
   type FleetRead,
+  type FleetSnapshot,
   MetricsCollectionError,
   type StatisticName,
   unknownStatistics,
 } from './collector/index.js';
+// Configuration: the same keys, layers and messages as the CLI.
 export {
-  type ApplyResult,
-  applyConfig,
   type Config,
   ConfigError,
-  ConfigReloader,
   type ConfigSources,
-  type ConfigTargets,
-  ConfigWatcher,
-  type ConfigWatcherOptions,
   configFromData,
+  DEFAULT_CONFIG,
   formatConfigError,
   formatDuration,
   loadConfig,
   parseDuration,
-  resolveConfig,
-  watchConfig,
 } from './config/index.js';
-export * from './controller/index.js';
+// The controller: in a cluster, over manifests, and the loop both run on.
+export { Controller, type ControllerOptions } from './controller/controller.js';
+export {
+  type CycleReport,
+  type CycleRow,
+  LocalController,
+  type LocalControllerOptions,
+  loadManifests,
+} from './controller/local.js';
+export { type Elector, type ManagedSource, Manager, type ManagerOptions } from './controller/manager.js';
+export type {
+  CycleResult,
+  MetricsReader,
+  MetricsView,
+  ReconcileResult,
+  StatusWriter,
+  VariantSource,
+} from './controller/reconciler.js';
+export type {
+  Allocation,
+  Condition,
+  Deployment,
+  VariantAutoscaling,
+  VariantAutoscalingSpec,
+  VariantAutoscalingStatus,
+} from './controller/types.js';
 export { type DemoCycle, type DemoOptions, type DemoResult, runDemo } from './demo/index.js';
 export {
   type EmulatorConfig,
@@ -53,13 +85,10 @@ export {
   startEmulatorServer,
   VllmEmulator,
 } from './emulator/index.js';
+// The optimizer: sizing replicas to SLOs at least cost (its index names its public API).
 export * from './optimizer/index.js';
+// Prometheus: the client and the errors it rejects with.
 export {
-  availabilityQuery,
-  DEFAULT_WINDOW,
-  escapeLabelValue,
-  fleetQuery,
-  modelQuery,
   PrometheusApiError,
   PrometheusClient,
   type PrometheusClientOptions,
@@ -68,13 +97,11 @@ export {
   PrometheusNetworkError,
   PrometheusReplyError,
   PrometheusTimeoutError,
-  STATS,
-  VLLM_METRICS,
 } from './prometheus/index.js';
+export { buildRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 export {
   createLogger,
   type LogLevel,
-  ReadinessGate,
   type RootLogger,
   startTelemetryServer,
   Telemetry,

@@ -1,10 +1,10 @@
 // Kubernetes Events on a VariantAutoscaling (core/v1, what `kubectl describe va` shows), written
-// through @kubernetes/client-node. An event is best effort: a failed write is logged, never a failed
-// reconcile.
+// over the controller's one HTTP path to the API server (client-node's KubeConfig for credentials).
+// An event is best effort: a failed write is logged, never a failed reconcile.
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
-import { shareConnections } from '../controller/kube.js';
-import { apiErrorMessage, requestOptions } from '../controller/status-writer.js';
+import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
+import { kubeRequest } from '../controller/kube-http.js';
+import { apiErrorMessage } from '../controller/status-writer.js';
 import { API_VERSION, KIND, type VariantAutoscaling } from '../controller/types.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
@@ -30,7 +30,6 @@ export interface EventSink {
 export const EVENT_SOURCE = 'wva-metrics';
 
 export class KubeEventSink implements EventSink {
-  private readonly api: CoreV1Api;
   private readonly log: Logger;
   /** Events written and failed: for tests and logs. */
   written = 0;
@@ -39,7 +38,6 @@ export class KubeEventSink implements EventSink {
   constructor(
     private readonly o: { kubeConfig: KubeConfig; identity?: string; logger?: Logger; now?: () => Date },
   ) {
-    this.api = shareConnections(o.kubeConfig).makeApiClient(CoreV1Api);
     this.log = o.logger ?? silentLogger;
   }
 
@@ -70,7 +68,12 @@ export class KubeEventSink implements EventSink {
       reportingInstance: this.o.identity ?? EVENT_SOURCE,
     };
     try {
-      await this.api.createNamespacedEvent({ namespace, body }, requestOptions(undefined, signal));
+      await kubeRequest(this.o.kubeConfig, {
+        method: 'POST',
+        path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`,
+        body,
+        signal,
+      });
       this.written++;
     } catch (err) {
       this.failed++;

@@ -1,9 +1,10 @@
-// Direct actuation: patch a Deployment's scale subresource (through @kubernetes/client-node), and
-// know every HPA (autoscaling/v2) so that a Deployment an HPA or KEDA already scales is never touched.
-import { AppsV1Api, type KubeConfig, type KubernetesObject, PatchStrategy } from '@kubernetes/client-node';
-import { ResilientInformer, type RestartBackoff, shareConnections } from '../controller/kube.js';
+// Direct actuation: patch a Deployment's scale subresource (over the controller's one HTTP path to
+// the API server, client-node's KubeConfig for credentials), and know every HPA (autoscaling/v2)
+// so that a Deployment an HPA or KEDA already scales is never touched.
+import { type KubeConfig, type KubernetesObject, PatchStrategy } from '@kubernetes/client-node';
+import { ResilientInformer, type RestartBackoff } from '../controller/kube.js';
 import { kubeRequest } from '../controller/kube-http.js';
-import { apiErrorMessage, requestOptions } from '../controller/status-writer.js';
+import { apiErrorMessage } from '../controller/status-writer.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 
@@ -28,7 +29,7 @@ export class HpaWatch implements HpaLookup {
     logger?: Logger;
     backoff?: RestartBackoff;
   }) {
-    const kc = shareConnections(o.kubeConfig);
+    const kc = o.kubeConfig;
     const scopes: Array<string | undefined> =
       o.namespaces && o.namespaces.length > 0 ? o.namespaces : [undefined];
     for (const ns of scopes) {
@@ -78,23 +79,24 @@ export interface Scaler {
 }
 
 export class DeploymentScaler implements Scaler {
-  private readonly api: AppsV1Api;
   private readonly log: Logger;
   /** Patches sent: for tests and logs. */
   patches = 0;
 
-  constructor(o: { kubeConfig: KubeConfig; logger?: Logger }) {
-    this.api = shareConnections(o.kubeConfig).makeApiClient(AppsV1Api);
+  constructor(private readonly o: { kubeConfig: KubeConfig; logger?: Logger }) {
     this.log = o.logger ?? silentLogger;
   }
 
   async scale(namespace: string, name: string, replicas: number, signal?: AbortSignal): Promise<void> {
     this.patches++;
     try {
-      await this.api.patchNamespacedDeploymentScale(
-        { name, namespace, body: { spec: { replicas } }, fieldManager: 'wva-metrics' },
-        requestOptions(PatchStrategy.MergePatch, signal),
-      );
+      await kubeRequest(this.o.kubeConfig, {
+        method: 'PATCH',
+        path: `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments/${encodeURIComponent(name)}/scale?fieldManager=wva-metrics`,
+        body: { spec: { replicas } },
+        contentType: PatchStrategy.MergePatch,
+        signal,
+      });
       this.log.info({ namespace, name, replicas }, 'deployment scaled');
     } catch (err) {
       throw new Error(

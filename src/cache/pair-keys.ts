@@ -29,7 +29,9 @@ export class PairKeys {
   keyFor(modelId: string, namespace: string): string {
     const known = this.keyOf(modelId, namespace);
     if (known !== undefined) return known;
-    const key = `${modelId}:${namespace}`;
+    // join() builds a flat string; a template literal makes a cons string that V8 flattens on the
+    // first hash but keeps as a second object for as long as the key lives.
+    const key = [modelId, namespace].join(':');
     const first = this.#byModel.get(modelId);
     if (first === undefined) this.#byModel.set(modelId, key);
     else this.#byModel.set(modelId, { namespace, key, next: this.#nodes(modelId, first) });

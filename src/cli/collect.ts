@@ -11,11 +11,15 @@ import {
   type FleetMetrics,
   showName,
 } from '../collector/collect.js';
+import { namespaceProblem } from '../controller/types.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { checkWindow } from '../prometheus/promql.js';
+import { quoteName } from '../safe-text.js';
 import type { AggregateMetrics } from '../types.js';
 import { addConfigOptions, configSourcesFromOptions, loadCliConfig } from './config-flags.js';
 import { action, UsageError } from './errors.js';
+import { type Column, renderTable } from './table.js';
+import { parseTime } from './time.js';
 
 interface CollectFlags extends Record<string, unknown> {
   model?: string;
@@ -62,68 +66,40 @@ export function jsonRow(r: CollectRow): CollectJsonRow {
   };
 }
 
-/** `--time`: unix seconds (fractions allowed) or an RFC 3339 timestamp. */
-export function parseTime(text: string): Date {
-  const s = text.trim();
-  if (/^\d+(\.\d+)?$/.test(s)) return new Date(Number(s) * 1000);
-  if (/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(s)) {
-    const d = new Date(s);
-    if (!Number.isNaN(d.getTime())) return d;
-  }
-  throw new UsageError(`--time must be unix seconds or RFC 3339 (2024-05-01T12:00:00Z), got "${text}"`);
-}
-
 /** `-` for an unknown number. */
 function fmt(n: number | undefined): string {
   if (n === undefined) return '-';
   return Number.isInteger(n) ? String(n) : n.toFixed(2);
 }
 
-/** A plain-text table, columns padded; names that could break a line are JSON-quoted. */
-export function formatTable(rows: Array<CollectRow & { status?: string }>): string {
+type TableRow = CollectRow & { status?: string };
+
+/** The columns of the collect table, in order; METRICS only for fleet rows (they carry a status). */
+const COLUMNS: Array<Column<TableRow>> = [
+  { header: 'NAMESPACE', value: (r) => quoteName(r.namespace) },
+  { header: 'MODEL', value: (r) => quoteName(r.modelId) },
+  { header: 'REQ/MIN', value: (r) => fmt(r.load.arrivalRate) },
+  { header: 'DONE/MIN', value: (r) => fmt(r.load.completionRate) },
+  { header: 'AVG IN TOK', value: (r) => fmt(r.load.avgInputTokens) },
+  { header: 'AVG OUT TOK', value: (r) => fmt(r.load.avgOutputTokens) },
+  { header: 'TTFT MS', value: (r) => fmt(r.ttftAverage) },
+  { header: 'ITL MS', value: (r) => fmt(r.itlAverage) },
+  { header: 'RUNNING', value: (r) => fmt(r.saturation?.running) },
+  { header: 'WAITING', value: (r) => fmt(r.saturation?.waiting) },
+  {
+    header: 'KV CACHE',
+    value: (r) => {
+      const kv = r.saturation?.kvCacheUsage;
+      return kv === undefined ? '-' : `${(kv * 100).toFixed(1)}%`;
+    },
+  },
+];
+const STATUS_COLUMN: Column<TableRow> = { header: 'METRICS', value: (r) => r.status ?? '' };
+
+/** A plain-text table (see renderTable: names quoted when unusual, controls escaped, width capped). */
+export function formatTable(rows: TableRow[]): string {
   const withStatus = rows.some((r) => r.status !== undefined);
-  const header = [
-    'NAMESPACE',
-    'MODEL',
-    'REQ/MIN',
-    'DONE/MIN',
-    'AVG IN TOK',
-    'AVG OUT TOK',
-    'TTFT MS',
-    'ITL MS',
-    'RUNNING',
-    'WAITING',
-    'KV CACHE',
-  ];
-  if (withStatus) header.push('METRICS');
-  const lines = rows.map((r) => {
-    const sat = r.saturation ?? {};
-    const cells = [
-      showName(r.namespace),
-      showName(r.modelId),
-      fmt(r.load.arrivalRate),
-      fmt(r.load.completionRate),
-      fmt(r.load.avgInputTokens),
-      fmt(r.load.avgOutputTokens),
-      fmt(r.ttftAverage),
-      fmt(r.itlAverage),
-      fmt(sat.running),
-      fmt(sat.waiting),
-      sat.kvCacheUsage === undefined ? '-' : `${(sat.kvCacheUsage * 100).toFixed(1)}%`,
-    ];
-    if (withStatus) cells.push(r.status ?? '');
-    return cells;
-  });
-  const all = [header, ...lines];
-  const widths = header.map((_, i) => Math.max(...all.map((l) => (l[i] ?? '').length)));
-  return `${all
-    .map((l) =>
-      l
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n')}\n`;
+  return renderTable(withStatus ? [...COLUMNS, STATUS_COLUMN] : COLUMNS, rows);
 }
 
 // Only the metrics: fleet results carry more (sample times) that the output leaves out.
@@ -151,6 +127,9 @@ export function registerCollect(program: Command): void {
       if (opts.model !== undefined && opts.namespace === undefined) {
         throw new UsageError('--model needs --namespace (a model is looked up in one namespace)');
       }
+      const nsProblem =
+        opts.namespace === undefined ? undefined : namespaceProblem(opts.namespace, '--namespace');
+      if (nsProblem) throw new UsageError(nsProblem);
       if (opts.timeout !== undefined) {
         if (opts.prometheusTimeout !== undefined)
           throw new UsageError('give --timeout or --prometheus-timeout, not both');
@@ -163,7 +142,7 @@ export function registerCollect(program: Command): void {
       const p = config.prometheus;
       const prom = new PrometheusClient({ ...p, logger });
       try {
-        let rows: Array<CollectRow & { status?: string }>;
+        let rows: TableRow[];
         if (opts.model !== undefined && opts.namespace !== undefined) {
           const m = await collectAggregateMetrics(opts.model, opts.namespace, prom, { window, time });
           rows = [row(opts.model, opts.namespace, m)];

@@ -2,25 +2,25 @@
 // writes their status, with leader election; with --manifests it reads VariantAutoscalings (and
 // Deployments) from YAML and prints what each status would be, every cycle (or once).
 import { hostname } from 'node:os';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import { startCacheJanitor } from '../cache/janitor.js';
-import { ModelMetricsCache } from '../cache/model-metrics-cache.js';
-import { FleetCollector } from '../collector/fleet-collector.js';
-import { type Config, ConfigReloader, type ConfigTargets, ConfigWatcher } from '../config/index.js';
+import { type Config, ConfigReloader, ConfigWatcher } from '../config/index.js';
 import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
-import { type CycleReport, cycleReportJson, formatCycleTable, LocalController } from '../controller/local.js';
+import { kubeRequest } from '../controller/kube-http.js';
+import type { CycleReport } from '../controller/local.js';
 import { clusterOptimizer, localOptimizer, type OptimizerParts } from '../controller/optimizer-setup.js';
 import { apiErrorCode, apiErrorMessage } from '../controller/status-writer.js';
-import { PrometheusClient } from '../prometheus/client.js';
-import { Telemetry } from '../telemetry/metrics.js';
+import { buildRuntime } from '../runtime.js';
+import { createLogger } from '../telemetry/logger.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
 import type { Logger } from '../types.js';
 import { ClusterActuation } from './actuation.js';
-import { parseTime } from './collect.js';
 import { addConfigOptions, configSourcesFromOptions, loadCliConfig } from './config-flags.js';
+import { cycleReportJson, formatCycleTable } from './cycle-report.js';
 import { action, UsageError } from './errors.js';
+import { type ShutdownSignals, watchShutdownSignals } from './signals.js';
+import { parseTime } from './time.js';
 
 export const DEFAULT_NAMESPACE = 'workload-variant-autoscaler-system';
 export const CONFIGMAP_NAME = 'variantautoscaling-config';
@@ -37,68 +37,10 @@ interface RunFlags extends Record<string, unknown> {
   configmap: boolean;
 }
 
-/**
- * Parts shared by both modes, built from one validated Config. `watched`: the cluster mode's
- * watched namespaces, so the fleet query reads only their series (local mode reads every namespace
- * its manifests name).
- */
-function buildParts(cfg: Config, logger: Logger, evaluationTime?: Date, watched?: readonly string[]) {
-  const telemetry = new Telemetry();
-  const cache = new ModelMetricsCache({
-    ttlMs: cfg.cache.ttlMs,
-    failureTtlMs: cfg.cache.failureTtlMs,
-    maxEntries: cfg.cache.maxEntries,
-  });
-  telemetry.bindCache(cache);
-  const prom = new PrometheusClient({ ...cfg.prometheus, logger });
-  const collector = new FleetCollector({
-    prom,
-    cache,
-    window: cfg.collector.window,
-    ...(watched && watched.length > 0 ? { namespaces: watched } : {}),
-    staleAfterMs: cfg.collector.staleAfterMs,
-    observer: telemetry,
-    logger,
-    ...(evaluationTime ? { evaluationTime: () => evaluationTime } : {}),
-  });
-  return { telemetry, cache, prom, collector };
-}
-
-/** What a live reload applies to: the shared parts, and through `onChange` what each mode applies itself. */
-function reloadTargets(
-  parts: ReturnType<typeof buildParts>,
-  logger: Logger,
-  onChange: NonNullable<ConfigTargets['onChange']>,
-): ConfigTargets {
-  return {
-    cache: parts.cache,
-    collector: parts.collector,
-    rootLogger: logger as unknown as { level: string },
-    telemetry: parts.telemetry,
-    logger,
-    onChange,
-  };
-}
-
 /** Live reload of the optimizer's keys; returns those applied. */
 function reconfigureOptimizer(opt: OptimizerParts, n: Config, keys: string[]): string[] {
   opt.optimizer.configure(n.reconcile);
   return keys.filter((k) => k === 'WVA_STABILIZATION_WINDOW' || k === 'WVA_KV_CACHE_THRESHOLD');
-}
-
-/** Resolves on the first SIGTERM/SIGINT; a second one exits at once. */
-function untilSignal(logger: Logger): Promise<string> {
-  return new Promise((resolve) => {
-    let seen = false;
-    const on = (sig: string) => {
-      if (seen) process.exit(130);
-      seen = true;
-      logger.info({ signal: sig }, 'shutting down');
-      resolve(sig);
-    };
-    process.once('SIGTERM', () => on('SIGTERM'));
-    process.once('SIGINT', () => on('SIGINT'));
-  });
 }
 
 function printer(output: string): (r: CycleReport) => void {
@@ -137,47 +79,59 @@ export function registerRun(program: Command): void {
   addConfigOptions(cmd);
   cmd.action(
     action(async (opts: RunFlags) => {
-      if (!['table', 'json'].includes(opts.output)) {
-        throw new UsageError(`--output must be table or json, got "${opts.output}"`);
+      // First of all: a signal during anything below (ConfigMap read, warm-up, --once) is handled.
+      const signals = watchShutdownSignals();
+      try {
+        await runCommand(opts, signals);
+      } finally {
+        signals.dispose();
       }
-      if (opts.once && !opts.manifests) throw new UsageError('--once needs --manifests (local mode)');
-      const evaluationTime = opts.time !== undefined ? parseTime(opts.time) : undefined;
-      const sources = configSourcesFromOptions(opts);
-      if (opts.manifests) await runLocal(opts, sources, evaluationTime);
-      else await runCluster(opts, sources, evaluationTime);
     }),
   );
+}
+
+async function runCommand(opts: RunFlags, signals: ShutdownSignals): Promise<void> {
+  if (!['table', 'json'].includes(opts.output)) {
+    throw new UsageError(`--output must be table or json, got "${opts.output}"`);
+  }
+  if (opts.once && !opts.manifests) throw new UsageError('--once needs --manifests (local mode)');
+  const evaluationTime = opts.time !== undefined ? parseTime(opts.time) : undefined;
+  const sources = configSourcesFromOptions(opts);
+  if (opts.manifests) await runLocal(opts, sources, evaluationTime, signals);
+  else await runCluster(opts, sources, evaluationTime, signals);
 }
 
 async function runLocal(
   opts: RunFlags,
   sources: ReturnType<typeof configSourcesFromOptions>,
   evaluationTime: Date | undefined,
+  signals: ShutdownSignals,
 ): Promise<void> {
   const { config: cfg, logger } = loadCliConfig(sources, { longRunning: !opts.once });
-  const parts = buildParts(cfg, logger, evaluationTime);
+  signals.useLogger(logger);
+  if (cfg.actuation.mode === 'scale')
+    logger.warn({}, 'local mode scales nothing: WVA_ACTUATOR=scale ignored');
+  const parts = buildRuntime(cfg, { logger, ...(evaluationTime ? { evaluationTime } : {}) });
   const print = printer(opts.output);
   const opt = localOptimizer(cfg.reconcile, logger);
-  const local = new LocalController({
+  const local = parts.local({
     manifests: opts.manifests as string,
-    collector: parts.collector,
-    intervalMs: cfg.reconcile.intervalMs,
-    concurrency: cfg.reconcile.concurrency,
-    logger,
-    telemetry: parts.telemetry,
     optimizer: opt.optimizer,
     optimizerConfig: opt.store,
   });
   if (opts.once) {
-    let report: CycleReport;
+    let report: CycleReport | undefined;
     try {
-      report = await local.runCycle();
+      report = await local.runCycle(signals.signal);
     } catch (err) {
-      throw new UsageError(`cannot read manifests: ${(err as Error).message}`);
+      if (!signals.signal.aborted) throw new UsageError(`cannot read manifests: ${(err as Error).message}`);
     } finally {
+      await local.stop();
       parts.prom.close();
     }
-    print(report);
+    // Interrupted: the cycle did not finish, so there is no table; the exit code says why.
+    if (signals.signal.aborted || !report) process.exitCode = signals.exitCode ?? 1;
+    else print(report);
     return;
   }
   // Fail fast on unreadable manifests before starting anything long-lived.
@@ -192,11 +146,11 @@ async function runLocal(
     registry: parts.telemetry.registry,
     logger,
   });
-  const janitor = startCacheJanitor(parts.cache, { logger });
+  const janitor = parts.startJanitor();
   const watcher = sources.file
     ? new ConfigWatcher(
         { sources: { ...sources, file: sources.file }, current: cfg },
-        reloadTargets(parts, logger, (n, _p, keys) => {
+        parts.reloadTargets((n, _p, keys) => {
           const done: string[] = [];
           if (keys.includes('GLOBAL_OPT_INTERVAL')) {
             local.intervalMs = n.reconcile.intervalMs;
@@ -207,9 +161,13 @@ async function runLocal(
         }),
       )
     : undefined;
-  await parts.collector.refresh().catch(() => {});
-  local.start(print);
-  await untilSignal(logger);
+  logger.info(
+    { url: parts.prom.url, timeoutMs: parts.prom.timeoutMs },
+    'warming the cache: one fleet query to Prometheus',
+  );
+  await parts.collector.refresh(signals.signal).catch(() => {});
+  if (!signals.signal.aborted) local.start(print);
+  await signals.received;
   await shutdown(
     [
       () => local.stop(),
@@ -237,6 +195,7 @@ async function runCluster(
   opts: RunFlags,
   sources: ReturnType<typeof configSourcesFromOptions>,
   evaluationTime: Date | undefined,
+  signals: ShutdownSignals,
 ): Promise<void> {
   const kc = new KubeConfig();
   try {
@@ -252,22 +211,17 @@ async function runCluster(
   // The ConfigMap is a layer of the configuration: read it once now, then watch it.
   let configMapData: Record<string, string> | undefined;
   if (opts.configmap) {
-    try {
-      const cm = await kc
-        .makeApiClient(CoreV1Api)
-        .readNamespacedConfigMap({ name: CONFIGMAP_NAME, namespace });
-      configMapData = cm.data ?? {};
-    } catch (err) {
-      if (apiErrorCode(err) !== 404) {
-        throw new Error(
-          `cannot read ConfigMap ${namespace}/${CONFIGMAP_NAME}: ${apiErrorMessage(err)} (check that the service account may get it, or pass --no-configmap)`,
-        );
-      }
-    }
+    configMapData = await readConfigMap(kc, namespace, signals);
+    if (signals.signal.aborted) return;
   }
   const startSources = { ...sources, ...(configMapData ? { configMapData } : {}) };
   const { config: cfg, logger } = loadCliConfig(startSources, { longRunning: true });
-  const parts = buildParts(cfg, logger, evaluationTime, cfg.reconcile.namespaces);
+  signals.useLogger(logger);
+  const parts = buildRuntime(cfg, {
+    logger,
+    namespaces: cfg.reconcile.namespaces,
+    ...(evaluationTime ? { evaluationTime } : {}),
+  });
   const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
   const place = { identity, namespace, watchConfigMap: opts.configmap };
   const actuation = new ClusterActuation(kc, cfg, place, parts, logger);
@@ -291,7 +245,7 @@ async function runCluster(
   });
   actuation.bindSource(controller.source);
   actuation.bindUnitCosts(() => opt.store.unitCosts.value);
-  const targets = reloadTargets(parts, logger, (n, _p, keys) => {
+  const targets = parts.reloadTargets((n, _p, keys) => {
     const done: string[] = [];
     if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');
     if (keys.includes('WVA_RECONCILE_CONCURRENCY')) done.push('WVA_RECONCILE_CONCURRENCY');
@@ -331,16 +285,22 @@ async function runCluster(
   } catch (err) {
     throw new Error(`cannot listen on ${cfg.telemetry.address}: ${(err as Error).message}`);
   }
-  const janitor = startCacheJanitor(parts.cache, { logger });
+  const janitor = parts.startJanitor();
   cmWatch?.start();
   actuation.start();
   opt.start();
   await controller.start();
   logger.info(
-    { identity, namespace, namespaces: cfg.reconcile.namespaces, telemetryPort: server.port },
+    {
+      identity,
+      namespace,
+      namespaces: cfg.reconcile.namespaces,
+      telemetryPort: server.port,
+      waitingFor: 'the informers to list VariantAutoscalings and Deployments (then /readyz is ready)',
+    },
     'controller started',
   );
-  await untilSignal(logger);
+  await signals.received;
   const t0 = performance.now();
   await shutdown(
     [
@@ -360,6 +320,41 @@ async function runCluster(
     'stopped',
   );
   exitSoon();
+}
+
+/** How long `run` waits for the ConfigMap at start before giving up (the pod then restarts). */
+const CONFIGMAP_READ_TIMEOUT_MS = 10_000;
+
+/**
+ * The ConfigMap layer of the configuration, read once at start; undefined when it does not exist
+ * (or a signal came). Says first what it waits for: before it, nothing else is up.
+ */
+async function readConfigMap(
+  kc: KubeConfig,
+  namespace: string,
+  signals: ShutdownSignals,
+): Promise<Record<string, string> | undefined> {
+  const boot = createLogger({ level: 'info' });
+  signals.useLogger(boot);
+  const what = `ConfigMap ${namespace}/${CONFIGMAP_NAME}`;
+  boot.info(
+    { server: kc.getCurrentCluster()?.server, timeoutMs: CONFIGMAP_READ_TIMEOUT_MS },
+    `reading ${what} from the API server`,
+  );
+  try {
+    const cm = await kubeRequest<{ data?: Record<string, string> }>(kc, {
+      method: 'GET',
+      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${CONFIGMAP_NAME}`,
+      timeoutMs: CONFIGMAP_READ_TIMEOUT_MS,
+      signal: signals.signal,
+    });
+    return cm.data ?? {};
+  } catch (err) {
+    if (signals.signal.aborted || apiErrorCode(err) === 404) return undefined;
+    throw new Error(
+      `cannot read ${what}: ${apiErrorMessage(err)} (check that the API server is reachable and the service account may get it, or pass --no-configmap)`,
+    );
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { showName } from '../collector/collect.js';
 import { type Sizing, type SizingInput, SloInfeasibleError, sizeReplicas } from '../optimizer/index.js';
 import { action, UsageError } from './errors.js';
+import { type Column, renderTable } from './table.js';
 
 interface SizeFlags {
   file?: string;
@@ -117,34 +118,34 @@ function fmt(n: number, digits = 2): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(digits);
 }
 
+/** Whether the SLO is met, or why not: the SLO column. */
+function sloText(r: SizeRow): string {
+  const s = r.sizing;
+  if (!s) return `unreachable: ${r.error ?? ''}`;
+  return s.sloMet
+    ? 'met'
+    : `not met: needs ${s.replicasForSlo} replicas, maxReplicas caps at ${s.numReplicas}`;
+}
+
+/** A sizing number, or '-' for a row whose SLO is unreachable. */
+function sized(f: (s: Sizing) => string): (r: SizeRow) => string {
+  return (r) => (r.sizing ? f(r.sizing) : '-');
+}
+
+/** The columns of the size table, in order (through the shared, terminal-safe formatter). */
+const SIZE_COLUMNS: Array<Column<SizeRow>> = [
+  { header: 'NAME', value: (r) => showName(r.name) },
+  { header: 'REPLICAS', value: sized((s) => String(s.numReplicas)) },
+  { header: 'RATE/REPLICA (REQ/S)', value: sized((s) => fmt(s.ratePerReplica, 3)) },
+  { header: 'TTFT MS', value: sized((s) => fmt(s.predicted.ttftMs)) },
+  { header: 'ITL MS', value: sized((s) => fmt(s.predicted.itlMs)) },
+  { header: 'UTILIZATION', value: sized((s) => `${(s.predicted.utilization * 100).toFixed(1)}%`) },
+  // The reason an SLO is unreachable is a sentence: wider than a name.
+  { header: 'SLO', value: sloText, maxWidth: 200 },
+];
+
 export function formatSizeTable(rows: SizeRow[]): string {
-  const header = ['NAME', 'REPLICAS', 'RATE/REPLICA (REQ/S)', 'TTFT MS', 'ITL MS', 'UTILIZATION', 'SLO'];
-  const lines = rows.map((r) => {
-    const s = r.sizing;
-    if (!s) return [showName(r.name), '-', '-', '-', '-', '-', `unreachable: ${r.error ?? ''}`];
-    const slo = s.sloMet
-      ? 'met'
-      : `not met: needs ${s.replicasForSlo} replicas, maxReplicas caps at ${s.numReplicas}`;
-    return [
-      showName(r.name),
-      String(s.numReplicas),
-      fmt(s.ratePerReplica, 3),
-      fmt(s.predicted.ttftMs),
-      fmt(s.predicted.itlMs),
-      `${(s.predicted.utilization * 100).toFixed(1)}%`,
-      slo,
-    ];
-  });
-  const all = [header, ...lines];
-  const widths = header.map((_, i) => Math.max(...all.map((l) => (l[i] ?? '').length)));
-  return `${all
-    .map((l) =>
-      l
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n')}\n`;
+  return renderTable(SIZE_COLUMNS, rows);
 }
 
 export function registerSize(program: Command): void {

@@ -2,6 +2,7 @@
 // condition: MetricsFound, MetricsMissing (Prometheus never saw the model), MetricsStale (newest
 // sample older than the limit, 5 min by default), PrometheusError (could not ask); and ours,
 // MetricsIncomplete (fresh, with traffic, but a statistic the status needs is unknown).
+import { failureSummary } from '../prometheus/errors.js';
 import { availabilityQuery } from '../prometheus/promql.js';
 import type { AggregateMetrics, CollectorObserver, MetricsAvailability, PromAPI } from '../types.js';
 import { STATISTIC_SOURCES, showName, unknownStatistics } from './collect.js';
@@ -95,9 +96,12 @@ export function availabilityOf(
   };
 }
 
-/** The PrometheusError availability, carrying the failure's message. */
+/**
+ * The PrometheusError availability. It carries the failure's summary, not its message: no reply
+ * text in a status, and the same message while the cause is the same (no status write per cycle).
+ */
 export function availabilityFromError(modelId: string, namespace: string, err: unknown): MetricsAvailability {
-  const cause = err instanceof Error ? err.message : String(err);
+  const cause = failureSummary(err);
   return {
     available: false,
     reason: 'PrometheusError',

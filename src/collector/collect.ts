@@ -21,6 +21,7 @@ import {
   STAT_LABEL,
   STATS,
 } from '../prometheus/promql.js';
+import { quoteName } from '../safe-text.js';
 import type { AggregateMetrics, PromAPI, PromQueryData } from '../types.js';
 
 export interface CollectOptions {
@@ -69,9 +70,9 @@ export class MetricsCollectionError extends Error {
   }
 }
 
-/** A name as-is when plain, JSON-quoted when it holds anything that could confuse a reader. */
+/** A name for a message: as-is when plain, else quoted with controls escaped, and bounded. */
 export function showName(name: string): string {
-  return /^[\w.\-/:@+]+$/.test(name) ? name : JSON.stringify(name);
+  return quoteName(name);
 }
 
 /** A model no series knows: not served, so no load, no latency and nothing running or waiting. */

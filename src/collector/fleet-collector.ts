@@ -118,7 +118,21 @@ export class FleetCollector {
    * when `signal` aborts, without cancelling the refresh for others.
    */
   async snapshot(signal?: AbortSignal): Promise<FleetSnapshot> {
-    return (await this.#take(signal)).snapshot;
+    const { snapshot, fetched } = await this.#take(signal);
+    if (fetched === 'hit') return snapshot;
+    // Fetched for the reads to come: the first of them is the lookup that missed (or joined a
+    // refresh), as it would have been without a snapshot; the others are hits.
+    let first: LookupResult | undefined = fetched;
+    return {
+      takenAtMs: snapshot.takenAtMs,
+      ...(snapshot.error ? { error: snapshot.error } : {}),
+      read: (modelId, namespace) => {
+        const result = first ?? (snapshot.error ? 'failure_hit' : 'hit');
+        first = undefined;
+        this.#o.observer?.lookup?.(result, modelId, namespace);
+        return snapshot.answer(modelId, namespace);
+      },
+    };
   }
 
   /**
@@ -219,7 +233,7 @@ export class FleetCollector {
       if (keyOk(p.modelId, p.namespace)) entries.set(key, this.#cache.set(p.modelId, p.namespace, p, true));
     }
     this.#known = pairs;
-    this.#last = new Snapshot(this, this.#now(), pairs, entries, evaluatedAt, periods);
+    this.#last = new Snapshot(this.#settings, this.#now(), pairs, entries, evaluatedAt, periods);
     return this.#last;
   }
 
@@ -234,29 +248,29 @@ export class FleetCollector {
       { err: error.message, retryAfterMs: this.#cache.failureTtlMs },
       'Fleet metrics refresh failed; answering PrometheusError until the failure TTL ends',
     );
-    this.#last = new Snapshot(this, this.#now(), new Map(), new Map(), new Date(), [], error);
+    this.#last = new Snapshot(this.#settings, this.#now(), new Map(), new Map(), new Date(), [], error);
     return this.#last;
   }
 
-  /** What a snapshot needs of its collector at read time (the settings may change live). */
-  get settings(): {
-    cache: ModelMetricsCache;
-    staleAfterMs: number;
-    window: string;
-    observer?: CollectorObserver;
-  } {
-    return {
-      cache: this.#cache,
-      staleAfterMs: this.#staleAfterMs,
-      window: this.#window,
-      observer: this.#o.observer,
-    };
-  }
+  /** What a snapshot needs of its collector at read time (staleness and window may change live). */
+  readonly #settings = (): SnapshotSettings => ({
+    cache: this.#cache,
+    staleAfterMs: this.#staleAfterMs,
+    window: this.#window,
+    observer: this.#o.observer,
+  });
+}
+
+interface SnapshotSettings {
+  cache: ModelMetricsCache;
+  staleAfterMs: number;
+  window: string;
+  observer?: CollectorObserver;
 }
 
 class Snapshot implements FleetSnapshot {
   constructor(
-    private readonly collector: FleetCollector,
+    private readonly settings: () => SnapshotSettings,
     readonly takenAtMs: number,
     /** What the query found per pair (for availability: which pairs exist, their newest sample). */
     private readonly pairs: ReadonlyMap<string, FleetMetrics>,
@@ -282,14 +296,14 @@ class Snapshot implements FleetSnapshot {
   }
 
   read(modelId: string, namespace: string): FleetRead {
-    this.collector.settings.observer?.lookup?.(this.error ? 'failure_hit' : 'hit', modelId, namespace);
+    this.settings().observer?.lookup?.(this.error ? 'failure_hit' : 'hit', modelId, namespace);
     return this.answer(modelId, namespace);
   }
 
   /** The read, without counting a lookup. */
   answer(modelId: string, namespace: string): FleetRead {
     if (this.error) return { availability: availabilityFromError(modelId, namespace, this.error) };
-    const { cache, staleAfterMs, window } = this.collector.settings;
+    const { cache, staleAfterMs, window } = this.settings();
     const key = pairKey(modelId, namespace);
     const pair = this.pairs.get(key);
     const availability = availabilityOf(

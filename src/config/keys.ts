@@ -3,6 +3,11 @@
 // GLOBAL_OPT_INTERVAL) plus ours (WVA_*, LOG_LEVEL); any key may come from the config file, the
 // ConfigMap, the environment or a flag. To add a key: one entry here, one field in Config, one row
 // in docs/configuration.md.
+// The parts' own defaults are used where they have one, so each default is written once.
+import { DEFAULT_MAX_ENTRIES } from '../cache/model-metrics-cache.js';
+import { DEFAULT_STALE_AFTER_MS } from '../collector/availability.js';
+import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS } from '../prometheus/client.js';
+import { DEFAULT_WINDOW } from '../prometheus/promql.js';
 import { LOG_LEVELS, type LogLevel } from '../telemetry/logger.js';
 import { parseListenAddress } from '../telemetry/server.js';
 import { DURATION_HINT, formatDuration, parseDuration } from './duration.js';
@@ -18,6 +23,7 @@ export interface Config {
     serverName?: string;
     insecureSkipVerify: boolean;
     timeoutMs: number;
+    maxReplyBytes: number;
     headers: Record<string, string>;
   };
   cache: { ttlMs: number; failureTtlMs: number; maxEntries: number };
@@ -135,14 +141,8 @@ function succeeds(fn: () => unknown): boolean {
 }
 
 // strconv.ParseBool's spellings, as the Go original reads this key.
-const BOOLEANS: Record<string, boolean> = {
-  true: true,
-  t: true,
-  '1': true,
-  false: false,
-  f: false,
-  '0': false,
-};
+// biome-ignore format: a table
+const BOOLEANS: Record<string, boolean> = { true: true, t: true, '1': true, false: false, f: false, '0': false };
 const asBoolean = (raw: unknown): boolean =>
   typeof raw === 'boolean'
     ? raw
@@ -279,7 +279,10 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     'Extra HTTP headers for Prometheus, as a JSON object (flag: repeat `--prometheus-header "Name: value"`).',
     { ...NONE, secret: true }),
   key('WVA_PROMETHEUS_TIMEOUT', 'prometheus.timeoutMs', 'prometheus-timeout <duration>', duration(100, 600_000),
-    10_000, 'Timeout of one Prometheus query (100ms to 10m).'),
+    DEFAULT_TIMEOUT_MS, 'Timeout of one Prometheus query (100ms to 10m).'),
+  key('WVA_PROMETHEUS_MAX_REPLY_BYTES', 'prometheus.maxReplyBytes', 'prometheus-max-reply-bytes <bytes>',
+    integer(64 * 1024, 1024 * 1024 * 1024), DEFAULT_MAX_REPLY_BYTES,
+    'Largest Prometheus reply read (65536 to 1073741824 bytes); a larger one is refused. Each MiB of reply costs about 10 MiB of memory at its peak: raise the memory limit with it.'),
   key('GLOBAL_OPT_INTERVAL', 'reconcile.intervalMs', 'interval <duration>', duration(1000, DAY_MS), 60_000,
     'Reconcile interval (1s to 1d), as upstream.'),
   key('WVA_CACHE_TTL', 'cache.ttlMs', 'cache-ttl <duration>', duration(100, DAY_MS),
@@ -290,11 +293,11 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     (c: Config) => c.cache.ttlMs,
     'How long a failed collection is remembered (no new query before it ends); at most the cache TTL.',
     { live: true, defaultText: 'the cache TTL' }),
-  key('WVA_CACHE_MAX_ENTRIES', 'cache.maxEntries', 'cache-max-entries <n>', integer(1, 10_000_000), 10_000,
+  key('WVA_CACHE_MAX_ENTRIES', 'cache.maxEntries', 'cache-max-entries <n>', integer(1, 10_000_000), DEFAULT_MAX_ENTRIES,
     'Cache capacity in model/namespace pairs (1 to 10000000); least recently used evicted beyond.'),
-  key('WVA_QUERY_WINDOW', 'collector.window', 'window <duration>', asWindow, '1m',
+  key('WVA_QUERY_WINDOW', 'collector.window', 'window <duration>', asWindow, DEFAULT_WINDOW,
     'PromQL rate() window (1s to 1d). Keep it at least 4 scrape intervals.', { live: true }),
-  key('WVA_STALE_AFTER', 'collector.staleAfterMs', 'stale-after <duration>', duration(1000, 7 * DAY_MS), 300_000,
+  key('WVA_STALE_AFTER', 'collector.staleAfterMs', 'stale-after <duration>', duration(1000, 7 * DAY_MS), DEFAULT_STALE_AFTER_MS,
     'Metrics older than this are reported as MetricsStale (1s to 7d).', { live: true }),
   key('WVA_RECONCILE_CONCURRENCY', 'reconcile.concurrency', 'concurrency <n>', integer(1, 1024), 4,
     'VariantAutoscalings reconciled at once (1 to 1024).'),

@@ -4,6 +4,7 @@
 // where it came from, what is allowed.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { closest, distance } from 'fastest-levenshtein';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../types.js';
 import { formatDuration } from './duration.js';
@@ -43,10 +44,8 @@ export class ConfigError extends Error {
 /** For the CLI: a heading and one indented line per problem. */
 export function formatConfigError(err: ConfigError): string {
   const n = err.problems.length;
-  return [
-    `invalid configuration (${n} problem${n === 1 ? '' : 's'}):`,
-    ...err.problems.map((p) => `  ${p}`),
-  ].join('\n');
+  const lines = err.problems.map((p) => `  ${p}`);
+  return [`invalid configuration (${n} problem${n === 1 ? '' : 's'}):`, ...lines].join('\n');
 }
 
 /** A key in the file (`origin`: `file <name>`) or ConfigMap that looks like ours; `nearest` is the known one. */
@@ -217,23 +216,14 @@ function dataLayer(
   return layer;
 }
 
-/** The known key with the smallest edit distance (Levenshtein) to `key`, and that distance. */
+/** The known key nearest in spelling to `key`, and its edit distance. */
 export function nearestKey(key: string): [string, number] {
-  let best: [string, number] = ['', Number.POSITIVE_INFINITY];
-  for (const known of SPELLINGS) {
-    let prev = Array.from({ length: known.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= key.length; i++) {
-      const row = [i];
-      for (let j = 1; j <= known.length; j++) {
-        const cost = key[i - 1] === known[j - 1] ? 0 : 1;
-        row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
-      }
-      prev = row;
-    }
-    if (prev[known.length]! < best[1]) best = [known, prev[known.length]!];
-  }
-  return best;
+  const known = closest(key, SPELLINGS);
+  return [known, distance(key, known)];
 }
+
+/** Every key at its default: the one place the defaults of the table are turned into a Config. */
+export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze(resolveConfig({}).config);
 
 /** Reads a config file (YAML/JSON, flat mapping or ConfigMap manifest) or a mounted ConfigMap directory. */
 export function readConfigFile(path: string): Record<string, unknown> {

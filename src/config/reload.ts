@@ -81,8 +81,13 @@ export function applyConfig(next: Config, prev: Config, parts: ConfigTargets): A
   return { changed, applied, restartRequired };
 }
 
-/** `change`: a valid, different configuration, applied; `error`: refused (once per distinct problem). */
-type Events = { change: [next: Config, prev: Config]; error: [err: ConfigError, current: Config] };
+/** `change`: a valid, different configuration, applied; `error`: refused (once per distinct problem);
+ *  `reloaded`: every re-read of the sources, whatever came of it. */
+type Events = {
+  change: [next: Config, prev: Config];
+  error: [err: ConfigError, current: Config];
+  reloaded: [outcome: 'changed' | 'unchanged' | 'error'];
+};
 
 export class ConfigReloader extends EventEmitter<Events> {
   #config: Config;
@@ -110,11 +115,16 @@ export class ConfigReloader extends EventEmitter<Events> {
       const resolved = resolveConfig(this.#sources);
       if (this.targets.logger) logResolution(resolved, this.targets.logger, { warned: this.#warned });
       const before = this.#config;
-      return this.offer(resolved.config) === before ? 'unchanged' : 'changed';
+      return this.#reloaded(this.offer(resolved.config) === before ? 'unchanged' : 'changed');
     } catch (err) {
       this.offer(err instanceof ConfigError ? err : new ConfigError([(err as Error).message]));
-      return 'error';
+      return this.#reloaded('error');
     }
+  }
+
+  #reloaded<T extends 'changed' | 'unchanged' | 'error'>(outcome: T): T {
+    this.emit('reloaded', outcome);
+    return outcome;
   }
 
   /** Replaces some sources (new ConfigMap data from a watch, say) and reloads at once. */

@@ -2,6 +2,8 @@
 // its model, the other variants of that model in its namespace and the optimizer ConfigMaps, the
 // decision to publish (accelerator and replicas) or why there is none. Pure apart from the
 // Stabiliser it is handed, which remembers recent recommendations.
+
+import { STATISTIC_SOURCES, type StatisticName } from '../collector/collect.js';
 import {
   type AcceleratorOption,
   type GroupVariant,
@@ -185,15 +187,23 @@ function parseMember(va: VariantAutoscaling, config: OptimizerConfigMaps, minDef
   return { variant, slo: slo.slo, sloSource: slo.source };
 }
 
-/** The load as sizing takes it, or why it is unknown. With no traffic the tokens do not matter. */
+/**
+ * The load as sizing takes it, or why it is unknown. Sizing needs arrivals and tokens only, so a
+ * read whose latency is unknown (MetricsIncomplete) still sizes; with no traffic tokens do not matter.
+ */
 function sizingLoad(read: MetricsRead): (LoadProfile & { completionRate?: number }) | string {
-  if (!read.availability.available || !read.metrics) return read.availability.message;
+  const usable =
+    read.availability.reason === 'MetricsFound' || read.availability.reason === 'MetricsIncomplete';
+  if (!usable || !read.metrics) return read.availability.message;
   const l = read.metrics.load;
   const known = (n: number | undefined): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
-  if (!known(l.arrivalRate)) return 'the arrival rate of the model is unknown';
-  const busy = l.arrivalRate > 0;
-  if (busy && (!known(l.avgInputTokens) || !known(l.avgOutputTokens))) {
-    return 'the average input or output tokens of the model are unknown';
+  const busy = known(l.arrivalRate) && l.arrivalRate > 0;
+  const needed: StatisticName[] = busy
+    ? ['arrivalRate', 'avgInputTokens', 'avgOutputTokens']
+    : ['arrivalRate'];
+  const unknown = needed.filter((k) => !known(l[k as keyof typeof l]));
+  if (unknown.length > 0 || !known(l.arrivalRate)) {
+    return `unknown: ${unknown.map((k) => `${k} (${STATISTIC_SOURCES[k]})`).join(', ')}`;
   }
   return {
     arrivalRate: l.arrivalRate,

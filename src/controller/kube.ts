@@ -1,67 +1,20 @@
 // The cluster source: informers (list, then watch) over VariantAutoscalings and Deployments in
-// all namespaces or a set, through @kubernetes/client-node. The client's informer re-lists by
-// itself on 410 Gone and re-watches after a clean end of stream; after an error it stops, so we
-// start it again with a capped backoff.
-import { createHash } from 'node:crypto';
+// all namespaces or a set: @kubernetes/client-node's informer logic (ListWatch) over our one HTTP
+// path (kube-http.ts) for the lists and watches. The informer re-lists by itself on 410 Gone and
+// re-watches after a clean end of stream; after an error it stops, so we start it again with a
+// capped backoff.
 import {
-  CoreV1Api,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
   ListWatch,
-  Watch,
+  type Watch,
 } from '@kubernetes/client-node';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
-import { kubeRequest } from './kube-http.js';
+import { HttpWatch, kubeRequest, type WatchCallback } from './kube-http.js';
 import type { VariantSource } from './reconciler.js';
 import { type Deployment, GROUP, objectKey, PLURAL, type VariantAutoscaling, VERSION } from './types.js';
-
-interface Closable {
-  close?(): Promise<void>;
-}
-type DispatcherFactory = (cluster: unknown, agentOptions: Record<string, unknown>) => Closable | undefined;
-const shared = new WeakSet<KubeConfig>();
-
-/**
- * Makes every request of `kc` share one HTTP connection pool. client-node 2.0.1 builds a new undici
- * Agent for each API call and each watch (KubeConfig.createDispatcher, private), so every status
- * patch opened its own connection (and, against a real API server, its own TLS handshake) and the
- * agent stayed alive with its socket until the keep-alive timeout: measured with 10 000 patches,
- * about 760 agents and sockets alive at once, +60-100 MB of live heap, 2.3x slower. The pool is
- * keyed by what the agent is built from (server, proxy, TLS material, read again per request by
- * the client), so a rotated certificate gets a new pool and the old one is closed gracefully.
- * Idempotent; a client-node without that method is left as it is.
- */
-export function shareConnections(kc: KubeConfig): KubeConfig {
-  const target = kc as unknown as { createDispatcher?: DispatcherFactory };
-  const make = target.createDispatcher;
-  if (shared.has(kc) || typeof make !== 'function') return kc;
-  shared.add(kc);
-  let current: { key: string; dispatcher: Closable | undefined } | undefined;
-  target.createDispatcher = (cluster, agentOptions) => {
-    const key = dispatcherKey(cluster, agentOptions);
-    if (current?.key === key) return current.dispatcher;
-    const previous = current?.dispatcher;
-    current = { key, dispatcher: make.call(kc, cluster, agentOptions) };
-    void previous?.close?.().catch(() => {});
-    return current.dispatcher;
-  };
-  return kc;
-}
-
-function dispatcherKey(cluster: unknown, agentOptions: Record<string, unknown>): string {
-  const c = (cluster ?? {}) as { name?: string; server?: string; proxyUrl?: string; skipTLSVerify?: boolean };
-  const hash = createHash('sha256');
-  hash.update(JSON.stringify([c.name, c.server, c.proxyUrl, c.skipTLSVerify]));
-  for (const k of Object.keys(agentOptions).sort()) {
-    const v = agentOptions[k];
-    if (v === undefined) continue;
-    hash.update(`\0${k}=`);
-    hash.update(Buffer.isBuffer(v) ? v : JSON.stringify(v));
-  }
-  return hash.digest('hex');
-}
 
 type Trim<T> = (o: T) => T;
 
@@ -103,8 +56,8 @@ export function trimDeployment(d: Deployment): Deployment {
   return out;
 }
 
-/** A Watch whose ADDED/MODIFIED/DELETED objects are trimmed before the informer caches them. */
-class TrimmingWatch<T> extends Watch {
+/** A watch whose ADDED/MODIFIED/DELETED objects are trimmed before the informer caches them. */
+class TrimmingWatch<T> extends HttpWatch {
   constructor(
     kc: KubeConfig,
     private readonly trim: Trim<T>,
@@ -115,7 +68,7 @@ class TrimmingWatch<T> extends Watch {
   override watch(
     path: string,
     params: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    callback: WatchCallback,
     done: (err: unknown) => void,
   ): Promise<AbortController> {
     return super.watch(
@@ -141,12 +94,14 @@ async function listTrimmed<T extends KubernetesObject>(
   kc: KubeConfig,
   path: string,
   trim: Trim<T>,
+  fieldSelector?: string,
 ): Promise<KubernetesListObject<T>> {
   const items: T[] = [];
   let resourceVersion: string | undefined;
   let cont: string | undefined;
   do {
     const q = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) });
+    if (fieldSelector) q.set('fieldSelector', fieldSelector);
     if (cont) q.set('continue', cont);
     const page = await kubeRequest<KubernetesListObject<T>>(kc, { method: 'GET', path: `${path}?${q}` });
     // Every page of one paginated list is the same snapshot; its version is where the watch starts.
@@ -192,7 +147,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     private readonly log: Logger,
     backoff: RestartBackoff = {},
     fieldSelector?: string,
-    watch: Watch = new Watch(shareConnections(kc)),
+    watch: HttpWatch = new HttpWatch(kc),
   ) {
     this.base = backoff.baseMs ?? 500;
     this.max = backoff.maxMs ?? 30_000;
@@ -207,7 +162,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     // A watch (re)opened means the API server answers again, also when it resumes without a list.
     // (client-node resolves a refused watch too, having called `done` with the error first.)
     const tracked = {
-      watch: async (...[path, params, callback, done]: Parameters<Watch['watch']>) => {
+      watch: async (...[path, params, callback, done]: Parameters<HttpWatch['watch']>) => {
         let failed = false;
         const request = await watch.watch(path, params, callback, (err) => {
           if (err) failed = true;
@@ -216,7 +171,7 @@ export class ResilientInformer<T extends KubernetesObject> {
         if (!failed) this.downSinceMs = undefined;
         return request;
       },
-    } as Watch;
+    } as unknown as Watch; // ListWatch only calls watch(); HttpWatch's has the same contract.
     this.informer = new ListWatch<T>(path, tracked, listed, false, undefined, fieldSelector);
     this.informer.on('error', (err?: unknown) => this.onError(err));
   }
@@ -281,7 +236,7 @@ export class KubeSource implements VariantSource {
 
   constructor(private readonly o: KubeSourceOptions) {
     this.log = o.logger ?? silentLogger;
-    const kc = shareConnections(o.kubeConfig);
+    const kc = o.kubeConfig;
     type VA = VariantAutoscaling & KubernetesObject;
     type Dep = Deployment & KubernetesObject;
     const scopes: Array<string | undefined> =
@@ -415,15 +370,13 @@ export class ConfigMapWatch {
     logger?: Logger;
     backoff?: RestartBackoff;
   }) {
-    const core = shareConnections(o.kubeConfig).makeApiClient(CoreV1Api);
+    type ConfigMap = KubernetesObject & { data?: Record<string, string> };
     const fieldSelector = `metadata.name=${o.name}`;
+    const path = `/api/v1/namespaces/${encodeURIComponent(o.namespace)}/configmaps`;
     this.informer = new ResilientInformer(
       o.kubeConfig,
-      `/api/v1/namespaces/${encodeURIComponent(o.namespace)}/configmaps`,
-      () =>
-        core.listNamespacedConfigMap({ namespace: o.namespace, fieldSelector }) as Promise<
-          KubernetesListObject<KubernetesObject & { data?: Record<string, string> }>
-        >,
+      path,
+      () => listTrimmed<ConfigMap>(o.kubeConfig, path, (cm) => cm, fieldSelector),
       o.logger ?? silentLogger,
       o.backoff,
       fieldSelector,

@@ -5,17 +5,10 @@
 // once and before anything else, when it cannot renew within renewDeadline or sees another
 // holder. Writes use the Lease's resourceVersion, so two candidates never both win.
 // @kubernetes/client-node 2.x has no leader-election helper, hence this one.
-import {
-  ApiException,
-  CoordinationV1Api,
-  type KubeConfig,
-  type V1Lease,
-  V1MicroTime,
-} from '@kubernetes/client-node';
+import { ApiException, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
-import { shareConnections } from './kube.js';
-import { requestOptions } from './status-writer.js';
+import { kubeRequest } from './kube-http.js';
 
 export interface LeaderElectorOptions {
   kubeConfig: KubeConfig;
@@ -51,8 +44,36 @@ function timeMs(t: unknown): number | undefined {
   return undefined;
 }
 
+/** The Lease calls, over the one HTTP path to the API server. */
+class LeaseApi {
+  private readonly base: string;
+  constructor(
+    private readonly kc: KubeConfig,
+    namespace: string,
+    private readonly name: string,
+  ) {
+    this.base = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+  }
+
+  private path(): string {
+    return `${this.base}/${encodeURIComponent(this.name)}`;
+  }
+
+  read(signal: AbortSignal): Promise<V1Lease> {
+    return kubeRequest<V1Lease>(this.kc, { method: 'GET', path: this.path(), signal });
+  }
+
+  create(body: V1Lease, signal: AbortSignal): Promise<V1Lease> {
+    return kubeRequest<V1Lease>(this.kc, { method: 'POST', path: this.base, body, signal });
+  }
+
+  replace(body: V1Lease, signal: AbortSignal): Promise<V1Lease> {
+    return kubeRequest<V1Lease>(this.kc, { method: 'PUT', path: this.path(), body, signal });
+  }
+}
+
 export class LeaderElector {
-  private readonly api: CoordinationV1Api;
+  private readonly api: LeaseApi;
   private readonly name: string;
   private readonly leaseMs: number;
   private readonly renewDeadlineMs: number;
@@ -71,8 +92,8 @@ export class LeaderElector {
   private attempt: AbortController | undefined;
 
   constructor(private readonly o: LeaderElectorOptions) {
-    this.api = shareConnections(o.kubeConfig).makeApiClient(CoordinationV1Api);
     this.name = o.name ?? 'wva-metrics-controller';
+    this.api = new LeaseApi(o.kubeConfig, o.namespace, this.name);
     this.leaseMs = o.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = o.renewDeadlineMs ?? 10_000;
     this.retryMs = o.retryPeriodMs ?? 2_000;
@@ -88,6 +109,9 @@ export class LeaderElector {
   get isLeader(): boolean {
     return this.leading;
   }
+
+  /** Attempts to acquire or renew made so far: lets a caller wait for some to have happened. */
+  attempts = 0;
 
   /** Starts campaigning (and renewing once leader) every retryPeriod until stop(). */
   start(): void {
@@ -142,19 +166,21 @@ export class LeaderElector {
       ? Math.max(1, this.lastRenew + this.renewDeadlineMs - t)
       : this.renewDeadlineMs;
     const deadline = setTimeout(() => attempt.abort(new Error(`no answer within ${budget} ms`)), budget);
-    const opts = requestOptions(undefined, attempt.signal);
+    const signal = attempt.signal;
     try {
       let lease: V1Lease;
       try {
-        lease = await this.api.readNamespacedLease({ name: this.name, namespace: this.o.namespace }, opts);
+        lease = await this.api.read(signal);
       } catch (err) {
         if (code(err) !== 404) throw err;
-        lease = await this.api.createNamespacedLease(
+        lease = await this.api.create(
           {
-            namespace: this.o.namespace,
-            body: { metadata: { name: this.name, namespace: this.o.namespace }, spec: this.spec(true) },
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name: this.name, namespace: this.o.namespace },
+            spec: this.spec(true),
           },
-          opts,
+          signal,
         );
         this.lease = lease;
         this.lastRenew = t;
@@ -171,13 +197,9 @@ export class LeaderElector {
         this.setLeading(false, `lease held by ${holder}`);
         return;
       }
-      const updated = await this.api.replaceNamespacedLease(
-        {
-          name: this.name,
-          namespace: this.o.namespace,
-          body: { ...lease, spec: { ...lease.spec, ...this.spec(!mine, lease) } },
-        },
-        opts,
+      const updated = await this.api.replace(
+        { ...lease, spec: { ...lease.spec, ...this.spec(!mine, lease) } },
+        signal,
       );
       this.lease = updated;
       this.lastRenew = t;
@@ -193,6 +215,7 @@ export class LeaderElector {
     } finally {
       clearTimeout(deadline);
       if (this.attempt === attempt) this.attempt = undefined;
+      this.attempts++;
     }
   }
 
@@ -209,29 +232,22 @@ export class LeaderElector {
     this.setLeading(false, 'shutting down');
     if (!wasLeader || !this.lease) return;
     // Bounded as a renewal is: an unanswered release must not hold up shutdown.
-    const opts = requestOptions(undefined, AbortSignal.timeout(this.renewDeadlineMs));
+    const signal = AbortSignal.timeout(this.renewDeadlineMs);
     try {
-      const current = await this.api.readNamespacedLease(
-        { name: this.name, namespace: this.o.namespace },
-        opts,
-      );
+      const current = await this.api.read(signal);
       if (current.spec?.holderIdentity !== this.o.identity) return;
-      await this.api.replaceNamespacedLease(
+      await this.api.replace(
         {
-          name: this.name,
-          namespace: this.o.namespace,
-          body: {
-            ...current,
-            spec: {
-              ...current.spec,
-              holderIdentity: undefined,
-              leaseDurationSeconds: 1,
-              renewTime: new V1MicroTime(Date.now()),
-              acquireTime: new V1MicroTime(Date.now()),
-            },
+          ...current,
+          spec: {
+            ...current.spec,
+            holderIdentity: undefined,
+            leaseDurationSeconds: 1,
+            renewTime: new V1MicroTime(Date.now()),
+            acquireTime: new V1MicroTime(Date.now()),
           },
         },
-        opts,
+        signal,
       );
       this.log.info({}, 'lease released');
     } catch (err) {

@@ -9,22 +9,25 @@ import { SERVICE_CLASSES_CONFIGMAP, UNIT_COSTS_CONFIGMAP } from '../optimizer/in
 import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, Logger } from '../types.js';
 import type { Decision, VariantOptimizer } from './decision.js';
-import { DECISION_COLUMNS, decisionJson } from './decision-report.js';
+import { Manager } from './manager.js';
 import type { OptimizerConfigStore } from './optimizer-config.js';
 import {
   type ControllerTelemetry,
+  type CycleResult,
   type MetricsReader,
   Reconciler,
   type StatusWriter,
   type VariantSource,
 } from './reconciler.js';
-import { deploymentReplicas, findCondition, statusUnchanged } from './status.js';
+import { conditionsOf, deploymentReplicas, findCondition, statusUnchanged } from './status.js';
 import {
   type Allocation,
   type Condition,
   type Deployment,
   KIND,
   METRICS_AVAILABLE,
+  nameProblem,
+  namespaceProblem,
   type OptimizedAlloc,
   objectKey,
   RECONCILED,
@@ -61,7 +64,8 @@ function collect(doc: unknown, file: string, out: Manifests): void {
     return;
   }
   const md = (o.metadata ?? {}) as Record<string, unknown>;
-  if (typeof md.namespace !== 'string' || md.namespace === '') md.namespace = 'default';
+  // No namespace: "default", as kubectl would apply it. Any other non-name is refused, not defaulted.
+  if (md.namespace === undefined || md.namespace === null || md.namespace === '') md.namespace = 'default';
   o.metadata = md;
   if (o.kind === KIND) {
     const problems = validateObject(o).filter((p) => !p.startsWith('spec'));
@@ -75,6 +79,8 @@ function collect(doc: unknown, file: string, out: Manifests): void {
   ) {
     if (typeof md.name !== 'string' || md.name === '')
       throw new Error(`${file}: Deployment without metadata.name`);
+    const bad = nameProblem(md.name) ?? namespaceProblem(md.namespace);
+    if (bad) throw new Error(`${file}: Deployment ${md.name}: ${bad}`);
     out.deployments.push(o as unknown as Deployment);
   } else if (o.kind === 'ConfigMap' && o.apiVersion === 'v1' && typeof md.name === 'string') {
     const data = (o.data ?? {}) as Record<string, unknown>;
@@ -194,23 +200,24 @@ export interface LocalControllerOptions {
   deploymentView?: (d: Deployment) => Deployment;
 }
 
+/**
+ * Local mode: the Manager's loop over manifests, statuses kept in memory (conditions and their
+ * lastTransitionTime behave as in a cluster). Manifests are re-read at the start of every cycle, so
+ * edits show up; a broken edit keeps the last good set.
+ */
 export class LocalController {
   readonly source: LocalSource;
-  private readonly reconciler: Reconciler;
+  readonly manager: Manager;
   private readonly o: LocalControllerOptions;
   private readonly log: Logger;
-  private timer: NodeJS.Timeout | undefined;
-  private abort = new AbortController();
-  private running: Promise<unknown> | undefined;
   private loaded = false;
-  intervalMs: number;
+  private onReport: ((r: CycleReport) => void) | undefined;
 
   constructor(options: LocalControllerOptions) {
     this.o = options;
     this.source = new LocalSource(options.deploymentView);
     this.log = options.logger ?? silentLogger;
-    this.intervalMs = options.intervalMs ?? 60_000;
-    this.reconciler = new Reconciler({
+    const reconciler = new Reconciler({
       source: this.source,
       writer: this.source,
       collector: options.collector,
@@ -222,6 +229,22 @@ export class LocalController {
       optimizer: options.optimizer,
       actuator: options.actuator,
     });
+    this.manager = new Manager({
+      source: this.source,
+      reconciler,
+      collector: options.collector,
+      intervalMs: options.intervalMs,
+      workers: options.concurrency,
+      beforeCycle: () => this.reload(),
+      onCycle: (r) => this.onReport?.(this.report(r)),
+      logger: this.log,
+      telemetry: options.telemetry,
+    });
+  }
+
+  /** The cycle period of start(); settable live. */
+  set intervalMs(ms: number) {
+    this.manager.configure({ intervalMs: ms });
   }
 
   private lastConfigMaps = '';
@@ -253,12 +276,16 @@ export class LocalController {
     }
   }
 
+  /** One cycle now. Throws for unreadable manifests (first load) or when stopped meanwhile. */
   async runCycle(signal?: AbortSignal): Promise<CycleReport> {
-    this.reload();
-    const cycle = await this.reconciler.runCycle(signal);
+    const cycle = await this.manager.runCycle(signal);
+    if (!cycle) throw new Error('local controller stopped during the cycle');
+    return this.report(cycle);
+  }
+
+  private report(cycle: CycleResult): CycleReport {
     const rows = cycle.results.map((r): CycleRow => {
       const va = this.source.getVariant(r.namespace, r.name);
-      const conds = va?.status?.conditions ?? [];
       const rec = findCondition(va?.status, RECONCILED);
       const main =
         rec && rec.status === 'False' ? rec : (findCondition(va?.status, METRICS_AVAILABLE) ?? rec);
@@ -276,7 +303,7 @@ export class LocalController {
           reason: main.reason,
           message: main.message,
         },
-        conditions: conds,
+        conditions: conditionsOf(va?.status),
         outcome: r.error ? `error: ${r.error.message}` : r.outcome,
       };
       if (r.read?.metrics) row.metrics = r.read.metrics;
@@ -286,107 +313,14 @@ export class LocalController {
     return { startedAt: cycle.startedAt, durationMs: cycle.durationMs, rows };
   }
 
-  /** Runs a cycle now and then every intervalMs until stop(); errors are logged, never thrown. */
+  /** A cycle now and then every interval until stop(), each report to `onCycle`; errors are logged. */
   start(onCycle: (r: CycleReport) => void): void {
-    if (this.timer || this.running) return;
-    this.abort = new AbortController();
-    const tick = async () => {
-      this.timer = undefined;
-      const run = this.runCycle(this.abort.signal).then(onCycle, (err: unknown) =>
-        this.log.error({ err: (err as Error).message }, 'local cycle failed'),
-      );
-      this.running = run;
-      await run;
-      this.running = undefined;
-      if (!this.abort.signal.aborted) {
-        this.timer = setTimeout(tick, this.intervalMs);
-      }
-    };
-    void tick();
+    this.onReport = onCycle;
+    this.manager.start();
   }
 
-  /** Stops the timer, aborts an in-flight cycle and waits for it to settle. */
-  async stop(): Promise<void> {
-    this.abort.abort();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+  /** Stops the cycles, aborts an in-flight one and waits for it to settle. */
+  stop(): Promise<void> {
+    return this.manager.stop();
   }
-}
-
-function cell(v: string | number | null | undefined): string {
-  return v === null || v === undefined || v === '' ? '-' : String(v);
-}
-
-/** The report as a fixed-width table: one row per VariantAutoscaling, what its status would say. */
-export function formatCycleTable(report: CycleReport): string {
-  const header = [
-    'NAMESPACE',
-    'NAME',
-    'MODEL',
-    'REPLICAS',
-    'ARRIVAL/MIN',
-    'IN_TOK',
-    'OUT_TOK',
-    'TTFT_MS',
-    'ITL_MS',
-    'METRICS',
-    'REASON',
-    ...DECISION_COLUMNS.map((c) => c.header),
-  ];
-  const rows = report.rows.map((r) => {
-    // currentAlloc when there is one; else the numbers read this cycle (marked with *), else '-'.
-    const a = r.status;
-    const m = r.metrics;
-    const fmt = (s: string | undefined, n: number | undefined) =>
-      s ?? (n === undefined ? undefined : `${n.toFixed(2)}*`);
-    const metricsCond = r.conditions.find((c) => c.type === METRICS_AVAILABLE);
-    return [
-      r.namespace,
-      r.name,
-      r.modelId,
-      cell(r.replicas),
-      cell(fmt(a?.load.arrivalRate, m?.load.arrivalRate)),
-      cell(fmt(a?.load.avgInputTokens, m?.load.avgInputTokens)),
-      cell(fmt(a?.load.avgOutputTokens, m?.load.avgOutputTokens)),
-      cell(fmt(a?.ttftAverage, m?.ttftAverage)),
-      cell(fmt(a?.itlAverage, m?.itlAverage)),
-      cell(metricsCond?.status),
-      cell(r.condition?.reason),
-      ...DECISION_COLUMNS.map((c) => c.value(r)),
-    ];
-  });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cols: string[]) =>
-    cols
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  const out = [
-    `# cycle ${report.startedAt.toISOString()}  ${report.rows.length} VariantAutoscaling(s)  ${report.durationMs.toFixed(0)} ms`,
-    line(header),
-    ...rows.map(line),
-  ];
-  if (report.rows.some((r) => !r.status && r.metrics)) {
-    out.push('(* read this cycle but not written to currentAlloc: see REASON)');
-  }
-  return `${out.join('\n')}\n`;
-}
-
-/** The report as one JSON document (one line per cycle when printed continuously). */
-export function cycleReportJson(report: CycleReport): object {
-  return {
-    startedAt: report.startedAt.toISOString(),
-    durationMs: Math.round(report.durationMs * 10) / 10,
-    items: report.rows.map((r) => ({
-      namespace: r.namespace,
-      name: r.name,
-      modelId: r.modelId,
-      replicas: r.replicas,
-      outcome: r.outcome,
-      status: { currentAlloc: r.status, desiredOptimizedAlloc: r.desired, conditions: r.conditions },
-      metrics: r.metrics,
-      decision: r.decision && decisionJson(r.decision),
-    })),
-  };
 }

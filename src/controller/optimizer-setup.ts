@@ -1,11 +1,12 @@
 // Builds the optimizer for each mode: its ConfigMap store, fed by watches in a cluster (the two
 // shared ConfigMaps in the controller's namespace, sloClassRef ConfigMaps read per cycle) or by
 // the manifests in local mode.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { SERVICE_CLASSES_CONFIGMAP, UNIT_COSTS_CONFIGMAP } from '../optimizer/index.js';
 import type { Logger } from '../types.js';
 import { VariantOptimizer } from './decision.js';
-import { ConfigMapWatch, shareConnections } from './kube.js';
+import { ConfigMapWatch } from './kube.js';
+import { kubeRequest } from './kube-http.js';
 import { type ConfigMapData, OptimizerConfigStore } from './optimizer-config.js';
 import { apiErrorCode, apiErrorMessage } from './status-writer.js';
 import type { VariantAutoscaling } from './types.js';
@@ -38,10 +39,11 @@ export function clusterOptimizer(
   s: OptimizerSettings,
   logger: Logger,
 ): OptimizerParts {
-  const core = shareConnections(kubeConfig).makeApiClient(CoreV1Api);
   const fetch = async (ns: string, name: string): Promise<ConfigMapData | undefined> => {
     try {
-      return (await core.readNamespacedConfigMap({ name, namespace: ns })).data ?? {};
+      const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/configmaps/${encodeURIComponent(name)}`;
+      const cm = await kubeRequest<{ data?: ConfigMapData }>(kubeConfig, { method: 'GET', path });
+      return cm.data ?? {};
     } catch (err) {
       if (apiErrorCode(err) === 404) return undefined;
       throw new Error(`ConfigMap ${ns}/${name}: ${apiErrorMessage(err)}`);

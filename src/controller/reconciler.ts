@@ -1,14 +1,18 @@
 // Reconcile one VariantAutoscaling by key, idempotently, and a cycle over all of them with bounded
 // concurrency. Sources (Kubernetes informers or local manifests) and status writers (API patch or
 // in-memory) are swappable; nothing here knows which.
+
 import type { Actuator } from '../actuator/actuator.js';
 import { withActuation } from '../actuator/actuator.js';
+import { DEFAULT_CONFIG } from '../config/load.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import type { Decision, GroupMember, VariantOptimizer } from './decision.js';
 import { computeStatus, type MetricsRead } from './status.js';
 import {
   type Deployment,
+  nameProblem,
+  namespaceProblem,
   objectKey,
   splitKey,
   type VariantAutoscaling,
@@ -83,7 +87,7 @@ export interface ReconcilerOptions {
   source: VariantSource;
   collector: MetricsReader;
   writer: StatusWriter;
-  /** Reconciles running at once in a cycle; default 16. */
+  /** Reconciles running at once in runCycle; default WVA_RECONCILE_CONCURRENCY's. */
   concurrency?: number;
   now?: () => Date;
   logger?: Logger;
@@ -126,10 +130,39 @@ export class Reconciler {
   constructor(options: ReconcilerOptions) {
     this.o = options;
     this.log = options.logger ?? silentLogger;
-    this.concurrency = Math.max(1, options.concurrency ?? 16);
+    this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONFIG.reconcile.concurrency);
   }
 
   private readonly inflight = new Map<string, Promise<ReconcileResult>>();
+  /** Objects already warned about (bad name or namespace, malformed conditions): once each. */
+  private readonly warned = new Set<string>();
+
+  private warnOnce(key: string, what: string, obj: object, msg: string): void {
+    const id = `${what}\0${key}`;
+    if (this.warned.has(id)) return;
+    // Bounded: hostile objects must not grow it without limit; past that a warning may repeat.
+    if (this.warned.size >= 10_000) this.warned.clear();
+    this.warned.add(id);
+    this.log.warn(obj, msg);
+  }
+
+  /**
+   * Sources other than manifests (the API server's objects) are checked here too: a namespace or
+   * name that is not a Kubernetes name would be split wrongly in a "namespace/name" key.
+   */
+  private usable(va: VariantAutoscaling): boolean {
+    const { namespace, name } = va.metadata;
+    const problem = namespaceProblem(namespace) ?? nameProblem(name);
+    if (!problem) return true;
+    this.warnOnce(
+      objectKey(va),
+      'name',
+      { namespace: String(namespace).slice(0, 100), name: String(name).slice(0, 100), problem },
+      'VariantAutoscaling skipped: its namespace or name is not a valid Kubernetes name',
+    );
+    return false;
+  }
+
   /** Variants by namespace and model, built once per cycle (a single reconcile scans the source). */
   private groups: Map<string, VariantAutoscaling[]> | undefined;
 
@@ -210,9 +243,18 @@ export class Reconciler {
     try {
       signal?.throwIfAborted();
       const va = this.o.source.getVariant(namespace, name);
-      if (!va) {
+      if (!va || !this.usable(va)) {
         this.o.actuator?.forget(key);
         return base;
+      }
+      const conditions: unknown = va.status?.conditions;
+      if (conditions !== undefined && conditions !== null && !Array.isArray(conditions)) {
+        this.warnOnce(
+          key,
+          'conditions',
+          { namespace, name, conditionsType: typeof conditions },
+          'status.conditions is not a list; read as no conditions, replaced by the next write',
+        );
       }
       const modelId = typeof va.spec?.modelID === 'string' ? va.spec.modelID : undefined;
       if (modelId) base.modelId = modelId;
@@ -234,6 +276,8 @@ export class Reconciler {
       } else {
         log.warn({ problems: specProblems }, 'invalid VariantAutoscaling spec');
       }
+      // The seam for sizing and actuation: each is a function of this key's object, its Deployment
+      // and `read` (the cycle's snapshot), run here, between the read and the status write.
       const now = (this.o.now ?? (() => new Date()))();
       // Decided once, outside compute (which may run again after a conflict): the decision
       // records a recommendation in the stabilisation window.
@@ -289,35 +333,60 @@ export class Reconciler {
     }
   }
 
-  /** One pass over every object the source knows. One object's failure never stops the others. */
-  async runCycle(signal?: AbortSignal): Promise<CycleResult> {
-    const startedAt = new Date();
-    const t0 = performance.now();
-    const vas = this.o.source.listVariants();
+  /**
+   * A cycle begins: the keys to reconcile (every object the source knows whose name can be a key),
+   * told to the optimizer, and the variants grouped by model once for the whole cycle. Call
+   * `endCycle` when the cycle's keys are done.
+   */
+  beginCycle(): string[] {
+    const vas = this.o.source.listVariants().filter((va) => this.usable(va));
     const keys = vas.map(objectKey);
     this.o.optimizer?.beginCycle(new Set(keys));
     this.groups = this.o.optimizer ? this.indexGroups(vas) : undefined;
+    return keys;
+  }
+
+  /** The cycle's keys are done. `completed`: it ran to its end (not aborted), so a VariantAutoscaling
+   *  gone without an event reaching us loses its published series now. */
+  endCycle(completed = true): void {
+    this.groups = undefined;
+    if (completed) this.o.actuator?.retain(new Set(this.o.source.listVariants().map(objectKey)));
+  }
+
+  /**
+   * Every key now, against one metrics snapshot, `concurrency` at a time, without a work queue (the
+   * Manager's cycles go through its queue). One object's failure never stops the others.
+   */
+  async runCycle(signal?: AbortSignal): Promise<CycleResult> {
+    const startedAt = new Date();
+    const t0 = performance.now();
+    const keys = this.beginCycle();
     let results: ReconcileResult[];
     try {
       const view = await this.o.collector.snapshot?.(signal);
       results = await mapBounded(keys, this.concurrency, (k) => this.reconcile(k, signal, view));
     } finally {
-      this.groups = undefined;
+      this.endCycle(!signal?.aborted);
     }
-    // A VariantAutoscaling deleted without an event reaching us still loses its series here.
-    if (!signal?.aborted) this.o.actuator?.retain(new Set(this.o.source.listVariants().map(objectKey)));
-    const durationMs = performance.now() - t0;
-    const failed = results.filter((r) => r.outcome === 'error').length;
-    this.o.telemetry?.cycleFinished?.(failed > 0 ? 'error' : 'success', durationMs / 1000);
-    this.log.info(
-      {
-        objects: results.length,
-        written: results.filter((r) => r.outcome === 'written').length,
-        failed,
-        durationMs: Math.round(durationMs),
-      },
-      'reconcile cycle finished',
-    );
-    return { startedAt, durationMs, results };
+    return cycleFinished(results, startedAt, t0, this.log, this.o.telemetry);
   }
+}
+
+/** A cycle's result, counted and logged. */
+export function cycleFinished(
+  results: ReconcileResult[],
+  startedAt: Date,
+  t0: number,
+  log: Logger,
+  telemetry: ControllerTelemetry | undefined,
+): CycleResult {
+  const durationMs = performance.now() - t0;
+  const failed = results.filter((r) => r.outcome === 'error').length;
+  telemetry?.cycleFinished?.(failed > 0 ? 'error' : 'success', durationMs / 1000);
+  const written = results.filter((r) => r.outcome === 'written').length;
+  log.info(
+    { objects: results.length, written, failed, durationMs: Math.round(durationMs) },
+    'reconcile cycle finished',
+  );
+  return { startedAt, durationMs, results };
 }

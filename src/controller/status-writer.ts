@@ -1,17 +1,9 @@
 // Writes VariantAutoscaling status through the status subresource as a JSON merge patch carrying
 // metadata.resourceVersion (optimistic concurrency: someone else's newer write makes ours a 409,
 // never a silent overwrite). On 409 the object is re-read and the status recomputed from it.
-import {
-  ApiException,
-  CustomObjectsApi,
-  type KubeConfig,
-  Observable,
-  type ObservableMiddleware,
-  PatchStrategy,
-} from '@kubernetes/client-node';
+import { ApiException, type KubeConfig, PatchStrategy } from '@kubernetes/client-node';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
-import { shareConnections } from './kube.js';
 import { kubeRequest } from './kube-http.js';
 import type { StatusWriter, WriteOutcome } from './reconciler.js';
 import { ownedStatus, statusUnchanged } from './status.js';
@@ -28,21 +20,6 @@ export interface KubeStatusWriterOptions {
   /** Checked right before every patch: false → no write (a replica that lost its lease). */
   canWrite?: () => boolean;
   logger?: Logger;
-}
-
-type CallOptions = Parameters<CustomObjectsApi['getNamespacedCustomObjectStatus']>[1];
-
-/** Per-call options: a Content-Type override (patches) and an AbortSignal (shutdown). */
-export function requestOptions(contentType: string | undefined, signal?: AbortSignal): CallOptions {
-  const mw: ObservableMiddleware = {
-    pre: (ctx) => {
-      if (contentType) ctx.setHeaderParam('Content-Type', contentType);
-      if (signal) ctx.setSignal(signal);
-      return new Observable(Promise.resolve(ctx));
-    },
-    post: (r) => new Observable(Promise.resolve(r)),
-  };
-  return { middleware: [mw], middlewareMergeStrategy: 'append' };
 }
 
 export function apiErrorCode(err: unknown): number | undefined {
@@ -63,13 +40,14 @@ export function apiErrorMessage(err: unknown): string {
       }
     }
     const msg = (body as { message?: string } | undefined)?.message ?? String(err.body ?? '');
-    return `HTTP ${err.code}: ${msg}`.split('\n')[0] ?? '';
+    // Bounded: an error page (a proxy's, say) can be any length.
+    const line = `HTTP ${err.code}: ${msg}`.split('\n')[0] ?? '';
+    return line.length > 500 ? `${line.slice(0, 500)}…` : line;
   }
   return err instanceof Error ? err.message : String(err);
 }
 
 export class KubeStatusWriter implements StatusWriter {
-  private readonly api: CustomObjectsApi;
   private readonly maxRetries: number;
   private readonly log: Logger;
   /** Patches sent, conflicts met: for tests and logs. */
@@ -77,7 +55,6 @@ export class KubeStatusWriter implements StatusWriter {
   conflicts = 0;
 
   constructor(private readonly o: KubeStatusWriterOptions) {
-    this.api = shareConnections(o.kubeConfig).makeApiClient(CustomObjectsApi);
     this.maxRetries = o.maxConflictRetries ?? 5;
     this.log = o.logger ?? silentLogger;
   }
@@ -85,10 +62,11 @@ export class KubeStatusWriter implements StatusWriter {
   private async read(namespace: string, name: string, signal?: AbortSignal): Promise<VariantAutoscaling> {
     // The main resource (RBAC: get on variantautoscalings) carries the status too; no need for
     // get on variantautoscalings/status.
-    return (await this.api.getNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name },
-      requestOptions(undefined, signal),
-    )) as VariantAutoscaling;
+    return kubeRequest<VariantAutoscaling>(this.o.kubeConfig, {
+      method: 'GET',
+      path: `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}/${encodeURIComponent(name)}`,
+      signal,
+    });
   }
 
   async write(
@@ -111,7 +89,6 @@ export class KubeStatusWriter implements StatusWriter {
           metadata: { resourceVersion: current.metadata.resourceVersion },
           status: ownedStatus(next),
         };
-        // node:http with a kept-alive agent, not client-node's fetch: see kube-http.ts (memory).
         const updated = await kubeRequest<VariantAutoscaling>(this.o.kubeConfig, {
           method: 'PATCH',
           path: `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}/${encodeURIComponent(name)}/status?fieldManager=wva-metrics`,

@@ -80,11 +80,26 @@ export function setCondition(
   return out;
 }
 
+/**
+ * The conditions of a status as a list of condition objects. Anything else there (a map, a string,
+ * entries that are not objects with a type: what a hand-edited object or another writer may leave)
+ * reads as absent, so that a reconcile never throws on it; our next write replaces it.
+ */
+export function conditionsOf(status: VariantAutoscalingStatus | undefined): Condition[] {
+  const list: unknown = status?.conditions;
+  if (!Array.isArray(list)) return [];
+  return list.every(isCondition) ? list : list.filter(isCondition);
+}
+
+function isCondition(c: unknown): c is Condition {
+  return typeof c === 'object' && c !== null && typeof (c as { type?: unknown }).type === 'string';
+}
+
 export function findCondition(
   status: VariantAutoscalingStatus | undefined,
   type: string,
 ): Condition | undefined {
-  return status?.conditions?.find((c) => c.type === type);
+  return conditionsOf(status).find((c) => c.type === type);
 }
 
 /** The profile matching the accelerator label, else the first one listed. */
@@ -173,7 +188,7 @@ export function computeStatus(input: StatusInput): VariantAutoscalingStatus {
   const prev = va.status ?? {};
   const generation = va.metadata.generation;
   const next: VariantAutoscalingStatus = { ...prev };
-  let conditions = prev.conditions ?? [];
+  let conditions = conditionsOf(prev);
   const ns = va.metadata.namespace;
   const name = va.metadata.name;
 

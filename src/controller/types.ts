@@ -1,6 +1,7 @@
 // The VariantAutoscaling resource (llmd.ai/v1alpha1) as it travels on the wire, field for field
 // the CRD in deploy/crd.yaml, plus the slice of apps/v1 Deployment the controller reads.
 // Numbers in status are strings (the CRD says so); they are written with two decimals.
+import { escapeControls } from '../safe-text.js';
 
 export const GROUP = 'llmd.ai';
 export const VERSION = 'v1alpha1';
@@ -121,6 +122,34 @@ export function splitKey(key: string): { namespace: string; name: string } {
   return { namespace: key.slice(0, i), name: key.slice(i + 1) };
 }
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** A value quoted for a problem line, bounded and with control characters escaped. */
+function quoted(s: string): string {
+  return escapeControls(JSON.stringify(s.length > 64 ? `${s.slice(0, 64)}…` : s));
+}
+
+/**
+ * Why `ns` cannot be a namespace (a DNS-1123 label), or undefined when it can. Anything else would
+ * be split wrongly in a "namespace/name" key (`prod/x` reading namespace prod) or defaulted away.
+ */
+export function namespaceProblem(ns: unknown, at = 'metadata.namespace'): string | undefined {
+  if (typeof ns === 'number') return `${at}: ${ns} is a number, not a namespace name`;
+  if (typeof ns !== 'string') return `${at}: must be a string, got ${ns === null ? 'null' : typeof ns}`;
+  if (ns === '') return `${at}: empty`;
+  if (ns.length <= 63 && DNS_LABEL.test(ns)) return undefined;
+  return `${at}: ${quoted(ns)} is not a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters, starting and ending with a letter or digit)`;
+}
+
+/** Why `name` cannot be an object name (a DNS-1123 subdomain), or undefined when it can. */
+export function nameProblem(name: unknown): string | undefined {
+  const at = 'metadata.name';
+  if (typeof name !== 'string' || name === '') return `${at}: required`;
+  if (name.length <= 253 && DNS_SUBDOMAIN.test(name)) return undefined;
+  return `${at}: ${quoted(name)} is not a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', at most 253 characters, starting and ending with a letter or digit)`;
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -217,6 +246,11 @@ export function validateObject(o: unknown): string[] {
     problems.push(`apiVersion: "${shown(o.apiVersion)}" must be ${API_VERSION}`);
   if (o.kind !== KIND) problems.push(`kind: "${shown(o.kind)}" must be ${KIND}`);
   const md = o.metadata;
-  if (!isRecord(md) || !isNonEmptyString(md.name)) problems.push('metadata.name: required');
+  if (!isRecord(md)) problems.push('metadata.name: required');
+  else {
+    const bad =
+      nameProblem(md.name) ?? (md.namespace === undefined ? undefined : namespaceProblem(md.namespace));
+    if (bad) problems.push(bad);
+  }
   return problems.concat(validateSpec(o.spec));
 }

@@ -3,11 +3,9 @@
 // VariantAutoscaling manifests, reading through the cache and the fleet collector. Each cycle
 // yields what was read, what the emulator emitted, the cache's hits and misses, and the Prometheus
 // calls as Prometheus itself counted them.
-import { ModelMetricsCache } from '../cache/index.js';
-import { startCacheJanitor } from '../cache/janitor.js';
-import { FleetCollector } from '../collector/index.js';
-import { derivedTtlMs, parseDuration } from '../config/index.js';
-import { LocalController, loadManifests } from '../controller/local.js';
+import type { CacheJanitor } from '../cache/index.js';
+import { type Config, DEFAULT_CONFIG, derivedTtlMs, parseDuration } from '../config/index.js';
+import { type LocalController, loadManifests } from '../controller/local.js';
 import {
   type EmulatorServer,
   loadEmulatorConfig,
@@ -15,22 +13,20 @@ import {
   startEmulatorServer,
   VllmEmulator,
 } from '../emulator/index.js';
-import { PrometheusClient } from '../prometheus/index.js';
+import { buildRuntime, type Runtime } from '../runtime.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { Telemetry } from '../telemetry/metrics.js';
 import { parseListenAddress, startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
 import type { CollectorObserver, LookupResult } from '../types.js';
 import { ClosedLoop } from './loop.js';
 import { type LocalPrometheus, startLocalPrometheus } from './prometheus.js';
-import { cycleError } from './read-error.js';
 import { applyScenario } from './scenarios.js';
-
-/** Queries per model and namespace per cycle in the original design (5 instant queries). */
-export const ORIGINAL_CALLS_PER_MODEL = 5;
-
 import type { DemoCycle, DemoOptions, DemoResult, DemoRow, DemoSummary } from './types.js';
 
 export type { DemoCycle, DemoInfo, DemoOptions, DemoResult, DemoRow, DemoSummary } from './types.js';
+
+/** Queries per model and namespace per cycle in the original design (5 instant queries). */
+export const ORIGINAL_CALLS_PER_MODEL = 5;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -53,6 +49,37 @@ function windowMs(window: string): number {
     // reported below
   }
   throw new Error(`window "${window}" must be a duration of at least 1s, like 30s or 1m`);
+}
+
+/** Relative error; an unknown reading (or truth) counts as entirely wrong unless both are unknown. */
+function relError(actual: number | undefined, expected: number | undefined): number {
+  if (actual === undefined || expected === undefined) return actual === expected ? 0 : 1;
+  if (expected === 0) return actual === 0 ? 0 : 1;
+  return Math.abs(actual / expected - 1);
+}
+
+/** Worst relative error of the read metrics against what the emulator emitted, per metric. */
+export function cycleError(rows: DemoRow[]): DemoSummary['lastCycleError'] {
+  const worst = { arrivalRate: 0, avgInputTokens: 0, avgOutputTokens: 0, ttft: 0, itl: 0 };
+  let any = false;
+  for (const r of rows) {
+    if (!r.metrics || !r.emulated) continue;
+    any = true;
+    const a = r.metrics;
+    const e = r.emulated;
+    worst.arrivalRate = Math.max(worst.arrivalRate, relError(a.load.arrivalRate, e.load.arrivalRate));
+    worst.avgInputTokens = Math.max(
+      worst.avgInputTokens,
+      relError(a.load.avgInputTokens, e.load.avgInputTokens),
+    );
+    worst.avgOutputTokens = Math.max(
+      worst.avgOutputTokens,
+      relError(a.load.avgOutputTokens, e.load.avgOutputTokens),
+    );
+    worst.ttft = Math.max(worst.ttft, relError(a.ttftAverage, e.ttftAverage));
+    worst.itl = Math.max(worst.itl, relError(a.itlAverage, e.itlAverage));
+  }
+  return any ? worst : undefined;
 }
 
 type Lookups = Record<LookupResult, number>;
@@ -91,10 +118,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
   }
   const telemetry = new Telemetry({ collectDefaultMetrics: false });
-  const cache = new ModelMetricsCache({ ttlMs: cacheTtlMs });
-  telemetry.bindCache(cache);
-  // As `run` does: expired entries leave in the background.
-  const janitor = startCacheJanitor(cache, { logger });
   const loop =
     o.closedLoop === false
       ? undefined
@@ -129,7 +152,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   let emuServer: EmulatorServer | undefined;
   let telemetryServer: TelemetryServer | undefined;
   let prometheus: LocalPrometheus | undefined;
-  let prom: PrometheusClient | undefined;
+  let runtime: Runtime | undefined;
+  let janitor: CacheJanitor | undefined;
   const cycles: DemoCycle[] = [];
   const started = Date.now();
   let loopStarted = started;
@@ -174,7 +198,21 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       ...(o.prometheusBinary ? { binary: o.prometheusBinary } : {}),
       ...(signal ? { signal } : {}),
     });
-    prom = new PrometheusClient({ url: prometheus.url, logger });
+    // The same composition root as `run --manifests`, configured by the demo's own options.
+    const demoConfig: Config = {
+      ...DEFAULT_CONFIG,
+      prometheus: { ...DEFAULT_CONFIG.prometheus, url: prometheus.url },
+      cache: { ...DEFAULT_CONFIG.cache, ttlMs: cacheTtlMs, failureTtlMs: cacheTtlMs },
+      collector: { ...DEFAULT_CONFIG.collector, window },
+      reconcile: { ...DEFAULT_CONFIG.reconcile, intervalMs },
+    };
+    runtime = buildRuntime(demoConfig, { logger, telemetry, observer });
+    // As `run` does: expired entries leave in the background.
+    janitor = runtime.startJanitor();
+    if (loop) {
+      runtime.collector.countRequestsOver(loop.requestsOverSeconds);
+      loop.bindCollector(runtime.collector);
+    }
 
     // Prometheus applies scrape targets a few seconds after start; wait for every one to be up,
     // via /api/v1/targets, which is not a query.
@@ -191,25 +229,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
     const firstScrape = Date.now();
 
-    const collector = new FleetCollector({
-      prom,
-      cache,
-      window,
-      observer,
-      logger,
-    });
-    if (loop) {
-      collector.countRequestsOver(loop.requestsOverSeconds);
-      loop.bindCollector(collector);
-    }
-    const controller = new LocalController({
-      manifests: o.manifests,
-      collector,
-      intervalMs,
-      logger,
-      telemetry,
-      ...loop?.controllerOptions(),
-    });
+    const controller = runtime.local({ manifests: o.manifests, ...loop?.controllerOptions() });
     const baseline = await prometheus.queryCalls();
     let lastCalls = baseline;
     let originalTotal = 0;
@@ -325,8 +345,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     };
     return { cycles, summary };
   } finally {
-    janitor.stop();
-    prom?.close();
+    janitor?.stop();
+    runtime?.prom.close();
     await Promise.allSettled([prometheus?.stop(), emuServer?.close(), telemetryServer?.close()]);
   }
 }

@@ -1,12 +1,9 @@
 // Plain-text rendering of the demo: one table per cycle and the closing summary.
+import { type Column, renderTable } from '../cli/table.js';
+import { quoteName } from '../safe-text.js';
 import type { DemoCycle, DemoInfo, DemoSummary } from './demo.js';
 import { ORIGINAL_CALLS_PER_MODEL } from './demo.js';
 import { formatLoopCycle, formatLoopSummary } from './loop-format.js';
-
-function pad(text: string, width: number, right = false): string {
-  if (text.length >= width) return text;
-  return right ? text.padStart(width) : text.padEnd(width);
-}
 
 function fixed(n: number | undefined, digits = 1): string {
   return n === undefined ? '-' : n.toFixed(digits);
@@ -30,28 +27,29 @@ export function formatReady(info: DemoInfo): string {
   ].join('\n');
 }
 
-const COLUMNS: Array<[string, number, boolean]> = [
-  ['MODEL', 36, false],
-  ['NAMESPACE', 12, false],
-  ['VAs', 3, true],
-  ['REQ/MIN', 8, true],
-  ['(EMULATED)', 10, true],
-  ['IN TOK', 7, true],
-  ['OUT TOK', 7, true],
-  ['TTFT ms', 8, true],
-  ['ITL ms', 7, true],
-  ['HITS', 4, true],
-  ['MISSES', 6, true],
-  ['JOINED', 6, true],
-  ['STATUS', 0, false],
-];
+type Row = DemoCycle['rows'][number];
+const num = (header: string, minWidth: number, value: (r: Row) => string): Column<Row> => ({
+  header,
+  value,
+  minWidth,
+  align: 'right',
+});
 
-function line(cells: string[]): string {
-  return cells
-    .map((c, i) => pad(c, COLUMNS[i]![1], COLUMNS[i]![2]))
-    .join('  ')
-    .trimEnd();
-}
+const COLUMNS: Array<Column<Row>> = [
+  { header: 'MODEL', value: (r) => quoteName(r.modelId), minWidth: 36 },
+  { header: 'NAMESPACE', value: (r) => quoteName(r.namespace), minWidth: 12 },
+  num('VAs', 3, (r) => String(r.variants)),
+  num('REQ/MIN', 8, (r) => fixed(r.metrics?.load.arrivalRate)),
+  num('(EMULATED)', 10, (r) => `(${fixed(r.emulated?.load.arrivalRate)})`),
+  num('IN TOK', 7, (r) => fixed(r.metrics?.load.avgInputTokens)),
+  num('OUT TOK', 7, (r) => fixed(r.metrics?.load.avgOutputTokens)),
+  num('TTFT ms', 8, (r) => fixed(r.metrics?.ttftAverage, 2)),
+  num('ITL ms', 7, (r) => fixed(r.metrics?.itlAverage, 2)),
+  num('HITS', 4, (r) => String(r.hits + r.failureHits)),
+  num('MISSES', 6, (r) => String(r.misses)),
+  num('JOINED', 6, (r) => String(r.coalesced)),
+  { header: 'STATUS', value: (r) => r.reason },
+];
 
 export function formatCycle(c: DemoCycle): string {
   const time = c.startedAt.toTimeString().slice(0, 8);
@@ -61,24 +59,7 @@ export function formatCycle(c: DemoCycle): string {
     `  Prometheus calls, measured: ${c.promCalls} this cycle, ${c.promCallsTotal} total` +
       `   |   original design, computed (${ORIGINAL_CALLS_PER_MODEL} per model per cycle): ${c.originalCalls} this cycle, ${c.originalCallsTotal} total`,
   ].join('\n');
-  const rows = c.rows.map((r) =>
-    line([
-      r.modelId,
-      r.namespace,
-      String(r.variants),
-      fixed(r.metrics?.load.arrivalRate),
-      `(${fixed(r.emulated?.load.arrivalRate)})`,
-      fixed(r.metrics?.load.avgInputTokens),
-      fixed(r.metrics?.load.avgOutputTokens),
-      fixed(r.metrics?.ttftAverage, 2),
-      fixed(r.metrics?.itlAverage, 2),
-      String(r.hits + r.failureHits),
-      String(r.misses),
-      String(r.coalesced),
-      r.reason,
-    ]),
-  );
-  const table = [head, line(COLUMNS.map((c) => c[0])), ...rows, ''].join('\n');
+  const table = `${head}\n${renderTable(COLUMNS, c.rows)}`;
   return c.loop ? `${table}${formatLoopCycle(c.loop)}` : table;
 }
 

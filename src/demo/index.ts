@@ -4,5 +4,4 @@ export * from './format.js';
 export * from './loop.js';
 export * from './loop-ledger.js';
 export * from './prometheus.js';
-export * from './read-error.js';
 export * from './scenarios.js';

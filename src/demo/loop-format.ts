@@ -1,25 +1,9 @@
 // Plain-text rendering of the closed loop: per cycle, what was decided and runs (per variant) and
 // measured latency against the SLO (per model); at the end, what it cost and how often it met the
 // SLO, beside a static fleet sized for the peak.
+import { renderTable } from '../cli/table.js';
 import type { LoopSummary } from './loop.js';
 import type { FleetScore, LoopCycle } from './loop-ledger.js';
-
-interface Column<R> {
-  header: string;
-  value: (row: R) => string;
-  right?: boolean;
-}
-
-function table<R>(columns: Column<R>[], rows: R[]): string[] {
-  const cells = [columns.map((c) => c.header), ...rows.map((r) => columns.map((c) => c.value(r)))];
-  const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)));
-  return cells.map((line) =>
-    line
-      .map((cell, i) => (columns[i]!.right ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd(),
-  );
-}
 
 const num = (n: number | undefined, digits = 1) => (n === undefined ? '-' : n.toFixed(digits));
 
@@ -30,26 +14,30 @@ function vsTarget(value: number | undefined, target: number | undefined): string
 }
 
 export function formatLoopCycle(c: LoopCycle): string {
-  const variants = table(
+  const variants = renderTable<LoopCycle['variants'][number]>(
     [
       { header: 'VARIANT', value: (v) => v.name },
       { header: 'NAMESPACE', value: (v) => v.namespace },
-      { header: 'DECIDED', value: (v) => (v.desired === undefined ? '-' : String(v.desired)), right: true },
-      { header: 'PODS (READY)', value: (v) => `${v.current} (${v.ready})`, right: true },
-      { header: 'PRED TTFT ms', value: (v) => num(v.predicted?.ttftMs), right: true },
-      { header: 'PRED ITL ms', value: (v) => num(v.predicted?.itlMs), right: true },
+      {
+        header: 'DECIDED',
+        value: (v) => (v.desired === undefined ? '-' : String(v.desired)),
+        align: 'right',
+      },
+      { header: 'PODS (READY)', value: (v) => `${v.current} (${v.ready})`, align: 'right' },
+      { header: 'PRED TTFT ms', value: (v) => num(v.predicted?.ttftMs), align: 'right' },
+      { header: 'PRED ITL ms', value: (v) => num(v.predicted?.itlMs), align: 'right' },
       { header: 'OPTIMIZER', value: (v) => v.reason },
       { header: 'ACTUATOR', value: (v) => v.actuated ?? '-' },
     ],
     c.variants,
   );
-  const models = table(
+  const models = renderTable<LoopCycle['models'][number]>(
     [
       { header: 'MODEL', value: (m) => m.modelId },
       { header: 'NAMESPACE', value: (m) => m.namespace },
-      { header: 'REQ/MIN', value: (m) => num(m.arrivalRate), right: true },
-      { header: 'TTFT ms / SLO', value: (m) => vsTarget(m.ttftMs, m.slo?.ttftMs), right: true },
-      { header: 'ITL ms / SLO', value: (m) => vsTarget(m.itlMs, m.slo?.itlMs), right: true },
+      { header: 'REQ/MIN', value: (m) => num(m.arrivalRate), align: 'right' },
+      { header: 'TTFT ms / SLO', value: (m) => vsTarget(m.ttftMs, m.slo?.ttftMs), align: 'right' },
+      { header: 'ITL ms / SLO', value: (m) => vsTarget(m.itlMs, m.slo?.itlMs), align: 'right' },
       {
         header: 'COUNTS',
         value: (m) =>
@@ -58,7 +46,7 @@ export function formatLoopCycle(c: LoopCycle): string {
     ],
     c.models,
   );
-  return [...variants, ...models, ''].join('\n');
+  return `${variants}${models}`;
 }
 
 function score(s: FleetScore): string {

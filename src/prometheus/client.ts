@@ -2,20 +2,23 @@
 // are long), a timeout per request combined with the caller's AbortSignal, bearer token (string or
 // a mounted file re-read when it changes), TLS (CA, client certificate, server name), extra headers
 // (e.g. a Thanos/Mimir tenant header), and typed errors. It settles every request exactly once:
-// no hang past the timeout, no unhandled rejection, no secret in a log line or error message.
-import { readFileSync } from 'node:fs';
+// no hang past the timeout, no unhandled rejection, no secret in a log line or error message:
+// every credential it sends (the token, the URL's user:password and its Basic encoding, every
+// extra header value) is taken out of reply text before any of it is shortened or kept.
 import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import { silentLogger } from '../telemetry/logger.js';
 import type { Logger, PromAPI, PromQueryData, PromQueryOptions } from '../types.js';
+import { credentialsOf, redactInError, redactorOf } from './credentials.js';
 import {
+  PrometheusConfigError,
   PrometheusError,
   PrometheusNetworkError,
-  PrometheusReplyError,
+  PrometheusReplyTooLargeError,
   PrometheusTimeoutError,
 } from './errors.js';
-import { parseQueryReply } from './parse.js';
+import { parseQueryReply, type Redact } from './parse.js';
+import { checkCaBundle, checkClientPair, readPem } from './tls-files.js';
 
 export interface PrometheusClientOptions {
   /** Base URL, e.g. https://prometheus:9090 or https://thanos-querier:9091/some/prefix. */
@@ -37,12 +40,17 @@ export interface PrometheusClientOptions {
   insecureSkipVerify?: boolean;
   /** Extra request headers, e.g. { 'X-Scope-OrgID': 'tenant-a' }. */
   headers?: Record<string, string>;
+  /** Replies longer than this are refused as soon as that is known. Default DEFAULT_MAX_REPLY_BYTES. */
+  maxReplyBytes?: number;
   logger?: Logger;
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
-/** Replies larger than this are refused rather than buffered. */
-const MAX_REPLY_BYTES = 64 * 1024 * 1024;
+/**
+ * A parsed reply takes several times its size in memory; this cap keeps the controller's peak
+ * within its Deployment's memory limit (docs/reliability.md has the measurement).
+ */
+export const DEFAULT_MAX_REPLY_BYTES = 4 * 1024 * 1024;
 
 /** The URL without user:password, for messages and logs. */
 function displayUrl(u: URL): string {
@@ -50,29 +58,6 @@ function displayUrl(u: URL): string {
   copy.username = '';
   copy.password = '';
   return copy.href;
-}
-
-function readPem(path: string | undefined, what: string): Buffer | undefined {
-  if (!path) return undefined;
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new PrometheusError(`cannot read Prometheus ${what} ${path}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-}
-
-/** Replaces `secret` in an error's message, stack and body snippet (in place). */
-function redactInError(err: unknown, secret: string): void {
-  if (!(err instanceof Error)) return;
-  const scrub = (s: string) => s.split(secret).join('[redacted]');
-  const e = err as Error & { bodySnippet?: unknown };
-  if (e.message.includes(secret)) e.message = scrub(e.message);
-  if (typeof e.stack === 'string' && e.stack.includes(secret)) e.stack = scrub(e.stack);
-  if (typeof e.bodySnippet === 'string' && e.bodySnippet.includes(secret)) {
-    Object.defineProperty(e, 'bodySnippet', { value: scrub(e.bodySnippet) });
-  }
 }
 
 function abortReason(signal: AbortSignal): unknown {
@@ -90,18 +75,23 @@ export class PrometheusClient implements PromAPI {
   private readonly bearerToken: string | undefined;
   private readonly tokenPath: string | undefined;
   private tokenCache: { mtimeMs: number; size: number; value: string } | undefined;
-  private readonly logger: Logger;
+  private readonly logger: Logger | undefined;
+  private readonly maxReplyBytes: number;
+  /** Credentials fixed at construction: the URL's userinfo and the extra headers. */
+  private readonly fixedSecrets: string[];
 
   constructor(options: PrometheusClientOptions) {
-    this.logger = options.logger ?? silentLogger;
+    this.logger = options.logger;
     let base: URL;
     try {
       base = new URL(options.url);
     } catch {
-      throw new PrometheusError(`Prometheus URL ${JSON.stringify(options.url)} is not a valid URL`);
+      throw new PrometheusConfigError(`Prometheus URL ${JSON.stringify(options.url)} is not a valid URL`);
     }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
-      throw new PrometheusError(`Prometheus URL ${displayUrl(base)} must start with http:// or https://`);
+      throw new PrometheusConfigError(
+        `Prometheus URL ${displayUrl(base)} must start with http:// or https://`,
+      );
     }
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     this.endpoint = new URL('api/v1/query', base);
@@ -109,12 +99,21 @@ export class PrometheusClient implements PromAPI {
 
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-      throw new PrometheusError(`Prometheus timeout must be a positive number of ms, got ${timeoutMs}`);
+      throw new PrometheusConfigError(`Prometheus timeout must be a positive number of ms, got ${timeoutMs}`);
     }
     this.timeoutMs = timeoutMs;
+    const maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
+    if (!Number.isInteger(maxReplyBytes) || maxReplyBytes <= 0) {
+      throw new PrometheusConfigError(
+        `Prometheus maxReplyBytes must be a positive integer, got ${maxReplyBytes}`,
+      );
+    }
+    this.maxReplyBytes = maxReplyBytes;
     this.headers = { ...options.headers };
     this.bearerToken = options.bearerToken?.trim() || undefined;
     this.tokenPath = this.bearerToken ? undefined : options.tokenPath || undefined;
+    this.fixedSecrets = credentialsOf(base, this.headers);
+    if (this.bearerToken) this.fixedSecrets.push(this.bearerToken);
 
     const tls = {
       ca: readPem(options.caCertPath, 'CA certificate'),
@@ -122,13 +121,17 @@ export class PrometheusClient implements PromAPI {
       key: readPem(options.clientKeyPath, 'client key'),
     };
     if (Boolean(tls.cert) !== Boolean(tls.key)) {
-      throw new PrometheusError('Prometheus mutual TLS needs both clientCertPath and clientKeyPath');
+      throw new PrometheusConfigError('Prometheus mutual TLS needs both clientCertPath and clientKeyPath');
+    }
+    if (tls.ca) checkCaBundle(tls.ca, options.caCertPath as string);
+    if (tls.cert && tls.key) {
+      checkClientPair(tls.cert, tls.key, options.clientCertPath as string, options.clientKeyPath as string);
     }
     if (base.protocol === 'https:') {
       this.transport = https;
       const insecure = options.insecureSkipVerify === true;
       if (insecure) {
-        this.logger.warn(
+        this.logger?.warn(
           { url: this.url },
           'INSECURE: Prometheus TLS certificate verification is disabled (insecureSkipVerify); anyone on the network path can read and forge the metrics this controller scales on. Set caCertPath instead.',
         );
@@ -144,10 +147,10 @@ export class PrometheusClient implements PromAPI {
       this.transport = http;
       this.agent = new http.Agent({ keepAlive: true });
       if (tls.ca || tls.cert || options.serverName || options.insecureSkipVerify) {
-        this.logger.warn({ url: this.url }, 'Prometheus URL is plain http: the TLS settings are ignored');
+        this.logger?.warn({ url: this.url }, 'Prometheus URL is plain http: the TLS settings are ignored');
       }
       if (this.bearerToken || this.tokenPath) {
-        this.logger.warn(
+        this.logger?.warn(
           { url: this.url },
           'Prometheus URL is plain http: the token in the Authorization header travels unencrypted',
         );
@@ -174,17 +177,18 @@ export class PrometheusClient implements PromAPI {
     };
     const token = await this.token();
     if (token) headers.Authorization = `Bearer ${token}`;
+    // A proxy's error page may echo the request headers back: no credential may go from it into an
+    // error message, and from there into a log line or a VariantAutoscaling condition.
+    const redact = redactorOf(token ? [...this.fixedSecrets, token] : this.fixedSecrets);
     let data: PromQueryData;
     try {
-      data = await this.send(body, headers, signal);
+      data = await this.send(body, headers, redact, signal);
     } catch (err) {
-      // A proxy's error page may echo the request headers back; its snippet must not carry the token
-      // into an error message, and from there into a VariantAutoscaling condition.
-      if (token) redactInError(err, token);
+      redactInError(err, redact);
       throw err;
     }
     if (data.warnings?.length) {
-      this.logger.warn(
+      this.logger?.warn(
         {
           url: this.url,
           warnings: data.warnings,
@@ -210,11 +214,27 @@ export class PrometheusClient implements PromAPI {
       const st = await stat(path);
       const cached = this.tokenCache;
       if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.value;
+      // Secrets are often written with a trailing newline (echo, kubectl create secret --from-file).
       const value = (await readFile(path, 'utf8')).trim();
+      if (value === '') {
+        throw new PrometheusError(
+          `Prometheus token file ${path} is empty: write the bearer token into it, or unset the token path`,
+          { url: this.url },
+        );
+      }
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+      if (/[\u0000-\u001f\u007f]/.test(value)) {
+        throw new PrometheusError(
+          `Prometheus token file ${path} holds a line break or control character inside the token: it must hold the token alone`,
+          { url: this.url },
+        );
+      }
       this.tokenCache = { mtimeMs: st.mtimeMs, size: st.size, value };
-      if (cached) this.logger.info({ tokenPath: path }, 'Prometheus token file changed; using the new token');
-      return value || undefined;
+      if (cached)
+        this.logger?.info({ tokenPath: path }, 'Prometheus token file changed; using the new token');
+      return value;
     } catch (err) {
+      if (err instanceof PrometheusError) throw err;
       throw new PrometheusError(`cannot read Prometheus token file ${path}: ${(err as Error).message}`, {
         url: this.url,
         cause: err,
@@ -222,7 +242,13 @@ export class PrometheusClient implements PromAPI {
     }
   }
 
-  private send(body: Buffer, headers: Record<string, string>, signal?: AbortSignal): Promise<PromQueryData> {
+  private send(
+    body: Buffer,
+    headers: Record<string, string>,
+    redact: Redact,
+    signal?: AbortSignal,
+  ): Promise<PromQueryData> {
+    const limit = this.maxReplyBytes;
     const url = this.url;
     // The signal may have fired while the token was read: an 'abort' listener added now never runs.
     if (signal?.aborted) return Promise.reject(abortReason(signal));
@@ -246,15 +272,18 @@ export class PrometheusClient implements PromAPI {
         this.endpoint,
         { method: 'POST', agent: this.agent, headers },
         (res) => {
-          const chunks: Buffer[] = [];
+          let chunks: Buffer[] = [];
           let size = 0;
+          const tooLarge = () => {
+            chunks = [];
+            finish(new PrometheusReplyTooLargeError(url, limit));
+            req.destroy();
+          };
+          if (Number(res.headers['content-length']) > limit) return tooLarge();
           res.on('data', (chunk: Buffer) => {
+            if (settled) return;
             size += chunk.length;
-            if (size > MAX_REPLY_BYTES) {
-              finish(new PrometheusReplyError(url, `reply larger than ${MAX_REPLY_BYTES} bytes`));
-              req.destroy();
-              return;
-            }
+            if (size > limit) return tooLarge();
             chunks.push(chunk);
           });
           res.on('error', (err) => finish(new PrometheusNetworkError(url, err)));
@@ -264,13 +293,16 @@ export class PrometheusClient implements PromAPI {
           res.on('end', () => {
             if (settled) return;
             try {
-              const text = Buffer.concat(chunks).toString('utf8');
+              // The chunks and their concatenation go before the parse, which needs the memory most.
+              const text = Buffer.concat(chunks, size).toString('utf8');
+              chunks = [];
               const data = parseQueryReply(
                 url,
                 res.statusCode ?? 0,
                 res.statusMessage ?? '',
                 text,
                 String(res.headers['content-type'] ?? ''),
+                redact,
               );
               finish(undefined, data);
             } catch (err) {

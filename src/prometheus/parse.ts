@@ -1,7 +1,24 @@
 // Checks a Prometheus HTTP API reply before anything reads it: whatever bytes arrive, the result is
 // either well-formed PromQueryData or a typed PrometheusError, never a TypeError further down.
+// Reply text that goes into an error passes through the caller's `redact` first, whole, before
+// anything shortens it: a credential cut in half by a snippet could no longer be found.
 import type { PromMatrixSeries, PromQueryData, PromSample, PromVectorSeries } from '../types.js';
-import { PrometheusApiError, PrometheusHttpError, PrometheusReplyError } from './errors.js';
+import { PrometheusApiError, PrometheusHttpError, PrometheusReplyError, replyText } from './errors.js';
+
+/** Removes the credentials the request carried from text the server sent back. */
+export type Redact = (text: string) => string;
+const keep: Redact = (s) => s;
+
+/** A value from the reply, quoted and shortened, for a problem description. */
+function shown(v: unknown, redact: Redact): string {
+  let text: string;
+  try {
+    text = JSON.stringify(v) ?? String(v);
+  } catch {
+    text = typeof v;
+  }
+  return replyText(redact(text), 64);
+}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -17,7 +34,7 @@ function isLabels(v: unknown): v is Record<string, string> {
   return true;
 }
 
-function checkData(url: string, data: unknown): PromQueryData {
+function checkData(url: string, data: unknown, redact: Redact): PromQueryData {
   if (!isObject(data)) throw new PrometheusReplyError(url, '"data" is not an object');
   const { resultType, result } = data;
   switch (resultType) {
@@ -30,10 +47,15 @@ function checkData(url: string, data: unknown): PromQueryData {
         if (!isObject(s) || !isLabels(s.metric)) {
           throw new PrometheusReplyError(url, `series ${i} has no valid "metric" labels`);
         }
+        // Values are checked here too, where `redact` is known: a value echoing a credential must
+        // not reach a message unredacted from the reader further down.
         if (resultType === 'vector') {
           if (!isSample(s.value)) throw new PrometheusReplyError(url, `series ${i} has no valid "value"`);
+          sampleValue(url, s.value[1], redact);
         } else if (!Array.isArray(s.values) || !s.values.every(isSample)) {
           throw new PrometheusReplyError(url, `series ${i} has no valid "values"`);
+        } else {
+          for (const v of s.values) sampleValue(url, v[1], redact);
         }
       }
       return resultType === 'vector'
@@ -46,9 +68,12 @@ function checkData(url: string, data: unknown): PromQueryData {
         throw new PrometheusReplyError(url, `${resultType} "result" is not [time, "value"]`);
       return { resultType, result };
     default:
-      throw new PrometheusReplyError(url, `unknown resultType ${JSON.stringify(resultType)}`);
+      throw new PrometheusReplyError(url, `unknown resultType ${shown(resultType, redact)}`);
   }
 }
+
+/** Warnings kept from one reply. */
+const MAX_WARNINGS = 10;
 
 /**
  * Turns an HTTP answer of /api/v1/query into its `data` (plus `warnings`), or throws:
@@ -61,6 +86,7 @@ export function parseQueryReply(
   statusText: string,
   body: string,
   contentType = '',
+  redact: Redact = keep,
 ): PromQueryData {
   let json: unknown;
   let parsed = false;
@@ -75,18 +101,27 @@ export function parseQueryReply(
   if (parsed && isObject(json) && json.status === 'error') {
     const errorType = typeof json.errorType === 'string' ? json.errorType : 'unknown';
     const error = typeof json.error === 'string' ? json.error : 'no error message';
-    throw new PrometheusApiError(url, status, errorType, error);
+    throw new PrometheusApiError(url, status, redact(errorType), redact(error));
   }
-  if (status < 200 || status > 299) throw new PrometheusHttpError(url, status, statusText, body);
-  if (!parsed) throw new PrometheusReplyError(url, 'body is not JSON', body);
-  if (!isObject(json)) throw new PrometheusReplyError(url, 'body is not a JSON object', body);
+  if (status < 200 || status > 299) {
+    throw new PrometheusHttpError(url, status, redact(statusText), redact(body));
+  }
+  if (!parsed) throw new PrometheusReplyError(url, 'body is not JSON', redact(body));
+  if (!isObject(json)) throw new PrometheusReplyError(url, 'body is not a JSON object', redact(body));
   if (json.status !== 'success') {
-    throw new PrometheusReplyError(url, `"status" is ${JSON.stringify(json.status) ?? 'missing'}`, body);
+    const st = json.status === undefined ? 'missing' : shown(json.status, redact);
+    throw new PrometheusReplyError(url, `"status" is ${st}`, redact(body));
   }
-  const data = checkData(url, json.data);
+  const data = checkData(url, json.data, redact);
   const { warnings } = json;
   if (Array.isArray(warnings) && warnings.length > 0) {
-    data.warnings = warnings.map((w) => (typeof w === 'string' ? w : JSON.stringify(w)));
+    // Bounded: a warning is logged, and a reply could hold millions of them, each of any length.
+    data.warnings = warnings
+      .slice(0, MAX_WARNINGS)
+      .map((w) => replyText(redact(typeof w === 'string' ? w : (JSON.stringify(w) ?? String(w)))));
+    if (warnings.length > MAX_WARNINGS) {
+      data.warnings.push(`(${warnings.length - MAX_WARNINGS} more warnings not shown)`);
+    }
   }
   return data;
 }
@@ -96,7 +131,7 @@ export function parseQueryReply(
  * Inf spellings Go may produce) come back as NaN or ±Infinity for the caller to judge.
  * Throws PrometheusReplyError for anything that is not a number at all.
  */
-export function sampleValue(url: string, value: string): number {
+export function sampleValue(url: string, value: string, redact: Redact = keep): number {
   switch (value) {
     case 'NaN':
       return Number.NaN;
@@ -108,6 +143,6 @@ export function sampleValue(url: string, value: string): number {
   }
   const n = value.trim() === '' ? Number.NaN : Number(value);
   if (Number.isNaN(n))
-    throw new PrometheusReplyError(url, `sample value ${JSON.stringify(value)} is not a number`);
+    throw new PrometheusReplyError(url, `sample value ${shown(value, redact)} is not a number`);
   return n;
 }

@@ -1,7 +1,9 @@
 // pino, JSON lines on stderr so stdout stays free for command output (tables, JSON).
 // Secrets are scrubbed at any depth before a line is written: a key that names a secret
-// (bearerToken, authorization, clientKey, ...) is blanked, and a `Bearer <token>` inside any string
-// (message, error text, header value) loses its token.
+// (bearerToken, authorization, clientKey, ...) is blanked, and a `Bearer <token>` or `Basic <token>`
+// inside any string (message, error text, header value) loses its token. What the scrubber cannot
+// walk (a reference back into the object being walked, an object nested too deep) is replaced by
+// a marker rather than written as it is.
 import { pino } from 'pino';
 import type { Logger } from '../types.js';
 
@@ -33,9 +35,14 @@ export const REDACTED_PATHS = [
 ];
 
 export const REDACTED = '[redacted]';
+export const CIRCULAR = '[Circular]';
+export const TOO_DEEP = '[too deep to log]';
 
 const secretKeys = new Set(REDACTED_PATHS.map(normalizeKey));
 const bearerPattern = /\b(bearer)\s+[A-Za-z0-9\-._~+/]+=*/gi;
+// `Basic` + base64 of user:password; the token must look like base64 (8+ characters, a digit or
+// +/=), so that prose such as "basic settings" stays as it is.
+const basicPattern = /\b(Basic)\s+(?=[A-Za-z0-9+/]*[0-9+/=])[A-Za-z0-9+/]{8,}=*/g;
 const MAX_DEPTH = 8;
 
 function normalizeKey(key: string): string {
@@ -53,6 +60,8 @@ function scrubString(value: string): string {
   let out = value;
   bearerPattern.lastIndex = 0;
   if (bearerPattern.test(out)) out = out.replace(bearerPattern, `$1 ${REDACTED}`);
+  basicPattern.lastIndex = 0;
+  if (basicPattern.test(out)) out = out.replace(basicPattern, `$1 ${REDACTED}`);
   userinfoPattern.lastIndex = 0;
   if (userinfoPattern.test(out)) out = out.replace(userinfoPattern, `$1${REDACTED}@`);
   return out;
@@ -64,7 +73,10 @@ function scrubString(value: string): string {
  */
 export function scrubSecrets<T>(value: T, depth = 0, seen: Set<object> = new Set()): T {
   if (typeof value === 'string') return scrubString(value) as T;
-  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH || seen.has(value)) return value;
+  if (value === null || typeof value !== 'object') return value;
+  // Returned as is, either would be written by the serializer, unscrubbed, with what it holds.
+  if (seen.has(value)) return CIRCULAR as T;
+  if (depth > MAX_DEPTH) return TOO_DEEP as T;
   seen.add(value);
   try {
     if (value instanceof Error) return scrubError(value, depth, seen) as T;

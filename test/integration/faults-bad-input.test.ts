@@ -79,15 +79,19 @@ const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
   ['missing manifests', ['run', '--manifests', 'DIR/none.yaml', ...PROM, '--once'], {}, /none\.yaml/],
 ];
 
-describe('bad config and bad flags: one clear line, non-zero exit', () => {
-  it.concurrent.each(cases)('%s', async (_what, args, env, pattern) => {
-    const argv = args.map((a) => a.replace('DIR', dir).replace(/^X$/, manifests));
-    const r = await runCli(argv, { env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'error' } });
-    expect(r.code, r.stderr).not.toBe(0);
-    const lines = r.stderr.trimEnd().split('\n');
-    expect(lines, r.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(pattern);
-    expect(lines[0]).not.toMatch(/\bat \S+:\d+:\d+|TypeError|undefined/);
-    expect(r.stdout).toBe('');
-  });
+describe('bad config and bad flags: one clear line, exit 2 (as the README says)', () => {
+  it.each(cases)(
+    '%s',
+    async (_what, args, env, pattern) => {
+      const argv = args.map((a) => a.replace('DIR', dir).replace(/^X$/, manifests));
+      const r = await runCli(argv, { env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'error' } });
+      expect(r.code, r.stderr).toBe(2);
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(pattern);
+      expect(lines[0]).not.toMatch(/\bat \S+:\d+:\d+|TypeError|undefined/);
+      expect(r.stdout).toBe('');
+    },
+    30_000,
+  );
 });

@@ -317,7 +317,8 @@ describe('garbage from Prometheus', () => {
     {
       name: 'HTML 502 from a proxy',
       mode: reply('<html><body><h1>502 Bad Gateway</h1></body></html>', 502, 'text/html'),
-      error: /PrometheusHttpError|answered HTTP 502 Bad Gateway: <html>/,
+      // The condition carries the failure's summary: no body, so no status churn from its content.
+      error: /answered HTTP 502$/,
     },
     {
       name: 'HTML page with 200',
@@ -347,7 +348,7 @@ describe('garbage from Prometheus', () => {
       mode: reply(
         '{"status":"error","errorType":"execution","error":"query processing would load too many samples"}',
       ),
-      error: /rejected the query \(execution, HTTP 200\): query processing would load too many samples/,
+      error: /rejected the query \(execution, HTTP 200\)$/,
     },
     { name: 'missing data', mode: reply('{"status":"success"}'), error: /"data" is not an object/ },
     {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeApiServer } from '../support/fake-apiserver.js';
+import { imageNodeFlags, shippedClusterRun } from '../support/image.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../support/prometheus.js';
 import { deployment, variant } from '../support/variants.js';
 import { type VllmPodTraffic, vllmOpenMetrics } from '../support/vllm-openmetrics.js';
@@ -50,16 +51,6 @@ beforeAll(async () => {
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The Node flags between the node binary and dist/cli/main.js in the Dockerfile's ENTRYPOINT. */
-function imageNodeFlags(): string[] {
-  const m = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(root, 'Dockerfile'), 'utf8'));
-  if (!m) throw new Error('Dockerfile has no exec-form ENTRYPOINT');
-  const argv = JSON.parse(m[1]!) as string[];
-  const main = argv.indexOf('dist/cli/main.js');
-  if (main < 1) throw new Error(`ENTRYPOINT ${m[1]} does not run dist/cli/main.js`);
-  return argv.slice(1, main);
-}
-
 afterAll(async () => {
   await api?.close();
   await prom?.stop();
@@ -79,8 +70,6 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
   it('one Prometheus call per cycle; cycle time and peak RSS within target', async () => {
     const kc = join(dir, 'kubeconfig.yaml');
     writeFileSync(kc, api.kubeConfigYaml());
-    const entry = join(root, 'dist/cli/main.js');
-    const preload = fileURLToPath(new URL('./rss-preload.mjs', import.meta.url));
     const nodeArgs = [
       ...imageNodeFlags(),
       ...(process.env.WVA_LOAD_NODE_ARGS ?? '').split(' ').filter(Boolean),
@@ -88,27 +77,12 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
     const callsBefore = await prom.queryCalls();
     const child = spawn(
       process.execPath,
-      [
-        ...nodeArgs,
-        '--import',
-        preload,
-        entry,
-        'run',
-        '--kubeconfig',
-        kc,
-        '--no-configmap',
-        '--no-leader-elect',
-        '--metrics-addr',
-        '127.0.0.1:0',
-        '--prometheus-url',
-        prom.url,
-        '--time',
-        String(BACKFILL_TIME_S),
-        '--interval',
-        '20s',
-        '--cache-max-entries',
-        '5000',
-      ],
+      shippedClusterRun({
+        kubeconfig: kc,
+        prometheusUrl: prom.url,
+        nodeArgs: (process.env.WVA_LOAD_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        args: ['--time', String(BACKFILL_TIME_S), '--interval', '20s', '--cache-max-entries', '5000'],
+      }),
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
     );
     const lines: LogLine[] = [];

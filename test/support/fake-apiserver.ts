@@ -101,6 +101,7 @@ export interface RequestRecord {
   subresource?: string;
   watch: boolean;
   contentType?: string;
+  userAgent?: string;
   status: number;
   body?: unknown;
 }
@@ -457,6 +458,7 @@ export class FakeApiServer {
       query,
       watch: query.watch === 'true' || query.watch === '1',
       contentType: req.headers['content-type'],
+      userAgent: req.headers['user-agent'],
       status: 0,
     };
     this.requests.push(rec);

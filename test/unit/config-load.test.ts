@@ -40,7 +40,13 @@ const upstream = new URL('../fixtures/upstream/upstream-configmap.yaml', import.
 describe('loadConfig: defaults', () => {
   it('has a complete default configuration', () => {
     expect(loadConfig({})).toEqual({
-      prometheus: { url: 'http://localhost:9090', insecureSkipVerify: false, timeoutMs: 10_000, headers: {} },
+      prometheus: {
+        url: 'http://localhost:9090',
+        insecureSkipVerify: false,
+        timeoutMs: 10_000,
+        maxReplyBytes: 4 * 1024 * 1024,
+        headers: {},
+      },
       cache: { ttlMs: 30_000, failureTtlMs: 30_000, maxEntries: 10_000 },
       collector: { window: '1m', staleAfterMs: 300_000 },
       reconcile: {
@@ -189,6 +195,7 @@ describe('loadConfig: every key', () => {
         PROMETHEUS_TOKEN_PATH: '/var/run/token',
         WVA_PROMETHEUS_HEADERS: '{"X-Scope-OrgID":"team-a"}',
         WVA_PROMETHEUS_TIMEOUT: '2s500ms',
+        WVA_PROMETHEUS_MAX_REPLY_BYTES: '1048576',
         GLOBAL_OPT_INTERVAL: '30s',
         WVA_CACHE_TTL: '20s',
         WVA_CACHE_FAILURE_TTL: '5s',
@@ -218,6 +225,7 @@ describe('loadConfig: every key', () => {
         tokenPath: '/var/run/token',
         headers: { 'X-Scope-OrgID': 'team-a' },
         timeoutMs: 2500,
+        maxReplyBytes: 1_048_576,
       },
       cache: { ttlMs: 20_000, failureTtlMs: 5000, maxEntries: 500 },
       collector: { window: '1m30s', staleAfterMs: 600_000 },

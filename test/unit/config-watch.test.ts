@@ -34,7 +34,7 @@ function tmp(): string {
 
 function next<T extends unknown[]>(
   w: ConfigWatcher,
-  event: 'change' | 'error',
+  event: 'change' | 'error' | 'reloaded',
   timeoutMs = 3000,
 ): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -91,8 +91,9 @@ describe('ConfigWatcher', () => {
     watchers.push(w);
     let changes = 0;
     w.on('change', () => changes++);
+    const reloaded = next<['changed' | 'unchanged' | 'error']>(w, 'reloaded');
     writeFileSync(file, '# a comment\nWVA_CACHE_TTL: 10s\n');
-    await new Promise((r) => setTimeout(r, 150));
+    expect((await reloaded)[0]).toBe('unchanged'); // the watcher re-read it, and found no change
     expect(changes).toBe(0);
     expect(w.reload()).toBe('unchanged');
 

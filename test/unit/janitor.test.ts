@@ -96,25 +96,36 @@ describe('startCacheJanitor', () => {
 });
 
 describe('startCacheJanitor with a TTL beyond what setTimeout holds', () => {
-  it('does not spin: a 30-day TTL (over 2^31-1 ms, which Node turns into 1 ms) waits, not 1 ms rounds', async () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('does not spin: a 30-day TTL (over 2^31-1 ms, which setTimeout turns into 1 ms) waits, not 1 ms rounds', () => {
     const cache = { ttlMs: 30 * 86_400_000, cleanup: vi.fn(() => 0) };
     const noWarning = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
     const janitor = startCacheJanitor(cache);
     try {
-      await new Promise((r) => setTimeout(r, 50)); // real timers
+      vi.advanceTimersByTime(60_000); // a spinning timer would have run 60 000 times
       expect(cache.cleanup).toHaveBeenCalledTimes(0);
+      vi.advanceTimersByTime(2 ** 31 - 1 - 60_000);
+      expect(cache.cleanup).toHaveBeenCalledTimes(1); // at setTimeout's longest delay
     } finally {
       janitor.stop();
       noWarning.mockRestore();
     }
   });
 
-  it('does not spin on an interval that is not a number', async () => {
+  it('does not spin on an interval that is not a number: it waits the 1 s floor', () => {
     const cache = { ttlMs: 1000, cleanup: vi.fn(() => 0) };
     const janitor = startCacheJanitor(cache, { intervalMs: Number.NaN });
     try {
-      await new Promise((r) => setTimeout(r, 50));
+      vi.advanceTimersByTime(999);
       expect(cache.cleanup).toHaveBeenCalledTimes(0);
+      vi.advanceTimersByTime(1);
+      expect(cache.cleanup).toHaveBeenCalledTimes(1);
     } finally {
       janitor.stop();
     }

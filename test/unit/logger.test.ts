@@ -102,3 +102,36 @@ describe('logger', () => {
     expect(() => parseLogLevel('verbose')).toThrow(/debug, info, warn, error/);
   });
 });
+
+describe('logger: what the scrubber must not let through', () => {
+  it('a circular reference does not carry a secret past the scrubber', () => {
+    const { logger, text } = capture();
+    const a: Record<string, unknown> = { token: SECRET, note: 'loop' };
+    a.self = a;
+    const b: Record<string, unknown> = { inner: { token: SECRET } };
+    (b.inner as Record<string, unknown>).up = b;
+    logger.info({ a, b }, 'circular');
+    expect(text()).not.toContain(SECRET);
+    expect(text()).toContain('[Circular]');
+    // The same object twice, not in a cycle, is written twice.
+    const shared = { model: 'm' };
+    logger.info({ x: shared, y: shared }, 'twice');
+    expect(text().match(/"model":"m"/g)).toHaveLength(2);
+  });
+
+  it('an object deeper than the scrub depth is cut off, not written unscrubbed', () => {
+    const { logger, text } = capture();
+    let deep: Record<string, unknown> = { token: SECRET, password: SECRET };
+    for (let i = 0; i < 20; i++) deep = { next: deep };
+    logger.info({ deep }, 'deep');
+    expect(text()).not.toContain(SECRET);
+  });
+
+  it('Basic credentials in any string lose their token, as Bearer ones do', () => {
+    const base64 = Buffer.from(`alice:${SECRET}`).toString('base64');
+    expect(scrubSecrets(`proxy said: Authorization: Basic ${base64}`)).toBe(
+      'proxy said: Authorization: Basic [redacted]',
+    );
+    expect(scrubSecrets('Basic settings apply')).toBe('Basic settings apply');
+  });
+});

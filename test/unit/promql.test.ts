@@ -37,6 +37,10 @@ function unquote(body: string): string {
     else if (e === 'x') {
       out += String.fromCharCode(Number.parseInt(body.slice(i + 1, i + 3), 16));
       i += 2;
+    } else if (e === 'u') {
+      // escapeLabelValue writes U+FFFD as \uFFFD (Prometheus' lexer refuses the raw rune).
+      out += String.fromCharCode(Number.parseInt(body.slice(i + 1, i + 5), 16));
+      i += 4;
     } else throw new Error(`bad escape \\${e}`);
   }
   return out;
@@ -51,6 +55,7 @@ describe('escapeLabelValue', () => {
   });
 
   it('round-trips any string through PromQL unquoting', () => {
+    expect(unquote(escapeLabelValue('a\uFFFDb'))).toBe('a\uFFFDb');
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => {
         expect(unquote(escapeLabelValue(s))).toBe(s);

@@ -4,14 +4,14 @@
 // VariantAutoscaling's namespace arrives as exported_namespace). The PromQL of the KEDA trigger
 // and of the prometheus-adapter rule, as rendered from deploy/, is evaluated by that Prometheus.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { freePort } from '../../../src/demo/prometheus.js';
 import { PrometheusClient } from '../../../src/prometheus/client.js';
 import { type RunningCli, startCli } from '../../support/cli.js';
-import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
+import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { kustomize, kustomizeComponent, type Manifest, repoRoot } from '../../support/manifests.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { accessOf, allows, describeAccess, describeGrant, grants } from '../../support/rbac.js';
@@ -25,14 +25,6 @@ const VARIANTS = [
   { ns: 'prod', name: 'llama-a100', model: 'meta/llama-8b', ready: 5 },
   { ns: 'prod', name: 'granite-l40s', model: 'ibm/granite', ready: 0 },
 ];
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 let api: FakeApiServer;
 let prom: PrometheusServer;

@@ -1,8 +1,7 @@
 // Informer lists in pages and trimmed caches (memory at 10 000 objects, issue 7), and status
 // patches over one kept-alive connection pool, against the fake API server.
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KubeSource, LIST_PAGE_SIZE, shareConnections } from '../../../src/controller/kube.js';
+import { KubeSource, LIST_PAGE_SIZE } from '../../../src/controller/kube.js';
 import { mapBounded } from '../../../src/controller/reconciler.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
@@ -104,20 +103,5 @@ describe('connections', () => {
     expect(api.count({ method: 'PATCH', status: 200 })).toBe(n);
     // One per request before (client-node made an agent per call); now at most one per request in flight.
     expect(sockets.size).toBeLessThanOrEqual(16);
-  });
-
-  it('shareConnections: one undici dispatcher for every client-node call of a KubeConfig', () => {
-    const kc = new KubeConfig();
-    kc.loadFromString(api.kubeConfigYaml());
-    shareConnections(kc);
-    shareConnections(kc);
-    const make = (kc as unknown as { createDispatcher(c: unknown, o: unknown): unknown }).createDispatcher;
-    const cluster = kc.getCurrentCluster();
-    const a = make.call(kc, cluster, { rejectUnauthorized: false });
-    const b = make.call(kc, cluster, { rejectUnauthorized: false });
-    const c = make.call(kc, cluster, { rejectUnauthorized: false, ca: Buffer.from('other CA') });
-    expect(a).toBeDefined();
-    expect(b).toBe(a);
-    expect(c).not.toBe(a);
   });
 });

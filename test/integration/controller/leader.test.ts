@@ -32,23 +32,26 @@ afterEach(async () => {
 
 describe('LeaderElector', () => {
   it('one of two candidates leads; the other takes over after release, with MicroTime timestamps', async () => {
+    // A lease far longer than the hand-over may take: b leading before it ran out proves the
+    // release, with room for a loaded machine.
+    const long = { ...timings, leaseDurationMs: 20_000 };
     const a = new LeaderElector({
       kubeConfig: api.kubeConfig(),
       namespace: 'wva',
       identity: 'a',
-      ...timings,
+      ...long,
     });
     const b = new LeaderElector({
       kubeConfig: api.kubeConfig(),
       namespace: 'wva',
       identity: 'b',
-      ...timings,
+      ...long,
     });
     started.push(a, b);
     a.start();
     await until(() => a.isLeader, 'a leads');
     b.start();
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => b.attempts >= 3, 'b tried three times');
     expect(b.isLeader).toBe(false);
     const lease = api.get('leases', 'wva', 'wva-metrics-controller') as unknown as {
       spec: Record<string, unknown>;
@@ -59,8 +62,8 @@ describe('LeaderElector', () => {
     await a.stop();
     expect(a.isLeader).toBe(false);
     await until(() => b.isLeader, 'b takes over');
-    // Released, so b did not wait out the 1 s lease.
-    expect(Date.now() - t0).toBeLessThan(900);
+    // Released, so b did not wait out the 20 s lease.
+    expect(Date.now() - t0).toBeLessThan(10_000);
     const after = api.get('leases', 'wva', 'wva-metrics-controller') as unknown as {
       spec: Record<string, unknown>;
     };
@@ -144,7 +147,9 @@ describe('Controller hand-over', () => {
     expect(api.get('variantautoscalings', 'ns', 'v1')?.status).toBeDefined();
     // Several intervals: a keeps cycling, b never writes (no second writer → no 409s ever).
     const aCycles = a.cycles;
-    await new Promise((r) => setTimeout(r, 500));
+    const bElector = b.elector as LeaderElector;
+    const tried = bElector.attempts;
+    await until(() => bElector.attempts >= tried + 5 && a.cycles > aCycles, 'b tried five more times');
     expect(a.cycles).toBeGreaterThan(aCycles);
     expect(b.isLeader).toBe(false);
     expect(b.cycles).toBe(0);
@@ -189,7 +194,10 @@ describe('Controller hand-over', () => {
     const cycles = a.cycles;
     const patches = a.writer.patches;
     arrival = 120;
-    await new Promise((r) => setTimeout(r, 300));
+    // Three more lease attempts: with a 50 ms interval, a still reconciling would have cycled by then.
+    const elector = a.elector as LeaderElector;
+    const tried = elector.attempts;
+    await until(() => elector.attempts >= tried + 3, 'a tried the lease three more times');
     expect(a.cycles).toBe(cycles);
     expect(a.writer.patches).toBe(patches);
   });

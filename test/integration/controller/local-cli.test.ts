@@ -311,7 +311,11 @@ describe('wva-metrics run (cluster mode, fake API server)', () => {
     try {
       const r = await runCli(['run', '--kubeconfig', kcFile, '--lease-namespace', 'wva-system']);
       expect(r.code).toBe(1);
-      const lines = r.stderr.trim().split('\n');
+      // The log line saying what startup waits for, then the one error line.
+      const [waiting, ...lines] = r.stderr.trim().split('\n');
+      expect(JSON.parse(waiting ?? '').msg).toBe(
+        'reading ConfigMap wva-system/variantautoscaling-config from the API server',
+      );
       expect(lines).toHaveLength(1);
       expect(lines[0]).toContain('cannot read ConfigMap wva-system/variantautoscaling-config');
       // The server's own message (who may not do what), not just a status code.

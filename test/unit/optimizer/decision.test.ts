@@ -186,6 +186,22 @@ describe('inputs that stop a decision', () => {
     expect(d).toMatchObject({ ok: false, reason: 'MetricsUnavailable' });
     expect(!d.ok && d.message).toMatch(/no vLLM series for llama in prod/);
   });
+  it('latency unknown (MetricsIncomplete) but load known: sized all the same', () => {
+    const r = {
+      ...read(120),
+      availability: { available: false, reason: 'MetricsIncomplete', message: 'ttft unknown' },
+    };
+    expect(decide({ va: va('a'), read: r as MetricsRead })).toMatchObject({ ok: true, numReplicas: 6 });
+  });
+  it('traffic with unknown tokens: MetricsUnavailable naming the statistic and its metric', () => {
+    const r = {
+      metrics: { load: { arrivalRate: 120, avgOutputTokens: 256 } },
+      availability: { available: false, reason: 'MetricsIncomplete', message: 'x' },
+    } as MetricsRead;
+    const d = decide({ va: va('a'), read: r });
+    expect(d).toMatchObject({ ok: false, reason: 'MetricsUnavailable' });
+    expect(!d.ok && d.message).toMatch(/unknown: avgInputTokens \(vllm:request_prompt_tokens\)/);
+  });
   it('an SLO no accelerator meets: SLOUnreachable with the best achievable', () => {
     const s = store({ classes: { 'p.yaml': 'name: Premium\ndata:\n  - model: llama\n    slo-tpot: 5\n' } });
     const d = decide({ va: va('a'), config: s });
