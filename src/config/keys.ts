@@ -122,7 +122,7 @@ function asWindow(raw: unknown): string {
   return formatDuration(n);
 }
 
-/** A string value that must pass `ok`; else `message`. */
+/** A string value (mapped by `map`) that must pass `ok`; else `message`. */
 const checked =
   (what: string, ok: (s: string) => boolean, message: string, map = (s: string) => s) =>
   (raw: unknown) => {
@@ -131,7 +131,16 @@ const checked =
     return s;
   };
 
-function succeeds(fn: () => unknown): boolean {
+/** One of `values`, any case. */
+const oneOf = <T extends string>(values: readonly T[], what: string, message: string) =>
+  checked(
+    what,
+    (s) => (values as readonly string[]).includes(s),
+    message,
+    (s) => s.toLowerCase(),
+  ) as (raw: unknown) => T;
+
+function tryIt(fn: () => unknown): boolean {
   try {
     fn();
     return true;
@@ -141,39 +150,29 @@ function succeeds(fn: () => unknown): boolean {
 }
 
 // strconv.ParseBool's spellings, as the Go original reads this key.
-// biome-ignore format: a table
-const BOOLEANS: Record<string, boolean> = { true: true, t: true, '1': true, false: false, f: false, '0': false };
-const asBoolean = (raw: unknown): boolean =>
-  typeof raw === 'boolean'
-    ? raw
-    : BOOLEANS[
-        checked(
-          'true or false',
-          (s) => s in BOOLEANS,
-          'must be true or false',
-          (s) => s.toLowerCase(),
-        )(raw)
-      ]!;
+const TRUE = ['true', 't', '1'];
+const asFlagWord = oneOf([...TRUE, 'false', 'f', '0'], 'true or false', 'must be true or false');
+const asBoolean = (raw: unknown) => (typeof raw === 'boolean' ? raw : TRUE.includes(asFlagWord(raw)));
 const asUrl = checked(
   'a URL',
-  (s) => succeeds(() => new URL(s)) && /^https?:$/.test(new URL(s).protocol) && new URL(s).hostname !== '',
+  (s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol) && new URL(s).hostname !== '',
   'must be an http:// or https:// URL, e.g. https://prometheus:9090',
 );
-const asLogLevel = checked(
-  'a log level',
-  (s) => (LOG_LEVELS as readonly string[]).includes(s),
-  `must be one of ${LOG_LEVELS.join(', ')}`,
-  (s) => s.toLowerCase(),
-) as (raw: unknown) => LogLevel;
+const asLogLevel = oneOf(LOG_LEVELS, 'a log level', `must be one of ${LOG_LEVELS.join(', ')}`);
 const asAddress = checked(
   'a listen address',
-  (s) => succeeds(() => parseListenAddress(s)),
+  (s) => tryIt(() => parseListenAddress(s)),
   'must be :port, host:port or [ipv6]:port, e.g. :8080 or 127.0.0.1:9100',
 );
 const asToken = checked(
   'a token',
   (s) => !/\s/.test(s),
   'must be one token without spaces (no "Bearer " prefix)',
+);
+const asActuator = oneOf(
+  ACTUATOR_MODES,
+  'metrics or scale',
+  'must be metrics (HPA/KEDA scale on wva_desired_replicas) or scale (patch Deployments)',
 );
 
 function asNamespaces(raw: unknown): string[] {
@@ -192,7 +191,7 @@ function asNamespaces(raw: unknown): string[] {
 function asHeaders(raw: unknown): Record<string, string> {
   const bad = new ValueProblem(`must be ${HEADERS_HINT}`);
   let value: unknown = raw;
-  if (typeof raw === 'string' && !succeeds(() => (value = JSON.parse(raw)))) throw bad;
+  if (typeof raw === 'string' && !tryIt(() => (value = JSON.parse(raw)))) throw bad;
   const out: Record<string, string> = {};
   if (Array.isArray(value)) {
     for (const item of value) {
@@ -217,13 +216,6 @@ function asHeaders(raw: unknown): Record<string, string> {
   }
   return out;
 }
-
-const asActuator = checked(
-  'metrics or scale',
-  (s) => (ACTUATOR_MODES as readonly string[]).includes(s),
-  'must be metrics (HPA/KEDA scale on wva_desired_replicas) or scale (patch Deployments)',
-  (s) => s.toLowerCase(),
-);
 
 /** Derived TTL: half the reconcile interval, at least 5 s (the upstream default 30 s at 60 s). */
 export function derivedTtlMs(intervalMs: number): number {
@@ -318,9 +310,6 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     'debug, info, warn or error. At debug, one line per Prometheus query and per cached lookup of the library calls.',
     { live: true }),
 ];
-
-/** Keys of the upstream ConfigMap this program does not use; accepted and ignored without a warning. */
-export const UPSTREAM_IGNORED_KEYS: readonly string[] = [];
 
 /** Constraints between keys, checked once every value has its form: [key to blame, problem or undefined]. */
 export const CROSS_CHECKS: ReadonlyArray<(c: Config) => [string, string] | undefined> = [

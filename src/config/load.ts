@@ -16,7 +16,6 @@ import {
   getPath,
   optionName,
   setPath,
-  UPSTREAM_IGNORED_KEYS,
   ValueProblem,
 } from './keys.js';
 
@@ -65,7 +64,6 @@ export interface ResolvedConfig {
 type RawValue = { raw: unknown; origin: string; label: string };
 
 const KNOWN = new Map(CONFIG_KEYS.map((k) => [k.key, k]));
-const SPELLINGS = [...KNOWN.keys(), ...UPSTREAM_IGNORED_KEYS];
 
 /** Loads, validates and logs (derived TTL, unknown keys) to `sources.logger`. Throws ConfigError. */
 export function loadConfig(sources: ConfigSources = {}): Config {
@@ -94,7 +92,6 @@ export function logResolution(
   o: { warned?: Set<string>; derivedTtl?: boolean } = {},
 ): void {
   const { config } = resolved;
-  const warned = o.warned ?? new Set<string>();
   if (o.derivedTtl !== false && resolved.derived.includes('WVA_CACHE_TTL')) {
     logger.info(
       { ttl: formatDuration(config.cache.ttlMs), interval: formatDuration(config.reconcile.intervalMs) },
@@ -102,47 +99,51 @@ export function logResolution(
     );
   }
   for (const u of resolved.unknown) {
-    if (warned.has(u.key)) continue;
-    warned.add(u.key);
+    if (o.warned?.has(u.key)) continue;
+    o.warned?.add(u.key);
     logger.warn(u, `unknown configuration key ${u.key} in ${u.origin} ignored; did you mean ${u.nearest}?`);
   }
 }
 
+// Empty strings count as unset, so `PROMETHEUS_BEARER_TOKEN=""` means no token, not a bad one.
+const isSet = (raw: unknown) =>
+  raw !== undefined &&
+  raw !== null &&
+  (typeof raw === 'string' ? raw.trim() !== '' : !Array.isArray(raw) || raw.length > 0);
+
 /** The full resolution, with origins. Throws ConfigError. */
 export function resolveConfig(sources: ConfigSources = {}): ResolvedConfig {
   const problems: string[] = [];
-  const unknown: UnknownKey[] = [];
-  const layers: Array<Map<string, RawValue>> = [];
+  const data: Array<[Record<string, unknown>, string]> = [];
   if (sources.file !== undefined) {
     try {
-      layers.push(dataLayer(readConfigFile(sources.file), `file ${basename(sources.file)}`, unknown));
+      data.push([readConfigFile(sources.file), `file ${basename(sources.file)}`]);
     } catch (err) {
       problems.push(`config file ${sources.file}: ${(err as Error).message}`);
     }
   }
-  if (sources.configMapData) layers.push(dataLayer(sources.configMapData, 'ConfigMap', unknown));
-  const env = sources.env;
-  if (env) layers.push(keyLayer((s) => [env[s.key], 'env', s.key]));
-  const flags = sources.flags;
-  if (flags) layers.push(keyLayer((s) => s.flag && [flags[optionName(s.flag)], 'flag', `--${s.flag}`]));
+  if (sources.configMapData) data.push([sources.configMapData, 'ConfigMap']);
+  const { env, flags } = sources;
+  /** The highest layer that sets the key (flags > env > ConfigMap > file); only its value is read. */
+  const chosen = (spec: ConfigKey): RawValue | undefined => {
+    const layers: Array<[unknown, string, string]> = [
+      [spec.flag && flags?.[optionName(spec.flag)], 'flag', `--${spec.flag}`],
+      [env?.[spec.key], 'env', spec.key],
+      ...data.map(([d, origin]): [unknown, string, string] => [d[spec.key], origin, spec.key]).reverse(),
+    ];
+    const found = layers.find(([raw]) => isSet(raw));
+    return found && { raw: found[0], origin: found[1], label: found[2] };
+  };
 
-  // The highest layer that sets a key wins; only the winning value is read.
-  const chosen = new Map<string, RawValue>();
-  for (const layer of layers) for (const [key, value] of layer) chosen.set(key, value);
-
-  const config = {
-    prometheus: {},
-    cache: {},
-    collector: {},
-    reconcile: {},
-    telemetry: {},
-    actuation: {},
-  } as Config;
+  // biome-ignore format: one section per line
+  const config = { prometheus: {}, cache: {}, collector: {}, reconcile: {}, telemetry: {}, actuation: {} } as Config;
   const origins: Record<string, string> = {};
   const derived: string[] = [];
+  const values = new Map<string, RawValue>();
   for (const spec of CONFIG_KEYS) {
-    const value = chosen.get(spec.key);
+    const value = chosen(spec);
     if (value) {
+      values.set(spec.key, value);
       origins[spec.key] = value.origin;
       try {
         setPath(config, spec, spec.parse(value.raw));
@@ -160,73 +161,38 @@ export function resolveConfig(sources: ConfigSources = {}): ResolvedConfig {
     }
   }
   // Constraints between keys only once every value has its form: one report, no cascades.
-  if (problems.length === 0) {
-    for (const check of CROSS_CHECKS) {
-      const found = check(config);
-      if (!found) continue;
-      const spec = KNOWN.get(found[0])!;
-      let message = found[1];
-      if (spec.key === 'WVA_CACHE_FAILURE_TTL' && origins.WVA_CACHE_TTL === 'derived') {
-        message += ', derived from GLOBAL_OPT_INTERVAL; set WVA_CACHE_TTL or a shorter failure TTL';
-      }
-      const value = chosen.get(spec.key);
-      if (value) problems.push(problemLine(spec, value, message));
-      else problems.push(`${spec.key} is not set: ${message}`);
+  for (const check of problems.length === 0 ? CROSS_CHECKS : []) {
+    const found = check(config);
+    if (!found) continue;
+    let message = found[1];
+    if (found[0] === 'WVA_CACHE_FAILURE_TTL' && origins.WVA_CACHE_TTL === 'derived') {
+      message += ', derived from GLOBAL_OPT_INTERVAL; set WVA_CACHE_TTL or a shorter failure TTL';
     }
+    const value = values.get(found[0]);
+    problems.push(
+      value ? problemLine(KNOWN.get(found[0])!, value, message) : `${found[0]} is not set: ${message}`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { config, origins, derived, unknownKeys: unknown.map((u) => u.key), unknown };
-}
-
-function isSet(raw: unknown): boolean {
-  // Empty strings count as unset, so `PROMETHEUS_BEARER_TOKEN=""` means no token, not a bad one.
-  if (raw === undefined || raw === null) return false;
-  if (typeof raw === 'string') return raw.trim() !== '';
-  if (Array.isArray(raw)) return raw.length > 0;
-  return true;
-}
-
-function keyLayer(
-  read: (spec: ConfigKey) => [unknown, string, string] | undefined | '' | false,
-): Map<string, RawValue> {
-  const layer = new Map<string, RawValue>();
-  for (const spec of CONFIG_KEYS) {
-    const found = read(spec);
-    if (found && isSet(found[0])) layer.set(spec.key, { raw: found[0], origin: found[1], label: found[2] });
-  }
-  return layer;
-}
-
-function dataLayer(
-  data: Record<string, unknown>,
-  origin: string,
-  unknown: UnknownKey[],
-): Map<string, RawValue> {
-  const layer = new Map<string, RawValue>();
-  for (const [key, raw] of Object.entries(data)) {
-    if (KNOWN.has(key)) {
-      if (isSet(raw)) layer.set(key, { raw, origin, label: key });
-      continue;
+  // Keys of another program sharing the ConfigMap are not ours to judge; ours, or near misses, are.
+  const unknown: UnknownKey[] = [];
+  for (const [d, origin] of data) {
+    for (const key of Object.keys(d)) {
+      if (KNOWN.has(key) || unknown.some((u) => u.key === key)) continue;
+      const nearest = closest(key, [...KNOWN.keys()]);
+      if (/^(WVA_|PROMETHEUS_|GLOBAL_|LOG_)/.test(key) || distance(key, nearest) <= 3) {
+        unknown.push({ key, origin, nearest });
+      }
     }
-    if (UPSTREAM_IGNORED_KEYS.includes(key) || unknown.some((u) => u.key === key)) continue;
-    const [nearest, distance] = nearestKey(key);
-    // Keys of another program sharing the ConfigMap are not ours to judge; ours, or near misses, are.
-    if (/^(WVA_|PROMETHEUS_|GLOBAL_|LOG_)/.test(key) || distance <= 3) unknown.push({ key, origin, nearest });
   }
-  return layer;
-}
-
-/** The known key nearest in spelling to `key`, and its edit distance. */
-export function nearestKey(key: string): [string, number] {
-  const known = closest(key, SPELLINGS);
-  return [known, distance(key, known)];
+  return { config, origins, derived, unknownKeys: unknown.map((u) => u.key), unknown };
 }
 
 /** Every key at its default: the one place the defaults of the table are turned into a Config. */
 export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze(resolveConfig({}).config);
 
 /** Reads a config file (YAML/JSON, flat mapping or ConfigMap manifest) or a mounted ConfigMap directory. */
-export function readConfigFile(path: string): Record<string, unknown> {
+function readConfigFile(path: string): Record<string, unknown> {
   let doc: unknown;
   try {
     if (statSync(path).isDirectory()) return readMountedConfigMap(path);

@@ -1,8 +1,8 @@
-// Live reload, one path for every source: a ConfigReloader re-resolves its sources (file, ConfigMap
-// data, environment, flags) whenever one of them changes, so precedence always holds and neither
-// a file change nor a ConfigMap change undoes the other; a different valid Config is applied to the
-// running parts, an invalid one is refused (and the old one kept). ConfigWatcher is the same
-// reloader, woken by the file system.
+// Live reload, one path for every source: a ConfigReloader re-resolves all its sources (file,
+// ConfigMap data, environment, flags) whenever one changes, so precedence always holds and neither a
+// file change nor a ConfigMap change undoes the other. A different valid Config is applied to the
+// running parts; an invalid one is refused and the old one kept. ConfigWatcher is the same reloader,
+// woken by the file system.
 import { EventEmitter } from 'node:events';
 import { type FSWatcher, statSync, watch } from 'node:fs';
 import { dirname } from 'node:path';
@@ -25,43 +25,48 @@ export interface ConfigTargets {
 
 /** Keys whose value changed, those now in effect, and those that need a restart. */
 export type ApplyResult = { changed: string[]; applied: string[]; restartRequired: string[] };
+type Outcome = 'changed' | 'unchanged' | 'error';
 
 const LIVE = new Set(CONFIG_KEYS.filter((k) => k.live).map((k) => k.key));
+
+/** The live keys, by the part that takes them: [keys, apply, or undefined when the part is absent]. */
+const LIVE_PARTS: ReadonlyArray<(c: Config, p: ConfigTargets) => [string[], (() => void) | undefined]> = [
+  (c, { cache }) => [
+    ['WVA_CACHE_TTL', 'WVA_CACHE_FAILURE_TTL'],
+    cache && (() => cache.setTtl(c.cache.ttlMs, c.cache.failureTtlMs)),
+  ],
+  (c, { collector }) => [
+    ['WVA_QUERY_WINDOW', 'WVA_STALE_AFTER'],
+    collector &&
+      (() => collector.configure({ window: c.collector.window, staleAfterMs: c.collector.staleAfterMs })),
+  ],
+  (c, { rootLogger }) => [['LOG_LEVEL'], rootLogger && (() => (rootLogger.level = c.logLevel))],
+];
 
 /** Applies `next` over `prev` to the running parts and counts the reload. Never throws. */
 export function applyConfig(next: Config, prev: Config, parts: ConfigTargets): ApplyResult {
   const changed = diffConfig(next, prev);
-  const has = (k: string) => changed.includes(k);
+  const others = changed.filter((k) => !LIVE.has(k));
   const applied: string[] = [];
   let failed = false;
-  const attempt = (keys: string[], target: unknown, fn: () => void) => {
-    if (!target || keys.length === 0) return;
+  const attempt = (keys: string[], fn: (() => string[] | undefined) | undefined) => {
+    if (!fn || keys.length === 0) return;
     try {
-      fn();
-      applied.push(...keys);
+      applied.push(...(fn() ?? keys).filter((k) => keys.includes(k)));
     } catch (err) {
       failed = true;
       parts.logger?.error({ err, keys }, 'could not apply configuration change');
     }
   };
-  attempt(['WVA_CACHE_TTL', 'WVA_CACHE_FAILURE_TTL'].filter(has), parts.cache, () =>
-    parts.cache?.setTtl(next.cache.ttlMs, next.cache.failureTtlMs),
-  );
-  attempt(['WVA_QUERY_WINDOW', 'WVA_STALE_AFTER'].filter(has), parts.collector, () =>
-    parts.collector?.configure({ window: next.collector.window, staleAfterMs: next.collector.staleAfterMs }),
-  );
-  attempt(['LOG_LEVEL'].filter(has), parts.rootLogger, () => {
-    if (parts.rootLogger) parts.rootLogger.level = next.logLevel;
-  });
-  const others = changed.filter((k) => !LIVE.has(k));
-  if (parts.onChange && others.length > 0) {
-    try {
-      applied.push(...(parts.onChange(next, prev, others) ?? []).filter((k) => others.includes(k)));
-    } catch (err) {
-      failed = true;
-      parts.logger?.error({ err, keys: others }, 'could not apply configuration change');
-    }
+  for (const part of LIVE_PARTS) {
+    const [keys, apply] = part(next, parts);
+    attempt(
+      keys.filter((k) => changed.includes(k)),
+      apply && (() => void apply()),
+    );
   }
+  const { onChange } = parts;
+  attempt(others, onChange && (() => onChange(next, prev, others) ?? []));
   const restartRequired = others.filter((k) => !applied.includes(k));
   if (changed.length > 0) {
     const { cache, collector, logLevel } = next;
@@ -86,7 +91,7 @@ export function applyConfig(next: Config, prev: Config, parts: ConfigTargets): A
 type Events = {
   change: [next: Config, prev: Config];
   error: [err: ConfigError, current: Config];
-  reloaded: [outcome: 'changed' | 'unchanged' | 'error'];
+  reloaded: [outcome: Outcome];
 };
 
 export class ConfigReloader extends EventEmitter<Events> {
@@ -110,25 +115,23 @@ export class ConfigReloader extends EventEmitter<Events> {
   }
 
   /** Re-reads every source now (also what SIGHUP should call). */
-  reload(): 'changed' | 'unchanged' | 'error' {
+  reload(): Outcome {
+    let outcome: Outcome;
     try {
       const resolved = resolveConfig(this.#sources);
       if (this.targets.logger) logResolution(resolved, this.targets.logger, { warned: this.#warned });
       const before = this.#config;
-      return this.#reloaded(this.offer(resolved.config) === before ? 'unchanged' : 'changed');
+      outcome = this.offer(resolved.config) === before ? 'unchanged' : 'changed';
     } catch (err) {
       this.offer(err instanceof ConfigError ? err : new ConfigError([(err as Error).message]));
-      return this.#reloaded('error');
+      outcome = 'error';
     }
-  }
-
-  #reloaded<T extends 'changed' | 'unchanged' | 'error'>(outcome: T): T {
     this.emit('reloaded', outcome);
     return outcome;
   }
 
   /** Replaces some sources (new ConfigMap data from a watch, say) and reloads at once. */
-  updateSources(patch: Omit<Partial<ConfigSources>, 'file' | 'logger'>): 'changed' | 'unchanged' | 'error' {
+  updateSources(patch: Omit<Partial<ConfigSources>, 'file' | 'logger'>): Outcome {
     this.#sources = { ...this.#sources, ...patch };
     return this.reload();
   }
@@ -137,10 +140,15 @@ export class ConfigReloader extends EventEmitter<Events> {
   offer(next: Config | ConfigError): Config {
     if (next instanceof ConfigError) {
       const key = next.problems.join('\n');
-      if (key !== this.#lastError) {
-        this.#lastError = key;
-        this.#refused(next);
-      }
+      if (key === this.#lastError) return this.#config;
+      this.#lastError = key;
+      this.targets.telemetry?.configReloaded('error');
+      if (this.listenerCount('error') > 0) this.emit('error', next, this.#config);
+      else
+        this.targets.logger?.error(
+          { problems: next.problems },
+          'configuration reload refused; previous configuration kept',
+        );
       return this.#config;
     }
     this.#lastError = undefined;
@@ -150,16 +158,6 @@ export class ConfigReloader extends EventEmitter<Events> {
     applyConfig(next, prev, this.targets);
     this.emit('change', next, prev);
     return next;
-  }
-
-  #refused(err: ConfigError): void {
-    this.targets.telemetry?.configReloaded('error');
-    if (this.listenerCount('error') > 0) this.emit('error', err, this.#config);
-    else
-      this.targets.logger?.error(
-        { problems: err.problems },
-        'configuration reload refused; previous configuration kept',
-      );
   }
 }
 
@@ -189,33 +187,27 @@ export class ConfigWatcher extends ConfigReloader {
     const logger = targets.logger ?? options.logger ?? options.sources.logger;
     const current = options.current ?? resolveConfig({ ...options.sources, logger: undefined }).config;
     super(current, { ...targets, logger }, options.sources);
-    const debounceMs = options.debounceMs ?? 200;
-    const file = options.sources.file;
-    let dir = dirname(file);
+    const { file } = options.sources;
+    // A mounted ConfigMap directory is watched itself; a file (there or not yet) through its directory.
+    const dir = statSync(file, { throwIfNoEntry: false })?.isDirectory() ? file : dirname(file);
+    const relying = 'relying on periodic re-reads';
     try {
-      if (statSync(file).isDirectory()) dir = file; // a mounted ConfigMap directory
-    } catch {
-      // Not there yet: watch its directory; it may appear.
-    }
-    const onEvent = () => {
-      if (this.#closed) return;
-      clearTimeout(this.#debounce);
-      this.#debounce = setTimeout(() => this.reload(), debounceMs).unref();
-    };
-    try {
-      this.#fsWatcher = watch(dir, { persistent: false }, onEvent);
+      this.#fsWatcher = watch(dir, { persistent: false }, () => {
+        clearTimeout(this.#debounce);
+        this.#debounce = setTimeout(() => this.reload(), options.debounceMs ?? 200).unref();
+      });
       this.#fsWatcher.on('error', (err) => {
-        logger?.warn({ err, dir }, 'config watch failed; relying on periodic re-reads');
+        logger?.warn({ err, dir }, `config watch failed; ${relying}`);
         this.#fsWatcher?.close();
       });
     } catch (err) {
-      logger?.warn({ err, dir }, 'cannot watch the config directory; relying on periodic re-reads');
+      logger?.warn({ err, dir }, `cannot watch the config directory; ${relying}`);
     }
     const pollMs = options.pollMs ?? 30_000;
     if (pollMs > 0) this.#poll = setInterval(() => this.reload(), pollMs).unref();
   }
 
-  override reload(): 'changed' | 'unchanged' | 'error' {
+  override reload(): Outcome {
     return this.#closed ? 'unchanged' : super.reload();
   }
 
