@@ -276,7 +276,7 @@ export class VllmEmulator {
       const offered = perSecond * share;
       arriving += offered;
       const served = Math.min(offered, pod.capacityPerSecond);
-      const s = pod.state;
+      const s = pod.replica.stateAt(offered);
       rate += served;
       ttft += served * s.ttftMs;
       itl += served * s.itlMs;

@@ -59,12 +59,18 @@ export class ReplicaQueue {
     const offered = Math.max(0, arrivalPerSecond) * dtSeconds + this.backlog;
     const served = Math.min(offered, cap * dtSeconds);
     this.backlog = offered - served;
+    return { ...this.stateAt(arrivalPerSecond), served };
+  }
+
+  /** TTFT, ITL, batch and queue with `arrivalPerSecond` offered now (nothing moves). */
+  stateAt(arrivalPerSecond: number): ReplicaStep {
+    const cap = this.capacityPerSecond;
     // The model's steady state at the offered rate (capped): while a backlog drains the replica
     // works flat out, but the backlog's own wait is added below, not counted twice.
     const a = this.model.analyse(Math.min(Math.max(arrivalPerSecond, 0), STEADY_STATE_SHARE * cap) / 1000);
     const behindMs = cap > 0 ? (this.backlog / cap) * 1000 : 0;
     return {
-      served,
+      served: 0,
       ttftMs: a.ttftMs + behindMs,
       itlMs: a.itlMs,
       // With a backlog the batch is full: the replica works flat out to drain it.

@@ -67,10 +67,11 @@ describe('closed loop end to end', () => {
     const model = (c: DemoCycle) =>
       c.loop!.models.find((m) => m.namespace === 'llm-prod' && m.modelId === LLAMA)!;
     const at = (c: DemoCycle) => c.startedAt.getTime() - t0;
-    const baseline = pods(cycles.filter((c) => at(c) < UP_AT).at(-1)!);
+    const lastBefore = cycles.filter((c) => at(c) < UP_AT).at(-1)!;
+    const baseline = pods(lastBefore);
 
     // Up: more pods within window + two cycles of the step, never before it.
-    const up = cycles.find((c) => pods(c) > baseline)!;
+    const up = cycles.find((c) => at(c) > at(lastBefore) && pods(c) > baseline)!;
     expect(up, 'the fleet never grew').toBeDefined();
     expect(at(up)).toBeGreaterThan(UP_AT);
     expect(at(up)).toBeLessThanOrEqual(UP_AT + WINDOW + 2 * INTERVAL);
