@@ -46,15 +46,11 @@ export function formatDuration(ms: number): string {
   let rest = Math.round(ms);
   if (rest === 0) return '0s';
   let out = '';
-  for (const [unit, size] of [
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-    ['ms', 1],
-  ] as const) {
-    const n = Math.floor(rest / size);
+  // Hours at most, so the text reads the same in Go, PromQL and here.
+  for (const unit of ORDER.slice(2)) {
+    const n = Math.floor(rest / UNIT_MS[unit]);
     if (n > 0) out += `${n}${unit}`;
-    rest -= n * size;
+    rest -= n * UNIT_MS[unit];
   }
   return out;
 }

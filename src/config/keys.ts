@@ -63,8 +63,6 @@ export interface ConfigKey {
   default?: unknown;
   /** The default as help shows it, when not the value itself. */
   defaultText?: string;
-  /** Applied to the running parts on reload; other keys need the owner's onChange, or a restart. */
-  live?: boolean;
   help: string;
 }
 
@@ -232,18 +230,17 @@ function key(
   help: string,
   more: Partial<ConfigKey> = {},
 ): ConfigKey {
-  const [f, arg] = flag?.split(' ') ?? [];
-  const spec: ConfigKey = {
+  const [f, ...arg] = flag?.split(' ') ?? [];
+  return {
     key: name,
     path: path.split('.') as unknown as ConfigKey['path'],
     parse,
     help,
+    ...(f ? { flag: f } : {}),
+    ...(arg.length > 0 ? { arg: arg.join(' ') } : {}),
+    ...(value !== undefined ? { default: value } : {}),
     ...more,
   };
-  if (f) spec.flag = f;
-  if (arg) spec.arg = flag?.slice(f!.length + 1);
-  if (value !== undefined) spec.default = value;
-  return spec;
 }
 const NONE = { defaultText: 'none' };
 const aFile = asString('a file path');
@@ -280,17 +277,17 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('WVA_CACHE_TTL', 'cache.ttlMs', 'cache-ttl <duration>', duration(100, DAY_MS),
     (c: Config) => derivedTtlMs(c.reconcile.intervalMs),
     'How long collected metrics stay fresh (100ms to 1d). Applies to entries already cached on reload.',
-    { live: true, defaultText: 'derived: half of GLOBAL_OPT_INTERVAL, at least 5s (30s for 60s)' }),
+    { defaultText: 'derived: half of GLOBAL_OPT_INTERVAL, at least 5s (30s for 60s)' }),
   key('WVA_CACHE_FAILURE_TTL', 'cache.failureTtlMs', 'cache-failure-ttl <duration>', duration(100, DAY_MS),
     (c: Config) => c.cache.ttlMs,
     'How long a failed collection is remembered (no new query before it ends); at most the cache TTL.',
-    { live: true, defaultText: 'the cache TTL' }),
+    { defaultText: 'the cache TTL' }),
   key('WVA_CACHE_MAX_ENTRIES', 'cache.maxEntries', 'cache-max-entries <n>', integer(1, 10_000_000), DEFAULT_MAX_ENTRIES,
     'Cache capacity in model/namespace pairs (1 to 10000000); least recently used evicted beyond.'),
   key('WVA_QUERY_WINDOW', 'collector.window', 'window <duration>', asWindow, DEFAULT_WINDOW,
-    'PromQL rate() window (1s to 1d). Keep it at least 4 scrape intervals.', { live: true }),
+    'PromQL rate() window (1s to 1d). Keep it at least 4 scrape intervals.'),
   key('WVA_STALE_AFTER', 'collector.staleAfterMs', 'stale-after <duration>', duration(1000, 7 * DAY_MS), DEFAULT_STALE_AFTER_MS,
-    'Metrics older than this are reported as MetricsStale (1s to 7d).', { live: true }),
+    'Metrics older than this are reported as MetricsStale (1s to 7d).'),
   key('WVA_RECONCILE_CONCURRENCY', 'reconcile.concurrency', 'concurrency <n>', integer(1, 1024), 4,
     'VariantAutoscalings reconciled at once (1 to 1024).'),
   key('WVA_STABILIZATION_WINDOW', 'reconcile.stabilizationWindowMs', 'stabilization-window <duration>',
@@ -307,8 +304,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('WVA_SCALE_TO_ZERO', 'actuation.scaleToZero', 'scale-to-zero', asBoolean, false,
     'Allow 0 replicas for models idle a whole retention period (per model: the model-scale-to-zero-config ConfigMap).'),
   key('LOG_LEVEL', 'logLevel', 'log-level <level>', asLogLevel, 'info',
-    'debug, info, warn or error. At debug, one line per Prometheus query and per cached lookup of the library calls.',
-    { live: true }),
+    'debug, info, warn or error. At debug, one line per Prometheus query and per cached lookup of the library calls.'),
 ];
 
 /** Constraints between keys, checked once every value has its form: [key to blame, problem or undefined]. */

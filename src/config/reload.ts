@@ -8,12 +8,12 @@ import { type FSWatcher, statSync, watch } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../types.js';
 import { formatDuration } from './duration.js';
-import { CONFIG_KEYS, type Config } from './keys.js';
+import type { Config } from './keys.js';
 import { ConfigError, type ConfigSources, diffConfig, logResolution, resolveConfig } from './load.js';
 
 /** The running parts a reload reaches: the cache (TTLs), the collector (window, staleness), the root
  *  logger (level; its children follow), telemetry (counts reloads), and `onChange` for the changed
- *  keys that are not `live`, which returns those it applied (the rest are logged as needing a restart). */
+ *  keys no part takes live (LIVE below), which returns those it applied (the rest are logged as needing a restart). */
 export interface ConfigTargets {
   cache?: { setTtl(ttlMs: number, failureTtlMs?: number): void };
   collector?: { configure(o: { window?: string; staleAfterMs?: number }): void };
@@ -27,26 +27,27 @@ export interface ConfigTargets {
 export type ApplyResult = { changed: string[]; applied: string[]; restartRequired: string[] };
 type Outcome = 'changed' | 'unchanged' | 'error';
 
-const LIVE = new Set(CONFIG_KEYS.filter((k) => k.live).map((k) => k.key));
-
-/** The live keys, by the part that takes them: [keys, apply, or undefined when the part is absent]. */
-const LIVE_PARTS: ReadonlyArray<(c: Config, p: ConfigTargets) => [string[], (() => void) | undefined]> = [
-  (c, { cache }) => [
+/** The keys a running part takes on reload (the rest go to onChange, or need a restart), and how:
+ *  undefined when the part is absent. */
+const LIVE: ReadonlyArray<[string[], (c: Config, p: ConfigTargets) => (() => void) | undefined]> = [
+  [
     ['WVA_CACHE_TTL', 'WVA_CACHE_FAILURE_TTL'],
-    cache && (() => cache.setTtl(c.cache.ttlMs, c.cache.failureTtlMs)),
+    (c, { cache }) => cache && (() => cache.setTtl(c.cache.ttlMs, c.cache.failureTtlMs)),
   ],
-  (c, { collector }) => [
+  [
     ['WVA_QUERY_WINDOW', 'WVA_STALE_AFTER'],
-    collector &&
+    (c, { collector }) =>
+      collector &&
       (() => collector.configure({ window: c.collector.window, staleAfterMs: c.collector.staleAfterMs })),
   ],
-  (c, { rootLogger }) => [['LOG_LEVEL'], rootLogger && (() => (rootLogger.level = c.logLevel))],
+  [['LOG_LEVEL'], (c, { rootLogger }) => rootLogger && (() => (rootLogger.level = c.logLevel))],
 ];
+const LIVE_KEYS = new Set(LIVE.flatMap(([keys]) => keys));
 
 /** Applies `next` over `prev` to the running parts and counts the reload. Never throws. */
 export function applyConfig(next: Config, prev: Config, parts: ConfigTargets): ApplyResult {
   const changed = diffConfig(next, prev);
-  const others = changed.filter((k) => !LIVE.has(k));
+  const others = changed.filter((k) => !LIVE_KEYS.has(k));
   const applied: string[] = [];
   let failed = false;
   const attempt = (keys: string[], fn: (() => string[] | undefined) | undefined) => {
@@ -58,11 +59,11 @@ export function applyConfig(next: Config, prev: Config, parts: ConfigTargets): A
       parts.logger?.error({ err, keys }, 'could not apply configuration change');
     }
   };
-  for (const part of LIVE_PARTS) {
-    const [keys, apply] = part(next, parts);
+  for (const [keys, apply] of LIVE) {
+    const fn = apply(next, parts);
     attempt(
       keys.filter((k) => changed.includes(k)),
-      apply && (() => void apply()),
+      fn && (() => void fn()),
     );
   }
   const { onChange } = parts;
