@@ -1,7 +1,7 @@
 // `npm run bench`: runs every benchmark in one process, prints each section, and rewrites
 // docs/benchmarks.md with the figures, the command and the machine.
-// `npm run bench -- <name>...` runs only the named benchmarks (and does not rewrite the doc).
-import { writeFileSync } from 'node:fs';
+// `npm run bench -- <name>...` runs only the named benchmarks and replaces only their sections.
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Benchmark } from './types.js';
 
@@ -11,10 +11,13 @@ const modules: Array<() => Promise<{ default: Benchmark }>> = [
   () => import('./collector.js'),
   () => import('./optimizer.js'),
   () => import('./scale-to-zero.js'),
+  () => import('./autoscale.js'),
 ];
+const docUrl = new URL('../docs/benchmarks.md', import.meta.url);
 
 const only = process.argv.slice(2);
 const sections: string[] = [];
+const titles: string[] = [];
 for (const load of modules) {
   const bench = (await load()).default;
   if (only.length > 0 && !only.includes(bench.name)) continue;
@@ -22,6 +25,23 @@ for (const load of modules) {
   const markdown = await bench.run();
   process.stdout.write(`${markdown}\n`);
   sections.push(`## ${bench.title}\n\n${markdown}\n`);
+  titles.push(bench.title);
+}
+
+/** The doc with the sections of `titles` replaced (appended when new); the rest as it was. */
+function replaceSections(doc: string): string {
+  const parts = doc.split(/^(?=## )/m);
+  sections.forEach((section, i) => {
+    const at = parts.findIndex((p) => p.startsWith(`## ${titles[i]}\n`));
+    if (at >= 0) parts[at] = `${section}${at < parts.length - 1 ? '\n' : ''}`;
+    else parts.push(`\n${section}`);
+  });
+  return parts.join('');
+}
+
+if (only.length > 0 && sections.length > 0) {
+  writeFileSync(docUrl, replaceSections(readFileSync(docUrl, 'utf8')));
+  process.stdout.write(`\nupdated ${titles.join(', ')} in docs/benchmarks.md\n`);
 }
 
 if (only.length === 0) {
@@ -38,6 +58,6 @@ if (only.length === 0) {
     '- Command: `npm run bench`',
     '',
   ].join('\n');
-  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), `${header}\n${sections.join('\n')}`);
+  writeFileSync(docUrl, `${header}\n${sections.join('\n')}`);
   process.stdout.write('\nwrote docs/benchmarks.md\n');
 }

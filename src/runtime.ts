@@ -29,7 +29,12 @@ export interface Runtime {
   readonly prom: PrometheusClient;
   readonly collector: FleetCollector;
   /** A local-mode controller over manifests, on these parts (and the optimizer, when given). */
-  local(o: Pick<LocalControllerOptions, 'manifests' | 'optimizer' | 'optimizerConfig'>): LocalController;
+  local(
+    o: Pick<
+      LocalControllerOptions,
+      'manifests' | 'optimizer' | 'optimizerConfig' | 'actuator' | 'deploymentView'
+    >,
+  ): LocalController;
   /** Removes expired cache entries in the background until stopped. */
   startJanitor(): CacheJanitor;
   /** What a live reload applies to: these parts, and through `onChange` what the mode applies itself. */

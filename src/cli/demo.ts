@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import { type DurationError, parseDuration } from '../config/duration.js';
 import { formatCycle, formatReady, formatSummary } from '../demo/format.js';
-import { runDemo } from '../demo/index.js';
+import { DEFAULT_SCENARIO, findScenario, runDemo, SCENARIOS } from '../demo/index.js';
 import { prometheusOnPath } from '../demo/prometheus.js';
 import { EmulatorConfigError } from '../emulator/index.js';
 import { createLogger, parseLogLevel } from '../telemetry/logger.js';
@@ -45,18 +45,34 @@ interface DemoCliOptions {
   prometheus: string;
   metricsAddr: string;
   logLevel: string;
+  scenario: string;
+  stabilizationWindow: string;
 }
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description(
-      'Emulated vLLM pods + a real Prometheus + the controller in local mode over examples/: a live table per cycle, a summary at the end (Ctrl-C or --duration).',
+      'Emulated vLLM pods + a real Prometheus + the controller in local mode over examples/, closing the loop: the controller sizes each variant and scales the emulated Deployments. A live table per cycle, a summary at the end (Ctrl-C or --duration).',
     )
     .option(
       '--duration <seconds>',
-      'stop after this many seconds (default: run until Ctrl-C)',
-      seconds('duration'),
+      "stop after this many seconds (default: the scenario's length; 0: run until Ctrl-C)",
+      (v: string) => (v === '0' ? 0 : seconds('duration')(v)),
+    )
+    .addOption(
+      new Option(
+        '--scenario <name>',
+        `load scenario: ${SCENARIOS.map((x) => `${x.name} (${x.description})`).join('; ')}`,
+      )
+        .choices(SCENARIOS.map((x) => x.name))
+        .default(DEFAULT_SCENARIO),
+    )
+    .addOption(
+      new Option(
+        '--stabilization-window <duration>',
+        "the demo controller's scale-down stabilisation window",
+      ).default('60s', '60s'),
     )
     // Shown as written (5s), not as commander quotes a string default ("5s").
     .addOption(new Option('--interval <duration>', 'reconcile interval').default('5s', '5s'))
@@ -85,6 +101,9 @@ export function registerDemo(program: Command): void {
     .action(
       action(async (o: DemoCliOptions) => {
         const intervalMs = duration('interval', 1000)(o.interval);
+        const stabilizationWindowMs = duration('stabilization-window', 0)(o.stabilizationWindow);
+        const scenario = findScenario(o.scenario);
+        const durationMs = o.duration === undefined ? scenario.durationMs : o.duration * 1000;
         duration('window', 1000)(o.window);
         let level: string;
         try {
@@ -114,14 +133,19 @@ export function registerDemo(program: Command): void {
             intervalMs,
             window: o.window,
             ...(o.cacheTtl !== undefined ? { cacheTtlMs: o.cacheTtl } : {}),
-            ...(o.duration !== undefined ? { durationMs: o.duration * 1000 } : {}),
+            ...(durationMs > 0 ? { durationMs } : {}),
+            scenario,
+            stabilizationWindowMs,
             scrapeIntervalSeconds: o.scrapeInterval,
             prometheusBinary: o.prometheus,
             metricsAddress: o.metricsAddr,
             signal: abort.signal,
             logger: createLogger({ level }),
             onProgress: (m) => process.stderr.write(`${m}...\n`),
-            onReady: (info) => process.stdout.write(formatReady(info)),
+            onReady: (info) =>
+              process.stdout.write(
+                `scenario:   ${scenario.name}: ${scenario.description}; new pods start in ${scenario.startupDelayMs / 1000}s\n${formatReady(info)}`,
+              ),
             onCycle: (c) => process.stdout.write(formatCycle(c)),
           });
           process.stdout.write(formatSummary(result.summary));

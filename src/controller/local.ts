@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import type { Actuator } from '../actuator/actuator.js';
 import { SERVICE_CLASSES_CONFIGMAP, UNIT_COSTS_CONFIGMAP } from '../optimizer/index.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, Logger } from '../types.js';
@@ -114,6 +115,9 @@ export class LocalSource implements VariantSource, StatusWriter {
   private variants = new Map<string, VariantAutoscaling>();
   private deployments = new Map<string, Deployment>();
 
+  /** `view`: the Deployment as something else runs it (the demo's emulator), instead of as read. */
+  constructor(private readonly view?: (d: Deployment) => Deployment) {}
+
   /** Replaces the object set; statuses computed earlier carry over to objects of the same key. */
   load(m: Manifests): void {
     const next = new Map<string, VariantAutoscaling>();
@@ -135,7 +139,8 @@ export class LocalSource implements VariantSource, StatusWriter {
   }
 
   getDeployment(namespace: string, name: string): Deployment | undefined {
-    return this.deployments.get(`${namespace}/${name}`);
+    const d = this.deployments.get(`${namespace}/${name}`);
+    return d && this.view ? this.view(d) : d;
   }
 
   async write(va: VariantAutoscaling, compute: (fresh: VariantAutoscaling) => VariantAutoscalingStatus) {
@@ -189,6 +194,10 @@ export interface LocalControllerOptions {
   /** Decides desiredOptimizedAlloc, with `optimizerConfig` fed from the manifests' ConfigMaps. */
   optimizer?: VariantOptimizer;
   optimizerConfig?: OptimizerConfigStore;
+  /** Publishes and applies each decision (the demo scales its emulator through it). */
+  actuator?: Actuator;
+  /** The Deployments as they run, when something other than the manifests runs them (the demo). */
+  deploymentView?: (d: Deployment) => Deployment;
 }
 
 /**
@@ -197,7 +206,7 @@ export interface LocalControllerOptions {
  * edits show up; a broken edit keeps the last good set.
  */
 export class LocalController {
-  readonly source = new LocalSource();
+  readonly source: LocalSource;
   readonly manager: Manager;
   private readonly o: LocalControllerOptions;
   private readonly log: Logger;
@@ -206,6 +215,7 @@ export class LocalController {
 
   constructor(options: LocalControllerOptions) {
     this.o = options;
+    this.source = new LocalSource(options.deploymentView);
     this.log = options.logger ?? silentLogger;
     const reconciler = new Reconciler({
       source: this.source,
@@ -217,6 +227,7 @@ export class LocalController {
       telemetry: options.telemetry,
       unitCosts: options.unitCosts,
       optimizer: options.optimizer,
+      actuator: options.actuator,
     });
     this.manager = new Manager({
       source: this.source,

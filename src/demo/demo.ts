@@ -18,7 +18,9 @@ import { silentLogger } from '../telemetry/logger.js';
 import { Telemetry } from '../telemetry/metrics.js';
 import { parseListenAddress, startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
 import type { CollectorObserver, LookupResult } from '../types.js';
+import { ClosedLoop } from './loop.js';
 import { type LocalPrometheus, startLocalPrometheus } from './prometheus.js';
+import { applyScenario } from './scenarios.js';
 import type { DemoCycle, DemoOptions, DemoResult, DemoRow, DemoSummary } from './types.js';
 
 export type { DemoCycle, DemoInfo, DemoOptions, DemoResult, DemoRow, DemoSummary } from './types.js';
@@ -97,7 +99,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const scrapeIntervalSeconds = o.scrapeIntervalSeconds ?? 1;
   const signal = o.signal;
 
-  const config = typeof o.emulator === 'string' ? loadEmulatorConfig(o.emulator) : o.emulator;
+  const loaded = typeof o.emulator === 'string' ? loadEmulatorConfig(o.emulator) : o.emulator;
+  const config = o.scenario ? applyScenario(loaded, o.scenario) : loaded;
   // Read the manifests before starting anything: a wrong path fails at once, with its name.
   let manifests: ReturnType<typeof loadManifests>;
   try {
@@ -115,6 +118,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
   }
   const telemetry = new Telemetry({ collectDefaultMetrics: false });
+  const loop =
+    o.closedLoop === false
+      ? undefined
+      : new ClosedLoop({
+          emulator,
+          config,
+          manifests,
+          registry: telemetry.registry,
+          stabilizationWindowMs: o.stabilizationWindowMs ?? 60_000,
+          logger,
+        });
 
   // Lookups per model and namespace for the cycle under way; telemetry still gets every one.
   let cycleLookups = new Map<string, Lookups>();
@@ -155,7 +169,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const metricsHost =
       !listenHost || listenHost === '0.0.0.0' || listenHost === '::' ? '127.0.0.1' : listenHost;
     const metricsTarget = `${metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost}:${telemetryServer.port}`;
-    const job = scrapeJob({ address: emuServer.address, targets: emulator.targets(), scrapeIntervalSeconds });
+    // Discovery over HTTP: pods a scale adds or removes come and go as targets, as in Kubernetes.
+    const job = scrapeJob({
+      address: emuServer.address,
+      targets: emulator.targets(),
+      scrapeIntervalSeconds,
+      discovery: 'http',
+    });
     const selfJob = {
       job_name: 'wva-metrics',
       scrape_interval: `${scrapeIntervalSeconds}s`,
@@ -189,11 +209,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     runtime = buildRuntime(demoConfig, { logger, telemetry, observer });
     // As `run` does: expired entries leave in the background.
     janitor = runtime.startJanitor();
+    if (loop) {
+      runtime.collector.countRequestsOver(loop.requestsOverSeconds);
+      loop.bindCollector(runtime.collector);
+    }
 
     // Prometheus applies scrape targets a few seconds after start; wait for every one to be up,
     // via /api/v1/targets, which is not a query.
     progress('waiting for Prometheus to scrape every pod');
-    const wanted = emulator.pods.length + 1;
+    const wanted = emulator.targets().length + 1;
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (signal?.aborted) break;
@@ -205,11 +229,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
     const firstScrape = Date.now();
 
-    const controller = runtime.local({ manifests: o.manifests });
+    const controller = runtime.local({ manifests: o.manifests, ...loop?.controllerOptions() });
     const baseline = await prometheus.queryCalls();
     let lastCalls = baseline;
     let originalTotal = 0;
     o.onReady?.({
+      loadStartedAt: new Date(emulator.startMs),
       prometheusUrl: prometheus.url,
       emulatorUrl: emuServer.url,
       metricsUrl: `http://${metricsTarget}/metrics`,
@@ -266,18 +291,23 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       const rows = [...groups.values()].sort(
         (a, b) => a.namespace.localeCompare(b.namespace) || a.modelId.localeCompare(b.modelId),
       );
+      const warmingUp = Date.now() - firstScrape < winMs;
+      // Cycles count for attainment once rates cover the window and a first scale-up could serve.
+      const scored = !warmingUp && cycleStart - loopStarted >= config.startupDelay;
+      const loopView = loop?.record(report, scored);
       const original = rows.length * ORIGINAL_CALLS_PER_MODEL;
       originalTotal += original;
       const cycle: DemoCycle = {
         index: cycles.length + 1,
         startedAt: new Date(cycleStart),
         durationMs: report.durationMs,
-        warmingUp: Date.now() - firstScrape < winMs,
+        warmingUp,
         rows,
         promCalls: calls - lastCalls,
         promCallsTotal: calls - baseline,
         originalCalls: original,
         originalCallsTotal: originalTotal,
+        ...(loopView ? { loop: loopView } : {}),
       };
       lastCalls = calls;
       cycles.push(cycle);
@@ -302,6 +332,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       originalCallsTotal: originalTotal,
       lookups: { ...totalLookups },
       ...(lastErr ? { lastCycleError: lastErr } : {}),
+      ...(loop
+        ? {
+            loop: loop.summary({
+              endAt: new Date(),
+              intervalMs,
+              windowMs: winMs,
+              warmupMs: Math.max(winMs, config.startupDelay),
+            }),
+          }
+        : {}),
     };
     return { cycles, summary };
   } finally {

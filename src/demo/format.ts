@@ -3,6 +3,7 @@ import { type Column, renderTable } from '../cli/table.js';
 import { quoteName } from '../safe-text.js';
 import type { DemoCycle, DemoInfo, DemoSummary } from './demo.js';
 import { ORIGINAL_CALLS_PER_MODEL } from './demo.js';
+import { formatLoopCycle, formatLoopSummary } from './loop-format.js';
 
 function fixed(n: number | undefined, digits = 1): string {
   return n === undefined ? '-' : n.toFixed(digits);
@@ -58,7 +59,8 @@ export function formatCycle(c: DemoCycle): string {
     `  Prometheus calls, measured: ${c.promCalls} this cycle, ${c.promCallsTotal} total` +
       `   |   original design, computed (${ORIGINAL_CALLS_PER_MODEL} per model per cycle): ${c.originalCalls} this cycle, ${c.originalCallsTotal} total`,
   ].join('\n');
-  return `${head}\n${renderTable(COLUMNS, c.rows)}`;
+  const table = `${head}\n${renderTable(COLUMNS, c.rows)}`;
+  return c.loop ? `${table}${formatLoopCycle(c.loop)}` : table;
 }
 
 export function formatSummary(s: DemoSummary): string {
@@ -77,5 +79,5 @@ export function formatSummary(s: DemoSummary): string {
       `  read vs emulated, last settled cycle (worst model): arrival ${pct(e.arrivalRate)}, input tokens ${pct(e.avgInputTokens)}, output tokens ${pct(e.avgOutputTokens)}, TTFT ${pct(e.ttft)}, ITL ${pct(e.itl)}`,
     );
   }
-  return `${out.join('\n')}\n`;
+  return `${out.join('\n')}\n${s.loop ? formatLoopSummary(s.loop) : ''}`;
 }

@@ -1,7 +1,9 @@
-// What the demo takes and reports.
-import type { EmulatedMetrics } from '../emulator/emulator.js';
-import type { EmulatorConfig } from '../emulator/index.js';
+// The demo's inputs and outputs: options, what each cycle shows and the closing summary.
+import type { EmulatedMetrics, EmulatorConfig } from '../emulator/index.js';
 import type { AggregateMetrics, Logger, LookupResult } from '../types.js';
+import type { LoopSummary } from './loop.js';
+import type { LoopCycle } from './loop-ledger.js';
+import type { Scenario } from './scenarios.js';
 
 export interface DemoOptions {
   /** VariantAutoscaling (+ Deployment) manifests: a file or directory. */
@@ -33,9 +35,20 @@ export interface DemoOptions {
   onCycle?: (cycle: DemoCycle) => void;
   /** Called once everything is up, before the first cycle. */
   onReady?: (info: DemoInfo) => void;
+  /** Reshapes the emulator's load and sets the pods' start-up delay. */
+  scenario?: Scenario;
+  /**
+   * The controller decides and scales the emulator's Deployments (default true); false: it only
+   * reads and writes status, the fleet stays as configured.
+   */
+  closedLoop?: boolean;
+  /** Scale-down stabilisation window of the demo's controller; default 60 s, to fit a demo. */
+  stabilizationWindowMs?: number;
 }
 
 export interface DemoInfo {
+  /** Time 0 of the load patterns (the emulator's start): a scenario's steps count from here. */
+  loadStartedAt: Date;
   prometheusUrl: string;
   emulatorUrl: string;
   metricsUrl: string;
@@ -80,6 +93,8 @@ export interface DemoCycle {
   /** Computed, not measured: the original design's 5 queries per model and namespace per cycle. */
   originalCalls: number;
   originalCallsTotal: number;
+  /** The closed loop's view of the cycle (absent with closedLoop false). */
+  loop?: LoopCycle;
 }
 
 export interface DemoSummary {
@@ -97,6 +112,8 @@ export interface DemoSummary {
     ttft: number;
     itl: number;
   };
+  /** SLO attainment, replica-minutes and scaling actions, ours and a static peak fleet's. */
+  loop?: LoopSummary;
 }
 
 export interface DemoResult {

@@ -55,7 +55,22 @@ const spikes = z.strictObject({
   /** How long each spike lasts. */
   duration: positiveDuration.default(15_000),
 });
-export const loadSchema = z.discriminatedUnion('pattern', [steady, diurnal, spikes]);
+const step = z.strictObject({
+  pattern: z.literal('step'),
+  /** Requests per minute before the first step. */
+  rate: z.number().nonnegative(),
+  /** From `at` (time since start) on, the rate is `rate`, until the next step; in time order. */
+  steps: z
+    .array(z.strictObject({ at: duration, rate: z.number().nonnegative() }))
+    .min(1)
+    .refine(
+      (s) => s.every((x, i) => i === 0 || x.at > s[i - 1]!.at),
+      'steps must be in increasing `at` order',
+    ),
+});
+/** No traffic at all: the case scale to zero is for. */
+const idle = z.strictObject({ pattern: z.literal('idle') });
+export const loadSchema = z.discriminatedUnion('pattern', [steady, diurnal, spikes, step, idle]);
 
 const perfSchema = z.strictObject({
   /** ITL (ms) = alpha + beta * batch: the CRD's decodeParms. */
@@ -73,7 +88,7 @@ const variantSchema = z.strictObject({
   accelerator: z.string().default('A100'),
   maxBatchSize: z.number().int().min(1).default(64),
   perf: perfSchema.default({ alpha: 8, beta: 0.12, gamma: 25, delta: 0.004 }),
-  /** Share of the model's traffic relative to the other variants; default: its replica count. */
+  /** Share of the model's traffic relative to the other variants; default: what its ready pods can serve. */
   weight: z.number().nonnegative().optional(),
 });
 
@@ -107,6 +122,8 @@ export const emulatorConfigSchema = z
     vllmMetrics: vllmMetricNames.default('current'),
     /** Simulation step: counters move at least this often (and on every scrape). */
     tick: positiveDuration.default(1000),
+    /** How long a pod added by a scale-up takes before it serves (model load, warm-up). */
+    startupDelay: duration.default(0),
     /** Per-request spread of tokens and latencies around their means, as a fraction (0..0.9). */
     jitter: z.number().min(0).max(0.9).default(0.25),
     models: z.array(modelSchema).min(1),

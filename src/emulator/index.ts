@@ -1,7 +1,6 @@
 // vLLM metrics emulator: simulated vLLM pods under configurable load, in vLLM's exposition format.
 export * from './config.js';
 export * from './emulator.js';
-export { type ReplicaLoad, type ReplicaState, replicaState } from './latency.js';
 export { LoadCurve } from './load.js';
 export {
   buckets125,

@@ -26,6 +26,13 @@ export class LoadCurve {
         return Math.max(0, c.rate * (1 + c.amplitude * Math.sin((2 * Math.PI * (tMs + c.phase)) / c.period)));
       case 'spikes':
         return this.inSpike(tMs, c.every, c.duration) ? c.rate * c.factor : c.rate;
+      case 'step': {
+        let rate = c.rate;
+        for (const s of c.steps) if (tMs >= s.at) rate = s.rate;
+        return rate;
+      }
+      case 'idle':
+        return 0;
     }
   }
 

@@ -2,8 +2,8 @@
 // bucket boundaries (vLLM V1's), and the state a step moves forward.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ModelConfig, VariantConfig } from './config.js';
-import { type ReplicaState, replicaState } from './latency.js';
 import { PairedSampler, streamFor } from './random.js';
+import { ReplicaQueue, type ReplicaStep, replicaModel } from './replica-queue.js';
 
 /** vLLM's build_1_2_5_buckets(max): 1, 2, 5, 10, 20, 50, ... up to max. */
 export function buckets125(max: number): number[] {
@@ -167,12 +167,12 @@ type PodMetrics = ReturnType<typeof createPodMetrics>;
 export class EmulatedPod {
   readonly registry = new Registry();
   readonly totals: Totals = emptyTotals();
-  /** State of the last step (batch, latencies); before the first step, the idle state. */
-  state: ReplicaState;
+  /** State of the last step (batch, latencies, queue); before the first step, the idle state. */
+  state: ReplicaStep;
   /** Requests per second offered at the last step. */
   offeredPerSecond = 0;
-  /** Requests waiting for a batch slot. */
-  queue = 0;
+  /** The replica's queue: the latency model and the requests it holds beyond it. */
+  readonly replica: ReplicaQueue;
   private carry = 0;
   private readonly random: () => number;
   private readonly promptSampler: PairedSampler;
@@ -190,6 +190,8 @@ export class EmulatedPod {
     seed: number,
     jitter: number,
     names: VllmMetricNames = 'current',
+    /** Clock time (ms) from which the pod serves; before, it starts up and is not scraped. */
+    readonly readyAtMs = 0,
   ) {
     this.random = streamFor(seed, `pod:${namespace}/${name}`);
     this.promptSampler = new PairedSampler(this.random, jitter);
@@ -202,7 +204,14 @@ export class EmulatedPod {
     this.m.length.inc(0);
     this.m.promptTotal.inc(0);
     this.m.generationTotal.inc(0);
-    this.state = this.computeState(0);
+    this.replica = new ReplicaQueue(
+      replicaModel({
+        profile: { ...variant.perf, maxBatchSize: variant.maxBatchSize },
+        inputTokens: model.inputTokens,
+        outputTokens: model.outputTokens,
+      }),
+    );
+    this.state = this.replica.step(0, 0);
     this.m.running.set(0);
     this.m.waiting.set(0);
     this.setKvCacheUsage(0);
@@ -214,15 +223,14 @@ export class EmulatedPod {
     for (const g of this.m.kvCache) g?.set(usage);
   }
 
-  /** The replica state (batch, latencies, capacity) at an offered load, without stepping. */
-  computeState(arrivalPerSecond: number): ReplicaState {
-    return replicaState({
-      arrivalPerSecond,
-      inputTokens: this.model.inputTokens,
-      outputTokens: this.model.outputTokens,
-      perf: this.variant.perf,
-      maxBatchSize: this.variant.maxBatchSize,
-    });
+  /** Requests waiting for a batch slot now (the model's queue plus the backlog). */
+  get queue(): number {
+    return this.state.waiting;
+  }
+
+  /** Most requests per second the pod completes. */
+  get capacityPerSecond(): number {
+    return this.replica.capacityPerSecond;
   }
 
   /**
@@ -231,27 +239,20 @@ export class EmulatedPod {
    * Returns what this step emitted.
    */
   step(dtMs: number, arrivalPerSecond: number): Totals {
-    const dt = dtMs / 1000;
     this.offeredPerSecond = arrivalPerSecond;
-    const state = this.computeState(arrivalPerSecond);
+    const state = this.replica.step(dtMs / 1000, arrivalPerSecond);
     this.state = state;
     // Completions: fractional requests carry over, so counts over time match the rate exactly.
-    const capacity = state.capacityPerSecond * dt;
-    const offered = this.queue + arrivalPerSecond * dt;
-    const served = Math.min(offered, capacity);
-    this.queue = offered - served;
-    this.carry += served;
+    this.carry += state.served;
     const n = Math.floor(this.carry);
     this.carry -= n;
-    // Queued requests wait for the backlog ahead of them to drain.
-    const waitMs = state.capacityPerSecond > 0 ? (this.queue / state.capacityPerSecond) * 1000 : 0;
 
     const out = emptyTotals();
     const m = this.m;
     for (let i = 0; i < n; i++) {
       const prompt = Math.max(1, Math.round(this.promptSampler.next(this.model.inputTokens)));
       const output = Math.max(1, Math.round(this.outputSampler.next(this.model.outputTokens)));
-      const ttft = Math.max(0, this.ttftSampler.next(state.ttftMs + waitMs)) / 1000;
+      const ttft = Math.max(0, this.ttftSampler.next(state.ttftMs)) / 1000;
       const tpot = Math.max(0, this.tpotSampler.next(state.itlMs)) / 1000;
       (this.random() < this.model.lengthFraction ? m.length : m.stop).inc();
       m.prompt.observe(prompt);
@@ -271,7 +272,7 @@ export class EmulatedPod {
       out.tpotCount += output - 1;
     }
     m.running.set(Math.round(state.running));
-    m.waiting.set(Math.round(this.queue));
+    m.waiting.set(Math.round(state.waiting));
     this.setKvCacheUsage(Math.round(state.running));
     addTotals(this.totals, out);
     return out;

@@ -11,6 +11,12 @@ export interface ScrapeConfigOptions {
   jobName?: string;
   /** Seconds between scrapes; default 1. */
   scrapeIntervalSeconds?: number;
+  /**
+   * `static` (default): the pods of now, listed in the config. `http`: Prometheus asks the
+   * emulator's /targets every scrape interval, so pods added or removed by a scale are followed,
+   * as Kubernetes service discovery would.
+   */
+  discovery?: 'static' | 'http';
 }
 
 /** Target groups in Prometheus' file/HTTP service-discovery JSON shape. */
@@ -40,7 +46,9 @@ export function scrapeJob(o: ScrapeConfigOptions) {
     job_name: o.jobName ?? 'vllm-emulator',
     scrape_interval: interval,
     scrape_timeout: interval,
-    static_configs: targetGroups(o.address, o.targets),
+    ...(o.discovery === 'http'
+      ? { http_sd_configs: [{ url: `http://${o.address}/targets`, refresh_interval: interval }] }
+      : { static_configs: targetGroups(o.address, o.targets) }),
     relabel_configs: SERVICE_MONITOR_RELABELING,
   };
 }

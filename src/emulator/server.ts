@@ -2,6 +2,8 @@
 // endpoint so one Prometheus job can find them all.
 //   GET /pods/<namespace>/<pod>/metrics   that pod's vLLM metrics
 //   GET /targets                          HTTP SD JSON (for http_sd_configs), with meta labels
+//   GET /variants                         JSON: each variant's pods and how many serve
+//   PUT /variants/<namespace>/<name>/replicas  body {"replicas": n}: scales that variant
 //   GET /healthz                          ok
 //   GET /                                 plain-text list of the pods' paths
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -38,6 +40,11 @@ export async function startEmulatorServer(
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0]!;
+    const scale = /^\/variants\/([^/]+)\/([^/]+)\/replicas$/.exec(path);
+    if (scale && req.method === 'PUT') {
+      await setReplicas(emulator, decodeURIComponent(scale[1]!), decodeURIComponent(scale[2]!), req, res);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -53,6 +60,10 @@ export async function startEmulatorServer(
       res
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify(targetGroups(address, emulator.targets())));
+      return;
+    }
+    if (path === '/variants') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(emulator.variants()));
       return;
     }
     if (path === '/healthz') {
@@ -97,4 +108,41 @@ export async function startEmulatorServer(
         server.close(() => resolve());
       }),
   };
+}
+
+const MAX_BODY = 4096;
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+}
+
+/** PUT /variants/<namespace>/<name>/replicas with {"replicas": n}. */
+async function setReplicas(
+  emulator: VllmEmulator,
+  namespace: string,
+  name: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  let text = '';
+  for await (const chunk of req) {
+    text += String(chunk);
+    if (text.length > MAX_BODY) return reply(res, 413, { error: `body over ${MAX_BODY} bytes` });
+  }
+  let replicas: unknown;
+  try {
+    replicas = (JSON.parse(text) as { replicas?: unknown }).replicas;
+  } catch {
+    return reply(res, 400, { error: 'body must be JSON like {"replicas": 3}' });
+  }
+  if (typeof replicas !== 'number')
+    return reply(res, 400, {
+      error: 'body must be JSON like {"replicas": 3}: replicas is missing or not a number',
+    });
+  try {
+    const now = emulator.setReplicas(namespace, name, replicas);
+    reply(res, 200, { namespace, name, replicas: now });
+  } catch (err) {
+    reply(res, err instanceof RangeError ? 400 : 404, { error: (err as Error).message });
+  }
 }

@@ -26,7 +26,7 @@ const steadyConfig = {
   ...exampleConfig,
   models: exampleConfig.models.map((m) => ({
     ...m,
-    load: { pattern: 'steady' as const, rate: 3 * m.load.rate },
+    load: { pattern: 'steady' as const, rate: 3 * ('rate' in m.load ? m.load.rate : 0) },
   })),
 };
 
@@ -49,6 +49,8 @@ describe('demo end to end', () => {
       intervalMs: 4000,
       window: '10s',
       durationMs: 24_000,
+      // The metrics path alone: the fleet stays as configured, so the reference matches it.
+      closedLoop: false,
       onCycle: (c) => cycles.push(c),
     });
 

@@ -13,11 +13,11 @@ import {
   parseDurationMs,
   parseEmulatorConfig,
   prometheusConfigYaml,
-  replicaState,
   startEmulatorServer,
   VLLM_BUCKETS,
   VllmEmulator,
 } from '../../src/emulator/index.js';
+import { analyseReplica } from '../../src/optimizer/index.js';
 
 // --- a small parser of the Prometheus text format, strict enough to catch malformed output ---
 interface Sample {
@@ -265,12 +265,19 @@ describe('emulator counts match the configured load over simulated time', () => 
     // 600 req/min for 10 min; fractional requests carry, so at most one short per pod.
     expect(m.totals.requests).toBeGreaterThanOrEqual(6000 - m.pods.length);
     expect(m.totals.requests).toBeLessThanOrEqual(6000);
-    // Pods share by replicas: 2 of the 3 replicas are one variant, each pod a third.
-    for (const pod of m.pods) expect(Math.abs(pod.totals.requests - 2000)).toBeLessThanOrEqual(1);
+    // The router shares by what each pod can serve: the faster H100 pod gets more than an A100 pod.
+    const capacity = m.pods.reduce((a, p) => a + p.capacityPerSecond, 0);
+    for (const pod of m.pods)
+      expect(Math.abs(pod.totals.requests - (6000 * pod.capacityPerSecond) / capacity)).toBeLessThanOrEqual(
+        1,
+      );
+    const [a100, , h100] = m.pods;
+    expect(h100!.totals.requests).toBeGreaterThan(1.2 * a100!.totals.requests);
 
     const exp = emulator.expected('meta-llama/Llama-3.1-8B-Instruct', 'prod');
     const obs = emulator.observed('meta-llama/Llama-3.1-8B-Instruct', 'prod', 600_000);
-    expect(exp.load).toEqual({ arrivalRate: 600, avgInputTokens: 500, avgOutputTokens: 100 });
+    expect(exp.load).toMatchObject({ avgInputTokens: 500, avgOutputTokens: 100 });
+    expect(exp.load.arrivalRate).toBeCloseTo(600, 9);
     expect(obs.load.arrivalRate).toBeCloseTo(600, 0);
     // Antithetic draws keep means within rounding of the configured means.
     expect(Math.abs(obs.load.avgInputTokens - 500)).toBeLessThan(2);
@@ -335,25 +342,42 @@ describe('emulator counts match the configured load over simulated time', () => 
 
 describe('latency model', () => {
   const perf = { alpha: 8, beta: 0.12, gamma: 25, delta: 0.004 };
-  const at = (arrivalPerSecond: number, maxBatchSize = 64) =>
-    replicaState({ arrivalPerSecond, inputTokens: 512, outputTokens: 128, perf, maxBatchSize });
+  const oneModel = (rate: number, replicas: number, maxBatchSize = 64) =>
+    make({
+      seed: 1,
+      models: [
+        {
+          model: 'm',
+          namespace: 'ns',
+          load: { pattern: 'steady', rate },
+          inputTokens: 512,
+          outputTokens: 128,
+          variants: [{ name: 'v', replicas, maxBatchSize, perf }],
+        },
+      ],
+    });
 
-  it('TTFT and ITL rise with load per replica', () => {
-    const light = at(0.5);
-    const busy = at(5);
-    expect(busy.running).toBeGreaterThan(light.running);
-    expect(busy.ttftMs).toBeGreaterThan(light.ttftMs);
-    expect(busy.itlMs).toBeGreaterThan(light.itlMs);
-    // Little's law holds for the solved batch: n = lambda * time in batch.
-    const t = (busy.ttftMs + 127 * busy.itlMs) / 1000;
-    expect(busy.running).toBeCloseTo(5 * t, 6);
-    expect(at(0).ttftMs).toBe(perf.gamma);
-    expect(at(0).itlMs).toBe(perf.alpha);
+  it("shows the optimizer's queueing model at each pod's rate", () => {
+    const { emulator, tick } = oneModel(600, 2);
+    tick(5000);
+    const model = analyseReplica(
+      { ...perf, maxBatchSize: 64 },
+      { arrivalRate: 0, avgInputTokens: 512, avgOutputTokens: 128 },
+      600 / 60 / 2,
+    );
+    const e = emulator.expected('m', 'ns');
+    expect(e.ttftAverage).toBeCloseTo(model.ttftMs, 9);
+    expect(e.itlAverage).toBeCloseTo(model.itlMs, 9);
+    expect(emulator.pods[0]!.state.running).toBeCloseTo(model.avgInService, 9);
+    // Busier pods: the model's TTFT and ITL rise.
+    const busy = oneModel(600, 1);
+    busy.tick(5000);
+    expect(busy.emulator.expected('m', 'ns').ttftAverage).toBeGreaterThan(e.ttftAverage);
+    expect(busy.emulator.expected('m', 'ns').itlAverage).toBeGreaterThan(e.itlAverage);
   });
 
   it('past capacity the batch is full, requests queue and TTFT includes the wait', () => {
-    const cap = at(0, 16).capacityPerSecond;
-    expect(at(cap * 2, 16)).toMatchObject({ saturated: true, running: 16 });
+    const cap = oneModel(60, 1, 16).emulator.pods[0]!.capacityPerSecond;
     const { emulator, tick } = make({
       seed: 1,
       models: [
@@ -375,14 +399,15 @@ describe('latency model', () => {
     const later = emulator.expected('m', 'ns');
     // Arrivals stay what is offered; completions are capped at capacity (observed); the queue keeps
     // growing, and so does TTFT.
-    expect(later.load.arrivalRate).toBe(Math.round(cap * 60 * 1.5));
+    expect(later.load.arrivalRate).toBeCloseTo(Math.round(cap * 60 * 1.5), 6);
+    expect(pod.state.saturated).toBe(true);
     expect(later.ttftAverage).toBeGreaterThan(early.ttftAverage);
     expect(emulator.observed('m', 'ns', 10_000).load.arrivalRate).toBeLessThan(cap * 60 * 1.05);
   });
 
   it('more replicas for the same load means lower latency', () => {
     const latency = (replicas: number) => {
-      const { emulator } = make({
+      const { emulator, tick } = make({
         seed: 1,
         models: [
           {
@@ -393,6 +418,7 @@ describe('latency model', () => {
           },
         ],
       });
+      tick(5000);
       return emulator.expected('m', 'ns');
     };
     expect(latency(4).ttftAverage).toBeLessThan(latency(1).ttftAverage);

@@ -1,0 +1,115 @@
+// What the closed loop did, cycle by cycle, and what it comes to: SLO attainment (cycles whose
+// measured TTFT and ITL were within target), replica-minutes and scaling actions.
+import type { SloTargets } from '../optimizer/index.js';
+
+/** One variant in one cycle. */
+export interface LoopVariant {
+  namespace: string;
+  name: string;
+  modelId: string;
+  /** What the optimizer decided (desiredOptimizedAlloc); undefined without a decision. The
+   *  actuator may apply another count: 0 where scale to zero is proven, 1 where it is not allowed. */
+  desired: number | undefined;
+  /** Pods the emulator runs (starting ones included), and those that serve. */
+  current: number;
+  ready: number;
+  /** The optimizer's prediction for its allocation; undefined without a decision. */
+  predicted: { ttftMs: number; itlMs: number } | undefined;
+  /** OptimizationReady's reason, or why there is none. */
+  reason: string;
+  /** The Actuated condition's reason (Scaled, NoDecision...); undefined before the actuator ran. */
+  actuated: string | undefined;
+}
+
+/** One model (in one namespace) in one cycle. */
+export interface LoopModel {
+  namespace: string;
+  modelId: string;
+  /** The SLO the controller sized for; undefined when no variant had a decision. */
+  slo: SloTargets | undefined;
+  /** Requests per minute arriving, as read; undefined when unknown. */
+  arrivalRate: number | undefined;
+  /** Measured (read from Prometheus) averages; undefined when unknown or without traffic. */
+  ttftMs: number | undefined;
+  itlMs: number | undefined;
+  /** Within both targets; undefined when it cannot be said (no traffic, no SLO, latency unknown). */
+  withinSlo: boolean | undefined;
+}
+
+/** Whether measured latency meets the targets; undefined when a number needed is unknown. */
+export function meetsSlo(
+  slo: SloTargets | undefined,
+  ttftMs: number | undefined,
+  itlMs: number | undefined,
+): boolean | undefined {
+  if (!slo) return undefined;
+  const checks: Array<[number | undefined, number | undefined]> = [
+    [slo.ttftMs, ttftMs],
+    [slo.itlMs, itlMs],
+  ];
+  let ok = true;
+  for (const [target, value] of checks) {
+    if (!target || target <= 0) continue;
+    if (value === undefined) return undefined;
+    if (value > target) ok = false;
+  }
+  return ok;
+}
+
+export interface LoopCycle {
+  at: Date;
+  /** Cycles before the series cover the window, or before the first pods could start, do not count. */
+  scored: boolean;
+  variants: LoopVariant[];
+  models: LoopModel[];
+}
+
+export interface FleetScore {
+  /** Model-cycles with traffic, an SLO and known latency. */
+  cycles: number;
+  met: number;
+  /** met / cycles; undefined with no cycle scored. */
+  attainment: number | undefined;
+  replicaMinutes: number;
+  actions: number;
+}
+
+/** Per variant, the most pods it had or was asked for: a static fleet sized for the peak. */
+export function peakReplicas(cycles: LoopCycle[]): Map<string, number> {
+  const peak = new Map<string, number>();
+  for (const c of cycles) {
+    for (const v of c.variants) {
+      const key = `${v.namespace}/${v.name}`;
+      peak.set(key, Math.max(peak.get(key) ?? 0, v.current, v.desired ?? 0));
+    }
+  }
+  return peak;
+}
+
+/**
+ * Scores the cycles: attainment over the scored model-cycles, replica-minutes as each cycle's pods
+ * held until the next cycle (the last one until `endAt`), and `actions` as given.
+ */
+export function scoreLoop(cycles: LoopCycle[], endAt: Date, actions: number): FleetScore {
+  let scored = 0;
+  let met = 0;
+  let replicaMs = 0;
+  cycles.forEach((c, i) => {
+    const until = (cycles[i + 1]?.at ?? endAt).getTime();
+    const pods = c.variants.reduce((a, v) => a + v.current, 0);
+    replicaMs += pods * Math.max(0, until - c.at.getTime());
+    if (!c.scored) return;
+    for (const m of c.models) {
+      if (m.withinSlo === undefined) continue;
+      scored++;
+      if (m.withinSlo) met++;
+    }
+  });
+  return {
+    cycles: scored,
+    met,
+    attainment: scored > 0 ? met / scored : undefined,
+    replicaMinutes: replicaMs / 60_000,
+    actions,
+  };
+}

@@ -1,0 +1,151 @@
+// The demo's closed loop: the controller's optimizer and actuator (the real ones, in scale mode)
+// with the emulator as the thing they scale. Scale to zero goes through the actuator's gate on
+// the fleet query's requests-over-the-retention-period term, as in a cluster.
+import type { Registry } from 'prom-client';
+import { Actuator } from '../actuator/actuator.js';
+import { ActuationMetrics } from '../actuator/metrics.js';
+import { idleEvidence, retentionPeriods, SCALE_TO_ZERO_CONFIGMAP } from '../actuator/scale-to-zero.js';
+import type { RequestsOverAnswer } from '../collector/fleet-collector.js';
+import type { CycleReport, LocalControllerOptions, Manifests } from '../controller/local.js';
+import { localOptimizer } from '../controller/optimizer-setup.js';
+import type { EmulatorConfig, VllmEmulator } from '../emulator/index.js';
+import type { SloTargets } from '../optimizer/index.js';
+import type { Logger } from '../types.js';
+import { EmulatorScaler, emulatedDeployment, type ScaleAction } from './actuation.js';
+import { loopCycle } from './closed-loop.js';
+import { type FleetScore, type LoopCycle, peakReplicas, scoreLoop } from './loop-ledger.js';
+import { scoreStaticFleet } from './static-fleet.js';
+
+export interface ClosedLoopOptions {
+  emulator: VllmEmulator;
+  /** The emulator's config (scenario applied), for the static fleet replay. */
+  config: EmulatorConfig;
+  manifests: Manifests;
+  registry: Registry;
+  /** Scale-down stabilisation window, ms. */
+  stabilizationWindowMs: number;
+  logger: Logger;
+}
+
+/** An Event the actuator emitted on a VariantAutoscaling (what `kubectl describe` would show). */
+export interface LoopEvent {
+  at: Date;
+  namespace: string;
+  name: string;
+  reason: string;
+  message: string;
+}
+
+export interface LoopSummary {
+  ours: FleetScore;
+  /** Every variant at its peak count all along, replayed on the emulator. */
+  staticPeak: FleetScore;
+  actions: ScaleAction[];
+  events: LoopEvent[];
+}
+
+type Collector = { requestsOver(modelId: string, namespace: string, seconds: number): RequestsOverAnswer };
+
+export class ClosedLoop {
+  readonly scaler: EmulatorScaler;
+  readonly actuator: Actuator;
+  readonly cycles: LoopCycle[] = [];
+  readonly events: LoopEvent[] = [];
+  private readonly parts: ReturnType<typeof localOptimizer>;
+  private collector: Collector | undefined;
+
+  constructor(private readonly o: ClosedLoopOptions) {
+    this.scaler = new EmulatorScaler(o.emulator);
+    this.actuator = new Actuator({
+      mode: 'scale',
+      metrics: new ActuationMetrics(o.registry),
+      events: {
+        emit: async (va, e) => {
+          const { namespace, name } = va.metadata;
+          this.events.push({ at: new Date(), namespace, name, reason: e.reason, message: e.message });
+        },
+      },
+      scaler: this.scaler,
+      // No HPA exists here: the demo's Deployments are the emulator's.
+      hpas: { synced: true, hpaFor: () => undefined },
+      // WVA_SCALE_TO_ZERO off: the ConfigMap turns it on per model.
+      scaleToZeroEnabled: () => false,
+      idleEvidence: (m, ns, ms) =>
+        this.collector
+          ? idleEvidence(this.collector.requestsOver(m, ns, ms / 1000))
+          : { state: 'unknown', reason: 'no fleet query yet' },
+      logger: o.logger,
+    });
+    // 0 replicas only where the actuator's scale-to-zero gate allows it now, as in `run`.
+    const view = emulatedDeployment(o.emulator);
+    this.parts = localOptimizer(
+      {
+        stabilizationWindowMs: o.stabilizationWindowMs,
+        kvCacheThreshold: 0.9,
+        minReplicasDefault: (va) => this.actuator.minReplicas(va, view({ metadata: va.metadata })),
+      },
+      o.logger,
+    );
+    // As the other optimizer ConfigMaps in local mode: from the manifests, whatever the namespace.
+    const zero = [...(o.manifests.configMaps ?? new Map()).entries()].find(([k]) =>
+      k.endsWith(`/${SCALE_TO_ZERO_CONFIGMAP}`),
+    );
+    this.actuator.setScaleToZeroConfig(zero?.[1]);
+  }
+
+  /** The fleet collector the idle evidence comes from (built after this, as it asks the periods). */
+  bindCollector(c: Collector): void {
+    this.collector = c;
+  }
+
+  /** The retention periods (s) the fleet query counts requests over. */
+  readonly requestsOverSeconds = (): number[] => {
+    const models = this.o.manifests.variants
+      .filter((va) => typeof va.spec?.modelID === 'string')
+      .map((va) => ({ modelId: va.spec.modelID, namespace: va.metadata.namespace }));
+    return retentionPeriods(this.actuator.scaleToZeroConfig, false, models).map((ms) => ms / 1000);
+  };
+
+  /** What LocalController needs to close the loop. */
+  controllerOptions(): Pick<
+    LocalControllerOptions,
+    'optimizer' | 'optimizerConfig' | 'actuator' | 'deploymentView'
+  > {
+    return {
+      optimizer: this.parts.optimizer,
+      optimizerConfig: this.parts.store,
+      actuator: this.actuator,
+      deploymentView: emulatedDeployment(this.o.emulator),
+    };
+  }
+
+  /** Records a controller cycle; `scored`: it counts for attainment. */
+  record(report: CycleReport, scored: boolean): LoopCycle {
+    const c = loopCycle(report, this.o.emulator, scored);
+    this.cycles.push(c);
+    return c;
+  }
+
+  /** Scores the run and the static peak fleet over the same time. */
+  summary(o: { endAt: Date; intervalMs: number; windowMs: number; warmupMs: number }): LoopSummary {
+    const first = this.cycles[0]?.at ?? o.endAt;
+    const slo = new Map<string, SloTargets>();
+    for (const c of this.cycles)
+      for (const m of c.models)
+        if (m.slo && !slo.has(`${m.namespace}/${m.modelId}`)) slo.set(`${m.namespace}/${m.modelId}`, m.slo);
+    return {
+      ours: scoreLoop(this.cycles, o.endAt, this.scaler.actions.length),
+      staticPeak: scoreStaticFleet({
+        config: this.o.config,
+        replicas: peakReplicas(this.cycles),
+        slo,
+        durationMs: Math.max(o.intervalMs, o.endAt.getTime() - first.getTime()),
+        intervalMs: o.intervalMs,
+        windowMs: o.windowMs,
+        warmupMs: o.warmupMs,
+      }),
+      actions: [...this.scaler.actions],
+      events: [...this.events],
+    };
+  }
+}
