@@ -38,6 +38,10 @@ export class ConfigError extends Error {
     super(`invalid configuration: ${problems.join('; ')}`);
     this.problems = problems;
   }
+  /** `err` as a ConfigError (an unexpected error becomes its one problem). */
+  static from(err: unknown): ConfigError {
+    return ConfigError.from(err);
+  }
 }
 
 /** For the CLI: a heading and one indented line per problem. */
@@ -77,7 +81,7 @@ export function configFromData(data: Record<string, string>, base: ConfigSources
   try {
     return loadConfig({ ...base, configMapData: data });
   } catch (err) {
-    return err instanceof ConfigError ? err : new ConfigError([(err as Error).message]);
+    return ConfigError.from(err);
   }
 }
 

@@ -100,15 +100,14 @@ export class ConfigReloader extends EventEmitter<Events> {
 
   /** Re-reads every source now (also what SIGHUP should call). */
   reload(): Outcome {
-    let outcome: Outcome;
+    let outcome: Outcome = 'error';
     try {
       const resolved = resolveConfig(this.#sources);
       if (this.targets.logger) logResolution(resolved, this.targets.logger, { warned: this.#warned });
       const before = this.#config;
       outcome = this.offer(resolved.config) === before ? 'unchanged' : 'changed';
     } catch (err) {
-      this.offer(err instanceof ConfigError ? err : new ConfigError([(err as Error).message]));
-      outcome = 'error';
+      this.offer(ConfigError.from(err));
     }
     this.emit('reloaded', outcome);
     return outcome;
