@@ -40,7 +40,7 @@ export class ConfigError extends Error {
   }
   /** `err` as a ConfigError (an unexpected error becomes its one problem). */
   static from(err: unknown): ConfigError {
-    return ConfigError.from(err);
+    return err instanceof ConfigError ? err : new ConfigError([(err as Error).message]);
   }
 }
 
