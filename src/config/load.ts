@@ -227,20 +227,14 @@ function readMountedConfigMap(dir: string): Record<string, unknown> {
 
 /** Keys (UPPER_SNAKE) whose effective value differs between the two configs. */
 export function diffConfig(next: Config, prev: Config): string[] {
-  return CONFIG_KEYS.filter((s) => JSON.stringify(getPath(next, s)) !== JSON.stringify(getPath(prev, s))).map(
-    (s) => s.key,
-  );
+  const differs = (s: ConfigKey) => JSON.stringify(getPath(next, s)) !== JSON.stringify(getPath(prev, s));
+  return CONFIG_KEYS.filter(differs).map((s) => s.key);
 }
 
-function problemLine(spec: ConfigKey, value: RawValue, message: string): string {
-  return `${value.label}=${showValue(spec, value.raw)} (${value.origin}): ${message}`;
-}
-
-/** The value as the user wrote it; secrets (and passwords in URLs) masked. */
-export function showValue(spec: Pick<ConfigKey, 'secret'>, raw: unknown): string {
-  if (spec.secret) return '"[redacted]"';
-  let shown = typeof raw === 'string' ? raw : JSON.stringify(raw);
-  shown = shown.replace(/(:\/\/[^/@:\s]*:)[^/@\s]*@/, '$1[redacted]@');
+/** `label="value" (origin): message`, the value as the user wrote it; secrets (and passwords in URLs) masked. */
+function problemLine(spec: ConfigKey, { raw, origin, label }: RawValue, message: string): string {
+  const written = typeof raw === 'string' ? raw : JSON.stringify(raw);
+  let shown = written.replace(/(:\/\/[^/@:\s]*:)[^/@\s]*@/, '$1[redacted]@');
   if (shown.length > 80) shown = `${shown.slice(0, 77)}...`;
-  return JSON.stringify(shown);
+  return `${label}=${spec.secret ? '"[redacted]"' : JSON.stringify(shown)} (${origin}): ${message}`;
 }
