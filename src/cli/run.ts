@@ -7,10 +7,10 @@ import type { Command } from 'commander';
 import { type Config, ConfigReloader, ConfigWatcher } from '../config/index.js';
 import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
-import { kubeRequest } from '../controller/kube-http.js';
+import { getConfigMap } from '../controller/kube-http.js';
 import type { CycleReport } from '../controller/local.js';
 import { clusterOptimizer, localOptimizer, type OptimizerParts } from '../controller/optimizer-setup.js';
-import { apiErrorCode, apiErrorMessage } from '../controller/status-writer.js';
+import { apiErrorMessage } from '../controller/status-writer.js';
 import { buildRuntime } from '../runtime.js';
 import { createLogger } from '../telemetry/logger.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
@@ -342,15 +342,12 @@ async function readConfigMap(
     `reading ${what} from the API server`,
   );
   try {
-    const cm = await kubeRequest<{ data?: Record<string, string> }>(kc, {
-      method: 'GET',
-      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${CONFIGMAP_NAME}`,
+    return await getConfigMap(kc, namespace, CONFIGMAP_NAME, {
       timeoutMs: CONFIGMAP_READ_TIMEOUT_MS,
       signal: signals.signal,
     });
-    return cm.data ?? {};
   } catch (err) {
-    if (signals.signal.aborted || apiErrorCode(err) === 404) return undefined;
+    if (signals.signal.aborted) return undefined;
     throw new Error(
       `cannot read ${what}: ${apiErrorMessage(err)} (check that the API server is reachable and the service account may get it, or pass --no-configmap)`,
     );

@@ -198,6 +198,23 @@ export function kubeRequest<T>(kc: KubeConfig, r: KubeRequest): Promise<T> {
   });
 }
 
+/** A ConfigMap's data; undefined when there is no such ConfigMap (404). Other failures reject. */
+export async function getConfigMap(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  o: Pick<KubeRequest, 'signal' | 'timeoutMs'> = {},
+): Promise<Record<string, string> | undefined> {
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`;
+  try {
+    const cm = await kubeRequest<{ data?: Record<string, string> }>(kc, { method: 'GET', path, ...o });
+    return cm.data ?? {};
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 404) return undefined;
+    throw err;
+  }
+}
+
 export type WatchCallback = (type: string, object: unknown, raw: unknown) => void;
 
 /**

@@ -6,9 +6,9 @@ import { SERVICE_CLASSES_CONFIGMAP, UNIT_COSTS_CONFIGMAP } from '../optimizer/in
 import type { Logger } from '../types.js';
 import { VariantOptimizer } from './decision.js';
 import { ConfigMapWatch } from './kube.js';
-import { kubeRequest } from './kube-http.js';
+import { getConfigMap } from './kube-http.js';
 import { type ConfigMapData, OptimizerConfigStore } from './optimizer-config.js';
-import { apiErrorCode, apiErrorMessage } from './status-writer.js';
+import { apiErrorMessage } from './status-writer.js';
 import type { VariantAutoscaling } from './types.js';
 
 export interface OptimizerSettings {
@@ -41,11 +41,8 @@ export function clusterOptimizer(
 ): OptimizerParts {
   const fetch = async (ns: string, name: string): Promise<ConfigMapData | undefined> => {
     try {
-      const path = `/api/v1/namespaces/${encodeURIComponent(ns)}/configmaps/${encodeURIComponent(name)}`;
-      const cm = await kubeRequest<{ data?: ConfigMapData }>(kubeConfig, { method: 'GET', path });
-      return cm.data ?? {};
+      return await getConfigMap(kubeConfig, ns, name);
     } catch (err) {
-      if (apiErrorCode(err) === 404) return undefined;
       throw new Error(`ConfigMap ${ns}/${name}: ${apiErrorMessage(err)}`);
     }
   };
