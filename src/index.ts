@@ -43,9 +43,7 @@ export {
   configFromData,
   DEFAULT_CONFIG,
   formatConfigError,
-  formatDuration,
   loadConfig,
-  parseDuration,
 } from './config/index.js';
 // The controller: in a cluster, over manifests, and the loop both run on.
 export { Controller, type ControllerOptions } from './controller/controller.js';
@@ -74,6 +72,7 @@ export type {
   VariantAutoscalingStatus,
 } from './controller/types.js';
 export { type DemoCycle, type DemoOptions, type DemoResult, runDemo } from './demo/index.js';
+export { DurationError, formatDuration, parseDuration } from './duration.js';
 export {
   type EmulatorConfig,
   EmulatorConfigError,

@@ -4,7 +4,7 @@
 // over the whole period. An empty or failed answer proves nothing.
 import { parse } from 'yaml';
 import type { RequestsOverAnswer } from '../collector/fleet-collector.js';
-import { parseDuration } from '../config/duration.js';
+import { parseDuration } from '../duration.js';
 
 export const SCALE_TO_ZERO_CONFIGMAP = 'model-scale-to-zero-config';
 export const DEFAULTS_KEY = '__defaults__';

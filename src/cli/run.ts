@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import { type Config, ConfigReloader, ConfigWatcher } from '../config/index.js';
+import { type Config, ConfigReloader } from '../config/index.js';
 import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import { getConfigMap } from '../controller/kube-http.js';
@@ -147,20 +147,17 @@ async function runLocal(
     logger,
   });
   const janitor = parts.startJanitor();
-  const watcher = sources.file
-    ? new ConfigWatcher(
-        { sources: { ...sources, file: sources.file }, current: cfg },
-        parts.reloadTargets((n, _p, keys) => {
-          const done: string[] = [];
-          if (keys.includes('GLOBAL_OPT_INTERVAL')) {
-            local.intervalMs = n.reconcile.intervalMs;
-            done.push('GLOBAL_OPT_INTERVAL');
-          }
-          done.push(...reconfigureOptimizer(opt, n, keys));
-          return done;
-        }),
-      )
-    : undefined;
+  // Reloads follow the --config file (local mode reads no ConfigMap).
+  const targets = parts.reloadTargets((n, _p, keys) => {
+    const done: string[] = [];
+    if (keys.includes('GLOBAL_OPT_INTERVAL')) {
+      local.intervalMs = n.reconcile.intervalMs;
+      done.push('GLOBAL_OPT_INTERVAL');
+    }
+    done.push(...reconfigureOptimizer(opt, n, keys));
+    return done;
+  });
+  const watcher = new ConfigReloader(cfg, targets, sources, {});
   logger.info(
     { url: parts.prom.url, timeoutMs: parts.prom.timeoutMs },
     'warming the cache: one fleet query to Prometheus',
@@ -172,7 +169,7 @@ async function runLocal(
     [
       () => local.stop(),
       () => janitor.stop(),
-      () => watcher?.close(),
+      () => watcher.close(),
       () => server.close(),
       () => parts.prom.close(),
     ],
@@ -255,9 +252,7 @@ async function runCluster(
   });
   // One reload path for a --config file and the ConfigMap: new ConfigMap data replaces that source
   // and every source is resolved again (file, ConfigMap, env, flags), so neither undoes the other.
-  const reloader = startSources.file
-    ? new ConfigWatcher({ sources: { ...startSources, file: startSources.file }, current: cfg }, targets)
-    : new ConfigReloader(cfg, targets, startSources);
+  const reloader = new ConfigReloader(cfg, targets, startSources, {});
   let lastData = JSON.stringify(configMapData ?? null);
   const cmWatch = opts.configmap
     ? new ConfigMapWatch({
@@ -308,7 +303,7 @@ async function runCluster(
       () => actuation.stop(),
       () => cmWatch?.stop(),
       () => opt.stop(),
-      () => (reloader instanceof ConfigWatcher ? reloader.close() : undefined),
+      () => reloader.close(),
       () => janitor.stop(),
       () => server?.close(),
       () => parts.prom.close(),

@@ -1,4 +1,3 @@
-export * from './duration.js';
 export * from './keys.js';
 export * from './load.js';
 export * from './reload.js';

@@ -5,11 +5,11 @@
 // docs/configuration.md. The parts' own defaults are used where they have one, so each is written once.
 import { DEFAULT_MAX_ENTRIES } from '../cache/model-metrics-cache.js';
 import { DEFAULT_STALE_AFTER_MS } from '../collector/availability.js';
+import { DURATION_HINT, formatDuration, parseDuration } from '../duration.js';
 import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS } from '../prometheus/client.js';
 import { DEFAULT_WINDOW } from '../prometheus/promql.js';
 import { LOG_LEVELS } from '../telemetry/logger.js';
 import { parseListenAddress } from '../telemetry/server.js';
-import { DURATION_HINT, formatDuration, parseDuration } from './duration.js';
 
 /** A value that does not have the key's form or range; the message says what is allowed. */
 export class ValueProblem extends Error {}

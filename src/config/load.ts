@@ -6,8 +6,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { closest, distance } from 'fastest-levenshtein';
 import { parse as parseYaml } from 'yaml';
+import { formatDuration } from '../duration.js';
 import type { Logger } from '../types.js';
-import { formatDuration } from './duration.js';
 import {
   CONFIG_KEYS,
   type Config,

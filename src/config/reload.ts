@@ -1,13 +1,13 @@
 // Live reload, one path for every source: a ConfigReloader re-resolves all its sources (file,
-// ConfigMap data, environment, flags) whenever one changes, so precedence always holds and neither a
-// file change nor a ConfigMap change undoes the other. A different valid Config is applied to the
-// running parts; an invalid one is refused and the old one kept. ConfigWatcher is the same reloader,
-// woken by the file system.
+// ConfigMap data, environment, flags) whenever one changes (a new ConfigMap version, a file event,
+// SIGHUP), so precedence always holds and neither a file change nor a ConfigMap change undoes the
+// other. A different valid Config is applied to the running parts; an invalid one is refused and the
+// old one kept.
 import { EventEmitter } from 'node:events';
 import { type FSWatcher, statSync, watch } from 'node:fs';
 import { dirname } from 'node:path';
+import { formatDuration } from '../duration.js';
 import type { Logger } from '../types.js';
-import { formatDuration } from './duration.js';
 import type { Config } from './keys.js';
 import { ConfigError, type ConfigSources, diffConfig, logResolution, resolveConfig } from './load.js';
 
@@ -78,20 +78,34 @@ type Events = {
   reloaded: [outcome: Outcome];
 };
 
+/** Watching the config file: a re-read after `debounceMs` (default 200) of quiet following a file event,
+ *  and every `pollMs` (default 30 s, 0 = never) in case a file system drops events. */
+export type WatchOptions = { debounceMs?: number; pollMs?: number };
+
 export class ConfigReloader extends EventEmitter<Events> {
   #config: Config;
   #sources: ConfigSources;
   #lastError: string | undefined;
   /** Unknown keys already warned about, so each is warned once per process. */
   readonly #warned = new Set<string>();
-  protected readonly targets: ConfigTargets;
+  readonly #targets: ConfigTargets;
+  #fsWatcher: FSWatcher | undefined;
+  #debounce: NodeJS.Timeout | undefined;
+  #poll: NodeJS.Timeout | undefined;
 
-  /** `current`: the configuration in force; `sources`: what it was resolved from (reload() re-reads them). */
-  constructor(current: Config, targets: ConfigTargets = {}, sources: ConfigSources = {}) {
+  /** `current`: the configuration in force (default: resolved from `sources`; throws ConfigError);
+   *  `sources`: what reload() re-reads; `watch`: also reload when `sources.file` changes. */
+  constructor(
+    current: Config | undefined,
+    targets: ConfigTargets = {},
+    sources: ConfigSources = {},
+    watch?: WatchOptions,
+  ) {
     super();
-    this.#config = current;
-    this.targets = targets;
+    this.#config = current ?? resolveConfig(sources).config;
+    this.#targets = targets;
     this.#sources = sources;
+    if (watch && sources.file !== undefined) this.#watch(sources.file, watch);
   }
 
   get current(): Config {
@@ -103,7 +117,7 @@ export class ConfigReloader extends EventEmitter<Events> {
     let outcome: Outcome = 'error';
     try {
       const resolved = resolveConfig(this.#sources);
-      if (this.targets.logger) logResolution(resolved, this.targets.logger, { warned: this.#warned });
+      if (this.#targets.logger) logResolution(resolved, this.#targets.logger, { warned: this.#warned });
       const before = this.#config;
       outcome = this.offer(resolved.config) === before ? 'unchanged' : 'changed';
     } catch (err) {
@@ -125,58 +139,40 @@ export class ConfigReloader extends EventEmitter<Events> {
       const key = next.problems.join('\n');
       if (key === this.#lastError) return this.#config;
       this.#lastError = key;
-      this.targets.telemetry?.configReloaded('error');
+      this.#targets.telemetry?.configReloaded('error');
       if (this.listenerCount('error') > 0) this.emit('error', next, this.#config);
-      else
-        this.targets.logger?.error(
-          { problems: next.problems },
-          'configuration reload refused; previous configuration kept',
-        );
+      else {
+        const refused = 'configuration reload refused; previous configuration kept';
+        this.#targets.logger?.error({ problems: next.problems }, refused);
+      }
       return this.#config;
     }
     this.#lastError = undefined;
     if (JSON.stringify(next) === JSON.stringify(this.#config)) return this.#config;
     const prev = this.#config;
     this.#config = next;
-    applyConfig(next, prev, this.targets);
+    applyConfig(next, prev, this.#targets);
     this.emit('change', next, prev);
     return next;
   }
-}
 
-/** `current` defaults to a load of `sources` (throws ConfigError); `debounceMs` (default 200) is the
- *  quiet time after a file event; `pollMs` (default 30 s, 0 = never) re-reads in case a file system
- *  drops events. */
-export interface ConfigWatcherOptions {
-  sources: ConfigSources & { file: string };
-  current?: Config;
-  debounceMs?: number;
-  pollMs?: number;
-  logger?: Logger;
-}
+  /** Stops watching: releases the watch, the debounce and poll timers. */
+  close(): void {
+    this.#fsWatcher?.close();
+    clearTimeout(this.#debounce);
+    clearInterval(this.#poll);
+  }
 
-/**
- * A ConfigReloader woken by changes to the config file. The directory is watched, not the file:
- * editors replace files by rename, and Kubernetes updates a mounted ConfigMap by swapping the `..data`
- * symlink, neither of which a watch on the old inode would see.
- */
-export class ConfigWatcher extends ConfigReloader {
-  #fsWatcher: FSWatcher | undefined;
-  #debounce: NodeJS.Timeout | undefined;
-  #poll: NodeJS.Timeout | undefined;
-
-  constructor(options: ConfigWatcherOptions, targets: ConfigTargets = {}) {
-    const logger = targets.logger ?? options.logger;
-    const current = options.current ?? resolveConfig(options.sources).config;
-    super(current, { ...targets, logger }, options.sources);
-    const { file } = options.sources;
-    // A mounted ConfigMap directory is watched itself; a file (there or not yet) through its directory.
+  // The directory is watched, not the file: editors replace files by rename, and Kubernetes updates a
+  // mounted ConfigMap by swapping the `..data` symlink, neither of which a watch on the old inode sees.
+  #watch(file: string, o: WatchOptions): void {
+    const logger = this.#targets.logger;
     const dir = statSync(file, { throwIfNoEntry: false })?.isDirectory() ? file : dirname(file);
     const relying = 'relying on periodic re-reads';
     try {
       this.#fsWatcher = watch(dir, { persistent: false }, () => {
         clearTimeout(this.#debounce);
-        this.#debounce = setTimeout(() => this.reload(), options.debounceMs ?? 200).unref();
+        this.#debounce = setTimeout(() => this.reload(), o.debounceMs ?? 200).unref();
       });
       this.#fsWatcher.on('error', (err) => {
         logger?.warn({ err, dir }, `config watch failed; ${relying}`);
@@ -185,25 +181,7 @@ export class ConfigWatcher extends ConfigReloader {
     } catch (err) {
       logger?.warn({ err, dir }, `cannot watch the config directory; ${relying}`);
     }
-    const pollMs = options.pollMs ?? 30_000;
+    const pollMs = o.pollMs ?? 30_000;
     if (pollMs > 0) this.#poll = setInterval(() => this.reload(), pollMs).unref();
   }
-
-  /** Stops watching; releases the watch, the debounce and poll timers. */
-  close(): void {
-    this.#fsWatcher?.close();
-    clearTimeout(this.#debounce);
-    clearInterval(this.#poll);
-  }
-}
-
-/** The whole live-reload path for a config file; `onApplied` sees every applied change. */
-export function watchConfig(
-  options: ConfigWatcherOptions & { current: Config },
-  parts: ConfigTargets,
-  onApplied?: (next: Config) => void,
-): ConfigWatcher {
-  const watcher = new ConfigWatcher(options, parts);
-  if (onApplied) watcher.on('change', (next) => onApplied(next));
-  return watcher;
 }

@@ -4,8 +4,9 @@
 // yields what was read, what the emulator emitted, the cache's hits and misses, and the Prometheus
 // calls as Prometheus itself counted them.
 import type { CacheJanitor } from '../cache/index.js';
-import { type Config, DEFAULT_CONFIG, derivedTtlMs, parseDuration } from '../config/index.js';
+import { type Config, DEFAULT_CONFIG, derivedTtlMs } from '../config/index.js';
 import { type LocalController, loadManifests } from '../controller/local.js';
+import { parseDuration } from '../duration.js';
 import {
   type EmulatorServer,
   loadEmulatorConfig,

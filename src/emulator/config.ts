@@ -3,28 +3,21 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-
-const DURATION_RE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Parses `1m30s`, `500ms`, `2h` into milliseconds; undefined when the text is not a duration. */
-export function parseDurationMs(text: string): number | undefined {
-  const s = text.trim();
-  if (!DURATION_RE.test(s)) return undefined;
-  let total = 0;
-  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) total += Number(m[1]) * UNIT_MS[m[2]!]!;
-  return total;
-}
+import { type DurationError, parseDuration } from '../duration.js';
 
 /** A duration: a string like `30s` or a number of seconds. Becomes milliseconds. */
 const duration = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
   if (typeof v === 'number') return v * 1000;
-  const ms = parseDurationMs(v);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (use e.g. 30s, 1m30s, 500ms)` });
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    const why = (err as DurationError).message;
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${v}" is not a duration: ${why} (use e.g. 30s, 1m30s, 500ms)`,
+    });
     return z.NEVER;
   }
-  return ms;
 });
 const positiveDuration = duration.refine((ms) => ms > 0, 'must be longer than 0');
 

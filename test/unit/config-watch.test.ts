@@ -10,17 +10,15 @@ import {
   type Config,
   ConfigError,
   ConfigReloader,
-  ConfigWatcher,
   configFromData,
   diffConfig,
   loadConfig,
-  watchConfig,
 } from '../../src/config/index.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/metrics.js';
 
 const dirs: string[] = [];
-const watchers: ConfigWatcher[] = [];
+const watchers: ConfigReloader[] = [];
 afterEach(() => {
   for (const w of watchers.splice(0)) w.close();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -33,7 +31,7 @@ function tmp(): string {
 }
 
 function next<T extends unknown[]>(
-  w: ConfigWatcher,
+  w: ConfigReloader,
   event: 'change' | 'error' | 'reloaded',
   timeoutMs = 3000,
 ): Promise<T> {
@@ -52,12 +50,17 @@ async function reloadCount(t: Telemetry, outcome: string): Promise<number> {
   return Number(line?.split(' ')[1]);
 }
 
-describe('ConfigWatcher', () => {
+describe('ConfigReloader watching a file', () => {
   it('emits change when the file is rewritten, and error (old config kept) on an invalid rewrite', async () => {
     const dir = tmp();
     const file = join(dir, 'config.yaml');
     writeFileSync(file, 'WVA_CACHE_TTL: 10s\n');
-    const w = new ConfigWatcher({ sources: { file, env: { LOG_LEVEL: 'warn' } }, debounceMs: 20, pollMs: 0 });
+    const w = new ConfigReloader(
+      undefined,
+      {},
+      { file, env: { LOG_LEVEL: 'warn' } },
+      { debounceMs: 20, pollMs: 0 },
+    );
     watchers.push(w);
     expect(w.current.cache.ttlMs).toBe(10_000);
 
@@ -87,7 +90,7 @@ describe('ConfigWatcher', () => {
     const dir = tmp();
     const file = join(dir, 'config.yaml');
     writeFileSync(file, 'WVA_CACHE_TTL: 10s\n');
-    const w = new ConfigWatcher({ sources: { file }, debounceMs: 20, pollMs: 0 });
+    const w = new ConfigReloader(undefined, {}, { file }, { debounceMs: 20, pollMs: 0 });
     watchers.push(w);
     let changes = 0;
     w.on('change', () => changes++);
@@ -117,7 +120,7 @@ describe('ConfigWatcher', () => {
     write('v1', '10s');
     symlinkSync('..data/WVA_CACHE_TTL', join(mount, 'WVA_CACHE_TTL'));
     symlinkSync('..data/LOG_LEVEL', join(mount, 'LOG_LEVEL'));
-    const w = new ConfigWatcher({ sources: { file: mount }, debounceMs: 20, pollMs: 0 });
+    const w = new ConfigReloader(undefined, {}, { file: mount }, { debounceMs: 20, pollMs: 0 });
     watchers.push(w);
     expect(w.current.cache.ttlMs).toBe(10_000);
     const changed = next<[Config]>(w, 'change');
@@ -134,12 +137,8 @@ describe('ConfigWatcher', () => {
     stream.on('data', (d: Buffer) => {
       logged += d;
     });
-    const w = new ConfigWatcher({
-      sources: { file },
-      debounceMs: 10_000,
-      pollMs: 0,
-      logger: createLogger({ destination: stream }),
-    });
+    const logger = createLogger({ destination: stream });
+    const w = new ConfigReloader(undefined, { logger }, { file }, { debounceMs: 10_000, pollMs: 0 });
     watchers.push(w);
     writeFileSync(file, 'LOG_LEVEL: loud\n');
     expect(w.reload()).toBe('error'); // no 'error' listener: logged, not thrown
@@ -160,11 +159,8 @@ describe('ConfigWatcher', () => {
     const dir = tmp();
     const file = join(dir, 'c.yaml');
     writeFileSync(file, 'WVA_QUERY_WINDOW: 2m\n');
-    const w = new ConfigWatcher({
-      sources: { file, configMapData: { WVA_CACHE_TTL: '10s' } },
-      debounceMs: 20,
-      pollMs: 0,
-    });
+    const sources = { file, configMapData: { WVA_CACHE_TTL: '10s' } };
+    const w = new ConfigReloader(undefined, {}, sources, { debounceMs: 20, pollMs: 0 });
     watchers.push(w);
     const seen: Config[] = [];
     w.on('change', (c) => seen.push(c));
@@ -186,7 +182,7 @@ describe('ConfigWatcher', () => {
     const dir = tmp();
     const file = join(dir, 'c.yaml');
     writeFileSync(file, 'WVA_CACHE_MAX_ENTRIES: lots\n');
-    expect(() => new ConfigWatcher({ sources: { file }, pollMs: 0 })).toThrow(ConfigError);
+    expect(() => new ConfigReloader(undefined, {}, { file }, { pollMs: 0 })).toThrow(ConfigError);
   });
 });
 
@@ -274,8 +270,8 @@ describe('applyConfig', () => {
   });
 });
 
-describe('watchConfig and ConfigReloader', () => {
-  it('watchConfig applies file changes to the parts and counts refusals', async () => {
+describe('ConfigReloader and the running parts', () => {
+  it('applies file changes to the parts and counts refusals', async () => {
     const dir = tmp();
     const file = join(dir, 'config.yaml');
     writeFileSync(file, 'WVA_CACHE_TTL: 10s\n');
@@ -283,11 +279,8 @@ describe('watchConfig and ConfigReloader', () => {
     const cache = new ModelMetricsCache({ ttlMs: current.cache.ttlMs });
     const telemetry = new Telemetry({ collectDefaultMetrics: false });
     const applied: Config[] = [];
-    const w = watchConfig(
-      { sources: { file }, current, debounceMs: 20, pollMs: 0 },
-      { cache, telemetry },
-      (c) => applied.push(c),
-    );
+    const w = new ConfigReloader(current, { cache, telemetry }, { file }, { debounceMs: 20, pollMs: 0 });
+    w.on('change', (c) => applied.push(c));
     watchers.push(w);
     const changed = next(w, 'change');
     writeFileSync(file, 'WVA_CACHE_TTL: 3s\n');
@@ -302,7 +295,7 @@ describe('watchConfig and ConfigReloader', () => {
     expect(await reloadCount(telemetry, 'error')).toBe(1);
   });
 
-  it('watchConfig + updateSources: a file change after a ConfigMap change keeps the ConfigMap value applied', async () => {
+  it('updateSources: a file change after a ConfigMap change keeps the ConfigMap value applied', async () => {
     const dir = tmp();
     const file = join(dir, 'config.yaml');
     writeFileSync(file, 'WVA_CACHE_TTL: 30s\n');
@@ -314,7 +307,7 @@ describe('watchConfig and ConfigReloader', () => {
         if (o.window) window = o.window;
       },
     };
-    const w = watchConfig({ sources: { file }, current, debounceMs: 20, pollMs: 0 }, { cache, collector });
+    const w = new ConfigReloader(current, { cache, collector }, { file }, { debounceMs: 20, pollMs: 0 });
     watchers.push(w);
     // The ConfigMap sits above the file: its TTL wins.
     expect(w.updateSources({ configMapData: { WVA_CACHE_TTL: '20s' } })).toBe('changed');

@@ -10,7 +10,6 @@ import {
   type EmulatorConfigInput,
   LoadCurve,
   loadEmulatorConfig,
-  parseDurationMs,
   parseEmulatorConfig,
   prometheusConfigYaml,
   startEmulatorServer,
@@ -428,12 +427,20 @@ describe('latency model', () => {
 
 describe('emulator configuration', () => {
   it('parses durations in Go/Prometheus style', () => {
-    expect(parseDurationMs('1m30s')).toBe(90_000);
-    expect(parseDurationMs('500ms')).toBe(500);
-    expect(parseDurationMs('2h')).toBe(7_200_000);
-    expect(parseDurationMs('1.5s')).toBe(1500);
-    expect(parseDurationMs('10')).toBeUndefined();
-    expect(parseDurationMs('soon')).toBeUndefined();
+    const tick = (t: unknown) =>
+      parseEmulatorConfig({
+        tick: t,
+        models: [
+          { model: 'm', namespace: 'ns', load: { pattern: 'steady', rate: 1 }, variants: [{ name: 'v' }] },
+        ],
+      }).tick;
+    expect(tick('1m30s')).toBe(90_000);
+    expect(tick('500ms')).toBe(500);
+    expect(tick('2h')).toBe(7_200_000);
+    expect(tick('1.5s')).toBe(1500);
+    expect(() => tick('10')).toThrow(/tick: "10" is not a duration: "10" has no unit/);
+    expect(() => tick('soon')).toThrow(/tick: "soon" is not a duration/);
+    expect(() => tick('30s1m')).toThrow(/out of order/);
   });
 
   it('fills defaults and accepts numbers of seconds for durations', () => {
