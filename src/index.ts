@@ -39,10 +39,10 @@ export {
 export {
   type Config,
   ConfigError,
+  ConfigReloader,
   type ConfigSources,
-  configFromData,
+  type ReloadHooks,
   DEFAULT_CONFIG,
-  formatConfigError,
   loadConfig,
 } from './config/index.js';
 // The controller: in a cluster, over manifests, and the loop both run on.
@@ -73,6 +73,7 @@ export type {
 } from './controller/types.js';
 export { type DemoCycle, type DemoOptions, type DemoResult, runDemo } from './demo/index.js';
 export { DurationError, formatDuration, parseDuration } from './duration.js';
+export { type ConfigTargets, reloadHooks } from './runtime.js';
 export {
   type EmulatorConfig,
   EmulatorConfigError,

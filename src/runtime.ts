@@ -1,11 +1,12 @@
 // The composition root: every long-lived part of wva-metrics built from one Config, in one place,
 // for `run` (cluster and local mode) and the demo. The loop around them (informers or manifests,
-// the work queue, leader election) is the controller's Manager; what a live reload reaches is
-// `reloadTargets`.
+// the work queue, leader election) is the controller's Manager. A live reload reaches the parts
+// through `reloadHooks`: which part takes which key (`LIVE`) is decided here, where the parts are.
 import { type CacheJanitor, ModelMetricsCache, startCacheJanitor } from './cache/index.js';
 import { FleetCollector } from './collector/fleet-collector.js';
-import type { Config, ConfigTargets } from './config/index.js';
+import { type Config, diffConfig, type ReloadHooks } from './config/index.js';
 import { LocalController, type LocalControllerOptions } from './controller/local.js';
+import { formatDuration } from './duration.js';
 import { PrometheusClient } from './prometheus/client.js';
 import { Telemetry } from './telemetry/metrics.js';
 import type { CollectorObserver, Logger } from './types.js';
@@ -38,7 +39,7 @@ export interface Runtime {
   /** Removes expired cache entries in the background until stopped. */
   startJanitor(): CacheJanitor;
   /** What a live reload applies to: these parts, and through `onChange` what the mode applies itself. */
-  reloadTargets(onChange: NonNullable<ConfigTargets['onChange']>): ConfigTargets;
+  reloadHooks(onChange: NonNullable<ConfigTargets['onChange']>): ReloadHooks;
 }
 
 export function buildRuntime(config: Config, o: RuntimeOptions): Runtime {
@@ -79,13 +80,82 @@ export function buildRuntime(config: Config, o: RuntimeOptions): Runtime {
         telemetry,
       }),
     startJanitor: () => startCacheJanitor(cache, { logger }),
-    reloadTargets: (onChange) => ({
-      cache,
-      collector,
-      rootLogger: logger as unknown as { level: string },
-      telemetry,
-      logger,
-      onChange,
-    }),
+    reloadHooks: (onChange) =>
+      reloadHooks({
+        cache,
+        collector,
+        rootLogger: logger as unknown as { level: string },
+        telemetry,
+        logger,
+        onChange,
+      }),
+  };
+}
+
+/** The running parts a reload reaches: the cache (TTLs), the collector (window, staleness), the root
+ *  logger (level; its children follow), telemetry (counts reloads), and `onChange` for the changed
+ *  keys no part takes live (LIVE below), which returns those it applied (the rest are logged as needing a restart). */
+export interface ConfigTargets {
+  cache?: { setTtl(ttlMs: number, failureTtlMs?: number): void };
+  collector?: { configure(o: { window?: string; staleAfterMs?: number }): void };
+  rootLogger?: { level: string };
+  telemetry?: { configReloaded(outcome: 'success' | 'error'): void };
+  logger?: Logger;
+  onChange?: (next: Config, prev: Config, keys: string[]) => string[] | undefined;
+}
+
+/** Keys whose value changed, those now in effect, and those that need a restart. */
+export type ApplyResult = { changed: string[]; applied: string[]; restartRequired: string[] };
+type Outcome = 'changed' | 'unchanged' | 'error';
+
+/** The keys each running part takes on reload; the other changed keys go to onChange, or need a restart. */
+const LIVE = {
+  cache: ['WVA_CACHE_TTL', 'WVA_CACHE_FAILURE_TTL'],
+  collector: ['WVA_QUERY_WINDOW', 'WVA_STALE_AFTER'],
+  rootLogger: ['LOG_LEVEL'],
+};
+const LIVE_KEYS = Object.values(LIVE).flat();
+
+/** Applies `next` over `prev` to the running parts and counts the reload. Never throws. */
+export function applyConfig(next: Config, prev: Config, parts: ConfigTargets): ApplyResult {
+  const changed = diffConfig(next, prev);
+  const others = changed.filter((k) => !LIVE_KEYS.includes(k));
+  const applied: string[] = [];
+  let failed = false;
+  /** Runs `fn` for the changed ones among `keys`; it returns the keys it applied (not a list: all). */
+  const take = (keys: string[], fn: () => unknown) => {
+    const mine = keys.filter((k) => changed.includes(k));
+    if (mine.length === 0) return;
+    try {
+      const done = fn();
+      applied.push(...(Array.isArray(done) ? done : mine).filter((k) => mine.includes(k)));
+    } catch (err) {
+      failed = true;
+      parts.logger?.error({ err, keys: mine }, 'could not apply configuration change');
+    }
+  };
+  const { cache, collector, rootLogger, onChange } = parts;
+  if (cache) take(LIVE.cache, () => cache.setTtl(next.cache.ttlMs, next.cache.failureTtlMs));
+  if (collector) take(LIVE.collector, () => collector.configure({ ...next.collector }));
+  if (rootLogger) take(LIVE.rootLogger, () => Object.assign(rootLogger, { level: next.logLevel }));
+  if (onChange) take(others, () => onChange(next, prev, others) ?? []);
+  const restartRequired = others.filter((k) => !applied.includes(k));
+  if (changed.length > 0) {
+    const [ttl, failureTtl] = [formatDuration(next.cache.ttlMs), formatDuration(next.cache.failureTtlMs)];
+    const now = { ttl, failureTtl, window: next.collector.window, logLevel: next.logLevel };
+    parts.logger?.info({ changed, ...now }, 'configuration reloaded');
+  }
+  const later = 'configuration changed; these keys take effect after a restart';
+  if (restartRequired.length > 0) parts.logger?.warn({ keys: restartRequired }, later);
+  parts.telemetry?.configReloaded(failed ? 'error' : 'success');
+  return { changed, applied, restartRequired };
+}
+
+/** The ConfigReloader hooks that apply each accepted configuration to `parts`. */
+export function reloadHooks(parts: ConfigTargets): ReloadHooks {
+  return {
+    apply: (next, prev) => applyConfig(next, prev, parts),
+    telemetry: parts.telemetry,
+    logger: parts.logger,
   };
 }

@@ -1,7 +1,8 @@
 // The configuration flags `run` and `collect` share. No defaults here: an absent flag must
 // not hide the file, ConfigMap or environment below it (defaults are applied by loadConfig).
 import type { Command } from 'commander';
-import { CONFIG_KEYS, type Config, defaultShown, optionName } from '../config/keys.js';
+import { CONFIG_KEYS, type Config, type ConfigKey, optionName } from '../config/keys.js';
+import { formatDuration } from '../duration.js';
 import {
   ConfigError,
   type ConfigSources,
@@ -35,6 +36,14 @@ export function addConfigOptions(cmd: Command): Command {
     }
   }
   return cmd;
+}
+
+/** The help's default: the text given, else the value as a user would write it. */
+function defaultShown(spec: ConfigKey): string {
+  if (spec.defaultText !== undefined) return spec.defaultText;
+  const d = spec.default;
+  if (typeof d === 'number' && spec.arg === '<duration>') return formatDuration(d);
+  return String(d);
 }
 
 /**

@@ -148,7 +148,7 @@ async function runLocal(
   });
   const janitor = parts.startJanitor();
   // Reloads follow the --config file (local mode reads no ConfigMap).
-  const targets = parts.reloadTargets((n, _p, keys) => {
+  const targets = parts.reloadHooks((n, _p, keys) => {
     const done: string[] = [];
     if (keys.includes('GLOBAL_OPT_INTERVAL')) {
       local.intervalMs = n.reconcile.intervalMs;
@@ -242,7 +242,7 @@ async function runCluster(
   });
   actuation.bindSource(controller.source);
   actuation.bindUnitCosts(() => opt.store.unitCosts.value);
-  const targets = parts.reloadTargets((n, _p, keys) => {
+  const targets = parts.reloadHooks((n, _p, keys) => {
     const done: string[] = [];
     if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');
     if (keys.includes('WVA_RECONCILE_CONCURRENCY')) done.push('WVA_RECONCILE_CONCURRENCY');

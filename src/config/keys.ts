@@ -6,7 +6,7 @@
 import { DEFAULT_MAX_ENTRIES } from '../cache/model-metrics-cache.js';
 import { DEFAULT_STALE_AFTER_MS } from '../collector/availability.js';
 import { DURATION_HINT, formatDuration, parseDuration } from '../duration.js';
-import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS } from '../prometheus/client.js';
+import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS, headerProblem } from '../prometheus/client.js';
 import { DEFAULT_WINDOW } from '../prometheus/promql.js';
 import { LOG_LEVELS } from '../telemetry/logger.js';
 import { parseListenAddress } from '../telemetry/server.js';
@@ -121,16 +121,12 @@ const list = (item: string, ok: RegExp, problem: (bad: string[]) => string) => (
   return names;
 };
 
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** What node:http accepts in a header value: tab, visible ASCII, space, and Latin-1. */
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const HEADERS_HINT = 'a JSON object of header names to string values, e.g. {"X-Scope-OrgID":"team-a"}';
 
 /** `{"A":"b"}` (string or mapping), or a list of `Name: value` strings (repeated --prometheus-header). */
 function headers(raw: unknown): Record<string, string> {
-  const bad = new ValueProblem(`must be ${HEADERS_HINT}`);
   const value: unknown = typeof raw === 'string' ? attempt(() => JSON.parse(raw)) : raw;
-  if (value === null || typeof value !== 'object') throw bad;
+  if (value === null || typeof value !== 'object') throw new ValueProblem(`must be ${HEADERS_HINT}`);
   const entries = Array.isArray(value)
     ? value.map((item) => {
         const m = typeof item === 'string' ? /^([^:]+):(.*)$/.exec(item) : null;
@@ -139,14 +135,10 @@ function headers(raw: unknown): Record<string, string> {
       })
     : Object.entries(value);
   for (const [name, v] of entries) {
-    if (typeof v !== 'string') throw bad;
-    if (!HEADER_NAME.test(name)) throw new ValueProblem(`${JSON.stringify(name)} is not a header name`);
-    // Node refuses such a value on every request (a TypeError per query), so refuse it here, at load.
-    if (!HEADER_VALUE.test(v)) {
-      throw new ValueProblem(
-        `the value of ${JSON.stringify(name)} holds a character an HTTP header cannot carry (a control character such as a line break, or one above U+00FF)`,
-      );
-    }
+    if (typeof v !== 'string') throw new ValueProblem(`must be ${HEADERS_HINT}`);
+    // Refused here, at load, rather than by the client at start-up.
+    const problem = headerProblem(name, v);
+    if (problem) throw new ValueProblem(problem);
   }
   return Object.fromEntries(entries);
 }
@@ -164,13 +156,12 @@ function key<V, D extends V | ((c: Above) => V) | undefined>(
   value: D,
   help: string,
   more: Partial<ConfigKey> = {},
-): ConfigKey<D extends undefined ? V | undefined : V> {
+): ConfigKey<Optional<V, D>> {
   const [f, ...arg] = flag?.split(' ') ?? [];
   const spec = { key: name, path: [''], parse, help, flag: f, arg: arg.join(' ') || undefined, ...more };
-  return (value === undefined ? spec : { ...spec, default: value }) as ConfigKey<
-    D extends undefined ? V | undefined : V
-  >;
+  return (value === undefined ? spec : { ...spec, default: value }) as ConfigKey<Optional<V, D>>;
 }
+type Optional<V, D> = D extends undefined ? V | undefined : V;
 const NONE = { defaultText: 'none' };
 const aFile = anyText('a file path');
 
@@ -280,44 +271,28 @@ export const CONFIG_KEYS: readonly ConfigKey[] = Object.entries(TABLE).flatMap(
 export function crossCheck(c: Config, derived: (key: string) => boolean): Array<[string, string]> {
   const problems: Array<[string, string]> = [];
   if (c.cache.failureTtlMs > c.cache.ttlMs) {
+    const ttl = `the cache TTL (${formatDuration(c.cache.ttlMs)})`;
     const why = derived('WVA_CACHE_TTL')
       ? ', derived from GLOBAL_OPT_INTERVAL; set WVA_CACHE_TTL or a shorter failure TTL'
       : '';
-    const ttl = formatDuration(c.cache.ttlMs);
-    problems.push(['WVA_CACHE_FAILURE_TTL', `must not be longer than the cache TTL (${ttl})${why}`]);
+    problems.push(['WVA_CACHE_FAILURE_TTL', `must not be longer than ${ttl}${why}`]);
   }
-  const { clientCertPath: cert, clientKeyPath } = c.prometheus;
-  if ((cert === undefined) !== (clientKeyPath === undefined)) {
-    const missing = cert === undefined ? 'PROMETHEUS_CLIENT_CERT_PATH' : 'PROMETHEUS_CLIENT_KEY_PATH';
-    problems.push([
-      missing,
-      'mutual TLS needs both PROMETHEUS_CLIENT_CERT_PATH and PROMETHEUS_CLIENT_KEY_PATH',
-    ]);
+  const [cert, key] = ['PROMETHEUS_CLIENT_CERT_PATH', 'PROMETHEUS_CLIENT_KEY_PATH'];
+  if ((c.prometheus.clientCertPath === undefined) !== (c.prometheus.clientKeyPath === undefined)) {
+    const missing = c.prometheus.clientCertPath === undefined ? cert : key;
+    problems.push([missing, `mutual TLS needs both ${cert} and ${key}`]);
   }
   return problems;
 }
 
-/** Commander's attribute name for a flag: `cache-ttl` -> `cacheTtl`. */
+/** Commander's attribute name for a flag (the flags layer's keys): `cache-ttl` -> `cacheTtl`. */
 export function optionName(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** The help's default: the text given, else the value as a user would write it. */
-export function defaultShown(spec: ConfigKey): string {
-  if (spec.defaultText !== undefined) return spec.defaultText;
-  const d = spec.default;
-  if (typeof d === 'number' && spec.arg === '<duration>') return formatDuration(d);
-  return String(d);
-}
-
-export function getPath(config: object, spec: ConfigKey): unknown {
+/** Where the key's value sits in a Config: the object holding it and the field there. */
+export function slot(config: object, spec: ConfigKey): [Record<string, unknown>, string] {
   const [section, field] = spec.path;
-  const top = (config as Record<string, unknown>)[section];
-  return field === undefined ? top : (top as Record<string, unknown>)[field];
-}
-
-export function setPath(config: object, spec: ConfigKey, value: unknown): void {
-  const [section, field] = spec.path;
-  if (field === undefined) (config as Record<string, unknown>)[section] = value;
-  else ((config as Record<string, unknown>)[section] as Record<string, unknown>)[field] = value;
+  const top = config as Record<string, Record<string, unknown>>;
+  return field === undefined ? [top, section] : [top[section]!, field];
 }

@@ -13,9 +13,8 @@ import {
   type Config,
   type ConfigKey,
   crossCheck,
-  getPath,
   optionName,
-  setPath,
+  slot,
   ValueProblem,
 } from './keys.js';
 
@@ -38,17 +37,6 @@ export class ConfigError extends Error {
     super(`invalid configuration: ${problems.join('; ')}`);
     this.problems = problems;
   }
-  /** `err` as a ConfigError (an unexpected error becomes its one problem). */
-  static from(err: unknown): ConfigError {
-    return err instanceof ConfigError ? err : new ConfigError([(err as Error).message]);
-  }
-}
-
-/** For the CLI: a heading and one indented line per problem. */
-export function formatConfigError(err: ConfigError): string {
-  const n = err.problems.length;
-  const lines = err.problems.map((p) => `  ${p}`);
-  return [`invalid configuration (${n} problem${n === 1 ? '' : 's'}):`, ...lines].join('\n');
 }
 
 /** A key in the file (`origin`: `file <name>`) or ConfigMap that looks like ours; `nearest` is the known one. */
@@ -60,7 +48,6 @@ export interface ResolvedConfig {
   origins: Record<string, string>;
   /** Keys computed from others because no source set them. */
   derived: string[];
-  unknownKeys: string[];
   unknown: UnknownKey[];
 }
 
@@ -74,15 +61,6 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const resolved = resolveConfig(sources);
   if (sources.logger) logResolution(resolved, sources.logger);
   return resolved.config;
-}
-
-/** ConfigMap `data` to a Config under the other sources given, or the ConfigError. Never throws. */
-export function configFromData(data: Record<string, string>, base: ConfigSources = {}): Config | ConfigError {
-  try {
-    return loadConfig({ ...base, configMapData: data });
-  } catch (err) {
-    return ConfigError.from(err);
-  }
 }
 
 /**
@@ -144,21 +122,22 @@ export function resolveConfig(sources: ConfigSources = {}): ResolvedConfig {
   const values = new Map<string, RawValue>();
   for (const spec of CONFIG_KEYS) {
     const value = chosen(spec);
+    const [at, field] = slot(config, spec);
     if (value) {
       values.set(spec.key, value);
       origins[spec.key] = value.origin;
       try {
-        setPath(config, spec, spec.parse(value.raw));
+        at[field] = spec.parse(value.raw);
       } catch (err) {
         if (!(err instanceof ValueProblem)) throw err;
         problems.push(problemLine(spec, value, err.message));
       }
     } else if (typeof spec.default === 'function') {
       origins[spec.key] = 'derived';
-      setPath(config, spec, spec.default(config));
+      at[field] = spec.default(config);
     } else {
       origins[spec.key] = 'default';
-      if (spec.default !== undefined) setPath(config, spec, structuredClone(spec.default));
+      if (spec.default !== undefined) at[field] = structuredClone(spec.default);
     }
   }
   // Constraints between keys only once every value has its form: one report, no cascades.
@@ -181,7 +160,7 @@ export function resolveConfig(sources: ConfigSources = {}): ResolvedConfig {
     }
   }
   const derived = Object.keys(origins).filter((k) => origins[k] === 'derived');
-  return { config, origins, derived, unknownKeys: unknown.map((u) => u.key), unknown };
+  return { config, origins, derived, unknown };
 }
 
 /** Every key at its default: the one place the defaults of the table are turned into a Config. */
@@ -227,7 +206,11 @@ function readMountedConfigMap(dir: string): Record<string, unknown> {
 
 /** Keys (UPPER_SNAKE) whose effective value differs between the two configs. */
 export function diffConfig(next: Config, prev: Config): string[] {
-  const differs = (s: ConfigKey) => JSON.stringify(getPath(next, s)) !== JSON.stringify(getPath(prev, s));
+  const value = (c: Config, s: ConfigKey) => {
+    const [at, field] = slot(c, s);
+    return JSON.stringify(at[field]);
+  };
+  const differs = (s: ConfigKey) => value(next, s) !== value(prev, s);
   return CONFIG_KEYS.filter(differs).map((s) => s.key);
 }
 

@@ -109,6 +109,10 @@ export class PrometheusClient implements PromAPI {
       );
     }
     this.maxReplyBytes = maxReplyBytes;
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+      const problem = headerProblem(name, value);
+      if (problem) throw new PrometheusConfigError(`Prometheus header: ${problem}`);
+    }
     this.headers = { ...options.headers };
     this.bearerToken = options.bearerToken?.trim() || undefined;
     this.tokenPath = this.bearerToken ? undefined : options.tokenPath || undefined;
@@ -320,4 +324,18 @@ export class PrometheusClient implements PromAPI {
       req.end(body);
     });
   }
+}
+
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What node:http accepts in a header value: tab, visible ASCII, space, and Latin-1. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Why node:http would refuse this header on every request (a TypeError per query), or undefined. */
+export function headerProblem(name: string, value: unknown): string | undefined {
+  if (!HEADER_NAME.test(name)) return `${JSON.stringify(name)} is not a header name`;
+  if (typeof value !== 'string') return `the value of ${JSON.stringify(name)} must be a string`;
+  if (!HEADER_VALUE.test(value)) {
+    return `the value of ${JSON.stringify(name)} holds a character an HTTP header cannot carry (a control character such as a line break, or one above U+00FF)`;
+  }
+  return undefined;
 }

@@ -9,8 +9,6 @@ import {
   ConfigError,
   ConfigReloader,
   type ConfigSources,
-  configFromData,
-  formatConfigError,
   loadConfig,
   resolveConfig,
 } from '../../src/config/index.js';
@@ -250,7 +248,7 @@ describe('loadConfig: every key', () => {
     });
     expect(r.config.reconcile.intervalMs).toBe(60_000);
     expect(r.config.cache.ttlMs).toBe(30_000);
-    expect(r.unknownKeys).toEqual([]);
+    expect(r.unknown).toEqual([]);
   });
 
   it('reads flat YAML with native scalars, JSON, and a mounted ConfigMap directory', () => {
@@ -298,7 +296,7 @@ describe('loadConfig: every key', () => {
         PROMETHUES_BASE_URL: 'y',
       },
     });
-    expect(r.unknownKeys).toEqual(['WVA_CACHE_TTLL', 'PROMETHUES_BASE_URL']);
+    expect(r.unknown.map((u) => u.key)).toEqual(['WVA_CACHE_TTLL', 'PROMETHUES_BASE_URL']);
     loadConfig({ configMapData: { WVA_CACHE_TTLL: '5s' }, file: file('WVA_CACHE_TTLL: 6s\n'), logger });
     expect(warned).toEqual([
       [
@@ -335,12 +333,10 @@ describe('loadConfig: every key', () => {
     ]);
   });
 
-  it('configFromData returns a Config or the ConfigError', () => {
-    const ok = configFromData({ WVA_CACHE_TTL: '3s' }, { env: { LOG_LEVEL: 'debug' } });
-    expect(ok).not.toBeInstanceOf(ConfigError);
+  it('ConfigMap data is a layer like the others: a Config, or the ConfigError', () => {
+    const ok = loadConfig({ configMapData: { WVA_CACHE_TTL: '3s' }, env: { LOG_LEVEL: 'debug' } });
     expect(ok).toMatchObject({ cache: { ttlMs: 3000 }, logLevel: 'debug' });
-    const bad = configFromData({ WVA_CACHE_TTL: '3' });
-    expect(bad).toBeInstanceOf(ConfigError);
+    expect(() => loadConfig({ configMapData: { WVA_CACHE_TTL: '3' } })).toThrow(ConfigError);
   });
 });
 
@@ -483,14 +479,11 @@ describe('loadConfig: validation messages (key, value, source, what is allowed)'
     expect(err.message).toMatch(
       /^invalid configuration: PROMETHEUS_BEARER_TOKEN=.*; WVA_CACHE_TTL=.*; LOG_LEVEL=/,
     );
-    expect(formatConfigError(err)).toBe(
-      [
-        'invalid configuration (3 problems):',
-        '  PROMETHEUS_BEARER_TOKEN="[redacted]" (env): must be one token without spaces (no "Bearer " prefix)',
-        '  WVA_CACHE_TTL="x" (env): cannot read "x"; use a duration like 30s, 1m30s, 500ms or 1h (units: w, d, h, m, s, ms)',
-        '  LOG_LEVEL="loud" (env): must be one of debug, info, warn, error',
-      ].join('\n'),
-    );
+    expect(err.problems).toEqual([
+      'PROMETHEUS_BEARER_TOKEN="[redacted]" (env): must be one token without spaces (no "Bearer " prefix)',
+      'WVA_CACHE_TTL="x" (env): cannot read "x"; use a duration like 30s, 1m30s, 500ms or 1h (units: w, d, h, m, s, ms)',
+      'LOG_LEVEL="loud" (env): must be one of debug, info, warn, error',
+    ]);
   });
 
   it('file problems: missing, not YAML, not a mapping', () => {

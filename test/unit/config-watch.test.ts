@@ -5,15 +5,8 @@ import { PassThrough } from 'node:stream';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ModelMetricsCache } from '../../src/cache/model-metrics-cache.js';
-import {
-  applyConfig,
-  type Config,
-  ConfigError,
-  ConfigReloader,
-  configFromData,
-  diffConfig,
-  loadConfig,
-} from '../../src/config/index.js';
+import { type Config, ConfigError, ConfigReloader, diffConfig, loadConfig } from '../../src/config/index.js';
+import { applyConfig, reloadHooks } from '../../src/runtime.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import { Telemetry } from '../../src/telemetry/metrics.js';
 
@@ -279,7 +272,12 @@ describe('ConfigReloader and the running parts', () => {
     const cache = new ModelMetricsCache({ ttlMs: current.cache.ttlMs });
     const telemetry = new Telemetry({ collectDefaultMetrics: false });
     const applied: Config[] = [];
-    const w = new ConfigReloader(current, { cache, telemetry }, { file }, { debounceMs: 20, pollMs: 0 });
+    const w = new ConfigReloader(
+      current,
+      reloadHooks({ cache, telemetry }),
+      { file },
+      { debounceMs: 20, pollMs: 0 },
+    );
     w.on('change', (c) => applied.push(c));
     watchers.push(w);
     const changed = next(w, 'change');
@@ -307,7 +305,12 @@ describe('ConfigReloader and the running parts', () => {
         if (o.window) window = o.window;
       },
     };
-    const w = new ConfigReloader(current, { cache, collector }, { file }, { debounceMs: 20, pollMs: 0 });
+    const w = new ConfigReloader(
+      current,
+      reloadHooks({ cache, collector }),
+      { file },
+      { debounceMs: 20, pollMs: 0 },
+    );
     watchers.push(w);
     // The ConfigMap sits above the file: its TTL wins.
     expect(w.updateSources({ configMapData: { WVA_CACHE_TTL: '20s' } })).toBe('changed');
@@ -328,12 +331,15 @@ describe('ConfigReloader and the running parts', () => {
     const env = { LOG_LEVEL: 'warn' };
     const cache = new ModelMetricsCache({ ttlMs: 30_000 });
     const telemetry = new Telemetry({ collectDefaultMetrics: false });
-    const r = new ConfigReloader(loadConfig({ env }), { cache, telemetry });
-    expect(r.offer(configFromData({ WVA_CACHE_TTL: '7s' }, { env })).cache.ttlMs).toBe(7000);
-    expect(cache.ttlMs).toBe(7000);
-    expect(r.offer(configFromData({ WVA_CACHE_TTL: 'x' }, { env })).cache.ttlMs).toBe(7000);
+    const r = new ConfigReloader(loadConfig({ env }), reloadHooks({ cache, telemetry }), { env });
+    expect(r.updateSources({ configMapData: { WVA_CACHE_TTL: '7s' } })).toBe('changed');
     expect(r.current.cache.ttlMs).toBe(7000);
-    expect(r.offer(configFromData({ WVA_CACHE_TTL: '7s' }, { env }))).toBe(r.current); // no change
+    expect(cache.ttlMs).toBe(7000);
+    expect(r.updateSources({ configMapData: { WVA_CACHE_TTL: 'x' } })).toBe('error');
+    expect(r.current.cache.ttlMs).toBe(7000);
+    const before = r.current;
+    expect(r.updateSources({ configMapData: { WVA_CACHE_TTL: '7s' } })).toBe('unchanged');
+    expect(r.current).toBe(before); // no change
     expect(await reloadCount(telemetry, 'success')).toBe(1);
     expect(await reloadCount(telemetry, 'error')).toBe(1);
   });

@@ -88,6 +88,16 @@ describe('PrometheusClient', () => {
     expect(seen.form?.get('time')).toBe('1700000000.5');
   });
 
+  it('refuses at construction a header node:http would refuse on every request', () => {
+    const make = (headers: Record<string, string>) => () =>
+      new PrometheusClient({ url: 'http://127.0.0.1:9', headers });
+    expect(make({ 'X-Tenant': 'a\nb' })).toThrow(
+      'Prometheus header: the value of "X-Tenant" holds a character an HTTP header cannot carry',
+    );
+    expect(make({ 'Bad Name': 'x' })).toThrow('Prometheus header: "Bad Name" is not a header name');
+    expect(make({ 'X-Tenant': 'team-a' })).not.toThrow();
+  });
+
   it('omits time when none is given', async () => {
     let form = new URLSearchParams();
     const url = await serve((_req, body, res) => {
