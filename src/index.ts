@@ -41,9 +41,9 @@ export {
   ConfigError,
   ConfigReloader,
   type ConfigSources,
-  type ReloadHooks,
   DEFAULT_CONFIG,
   loadConfig,
+  type ReloadHooks,
 } from './config/index.js';
 // The controller: in a cluster, over manifests, and the loop both run on.
 export { Controller, type ControllerOptions } from './controller/controller.js';
@@ -73,7 +73,6 @@ export type {
 } from './controller/types.js';
 export { type DemoCycle, type DemoOptions, type DemoResult, runDemo } from './demo/index.js';
 export { DurationError, formatDuration, parseDuration } from './duration.js';
-export { type ConfigTargets, reloadHooks } from './runtime.js';
 export {
   type EmulatorConfig,
   EmulatorConfigError,
@@ -98,7 +97,13 @@ export {
   PrometheusReplyError,
   PrometheusTimeoutError,
 } from './prometheus/index.js';
-export { buildRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
+export {
+  buildRuntime,
+  type ConfigTargets,
+  type Runtime,
+  type RuntimeOptions,
+  reloadHooks,
+} from './runtime.js';
 export {
   createLogger,
   type LogLevel,

@@ -106,7 +106,6 @@ export interface ConfigTargets {
 
 /** Keys whose value changed, those now in effect, and those that need a restart. */
 export type ApplyResult = { changed: string[]; applied: string[]; restartRequired: string[] };
-type Outcome = 'changed' | 'unchanged' | 'error';
 
 /** The keys each running part takes on reload; the other changed keys go to onChange, or need a restart. */
 const LIVE = {

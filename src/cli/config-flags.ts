@@ -2,7 +2,6 @@
 // not hide the file, ConfigMap or environment below it (defaults are applied by loadConfig).
 import type { Command } from 'commander';
 import { CONFIG_KEYS, type Config, type ConfigKey, optionName } from '../config/keys.js';
-import { formatDuration } from '../duration.js';
 import {
   ConfigError,
   type ConfigSources,
@@ -10,6 +9,7 @@ import {
   type ResolvedConfig,
   resolveConfig,
 } from '../config/load.js';
+import { formatDuration } from '../duration.js';
 import { createLogger, type RootLogger } from '../telemetry/logger.js';
 import { UsageError } from './errors.js';
 
