@@ -7,7 +7,7 @@
 import { type GroupMember, VariantOptimizer } from '../src/controller/decision.js';
 import { OptimizerConfigStore } from '../src/controller/optimizer-config.js';
 import type { MetricsRead } from '../src/controller/status.js';
-import type { VariantAutoscaling } from '../src/controller/types.js';
+import type { VariantAutoscaling } from '../src/kube/types.js';
 import { type SizingInput, SizingMemo, SloInfeasibleError, sizeReplicas } from '../src/optimizer/index.js';
 import {
   gridArrivalsPerMin,

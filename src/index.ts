@@ -63,14 +63,6 @@ export type {
   StatusWriter,
   VariantSource,
 } from './controller/reconciler.js';
-export type {
-  Allocation,
-  Condition,
-  Deployment,
-  VariantAutoscaling,
-  VariantAutoscalingSpec,
-  VariantAutoscalingStatus,
-} from './controller/types.js';
 export { type DemoCycle, type DemoOptions, type DemoResult, runDemo } from './demo/index.js';
 export { DurationError, formatDuration, parseDuration } from './duration.js';
 export {
@@ -84,6 +76,14 @@ export {
   startEmulatorServer,
   VllmEmulator,
 } from './emulator/index.js';
+export type {
+  Allocation,
+  Condition,
+  Deployment,
+  VariantAutoscaling,
+  VariantAutoscalingSpec,
+  VariantAutoscalingStatus,
+} from './kube/types.js';
 // The optimizer: sizing replicas to SLOs at least cost (its index names its public API).
 export * from './optimizer/index.js';
 // Prometheus: the client and the errors it rejects with.

@@ -2,13 +2,13 @@
 // reconcile, on the leader: the gauges an HPA or KEDA scales on (always), the Deployment's scale
 // subresource (--actuator=scale, never against an HPA), Events on the VariantAutoscaling, and the
 // scale-to-zero gate. Returns what status.actuation and the Actuated condition should say.
-import { findCondition, setCondition } from '../controller/status.js';
+import { findCondition, setCondition } from '../kube/conditions.js';
 import {
   type Deployment,
   OPTIMIZATION_READY,
   type VariantAutoscaling,
   type VariantAutoscalingStatus,
-} from '../controller/types.js';
+} from '../kube/types.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import type { EventSink, VariantEvent } from './events.js';

@@ -3,9 +3,8 @@
 // An event is best effort: a failed write is logged, never a failed reconcile.
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
-import { kubeRequest } from '../controller/kube-http.js';
-import { apiErrorMessage } from '../controller/status-writer.js';
-import { API_VERSION, KIND, type VariantAutoscaling } from '../controller/types.js';
+import { apiErrorMessage, kubeRequest } from '../kube/http.js';
+import { API_VERSION, KIND, type VariantAutoscaling } from '../kube/types.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 

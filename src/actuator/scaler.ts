@@ -2,9 +2,8 @@
 // the API server, client-node's KubeConfig for credentials), and know every HPA (autoscaling/v2)
 // so that a Deployment an HPA or KEDA already scales is never touched.
 import { type KubeConfig, type KubernetesObject, PatchStrategy } from '@kubernetes/client-node';
-import { ResilientInformer, type RestartBackoff } from '../controller/kube.js';
-import { kubeRequest } from '../controller/kube-http.js';
-import { apiErrorMessage } from '../controller/status-writer.js';
+import { apiErrorMessage, kubeRequest } from '../kube/http.js';
+import { ResilientInformer, type RestartBackoff } from '../kube/informer.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 

@@ -11,7 +11,7 @@ import { DeploymentScaler, HpaWatch } from '../actuator/scaler.js';
 import type { RequestsOverAnswer } from '../collector/fleet-collector.js';
 import type { Config } from '../config/index.js';
 import { ConfigMapWatch } from '../controller/kube.js';
-import type { Deployment, VariantAutoscaling } from '../controller/types.js';
+import type { Deployment, VariantAutoscaling } from '../kube/types.js';
 import type { Logger } from '../types.js';
 
 export interface ActuationPlace {

@@ -11,7 +11,7 @@ import {
   type FleetMetrics,
   showName,
 } from '../collector/collect.js';
-import { namespaceProblem } from '../controller/types.js';
+import { namespaceProblem } from '../kube/types.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { checkWindow } from '../prometheus/promql.js';
 import { quoteName } from '../safe-text.js';

@@ -2,8 +2,8 @@
 // status would say.
 import { DECISION_COLUMNS, decisionJson } from '../controller/decision-report.js';
 import type { CycleReport, CycleRow } from '../controller/local.js';
-import type { Allocation } from '../controller/types.js';
-import { METRICS_AVAILABLE } from '../controller/types.js';
+import type { Allocation } from '../kube/types.js';
+import { METRICS_AVAILABLE } from '../kube/types.js';
 import { quoteName } from '../safe-text.js';
 import type { AggregateMetrics } from '../types.js';
 import { type Column, renderTable } from './table.js';

@@ -2,12 +2,12 @@
 // controller in local mode over examples/, with a live table per cycle and a summary at the end.
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
-import { formatCycle, formatReady, formatSummary } from '../demo/format.js';
 import { DEFAULT_SCENARIO, findScenario, runDemo, SCENARIOS } from '../demo/index.js';
 import { prometheusOnPath } from '../demo/prometheus.js';
 import { type DurationError, parseDuration } from '../duration.js';
 import { EmulatorConfigError } from '../emulator/index.js';
 import { createLogger, parseLogLevel } from '../telemetry/logger.js';
+import { formatCycle, formatReady, formatSummary } from './demo-format.js';
 import { action, UsageError } from './errors.js';
 
 const examples = (p: string) => fileURLToPath(new URL(`../../examples/${p}`, import.meta.url));

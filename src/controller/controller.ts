@@ -5,10 +5,11 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Actuator } from '../actuator/actuator.js';
 import { formatAge } from '../collector/availability.js';
+import type { RestartBackoff } from '../kube/informer.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import type { VariantOptimizer } from './decision.js';
-import { KubeSource, type RestartBackoff } from './kube.js';
+import { KubeSource } from './kube.js';
 import { LeaderElector, type LeaderElectorOptions } from './leader.js';
 import { type Elector, Manager } from './manager.js';
 import {

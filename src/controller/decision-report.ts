@@ -1,6 +1,7 @@
 // The optimizer's decision in local mode's report: table cells and JSON.
+
+import type { OptimizedAlloc } from '../kube/types.js';
 import type { Decision } from './decision.js';
-import type { OptimizedAlloc } from './types.js';
 
 function cell(v: string | number | undefined): string {
   return v === undefined || v === '' ? '-' : String(v);

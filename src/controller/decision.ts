@@ -4,6 +4,7 @@
 // Stabiliser it is handed, which remembers recent recommendations.
 
 import { STATISTIC_SOURCES, type StatisticName } from '../collector/collect.js';
+import { ACCELERATOR_LABEL, type Deployment, objectKey, type VariantAutoscaling } from '../kube/types.js';
 import {
   type AcceleratorOption,
   type GroupVariant,
@@ -21,9 +22,8 @@ import {
 } from '../optimizer/index.js';
 import type { LoadProfile } from '../types.js';
 import { deploymentReplicas, type MetricsRead } from './status.js';
-import { ACCELERATOR_LABEL, type Deployment, objectKey, type VariantAutoscaling } from './types.js';
 
-export { OPTIMIZATION_READY } from './types.js';
+export { OPTIMIZATION_READY } from '../kube/types.js';
 
 export const MIN_REPLICAS_ANNOTATION = 'wva.llmd.ai/min-replicas';
 export const MAX_REPLICAS_ANNOTATION = 'wva.llmd.ai/max-replicas';

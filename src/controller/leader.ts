@@ -6,9 +6,9 @@
 // holder. Writes use the Lease's resourceVersion, so two candidates never both win.
 // @kubernetes/client-node 2.x has no leader-election helper, hence this one.
 import { ApiException, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import { kubeRequest } from '../kube/http.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
-import { kubeRequest } from './kube-http.js';
 
 export interface LeaderElectorOptions {
   kubeConfig: KubeConfig;

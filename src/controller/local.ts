@@ -5,21 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { Actuator } from '../actuator/actuator.js';
-import { SERVICE_CLASSES_CONFIGMAP, UNIT_COSTS_CONFIGMAP } from '../optimizer/index.js';
-import { silentLogger } from '../telemetry/logger.js';
-import type { AggregateMetrics, Logger } from '../types.js';
-import type { Decision, VariantOptimizer } from './decision.js';
-import { Manager } from './manager.js';
-import type { OptimizerConfigStore } from './optimizer-config.js';
-import {
-  type ControllerTelemetry,
-  type CycleResult,
-  type MetricsReader,
-  Reconciler,
-  type StatusWriter,
-  type VariantSource,
-} from './reconciler.js';
-import { conditionsOf, deploymentReplicas, findCondition, statusUnchanged } from './status.js';
+import { conditionsOf, findCondition } from '../kube/conditions.js';
 import {
   type Allocation,
   type Condition,
@@ -34,7 +20,22 @@ import {
   type VariantAutoscaling,
   type VariantAutoscalingStatus,
   validateObject,
-} from './types.js';
+} from '../kube/types.js';
+import { SERVICE_CLASSES_CONFIGMAP, UNIT_COSTS_CONFIGMAP } from '../optimizer/index.js';
+import { silentLogger } from '../telemetry/logger.js';
+import type { AggregateMetrics, Logger } from '../types.js';
+import type { Decision, VariantOptimizer } from './decision.js';
+import { Manager } from './manager.js';
+import type { OptimizerConfigStore } from './optimizer-config.js';
+import {
+  type ControllerTelemetry,
+  type CycleResult,
+  type MetricsReader,
+  Reconciler,
+  type StatusWriter,
+  type VariantSource,
+} from './reconciler.js';
+import { deploymentReplicas, statusUnchanged } from './status.js';
 
 export interface Manifests {
   variants: VariantAutoscaling[];

@@ -2,6 +2,8 @@
 // accelerator-unit-costs (watched, in the controller's namespace; in local mode from the
 // manifests), and the sloClassRef ConfigMaps in VariantAutoscalings' namespaces (read on demand,
 // once per cycle). A bad edit keeps the last good version and says so; a deleted one is missing.
+
+import { formatTime } from '../kube/conditions.js';
 import {
   type Parsed,
   parseServiceClasses,
@@ -13,7 +15,6 @@ import {
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import type { ConfigMapState, OptimizerConfigMaps } from './decision.js';
-import { formatTime } from './status.js';
 
 export type ConfigMapData = Record<string, string>;
 

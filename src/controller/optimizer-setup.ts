@@ -2,14 +2,13 @@
 // shared ConfigMaps in the controller's namespace, sloClassRef ConfigMaps read per cycle) or by
 // the manifests in local mode.
 import type { KubeConfig } from '@kubernetes/client-node';
+import { apiErrorMessage, getConfigMap } from '../kube/http.js';
+import type { VariantAutoscaling } from '../kube/types.js';
 import { SERVICE_CLASSES_CONFIGMAP, UNIT_COSTS_CONFIGMAP } from '../optimizer/index.js';
 import type { Logger } from '../types.js';
 import { VariantOptimizer } from './decision.js';
 import { ConfigMapWatch } from './kube.js';
-import { getConfigMap } from './kube-http.js';
 import { type ConfigMapData, OptimizerConfigStore } from './optimizer-config.js';
-import { apiErrorMessage } from './status-writer.js';
-import type { VariantAutoscaling } from './types.js';
 
 export interface OptimizerSettings {
   stabilizationWindowMs: number;

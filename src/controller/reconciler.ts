@@ -5,10 +5,6 @@
 import type { Actuator } from '../actuator/actuator.js';
 import { withActuation } from '../actuator/actuator.js';
 import { DEFAULT_CONFIG } from '../config/load.js';
-import { silentLogger } from '../telemetry/logger.js';
-import type { Logger } from '../types.js';
-import type { Decision, GroupMember, VariantOptimizer } from './decision.js';
-import { computeStatus, type MetricsRead } from './status.js';
 import {
   type Deployment,
   nameProblem,
@@ -18,7 +14,11 @@ import {
   type VariantAutoscaling,
   type VariantAutoscalingStatus,
   validateSpec,
-} from './types.js';
+} from '../kube/types.js';
+import { silentLogger } from '../telemetry/logger.js';
+import type { Logger } from '../types.js';
+import type { Decision, GroupMember, VariantOptimizer } from './decision.js';
+import { computeStatus, type MetricsRead } from './status.js';
 
 /** One consistent view of every model's metrics (FleetCollector's snapshot). */
 export interface MetricsView {

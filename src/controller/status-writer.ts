@@ -1,13 +1,19 @@
 // Writes VariantAutoscaling status through the status subresource as a JSON merge patch carrying
 // metadata.resourceVersion (optimistic concurrency: someone else's newer write makes ours a 409,
 // never a silent overwrite). On 409 the object is re-read and the status recomputed from it.
-import { ApiException, type KubeConfig, PatchStrategy } from '@kubernetes/client-node';
+import { type KubeConfig, PatchStrategy } from '@kubernetes/client-node';
+import { apiErrorCode, apiErrorMessage, kubeRequest } from '../kube/http.js';
+import {
+  GROUP,
+  PLURAL,
+  type VariantAutoscaling,
+  type VariantAutoscalingStatus,
+  VERSION,
+} from '../kube/types.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
-import { kubeRequest } from './kube-http.js';
 import type { StatusWriter, WriteOutcome } from './reconciler.js';
 import { ownedStatus, statusUnchanged } from './status.js';
-import { GROUP, PLURAL, type VariantAutoscaling, type VariantAutoscalingStatus, VERSION } from './types.js';
 
 export class NotLeaderError extends Error {
   override name = 'NotLeaderError';
@@ -20,31 +26,6 @@ export interface KubeStatusWriterOptions {
   /** Checked right before every patch: false → no write (a replica that lost its lease). */
   canWrite?: () => boolean;
   logger?: Logger;
-}
-
-export function apiErrorCode(err: unknown): number | undefined {
-  if (err instanceof ApiException) return err.code;
-  const c = (err as { code?: unknown; statusCode?: unknown } | undefined)?.statusCode;
-  return typeof c === 'number' ? c : undefined;
-}
-
-/** The Kubernetes Status message of an ApiException, on one line. */
-export function apiErrorMessage(err: unknown): string {
-  if (err instanceof ApiException) {
-    let body: unknown = err.body;
-    if (typeof body === 'string') {
-      try {
-        body = JSON.parse(body);
-      } catch {
-        /* plain text */
-      }
-    }
-    const msg = (body as { message?: string } | undefined)?.message ?? String(err.body ?? '');
-    // Bounded: an error page (a proxy's, say) can be any length.
-    const line = `HTTP ${err.code}: ${msg}`.split('\n')[0] ?? '';
-    return line.length > 500 ? `${line.slice(0, 500)}…` : line;
-  }
-  return err instanceof Error ? err.message : String(err);
 }
 
 export class KubeStatusWriter implements StatusWriter {

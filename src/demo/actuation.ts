@@ -2,8 +2,9 @@
 // and here the Scaler is the emulator, whose pods then start (after their start-up delay) or go.
 // The controller sees the Deployments as the emulator has them, as it would see them from the
 // API server: spec.replicas as asked, status.replicas the pods, readyReplicas those that serve.
-import type { Deployment } from '../controller/types.js';
+
 import type { VllmEmulator } from '../emulator/index.js';
+import type { Deployment } from '../kube/types.js';
 
 /** One change of a variant's replica count. */
 export interface ScaleAction {

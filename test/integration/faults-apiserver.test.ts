@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Controller } from '../../src/controller/controller.js';
 import type { MetricsRead } from '../../src/controller/status.js';
-import type { VariantAutoscaling } from '../../src/controller/types.js';
+import type { VariantAutoscaling } from '../../src/kube/types.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { deployment, foundReading, variant } from '../support/variants.js';
 import { until as waitUntil } from '../support/wait.js';

@@ -12,7 +12,7 @@ import {
   ruleFor,
   zeroVerdict,
 } from '../../src/actuator/scale-to-zero.js';
-import type { VariantAutoscaling } from '../../src/controller/types.js';
+import type { VariantAutoscaling } from '../../src/kube/types.js';
 import { variant } from '../support/variants.js';
 
 describe('model-scale-to-zero-config', () => {

@@ -25,7 +25,7 @@ describe('wva-metrics CLI', () => {
     expect(r.stdout).not.toContain('5000');
   });
 
-  it('rejects an unknown option with one line on stderr and a non-zero exit', async () => {
+  it('rejects an unknown option with one line on stderr and exit code 2', async () => {
     const r = await runCli(['--no-such-flag']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("wva-metrics: unknown option '--no-such-flag' (run with --help for usage)\n");

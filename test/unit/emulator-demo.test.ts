@@ -2,16 +2,9 @@
 // the table and summary say what they should, bad input fails before anything starts.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { formatCycle, formatSummary } from '../../src/cli/demo-format.js';
 import { loadManifests } from '../../src/controller/local.js';
-import {
-  cycleError,
-  type DemoCycle,
-  type DemoRow,
-  formatCycle,
-  formatSummary,
-  parseQueryCalls,
-  runDemo,
-} from '../../src/demo/index.js';
+import { cycleError, type DemoCycle, type DemoRow, parseQueryCalls, runDemo } from '../../src/demo/index.js';
 import { type EmulatedMetrics, loadEmulatorConfig } from '../../src/emulator/index.js';
 
 const manifestsDir = fileURLToPath(new URL('../../examples/manifests', import.meta.url));

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ModelMetricsCache } from '../../src/cache/index.js';
 import { FleetCollector } from '../../src/collector/fleet-collector.js';
 import { Reconciler } from '../../src/controller/reconciler.js';
-import type { VariantAutoscaling } from '../../src/controller/types.js';
+import type { VariantAutoscaling } from '../../src/kube/types.js';
 import { PrometheusNetworkError } from '../../src/prometheus/errors.js';
 import type { PromAPI, PromQueryData } from '../../src/types.js';
 import { statSeries, trafficStats } from '../support/fleet-reply.js';

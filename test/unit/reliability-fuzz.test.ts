@@ -11,7 +11,7 @@ import {
 import { LocalSource } from '../../src/controller/local.js';
 import { Reconciler } from '../../src/controller/reconciler.js';
 import type { MetricsRead } from '../../src/controller/status.js';
-import type { VariantAutoscaling } from '../../src/controller/types.js';
+import type { VariantAutoscaling } from '../../src/kube/types.js';
 import { PrometheusError } from '../../src/prometheus/errors.js';
 import type { AggregateMetrics, PromAPI, PromQueryData } from '../../src/types.js';
 import { deployment, foundReading, variant } from '../support/variants.js';

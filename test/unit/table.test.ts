@@ -4,11 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { formatTable } from '../../src/cli/collect.js';
 import { formatCycleTable } from '../../src/cli/cycle-report.js';
+import { formatCycle } from '../../src/cli/demo-format.js';
 import { formatSizeTable, type SizeRow } from '../../src/cli/size.js';
 import { MAX_CELL_WIDTH, renderTable, safeCell } from '../../src/cli/table.js';
 import type { CycleRow } from '../../src/controller/local.js';
 import type { DemoCycle } from '../../src/demo/demo.js';
-import { formatCycle } from '../../src/demo/format.js';
 import type { AggregateMetrics } from '../../src/types.js';
 
 const metrics: AggregateMetrics = {

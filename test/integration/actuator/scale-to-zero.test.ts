@@ -13,7 +13,7 @@ import { loadConfig } from '../../../src/config/index.js';
 import { VariantOptimizer } from '../../../src/controller/decision.js';
 import { LocalSource } from '../../../src/controller/local.js';
 import { Reconciler } from '../../../src/controller/reconciler.js';
-import type { Deployment, VariantAutoscaling } from '../../../src/controller/types.js';
+import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
 import { PrometheusClient } from '../../../src/prometheus/index.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';

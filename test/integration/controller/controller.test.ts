@@ -8,7 +8,7 @@ import { Controller } from '../../../src/controller/controller.js';
 import { KubeSource } from '../../../src/controller/kube.js';
 import { Reconciler } from '../../../src/controller/reconciler.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
-import type { VariantAutoscaling } from '../../../src/controller/types.js';
+import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { PrometheusClient } from '../../../src/prometheus/index.js';
 import type { PromAPI } from '../../../src/types.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';

@@ -7,7 +7,7 @@ import { type MetricsReader, Reconciler } from '../../../src/controller/reconcil
 import type { MetricsRead } from '../../../src/controller/status.js';
 import { computeStatus } from '../../../src/controller/status.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
-import type { Deployment, VariantAutoscaling } from '../../../src/controller/types.js';
+import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
 import { deployment, variant } from '../../support/variants.js';
 import { until } from '../../support/wait.js';

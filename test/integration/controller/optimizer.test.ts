@@ -10,7 +10,7 @@ import { KubeSource } from '../../../src/controller/kube.js';
 import { clusterOptimizer } from '../../../src/controller/optimizer-setup.js';
 import { Reconciler } from '../../../src/controller/reconciler.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
-import type { VariantAutoscaling } from '../../../src/controller/types.js';
+import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { maxRatePerReplica, sizeReplicas } from '../../../src/optimizer/index.js';
 import { PrometheusClient } from '../../../src/prometheus/index.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';

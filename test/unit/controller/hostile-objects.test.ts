@@ -8,13 +8,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { LocalController, loadManifests } from '../../../src/controller/local.js';
 import { type MetricsReader, Reconciler, type VariantSource } from '../../../src/controller/reconciler.js';
-import { computeStatus, findCondition, type MetricsRead } from '../../../src/controller/status.js';
-import type {
-  Deployment,
-  VariantAutoscaling,
-  VariantAutoscalingStatus,
-} from '../../../src/controller/types.js';
-import { namespaceProblem } from '../../../src/controller/types.js';
+import { computeStatus, type MetricsRead } from '../../../src/controller/status.js';
+import { findCondition } from '../../../src/kube/conditions.js';
+import type { Deployment, VariantAutoscaling, VariantAutoscalingStatus } from '../../../src/kube/types.js';
+import { namespaceProblem } from '../../../src/kube/types.js';
 import type { Logger } from '../../../src/types.js';
 import { deployment, variant } from '../../support/variants.js';
 

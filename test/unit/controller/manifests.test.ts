@@ -6,7 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { SCALE_TO_ZERO_CONFIGMAP } from '../../../src/actuator/scale-to-zero.js';
 import { CONFIGMAP_NAME, DEFAULT_NAMESPACE } from '../../../src/cli/run.js';
 import { loadConfig } from '../../../src/config/index.js';
-import { GROUP, KIND, PLURAL, VERSION, validateObject } from '../../../src/controller/types.js';
+import { GROUP, KIND, PLURAL, VERSION, validateObject } from '../../../src/kube/types.js';
 import { variant } from '../../support/variants.js';
 
 const root = new URL('../../../', import.meta.url);

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Manager } from '../../../src/controller/manager.js';
 import { WorkQueue } from '../../../src/controller/queue.js';
 import type { ReconcileResult, Reconciler } from '../../../src/controller/reconciler.js';
-import type { VariantAutoscaling } from '../../../src/controller/types.js';
+import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { variant } from '../../support/variants.js';
 
 beforeEach(() => {

@@ -6,7 +6,7 @@ import type { DecisionInput, VariantOptimizer } from '../../../src/controller/de
 import { LocalSource } from '../../../src/controller/local.js';
 import { Reconciler } from '../../../src/controller/reconciler.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
-import type { Deployment, VariantAutoscaling } from '../../../src/controller/types.js';
+import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
 import { deployment, variant } from '../../support/variants.js';
 
 const read: MetricsRead = {

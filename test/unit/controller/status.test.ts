@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  computeStatus,
-  deepEqual,
-  findCondition,
-  formatDecimal,
-  formatTime,
-  setCondition,
-  statusUnchanged,
-} from '../../../src/controller/status.js';
-import type { Deployment, VariantAutoscaling } from '../../../src/controller/types.js';
-import { validateObject, validateSpec } from '../../../src/controller/types.js';
+import { computeStatus, deepEqual, formatDecimal, statusUnchanged } from '../../../src/controller/status.js';
+import { findCondition, formatTime, setCondition } from '../../../src/kube/conditions.js';
+import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
+import { validateObject, validateSpec } from '../../../src/kube/types.js';
 import type { MetricsAvailability } from '../../../src/types.js';
 import { deployment, variant } from '../../support/variants.js';
 

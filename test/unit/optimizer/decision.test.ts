@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { type DecisionInput, decideVariant, type GroupMember } from '../../../src/controller/decision.js';
 import { OptimizerConfigStore } from '../../../src/controller/optimizer-config.js';
 import { computeStatus, type MetricsRead } from '../../../src/controller/status.js';
-import type { VariantAutoscaling } from '../../../src/controller/types.js';
+import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { Stabiliser, sizeReplicas } from '../../../src/optimizer/index.js';
 
 const A100 = { alpha: '20.58', beta: '0.41', gamma: '5.2', delta: '0.1', maxBatchSize: 4 };

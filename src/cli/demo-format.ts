@@ -1,9 +1,10 @@
 // Plain-text rendering of the demo: one table per cycle and the closing summary.
-import { type Column, renderTable } from '../cli/table.js';
+
+import type { DemoCycle, DemoInfo, DemoSummary } from '../demo/demo.js';
+import { ORIGINAL_CALLS_PER_MODEL } from '../demo/demo.js';
 import { quoteName } from '../safe-text.js';
-import type { DemoCycle, DemoInfo, DemoSummary } from './demo.js';
-import { ORIGINAL_CALLS_PER_MODEL } from './demo.js';
-import { formatLoopCycle, formatLoopSummary } from './loop-format.js';
+import { formatLoopCycle, formatLoopSummary } from './demo-loop-format.js';
+import { type Column, renderTable } from './table.js';
 
 function fixed(n: number | undefined, digits = 1): string {
   return n === undefined ? '-' : n.toFixed(digits);

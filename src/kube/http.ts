@@ -310,3 +310,29 @@ export class HttpWatch {
     return controller;
   }
 }
+
+/** The HTTP status of a failed API call, if it has one. */
+export function apiErrorCode(err: unknown): number | undefined {
+  if (err instanceof ApiException) return err.code;
+  const c = (err as { code?: unknown; statusCode?: unknown } | undefined)?.statusCode;
+  return typeof c === 'number' ? c : undefined;
+}
+
+/** The Kubernetes Status message of an ApiException, on one line. */
+export function apiErrorMessage(err: unknown): string {
+  if (err instanceof ApiException) {
+    let body: unknown = err.body;
+    if (typeof body === 'string') {
+      try {
+        body = JSON.parse(body);
+      } catch {
+        /* plain text */
+      }
+    }
+    const msg = (body as { message?: string } | undefined)?.message ?? String(err.body ?? '');
+    // Bounded: an error page (a proxy's, say) can be any length.
+    const line = `HTTP ${err.code}: ${msg}`.split('\n')[0] ?? '';
+    return line.length > 500 ? `${line.slice(0, 500)}…` : line;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,9 +1,10 @@
 // Plain-text rendering of the closed loop: per cycle, what was decided and runs (per variant) and
 // measured latency against the SLO (per model); at the end, what it cost and how often it met the
 // SLO, beside a static fleet sized for the peak.
-import { renderTable } from '../cli/table.js';
-import type { LoopSummary } from './loop.js';
-import type { FleetScore, LoopCycle } from './loop-ledger.js';
+
+import type { LoopSummary } from '../demo/loop.js';
+import type { FleetScore, LoopCycle } from '../demo/loop-ledger.js';
+import { renderTable } from './table.js';
 
 const num = (n: number | undefined, digits = 1) => (n === undefined ? '-' : n.toFixed(digits));
 

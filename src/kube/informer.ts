@@ -1,0 +1,205 @@
+// Informers that keep themselves running, over the one HTTP path (http.ts): client-node's informer
+// logic (ListWatch) with paged plain-JSON lists and trimmed objects. The informer re-lists by itself
+// on 410 Gone and re-watches after a clean end of stream; after an error it stops, so it is started
+// again with a capped backoff.
+import {
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  ListWatch,
+  type Watch,
+} from '@kubernetes/client-node';
+import type { Logger } from '../types.js';
+import { HttpWatch, kubeRequest, type WatchCallback } from './http.js';
+import type { Deployment, VariantAutoscaling } from './types.js';
+
+export type Trim<T> = (o: T) => T;
+
+/** What the cache keeps of a VariantAutoscaling: all but the bookkeeping nobody here reads. */
+export function trimVariant(va: VariantAutoscaling): VariantAutoscaling {
+  const m = va.metadata as VariantAutoscaling['metadata'] & { managedFields?: unknown };
+  if (m) {
+    delete m.managedFields;
+    if (m.annotations?.['kubectl.kubernetes.io/last-applied-configuration'] !== undefined) {
+      const { 'kubectl.kubernetes.io/last-applied-configuration': _, ...rest } = m.annotations;
+      m.annotations = rest;
+    }
+  }
+  return va;
+}
+
+/**
+ * What the cache keeps of a Deployment: the fields of our Deployment type. A real Deployment
+ * carries its pod template and managedFields (often 5-20 KB); 10 000 of them whole would be
+ * 50-200 MB of cache for three numbers each.
+ */
+export function trimDeployment(d: Deployment): Deployment {
+  const m = d.metadata ?? ({} as Deployment['metadata']);
+  const meta: Deployment['metadata'] = { name: m.name, namespace: m.namespace };
+  if (m.uid !== undefined) meta.uid = m.uid;
+  if (m.resourceVersion !== undefined) meta.resourceVersion = m.resourceVersion;
+  if (m.generation !== undefined) meta.generation = m.generation;
+  if (m.labels !== undefined) meta.labels = m.labels;
+  if (m.deletionTimestamp !== undefined) meta.deletionTimestamp = m.deletionTimestamp;
+  const out: Deployment = { metadata: meta };
+  if (d.apiVersion !== undefined) out.apiVersion = d.apiVersion;
+  if (d.kind !== undefined) out.kind = d.kind;
+  if (d.spec) out.spec = d.spec.replicas === undefined ? {} : { replicas: d.spec.replicas };
+  if (d.status) {
+    out.status = {};
+    if (d.status.replicas !== undefined) out.status.replicas = d.status.replicas;
+    if (d.status.readyReplicas !== undefined) out.status.readyReplicas = d.status.readyReplicas;
+  }
+  return out;
+}
+
+/** A watch whose ADDED/MODIFIED/DELETED objects are trimmed before the informer caches them. */
+export class TrimmingWatch<T> extends HttpWatch {
+  constructor(
+    kc: KubeConfig,
+    private readonly trim: Trim<T>,
+  ) {
+    super(kc);
+  }
+
+  override watch(
+    path: string,
+    params: Record<string, string | number | boolean | undefined>,
+    callback: WatchCallback,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(
+      path,
+      params,
+      (phase, obj, raw) => {
+        const isObject = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED';
+        callback(phase, isObject && obj && typeof obj === 'object' ? this.trim(obj as T) : obj, raw);
+      },
+      done,
+    );
+  }
+}
+
+/** Page size of informer lists: bounds the JSON text and parse garbage held at once. */
+export const LIST_PAGE_SIZE = 500;
+
+/**
+ * Lists `path` in pages of LIST_PAGE_SIZE as plain JSON (not client-node's typed models, which
+ * copied every Deployment into class instances) and trims each item as it arrives.
+ */
+export async function listTrimmed<T extends KubernetesObject>(
+  kc: KubeConfig,
+  path: string,
+  trim: Trim<T>,
+  fieldSelector?: string,
+): Promise<KubernetesListObject<T>> {
+  const items: T[] = [];
+  let resourceVersion: string | undefined;
+  let cont: string | undefined;
+  do {
+    const q = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) });
+    if (fieldSelector) q.set('fieldSelector', fieldSelector);
+    if (cont) q.set('continue', cont);
+    const page = await kubeRequest<KubernetesListObject<T>>(kc, { method: 'GET', path: `${path}?${q}` });
+    // Every page of one paginated list is the same snapshot; its version is where the watch starts.
+    resourceVersion ??= page.metadata?.resourceVersion;
+    for (const it of page.items ?? []) items.push(trim(it));
+    cont = page.metadata?._continue ?? (page.metadata as { continue?: string } | undefined)?.continue;
+  } while (cont);
+  return { metadata: { resourceVersion }, items };
+}
+
+export interface RestartBackoff {
+  /** First delay before restarting a stopped informer; default 500 ms. */
+  baseMs?: number;
+  /** Cap; default 30 s. */
+  maxMs?: number;
+}
+
+/**
+ * One informer that keeps itself running: errors are logged and the informer restarted after a
+ * backoff (reset once a list or watch event succeeds). `synced` turns true after the first list.
+ * `downSinceMs` is when it last lost contact with the API server (an error while it was up), until a
+ * list succeeds or a watch is open again.
+ */
+export class ResilientInformer<T extends KubernetesObject> {
+  readonly informer: ListWatch<T>;
+  synced = false;
+  private stopped = true;
+  private delay: number;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly base: number;
+  private readonly max: number;
+  /** Times the informer was restarted after an error (for tests and logs). */
+  restarts = 0;
+  /** Clock (ms) for `downSinceMs`. */
+  clock: () => number = Date.now;
+  /** Set at the first error after being up; cleared by a successful list or an open watch. */
+  downSinceMs: number | undefined;
+
+  constructor(
+    kc: KubeConfig,
+    readonly path: string,
+    list: () => Promise<KubernetesListObject<T>>,
+    private readonly log: Logger,
+    backoff: RestartBackoff = {},
+    fieldSelector?: string,
+    watch: HttpWatch = new HttpWatch(kc),
+  ) {
+    this.base = backoff.baseMs ?? 500;
+    this.max = backoff.maxMs ?? 30_000;
+    this.delay = this.base;
+    const listed = async () => {
+      const l = await list();
+      this.synced = true;
+      this.delay = this.base;
+      this.downSinceMs = undefined;
+      return l;
+    };
+    // A watch (re)opened means the API server answers again, also when it resumes without a list.
+    // (client-node resolves a refused watch too, having called `done` with the error first.)
+    const tracked = {
+      watch: async (...[path, params, callback, done]: Parameters<HttpWatch['watch']>) => {
+        let failed = false;
+        const request = await watch.watch(path, params, callback, (err) => {
+          if (err) failed = true;
+          done(err);
+        });
+        if (!failed) this.downSinceMs = undefined;
+        return request;
+      },
+    } as unknown as Watch; // ListWatch only calls watch(); HttpWatch's has the same contract.
+    this.informer = new ListWatch<T>(path, tracked, listed, false, undefined, fieldSelector);
+    this.informer.on('error', (err?: unknown) => this.onError(err));
+  }
+
+  private onError(err: unknown): void {
+    if (this.stopped) return;
+    this.downSinceMs ??= this.clock();
+    const e = err as { message?: string; code?: number; statusCode?: number } | undefined;
+    this.log.warn(
+      { path: this.path, err: e?.message, code: e?.statusCode ?? e?.code, retryInMs: this.delay },
+      'watch stopped; restarting',
+    );
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.stopped) return;
+      this.restarts++;
+      void this.informer.start().catch((e2: unknown) => this.onError(e2));
+    }, this.delay);
+    this.timer.unref?.();
+    this.delay = Math.min(this.delay * 2, this.max);
+  }
+
+  start(): void {
+    this.stopped = false;
+    void this.informer.start().catch((e: unknown) => this.onError(e));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.informer.stop();
+  }
+}
