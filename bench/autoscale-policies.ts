@@ -1,6 +1,7 @@
 // The scaling policies the autoscale benchmark compares. Each sees, every cycle, what a controller
 // reading Prometheus would see over its window, and answers a replica count.
-import { type QueueProfile, type SloTargets, sizeReplicas } from '../src/optimizer/index.js';
+import { DEFAULT_CONFIG } from '../src/config/load.js';
+import { type QueueProfile, type SloTargets, sizeReplicas, withBacklog } from '../src/optimizer/index.js';
 import { Stabiliser, saturationHold } from '../src/optimizer/stabilize.js';
 
 /** What a policy sees each cycle: the collector's view of the model over the last window. */
@@ -84,6 +85,8 @@ export interface OptimizerPolicyOptions {
    */
   leadMs?: number;
   trendMs?: number;
+  /** Serve the waiting requests within this time, as the controller does; default its default. */
+  backlogDrainMs?: number;
 }
 
 /**
@@ -116,8 +119,9 @@ export class OptimizerPolicy implements Policy {
   }
 
   decide(obs: Observation): number {
+    const drainMs = this.o.backlogDrainMs ?? DEFAULT_CONFIG.reconcile.backlogDrainMs;
     const load = {
-      arrivalRate: this.arrivalToSize(obs),
+      arrivalRate: withBacklog(this.arrivalToSize(obs), obs.waiting, drainMs),
       avgInputTokens: obs.avgInputTokens,
       avgOutputTokens: obs.avgOutputTokens,
     };

@@ -3,6 +3,7 @@
 // peak, and the waiting-requests rule HPA users write. Seeded; hours of traffic in seconds.
 // `npm run bench:autoscale` runs it alone; `npm run bench` includes it.
 
+import { DEFAULT_CONFIG } from '../src/config/load.js';
 import { LoadCurve } from '../src/emulator/index.js';
 import { OptimizerPolicy, type Policy, SaturationRule, StaticPolicy } from './autoscale-policies.js';
 import {
@@ -168,7 +169,7 @@ export function report(results: RunResult[], elapsedMs: number, s: SimSettings =
       `${s.workload.inputTokens} tokens in, ${s.workload.outputTokens} out; SLO TTFT ${s.slo.ttftMs} ms, ITL ${s.slo.itlMs} ms (averages, the reference premium class). ` +
       `Every pod follows the optimizer's queueing model (src/emulator/replica-queue.ts), past capacity the excess queues. ` +
       `Step ${s.stepMs / 1000} s, controller cycle ${s.cycleMs / 1000} s, rate() window ${s.windowMs / 1000} s, pod start-up ${s.startupMs / 1000} s (a new pod costs from the start and serves nothing until then). ` +
-      `Policies: optimizer = sizeReplicas on the collector's arrivals (completions + queue growth), ${STABILISATION_MS / MINUTE} min stabilisation, scale-down held while the queue grows or KV-cache usage is above 90 % (the controller's Stabiliser and saturationHold); ` +
+      `Policies: optimizer = sizeReplicas on the collector's arrivals (completions + queue growth) plus the rate that serves the waiting requests within the controller's WVA_BACKLOG_DRAIN_TIME (${DEFAULT_CONFIG.reconcile.backlogDrainMs / MINUTE} min), ${STABILISATION_MS / MINUTE} min stabilisation, scale-down held while the queue grows or KV-cache usage is above 90 % (the controller's Stabiliser and saturationHold); ` +
       `optimizer + lead = the same sized for the arrivals forecast one start-up delay plus one cycle ahead on a rising trend (last 2.5 min), a candidate the controller does not have; ` +
       `static peak = the optimizer's count for the trace's peak rate, all the time; saturation rule = waiting requests per ready replica > 10: ceil(replicas x waiting / 10), < 2: one fewer, ${STABILISATION_MS / MINUTE} min scale-down stabilisation (HPA's). ` +
       `Attainment = share of ${s.cycleMs / 1000} s cycles after the first start-up delay whose average TTFT and ITL are within target; floor = the replicas the load needed, minute by minute, from the model.`,
@@ -185,8 +186,8 @@ export function report(results: RunResult[], elapsedMs: number, s: SimSettings =
     'Where we lose:',
     ...(losses.length > 0 ? losses : ['- no trace where another policy kept the SLO more often.']),
     '- Why: every jump in load costs misses for a window, a cycle and a pod start-up before new pods serve, ' +
-      'and then while the queue that built up meanwhile drains: the optimizer sizes for the arrivals, so only the ' +
-      'headroom of its rounding up drains it. On a rising diurnal curve each added replica comes one start-up late.',
+      'and then while the queue that built up meanwhile drains (within the backlog drain time at best). ' +
+      'On a rising diurnal curve each added replica comes one start-up late.',
     `- A jump costs any policy that reacts at least (start-up + cycle) / cycle = ${perJump} cycles. ` +
       `The three traces hold ${jumpCount} jumps (step: ${jumps(TRACES[0]!, s)}, spike: ${jumps(TRACES[2]!, s)}), so a reactive policy with ${s.startupMs / 1000} s pods keeps the SLO in at most ${pct(1 - (jumpCount * perJump) / ours.cycles)} of the cycles. ` +
       'The static fleet never waits for pods; the saturation rule, once its queue is long, asks for far more pods than the load needs and keeps them for its window.',

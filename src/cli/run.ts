@@ -39,7 +39,8 @@ interface RunFlags extends Record<string, unknown> {
 /** Live reload of the optimizer's keys; returns those applied. */
 function reconfigureOptimizer(opt: OptimizerParts, n: Config, keys: string[]): string[] {
   opt.optimizer.configure(n.reconcile);
-  return keys.filter((k) => k === 'WVA_STABILIZATION_WINDOW' || k === 'WVA_KV_CACHE_THRESHOLD');
+  const live = ['WVA_STABILIZATION_WINDOW', 'WVA_KV_CACHE_THRESHOLD', 'WVA_BACKLOG_DRAIN_TIME'];
+  return keys.filter((k) => live.includes(k));
 }
 
 function printer(output: string): (r: CycleReport) => void {

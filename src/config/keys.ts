@@ -203,6 +203,8 @@ const TABLE = {
       'VariantAutoscalings reconciled at once (1 to 1024).'),
     stabilizationWindowMs: key('WVA_STABILIZATION_WINDOW', 'stabilization-window <duration>', duration(0, DAY_MS),
       300_000, 'A scale-down is published only after the lower count was recommended for this long (0: at once); scale-up is immediate.'),
+    backlogDrainMs: key('WVA_BACKLOG_DRAIN_TIME', 'backlog-drain-time <duration>', duration(0, DAY_MS), 120_000,
+      'Size for the arrivals plus the rate that serves the requests already waiting (vLLM num_requests_waiting) within this time (0: arrivals only).'),
     kvCacheThreshold: key('WVA_KV_CACHE_THRESHOLD', 'kv-cache-threshold <fraction>', fraction, 0.9,
       'No scale-down while KV-cache usage (0 to 1) is above this.'),
     namespaces: key('WVA_WATCH_NAMESPACES', 'namespaces <list>',

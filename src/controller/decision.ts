@@ -19,6 +19,7 @@ import {
   UNIT_COSTS_CONFIGMAP,
   type VariantAllocation,
   type VariantOutcome,
+  withBacklog,
 } from '../optimizer/index.js';
 import type { LoadProfile } from '../types.js';
 import { deploymentReplicas, type MetricsRead } from './status.js';
@@ -66,6 +67,9 @@ export interface DecisionInput {
   now: Date;
   stabiliser: Stabiliser;
   kvCacheThreshold: number;
+  /** Size for the arrivals plus the rate that serves the requests waiting within this time; 0 or
+   *  absent: arrivals only. */
+  backlogDrainMs?: number;
   memo?: SizingMemo;
   /** Fewest replicas allowed without an annotation, per variant: 1, or 0 where scale to zero
    *  allows it (and for the variants that do not keep their model serving). */
@@ -191,7 +195,10 @@ function parseMember(va: VariantAutoscaling, config: OptimizerConfigMaps, minDef
  * The load as sizing takes it, or why it is unknown. Sizing needs arrivals and tokens only, so a
  * read whose latency is unknown (MetricsIncomplete) still sizes; with no traffic tokens do not matter.
  */
-function sizingLoad(read: MetricsRead): (LoadProfile & { completionRate?: number }) | string {
+function sizingLoad(
+  read: MetricsRead,
+  backlogDrainMs: number,
+): (LoadProfile & { completionRate?: number; measuredArrivalRate: number }) | string {
   const usable =
     read.availability.reason === 'MetricsFound' || read.availability.reason === 'MetricsIncomplete';
   if (!usable || !read.metrics) return read.availability.message;
@@ -206,7 +213,8 @@ function sizingLoad(read: MetricsRead): (LoadProfile & { completionRate?: number
     return `unknown: ${unknown.map((k) => `${k} (${STATISTIC_SOURCES[k]})`).join(', ')}`;
   }
   return {
-    arrivalRate: l.arrivalRate,
+    arrivalRate: withBacklog(l.arrivalRate, read.metrics.saturation?.waiting, backlogDrainMs),
+    measuredArrivalRate: l.arrivalRate,
     ...(known(l.completionRate) ? { completionRate: l.completionRate } : {}),
     avgInputTokens: busy ? (l.avgInputTokens as number) : 0,
     avgOutputTokens: busy ? Math.max(l.avgOutputTokens as number, 1) : 1,
@@ -222,7 +230,7 @@ export function decideVariant(input: DecisionInput): Decision {
   const cache = input.cycle;
   const self = member({ va, deployment: input.deployment }, config, minOf(va), cache);
   if ('ok' in self) return self;
-  const load = sizingLoad(input.read);
+  const load = sizingLoad(input.read, input.backlogDrainMs ?? 0);
   if (typeof load === 'string') return fail('MetricsUnavailable', `load unknown, nothing decided: ${load}`);
   const costs = config.unitCosts.value;
   if (!costs) {
@@ -278,7 +286,9 @@ export function decideVariant(input: DecisionInput): Decision {
   let n = alloc.numReplicas;
   const sat = input.read.metrics?.saturation;
   const hold =
-    current !== undefined && n < current ? saturationHold(load, sat, input.kvCacheThreshold) : undefined;
+    current !== undefined && n < current
+      ? saturationHold({ ...load, arrivalRate: load.measuredArrivalRate }, sat, input.kvCacheThreshold)
+      : undefined;
   if (hold !== undefined && current !== undefined) {
     notes.push(`scale-down to ${n} held at ${current}: ${hold}`);
     n = current;
@@ -325,6 +335,7 @@ export interface VariantOptimizerOptions {
   };
   stabilizationWindowMs?: number;
   kvCacheThreshold?: number;
+  backlogDrainMs?: number;
   minReplicasDefault?: (va: VariantAutoscaling) => number;
 }
 
@@ -332,6 +343,7 @@ export interface VariantOptimizerOptions {
 export class VariantOptimizer {
   readonly stabiliser: Stabiliser;
   kvCacheThreshold: number;
+  backlogDrainMs: number;
   private memo = new SizingMemo();
   private cycle = newCycleCache();
   private cycleConfig: unknown[] = [];
@@ -339,11 +351,13 @@ export class VariantOptimizer {
   constructor(private readonly o: VariantOptimizerOptions) {
     this.stabiliser = new Stabiliser(o.stabilizationWindowMs ?? 300_000);
     this.kvCacheThreshold = o.kvCacheThreshold ?? 0.9;
+    this.backlogDrainMs = o.backlogDrainMs ?? 0;
   }
 
-  configure(o: { stabilizationWindowMs?: number; kvCacheThreshold?: number }): void {
+  configure(o: { stabilizationWindowMs?: number; kvCacheThreshold?: number; backlogDrainMs?: number }): void {
     if (o.stabilizationWindowMs !== undefined) this.stabiliser.windowMs = o.stabilizationWindowMs;
     if (o.kvCacheThreshold !== undefined) this.kvCacheThreshold = o.kvCacheThreshold;
+    if (o.backlogDrainMs !== undefined) this.backlogDrainMs = o.backlogDrainMs;
   }
 
   /** A new cycle: fresh memo (shapes drift), and forget objects that are gone. */
@@ -375,6 +389,7 @@ export class VariantOptimizer {
       config: this.o.config,
       stabiliser: this.stabiliser,
       kvCacheThreshold: this.kvCacheThreshold,
+      backlogDrainMs: this.backlogDrainMs,
       memo: this.memo,
       minReplicasDefault: this.o.minReplicasDefault ?? 1,
     });

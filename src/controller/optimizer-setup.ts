@@ -13,6 +13,8 @@ import { type ConfigMapData, OptimizerConfigStore } from './optimizer-config.js'
 export interface OptimizerSettings {
   stabilizationWindowMs: number;
   kvCacheThreshold: number;
+  /** Serve the waiting requests within this time; 0 (the default): size for arrivals only. */
+  backlogDrainMs?: number;
   /** Fewest replicas per variant: 1, or 0 where scale to zero allows it now. Default 1. */
   minReplicasDefault?: (va: VariantAutoscaling) => number;
 }

@@ -6,6 +6,7 @@ import { Actuator } from '../actuator/actuator.js';
 import { ActuationMetrics } from '../actuator/metrics.js';
 import { idleEvidence, retentionPeriods, SCALE_TO_ZERO_CONFIGMAP } from '../actuator/scale-to-zero.js';
 import type { RequestsOverAnswer } from '../collector/fleet-collector.js';
+import { DEFAULT_CONFIG } from '../config/load.js';
 import type { CycleReport, LocalControllerOptions, Manifests } from '../controller/local.js';
 import { localOptimizer } from '../controller/optimizer-setup.js';
 import type { EmulatorConfig, VllmEmulator } from '../emulator/index.js';
@@ -81,7 +82,8 @@ export class ClosedLoop {
     this.parts = localOptimizer(
       {
         stabilizationWindowMs: o.stabilizationWindowMs,
-        kvCacheThreshold: 0.9,
+        kvCacheThreshold: DEFAULT_CONFIG.reconcile.kvCacheThreshold,
+        backlogDrainMs: DEFAULT_CONFIG.reconcile.backlogDrainMs,
         minReplicasDefault: (va) => this.actuator.minReplicas(va, view({ metadata: va.metadata })),
       },
       o.logger,

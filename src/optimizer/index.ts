@@ -1,5 +1,6 @@
 // The optimizer: pure functions from a profile, a load and an SLO to replicas. No I/O.
 
+export { withBacklog } from './backlog.js';
 export {
   ACCELERATOR_PENALTY_FACTOR,
   type GroupVariant,

@@ -13,13 +13,14 @@ import { sizeReplicas } from '../../src/optimizer/index.js';
 const MINUTE = 60_000;
 // The benchmark's fleet and SLO, with a lower cap and another seed.
 const settings: SimSettings = { ...SETTINGS, maxReplicas: 20, seed: 3 };
-const optimizer = () =>
+const optimizer = (backlogDrainMs = 0) =>
   new OptimizerPolicy({
     profile: settings.workload.profile,
     slo: settings.slo,
     minReplicas: 1,
     maxReplicas: 20,
     stabilisationMs: 5 * MINUTE,
+    backlogDrainMs,
   });
 
 function obs(over: Partial<Observation>): Observation {
@@ -123,6 +124,39 @@ describe('OptimizerPolicy', () => {
     // meanwhile drains (sized for the arrivals, the fleet has only its headroom to drain it).
     expect(r.cycles - r.cyclesMet).toBeGreaterThan(settings.startupMs / settings.cycleMs);
     expect(r.cycles - r.cyclesMet).toBeLessThanOrEqual((15 * MINUTE) / settings.cycleMs);
+  });
+  it('sizing for the backlog too: fewer missed cycles on the same step, no move down before the window', () => {
+    const run = (drainMs: number) => {
+      const moves: Array<{ tMs: number; from: number; to: number }> = [];
+      const p = optimizer(drainMs);
+      let last: number | undefined;
+      const spy = {
+        name: p.name,
+        decide(o: Observation) {
+          const n = p.decide(o);
+          if (last !== undefined && n !== last) moves.push({ tMs: o.tMs, from: last, to: n });
+          last = n;
+          return n;
+        },
+      };
+      return { r: simulate(stepTrace, spy, settings), moves };
+    };
+    const arrivalsOnly = run(0);
+    const withQueue = run(2 * MINUTE);
+    expect(withQueue.r.cycles - withQueue.r.cyclesMet).toBeLessThan(
+      arrivalsOnly.r.cycles - arrivalsOnly.r.cyclesMet,
+    );
+    // Up only while the step's queue builds (the term grows each cycle the new pods are starting),
+    // then nothing until the drained queue has been low for a whole window: no flapping.
+    const ups = withQueue.moves.filter((m) => m.to > m.from);
+    const downs = withQueue.moves.filter((m) => m.to < m.from);
+    expect(
+      ups.every(
+        (m) => m.tMs > 20 * MINUTE && m.tMs <= 20 * MINUTE + settings.startupMs + 2 * settings.cycleMs,
+      ),
+    ).toBe(true);
+    expect(downs[0]!.tMs).toBeGreaterThan(ups.at(-1)!.tMs + 5 * MINUTE);
+    expect(downs.length).toBeLessThanOrEqual(3);
   });
 });
 

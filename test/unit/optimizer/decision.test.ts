@@ -5,7 +5,7 @@ import { type DecisionInput, decideVariant, type GroupMember } from '../../../sr
 import { OptimizerConfigStore } from '../../../src/controller/optimizer-config.js';
 import { computeStatus, type MetricsRead } from '../../../src/controller/status.js';
 import type { VariantAutoscaling } from '../../../src/kube/types.js';
-import { Stabiliser, sizeReplicas } from '../../../src/optimizer/index.js';
+import { Stabiliser, sizeReplicas, withBacklog } from '../../../src/optimizer/index.js';
 
 const A100 = { alpha: '20.58', beta: '0.41', gamma: '5.2', delta: '0.1', maxBatchSize: 4 };
 const H100 = { alpha: '8', beta: '0.2', gamma: '3', delta: '0.05', maxBatchSize: 8 };
@@ -358,5 +358,64 @@ describe('OptimizerConfigStore', () => {
     expect(s.unitCosts.problem).toMatch(
       /accelerator-unit-costs is invalid: A100.cost: "-3" is not a number >= 0/,
     );
+  });
+});
+
+describe('the requests already waiting (backlog)', () => {
+  const waiting = (n: number, extra: Record<string, unknown> = {}) =>
+    ({
+      ...read(120, extra),
+      metrics: { ...read(120, extra).metrics, saturation: { waiting: n } },
+    }) as MetricsRead;
+  const sized = (arrivalRate: number) =>
+    sizeReplicas({
+      profile: { alpha: 20.58, beta: 0.41, gamma: 5.2, delta: 0.1, maxBatchSize: 4 },
+      load: { arrivalRate, avgInputTokens: 128, avgOutputTokens: 256 },
+      slo: { ttftMs: 500, itlMs: 24 },
+    }).numReplicas;
+
+  it('sizes for the arrivals plus the rate that serves the queue within the drain time', () => {
+    // 60 waiting, drained within 2 min: 30 requests per minute on top of the 120 arriving.
+    const d = decide({ va: va('a'), read: waiting(60), backlogDrainMs: 120_000 });
+    expect(d.ok && d.numReplicas).toBe(sized(150));
+    expect(sized(150)).toBeGreaterThan(sized(120));
+  });
+
+  it('adds nothing with a drain time of 0, an empty or unknown queue', () => {
+    expect(decide({ va: va('a'), read: waiting(60), backlogDrainMs: 0 })).toMatchObject({
+      numReplicas: sized(120),
+    });
+    expect(decide({ va: va('a'), read: waiting(0), backlogDrainMs: 120_000 })).toMatchObject({
+      numReplicas: sized(120),
+    });
+    expect(decide({ va: va('a'), read: read(120), backlogDrainMs: 120_000 })).toMatchObject({
+      numReplicas: sized(120),
+    });
+  });
+
+  it('the scale-down hold reads the measured arrivals, not the backlog term', () => {
+    // Completions keep up with arrivals: the queue does not grow, so a lower count is not held.
+    const v = va('a', { desired: { accelerator: 'A100', numReplicas: 12 } });
+    const d = decide({
+      va: v,
+      read: waiting(60, { completionRate: 120 }),
+      backlogDrainMs: 120_000,
+      stabiliser: new Stabiliser(0),
+    });
+    expect(d.ok && d.numReplicas).toBe(sized(150));
+    expect(d.ok && d.message).not.toMatch(/held/);
+  });
+});
+
+describe('withBacklog', () => {
+  it('arrivals plus waiting / drain time, in requests per minute', () => {
+    expect(withBacklog(120, 60, 120_000)).toBe(150);
+    expect(withBacklog(120, 60, 30_000)).toBe(240);
+    expect(withBacklog(120, 0, 120_000)).toBe(120);
+    expect(withBacklog(120, undefined, 120_000)).toBe(120);
+    expect(withBacklog(120, Number.NaN, 120_000)).toBe(120);
+    expect(withBacklog(120, 60, 0)).toBe(120);
+    // Nothing arriving: a queue nothing feeds is a stuck server, not load to size for.
+    expect(withBacklog(0, 60, 120_000)).toBe(0);
   });
 });
