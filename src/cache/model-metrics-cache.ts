@@ -8,7 +8,6 @@ import { LRUCache } from 'lru-cache';
 import type { AggregateMetrics, ModelMetrics } from '../types.js';
 import { abortable } from './abortable.js';
 import { type CachedModelMetrics, checkKey, checkTtls, describe, makeEntry, ZERO_METRICS } from './entry.js';
-import { PairKeys } from './pair-keys.js';
 
 /** Default time-to-live of an entry: 30 s, as in the original. */
 export const DEFAULT_TTL_MS = 30_000;
@@ -81,7 +80,6 @@ export class ModelMetricsCache {
   readonly #max: number;
   readonly #now: () => number;
   readonly #lru: LRUCache<string, CachedModelMetrics, FetchContext>;
-  #keys = new PairKeys();
   #fetching = 0;
   /** The clock reading of the `set` in progress, for classifying the entry it pushes out. */
   #setAt = 0;
@@ -117,7 +115,7 @@ export class ModelMetricsCache {
       ttlResolution: injected ? 0 : 1,
       // Waiters of a fetch get its result even when the pair is invalidated or cleared meanwhile.
       ignoreFetchAbort: true,
-      dispose: (entry, key, reason) => this.#disposed(entry, key, reason),
+      dispose: (entry, _key, reason) => this.#disposed(entry, reason),
       fetchMethod: (_key, _stale, { options, context }) => this.#load(context, options),
     });
   }
@@ -159,9 +157,8 @@ export class ModelMetricsCache {
    * undefined. An expired entry is removed. A hit makes the entry the most recently used.
    */
   get(modelId: string, namespace: string): ModelMetrics | undefined {
-    const key = this.#keys.keyOf(modelId, namespace);
     const expiredBefore = this.#evictedExpired;
-    const entry = key === undefined ? undefined : this.#lru.get(key);
+    const entry = this.#lru.get(`${modelId}:${namespace}`);
     if (entry === undefined) {
       // The pair was checked when it was set, so only a miss needs checking (keeps hits cheap).
       checkKey(modelId, namespace);
@@ -189,7 +186,7 @@ export class ModelMetricsCache {
   ): ModelMetrics {
     checkKey(modelId, namespace);
     const entry = makeEntry(modelId, namespace, metrics, valid !== false, error, this.#now());
-    this.#store(this.#keys.keyFor(modelId, namespace), entry);
+    this.#store(pairKey(modelId, namespace), entry);
     return entry;
   }
 
@@ -208,13 +205,11 @@ export class ModelMetricsCache {
     signal?.throwIfAborted();
     const cached = this.get(modelId, namespace);
     if (cached) return { entry: cached, result: cached.valid ? 'hit' : 'failure_hit' };
-    const key = this.#keys.keyFor(modelId, namespace);
+    const key = pairKey(modelId, namespace);
     const status: LRUCache.Status<string, CachedModelMetrics, FetchContext> = {};
     const shared = this.#lru.fetch(key, { context: { modelId, namespace, load }, status });
     const result: FetchResult = status.fetch === 'inflight' ? 'coalesced' : 'miss';
     let entry = await abortable(shared, signal);
-    // Not stored (invalidated or pushed out while loading): forget the key unless set again since.
-    if (!this.#lru.has(key)) this.#keys.forget(modelId, namespace);
     entry ??= makeEntry(
       modelId,
       namespace,
@@ -229,9 +224,7 @@ export class ModelMetricsCache {
   /** Removes the pair's entry, if any. */
   invalidate(modelId: string, namespace: string): void {
     checkKey(modelId, namespace);
-    const key = this.#keys.keyOf(modelId, namespace);
-    if (key !== undefined) this.#lru.delete(key);
-    this.#keys.forget(modelId, namespace);
+    this.#lru.delete(pairKey(modelId, namespace));
   }
 
   /** Removes every entry (counted as `evictions.cleared`, one per entry). */
@@ -242,7 +235,6 @@ export class ModelMetricsCache {
     } finally {
       this.#clearing = false;
     }
-    this.#keys.clear();
   }
 
   /**
@@ -328,7 +320,7 @@ export class ModelMetricsCache {
     return entry;
   }
 
-  #disposed(entry: CachedModelMetrics, key: string, reason: LRUCache.DisposeReason): void {
+  #disposed(entry: CachedModelMetrics, reason: LRUCache.DisposeReason): void {
     if (reason === 'set') return;
     if (reason === 'expire') this.#evictedExpired++;
     else if (reason === 'evict') {
@@ -336,6 +328,11 @@ export class ModelMetricsCache {
       else this.#evictedCapacity++;
     } else if (this.#clearing) this.#evictedCleared++;
     else this.#evictedInvalidated++;
-    if (reason !== 'delete') this.#keys.forget(entry.modelId, entry.namespace, key);
   }
+}
+
+// join() builds a flat string; a template literal makes a cons string that V8 flattens on the first
+// hash but keeps as a second object for as long as a stored key lives.
+function pairKey(modelId: string, namespace: string): string {
+  return [modelId, namespace].join(':');
 }
