@@ -105,6 +105,7 @@ export type Decision =
     };
 
 type Fail = Extract<Decision, { ok: false }>;
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
 const fail = (reason: Fail['reason'], message: string): Fail => ({ ok: false, reason, message });
 
 function replicaBounds(va: VariantAutoscaling, minDefault: number): { min: number; max?: number } | string {
@@ -272,8 +273,16 @@ export function decideVariant(input: DecisionInput): Decision {
   const alloc = outcome.allocation;
 
   const prev = va.status?.desiredOptimizedAlloc;
-  const prevN = prev && prev.accelerator === alloc.accelerator ? prev.numReplicas : undefined;
-  const current = prevN ?? (input.deployment ? deploymentReplicas(input.deployment) : undefined);
+  const prevN =
+    prev && prev.accelerator === alloc.accelerator && isCount(prev.numReplicas)
+      ? prev.numReplicas
+      : undefined;
+  const running = input.deployment ? deploymentReplicas(input.deployment) : undefined;
+  const current = prevN ?? running;
+  // Where the stabiliser starts on first sight (a new object, or every object after a restart or a
+  // change of leader): the count published before, else what runs, if it runs on this accelerator.
+  const onAccelerator = (self.variant.currentAccelerator ?? alloc.accelerator) === alloc.accelerator;
+  const start = prevN ?? (onAccelerator ? running : undefined);
   const notes: string[] = [];
   let n = alloc.numReplicas;
   const sat = input.read.metrics?.saturation;
@@ -284,12 +293,12 @@ export function decideVariant(input: DecisionInput): Decision {
     n = current;
   }
   const published = Math.min(
-    input.stabiliser.recommend(key, input.now, alloc.accelerator, n, prevN),
+    input.stabiliser.recommend(key, input.now, alloc.accelerator, n, start),
     self.variant.maxReplicas ?? Number.MAX_SAFE_INTEGER,
   );
   if (published > n) {
     notes.push(
-      `scale-down to ${n} waits: ${published} was recommended within the last ${Math.round(input.stabiliser.windowMs / 1000)}s`,
+      `scale-down to ${n} waits: ${published} is kept until a lower count has been recommended for ${Math.round(input.stabiliser.windowMs / 1000)}s`,
     );
   }
   const shared =
