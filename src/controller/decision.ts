@@ -363,6 +363,11 @@ export class VariantOptimizer {
     this.o.config.beginCycle?.();
   }
 
+  /** Leadership lost: the next term starts each object from its status, as a new leader does. */
+  forget(): void {
+    this.stabiliser.clear();
+  }
+
   /** Reads what the decisions for these variants need that is not held yet (sloClassRef ConfigMaps). */
   async prepare(vas: VariantAutoscaling[]): Promise<void> {
     const prepare = this.o.config.prepare?.bind(this.o.config);

@@ -49,6 +49,11 @@ export class Stabiliser {
     return (s[0] as Sample).n;
   }
 
+  /** Forgets every key (leadership lost: what another leader publishes meanwhile is not known here). */
+  clear(): void {
+    this.history.clear();
+  }
+
   /** Drops keys not in `keep` (objects deleted). */
   retain(keep: Set<string>): void {
     for (const k of this.history.keys()) if (!keep.has(k)) this.history.delete(k);
