@@ -32,7 +32,8 @@ describe('leadership and the stabilisation window', () => {
     api.put('deployments', deployment('ns', 'v1', 1));
     const config = new OptimizerConfigStore({ namespace: 'wva' });
     config.setServiceClasses({
-      'premium.yaml': 'name: Premium\npriority: 1\ndata:\n  - model: m\n    slo-tpot: 24\n    slo-ttft: 500\n',
+      'premium.yaml':
+        'name: Premium\npriority: 1\ndata:\n  - model: m\n    slo-tpot: 24\n    slo-ttft: 500\n',
     });
     config.setUnitCosts({ A100: '{ "device": "a", "cost": "35.00" }' });
     const optimizer = new VariantOptimizer({ config, stabilizationWindowMs: 300_000 });
