@@ -305,7 +305,7 @@ const bench: Benchmark = {
       `${ROUNDS} rounds of ${OPS.toLocaleString('en')} operations per side after ${WARMUP_ROUNDS} warm-up rounds, sides alternating;`,
       'ns/op: median per side; ratio: median of the per-round ratios (baseline ns / ours ns). Every',
       "reader runs once before the first row, as all the stores share lru-cache's compiled code.",
-      "Ours is lru-cache underneath: a `get` builds the pair's key `${model}:${ns}` and does lru-cache's",
+      "Ours is lru-cache underneath: a `get` builds the pair's key (model:namespace) and does lru-cache's",
       'own `get`, as a bare lru-cache user holding a pair must. Expiry on the default clock',
       "reuses one reading for up to 1 ms (lru-cache's `ttlResolution`); the exact-clock row reads",
       '`Date.now()` on every hit. Bytes: heap growth after `gc()`, with the id strings already existing.',

@@ -119,8 +119,12 @@ export class Controller<W extends StatusWriter = KubeStatusWriter> {
       intervalMs: o.intervalMs,
       workers: o.concurrency,
       eventDelayMs: o.debounceMs ?? 200,
-      // A standby serves no per-variant series: the new leader publishes its own.
-      onStoppedLeading: () => o.actuator?.clear(),
+      // A standby serves no per-variant series: the new leader publishes its own. Nor does it keep
+      // recommendations: another leader may publish meanwhile, so a next term starts from status.
+      onStoppedLeading: () => {
+        o.actuator?.clear();
+        o.optimizer?.forget();
+      },
       onCycle: o.onCycle,
       logger: log,
       telemetry: o.telemetry,

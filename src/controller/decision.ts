@@ -3,7 +3,6 @@
 // decision to publish (accelerator and replicas) or why there is none. Pure apart from the
 // Stabiliser it is handed, which remembers recent recommendations.
 
-import { STATISTIC_SOURCES, type StatisticName } from '../collector/collect.js';
 import { ACCELERATOR_LABEL, type Deployment, objectKey, type VariantAutoscaling } from '../kube/types.js';
 import {
   type AcceleratorOption,
@@ -19,9 +18,8 @@ import {
   UNIT_COSTS_CONFIGMAP,
   type VariantAllocation,
   type VariantOutcome,
-  withBacklog,
 } from '../optimizer/index.js';
-import type { LoadProfile } from '../types.js';
+import { sizingLoad } from './sizing-load.js';
 import { deploymentReplicas, type MetricsRead } from './status.js';
 
 export { OPTIMIZATION_READY } from '../kube/types.js';
@@ -109,6 +107,7 @@ export type Decision =
     };
 
 type Fail = Extract<Decision, { ok: false }>;
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
 const fail = (reason: Fail['reason'], message: string): Fail => ({ ok: false, reason, message });
 
 function replicaBounds(va: VariantAutoscaling, minDefault: number): { min: number; max?: number } | string {
@@ -191,36 +190,6 @@ function parseMember(va: VariantAutoscaling, config: OptimizerConfigMaps, minDef
   return { variant, slo: slo.slo, sloSource: slo.source };
 }
 
-/**
- * The load as sizing takes it, or why it is unknown. Sizing needs arrivals and tokens only, so a
- * read whose latency is unknown (MetricsIncomplete) still sizes; with no traffic tokens do not matter.
- */
-function sizingLoad(
-  read: MetricsRead,
-  backlogDrainMs: number,
-): (LoadProfile & { completionRate?: number; measuredArrivalRate: number }) | string {
-  const usable =
-    read.availability.reason === 'MetricsFound' || read.availability.reason === 'MetricsIncomplete';
-  if (!usable || !read.metrics) return read.availability.message;
-  const l = read.metrics.load;
-  const known = (n: number | undefined): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
-  const busy = known(l.arrivalRate) && l.arrivalRate > 0;
-  const needed: StatisticName[] = busy
-    ? ['arrivalRate', 'avgInputTokens', 'avgOutputTokens']
-    : ['arrivalRate'];
-  const unknown = needed.filter((k) => !known(l[k as keyof typeof l]));
-  if (unknown.length > 0 || !known(l.arrivalRate)) {
-    return `unknown: ${unknown.map((k) => `${k} (${STATISTIC_SOURCES[k]})`).join(', ')}`;
-  }
-  return {
-    arrivalRate: withBacklog(l.arrivalRate, read.metrics.saturation?.waiting, backlogDrainMs),
-    measuredArrivalRate: l.arrivalRate,
-    ...(known(l.completionRate) ? { completionRate: l.completionRate } : {}),
-    avgInputTokens: busy ? (l.avgInputTokens as number) : 0,
-    avgOutputTokens: busy ? Math.max(l.avgOutputTokens as number, 1) : 1,
-  };
-}
-
 /** The decision for `input.va`; see the file comment. */
 export function decideVariant(input: DecisionInput): Decision {
   const { va, config } = input;
@@ -280,8 +249,16 @@ export function decideVariant(input: DecisionInput): Decision {
   const alloc = outcome.allocation;
 
   const prev = va.status?.desiredOptimizedAlloc;
-  const prevN = prev && prev.accelerator === alloc.accelerator ? prev.numReplicas : undefined;
-  const current = prevN ?? (input.deployment ? deploymentReplicas(input.deployment) : undefined);
+  const prevN =
+    prev && prev.accelerator === alloc.accelerator && isCount(prev.numReplicas)
+      ? prev.numReplicas
+      : undefined;
+  const running = input.deployment ? deploymentReplicas(input.deployment) : undefined;
+  const current = prevN ?? running;
+  // Where the stabiliser starts on first sight (a new object, or every object after a restart or a
+  // change of leader): the count published before, else what runs, if it runs on this accelerator.
+  const onAccelerator = (self.variant.currentAccelerator ?? alloc.accelerator) === alloc.accelerator;
+  const start = prevN ?? (onAccelerator ? running : undefined);
   const notes: string[] = [];
   let n = alloc.numReplicas;
   const sat = input.read.metrics?.saturation;
@@ -294,12 +271,12 @@ export function decideVariant(input: DecisionInput): Decision {
     n = current;
   }
   const published = Math.min(
-    input.stabiliser.recommend(key, input.now, alloc.accelerator, n, prevN),
+    input.stabiliser.recommend(key, input.now, alloc.accelerator, n, start),
     self.variant.maxReplicas ?? Number.MAX_SAFE_INTEGER,
   );
   if (published > n) {
     notes.push(
-      `scale-down to ${n} waits: ${published} was recommended within the last ${Math.round(input.stabiliser.windowMs / 1000)}s`,
+      `scale-down to ${n} waits: ${published} is kept until a lower count has been recommended for ${Math.round(input.stabiliser.windowMs / 1000)}s`,
     );
   }
   const shared =
@@ -366,6 +343,11 @@ export class VariantOptimizer {
     this.cycle = newCycleCache();
     this.stabiliser.retain(keys);
     this.o.config.beginCycle?.();
+  }
+
+  /** Leadership lost: the next term starts each object from its status, as a new leader does. */
+  forget(): void {
+    this.stabiliser.clear();
   }
 
   /** Reads what the decisions for these variants need that is not held yet (sloClassRef ConfigMaps). */

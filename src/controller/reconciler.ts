@@ -200,12 +200,15 @@ export class Reconciler {
     deployment: Deployment | undefined,
     read: MetricsRead,
     now: Date,
+    signal?: AbortSignal,
   ): Promise<Decision | undefined> {
     const optimizer = this.o.optimizer;
     if (!optimizer) return undefined;
     try {
       const group = await this.groupOf(va);
       await optimizer.prepare(group.map((m) => m.va));
+      // Aborted (leadership lost, shutdown): nothing goes into the stabilisation window.
+      if (signal?.aborted) return undefined;
       return optimizer.decide({ va, deployment, read, group, now });
     } catch (err) {
       // A defect in the optimizer must not stop currentAlloc from being written.
@@ -282,7 +285,7 @@ export class Reconciler {
       // Decided once, outside compute (which may run again after a conflict): the decision
       // records a recommendation in the stabilisation window.
       const decision = read
-        ? await this.decide(va, deployment, read, now)
+        ? await this.decide(va, deployment, read, now, signal)
         : this.o.optimizer && specProblems.length > 0
           ? ({
               ok: false,
@@ -290,6 +293,7 @@ export class Reconciler {
               message: 'spec invalid (see the Reconciled condition): nothing decided',
             } as const)
           : undefined;
+      signal?.throwIfAborted();
       const statusOf = (fresh: VariantAutoscaling) =>
         computeStatus({
           va: fresh,

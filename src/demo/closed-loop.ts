@@ -19,6 +19,7 @@ export function loopCycle(report: CycleReport, emulator: VllmEmulator, scored: b
       name: r.name,
       modelId: r.modelId,
       desired: r.desired?.numReplicas,
+      ...(d?.ok ? { recommended: d.recommended } : {}),
       current: pods?.replicas ?? r.replicas ?? 0,
       ready: pods?.ready ?? 0,
       predicted: d?.ok

@@ -10,6 +10,9 @@ export interface LoopVariant {
   /** What the optimizer decided (desiredOptimizedAlloc); undefined without a decision. The
    *  actuator may apply another count: 0 where scale to zero is proven, 1 where it is not allowed. */
   desired: number | undefined;
+  /** What the optimizer recommended this cycle, before the stabilisation window; absent without
+   *  a decision. */
+  recommended?: number;
   /** Pods the emulator runs (starting ones included), and those that serve. */
   current: number;
   ready: number;

@@ -1,19 +1,23 @@
 // What the optimizer publishes is steadier than what it computes. Scale-up at once; scale-down
-// only to the highest count recommended over the last window (HPA's scale-down stabilisation),
-// and never while the replicas are saturated.
+// only once the lower count has been recommended for a whole window (HPA's scale-down
+// stabilisation, with the window measured from the first lower recommendation), and never while
+// the replicas are saturated.
 import type { Saturation } from '../types.js';
 import type { LoadProfile } from './types.js';
 
 export type { Saturation };
 
 interface Sample {
-  at: number;
   n: number;
+  /** When a lower count was first recommended after this one; undefined while it is the newest. */
+  lowerSince?: number;
 }
 
 /**
- * Per key, the recommendations of the last `windowMs` on one accelerator, kept as a decreasing
- * run (a sample below a newer one can never be the maximum again), so memory stays small.
+ * Per key, the recommendations on one accelerator that can still be published, kept as a
+ * decreasing run (a sample below a newer one can never be published again), so memory stays small.
+ * A sample leaves once a lower count has been recommended for `windowMs`: a gap without decisions
+ * (load unknown) does not count as time spent lower.
  */
 export class Stabiliser {
   private readonly history = new Map<string, { accelerator: string; samples: Sample[] }>();
@@ -21,23 +25,33 @@ export class Stabiliser {
   constructor(public windowMs: number) {}
 
   /**
-   * Records `n` at `now` and returns what to publish: the highest recommendation of the window.
-   * A key seen for the first time is seeded with `seed` (the count published before a restart),
-   * so a controller that just started, whose rates still read low, does not scale down at once.
+   * Records `n` at `now` and returns what to publish. A key seen for the first time starts from
+   * `published` when given (what runs, or what the previous leader published): that count is held
+   * as if it had just been recommended, so a lower first recommendation waits out the window like
+   * any other, a higher one is published at once. Without it (unknown) `n` is published at once.
    */
-  recommend(key: string, now: Date, accelerator: string, n: number, seed?: number): number {
+  recommend(key: string, now: Date, accelerator: string, n: number, published?: number): number {
     if (this.windowMs <= 0) return n;
     const t = now.getTime();
     let h = this.history.get(key);
     if (!h || h.accelerator !== accelerator) {
-      h = { accelerator, samples: seed !== undefined && !this.history.has(key) ? [{ at: t, n: seed }] : [] };
+      // A change of accelerator replaces the pods: nothing of the old count carries over.
+      const seed = published !== undefined && !h ? [{ n: published }] : [];
+      h = { accelerator, samples: seed };
       this.history.set(key, h);
     }
     const s = h.samples;
-    while (s.length > 0 && (s[0] as Sample).at < t - this.windowMs) s.shift();
     while (s.length > 0 && (s[s.length - 1] as Sample).n <= n) s.pop();
-    s.push({ at: t, n });
+    const last = s[s.length - 1];
+    if (last && last.lowerSince === undefined) last.lowerSince = t;
+    s.push({ n });
+    while (s.length > 1 && t - ((s[0] as Sample).lowerSince as number) >= this.windowMs) s.shift();
     return (s[0] as Sample).n;
+  }
+
+  /** Forgets every key (leadership lost: what another leader publishes meanwhile is not known here). */
+  clear(): void {
+    this.history.clear();
   }
 
   /** Drops keys not in `keep` (objects deleted). */

@@ -94,9 +94,16 @@ describe('OptimizerPolicy', () => {
     expect(p.decide(obs({ tMs: 60_000, arrivalRate: 1200, completionRate: 1200, replicas: high }))).toBe(
       high,
     );
+    // The window runs from the first lower recommendation (60 s), not from the high one (0 s).
     expect(
       p.decide(obs({ tMs: 5 * MINUTE + 1, arrivalRate: 1200, completionRate: 1200, replicas: high })),
-    ).toBe(1);
+    ).toBe(high);
+    expect(
+      p.decide(obs({ tMs: 6 * MINUTE - 1, arrivalRate: 1200, completionRate: 1200, replicas: high })),
+    ).toBe(high);
+    expect(p.decide(obs({ tMs: 6 * MINUTE, arrivalRate: 1200, completionRate: 1200, replicas: high }))).toBe(
+      1,
+    );
   });
   it('on a step trace: scales up within start-up delay plus two cycles, down only after the window', () => {
     const decisions: Array<{ tMs: number; replicas: number }> = [];

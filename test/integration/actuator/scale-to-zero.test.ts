@@ -142,6 +142,7 @@ function rig(url: string) {
     writer: source,
     optimizer,
     actuator: actuation.actuator,
+    now: () => new Date(T * 1000 + clock),
   });
   /** One cycle evaluated at `t` (one query), with the Deployments at these replicas. */
   const cycle = async (
@@ -192,6 +193,11 @@ describe('scale to zero', () => {
     const quietEvents = () =>
       api.list('events').filter((e) => (e.involvedObject as { name: string }).name === 'quiet');
     const before = quietEvents().length;
+    // First sight: the Deployment's replica is held like a published count, so zero, a scale-down,
+    // waits out the stabilisation window (5 min, cycles a minute apart) like any other.
+    const first = await cycle(T);
+    expect(first.quiet).toMatchObject({ count: 1, decided: 1 });
+    for (let i = 0; i < 4; i++) expect((await cycle(T)).quiet).toMatchObject({ count: 1, decided: 1 });
     const r = await cycle(T);
     expect(r.quiet).toEqual({
       count: 0,

@@ -289,7 +289,7 @@ describe('saturation guard and stabilisation', () => {
     const first = decide({ va: v, read: read(120), stabiliser: st, now: at(0) });
     expect(first.ok && first.numReplicas).toBe(8); // seeded: the dip right after start does not scale down
     expect(first.ok && first.message).toMatch(
-      /scale-down to 6 waits: 8 was recommended within the last 300s/,
+      /scale-down to 6 waits: 8 is kept until a lower count has been recommended for 300s/,
     );
     expect(decide({ va: v, read: read(2400), stabiliser: st, now: at(60) })).toMatchObject({ ok: true });
     const up = decide({ va: v, read: read(2400), stabiliser: st, now: at(61) });
@@ -298,7 +298,15 @@ describe('saturation guard and stabilisation', () => {
     expect(decide({ va: v, read: read(120), stabiliser: st, now: at(300) })).toMatchObject({
       numReplicas: high,
     });
+    // The window runs from the first lower recommendation (300 s), not from the last high one (61 s):
+    // the time without decisions in between is not time spent lower.
     expect(decide({ va: v, read: read(120), stabiliser: st, now: at(362) })).toMatchObject({
+      numReplicas: high,
+    });
+    expect(decide({ va: v, read: read(120), stabiliser: st, now: at(599) })).toMatchObject({
+      numReplicas: high,
+    });
+    expect(decide({ va: v, read: read(120), stabiliser: st, now: at(600) })).toMatchObject({
       numReplicas: 6,
     });
   });
