@@ -216,11 +216,10 @@ export class Actuator {
   ): { count: number; why: string } {
     const verdict = this.zeroVerdict(va, deployment);
     if (decided > 0) {
+      // Zero may be allowed while the decision is still above it (the stabilisation window holds it).
       const zeroOn = verdict.why !== 'scale to zero is off for this model';
-      return {
-        count: decided,
-        why: zeroOn ? `the optimizer decision (not zero: ${verdict.why})` : 'the optimizer decision',
-      };
+      const zero = verdict.allowed ? `zero allowed: ${verdict.why}` : `not zero: ${verdict.why}`;
+      return { count: decided, why: zeroOn ? `the optimizer decision (${zero})` : 'the optimizer decision' };
     }
     if (verdict.allowed) return { count: 0, why: verdict.why };
     if (!this.keepsServing(va)) {

@@ -217,6 +217,19 @@ describe('Actuator (metrics mode) and its gauges', () => {
     expect(b.published).toBe(0);
   });
 
+  it('a decision above 0 while zero is allowed says zero is allowed, not that it is not', async () => {
+    const actuator = new Actuator({
+      mode: 'metrics',
+      metrics: new ActuationMetrics(new Registry()),
+      scaleToZeroEnabled: () => true,
+      idleEvidence: () => ({ state: 'idle' }),
+    });
+    const r = await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(2), deployment: dep(2) });
+    expect(r.message).toMatch(
+      /^wva_desired_replicas 2 published \(the optimizer decision \(zero allowed: no requests for the whole retention period \(.+\)\)\)$/,
+    );
+  });
+
   it('withActuation sets status.actuation and the Actuated condition, keeping the transition time', () => {
     const t0 = new Date('2026-01-01T00:00:00Z');
     const r = { applied: true, reason: 'Published' as const, message: 'm' };
