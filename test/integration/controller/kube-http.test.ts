@@ -1,4 +1,4 @@
-// The one HTTP path to the API server (controller/kube-http.ts): every call the controller makes
+// The one HTTP path to the API server (src/kube/http.ts): every call the controller makes
 // goes over it, and every call has a deadline for the whole request, so an API server that accepts
 // connections and then answers nothing (or a byte at a time) holds nothing up.
 import type { Socket } from 'node:net';
