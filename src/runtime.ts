@@ -39,7 +39,10 @@ export interface Runtime {
   /** Removes expired cache entries in the background until stopped. */
   startJanitor(): CacheJanitor;
   /** What a live reload applies to: these parts, and through `onChange` what the mode applies itself. */
-  reloadHooks(onChange: NonNullable<ConfigTargets['onChange']>): ReloadHooks;
+  reloadHooks(
+    onChange: NonNullable<ConfigTargets['onChange']>,
+    more?: Pick<ConfigTargets, 'optimizer'>,
+  ): ReloadHooks;
 }
 
 export function buildRuntime(config: Config, o: RuntimeOptions): Runtime {
@@ -80,7 +83,7 @@ export function buildRuntime(config: Config, o: RuntimeOptions): Runtime {
         telemetry,
       }),
     startJanitor: () => startCacheJanitor(cache, { logger }),
-    reloadHooks: (onChange) =>
+    reloadHooks: (onChange, more) =>
       reloadHooks({
         cache,
         collector,
@@ -88,17 +91,20 @@ export function buildRuntime(config: Config, o: RuntimeOptions): Runtime {
         telemetry,
         logger,
         onChange,
+        ...more,
       }),
   };
 }
 
 /** The running parts a reload reaches: the cache (TTLs), the collector (window, staleness), the root
- *  logger (level; its children follow), telemetry (counts reloads), and `onChange` for the changed
+ *  logger (level; its children follow), the optimizer (stabilisation, KV-cache threshold, backlog
+ *  drain), telemetry (counts reloads), and `onChange` for the changed
  *  keys no part takes live (LIVE below), which returns those it applied (the rest are logged as needing a restart). */
 export interface ConfigTargets {
   cache?: { setTtl(ttlMs: number, failureTtlMs?: number): void };
   collector?: { configure(o: { window?: string; staleAfterMs?: number }): void };
   rootLogger?: { level: string };
+  optimizer?: { configure(o: Config['reconcile']): void };
   telemetry?: { configReloaded(outcome: 'success' | 'error'): void };
   logger?: Logger;
   onChange?: (next: Config, prev: Config, keys: string[]) => string[] | undefined;
@@ -112,6 +118,7 @@ const LIVE = {
   cache: ['WVA_CACHE_TTL', 'WVA_CACHE_FAILURE_TTL'],
   collector: ['WVA_QUERY_WINDOW', 'WVA_STALE_AFTER'],
   rootLogger: ['LOG_LEVEL'],
+  optimizer: ['WVA_STABILIZATION_WINDOW', 'WVA_KV_CACHE_THRESHOLD', 'WVA_BACKLOG_DRAIN_TIME'],
 };
 const LIVE_KEYS = Object.values(LIVE).flat();
 
@@ -133,10 +140,11 @@ export function applyConfig(next: Config, prev: Config, parts: ConfigTargets): A
       parts.logger?.error({ err, keys: mine }, 'could not apply configuration change');
     }
   };
-  const { cache, collector, rootLogger, onChange } = parts;
+  const { cache, collector, rootLogger, optimizer, onChange } = parts;
   if (cache) take(LIVE.cache, () => cache.setTtl(next.cache.ttlMs, next.cache.failureTtlMs));
   if (collector) take(LIVE.collector, () => collector.configure({ ...next.collector }));
   if (rootLogger) take(LIVE.rootLogger, () => Object.assign(rootLogger, { level: next.logLevel }));
+  if (optimizer) take(LIVE.optimizer, () => optimizer.configure(next.reconcile));
   if (onChange) take(others, () => onChange(next, prev, others) ?? []);
   const restartRequired = others.filter((k) => !applied.includes(k));
   if (changed.length > 0) {

@@ -4,11 +4,11 @@
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import { type Config, ConfigReloader } from '../config/index.js';
+import { ConfigReloader } from '../config/index.js';
 import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import type { CycleReport } from '../controller/local.js';
-import { clusterOptimizer, localOptimizer, type OptimizerParts } from '../controller/optimizer-setup.js';
+import { clusterOptimizer, localOptimizer } from '../controller/optimizer-setup.js';
 import { apiErrorMessage, getConfigMap } from '../kube/http.js';
 import { buildRuntime } from '../runtime.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -34,13 +34,6 @@ interface RunFlags extends Record<string, unknown> {
   leaseNamespace?: string;
   leaseName: string;
   configmap: boolean;
-}
-
-/** Live reload of the optimizer's keys; returns those applied. */
-function reconfigureOptimizer(opt: OptimizerParts, n: Config, keys: string[]): string[] {
-  opt.optimizer.configure(n.reconcile);
-  const live = ['WVA_STABILIZATION_WINDOW', 'WVA_KV_CACHE_THRESHOLD', 'WVA_BACKLOG_DRAIN_TIME'];
-  return keys.filter((k) => live.includes(k));
 }
 
 function printer(output: string): (r: CycleReport) => void {
@@ -148,15 +141,14 @@ async function runLocal(
   });
   const janitor = parts.startJanitor();
   // Reloads follow the --config file (local mode reads no ConfigMap).
-  const targets = parts.reloadHooks((n, _p, keys) => {
-    const done: string[] = [];
-    if (keys.includes('GLOBAL_OPT_INTERVAL')) {
+  const targets = parts.reloadHooks(
+    (n, _p, keys) => {
+      if (!keys.includes('GLOBAL_OPT_INTERVAL')) return [];
       local.intervalMs = n.reconcile.intervalMs;
-      done.push('GLOBAL_OPT_INTERVAL');
-    }
-    done.push(...reconfigureOptimizer(opt, n, keys));
-    return done;
-  });
+      return ['GLOBAL_OPT_INTERVAL'];
+    },
+    { optimizer: opt.optimizer },
+  );
   const watcher = new ConfigReloader(cfg, targets, sources, {});
   logger.info(
     { url: parts.prom.url, timeoutMs: parts.prom.timeoutMs },
@@ -242,14 +234,17 @@ async function runCluster(
   });
   actuation.bindSource(controller.source);
   actuation.bindUnitCosts(() => opt.store.unitCosts.value);
-  const targets = parts.reloadHooks((n, _p, keys) => {
-    const done: string[] = [];
-    if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');
-    if (keys.includes('WVA_RECONCILE_CONCURRENCY')) done.push('WVA_RECONCILE_CONCURRENCY');
-    controller.configure({ intervalMs: n.reconcile.intervalMs, concurrency: n.reconcile.concurrency });
-    done.push(...reconfigureOptimizer(opt, n, keys), ...actuation.reload(n, keys));
-    return done;
-  });
+  const targets = parts.reloadHooks(
+    (n, _p, keys) => {
+      const done: string[] = [];
+      if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');
+      if (keys.includes('WVA_RECONCILE_CONCURRENCY')) done.push('WVA_RECONCILE_CONCURRENCY');
+      controller.configure({ intervalMs: n.reconcile.intervalMs, concurrency: n.reconcile.concurrency });
+      done.push(...actuation.reload(n, keys));
+      return done;
+    },
+    { optimizer: opt.optimizer },
+  );
   // One reload path for a --config file and the ConfigMap: new ConfigMap data replaces that source
   // and every source is resolved again (file, ConfigMap, env, flags), so neither undoes the other.
   const reloader = new ConfigReloader(cfg, targets, startSources, {});

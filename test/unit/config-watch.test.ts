@@ -247,6 +247,31 @@ describe('applyConfig', () => {
     expect(result.restartRequired).toEqual(['PROMETHEUS_BASE_URL', 'WVA_METRICS_ADDR']);
   });
 
+  it('the optimizer takes its keys live; they never reach onChange', () => {
+    const next = loadConfig({
+      env: { WVA_STABILIZATION_WINDOW: '2m', WVA_KV_CACHE_THRESHOLD: '0.8', WVA_BACKLOG_DRAIN_TIME: '0' },
+    });
+    const configured: Config['reconcile'][] = [];
+    const seen: string[][] = [];
+    const result = applyConfig(next, base, {
+      optimizer: { configure: (o) => configured.push(o) },
+      onChange: (_n, _p, keys) => {
+        seen.push(keys);
+        return [];
+      },
+    });
+    expect(result.applied).toEqual([
+      'WVA_STABILIZATION_WINDOW',
+      'WVA_KV_CACHE_THRESHOLD',
+      'WVA_BACKLOG_DRAIN_TIME',
+    ]);
+    expect(configured).toMatchObject([
+      { stabilizationWindowMs: 120_000, kvCacheThreshold: 0.8, backlogDrainMs: 0 },
+    ]);
+    expect(seen).toEqual([]);
+    expect(result.restartRequired).toEqual([]);
+  });
+
   it('counts an error (and does not throw) when a part refuses the change', async () => {
     const telemetry = new Telemetry({ registry: new Registry(), collectDefaultMetrics: false });
     const next = loadConfig({ env: { WVA_CACHE_TTL: '10s' } });
