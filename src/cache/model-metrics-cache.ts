@@ -123,7 +123,7 @@ export class ModelMetricsCache {
   /** "modelId:namespace", the key `getAll` uses. Throws a TypeError for an invalid pair. */
   static key(modelId: string, namespace: string): string {
     checkKey(modelId, namespace);
-    return `${modelId}:${namespace}`;
+    return pairKey(modelId, namespace);
   }
 
   /** The inverse of `key`: a namespace holds no ':', so the last ':' splits the key. */
@@ -158,6 +158,7 @@ export class ModelMetricsCache {
    */
   get(modelId: string, namespace: string): ModelMetrics | undefined {
     const expiredBefore = this.#evictedExpired;
+    // pairKey's key, as a template: a lookup's key is dropped at once, so it need not be flat.
     const entry = this.#lru.get(`${modelId}:${namespace}`);
     if (entry === undefined) {
       // The pair was checked when it was set, so only a miss needs checking (keeps hits cheap).

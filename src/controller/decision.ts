@@ -20,7 +20,7 @@ import {
   type VariantOutcome,
 } from '../optimizer/index.js';
 import { sizingLoad } from './sizing-load.js';
-import { deploymentReplicas, type MetricsRead } from './status.js';
+import { deploymentReplicas, isReplicaCount, type MetricsRead } from './status.js';
 
 export { OPTIMIZATION_READY } from '../kube/types.js';
 
@@ -107,7 +107,6 @@ export type Decision =
     };
 
 type Fail = Extract<Decision, { ok: false }>;
-const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
 const fail = (reason: Fail['reason'], message: string): Fail => ({ ok: false, reason, message });
 
 function replicaBounds(va: VariantAutoscaling, minDefault: number): { min: number; max?: number } | string {
@@ -250,7 +249,7 @@ export function decideVariant(input: DecisionInput): Decision {
 
   const prev = va.status?.desiredOptimizedAlloc;
   const prevN =
-    prev && prev.accelerator === alloc.accelerator && isCount(prev.numReplicas)
+    prev && prev.accelerator === alloc.accelerator && isReplicaCount(prev.numReplicas)
       ? prev.numReplicas
       : undefined;
   const running = input.deployment ? deploymentReplicas(input.deployment) : undefined;

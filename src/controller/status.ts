@@ -59,8 +59,12 @@ function pickProfile(va: VariantAutoscaling): AcceleratorProfile | undefined {
 /** Replicas the Deployment asks for; Kubernetes defaults an unset spec.replicas to 1. */
 export function deploymentReplicas(d: Deployment): number {
   const r = d.spec?.replicas;
-  return typeof r === 'number' && Number.isInteger(r) && r >= 0 ? r : 1;
+  return isReplicaCount(r) ? r : 1;
 }
+
+/** A whole number of replicas, 0 included: what an object written by someone else may not hold. */
+export const isReplicaCount = (n: unknown): n is number =>
+  typeof n === 'number' && Number.isInteger(n) && n >= 0;
 
 /** The status fields from metrics, or undefined when any of them is unknown (never written as 0). */
 function metricsAllocFields(

@@ -81,9 +81,8 @@ export class ClosedLoop {
     const view = emulatedDeployment(o.emulator);
     this.parts = localOptimizer(
       {
+        ...DEFAULT_CONFIG.reconcile,
         stabilizationWindowMs: o.stabilizationWindowMs,
-        kvCacheThreshold: DEFAULT_CONFIG.reconcile.kvCacheThreshold,
-        backlogDrainMs: DEFAULT_CONFIG.reconcile.backlogDrainMs,
         minReplicasDefault: (va) => this.actuator.minReplicas(va, view({ metadata: va.metadata })),
       },
       o.logger,
