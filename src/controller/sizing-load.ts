@@ -1,5 +1,5 @@
 // What sizing reads from a metrics read: the load (arrivals, with the waiting queue's drain rate
-// added, and tokens), or why it is unknown. Numbers only the collector's read can vouch for.
+// added, and tokens), or why it is unknown.
 import { STATISTIC_SOURCES, type StatisticName } from '../collector/collect.js';
 import { withBacklog } from '../optimizer/index.js';
 import type { LoadProfile } from '../types.js';
