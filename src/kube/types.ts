@@ -48,6 +48,10 @@ export interface VariantAutoscalingSpec {
   modelID: string;
   modelProfile: { accelerators: AcceleratorProfile[] };
   sloClassRef: { name: string; key: string };
+  /** What is scaled; absent: the Deployment named like the object (see va-spec.ts). */
+  scaleTargetRef?: { apiVersion?: string; kind: string; name: string };
+  /** Cost per replica, a decimal in a string; absent: "10.0". */
+  variantCost?: string;
 }
 
 export interface LoadProfileStatus {
