@@ -82,7 +82,11 @@ export function buildRuntime(config: Config, o: RuntimeOptions): Runtime {
         logger,
         telemetry,
       }),
-    startJanitor: () => startCacheJanitor(cache, { logger }),
+    startJanitor: () =>
+      startCacheJanitor(cache, {
+        logger,
+        ...(config.cache.cleanupIntervalMs ? { intervalMs: config.cache.cleanupIntervalMs } : {}),
+      }),
     reloadHooks: (onChange, more) =>
       reloadHooks({
         cache,

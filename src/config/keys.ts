@@ -24,6 +24,9 @@ export interface ConfigKey<V = unknown> {
   arg?: string;
   /** Masked in error messages. */
   secret?: boolean;
+  /** Other names read for this key (upstream WVA's), below the key's own name in the same layer;
+   *  `parse` when that name's values differ in form (upstream's `0` for "unbounded", say). */
+  aliases?: ReadonlyArray<{ key: string; parse?: (raw: unknown) => V }>;
   /** Raw value (a string, or a YAML scalar) to the typed one; throws ValueProblem saying what is allowed. */
   parse: (raw: unknown) => V;
   /** When no source sets the key: a constant, or computed from the keys above it. */
@@ -112,6 +115,7 @@ function window(raw: unknown): string {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 /** A list (YAML sequence, or comma/space separated), without repeats or empties, each `item` passing `ok`. */
 const list = (item: string, ok: RegExp, problem: (bad: string[]) => string) => (raw: unknown) => {
   const items = Array.isArray(raw) ? raw.map((v) => text(v, item)) : text(raw, 'a list').split(/[\s,]+/);
@@ -141,6 +145,12 @@ function headers(raw: unknown): Record<string, string> {
     if (problem) throw new ValueProblem(problem);
   }
   return Object.fromEntries(entries);
+}
+
+/** Upstream's cache size, where 0 means unbounded: here the default bound (memory stays bounded). */
+function maxSize(raw: unknown): number {
+  const n = range(wholeNumber, 0, 10_000_000)(raw);
+  return n === 0 ? DEFAULT_MAX_ENTRIES : n;
 }
 
 /** Derived TTL: half the reconcile interval, at least 5 s (the upstream default 30 s at 60 s). */
@@ -209,25 +219,34 @@ const TABLE = {
       'No scale-down while KV-cache usage (0 to 1) is above this.'),
     namespaces: key('WVA_WATCH_NAMESPACES', 'namespaces <list>',
       list('a namespace', DNS_LABEL, (bad) => `${bad.map((b) => JSON.stringify(b)).join(', ')} ${bad.length === 1 ? 'is not a namespace name' : 'are not namespace names'}; use comma-separated DNS labels (a-z, 0-9, -), or empty for all`),
-      [], 'Comma-separated namespaces to watch; empty for all.', { defaultText: 'all namespaces' }),
+      [], 'Comma-separated namespaces to watch; empty for all.', { defaultText: 'all namespaces', aliases: [{ key: 'WATCH_NAMESPACE' }] }),
+    controllerInstance: key('CONTROLLER_INSTANCE', 'controller-instance <id>',
+      form('a label value', 'must be a label value: at most 63 letters, digits, -, _ or ., starting and ending with a letter or digit', (s) => (LABEL_VALUE.test(s) ? s : undefined)),
+      undefined, 'This controller\'s instance: it reconciles only VariantAutoscalings labelled wva.llmd.ai/controller-instance with this value, and labels its metrics controller_instance (as upstream).',
+      { defaultText: 'none: every VariantAutoscaling' }),
   },
   cache: {
     ttlMs: key('WVA_CACHE_TTL', 'cache-ttl <duration>', duration(100, DAY_MS),
       (c: Above) => derivedTtlMs(c.reconcile.intervalMs),
       'How long collected metrics stay fresh (100ms to 1d). Applies to entries already cached on reload.',
-      { defaultText: 'derived: half of GLOBAL_OPT_INTERVAL, at least 5s (30s for 60s)' }),
+      { defaultText: 'derived: half of GLOBAL_OPT_INTERVAL, at least 5s (30s for 60s)', aliases: [{ key: 'PROMETHEUS_METRICS_CACHE_TTL' }] }),
     failureTtlMs: key('WVA_CACHE_FAILURE_TTL', 'cache-failure-ttl <duration>', duration(100, DAY_MS),
       (c: Above) => c.cache.ttlMs,
       'How long a failed collection is remembered (no new query before it ends); at most the cache TTL.',
       { defaultText: 'the cache TTL' }),
     maxEntries: key('WVA_CACHE_MAX_ENTRIES', 'cache-max-entries <n>', integer(1, 10_000_000), DEFAULT_MAX_ENTRIES,
-      'Cache capacity in model/namespace pairs (1 to 10000000); least recently used evicted beyond.'),
+      'Cache capacity in model/namespace pairs (1 to 10000000); least recently used evicted beyond.',
+      { aliases: [{ key: 'PROMETHEUS_METRICS_CACHE_MAX_SIZE', parse: maxSize }] }),
+    cleanupIntervalMs: key('WVA_CACHE_CLEANUP_INTERVAL', 'cache-cleanup-interval <duration>', duration(1000, DAY_MS),
+      undefined, 'How often expired cache entries are removed in the background (1s to 1d).',
+      { defaultText: 'the cache TTL', aliases: [{ key: 'PROMETHEUS_METRICS_CACHE_CLEANUP_INTERVAL' }] }),
   },
   collector: {
     window: key('WVA_QUERY_WINDOW', 'window <duration>', window, DEFAULT_WINDOW,
       'PromQL rate() window (1s to 1d). Keep it at least 4 scrape intervals.'),
     staleAfterMs: key('WVA_STALE_AFTER', 'stale-after <duration>', duration(1000, 7 * DAY_MS), DEFAULT_STALE_AFTER_MS,
-      'Metrics older than this are reported as MetricsStale (1s to 7d).'),
+      'Metrics older than this are reported as MetricsStale (1s to 7d).',
+      { aliases: [{ key: 'PROMETHEUS_METRICS_CACHE_UNAVAILABLE_THRESHOLD' }] }),
   },
   telemetry: {
     address: key('WVA_METRICS_ADDR', 'metrics-addr <addr>',

@@ -17,6 +17,7 @@ import {
   slot,
   ValueProblem,
 } from './keys.js';
+import { expandHelmConfig, HELM_CONFIG_KEY, NOT_APPLIED, type NotApplied, notApplied } from './upstream.js';
 
 /** Layers, lowest first. `file`: a YAML/JSON mapping of keys, a ConfigMap manifest, or a mounted
  *  ConfigMap directory; `env`: pass process.env explicitly; `flags`: commander's parsed options. */
@@ -49,12 +50,21 @@ export interface ResolvedConfig {
   /** Keys computed from others because no source set them. */
   derived: string[];
   unknown: UnknownKey[];
+  /** Upstream keys set in a source that this controller does not apply, and why. */
+  notApplied: NotApplied[];
 }
 
-/** A value as found; `label` is the name the user wrote (the key, or `--flag`). */
-type RawValue = { raw: unknown; origin: string; label: string };
+/** A value as found; `label` is the name the user wrote (the key, an alias, or `--flag`); `parse`
+ *  the form of that name. */
+type RawValue = { raw: unknown; origin: string; label: string; parse: (raw: unknown) => unknown };
 
 const KNOWN = new Map(CONFIG_KEYS.map((k) => [k.key, k]));
+/** Every name read: keys, their aliases, and upstream's keys that are named rather than applied. */
+const READ = new Set([
+  ...KNOWN.keys(),
+  ...CONFIG_KEYS.flatMap((k) => (k.aliases ?? []).map((a) => a.key)),
+  ...Object.keys(NOT_APPLIED),
+]);
 
 /** Loads, validates and logs (derived TTL, unknown keys) to `sources.logger`. Throws ConfigError. */
 export function loadConfig(sources: ConfigSources = {}): Config {
@@ -80,6 +90,11 @@ export function logResolution(
       'WVA_CACHE_TTL not set: cache TTL derived from the reconcile interval (half of it, at least 5s)',
     );
   }
+  for (const n of resolved.notApplied) {
+    if (o.warned?.has(n.key)) continue;
+    o.warned?.add(n.key);
+    logger.warn(n, `configuration key ${n.key} in ${n.origin} is not applied: ${n.reason}`);
+  }
   for (const u of resolved.unknown) {
     if (o.warned?.has(u.key)) continue;
     o.warned?.add(u.key);
@@ -104,17 +119,29 @@ export function resolveConfig(sources: ConfigSources = {}): ResolvedConfig {
       problems.push(`config file ${sources.file}: ${(err as Error).message}`);
     }
   }
-  if (sources.configMapData) data.push([sources.configMapData, 'ConfigMap']);
+  if (sources.configMapData) {
+    try {
+      data.push([expandHelmConfig(sources.configMapData), 'ConfigMap']);
+    } catch (err) {
+      problems.push(`ConfigMap: ${(err as Error).message}`);
+    }
+  }
   const { env, flags } = sources;
   /** The highest layer that sets the key (flags > env > ConfigMap > file); only its value is read. */
   const chosen = (spec: ConfigKey): RawValue | undefined => {
-    const layers: Array<[unknown, string, string]> = [
-      [spec.flag && flags?.[optionName(spec.flag)], 'flag', `--${spec.flag}`],
-      [env?.[spec.key], 'env', spec.key],
-      ...data.map(([d, origin]): [unknown, string, string] => [d[spec.key], origin, spec.key]).reverse(),
-    ];
-    const found = layers.find(([raw]) => isSet(raw));
-    return found && { raw: found[0], origin: found[1], label: found[2] };
+    const names = [{ key: spec.key, parse: spec.parse }, ...(spec.aliases ?? [])];
+    /** In one layer: the key's own name first, then its aliases. */
+    const inLayer = (d: Record<string, unknown> | undefined, origin: string): RawValue | undefined => {
+      const name = names.find((n) => isSet(d?.[n.key]));
+      return name && { raw: d?.[name.key], origin, label: name.key, parse: name.parse ?? spec.parse };
+    };
+    const flag = spec.flag && flags?.[optionName(spec.flag)];
+    if (isSet(flag)) return { raw: flag, origin: 'flag', label: `--${spec.flag}`, parse: spec.parse };
+    for (const [d, origin] of [[env, 'env'] as const, ...[...data].reverse()]) {
+      const found = inLayer(d as Record<string, unknown> | undefined, origin);
+      if (found) return found;
+    }
+    return undefined;
   };
 
   const config = Object.fromEntries(CONFIG_KEYS.map(({ path: [section] }) => [section, {}])) as Config;
@@ -127,7 +154,7 @@ export function resolveConfig(sources: ConfigSources = {}): ResolvedConfig {
       values.set(spec.key, value);
       origins[spec.key] = value.origin;
       try {
-        at[field] = spec.parse(value.raw);
+        at[field] = value.parse(value.raw);
       } catch (err) {
         if (!(err instanceof ValueProblem)) throw err;
         problems.push(problemLine(spec, value, err.message));
@@ -152,15 +179,16 @@ export function resolveConfig(sources: ConfigSources = {}): ResolvedConfig {
   const unknown: UnknownKey[] = [];
   for (const [d, origin] of data) {
     for (const key of Object.keys(d)) {
-      if (KNOWN.has(key) || unknown.some((u) => u.key === key)) continue;
-      const nearest = closest(key, [...KNOWN.keys()]);
+      if (READ.has(key) || unknown.some((u) => u.key === key)) continue;
+      const nearest = closest(key, [...READ]);
       if (/^(WVA_|PROMETHEUS_|GLOBAL_|LOG_)/.test(key) || distance(key, nearest) <= 3) {
         unknown.push({ key, origin, nearest });
       }
     }
   }
   const derived = Object.keys(origins).filter((k) => origins[k] === 'derived');
-  return { config, origins, derived, unknown };
+  const layers: Array<[Record<string, unknown> | undefined, string]> = [[env, 'env'], ...data];
+  return { config, origins, derived, unknown, notApplied: notApplied(layers) };
 }
 
 /** Every key at its default: the one place the defaults of the table are turned into a Config. */
@@ -186,14 +214,14 @@ function readConfigFile(path: string): Record<string, unknown> {
   if (obj.kind !== 'ConfigMap') return obj;
   const data = obj.data ?? {};
   if (typeof data !== 'object' || Array.isArray(data)) throw new Error('ConfigMap data must be a mapping');
-  return data as Record<string, unknown>;
+  return expandHelmConfig(data as Record<string, unknown>);
 }
 
 /** One file per key, next to `..data` and timestamped directories (skipped: dot names). */
 function readMountedConfigMap(dir: string): Record<string, unknown> {
   const data: Record<string, unknown> = {};
   for (const name of readdirSync(dir)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) continue;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && name !== HELM_CONFIG_KEY) continue;
     try {
       const f = join(dir, name);
       if (statSync(f).isFile()) data[name] = readFileSync(f, 'utf8').replace(/\s+$/, '');
@@ -201,7 +229,7 @@ function readMountedConfigMap(dir: string): Record<string, unknown> {
       // Vanished between readdir and read (a ConfigMap swap in progress); the next reload sees it.
     }
   }
-  return data;
+  return expandHelmConfig(data);
 }
 
 /** Keys (UPPER_SNAKE) whose effective value differs between the two configs. */
