@@ -2,11 +2,14 @@
 // one label set per VariantAutoscaling, with the predicted and measured latencies beside them for
 // the dashboard: the only per-object series on /metrics. They carry the variant's name, never the
 // model's. Plus counts of VariantAutoscalings by condition, for alerts.
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 export const DESIRED_REPLICAS = 'wva_desired_replicas';
 export const CURRENT_REPLICAS = 'wva_current_replicas';
 export const DESIRED_RATIO = 'wva_desired_ratio';
+export const REPLICA_SCALING_TOTAL = 'wva_replica_scaling_total';
+/** Upstream's label for multi-controller isolation, on every series when an instance is named. */
+export const CONTROLLER_INSTANCE_LABEL = 'controller_instance';
 export const LATENCY_GAUGES = {
   predictedTtft: 'wva_predicted_ttft_seconds',
   predictedItl: 'wva_predicted_itl_seconds',
@@ -17,6 +20,13 @@ type LatencyGauge = keyof typeof LATENCY_GAUGES;
 export const VARIANT_LABELS = ['variant_name', 'namespace', 'accelerator_type'] as const;
 type VariantLabel = (typeof VARIANT_LABELS)[number];
 type Labels = Record<VariantLabel, string>;
+
+export interface ActuationMetricsOptions {
+  /** CONTROLLER_INSTANCE: added as `controller_instance` to every series here. */
+  controllerInstance?: string;
+  /** Publish the desired count under this name instead (advisory mode: a name no HPA selects). */
+  desiredName?: string;
+}
 
 /** The conditions counted in wva_variants, and their statuses. */
 export const COUNTED_CONDITIONS = ['MetricsAvailable', 'OptimizationReady', 'Actuated'] as const;
@@ -31,6 +41,8 @@ export interface VariantSample {
   current: number | undefined;
   /** Seconds; a latency absent or unknown has no series (never 0). */
   latency?: Partial<Record<LatencyGauge, number>>;
+  /** Why the desired count moved (for wva_replica_scaling_total); default `decision`. */
+  reason?: string;
 }
 
 const LATENCY_HELP: Record<LatencyGauge, string> = {
@@ -56,12 +68,25 @@ export class ActuationMetrics {
   private readonly published = new Map<string, Labels>();
   /** Per key: the status of each counted condition, read at scrape time. */
   private readonly conditions = new Map<string, Partial<Record<string, string>>>();
+  private readonly scaling: Counter<string>;
+  /** The desired count last published per key: a change is one scaling event. */
+  private readonly lastDesired = new Map<string, number>();
+  private readonly instance: Record<string, string>;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, o: ActuationMetricsOptions = {}) {
+    this.instance = o.controllerInstance ? { [CONTROLLER_INSTANCE_LABEL]: o.controllerInstance } : {};
+    const extra = Object.keys(this.instance);
+    // Every series carries the instance label when one is named; prom-client adds it to each set().
     const registers = [registry];
-    const labelNames = VARIANT_LABELS;
+    const labelNames = [...VARIANT_LABELS, ...extra] as unknown as typeof VARIANT_LABELS;
+    this.scaling = new Counter({
+      name: REPLICA_SCALING_TOTAL,
+      help: 'Times the desired replicas of a VariantAutoscaling moved, by direction (up, down) and reason; leader only.',
+      labelNames: ['variant_name', 'namespace', 'direction', 'reason', ...extra],
+      registers,
+    });
     this.desired = new Gauge({
-      name: DESIRED_REPLICAS,
+      name: o.desiredName ?? DESIRED_REPLICAS,
       help: 'Replicas the controller decided for the VariantAutoscaling (what an HPA or KEDA scales its Deployment to); leader only.',
       labelNames,
       registers,
@@ -87,20 +112,21 @@ export class ActuationMetrics {
       measuredItl: gauge('measuredItl'),
     };
     const conditions = this.conditions;
+    const instance = this.instance;
     new Gauge({
       name: 'wva_variants',
       help: 'VariantAutoscalings by condition type and status, as of their last reconcile; leader only.',
-      labelNames: ['condition', 'status'],
+      labelNames: ['condition', 'status', ...extra],
       registers,
       collect() {
         this.reset();
         for (const condition of COUNTED_CONDITIONS) {
-          for (const status of STATUSES) this.set({ condition, status }, 0);
+          for (const status of STATUSES) this.set({ condition, status, ...instance }, 0);
         }
         for (const byType of conditions.values()) {
           for (const condition of COUNTED_CONDITIONS) {
             const status = byType[condition];
-            if (status !== undefined) this.inc({ condition, status });
+            if (status !== undefined) this.inc({ condition, status, ...instance });
           }
         }
       },
@@ -113,7 +139,21 @@ export class ActuationMetrics {
       variant_name: s.variantName,
       namespace: s.namespace,
       accelerator_type: s.accelerator,
+      ...this.instance,
     };
+    const before = this.lastDesired.get(key);
+    if (before !== undefined && before !== s.desired) {
+      const direction = s.desired > before ? 'up' : 'down';
+      const reason = s.reason ?? 'decision';
+      this.scaling.inc({
+        variant_name: s.variantName,
+        namespace: s.namespace,
+        direction,
+        reason,
+        ...this.instance,
+      });
+    }
+    this.lastDesired.set(key, s.desired);
     const prev = this.published.get(key);
     if (prev && prev.accelerator_type !== labels.accelerator_type) this.removeSeries(prev);
     this.published.set(key, labels);
@@ -148,6 +188,7 @@ export class ActuationMetrics {
   forget(key: string): void {
     this.unpublish(key);
     this.conditions.delete(key);
+    this.lastDesired.delete(key);
   }
 
   /** Keys with series or counted conditions. */
@@ -160,9 +201,11 @@ export class ActuationMetrics {
     this.desired.reset();
     this.current.reset();
     this.ratio.reset();
+    this.scaling.reset();
     for (const g of Object.values(this.latency)) g.reset();
     this.published.clear();
     this.conditions.clear();
+    this.lastDesired.clear();
   }
 
   private removeSeries(labels: Labels): void {
