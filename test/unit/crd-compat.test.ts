@@ -30,7 +30,7 @@ const docs = (file: string): Manifest[] =>
     .filter((d) => d?.kind === 'VariantAutoscaling');
 const upstreamSamples = docs(join(fixtures, 'upstream-v0.5/variantautoscaling-with-cost.yaml'));
 const olderSample = docs(join(fixtures, 'upstream/sample-variantautoscaling.yaml'));
-const exampleDirs = ['examples/manifests', 'examples/slo-only/manifests'].filter((d) => {
+const exampleDirs = ['examples/manifests', 'examples/older-shape/manifests'].filter((d) => {
   try {
     return readdirSync(join(repoRoot, d)).length > 0;
   } catch {

@@ -8,6 +8,7 @@ import { cycleError, type DemoCycle, type DemoRow, parseQueryCalls, runDemo } fr
 import { type EmulatedMetrics, loadEmulatorConfig } from '../../src/emulator/index.js';
 
 const manifestsDir = fileURLToPath(new URL('../../examples/manifests', import.meta.url));
+const olderShapeDir = fileURLToPath(new URL('../../examples/older-shape/manifests', import.meta.url));
 const emulatorFile = fileURLToPath(new URL('../../examples/emulator.yaml', import.meta.url));
 
 function metrics(rate: number, ttft = 40, itl = 10): EmulatedMetrics {
@@ -36,34 +37,41 @@ function row(over: Partial<DemoRow> = {}): DemoRow {
 }
 
 describe('examples', () => {
-  it('every VariantAutoscaling has a Deployment and an emulated variant with the same model and replicas', () => {
-    const { variants, deployments } = loadManifests(manifestsDir);
-    const config = loadEmulatorConfig(emulatorFile);
-    const emulated = new Map(
-      config.models.flatMap((m) =>
-        m.variants.map((v) => [`${m.namespace}/${v.name}`, { model: m.model, v }] as const),
-      ),
-    );
-    expect(variants).toHaveLength(emulated.size);
-    expect(new Set(variants.map((va) => va.metadata.namespace))).toEqual(
-      new Set(['llm-prod', 'llm-staging']),
-    );
-    const models = new Set(variants.map((va) => `${va.metadata.namespace}/${va.spec.modelID}`));
-    expect(models.size).toBeGreaterThanOrEqual(3);
-    for (const va of variants) {
-      const key = `${va.metadata.namespace}/${va.metadata.name}`;
-      const e = emulated.get(key as `${string}/${string}`);
-      expect(e, key).toBeDefined();
-      expect(va.spec.modelID, key).toBe(e!.model);
-      const dep = deployments.find((d) => `${d.metadata.namespace}/${d.metadata.name}` === key);
-      expect(dep?.spec?.replicas, key).toBe(e!.v.replicas);
-      const acc = va.spec.modelProfile.accelerators[0]!;
-      expect(acc.acc).toBe(e!.v.accelerator);
-      expect(acc.maxBatchSize).toBe(e!.v.maxBatchSize);
-      expect(Number(acc.perfParms.decodeParms.alpha)).toBe(e!.v.perf.alpha);
-      expect(Number(acc.perfParms.prefillParms.delta)).toBe(e!.v.perf.delta);
-    }
-  });
+  it.each([
+    ['examples/manifests', manifestsDir],
+    ['examples/older-shape/manifests', olderShapeDir],
+  ])(
+    '%s: every VariantAutoscaling has a Deployment and an emulated variant with the same model and replicas',
+    (_name, dir) => {
+      const { variants, deployments } = loadManifests(dir);
+      const config = loadEmulatorConfig(emulatorFile);
+      const emulated = new Map(
+        config.models.flatMap((m) =>
+          m.variants.map((v) => [`${m.namespace}/${v.name}`, { model: m.model, v }] as const),
+        ),
+      );
+      expect(variants).toHaveLength(emulated.size);
+      expect(new Set(variants.map((va) => va.metadata.namespace))).toEqual(
+        new Set(['llm-prod', 'llm-staging']),
+      );
+      const models = new Set(variants.map((va) => `${va.metadata.namespace}/${va.spec.modelID}`));
+      expect(models.size).toBeGreaterThanOrEqual(3);
+      for (const va of variants) {
+        const key = `${va.metadata.namespace}/${va.metadata.name}`;
+        const e = emulated.get(key as `${string}/${string}`);
+        expect(e, key).toBeDefined();
+        expect(va.spec.modelID, key).toBe(e!.model);
+        const target = `${va.metadata.namespace}/${va.spec.scaleTargetRef?.name ?? va.metadata.name}`;
+        const dep = deployments.find((d) => `${d.metadata.namespace}/${d.metadata.name}` === target);
+        expect(dep?.spec?.replicas, key).toBe(e!.v.replicas);
+        const acc = va.spec.modelProfile.accelerators[0]!;
+        expect(acc.acc).toBe(e!.v.accelerator);
+        expect(acc.maxBatchSize).toBe(e!.v.maxBatchSize);
+        expect(Number(acc.perfParms.decodeParms.alpha)).toBe(e!.v.perf.alpha);
+        expect(Number(acc.perfParms.prefillParms.delta)).toBe(e!.v.perf.delta);
+      }
+    },
+  );
 });
 
 describe('demo output', () => {

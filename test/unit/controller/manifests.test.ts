@@ -22,6 +22,27 @@ function docs(file: string): Doc[] {
   });
 }
 
+/**
+ * Where `ours` would refuse something `ref` accepts: a property it lacks, a rule it changes, a field
+ * it requires that `ref` does not. Descriptions may differ; `ours` may add optional properties.
+ */
+function schemaProblems(ref: Doc, ours: Doc, at: string): string[] {
+  if (!ours) return [`${at}: missing`];
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(ref)) {
+    if (k === 'description' || k === 'properties' || k === 'items' || k === 'required') continue;
+    if (JSON.stringify(ours[k]) !== JSON.stringify(v)) out.push(`${at}: ${k} differs`);
+  }
+  for (const r of (ours.required ?? []) as string[]) {
+    if (!(ref.required ?? []).includes(r)) out.push(`${at}.${r}: required here only`);
+  }
+  for (const [k, v] of Object.entries((ref.properties ?? {}) as Record<string, Doc>)) {
+    out.push(...schemaProblems(v, ours.properties?.[k], `${at}.${k}`));
+  }
+  if (ref.items) out.push(...schemaProblems(ref.items, ours.items, `${at}[]`));
+  return out;
+}
+
 function one(file: string, kind: string): Doc {
   const found = docs(file).filter((d) => d.kind === kind);
   expect(found).toHaveLength(1);
@@ -43,9 +64,17 @@ describe('deploy/', () => {
     }
   });
 
-  it('the CRD is the upstream one: same schema, status subresource, printer columns', () => {
+  it('the CRD accepts whatever the older and the v0.5 upstream CRDs accept; status subresource, printer columns', () => {
     const crd = one('deploy/crd.yaml', 'CustomResourceDefinition');
-    expect(crd.spec).toEqual(parseAllDocuments(refText('llmd.ai_variantautoscalings.yaml'))[0]?.toJS().spec);
+    const schema = (d: Doc) => d.spec.versions[0].schema.openAPIV3Schema;
+    const older = parseAllDocuments(refText('llmd.ai_variantautoscalings.yaml'))[0]?.toJS();
+    const v05 = parseAllDocuments(
+      readFileSync(new URL('test/fixtures/upstream-v0.5/llmd.ai_variantautoscalings.yaml', root), 'utf8'),
+    )[0]?.toJS();
+    for (const ref of [older, v05]) {
+      expect(schemaProblems(schema(ref), schema(crd), '')).toEqual([]);
+      expect({ ...crd.spec, versions: undefined }).toEqual({ ...ref.spec, versions: undefined });
+    }
     expect(crd.metadata.name).toBe(`${PLURAL}.${GROUP}`);
     expect(crd.spec.names.kind).toBe(KIND);
     const v = crd.spec.versions.find((x: Doc) => x.name === VERSION);
