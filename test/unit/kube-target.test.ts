@@ -1,0 +1,131 @@
+// Targets as upstream v0.5 reads them (replicas, TargetResolved), the index from a target back to
+// the VariantAutoscalings that reference it, and the scope rules (excluded namespaces, instances).
+import { describe, expect, it } from 'vitest';
+import { outOfScope } from '../../src/kube/scope.js';
+import { TargetIndex, targetCondition, targetKey, targetReplicas } from '../../src/kube/target.js';
+import { parseSpec } from '../../src/kube/va-spec.js';
+
+const meta = { name: 'llama-decode', namespace: 'llm' };
+
+describe('targetReplicas', () => {
+  it('current from status, ready and pending from it; spec when status says 0; unset spec is 1', () => {
+    expect(
+      targetReplicas({ metadata: meta, spec: { replicas: 3 }, status: { replicas: 3, readyReplicas: 1 } }),
+    ).toEqual({
+      desired: 3,
+      current: 3,
+      ready: 1,
+      pending: 2,
+    });
+    expect(targetReplicas({ metadata: meta, spec: { replicas: 2 }, status: { replicas: 0 } })).toMatchObject({
+      current: 2,
+      ready: undefined,
+      pending: 0,
+    });
+    expect(targetReplicas({ metadata: meta, status: {} })).toMatchObject({ desired: 1, current: 1 });
+    // Written by someone else: not counts, so ignored.
+    expect(
+      targetReplicas({
+        metadata: meta,
+        spec: { replicas: -2 },
+        status: { replicas: 1.5, readyReplicas: -1 },
+      }),
+    ).toEqual({
+      desired: 1,
+      current: 1,
+      ready: undefined,
+      pending: 0,
+    });
+  });
+});
+
+describe('targetCondition', () => {
+  const parsed = (spec: unknown) => {
+    const p = parseSpec(spec, 'llama-va');
+    if (!p.ok) throw new Error(p.problems.join('; '));
+    return p.spec;
+  };
+  const upstream = parsed({ modelID: 'm', scaleTargetRef: { kind: 'Deployment', name: 'llama-decode' } });
+
+  it('TargetFound / TargetNotFound naming kind, namespace and name', () => {
+    expect(targetCondition(upstream, 'llm', { metadata: meta }, 4)).toEqual({
+      type: 'TargetResolved',
+      status: 'True',
+      reason: 'TargetFound',
+      message: 'Deployment llm/llama-decode found',
+      observedGeneration: 4,
+    });
+    expect(targetCondition(upstream, 'llm', undefined)).toEqual({
+      type: 'TargetResolved',
+      status: 'False',
+      reason: 'TargetNotFound',
+      message:
+        'Deployment llm/llama-decode not found: nothing is published or scaled for this variant until it exists',
+    });
+    expect(
+      targetCondition(upstream, 'llm', { metadata: { ...meta, deletionTimestamp: '2026-01-01T00:00:00Z' } }),
+    ).toMatchObject({
+      status: 'False',
+      reason: 'TargetNotFound',
+      message:
+        'Deployment llm/llama-decode is being deleted: nothing is published or scaled for this variant',
+    });
+  });
+
+  it('an older object without scaleTargetRef says which Deployment it looked for and why', () => {
+    const older = parsed({ modelID: 'm' });
+    expect(targetCondition(older, 'llm', undefined).message).toBe(
+      'Deployment llm/llama-va not found (no spec.scaleTargetRef: the Deployment named like the VariantAutoscaling): nothing is published or scaled for this variant until it exists',
+    );
+  });
+});
+
+describe('TargetIndex', () => {
+  it('maps a target back to every VA referencing it; a moved or deleted reference leaves nothing behind', () => {
+    const idx = new TargetIndex();
+    const dep = targetKey('llm', 'Deployment', 'llama-decode');
+    idx.set('llm/a', dep);
+    idx.set('llm/b', dep);
+    idx.set('llm/c', targetKey('llm', 'Deployment', 'other'));
+    expect(idx.variantsOf(dep).sort()).toEqual(['llm/a', 'llm/b']);
+    idx.set('llm/a', targetKey('llm', 'StatefulSet', 'llama-decode'));
+    expect(idx.variantsOf(dep)).toEqual(['llm/b']);
+    idx.delete('llm/b');
+    expect(idx.variantsOf(dep)).toEqual([]);
+    expect(idx.targetOf('llm/a')).toBe('llm/StatefulSet/llama-decode');
+    idx.delete('llm/a');
+    idx.delete('llm/c');
+    expect(idx.size).toBe(0);
+    expect(idx.variantsOf('llm/StatefulSet/llama-decode')).toEqual([]);
+  });
+});
+
+describe('outOfScope', () => {
+  const va = (namespace: string, labels?: Record<string, string>) => ({
+    metadata: { namespace, ...(labels ? { labels } : {}) },
+  });
+  const namespaces = new Map([
+    ['skip', { metadata: { name: 'skip', annotations: { 'wva.llmd.ai/exclude': 'True' } } }],
+    ['keep', { metadata: { name: 'keep', annotations: { 'wva.llmd.ai/exclude': 'false' } } }],
+  ]);
+  it('an excluded namespace, another instance: out, with the reason; otherwise in', () => {
+    expect(outOfScope(va('skip'), namespaces, undefined)).toBe(
+      'namespace skip is annotated wva.llmd.ai/exclude: "true"',
+    );
+    expect(outOfScope(va('keep'), namespaces, undefined)).toBeUndefined();
+    expect(outOfScope(va('unknown-ns'), namespaces, undefined)).toBeUndefined();
+    expect(outOfScope(va('keep'), namespaces, 'a')).toBe(
+      'label wva.llmd.ai/controller-instance is not "a" (CONTROLLER_INSTANCE)',
+    );
+    expect(outOfScope(va('keep', { 'wva.llmd.ai/controller-instance': 'b' }), namespaces, 'a')).toMatch(
+      /is not "a"/,
+    );
+    expect(
+      outOfScope(va('keep', { 'wva.llmd.ai/controller-instance': 'a' }), namespaces, 'a'),
+    ).toBeUndefined();
+    // Without an instance, labelled ones are ours too, as upstream.
+    expect(
+      outOfScope(va('keep', { 'wva.llmd.ai/controller-instance': 'b' }), namespaces, undefined),
+    ).toBeUndefined();
+  });
+});
