@@ -60,3 +60,31 @@ export function resolveAccelerator(
   if (a) return { accelerator: a, source: 'nodeAffinity' };
   return { accelerator: UNKNOWN_ACCELERATOR, source: 'unknown' };
 }
+
+/** Of a pod spec, only what resolveAccelerator reads (GPU product labels): a few bytes to cache. */
+export function gpuPlacement(podSpec: unknown): PlacementSpec | undefined {
+  if (typeof podSpec !== 'object' || podSpec === null) return undefined;
+  const p = podSpec as PlacementSpec;
+  const gpu = (k: unknown) => typeof k === 'string' && (GPU_PRODUCT_LABELS as readonly string[]).includes(k);
+  const out: PlacementSpec = {};
+  const sel = Object.entries(p.nodeSelector ?? {}).filter(([k, v]) => gpu(k) && typeof v === 'string');
+  if (sel.length > 0) out.nodeSelector = Object.fromEntries(sel);
+  const terms = p.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (Array.isArray(terms)) {
+    const kept = terms.map((t) => ({
+      matchExpressions: (Array.isArray(t?.matchExpressions) ? t.matchExpressions : [])
+        .filter((e) => gpu(e?.key) && Array.isArray(e.values))
+        .map((e) => ({
+          key: e.key,
+          operator: e.operator,
+          values: e.values?.filter((v) => typeof v === 'string'),
+        })),
+    }));
+    if (kept.some((t) => t.matchExpressions.length > 0)) {
+      out.affinity = {
+        nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: kept } },
+      };
+    }
+  }
+  return out.nodeSelector || out.affinity ? out : undefined;
+}

@@ -10,6 +10,7 @@ import {
   type Watch,
 } from '@kubernetes/client-node';
 import type { Logger } from '../types.js';
+import { gpuPlacement } from './accelerator.js';
 import { HttpWatch, kubeRequest, type WatchCallback } from './http.js';
 import type { Deployment, VariantAutoscaling } from './types.js';
 
@@ -44,7 +45,11 @@ export function trimDeployment(d: Deployment): Deployment {
   const out: Deployment = { metadata: meta };
   if (d.apiVersion !== undefined) out.apiVersion = d.apiVersion;
   if (d.kind !== undefined) out.kind = d.kind;
-  if (d.spec) out.spec = d.spec.replicas === undefined ? {} : { replicas: d.spec.replicas };
+  if (d.spec) {
+    out.spec = d.spec.replicas === undefined ? {} : { replicas: d.spec.replicas };
+    const placement = gpuPlacement(d.spec.template?.spec);
+    if (placement) out.spec.template = { spec: placement };
+  }
   if (d.status) {
     out.status = {};
     if (d.status.replicas !== undefined) out.status.replicas = d.status.replicas;

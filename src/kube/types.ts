@@ -2,6 +2,7 @@
 // the CRD in deploy/crd.yaml, plus the slice of apps/v1 Deployment the controller reads.
 // Numbers in status are strings (the CRD says so); they are written with two decimals.
 import { escapeControls } from '../safe-text.js';
+import type { PlacementSpec } from './accelerator.js';
 
 export const GROUP = 'llmd.ai';
 export const VERSION = 'v1alpha1';
@@ -107,12 +108,13 @@ export interface VariantAutoscaling {
   status?: VariantAutoscalingStatus;
 }
 
-/** The part of an apps/v1 Deployment the controller reads. */
+/** The part of an apps/v1 Deployment the controller reads; of its pod template only the GPU
+ *  placement (accelerator.ts), which is all the informer keeps of it. */
 export interface Deployment {
   apiVersion?: string;
   kind?: string;
   metadata: ObjectMeta;
-  spec?: { replicas?: number };
+  spec?: { replicas?: number; template?: { spec?: PlacementSpec } };
   status?: { replicas?: number; readyReplicas?: number };
 }
 

@@ -1,6 +1,8 @@
 // Targets as upstream v0.5 reads them (replicas, TargetResolved), the index from a target back to
 // the VariantAutoscalings that reference it, and the scope rules (excluded namespaces, instances).
 import { describe, expect, it } from 'vitest';
+import { resolveAccelerator } from '../../src/kube/accelerator.js';
+import { trimDeployment } from '../../src/kube/informer.js';
 import { outOfScope } from '../../src/kube/scope.js';
 import { TargetIndex, targetCondition, targetKey, targetReplicas } from '../../src/kube/target.js';
 import { parseSpec } from '../../src/kube/va-spec.js';
@@ -127,5 +129,71 @@ describe('outOfScope', () => {
     expect(
       outOfScope(va('keep', { 'wva.llmd.ai/controller-instance': 'b' }), namespaces, undefined),
     ).toBeUndefined();
+  });
+});
+
+describe('trimDeployment keeps the GPU placement, nothing else of the pod template', () => {
+  it('a node selector and a required affinity on GPU product labels survive; other keys and containers go', () => {
+    const d = trimDeployment({
+      metadata: { name: 'llama-decode', namespace: 'llm' },
+      spec: {
+        replicas: 2,
+        template: {
+          spec: {
+            nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3', 'kubernetes.io/os': 'linux' },
+            affinity: {
+              nodeAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: {
+                  nodeSelectorTerms: [
+                    {
+                      matchExpressions: [
+                        {
+                          key: 'cloud.google.com/gke-accelerator',
+                          operator: 'In',
+                          values: ['nvidia-h100-80gb'],
+                        },
+                        { key: 'topology.kubernetes.io/zone', operator: 'In', values: ['a'] },
+                      ],
+                    },
+                  ],
+                },
+              },
+            },
+            containers: [{ name: 'vllm', image: 'vllm/vllm-openai', args: ['--max-num-seqs=64'] }],
+          },
+        },
+      },
+    } as never);
+    expect(d.spec).toEqual({
+      replicas: 2,
+      template: {
+        spec: {
+          nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3' },
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [
+                  {
+                    matchExpressions: [
+                      {
+                        key: 'cloud.google.com/gke-accelerator',
+                        operator: 'In',
+                        values: ['nvidia-h100-80gb'],
+                      },
+                    ],
+                  },
+                ],
+              },
+            },
+          },
+        },
+      },
+    });
+    expect(resolveAccelerator(undefined, d.spec?.template?.spec).accelerator).toBe('NVIDIA-H100-80GB-HBM3');
+    const plain = trimDeployment({
+      metadata: meta,
+      spec: { replicas: 1, template: { spec: { containers: [] } } },
+    } as never);
+    expect(plain.spec).toEqual({ replicas: 1 });
   });
 });
