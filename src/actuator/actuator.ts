@@ -4,6 +4,7 @@
 // scale-to-zero gate. Returns what status.actuation and the Actuated condition should say.
 import { findCondition, setCondition } from '../kube/conditions.js';
 import {
+  ACCELERATOR_LABEL,
   type Deployment,
   OPTIMIZATION_READY,
   type VariantAutoscaling,
@@ -52,6 +53,21 @@ export interface ActuationInput {
   predicted?: { ttftMs: number; itlMs: number };
   /** What the collector measured for the model, ms; absent: unknown. */
   measured?: { ttftAverage?: number; itlAverage?: number };
+  /**
+   * The decision of this reconcile; absent: nothing was decided now (`undecided` says why), and
+   * nothing moves: a count published earlier (or found in status) is not applied again.
+   */
+  decision?: { accelerator: string; numReplicas: number };
+  undecided?: string;
+  /** Why the replicas that run must not be reduced now (the last status write failed), if so. */
+  noScaleDown?: string;
+}
+
+/** Whether a variant keeps its model serving, and if not, which variant serves it now. */
+export interface Serving {
+  keeps: boolean;
+  /** The variant that keeps the model serving with ready replicas now, when it is another one. */
+  by?: string;
 }
 
 export interface ActuatorOptions {
@@ -65,13 +81,23 @@ export interface ActuatorOptions {
   scaleToZeroEnabled?: () => boolean;
   /**
    * With scale to zero not allowed, whether this variant is the one that keeps its model serving
-   * (the cheapest of the model's variants in its namespace); the others may go to 0. Default: all.
+   * (the cheapest of the model's variants that can serve); the others may go to 0 while that one
+   * has ready replicas. Default: every variant keeps its model serving.
    */
-  keepsModelServing?: (va: VariantAutoscaling) => boolean;
+  serving?: (va: VariantAutoscaling) => Serving;
+  /** A reconcile cycle begins (what is derived from the whole fleet may be computed again). */
+  onCycle?: () => void;
   /** Requests of a model over a period, from the cycle's fleet query. */
   idleEvidence?: (modelId: string, namespace: string, retentionMs: number) => IdleEvidence;
   logger?: Logger;
 }
+
+/** The largest count a Deployment's spec.replicas (an int32) can hold. */
+const INT32_MAX = 2_147_483_647;
+
+/** A replica count that may be acted on. */
+const isCount = (n: unknown): n is number =>
+  typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= INT32_MAX;
 
 /** Replicas the Deployment asks for; unset means 1, as the API server defaults it. */
 function specReplicas(d: Deployment | undefined): number | undefined {
@@ -146,17 +172,17 @@ export class Actuator {
 
   private async actuateNow(input: ActuationInput, signal?: AbortSignal): Promise<ActuationResult> {
     const { key, va, deployment } = input;
-    const decision = input.status.desiredOptimizedAlloc;
-    if (!decision || !Number.isInteger(decision.numReplicas) || decision.numReplicas < 0) {
-      this.o.metrics.unpublish(key);
-      this.lastPublished.delete(key);
-      return {
-        applied: false,
-        reason: 'NoDecision',
-        message: 'No desiredOptimizedAlloc yet: nothing published',
-      };
+    const decision = input.decision;
+    const running = specReplicas(deployment);
+    if (!decision || !isCount(decision.numReplicas)) {
+      return this.hold(input, running, input.undecided ?? 'no desiredOptimizedAlloc yet');
     }
-    const { count, why } = this.gate(va, decision.numReplicas, deployment);
+    const gated = this.gate(va, decision.numReplicas, deployment);
+    let { count, why } = gated;
+    if (input.noScaleDown && running !== undefined && count < running) {
+      why = `${why}; kept at ${running}, not ${count}: ${input.noScaleDown}`;
+      count = running;
+    }
     this.o.metrics.set(key, {
       variantName: va.metadata.name,
       namespace: va.metadata.namespace,
@@ -165,7 +191,7 @@ export class Actuator {
       current: readyReplicas(deployment),
       latency: latencySeconds(input),
     });
-    const previous = this.lastPublished.get(key) ?? specReplicas(deployment);
+    const previous = this.lastPublished.get(key) ?? running;
     if (this.mode === 'metrics') {
       this.lastPublished.set(key, count);
       if (previous !== undefined && previous !== count)
@@ -178,6 +204,36 @@ export class Actuator {
       };
     }
     return this.scale(input, count, why, signal);
+  }
+
+  /**
+   * Nothing decided now: nothing moves. The gauges say what runs (an HPA or KEDA then holds, where
+   * a missing series could read as 0); no Deployment is patched.
+   */
+  private hold(input: ActuationInput, running: number | undefined, why: string): ActuationResult {
+    const { key, va, deployment } = input;
+    this.lastPublished.delete(key);
+    const target = `Deployment ${va.metadata.namespace}/${va.metadata.name}`;
+    if (running === undefined) {
+      this.o.metrics.unpublish(key);
+      return { applied: false, reason: 'NoDecision', message: `No decision: nothing published (${why})` };
+    }
+    this.o.metrics.set(key, {
+      variantName: va.metadata.name,
+      namespace: va.metadata.namespace,
+      accelerator:
+        input.status.desiredOptimizedAlloc?.accelerator ??
+        va.metadata.labels?.[ACCELERATOR_LABEL] ??
+        'unknown',
+      desired: running,
+      current: readyReplicas(deployment),
+      latency: latencySeconds(input),
+    });
+    return {
+      applied: false,
+      reason: 'NoDecision',
+      message: `No decision: ${target} left at ${running} replicas (${why})`,
+    };
   }
 
   /**
@@ -205,7 +261,12 @@ export class Actuator {
   }
 
   private keepsServing(va: VariantAutoscaling): boolean {
-    return this.o.keepsModelServing?.(va) ?? true;
+    return this.o.serving?.(va).keeps ?? true;
+  }
+
+  /** A reconcile cycle begins. */
+  beginCycle(): void {
+    this.o.onCycle?.();
   }
 
   /** The published count: a decision of 0 only where zero is allowed now, else one replica. */
@@ -222,8 +283,15 @@ export class Actuator {
       return { count: decided, why: zeroOn ? `the optimizer decision (${zero})` : 'the optimizer decision' };
     }
     if (verdict.allowed) return { count: 0, why: verdict.why };
-    if (!this.keepsServing(va)) {
-      return { count: 0, why: "the optimizer decision; the model's cheapest variant keeps serving it" };
+    const serving = this.o.serving?.(va) ?? { keeps: true };
+    if (!serving.keeps && serving.by) {
+      return { count: 0, why: `the optimizer decision; variant ${serving.by} keeps serving the model` };
+    }
+    if (!serving.keeps) {
+      return {
+        count: 1,
+        why: `one replica kept: no other variant of the model has ready replicas (${verdict.why})`,
+      };
     }
     return { count: 1, why: `one replica kept: ${verdict.why}` };
   }

@@ -265,9 +265,10 @@ describe('several variants of one model in one namespace share its load', () => 
 
 describe('saturation guard and stabilisation', () => {
   it('no scale-down while the queue grows or KV-cache usage is high; unknown holds nothing', () => {
-    const v = va('a', { desired: { accelerator: 'A100', numReplicas: 8 } });
+    const v = va('a');
     const growing = decide({
       va: v,
+      deployment: dep(8),
       read: read(120, { completionRate: 100 }),
       stabiliser: new Stabiliser(0),
     });
@@ -277,16 +278,16 @@ describe('saturation guard and stabilisation', () => {
       ...read(120),
       metrics: { ...read(120).metrics, saturation: { kvCacheUsage: 0.95 } },
     } as MetricsRead;
-    const hot = decide({ va: v, read: kv, stabiliser: new Stabiliser(0) });
+    const hot = decide({ va: v, deployment: dep(8), read: kv, stabiliser: new Stabiliser(0) });
     expect(hot.ok && hot.message).toMatch(/KV-cache usage is above 90%/);
-    const unknown = decide({ va: v, read: read(120), stabiliser: new Stabiliser(0) });
+    const unknown = decide({ va: v, deployment: dep(8), read: read(120), stabiliser: new Stabiliser(0) });
     expect(unknown.ok && unknown.numReplicas).toBe(6);
   });
-  it('scale-up at once, scale-down only after the window; a restart is seeded with the published count', () => {
+  it('scale-up at once, scale-down only after the window; a restart is seeded with what runs', () => {
     const st = new Stabiliser(300_000);
-    const v = va('a', { desired: { accelerator: 'A100', numReplicas: 8 } });
+    const v = va('a');
     const at = (s: number) => new Date(now.getTime() + s * 1000);
-    const first = decide({ va: v, read: read(120), stabiliser: st, now: at(0) });
+    const first = decide({ va: v, deployment: dep(8), read: read(120), stabiliser: st, now: at(0) });
     expect(first.ok && first.numReplicas).toBe(8); // seeded: the dip right after start does not scale down
     expect(first.ok && first.message).toMatch(
       /scale-down to 6 waits: 8 is kept until a lower count has been recommended for 300s/,
