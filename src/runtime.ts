@@ -79,6 +79,9 @@ export function buildRuntime(config: Config, o: RuntimeOptions): Runtime {
         collector,
         intervalMs: config.reconcile.intervalMs,
         concurrency: config.reconcile.concurrency,
+        ...(config.reconcile.controllerInstance
+          ? { controllerInstance: config.reconcile.controllerInstance }
+          : {}),
         logger,
         telemetry,
       }),

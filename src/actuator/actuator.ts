@@ -2,6 +2,9 @@
 // reconcile, on the leader: the gauges an HPA or KEDA scales on (always), the Deployment's scale
 // subresource (--actuator=scale, never against an HPA), Events on the VariantAutoscaling, and the
 // scale-to-zero gate. Returns what status.actuation and the Actuated condition should say.
+
+import { parseUpstreamScaleToZero } from '../config/scale-to-zero.js';
+import { SCALE_TO_ZERO_CONFIGMAP_V05 } from '../config/upstream.js';
 import { findCondition, setCondition } from '../kube/conditions.js';
 import {
   ACCELERATOR_LABEL,
@@ -10,6 +13,7 @@ import {
   type VariantAutoscaling,
   type VariantAutoscalingStatus,
 } from '../kube/types.js';
+import { TARGET_KINDS } from '../kube/va-spec.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import type { EventSink, VariantEvent } from './events.js';
@@ -147,9 +151,15 @@ export class Actuator {
     this.log = o.logger ?? silentLogger;
   }
 
-  /** The model-scale-to-zero-config ConfigMap's data (undefined: deleted). Returns its problems. */
-  setScaleToZeroConfig(data: Record<string, string> | undefined): string[] {
-    this.zeroConfig = parseScaleToZeroConfig(data);
+  /** The scale-to-zero ConfigMap's data (undefined: deleted), in the older format or upstream v0.5's
+   *  (`name` for its messages). Returns its problems. */
+  setScaleToZeroConfig(
+    data: Record<string, string> | undefined,
+    format: 'older' | 'upstream' = 'older',
+    name = SCALE_TO_ZERO_CONFIGMAP_V05,
+  ): string[] {
+    this.zeroConfig =
+      format === 'upstream' ? parseUpstreamScaleToZero(data, name) : parseScaleToZeroConfig(data);
     for (const p of this.zeroConfig.problems) this.log.warn({ problem: p }, 'scale-to-zero entry ignored');
     return this.zeroConfig.problems;
   }
@@ -213,7 +223,7 @@ export class Actuator {
   private hold(input: ActuationInput, running: number | undefined, why: string): ActuationResult {
     const { key, va, deployment } = input;
     this.lastPublished.delete(key);
-    const target = `Deployment ${va.metadata.namespace}/${va.metadata.name}`;
+    const target = describeScaled(va);
     if (running === undefined) {
       this.o.metrics.unpublish(key);
       return { applied: false, reason: 'NoDecision', message: `No decision: nothing published (${why})` };
@@ -303,8 +313,8 @@ export class Actuator {
     signal?: AbortSignal,
   ): Promise<ActuationResult> {
     const { key, va, deployment } = input;
-    const { namespace, name } = va.metadata;
-    const target = `Deployment ${namespace}/${name}`;
+    const { namespace } = va.metadata;
+    const target = describeScaled(va);
     if (!deployment) {
       return {
         applied: false,
@@ -322,7 +332,9 @@ export class Actuator {
         published: count,
       };
     }
-    const hpa = this.o.hpas.hpaFor(namespace, name);
+    // What the spec's scaleTargetRef names, whatever the VariantAutoscaling's own name.
+    const { name, kind } = scaledOf(va);
+    const hpa = this.o.hpas.hpaFor(namespace, name, kind.kind);
     if (hpa) {
       const message = `HorizontalPodAutoscaler ${hpa} targets ${target}: not scaling it directly (the HPA scales it; use --actuator=metrics, or delete the HPA)`;
       if (this.lastRefusal.get(key) !== message) {
@@ -335,7 +347,7 @@ export class Actuator {
     const from = specReplicas(deployment) as number;
     if (from !== count) {
       try {
-        await this.o.scaler?.scale(namespace, name, count, signal);
+        await this.o.scaler?.scale(namespace, name, count, signal, kind);
       } catch (err) {
         return { applied: false, reason: 'ScaleFailed', message: (err as Error).message, published: count };
       }
@@ -417,4 +429,17 @@ export function withActuation(
       now,
     ),
   };
+}
+
+/** The object the variant scales, as its spec names it: scaleTargetRef, else the Deployment of its name. */
+function scaledOf(va: VariantAutoscaling): { name: string; kind: (typeof TARGET_KINDS)[number] } {
+  const ref = va.spec?.scaleTargetRef;
+  const kind = TARGET_KINDS.find((k) => k.kind === (ref?.kind ?? 'Deployment')) ?? TARGET_KINDS[0]!;
+  return { name: ref?.name || va.metadata.name, kind };
+}
+
+/** `Deployment ns/name` of what the variant scales. */
+function describeScaled(va: VariantAutoscaling): string {
+  const { name, kind } = scaledOf(va);
+  return `${kind.kind} ${va.metadata.namespace}/${name}`;
 }

@@ -71,6 +71,8 @@ export class ActuationMetrics {
   private readonly scaling: Counter<string>;
   /** The desired count last published per key: a change is one scaling event. */
   private readonly lastDesired = new Map<string, number>();
+  /** Per key, the counter's label sets, so the object going takes its counts with it. */
+  private readonly counted = new Map<string, Map<string, Record<string, string>>>();
   private readonly instance: Record<string, string>;
 
   constructor(registry: Registry, o: ActuationMetricsOptions = {}) {
@@ -145,13 +147,17 @@ export class ActuationMetrics {
     if (before !== undefined && before !== s.desired) {
       const direction = s.desired > before ? 'up' : 'down';
       const reason = s.reason ?? 'decision';
-      this.scaling.inc({
+      const counter = {
         variant_name: s.variantName,
         namespace: s.namespace,
         direction,
         reason,
         ...this.instance,
-      });
+      };
+      this.scaling.inc(counter);
+      const mine = this.counted.get(key) ?? new Map<string, Record<string, string>>();
+      mine.set(`${direction}\0${reason}`, counter);
+      this.counted.set(key, mine);
     }
     this.lastDesired.set(key, s.desired);
     const prev = this.published.get(key);
@@ -182,6 +188,8 @@ export class ActuationMetrics {
     const prev = this.published.get(key);
     if (prev) this.removeSeries(prev);
     this.published.delete(key);
+    for (const labels of this.counted.get(key)?.values() ?? []) this.scaling.remove(labels);
+    this.counted.delete(key);
   }
 
   /** The VariantAutoscaling went: nothing of it stays. */
@@ -206,6 +214,7 @@ export class ActuationMetrics {
     this.published.clear();
     this.conditions.clear();
     this.lastDesired.clear();
+    this.counted.clear();
   }
 
   private removeSeries(labels: Labels): void {

@@ -15,7 +15,7 @@ export interface HorizontalPodAutoscaler extends KubernetesObject {
 /** What the actuator needs of HPAs: which one (if any) scales a Deployment. */
 export interface HpaLookup {
   readonly synced: boolean;
-  hpaFor(namespace: string, deployment: string): string | undefined;
+  hpaFor(namespace: string, target: string, kind?: string): string | undefined;
 }
 
 /** An informer over HPAs in all namespaces or a set (list + watch; RBAC: list, watch). */
@@ -59,22 +59,36 @@ export class HpaWatch implements HpaLookup {
     await Promise.all(this.informers.map((i) => i.stop()));
   }
 
-  /** "namespace/name" of an HPA whose scaleTargetRef is this Deployment, if any. */
-  hpaFor(namespace: string, deployment: string): string | undefined {
+  /** "namespace/name" of an HPA whose scaleTargetRef is this object (a Deployment by default), if any. */
+  hpaFor(namespace: string, deployment: string, kind = 'Deployment'): string | undefined {
     for (const i of this.informers) {
       for (const h of i.informer.list(namespace)) {
         const t = h.spec?.scaleTargetRef;
-        const isDeployment = t?.kind === 'Deployment' && (t.apiVersion ?? 'apps/v1').startsWith('apps/');
-        if (isDeployment && t?.name === deployment) return `${namespace}/${h.metadata.name}`;
+        const apps = (t?.apiVersion ?? 'apps/v1').startsWith('apps/') || kind === 'LeaderWorkerSet';
+        if (t?.kind === kind && apps && t?.name === deployment) return `${namespace}/${h.metadata.name}`;
       }
     }
     return undefined;
   }
 }
 
-/** Sets a Deployment's replicas. */
+/** Where a kind's scale subresource is served. */
+export interface ScaledKind {
+  apiVersion: string;
+  kind: string;
+  plural: string;
+}
+const DEPLOYMENTS: ScaledKind = { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments' };
+
+/** Sets the replicas of a Deployment (or, given `kind`, another object with a scale subresource). */
 export interface Scaler {
-  scale(namespace: string, name: string, replicas: number, signal?: AbortSignal): Promise<void>;
+  scale(
+    namespace: string,
+    name: string,
+    replicas: number,
+    signal?: AbortSignal,
+    kind?: ScaledKind,
+  ): Promise<void>;
 }
 
 export class DeploymentScaler implements Scaler {
@@ -86,20 +100,26 @@ export class DeploymentScaler implements Scaler {
     this.log = o.logger ?? silentLogger;
   }
 
-  async scale(namespace: string, name: string, replicas: number, signal?: AbortSignal): Promise<void> {
+  async scale(
+    namespace: string,
+    name: string,
+    replicas: number,
+    signal?: AbortSignal,
+    kind: ScaledKind = DEPLOYMENTS,
+  ): Promise<void> {
     this.patches++;
     try {
       await kubeRequest(this.o.kubeConfig, {
         method: 'PATCH',
-        path: `/apis/apps/v1/namespaces/${encodeURIComponent(namespace)}/deployments/${encodeURIComponent(name)}/scale?fieldManager=wva-metrics`,
+        path: `/apis/${kind.apiVersion}/namespaces/${encodeURIComponent(namespace)}/${kind.plural}/${encodeURIComponent(name)}/scale?fieldManager=wva-metrics`,
         body: { spec: { replicas } },
         contentType: PatchStrategy.MergePatch,
         signal,
       });
-      this.log.info({ namespace, name, replicas }, 'deployment scaled');
+      this.log.info({ namespace, name, kind: kind.kind, replicas }, 'scaled');
     } catch (err) {
       throw new Error(
-        `scale of Deployment ${namespace}/${name} to ${replicas} failed: ${apiErrorMessage(err)}`,
+        `scale of ${kind.kind} ${namespace}/${name} to ${replicas} failed: ${apiErrorMessage(err)}`,
         {
           cause: err,
         },

@@ -10,9 +10,11 @@ import { idleEvidence, retentionPeriods, SCALE_TO_ZERO_CONFIGMAP } from '../actu
 import { DeploymentScaler, HpaWatch } from '../actuator/scaler.js';
 import type { RequestsOverAnswer } from '../collector/fleet-collector.js';
 import type { Config } from '../config/index.js';
+import { SCALE_TO_ZERO_CONFIGMAP_V05 } from '../config/upstream.js';
 import { targetProblem } from '../controller/group-plan.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import { type Deployment, type VariantAutoscaling, validateSpec } from '../kube/types.js';
+import { deploymentNameOf } from '../kube/va-spec.js';
 import type { Logger } from '../types.js';
 
 const modelKey = (va: VariantAutoscaling) => `${va.metadata.namespace}\u0000${va.spec.modelID}`;
@@ -41,11 +43,15 @@ export interface ListedVariants {
   getDeployment(namespace: string, name: string): Deployment | undefined;
 }
 
+/** The desired count in advisory mode: a name no HPA or KEDA object selects. */
+export const ADVISORY_DESIRED_REPLICAS = 'wva_advisory_desired_replicas';
+
 export class ClusterActuation {
   readonly actuator: Actuator;
   private scaleToZero: boolean;
   private readonly hpas: HpaWatch | undefined;
   private readonly zeroConfigWatch: ConfigMapWatch | undefined;
+  private readonly zeroConfigWatchV05: ConfigMapWatch | undefined;
   private source: ListedVariants | undefined;
   private unitCosts: (() => Record<string, number> | undefined) | undefined;
 
@@ -61,9 +67,15 @@ export class ClusterActuation {
     this.hpas = scaleMode
       ? new HpaWatch({ kubeConfig, namespaces: config.reconcile.namespaces, logger })
       : undefined;
+    const advisory = config.actuation.mode === 'advisory';
+    const instance = config.reconcile.controllerInstance;
     this.actuator = new Actuator({
-      mode: config.actuation.mode,
-      metrics: new ActuationMetrics(parts.telemetry.registry),
+      // Advisory: published like metrics mode, under a name no HPA selects; nothing is patched.
+      mode: config.actuation.mode === 'scale' ? 'scale' : 'metrics',
+      metrics: new ActuationMetrics(parts.telemetry.registry, {
+        ...(instance ? { controllerInstance: instance } : {}),
+        ...(advisory ? { desiredName: ADVISORY_DESIRED_REPLICAS } : {}),
+      }),
       events: new KubeEventSink({ kubeConfig, identity: o.identity, logger }),
       ...(this.hpas ? { scaler: new DeploymentScaler({ kubeConfig, logger }), hpas: this.hpas } : {}),
       scaleToZeroEnabled: () => this.scaleToZero,
@@ -74,15 +86,26 @@ export class ClusterActuation {
       idleEvidence: (m, ns, ms) => idleEvidence(parts.collector.requestsOver(m, ns, ms / 1000)),
       logger,
     });
-    this.zeroConfigWatch = o.watchConfigMap
-      ? new ConfigMapWatch({
-          kubeConfig,
-          namespace: o.namespace,
-          name: SCALE_TO_ZERO_CONFIGMAP,
-          logger,
-          onData: (data) => this.actuator.setScaleToZeroConfig(data),
-        })
-      : undefined;
+    // Upstream's ConfigMap when it exists, else the older one (each in its own format).
+    const zero: { upstream?: Record<string, string>; older?: Record<string, string> } = {};
+    const upstreamName = `${o.namespace}/${SCALE_TO_ZERO_CONFIGMAP_V05}`;
+    const applyZero = () =>
+      zero.upstream !== undefined
+        ? this.actuator.setScaleToZeroConfig(zero.upstream, 'upstream', upstreamName)
+        : this.actuator.setScaleToZeroConfig(zero.older);
+    const watch = (name: string, at: 'upstream' | 'older') =>
+      new ConfigMapWatch({
+        kubeConfig,
+        namespace: o.namespace,
+        name,
+        logger,
+        onData: (data) => {
+          zero[at] = data;
+          applyZero();
+        },
+      });
+    this.zeroConfigWatch = o.watchConfigMap ? watch(SCALE_TO_ZERO_CONFIGMAP, 'older') : undefined;
+    this.zeroConfigWatchV05 = o.watchConfigMap ? watch(SCALE_TO_ZERO_CONFIGMAP_V05, 'upstream') : undefined;
     // The fleet query also counts requests over the retention periods in force (one query still).
     parts.collector.countRequestsOver(() => this.requestsOverSeconds());
   }
@@ -117,8 +140,8 @@ export class ClusterActuation {
     const costs = this.unitCosts?.() ?? {};
     for (const v of source.listVariants()) {
       if (v.metadata.deletionTimestamp || validateSpec(v.spec).length > 0) continue;
-      if (targetProblem(source.getDeployment(v.metadata.namespace, v.metadata.name))) continue;
-      const accs = v.spec.modelProfile.accelerators;
+      if (targetProblem(source.getDeployment(v.metadata.namespace, deploymentNameOf(v)))) continue;
+      const accs = v.spec.modelProfile?.accelerators ?? [];
       let cost = Number.POSITIVE_INFINITY;
       for (const a of accs) cost = Math.min(cost, (costs[a.acc] ?? Number.POSITIVE_INFINITY) * a.accCount);
       const k = modelKey(v);
@@ -165,11 +188,12 @@ export class ClusterActuation {
 
   start(): void {
     this.zeroConfigWatch?.start();
+    this.zeroConfigWatchV05?.start();
     this.hpas?.start();
   }
 
   async stop(): Promise<void> {
     this.actuator.clear();
-    await Promise.all([this.zeroConfigWatch?.stop(), this.hpas?.stop()]);
+    await Promise.all([this.zeroConfigWatch?.stop(), this.zeroConfigWatchV05?.stop(), this.hpas?.stop()]);
   }
 }

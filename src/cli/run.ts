@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import { ConfigReloader } from '../config/index.js';
+import { ConfigReloader, configMapNames, UPSTREAM_CONFIGMAP } from '../config/index.js';
 import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import type { CycleReport } from '../controller/local.js';
@@ -22,7 +22,8 @@ import { type ShutdownSignals, watchShutdownSignals } from './signals.js';
 import { parseTime } from './time.js';
 
 export const DEFAULT_NAMESPACE = 'workload-variant-autoscaler-system';
-export const CONFIGMAP_NAME = 'variantautoscaling-config';
+/** Upstream's name; the older `variantautoscaling-config` is read when it is absent. */
+export const CONFIGMAP_NAME = UPSTREAM_CONFIGMAP;
 
 interface RunFlags extends Record<string, unknown> {
   manifests?: string;
@@ -197,11 +198,20 @@ async function runCluster(
     throw new UsageError('no Kubernetes cluster configured (use --kubeconfig or run in a pod)');
   const namespace = opts.leaseNamespace ?? process.env.POD_NAMESPACE ?? DEFAULT_NAMESPACE;
 
-  // The ConfigMap is a layer of the configuration: read it once now, then watch it.
+  // The ConfigMap is a layer of the configuration: read it once now, then watch it. Upstream's
+  // name (or CONFIG_MAP_NAME) first; without it, the older name, which is then the one watched.
   let configMapData: Record<string, string> | undefined;
+  const names = configMapNames(process.env).main;
+  let configMapName = names[0] as string;
   if (opts.configmap) {
-    configMapData = await readConfigMap(kc, namespace, signals);
-    if (signals.signal.aborted) return;
+    for (const name of names) {
+      configMapData = await readConfigMap(kc, namespace, name, signals);
+      if (signals.signal.aborted) return;
+      if (configMapData) {
+        configMapName = name;
+        break;
+      }
+    }
   }
   const startSources = { ...sources, ...(configMapData ? { configMapData } : {}) };
   const { config: cfg, logger } = loadCliConfig(startSources, { longRunning: true });
@@ -231,6 +241,10 @@ async function runCluster(
     telemetry: parts.telemetry,
     leaderElection: opts.leaderElect ? { namespace, name: opts.leaseName, identity } : false,
     actuator: actuation.actuator,
+    scope: {
+      namespaceExclusion: true,
+      ...(cfg.reconcile.controllerInstance ? { controllerInstance: cfg.reconcile.controllerInstance } : {}),
+    },
   });
   actuation.bindSource(controller.source);
   actuation.bindUnitCosts(() => opt.store.unitCosts.value);
@@ -253,7 +267,7 @@ async function runCluster(
     ? new ConfigMapWatch({
         kubeConfig: kc,
         namespace,
-        name: CONFIGMAP_NAME,
+        name: configMapName,
         logger,
         onData: (data) => {
           const key = JSON.stringify(data ?? null);
@@ -322,17 +336,18 @@ const CONFIGMAP_READ_TIMEOUT_MS = 10_000;
 async function readConfigMap(
   kc: KubeConfig,
   namespace: string,
+  name: string,
   signals: ShutdownSignals,
 ): Promise<Record<string, string> | undefined> {
   const boot = createLogger({ level: 'info' });
   signals.useLogger(boot);
-  const what = `ConfigMap ${namespace}/${CONFIGMAP_NAME}`;
+  const what = `ConfigMap ${namespace}/${name}`;
   boot.info(
     { server: kc.getCurrentCluster()?.server, timeoutMs: CONFIGMAP_READ_TIMEOUT_MS },
     `reading ${what} from the API server`,
   );
   try {
-    return await getConfigMap(kc, namespace, CONFIGMAP_NAME, {
+    return await getConfigMap(kc, namespace, name, {
       timeoutMs: CONFIGMAP_READ_TIMEOUT_MS,
       signal: signals.signal,
     });

@@ -257,8 +257,8 @@ const TABLE = {
   /** metrics: publish wva_desired_replicas for an HPA or KEDA; scale: also patch Deployments' scale. */
   actuation: {
     mode: key('WVA_ACTUATOR', 'actuator <mode>',
-      oneOf(['metrics', 'scale'] as const, 'metrics or scale', 'must be metrics (HPA/KEDA scale on wva_desired_replicas) or scale (patch Deployments)'),
-      'metrics', "metrics: publish wva_desired_replicas for an HPA or KEDA; scale: also patch each Deployment's scale subresource (never one an HPA targets). Needs a restart."),
+      oneOf(['metrics', 'scale', 'advisory'] as const, 'metrics, scale or advisory', 'must be metrics (HPA/KEDA scale on wva_desired_replicas), scale (patch Deployments) or advisory (publish wva_advisory_desired_replicas, scale nothing)'),
+      'metrics', "metrics: publish wva_desired_replicas for an HPA or KEDA; scale: also patch each target's scale subresource (never one an HPA targets); advisory: status and logs as usual, the decision published as wva_advisory_desired_replicas (no HPA selects it), nothing scaled. Needs a restart."),
     scaleToZero: key('WVA_SCALE_TO_ZERO', 'scale-to-zero', boolean, false,
       'Allow 0 replicas for models idle a whole retention period (per model: the model-scale-to-zero-config ConfigMap).'),
   },

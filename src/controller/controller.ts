@@ -9,7 +9,7 @@ import type { RestartBackoff } from '../kube/informer.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import type { VariantOptimizer } from './decision.js';
-import { KubeSource } from './kube.js';
+import { KubeSource, type KubeSourceOptions } from './kube.js';
 import { LeaderElector, type LeaderElectorOptions } from './leader.js';
 import { type Elector, Manager } from './manager.js';
 import {
@@ -27,6 +27,8 @@ export interface ControllerOptions<W extends StatusWriter = KubeStatusWriter> {
   collector: MetricsReader;
   /** [] or undefined: all namespaces. */
   namespaces?: string[];
+  /** Which VariantAutoscalings are this controller's (see KubeSourceOptions). */
+  scope?: Pick<KubeSourceOptions, 'controllerInstance' | 'namespaceExclusion'>;
   /** Resync period (GLOBAL_OPT_INTERVAL). */
   intervalMs?: number;
   /** Workers reconciling at once (WVA_RECONCILE_CONCURRENCY). */
@@ -76,6 +78,7 @@ export class Controller<W extends StatusWriter = KubeStatusWriter> {
       new KubeSource({
         kubeConfig: o.kubeConfig,
         namespaces: o.namespaces,
+        ...o.scope,
         logger: log,
         backoff: o.backoff,
         onChange: (key) => manager().enqueue(key),

@@ -30,6 +30,7 @@ export type OptimizationReason =
   | 'NoServiceClass'
   | 'NoUnitCosts'
   | 'MetricsUnavailable'
+  | 'SaturationEngineUnavailable'
   | 'OptimizationFailed';
 
 /** A ConfigMap as the optimizer holds it: the last good parse, and what is wrong now, if anything. */
@@ -267,7 +268,11 @@ export class VariantOptimizer {
   async prepare(vas: VariantAutoscaling[]): Promise<void> {
     const prepare = this.o.config.prepare?.bind(this.o.config);
     if (!prepare) return;
-    await Promise.all(vas.map((v) => prepare(v.metadata.namespace, v.spec.sloClassRef.name)));
+    await Promise.all(
+      vas.flatMap((v) =>
+        v.spec.sloClassRef ? [prepare(v.metadata.namespace, v.spec.sloClassRef.name)] : [],
+      ),
+    );
   }
 
   decide(

@@ -59,6 +59,7 @@ function parseMember(va: VariantAutoscaling, config: OptimizerConfigMaps): Membe
   const bounds = replicaBounds(va);
   if (typeof bounds === 'string') return fail('InvalidProfile', bounds);
   const ref = va.spec.sloClassRef;
+  if (!ref) return fail('InvalidProfile', 'spec.sloClassRef: required with spec.modelProfile');
   const slo = resolveSlo(
     { namespace: ns, modelId: va.spec.modelID, sloClassRef: ref },
     config.serviceClasses.value,

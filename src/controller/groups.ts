@@ -2,6 +2,7 @@
 // and each group's members with their Deployments built once, so every member of a group shares
 // one array (and the optimizer sizes the group once). A reconcile outside a cycle scans the source.
 import { type Deployment, type VariantAutoscaling, validateSpec } from '../kube/types.js';
+import { deploymentNameOf } from '../kube/va-spec.js';
 import type { GroupMember } from './decision.js';
 
 interface Source {
@@ -57,7 +58,7 @@ export class CycleGroups {
     const vas = (this.index ?? indexGroups(this.source.listVariants())).get(k) ?? [va];
     const built = Promise.all(
       vas.map(async (v) => {
-        const deployment = await this.source.getDeployment(v.metadata.namespace, v.metadata.name);
+        const deployment = await this.source.getDeployment(v.metadata.namespace, deploymentNameOf(v));
         return deployment ? { va: v, deployment } : { va: v };
       }),
     ).then(async (group) => {

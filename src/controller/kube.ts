@@ -2,6 +2,7 @@
 // all namespaces or a set, and the watch of the controller's ConfigMap; the informers themselves
 // (paged lists, trimmed objects, restarts with backoff) are the kube layer's.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { apiErrorCode, apiErrorMessage, kubeRequest } from '../kube/http.js';
 import {
   listTrimmed,
   ResilientInformer,
@@ -11,6 +12,8 @@ import {
   trimDeployment,
   trimVariant,
 } from '../kube/informer.js';
+import { type NamespaceLike, outOfScope } from '../kube/scope.js';
+import { TargetIndex, targetKey } from '../kube/target.js';
 import {
   type Deployment,
   GROUP,
@@ -19,6 +22,7 @@ import {
   type VariantAutoscaling,
   VERSION,
 } from '../kube/types.js';
+import { deploymentNameOf, type TargetKind } from '../kube/va-spec.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import type { VariantSource } from './reconciler.js';
@@ -33,6 +37,10 @@ export interface KubeSourceOptions {
   onChange?: (key: string) => void;
   /** Clock (ms) for how long informers have been down. */
   now?: () => number;
+  /** CONTROLLER_INSTANCE: only VariantAutoscalings labelled with it are listed. */
+  controllerInstance?: string;
+  /** Watch Namespaces and leave out VariantAutoscalings in those annotated wva.llmd.ai/exclude. */
+  namespaceExclusion?: boolean;
 }
 
 function fingerprint(va: VariantAutoscaling): string {
@@ -49,7 +57,10 @@ export class KubeSource implements VariantSource {
   readonly targetsKnown = true;
   private readonly vaInformers: ResilientInformer<VariantAutoscaling & KubernetesObject>[] = [];
   private readonly depInformers: ResilientInformer<Deployment & KubernetesObject>[] = [];
+  private readonly nsInformer: ResilientInformer<NamespaceLike & KubernetesObject> | undefined;
   private readonly seen = new Map<string, string>();
+  /** Which VariantAutoscalings scale each Deployment: a Deployment event finds them without a scan. */
+  private readonly targets = new TargetIndex();
   private readonly log: Logger;
 
   constructor(private readonly o: KubeSourceOptions) {
@@ -78,6 +89,7 @@ export class KubeSource implements VariantSource {
       vi.informer.on('delete', (va) => {
         // Reconciled as gone: its published series go at once.
         this.seen.delete(objectKey(va));
+        this.targets.delete(objectKey(va));
         o.onChange?.(objectKey(va));
       });
       this.vaInformers.push(vi);
@@ -96,26 +108,85 @@ export class KubeSource implements VariantSource {
         new TrimmingWatch<Dep>(kc, trimDeployment as Trim<Dep>),
       );
       const depChanged = (d: Deployment) => {
-        const key = objectKey(d);
-        if (this.seen.has(key)) o.onChange?.(key);
+        const target = targetKey(d.metadata.namespace, 'Deployment', d.metadata.name);
+        for (const key of this.targets.variantsOf(target)) o.onChange?.(key);
       };
       di.informer.on('add', depChanged);
       di.informer.on('update', depChanged);
       di.informer.on('delete', depChanged);
       this.depInformers.push(di);
     }
+    if (o.namespaceExclusion) {
+      type Ns = NamespaceLike & KubernetesObject;
+      const path = '/api/v1/namespaces';
+      const trim = (n: Ns) =>
+        ({ metadata: { name: n.metadata.name, annotations: n.metadata.annotations ?? {} } }) as Ns;
+      this.nsInformer = new ResilientInformer<Ns>(
+        kc,
+        path,
+        () => listTrimmed<Ns>(kc, path, trim),
+        this.log,
+        o.backoff,
+        undefined,
+        new TrimmingWatch<Ns>(kc, trim),
+      );
+      // A Namespace opting in or out: its VariantAutoscalings are reconciled (or forgotten) now.
+      const nsChanged = (n: Ns) => {
+        for (const i of this.vaInformers)
+          for (const va of i.informer.list(n.metadata.name)) o.onChange?.(objectKey(va));
+      };
+      this.nsInformer.informer.on('add', nsChanged);
+      this.nsInformer.informer.on('update', nsChanged);
+      this.nsInformer.informer.on('delete', nsChanged);
+    }
   }
+
+  /** Why a VariantAutoscaling is not this controller's (excluded namespace, other instance), if so. */
+  private outOfScope(va: VariantAutoscaling): string | undefined {
+    const namespaces = new Map<string, NamespaceLike>();
+    const ns = this.nsInformer?.informer.get(va.metadata.namespace);
+    if (ns) namespaces.set(va.metadata.namespace, ns);
+    return outOfScope(va, namespaces, this.o.controllerInstance);
+  }
+
+  /** A target of another kind, read through its scale subresource (replicas only); 404: none. */
+  readonly getScaleTarget = async (
+    namespace: string,
+    target: TargetKind & { name: string },
+  ): Promise<Deployment | undefined> => {
+    const path = `/apis/${target.apiVersion}/namespaces/${encodeURIComponent(namespace)}/${target.plural}/${encodeURIComponent(target.name)}/scale`;
+    try {
+      const scale = await kubeRequest<{ spec?: { replicas?: number }; status?: { replicas?: number } }>(
+        this.o.kubeConfig,
+        { method: 'GET', path },
+      );
+      return {
+        apiVersion: target.apiVersion,
+        kind: target.kind,
+        metadata: { name: target.name, namespace },
+        spec: { ...(typeof scale.spec?.replicas === 'number' ? { replicas: scale.spec.replicas } : {}) },
+        status: {
+          ...(typeof scale.status?.replicas === 'number' ? { replicas: scale.status.replicas } : {}),
+        },
+      };
+    } catch (err) {
+      if (apiErrorCode(err) === 404) return undefined;
+      throw new Error(`cannot read ${target.kind} ${namespace}/${target.name}: ${apiErrorMessage(err)}`);
+    }
+  };
 
   private vaChanged(va: VariantAutoscaling): void {
     const key = objectKey(va);
     const fp = fingerprint(va);
     if (this.seen.get(key) === fp) return;
     this.seen.set(key, fp);
+    this.targets.set(key, targetKey(va.metadata.namespace, 'Deployment', deploymentNameOf(va)));
     this.o.onChange?.(key);
   }
 
   get informers(): ResilientInformer<KubernetesObject>[] {
-    return [...this.vaInformers, ...this.depInformers] as unknown as ResilientInformer<KubernetesObject>[];
+    const all = [...this.vaInformers, ...this.depInformers, ...(this.nsInformer ? [this.nsInformer] : [])];
+    return all as unknown as ResilientInformer<KubernetesObject>[];
   }
 
   /** True once every informer has listed at least once. */
@@ -156,13 +227,14 @@ export class KubeSource implements VariantSource {
   }
 
   listVariants(): VariantAutoscaling[] {
-    return this.vaInformers.flatMap((i) => i.informer.list());
+    return this.vaInformers.flatMap((i) => i.informer.list()).filter((va) => !this.outOfScope(va));
   }
 
+  /** An object out of this controller's scope reads as absent: it is left alone, its series go. */
   getVariant(namespace: string, name: string): VariantAutoscaling | undefined {
     for (const i of this.vaInformers) {
       const o = i.informer.get(name, namespace);
-      if (o) return o;
+      if (o) return this.outOfScope(o) ? undefined : o;
     }
     return undefined;
   }

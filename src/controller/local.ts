@@ -6,6 +6,7 @@ import { extname, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { Actuator } from '../actuator/actuator.js';
 import { conditionsOf, findCondition } from '../kube/conditions.js';
+import { type NamespaceLike, outOfScope } from '../kube/scope.js';
 import {
   type Allocation,
   type Condition,
@@ -21,6 +22,7 @@ import {
   type VariantAutoscalingStatus,
   validateObject,
 } from '../kube/types.js';
+import { deploymentNameOf } from '../kube/va-spec.js';
 import { SERVICE_CLASSES_CONFIGMAP, UNIT_COSTS_CONFIGMAP } from '../optimizer/index.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, Logger } from '../types.js';
@@ -42,6 +44,8 @@ export interface Manifests {
   deployments: Deployment[];
   /** ConfigMaps by "namespace/name" (the optimizer's, and sloClassRef targets). */
   configMaps?: Map<string, Record<string, string>>;
+  /** Namespaces by name (their wva.llmd.ai/exclude annotation is honoured). */
+  namespaces?: Map<string, NamespaceLike>;
 }
 
 function manifestFiles(pathOrDir: string): string[] {
@@ -83,6 +87,11 @@ function collect(doc: unknown, file: string, out: Manifests): void {
     const bad = nameProblem(md.name) ?? namespaceProblem(md.namespace);
     if (bad) throw new Error(`${file}: Deployment ${md.name}: ${bad}`);
     out.deployments.push(o as unknown as Deployment);
+  } else if (o.kind === 'Namespace' && o.apiVersion === 'v1' && typeof md.name === 'string') {
+    out.namespaces ??= new Map();
+    out.namespaces.set(md.name, {
+      metadata: { name: md.name, annotations: (md.annotations ?? {}) as Record<string, string> },
+    });
   } else if (o.kind === 'ConfigMap' && o.apiVersion === 'v1' && typeof md.name === 'string') {
     const data = (o.data ?? {}) as Record<string, unknown>;
     const strings = Object.fromEntries(
@@ -115,9 +124,14 @@ export function loadManifests(pathOrDir: string): Manifests {
 export class LocalSource implements VariantSource, StatusWriter {
   private variants = new Map<string, VariantAutoscaling>();
   private deployments = new Map<string, Deployment>();
+  private namespaces = new Map<string, NamespaceLike>();
 
-  /** `view`: the Deployment as something else runs it (the demo's emulator), instead of as read. */
-  constructor(private readonly view?: (d: Deployment) => Deployment) {}
+  /** `view`: the Deployment as something else runs it (the demo's emulator), instead of as read;
+   *  `controllerInstance`: only VariantAutoscalings labelled with it are listed. */
+  constructor(
+    private readonly view?: (d: Deployment) => Deployment,
+    private readonly controllerInstance?: string,
+  ) {}
 
   /** Replaces the object set; statuses computed earlier carry over to objects of the same key. */
   load(m: Manifests): void {
@@ -129,14 +143,19 @@ export class LocalSource implements VariantSource, StatusWriter {
     }
     this.variants = next;
     this.deployments = new Map(m.deployments.map((d) => [objectKey(d), d]));
+    this.namespaces = m.namespaces ?? new Map();
   }
 
+  /** Out of scope (an excluded namespace, another instance): left alone, as in a cluster. */
+  private inScope = (va: VariantAutoscaling) => !outOfScope(va, this.namespaces, this.controllerInstance);
+
   listVariants(): VariantAutoscaling[] {
-    return [...this.variants.values()];
+    return [...this.variants.values()].filter(this.inScope);
   }
 
   getVariant(namespace: string, name: string): VariantAutoscaling | undefined {
-    return this.variants.get(`${namespace}/${name}`);
+    const va = this.variants.get(`${namespace}/${name}`);
+    return va && this.inScope(va) ? va : undefined;
   }
 
   getDeployment(namespace: string, name: string): Deployment | undefined {
@@ -199,6 +218,8 @@ export interface LocalControllerOptions {
   actuator?: Actuator;
   /** The Deployments as they run, when something other than the manifests runs them (the demo). */
   deploymentView?: (d: Deployment) => Deployment;
+  /** CONTROLLER_INSTANCE. */
+  controllerInstance?: string;
 }
 
 /**
@@ -216,7 +237,7 @@ export class LocalController {
 
   constructor(options: LocalControllerOptions) {
     this.o = options;
-    this.source = new LocalSource(options.deploymentView);
+    this.source = new LocalSource(options.deploymentView, options.controllerInstance);
     this.log = options.logger ?? silentLogger;
     const reconciler = new Reconciler({
       source: this.source,
@@ -290,7 +311,7 @@ export class LocalController {
       const rec = findCondition(va?.status, RECONCILED);
       const main =
         rec && rec.status === 'False' ? rec : (findCondition(va?.status, METRICS_AVAILABLE) ?? rec);
-      const dep = this.source.getDeployment(r.namespace, r.name);
+      const dep = va ? this.source.getDeployment(r.namespace, deploymentNameOf(va)) : undefined;
       const row: CycleRow = {
         name: r.name,
         namespace: r.namespace,

@@ -13,14 +13,15 @@ import {
   splitKey,
   type VariantAutoscaling,
   type VariantAutoscalingStatus,
-  validateSpec,
 } from '../kube/types.js';
+import { parseSpec } from '../kube/va-spec.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import { cycleFinished, mapBounded } from './cycle.js';
 import type { Decision, VariantOptimizer } from './decision.js';
 import { CycleGroups } from './groups.js';
 import { computeStatus, type MetricsRead } from './status.js';
+import { lookupTarget, type ScaleTargetSource, specProblemsOf, undecidedEngine } from './targets.js';
 
 export { cycleFinished, mapBounded } from './cycle.js';
 
@@ -43,6 +44,8 @@ export interface VariantSource {
   getDeployment(namespace: string, name: string): Deployment | undefined | Promise<Deployment | undefined>;
   /** Every Deployment is known (informers): a variant whose Deployment is missing cannot serve. */
   readonly targetsKnown?: boolean;
+  /** Targets of other kinds (read through their scale subresource); absent: none are found. */
+  getScaleTarget?: ScaleTargetSource;
 }
 
 export type WriteOutcome = 'written' | 'unchanged';
@@ -260,15 +263,16 @@ export class Reconciler {
         return { ...base, outcome: 'skipped', status: va.status };
       }
 
-      const specProblems = validateSpec(va.spec);
+      const spec = parseSpec(va.spec, name);
+      const specProblems = spec.ok ? [] : spec.problems;
       let read: MetricsRead | undefined;
       let deployment: Deployment | undefined;
-      if (specProblems.length === 0) {
+      if (spec.ok) {
         [read, deployment] = await Promise.all([
           view
             ? view.read(va.spec.modelID, namespace)
             : this.o.collector.read(va.spec.modelID, namespace, signal),
-          this.o.source.getDeployment(namespace, name),
+          lookupTarget(this.o.source, namespace, spec.spec.target),
         ]);
       } else {
         log.warn({ problems: specProblems }, 'invalid VariantAutoscaling spec');
@@ -278,8 +282,9 @@ export class Reconciler {
       const now = (this.o.now ?? (() => new Date()))();
       // Decided once, outside compute (which may run again after a conflict): the decision
       // records a recommendation in the stabilisation window.
+      const waiting = spec.ok && this.o.optimizer ? undecidedEngine(spec.spec) : undefined;
       const decision = read
-        ? await this.decide(va, deployment, read, now, signal)
+        ? (waiting ?? (await this.decide(va, deployment, read, now, signal)))
         : this.o.optimizer && specProblems.length > 0
           ? ({
               ok: false,
@@ -291,7 +296,7 @@ export class Reconciler {
       const statusOf = (fresh: VariantAutoscaling) =>
         computeStatus({
           va: fresh,
-          specProblems: fresh === va ? specProblems : validateSpec(fresh.spec),
+          specProblems: fresh === va ? specProblems : specProblemsOf(fresh),
           deployment,
           read,
           now,

@@ -1,7 +1,9 @@
 // Pure computation of the next VariantAutoscaling status: no I/O, no clock of its own, so the
 // reconciler, the local mode and the status writer's conflict retry all share one answer.
 
+import { resolveAccelerator } from '../kube/accelerator.js';
 import { conditionsOf, formatTime, setCondition } from '../kube/conditions.js';
+import { describeTarget, targetCondition } from '../kube/target.js';
 import {
   ACCELERATOR_LABEL,
   type AcceleratorProfile,
@@ -16,6 +18,7 @@ import {
   type VariantAutoscaling,
   type VariantAutoscalingStatus,
 } from '../kube/types.js';
+import { parseSpec } from '../kube/va-spec.js';
 import type { AggregateMetrics, MetricsAvailability } from '../types.js';
 import type { Decision } from './decision.js';
 
@@ -51,7 +54,7 @@ export function formatDecimal(n: number): string {
 
 /** The profile matching the accelerator label, else the first one listed. */
 function pickProfile(va: VariantAutoscaling): AcceleratorProfile | undefined {
-  const accs = va.spec.modelProfile.accelerators;
+  const accs = va.spec.modelProfile?.accelerators ?? [];
   const label = va.metadata.labels?.[ACCELERATOR_LABEL];
   return accs.find((a) => a.acc === label) ?? accs[0];
 }
@@ -173,18 +176,22 @@ export function computeStatus(input: StatusInput): VariantAutoscalingStatus {
   if (input.decision) conditions = applyDecision(prev, next, conditions, input.decision, now, generation);
 
   const d = input.deployment;
+  const spec = parseSpec(va.spec, name);
+  if (spec.ok) conditions = setCondition(conditions, targetCondition(spec.spec, ns, d, generation), now);
   if (!d) {
+    const what = spec.ok ? describeTarget(spec.spec.target, ns) : `Deployment ${ns}/${name}`;
     reconciled(
       'False',
       'DeploymentNotFound',
-      `Deployment ${ns}/${name} not found: currentAlloc needs its replica count and was not updated`,
+      `${what} not found: currentAlloc needs its replica count and was not updated`,
     );
     next.conditions = conditions;
     return next;
   }
 
   const profile = pickProfile(va);
-  const accelerator = va.metadata.labels?.[ACCELERATOR_LABEL] || profile?.acc || 'unknown';
+  const placed = resolveAccelerator(va.metadata.labels, d.spec?.template?.spec);
+  const accelerator = placed.source === 'unknown' ? profile?.acc || placed.accelerator : placed.accelerator;
   const numReplicas = deploymentReplicas(d);
   const accCount = profile?.accCount ?? 1;
   const unitCost = input.unitCosts?.[accelerator] ?? 0;
@@ -209,7 +216,7 @@ export function computeStatus(input: StatusInput): VariantAutoscalingStatus {
     reconciled(
       'True',
       'Reconciled',
-      `currentAlloc reflects Deployment ${ns}/${name} and model ${va.spec.modelID}`,
+      `currentAlloc reflects ${spec.ok ? describeTarget(spec.spec.target, ns) : `Deployment ${ns}/${name}`} and model ${va.spec.modelID}`,
     );
   } else {
     reconciled(

@@ -7,6 +7,7 @@ import { ActuationMetrics } from '../actuator/metrics.js';
 import { idleEvidence, retentionPeriods, SCALE_TO_ZERO_CONFIGMAP } from '../actuator/scale-to-zero.js';
 import type { RequestsOverAnswer } from '../collector/fleet-collector.js';
 import { DEFAULT_CONFIG } from '../config/load.js';
+import { SCALE_TO_ZERO_CONFIGMAP_V05 } from '../config/upstream.js';
 import type { CycleReport, LocalControllerOptions, Manifests } from '../controller/local.js';
 import { localOptimizer } from '../controller/optimizer-setup.js';
 import type { EmulatorConfig, VllmEmulator } from '../emulator/index.js';
@@ -88,10 +89,11 @@ export class ClosedLoop {
       o.logger,
     );
     // As the other optimizer ConfigMaps in local mode: from the manifests, whatever the namespace.
-    const zero = [...(o.manifests.configMaps ?? new Map()).entries()].find(([k]) =>
-      k.endsWith(`/${SCALE_TO_ZERO_CONFIGMAP}`),
-    );
-    this.actuator.setScaleToZeroConfig(zero?.[1]);
+    const maps = [...(o.manifests.configMaps ?? new Map()).entries()];
+    const upstream = maps.find(([k]) => k.endsWith(`/${SCALE_TO_ZERO_CONFIGMAP_V05}`));
+    if (upstream) this.actuator.setScaleToZeroConfig(upstream[1], 'upstream', upstream[0]);
+    else
+      this.actuator.setScaleToZeroConfig(maps.find(([k]) => k.endsWith(`/${SCALE_TO_ZERO_CONFIGMAP}`))?.[1]);
   }
 
   /** The fleet collector the idle evidence comes from (built after this, as it asks the periods). */

@@ -47,8 +47,9 @@ export interface AcceleratorProfile {
 
 export interface VariantAutoscalingSpec {
   modelID: string;
-  modelProfile: { accelerators: AcceleratorProfile[] };
-  sloClassRef: { name: string; key: string };
+  /** With sloClassRef, what the SLO engine sizes with; both absent in upstream v0.5's shape. */
+  modelProfile?: { accelerators: AcceleratorProfile[] };
+  sloClassRef?: { name: string; key: string };
   /** What is scaled; absent: the Deployment named like the object (see va-spec.ts). */
   scaleTargetRef?: { apiVersion?: string; kind: string; name: string };
   /** Cost per replica, a decimal in a string; absent: "10.0". */

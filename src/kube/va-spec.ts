@@ -160,3 +160,15 @@ export function parseSpec(spec: unknown, vaName: string): SpecResult {
     },
   };
 }
+
+/**
+ * The name of the Deployment a VariantAutoscaling scales: its scaleTargetRef's when that names a
+ * Deployment, its own when it has none. Another kind: the empty name, which no Deployment has, so
+ * lookups by it find nothing.
+ */
+export function deploymentNameOf(va: { metadata: { name: string }; spec?: unknown }): string {
+  const ref = isRecord(va.spec) ? va.spec.scaleTargetRef : undefined;
+  if (!isRecord(ref)) return va.metadata.name;
+  if (ref.kind !== undefined && ref.kind !== 'Deployment') return '';
+  return typeof ref.name === 'string' && ref.name !== '' ? ref.name : va.metadata.name;
+}

@@ -108,7 +108,7 @@ describe('signals before the first cycle', () => {
     const run = start(['run', '--kubeconfig', kc, '--metrics-addr', '127.0.0.1:0']);
     await until(() => /reading ConfigMap/.test(run.stderr()), 'the startup line', 40_000);
     expect(run.stderr()).toMatch(
-      /"timeoutMs":10000.*"msg":"reading ConfigMap workload-variant-autoscaler-system\/variantautoscaling-config from the API server"/,
+      /"timeoutMs":10000.*"msg":"reading ConfigMap workload-variant-autoscaler-system\/wva-variantautoscaling-config from the API server"/,
     );
     run.child.kill('SIGTERM');
     expect(await run.exited, run.stderr()).toBe(0);

@@ -38,7 +38,7 @@ describe('an API server that never answers', () => {
     const lines = r.stderr.trim().split('\n');
     expect(JSON.parse(lines[0] ?? '{}').msg).toMatch(/^reading ConfigMap .* from the API server$/);
     expect(lines.slice(1)).toEqual([
-      'wva-metrics: cannot read ConfigMap workload-variant-autoscaler-system/variantautoscaling-config: GET /api/v1/namespaces/workload-variant-autoscaler-system/configmaps/variantautoscaling-config: no answer from the API server within 10000 ms (check that the API server is reachable and the service account may get it, or pass --no-configmap)',
+      'wva-metrics: cannot read ConfigMap workload-variant-autoscaler-system/wva-variantautoscaling-config: GET /api/v1/namespaces/workload-variant-autoscaler-system/configmaps/wva-variantautoscaling-config: no answer from the API server within 10000 ms (check that the API server is reachable and the service account may get it, or pass --no-configmap)',
     ]);
   }, 90_000);
 

@@ -11,8 +11,9 @@
 //   a `metadata.resourceVersion` in a patch or a PUT is a precondition: mismatch → 409;
 // - Leases: create (409 AlreadyExists), get, replace with RV precondition; MicroTime fields must
 //   have six fractional digits, as the real server's parser demands;
-// - Deployments' scale subresource (autoscaling/v1 Scale): GET, and merge-patch of spec.replicas,
-//   which changes the Deployment's spec.replicas (a generation bump, as the real server);
+// - Deployments' and StatefulSets' scale subresource (autoscaling/v1 Scale): GET, and merge-patch
+//   of spec.replicas, which changes the object's spec.replicas (a generation bump, as the real server);
+// - Namespaces (cluster-scoped: list, watch, get);
 // - HorizontalPodAutoscalers (autoscaling/v2) and core/v1 Events (create, list, watch);
 // - fieldSelector metadata.name=… and equality labelSelectors on list and watch.
 // Test hooks: seed/update/delete objects directly, drop open watches (abruptly or gracefully),
@@ -38,6 +39,9 @@ interface ResourceDef {
   /** Has a status subresource (status changes only through it). */
   statusSubresource: boolean;
 }
+
+/** Kinds with a scale subresource here. */
+const SCALABLE = new Set(['deployments', 'statefulsets']);
 
 const RESOURCES: ResourceDef[] = [
   {
@@ -81,6 +85,22 @@ const RESOURCES: ResourceDef[] = [
     statusSubresource: true,
   },
   { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, statusSubresource: false },
+  {
+    group: 'apps',
+    version: 'v1',
+    plural: 'statefulsets',
+    kind: 'StatefulSet',
+    namespaced: true,
+    statusSubresource: true,
+  },
+  {
+    group: '',
+    version: 'v1',
+    plural: 'namespaces',
+    kind: 'Namespace',
+    namespaced: false,
+    statusSubresource: false,
+  },
 ];
 
 export type Plural =
@@ -89,7 +109,9 @@ export type Plural =
   | 'configmaps'
   | 'leases'
   | 'horizontalpodautoscalers'
-  | 'events';
+  | 'events'
+  | 'statefulsets'
+  | 'namespaces';
 
 export interface RequestRecord {
   method: string;
@@ -479,8 +501,8 @@ export class FakeApiServer {
         this.fail(res, rec, 401, 'Unauthorized');
         return;
       }
-      if (subresource === 'scale' && def.plural === 'deployments' && namespace && name) {
-        return this.scale(res, rec, namespace, name, body);
+      if (subresource === 'scale' && SCALABLE.has(def.plural) && namespace && name) {
+        return this.scale(res, rec, def, namespace, name, body);
       }
       if (subresource !== undefined && !(subresource === 'status' && def.statusSubresource)) {
         throw new HttpError(404, `subresource ${subresource} not found`);
@@ -543,16 +565,17 @@ export class FakeApiServer {
     }
   }
 
-  /** GET or merge-PATCH of a Deployment's scale subresource (autoscaling/v1 Scale). */
+  /** GET or merge-PATCH of a Deployment's or StatefulSet's scale subresource (autoscaling/v1 Scale). */
   private scale(
     res: ServerResponse,
     rec: RequestRecord,
+    def: ResourceDef,
     namespace: string,
     name: string,
     body: unknown,
   ): void {
-    const current = this.bucket('deployments').get(`${namespace}/${name}`);
-    if (!current) throw new HttpError(404, `deployments.apps "${name}" not found`);
+    const current = this.bucket(def.plural).get(`${namespace}/${name}`);
+    if (!current) throw new HttpError(404, `${def.plural}.${def.group} "${name}" not found`);
     const toScale = (d: Obj) => {
       const spec = (d.spec ?? {}) as {
         replicas?: number;
@@ -588,7 +611,7 @@ export class FakeApiServer {
     }
     const next = clone(current);
     next.spec = { ...((next.spec as Record<string, unknown>) ?? {}), replicas };
-    const stored = deepEqual(next.spec, current.spec) ? current : this.put('deployments', next);
+    const stored = deepEqual(next.spec, current.spec) ? current : this.put(def.plural as Plural, next);
     this.send(res, rec, 200, toScale(stored));
   }
 

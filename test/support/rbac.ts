@@ -10,6 +10,8 @@ const GROUPS: Record<string, string> = {
   events: '',
   leases: 'coordination.k8s.io',
   horizontalpodautoscalers: 'autoscaling',
+  statefulsets: 'apps',
+  namespaces: '',
 };
 
 export interface Access {

@@ -31,10 +31,12 @@ describe('wva_replica_scaling_total', () => {
       'wva_replica_scaling_total{variant_name="llama-8b-a100",namespace="llm",direction="up",reason="OptimizationSucceeded"} 1',
       'wva_replica_scaling_total{variant_name="llama-8b-a100",namespace="llm",direction="down",reason="OptimizationSucceeded"} 2',
     ]);
-    // A VariantAutoscaling that goes and comes back starts afresh; a standby serves none.
+    // A VariantAutoscaling that goes takes its counts with it and comes back afresh; a standby serves none.
     m.forget('llm/llama-8b-a100');
+    expect(await lines(registry, 'wva_replica_scaling_total{')).toEqual([]);
     m.set('llm/llama-8b-a100', sample(5));
-    expect(await lines(registry, 'wva_replica_scaling_total{')).toHaveLength(2);
+    m.set('llm/llama-8b-a100', sample(6));
+    expect(await lines(registry, 'wva_replica_scaling_total{')).toHaveLength(1);
     m.clear();
     expect(await lines(registry, 'wva_replica_scaling_total{')).toEqual([]);
   });

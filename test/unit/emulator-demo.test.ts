@@ -64,7 +64,7 @@ describe('examples', () => {
         const target = `${va.metadata.namespace}/${va.spec.scaleTargetRef?.name ?? va.metadata.name}`;
         const dep = deployments.find((d) => `${d.metadata.namespace}/${d.metadata.name}` === target);
         expect(dep?.spec?.replicas, key).toBe(e!.v.replicas);
-        const acc = va.spec.modelProfile.accelerators[0]!;
+        const acc = va.spec.modelProfile!.accelerators[0]!;
         expect(acc.acc).toBe(e!.v.accelerator);
         expect(acc.maxBatchSize).toBe(e!.v.maxBatchSize);
         expect(Number(acc.perfParms.decodeParms.alpha)).toBe(e!.v.perf.alpha);

@@ -161,7 +161,7 @@ describe('KubeSource + KubeStatusWriter against the fake API server', () => {
     expect(api.count({ method: 'PATCH', status: 409 })).toBe(1);
     expect(api.count({ method: 'GET', plural: 'variantautoscalings', watch: false, name: 'v1' })).toBe(1);
     const types = statusOf('ns', 'v1')?.conditions?.map((c) => c.type);
-    expect(types).toEqual(['OptimizationReady', 'MetricsAvailable', 'Reconciled']);
+    expect(types).toEqual(['OptimizationReady', 'MetricsAvailable', 'TargetResolved', 'Reconciled']);
     expect(statusOf('ns', 'v1')?.currentAlloc?.numReplicas).toBe(2);
   });
 
@@ -200,7 +200,10 @@ describe('KubeSource + KubeStatusWriter against the fake API server', () => {
 
   it('a missing Deployment and an invalid spec each get their own condition; others are fine', async () => {
     api.put('variantautoscalings', variant('ns', 'nodep', 'm'));
-    api.put('variantautoscalings', variant('ns', 'invalid', 'm', { spec: { modelID: 'm' } }));
+    api.put(
+      'variantautoscalings',
+      variant('ns', 'invalid', 'm', { spec: { modelID: 'm', sloClassRef: { name: 'premium', key: 'k' } } }),
+    );
     api.put('variantautoscalings', variant('ns', 'good', 'm'));
     api.put('deployments', deployment('ns', 'good', 2));
     api.put('deployments', deployment('ns', 'invalid', 2));

@@ -314,10 +314,10 @@ describe('wva-metrics run (cluster mode, fake API server)', () => {
       // The log line saying what startup waits for, then the one error line.
       const [waiting, ...lines] = r.stderr.trim().split('\n');
       expect(JSON.parse(waiting ?? '').msg).toBe(
-        'reading ConfigMap wva-system/variantautoscaling-config from the API server',
+        'reading ConfigMap wva-system/wva-variantautoscaling-config from the API server',
       );
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toContain('cannot read ConfigMap wva-system/variantautoscaling-config');
+      expect(lines[0]).toContain('cannot read ConfigMap wva-system/wva-variantautoscaling-config');
       // The server's own message (who may not do what), not just a status code.
       expect(lines[0]).toContain('injected fault 403');
       expect(lines[0]).toContain('--no-configmap');

@@ -142,7 +142,11 @@ describe('status.conditions that is not a list', () => {
         read: found,
         now,
       });
-      expect(next.conditions?.map((c) => c.type).sort()).toEqual(['MetricsAvailable', 'Reconciled']);
+      expect(next.conditions?.map((c) => c.type).sort()).toEqual([
+        'MetricsAvailable',
+        'Reconciled',
+        'TargetResolved',
+      ]);
     });
   }
 

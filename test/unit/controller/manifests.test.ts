@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { SCALE_TO_ZERO_CONFIGMAP } from '../../../src/actuator/scale-to-zero.js';
 import { CONFIGMAP_NAME, DEFAULT_NAMESPACE } from '../../../src/cli/run.js';
-import { loadConfig } from '../../../src/config/index.js';
+import { loadConfig, SCALE_TO_ZERO_CONFIGMAP_V05 } from '../../../src/config/index.js';
 import { GROUP, KIND, PLURAL, VERSION, validateObject } from '../../../src/kube/types.js';
 import { variant } from '../../support/variants.js';
 
@@ -110,8 +110,12 @@ describe('deploy/', () => {
       );
     expect(rules(cr).sort()).toEqual([
       'apps/deployments: list,watch',
+      'apps/replicasets/scale: get',
+      'apps/statefulsets/scale: get',
       'core/configmaps: get',
       'core/events: create',
+      'core/namespaces: list,watch',
+      'leaderworkerset.x-k8s.io/leaderworkersets/scale: get',
       'llmd.ai/variantautoscalings/status: patch',
       'llmd.ai/variantautoscalings: get,list,watch',
     ]);
@@ -119,9 +123,9 @@ describe('deploy/', () => {
       [
         'coordination.k8s.io/leases: create',
         'coordination.k8s.io/leases[wva-metrics-controller]: get,update',
-        `core/configmaps[${SCALE_TO_ZERO_CONFIGMAP}]: list,watch`,
+        `core/configmaps[${SCALE_TO_ZERO_CONFIGMAP_V05},${SCALE_TO_ZERO_CONFIGMAP}]: list,watch`,
         'core/configmaps[service-classes-config,accelerator-unit-costs]: list,watch',
-        `core/configmaps[${CONFIGMAP_NAME}]: get,list,watch`,
+        `core/configmaps[${CONFIGMAP_NAME},variantautoscaling-config]: get,list,watch`,
       ].sort(),
     );
     const all = JSON.stringify(rbac);

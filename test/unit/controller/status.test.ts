@@ -245,7 +245,12 @@ describe('computeStatus', () => {
       now: T0,
     });
     expect(s.desiredOptimizedAlloc).toEqual({ accelerator: 'A100', numReplicas: 5 });
-    expect(s.conditions?.map((c) => c.type)).toEqual(['OptimizationReady', 'MetricsAvailable', 'Reconciled']);
+    expect(s.conditions?.map((c) => c.type)).toEqual([
+      'OptimizationReady',
+      'MetricsAvailable',
+      'TargetResolved',
+      'Reconciled',
+    ]);
   });
 });
 
