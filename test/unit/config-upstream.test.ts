@@ -2,8 +2,12 @@
 // and as Helm's single config.yaml key, its cache keys driving our cache, the keys that cannot
 // apply named once, env overrides, and wva-model-scale-to-zero-config into the actuator's policy.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { Actuator } from '../../src/actuator/actuator.js';
+import { ActuationMetrics } from '../../src/actuator/metrics.js';
 import { ruleFor } from '../../src/actuator/scale-to-zero.js';
 import {
   type ConfigError,
@@ -14,6 +18,7 @@ import {
   scaleToZeroFor,
   scopedData,
 } from '../../src/config/index.js';
+import { loadManifests } from '../../src/controller/local.js';
 import type { Logger } from '../../src/types.js';
 
 const fixture = (f: string) =>
@@ -158,6 +163,23 @@ describe('wva-variantautoscaling-config, upstream v0.5', () => {
 
 describe('wva-model-scale-to-zero-config, upstream v0.5', () => {
   const CM = 'workload-variant-autoscaler-system/wva-model-scale-to-zero-config';
+
+  it("the example fleet's, as the actuator takes it: only the staging Llama may go to zero, after 1m", () => {
+    const { configMaps } = loadManifests(fileURLToPath(new URL('../../examples/manifests', import.meta.url)));
+    const data = configMaps?.get(CM);
+    expect(data).toBeDefined();
+    const actuator = new Actuator({ mode: 'metrics', metrics: new ActuationMetrics(new Registry()) });
+    expect(actuator.setScaleToZeroConfig(data, 'upstream', CM)).toEqual([]);
+    const llama = 'meta-llama/Llama-3.1-8B-Instruct';
+    expect(ruleFor(actuator.scaleToZeroConfig, false, llama, 'llm-staging')).toEqual({
+      enabled: true,
+      retentionMs: 60_000,
+    });
+    expect(ruleFor(actuator.scaleToZeroConfig, false, llama, 'llm-prod')).toEqual({
+      enabled: false,
+      retentionMs: 600_000,
+    });
+  });
 
   it('the sample: default enabled with 15m retention, every model inherits', () => {
     const cfg = parseUpstreamScaleToZero(fixture('model-scale-to-zero-config.yaml').data, CM);
