@@ -9,6 +9,7 @@ import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import type { CycleReport } from '../controller/local.js';
 import { clusterOptimizer, localOptimizer } from '../controller/optimizer-setup.js';
+import { watchSaturationConfig } from '../controller/saturation-config.js';
 import { apiErrorMessage, getConfigMap } from '../kube/http.js';
 import { buildRuntime } from '../runtime.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -278,6 +279,11 @@ async function runCluster(
       })
     : undefined;
 
+  // Held for the saturation engine, which parses and validates it.
+  const satWatch = opts.configmap
+    ? watchSaturationConfig(kc, namespace, configMapNames(process.env).saturation[0] as string, logger)
+    : undefined;
+
   let server: TelemetryServer | undefined;
   try {
     server = await startTelemetryServer({
@@ -291,6 +297,7 @@ async function runCluster(
   }
   const janitor = parts.startJanitor();
   cmWatch?.start();
+  satWatch?.start();
   actuation.start();
   opt.start();
   await controller.start();
@@ -311,6 +318,7 @@ async function runCluster(
       () => controller.stop(4000),
       () => actuation.stop(),
       () => cmWatch?.stop(),
+      () => satWatch?.stop(),
       () => opt.stop(),
       () => reloader.close(),
       () => janitor.stop(),

@@ -125,6 +125,7 @@ describe('deploy/', () => {
         'coordination.k8s.io/leases[wva-metrics-controller]: get,update',
         `core/configmaps[${SCALE_TO_ZERO_CONFIGMAP_V05},${SCALE_TO_ZERO_CONFIGMAP}]: list,watch`,
         'core/configmaps[service-classes-config,accelerator-unit-costs]: list,watch',
+        'core/configmaps[wva-saturation-scaling-config]: list,watch',
         `core/configmaps[${CONFIGMAP_NAME},variantautoscaling-config]: get,list,watch`,
       ].sort(),
     );
