@@ -282,6 +282,38 @@ describe('wva-metrics run (cluster mode, fake API server)', () => {
     }
   }, 60_000);
 
+  it('--actuator advisory with --controller-instance: only labelled objects, published under the advisory name', async () => {
+    const { api, run, until, close } = await startCluster([
+      '--actuator',
+      'advisory',
+      '--controller-instance',
+      'shard-a',
+    ]);
+    try {
+      const labelled = variant('prod', 'llama-b', 'meta/llama-8b', {
+        labels: { 'wva.llmd.ai/controller-instance': 'shard-a' },
+      });
+      api.put('variantautoscalings', labelled);
+      api.put('deployments', deployment('prod', 'llama-b', 3));
+      await until(
+        () =>
+          !!(api.get('variantautoscalings', 'prod', 'llama-b')?.status as Loose | undefined)?.currentAlloc,
+        'status of the labelled object written',
+      );
+      expect(api.get('variantautoscalings', 'prod', 'llama')?.status).toBeUndefined();
+      const port = Number(/"telemetryPort":(\d+)/.exec(run.stderr())?.[1]);
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toContain(
+        'wva_advisory_desired_replicas{variant_name="llama-b",namespace="prod",accelerator_type="A100",controller_instance="shard-a"} 3',
+      );
+      expect(metrics).not.toMatch(/^wva_desired_replicas\{/m);
+      expect(metrics).not.toContain('variant_name="llama"');
+      expect(api.count({ method: 'PATCH', plural: 'deployments' })).toBe(0);
+    } finally {
+      await close();
+    }
+  }, 60_000);
+
   it('--namespaces: the fleet query reads only the watched namespaces, through the real Prometheus', async () => {
     const proxy = await startFaultProxy({ upstream: prom.url, mode: { kind: 'pass' } });
     const { api, until, close } = await startCluster(['--namespaces', 'prod', '--prometheus-url', proxy.url]);
