@@ -41,6 +41,13 @@ function hpa(namespace: string, name: string, target: string): Obj {
   };
 }
 
+/** A VariantAutoscaling whose scaleTargetRef names a StatefulSet, and that StatefulSet. */
+function statefulTarget(namespace: string, name: string, replicas: number): [Obj, Obj] {
+  const va = variant(namespace, `${name}-va`, 'mistral/7b');
+  (va.spec as Record<string, unknown>).scaleTargetRef = { apiVersion: 'apps/v1', kind: 'StatefulSet', name };
+  return [va, { ...deployment(namespace, name, replicas), apiVersion: 'apps/v1', kind: 'StatefulSet' }];
+}
+
 let api: FakeApiServer;
 let stops: Array<() => Promise<void>>;
 
@@ -208,6 +215,9 @@ describe('direct actuation (--actuator=scale)', () => {
     api.put('variantautoscalings', decided(variant('prod', 'granite', 'ibm/granite'), 2));
     api.put('deployments', deployment('prod', 'granite', 1));
     api.put('horizontalpodautoscalers', hpa('prod', 'granite-hpa', 'granite'));
+    const [stsVa, sts] = statefulTarget('prod', 'mistral', 1);
+    api.put('variantautoscalings', decided(stsVa, 2));
+    api.put('statefulsets', sts);
     const { reconciler } = await rig();
     await reconciler.runCycle();
     const rendered = grants(kustomizeComponent('deploy/components/direct-scale'));
@@ -218,9 +228,34 @@ describe('direct actuation (--actuator=scale)', () => {
     const added = rendered.filter((g) => g.role === 'ClusterRole/wva-metrics-scale');
     expect(added.map(describeGrant).sort()).toEqual([
       'ClusterRole/wva-metrics-scale: apps/deployments/scale patch',
+      'ClusterRole/wva-metrics-scale: apps/statefulsets/scale patch',
       'ClusterRole/wva-metrics-scale: autoscaling/horizontalpodautoscalers list',
       'ClusterRole/wva-metrics-scale: autoscaling/horizontalpodautoscalers watch',
     ]);
     expect(added.filter((g) => !used.some((a) => allows(g, a))).map(describeGrant)).toEqual([]);
+  });
+
+  it('a scaleTargetRef naming a StatefulSet: replicas read and patched through its scale subresource, not a Deployment of the same name', async () => {
+    const [va, sts] = statefulTarget('prod', 'mistral', 1);
+    api.put('variantautoscalings', decided(va, 3));
+    api.put('statefulsets', sts);
+    // A Deployment named like the StatefulSet is not what the object scales.
+    api.put('deployments', deployment('prod', 'mistral', 5));
+    const { reconciler } = await rig();
+    await reconciler.runCycle();
+    const spec = (kind: 'statefulsets' | 'deployments') =>
+      (api.get(kind, 'prod', 'mistral')?.spec as { replicas?: number } | undefined)?.replicas;
+    expect(spec('statefulsets')).toBe(3);
+    expect(spec('deployments')).toBe(5);
+    const status = api.get('variantautoscalings', 'prod', 'mistral-va')?.status as Record<string, unknown[]>;
+    expect(status.conditions).toContainEqual(
+      expect.objectContaining({
+        type: 'TargetResolved',
+        status: 'True',
+        message: 'StatefulSet prod/mistral found',
+      }),
+    );
+    expect(status.conditions).toContainEqual(expect.objectContaining({ type: 'Actuated', status: 'True' }));
+    expect(api.count({ method: 'GET', plural: 'statefulsets', subresource: 'scale' })).toBeGreaterThan(0);
   });
 });

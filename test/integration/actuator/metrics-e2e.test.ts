@@ -83,6 +83,17 @@ beforeAll(async () => {
     const d = deployment(v.ns, v.name, v.ready);
     api.put('deployments', { ...d, status: { replicas: v.ready, readyReplicas: v.ready } });
   }
+  // Upstream's shape, targeting a StatefulSet not created yet: its replicas are asked of the scale
+  // subresource (RBAC get), nothing is published for it (no target, no saturation engine).
+  api.put('variantautoscalings', {
+    apiVersion: 'llmd.ai/v1alpha1',
+    kind: 'VariantAutoscaling',
+    metadata: { name: 'sts-model', namespace: 'batch' },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'sts-model' },
+      modelID: 'org/sts',
+    },
+  });
   // One status patch answers 409: the controller re-reads the object (RBAC get is then used).
   api.inject({ method: 'PATCH', plural: 'variantautoscalings', subresource: 'status', status: 409 });
   const kc = join(dir, 'kubeconfig.yaml');

@@ -110,12 +110,10 @@ describe('deploy/', () => {
       );
     expect(rules(cr).sort()).toEqual([
       'apps/deployments: list,watch',
-      'apps/replicasets/scale: get',
       'apps/statefulsets/scale: get',
       'core/configmaps: get',
       'core/events: create',
       'core/namespaces: list,watch',
-      'leaderworkerset.x-k8s.io/leaderworkersets/scale: get',
       'llmd.ai/variantautoscalings/status: patch',
       'llmd.ai/variantautoscalings: get,list,watch',
     ]);
