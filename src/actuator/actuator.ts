@@ -13,7 +13,7 @@ import {
   type VariantAutoscaling,
   type VariantAutoscalingStatus,
 } from '../kube/types.js';
-import { TARGET_KINDS } from '../kube/va-spec.js';
+import { describeScaled, scaledOf } from '../kube/va-spec.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import type { EventSink, VariantEvent } from './events.js';
@@ -429,17 +429,4 @@ export function withActuation(
       now,
     ),
   };
-}
-
-/** The object the variant scales, as its spec names it: scaleTargetRef, else the Deployment of its name. */
-function scaledOf(va: VariantAutoscaling): { name: string; kind: (typeof TARGET_KINDS)[number] } {
-  const ref = va.spec?.scaleTargetRef;
-  const kind = TARGET_KINDS.find((k) => k.kind === (ref?.kind ?? 'Deployment')) ?? TARGET_KINDS[0]!;
-  return { name: ref?.name || va.metadata.name, kind };
-}
-
-/** `Deployment ns/name` of what the variant scales. */
-function describeScaled(va: VariantAutoscaling): string {
-  const { name, kind } = scaledOf(va);
-  return `${kind.kind} ${va.metadata.namespace}/${name}`;
 }

@@ -172,3 +172,23 @@ export function deploymentNameOf(va: { metadata: { name: string }; spec?: unknow
   if (ref.kind !== undefined && ref.kind !== 'Deployment') return '';
   return typeof ref.name === 'string' && ref.name !== '' ? ref.name : va.metadata.name;
 }
+
+/** The object a variant scales, as its spec names it: scaleTargetRef, else the Deployment of its name. */
+export function scaledOf(va: {
+  metadata: { name: string };
+  spec?: { scaleTargetRef?: { kind?: string; name?: string } };
+}): { name: string; kind: TargetKind } {
+  const ref = va.spec?.scaleTargetRef;
+  const kind =
+    TARGET_KINDS.find((k) => k.kind === (ref?.kind ?? 'Deployment')) ?? (TARGET_KINDS[0] as TargetKind);
+  return { name: ref?.name || va.metadata.name, kind };
+}
+
+/** `Deployment ns/name` of what a variant scales. */
+export function describeScaled(va: {
+  metadata: { name: string; namespace: string };
+  spec?: { scaleTargetRef?: { kind?: string; name?: string } };
+}): string {
+  const { name, kind } = scaledOf(va);
+  return `${kind.kind} ${va.metadata.namespace}/${name}`;
+}
