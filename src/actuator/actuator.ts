@@ -30,6 +30,7 @@ export type ActuatedReason =
   | 'Scaled'
   | 'NoDecision'
   | 'DeploymentNotFound'
+  | 'DeploymentDeleting'
   | 'HPAConflict'
   | 'HPAsNotListed'
   | 'ScaleFailed';
@@ -310,6 +311,14 @@ export class Actuator {
         applied: false,
         reason: 'DeploymentNotFound',
         message: `${target} not found: nothing to scale`,
+        published: count,
+      };
+    }
+    if (deployment.metadata?.deletionTimestamp) {
+      return {
+        applied: false,
+        reason: 'DeploymentDeleting',
+        message: `${target} is being deleted: not scaled`,
         published: count,
       };
     }
