@@ -67,7 +67,7 @@ export function maxText(b: { max: number; maxAnnotated: boolean }): string {
  * sample (back to normal) takes it no further.
  */
 export class JumpGuard {
-  private readonly last = new Map<string, { n: number; sample: string; cap?: number }>();
+  private readonly last = new Map<string, { n: number; sample: string; cap?: number; why?: string }>();
 
   /** `sample` identifies the metrics read (the same read twice is one sample, not two). */
   limit(key: string, n: number, base: number, sample: string): { n: number; held?: string } {
@@ -78,7 +78,9 @@ export class JumpGuard {
     });
     const prev = this.last.get(key);
     if (prev && prev.sample === sample) {
-      if (prev.cap !== undefined && n > prev.cap) return held(prev.cap);
+      // The same words as before: a status message that does not change is not written again.
+      if (prev.cap !== undefined && n > prev.cap)
+        return { n: prev.cap, held: prev.why ?? held(prev.cap).held };
       this.last.set(key, { n, sample });
       return { n };
     }
@@ -89,11 +91,17 @@ export class JumpGuard {
     }
     if (prev && prev.n > threshold) {
       const agreed = Math.min(n, prev.n);
-      this.last.set(key, agreed < n ? { n, sample, cap: agreed } : { n, sample });
-      return agreed < n ? held(agreed) : { n };
+      if (agreed >= n) {
+        this.last.set(key, { n, sample });
+        return { n };
+      }
+      const h = held(agreed);
+      this.last.set(key, { n, sample, cap: agreed, why: h.held });
+      return h;
     }
-    this.last.set(key, { n, sample, cap: threshold });
-    return held(threshold);
+    const h = held(threshold);
+    this.last.set(key, { n, sample, cap: threshold, why: h.held });
+    return h;
   }
 
   retain(keep: ReadonlySet<string>): void {
