@@ -34,6 +34,7 @@ export type ActuatedReason =
   | 'Scaled'
   | 'NoDecision'
   | 'DeploymentNotFound'
+  | 'DeploymentDeleting'
   | 'HPAConflict'
   | 'HPAsNotListed'
   | 'ScaleFailed';
@@ -320,6 +321,14 @@ export class Actuator {
         applied: false,
         reason: 'DeploymentNotFound',
         message: `${target} not found: nothing to scale`,
+        published: count,
+      };
+    }
+    if (deployment.metadata?.deletionTimestamp) {
+      return {
+        applied: false,
+        reason: 'DeploymentDeleting',
+        message: `${target} is being deleted: not scaled`,
         published: count,
       };
     }

@@ -59,26 +59,49 @@ export function maxText(b: { max: number; maxAnnotated: boolean }): string {
 }
 
 /**
- * Per key, the last recommendation and the sample it came from. A recommendation more than
- * JUMP_FACTOR times the base (what runs or is published, at least 1) is taken only when the
- * previous one, from another sample, was above that threshold too; until then it is cut to the
- * threshold. One sample of a billion waiting requests then moves a variant one order of magnitude,
- * not six, and the next sample (back to normal) takes it no further.
+ * Per key, the last recommendation, the sample it came from and the cap put on it. A
+ * recommendation more than JUMP_FACTOR times the base (what runs or is published, at least 1) is
+ * taken only as far as the previous one, from another sample, agrees; until then it is cut to that
+ * threshold, and the same sample read again (a reconcile between cycles) raises nothing. One sample
+ * of a billion waiting requests then moves a variant one order of magnitude, not six, and the next
+ * sample (back to normal) takes it no further.
  */
 export class JumpGuard {
-  private readonly last = new Map<string, { n: number; sample: string }>();
+  private readonly last = new Map<string, { n: number; sample: string; cap?: number; why?: string }>();
 
   /** `sample` identifies the metrics read (the same read twice is one sample, not two). */
   limit(key: string, n: number, base: number, sample: string): { n: number; held?: string } {
-    const threshold = JUMP_FACTOR * Math.max(base, 1);
+    const from = Math.max(base, 1);
+    const held = (to: number) => ({
+      n: to,
+      held: `a jump to ${n} is more than ${JUMP_FACTOR}x ${from}: ${to} until a second sample agrees`,
+    });
     const prev = this.last.get(key);
-    this.last.set(key, { n, sample });
-    if (n <= threshold) return { n };
-    if (prev && prev.sample !== sample && prev.n > threshold) return { n };
-    return {
-      n: threshold,
-      held: `a jump to ${n} is more than ${JUMP_FACTOR}x ${Math.max(base, 1)}: ${threshold} until a second sample agrees`,
-    };
+    if (prev && prev.sample === sample) {
+      // The same words as before: a status message that does not change is not written again.
+      if (prev.cap !== undefined && n > prev.cap)
+        return { n: prev.cap, held: prev.why ?? held(prev.cap).held };
+      this.last.set(key, { n, sample });
+      return { n };
+    }
+    const threshold = JUMP_FACTOR * from;
+    if (n <= threshold) {
+      this.last.set(key, { n, sample });
+      return { n };
+    }
+    if (prev && prev.n > threshold) {
+      const agreed = Math.min(n, prev.n);
+      if (agreed >= n) {
+        this.last.set(key, { n, sample });
+        return { n };
+      }
+      const h = held(agreed);
+      this.last.set(key, { n, sample, cap: agreed, why: h.held });
+      return h;
+    }
+    const h = held(threshold);
+    this.last.set(key, { n, sample, cap: threshold, why: h.held });
+    return h;
   }
 
   retain(keep: ReadonlySet<string>): void {

@@ -43,7 +43,7 @@ describe('model-scale-to-zero-config', () => {
     expect(retentionPeriods(parseScaleToZeroConfig({}), false, models)).toEqual([]);
   });
 
-  it('a bad key is left out with a message naming it and what to write; the others apply', () => {
+  it('a bad key is refused with a message naming it, what to write and what it means; the others apply', () => {
     const bad = parseScaleToZeroConfig({
       a: 'modelID: m\nretentionPeriod: soon',
       b: 'enableScaleToZero: true',
@@ -52,14 +52,39 @@ describe('model-scale-to-zero-config', () => {
       e: 'modelID: m3\nretentionPeriod: 10s',
       ok: 'modelID: good\nenableScaleToZero: true',
     });
+    const unnamed =
+      'its model cannot be told, so only models with an entry of their own may be scaled to zero';
     expect(bad.problems).toEqual([
-      'model-scale-to-zero-config key "a": retentionPeriod "soon" is not a duration such as 10m or 1h',
-      'model-scale-to-zero-config key "b": modelID is required, a non-empty string',
-      'model-scale-to-zero-config key "c": enableScaleToZero must be true or false, got "yes please"',
-      'model-scale-to-zero-config key "d": must be a mapping such as {modelID: ..., enableScaleToZero: true, retentionPeriod: 10m}',
-      'model-scale-to-zero-config key "e": retentionPeriod must be whole seconds between 1m and 7d',
+      'model-scale-to-zero-config key "a": retentionPeriod "soon" is not a duration such as 10m or 1h (model m is not scaled to zero until it is fixed)',
+      `model-scale-to-zero-config key "b": modelID is required, a non-empty string (${unnamed})`,
+      'model-scale-to-zero-config key "c": enableScaleToZero must be true or false, got "yes please" (model m2 is not scaled to zero until it is fixed)',
+      `model-scale-to-zero-config key "d": must be a mapping such as {modelID: ..., enableScaleToZero: true, retentionPeriod: 10m} (${unnamed})`,
+      'model-scale-to-zero-config key "e": retentionPeriod must be whole seconds between 1m and 7d (model m3 is not scaled to zero until it is fixed)',
     ]);
     expect(ruleFor(bad, false, 'good', 'ns').enabled).toBe(true);
+  });
+
+  it('a refused entry opts its model out, whatever the defaults and the switch say', () => {
+    const cfg = parseScaleToZeroConfig({
+      __defaults__: 'enableScaleToZero: true',
+      llama: 'modelID: meta/llama\nenableScaleToZero: no',
+      other: 'modelID: org/other\nenableScaleToZero: true',
+    });
+    expect(ruleFor(cfg, true, 'meta/llama', 'prod').enabled).toBe(false);
+    expect(ruleFor(cfg, true, 'org/other', 'prod').enabled).toBe(true);
+    expect(ruleFor(cfg, true, 'org/third', 'prod').enabled).toBe(true);
+    // A refused __defaults__ opts nobody in by default; the switch does not stand in for it.
+    const noDefaults = parseScaleToZeroConfig({ __defaults__: 'enableScaleToZero: maybe' });
+    expect(ruleFor(noDefaults, true, 'org/third', 'prod').enabled).toBe(false);
+    expect(noDefaults.problems[0]).toMatch(/\(no model is opted in by default until it is fixed\)$/);
+    // A refused key whose model cannot be read: only models with their own entry may go to zero.
+    const unknown = parseScaleToZeroConfig({
+      __defaults__: 'enableScaleToZero: true',
+      broken: 'enableScaleToZero: true',
+      other: 'modelID: org/other\nenableScaleToZero: true',
+    });
+    expect(ruleFor(unknown, true, 'org/third', 'prod').enabled).toBe(false);
+    expect(ruleFor(unknown, true, 'org/other', 'prod').enabled).toBe(true);
   });
 
   it('zero only on proof: idle yes; busy no; no proof either way only keeps a model already at 0', () => {
