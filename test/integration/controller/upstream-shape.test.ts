@@ -328,6 +328,24 @@ describe('local mode', () => {
         stringify(deployment('excluded', 'skip', 1)),
       ].join('---\n'),
     );
+    const bad = (name: string, spec: Loose) =>
+      stringify({
+        apiVersion: 'llmd.ai/v1alpha1',
+        kind: 'VariantAutoscaling',
+        metadata: { name, namespace: 'llm-inference' },
+        spec,
+      });
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      [
+        bad('bad-cost', {
+          scaleTargetRef: { kind: 'Deployment', name: 'x' },
+          modelID: 'm',
+          variantCost: 'cheap',
+        }),
+        bad('bad-kind', { scaleTargetRef: { kind: 'CronJob', name: 'x' }, modelID: 'm' }),
+      ].join('---\n'),
+    );
   });
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -353,7 +371,18 @@ describe('local mode', () => {
     const r = await runOnce(dir);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const items = (JSON.parse(r.stdout) as { items: Loose[] }).items;
+    const all = (JSON.parse(r.stdout) as { items: Loose[] }).items;
+    // Bad input: refused alone, naming the field, what is wrong and what to write.
+    const invalid = (name: string) =>
+      all.find((i) => i.name === name)?.status.conditions.find((c: Loose) => c.type === 'Reconciled');
+    expect(invalid('bad-cost')).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+    expect(invalid('bad-cost').message).toContain(
+      'spec.variantCost: "cheap" is not a non-negative decimal in a string (pattern ^\\d+(\\.\\d+)?$, e.g. "10.0")',
+    );
+    expect(invalid('bad-kind').message).toContain(
+      'spec.scaleTargetRef.kind: "CronJob" is not a kind this controller can scale; use one of Deployment, StatefulSet, ReplicaSet, LeaderWorkerSet',
+    );
+    const items = all.filter((i) => !i.name.startsWith('bad-'));
     expect(items.map((i) => i.name).sort()).toEqual(samples.map((s) => s.metadata.name).sort());
     for (const i of items) {
       const conds = i.status.conditions as Loose[];
