@@ -2,12 +2,14 @@
 // and each group's members with their Deployments built once, so every member of a group shares
 // one array (and the optimizer sizes the group once). A reconcile outside a cycle scans the source.
 import { type Deployment, type VariantAutoscaling, validateSpec } from '../kube/types.js';
-import { deploymentNameOf } from '../kube/va-spec.js';
+import { scaledOf } from '../kube/va-spec.js';
 import type { GroupMember } from './decision.js';
+import { lookupTarget, type ScaleTargetSource } from './targets.js';
 
 interface Source {
   listVariants(): VariantAutoscaling[];
   getDeployment(namespace: string, name: string): Deployment | undefined | Promise<Deployment | undefined>;
+  getScaleTarget?: ScaleTargetSource;
 }
 
 interface Preparer {
@@ -58,7 +60,8 @@ export class CycleGroups {
     const vas = (this.index ?? indexGroups(this.source.listVariants())).get(k) ?? [va];
     const built = Promise.all(
       vas.map(async (v) => {
-        const deployment = await this.source.getDeployment(v.metadata.namespace, deploymentNameOf(v));
+        const { name, kind } = scaledOf(v);
+        const deployment = await lookupTarget(this.source, v.metadata.namespace, { ...kind, name });
         return deployment ? { va: v, deployment } : { va: v };
       }),
     ).then(async (group) => {
