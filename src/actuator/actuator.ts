@@ -3,8 +3,7 @@
 // subresource (--actuator=scale, never against an HPA), Events on the VariantAutoscaling, and the
 // scale-to-zero gate. Returns what status.actuation and the Actuated condition should say.
 
-import { parseUpstreamScaleToZero } from '../config/scale-to-zero.js';
-import { SCALE_TO_ZERO_CONFIGMAP_V05 } from '../config/upstream.js';
+import { ScaleToZeroPolicies } from '../config/scale-to-zero.js';
 import { findCondition, setCondition } from '../kube/conditions.js';
 import {
   ACCELERATOR_LABEL,
@@ -20,7 +19,6 @@ import type { EventSink, VariantEvent } from './events.js';
 import type { ActuationMetrics } from './metrics.js';
 import {
   type IdleEvidence,
-  parseScaleToZeroConfig,
   ruleFor,
   type ScaleToZeroConfig,
   type ZeroVerdict,
@@ -141,7 +139,8 @@ function scaleEvent(from: number, to: number, why: string): VariantEvent {
 export class Actuator {
   readonly mode: 'metrics' | 'scale';
   private readonly log: Logger;
-  private zeroConfig: ScaleToZeroConfig = parseScaleToZeroConfig({});
+  /** The global scale-to-zero ConfigMap and namespace-local copies in force. */
+  readonly scaleToZeroPolicies = new ScaleToZeroPolicies();
   /** Per key: the last count published, and the last failure and refusal evented. */
   private readonly lastPublished = new Map<string, number>();
   private readonly lastFailure = new Map<string, string>();
@@ -157,16 +156,15 @@ export class Actuator {
   setScaleToZeroConfig(
     data: Record<string, string> | undefined,
     format: 'older' | 'upstream' = 'older',
-    name = SCALE_TO_ZERO_CONFIGMAP_V05,
+    name = '',
   ): string[] {
-    this.zeroConfig =
-      format === 'upstream' ? parseUpstreamScaleToZero(data, name) : parseScaleToZeroConfig(data);
-    for (const p of this.zeroConfig.problems) this.log.warn({ problem: p }, 'scale-to-zero entry ignored');
-    return this.zeroConfig.problems;
+    const problems = this.scaleToZeroPolicies.setGlobal(data, format, name);
+    for (const p of problems) this.log.warn({ problem: p }, 'scale-to-zero entry ignored');
+    return problems;
   }
 
   get scaleToZeroConfig(): ScaleToZeroConfig {
-    return this.zeroConfig;
+    return this.scaleToZeroPolicies.global;
   }
 
   async actuate(input: ActuationInput, signal?: AbortSignal): Promise<ActuationResult> {
@@ -254,7 +252,12 @@ export class Actuator {
   zeroVerdict(va: VariantAutoscaling, deployment: Deployment | undefined): ZeroVerdict {
     const modelId = va.spec.modelID;
     const ns = va.metadata.namespace;
-    const rule = ruleFor(this.zeroConfig, this.o.scaleToZeroEnabled?.() ?? false, modelId, ns);
+    const rule = ruleFor(
+      this.scaleToZeroPolicies.forNamespace(ns),
+      this.o.scaleToZeroEnabled?.() ?? false,
+      modelId,
+      ns,
+    );
     if (!rule.enabled) return { allowed: false, why: 'scale to zero is off for this model' };
     const evidence: IdleEvidence = this.o.idleEvidence?.(modelId, ns, rule.retentionMs) ?? {
       state: 'unknown',

@@ -10,6 +10,7 @@ import { idleEvidence, retentionPeriods, SCALE_TO_ZERO_CONFIGMAP } from '../actu
 import { DeploymentScaler, HpaWatch } from '../actuator/scaler.js';
 import type { RequestsOverAnswer } from '../collector/fleet-collector.js';
 import type { Config } from '../config/index.js';
+import type { ConfigMapLike } from '../config/scale-to-zero.js';
 import { SCALE_TO_ZERO_CONFIGMAP_V05 } from '../config/upstream.js';
 import { targetProblem } from '../controller/group-plan.js';
 import { ConfigMapWatch } from '../controller/kube.js';
@@ -60,8 +61,9 @@ export class ClusterActuation {
     config: Config,
     o: ActuationPlace,
     parts: ActuationParts,
-    logger: Logger,
+    private readonly log: Logger,
   ) {
+    const logger = log;
     this.scaleToZero = config.actuation.scaleToZero;
     const scaleMode = config.actuation.mode === 'scale';
     this.hpas = scaleMode
@@ -108,6 +110,14 @@ export class ClusterActuation {
     this.zeroConfigWatchV05 = o.watchConfigMap ? watch(SCALE_TO_ZERO_CONFIGMAP_V05, 'upstream') : undefined;
     // The fleet query also counts requests over the retention periods in force (one query still).
     parts.collector.countRequestsOver(() => this.requestsOverSeconds());
+  }
+
+  /** Namespace-local copies of upstream's scale-to-zero ConfigMap, all of them after every change. */
+  localScaleToZero(copies: ConfigMapLike[]): void {
+    const byNamespace = new Map(copies.map((c) => [c.metadata.namespace, c.data ?? {}]));
+    for (const problem of this.actuator.scaleToZeroPolicies.setLocal(byNamespace)) {
+      this.log.warn({ problem }, 'scale-to-zero entry ignored');
+    }
   }
 
   /** Where the VariantAutoscalings and Deployments are (for the retention periods in force). */
@@ -168,7 +178,10 @@ export class ClusterActuation {
   /** The optimizer's fewest replicas for a variant: 0 where its model may go to zero now, or for
    *  any variant but the one that keeps the model serving; 1 for that one. */
   minReplicas(va: VariantAutoscaling): number {
-    return this.actuator.minReplicas(va, this.source?.getDeployment(va.metadata.namespace, va.metadata.name));
+    return this.actuator.minReplicas(
+      va,
+      this.source?.getDeployment(va.metadata.namespace, deploymentNameOf(va)),
+    );
   }
 
   /** Live reload: WVA_SCALE_TO_ZERO applies from the next reconcile. Returns the keys applied. */
@@ -180,10 +193,22 @@ export class ClusterActuation {
 
   /** The periods (seconds) the next fleet query counts requests over: none when nothing may go to zero. */
   requestsOverSeconds(): number[] {
-    const models = (this.source?.listVariants() ?? [])
-      .filter((va) => typeof va.spec?.modelID === 'string')
-      .map((va) => ({ modelId: va.spec.modelID, namespace: va.metadata.namespace }));
-    return retentionPeriods(this.actuator.scaleToZeroConfig, this.scaleToZero, models).map((ms) => ms / 1000);
+    const byNamespace = new Map<string, Array<{ modelId: string; namespace: string }>>();
+    for (const va of this.source?.listVariants() ?? []) {
+      if (typeof va.spec?.modelID !== 'string') continue;
+      const ns = va.metadata.namespace;
+      byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), { modelId: va.spec.modelID, namespace: ns }]);
+    }
+    const periods = new Set<number>();
+    for (const [ns, models] of byNamespace) {
+      for (const ms of retentionPeriods(
+        this.actuator.scaleToZeroPolicies.forNamespace(ns),
+        this.scaleToZero,
+        models,
+      ))
+        periods.add(ms);
+    }
+    return [...periods].sort((a, b) => a - b).map((ms) => ms / 1000);
   }
 
   start(): void {

@@ -5,11 +5,11 @@ import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { ConfigReloader, configMapNames, UPSTREAM_CONFIGMAP } from '../config/index.js';
+import { watchUpstreamConfigMaps } from '../controller/config-copies.js';
 import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import type { CycleReport } from '../controller/local.js';
 import { clusterOptimizer, localOptimizer } from '../controller/optimizer-setup.js';
-import { watchSaturationConfig } from '../controller/saturation-config.js';
 import { apiErrorMessage, getConfigMap } from '../kube/http.js';
 import { buildRuntime } from '../runtime.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -279,9 +279,15 @@ async function runCluster(
       })
     : undefined;
 
-  // Held for the saturation engine, which parses and validates it.
-  const satWatch = opts.configmap
-    ? watchSaturationConfig(kc, namespace, configMapNames(process.env).saturation[0] as string, logger)
+  // wva-saturation-scaling-config (held for the saturation engine) and namespace-local copies.
+  const upstreamWatch = opts.configmap
+    ? watchUpstreamConfigMaps({
+        kubeConfig: kc,
+        namespace,
+        namespaces: cfg.reconcile.namespaces,
+        logger,
+        scaleToZeroCopies: (l) => actuation.localScaleToZero(l),
+      })
     : undefined;
 
   let server: TelemetryServer | undefined;
@@ -297,7 +303,7 @@ async function runCluster(
   }
   const janitor = parts.startJanitor();
   cmWatch?.start();
-  satWatch?.start();
+  upstreamWatch?.start();
   actuation.start();
   opt.start();
   await controller.start();
@@ -318,7 +324,7 @@ async function runCluster(
       () => controller.stop(4000),
       () => actuation.stop(),
       () => cmWatch?.stop(),
-      () => satWatch?.stop(),
+      () => upstreamWatch?.stop(),
       () => opt.stop(),
       () => reloader.close(),
       () => janitor.stop(),

@@ -4,9 +4,9 @@
 // `enableScaleToZero`, `retentionPeriod`) are read in the same ConfigMap. Pure; a bad field is left
 // out with a problem naming the ConfigMap, key, field and rule, the rest of its entry still applies.
 import { parse } from 'yaml';
-import type { ScaleToZeroConfig } from '../actuator/scale-to-zero.js';
+import { parseScaleToZeroConfig, type ScaleToZeroConfig } from '../actuator/scale-to-zero.js';
 import { parseDuration } from '../duration.js';
-import { CONFIG_ENABLED_LABEL } from './upstream.js';
+import { CONFIG_ENABLED_LABEL, SCALE_TO_ZERO_CONFIGMAP_V05 } from './upstream.js';
 
 const DEFAULT_KEYS = new Set(['default', '__defaults__']);
 const MIN_RETENTION_MS = 1000;
@@ -154,4 +154,32 @@ export function scaleToZeroFor(
 ): ScaleToZeroConfig {
   const own = local.get(namespace);
   return own && (own.models.size > 0 || Object.keys(own.defaults).length > 0) ? own : global;
+}
+
+/** The scale-to-zero policy in force: the global ConfigMap and namespace-local copies. */
+export class ScaleToZeroPolicies {
+  global: ScaleToZeroConfig = parseScaleToZeroConfig({});
+  private local = new Map<string, ScaleToZeroConfig>();
+
+  /** The global copy's data (undefined: deleted), in the older format or upstream's (`name` for
+   *  messages). Returns its problems. */
+  setGlobal(data: Record<string, string> | undefined, format: 'older' | 'upstream', name: string): string[] {
+    this.global = format === 'upstream' ? parseUpstreamScaleToZero(data, name) : parseScaleToZeroConfig(data);
+    return this.global.problems;
+  }
+
+  /** Namespace-local copies of upstream's ConfigMap (namespace -> data). Returns their problems. */
+  setLocal(copies: ReadonlyMap<string, Record<string, string>>): string[] {
+    this.local = new Map(
+      [...copies].map(([ns, data]) => [
+        ns,
+        parseUpstreamScaleToZero(data, `${ns}/${SCALE_TO_ZERO_CONFIGMAP_V05}`),
+      ]),
+    );
+    return [...this.local.values()].flatMap((c) => c.problems);
+  }
+
+  forNamespace(namespace: string): ScaleToZeroConfig {
+    return scaleToZeroFor(namespace, this.global, this.local);
+  }
 }

@@ -96,14 +96,16 @@ export async function listTrimmed<T extends KubernetesObject>(
   kc: KubeConfig,
   path: string,
   trim: Trim<T>,
-  fieldSelector?: string,
+  selector?: Selector,
 ): Promise<KubernetesListObject<T>> {
+  const { field: fieldSelector, label: labelSelector } = selectors(selector);
   const items: T[] = [];
   let resourceVersion: string | undefined;
   let cont: string | undefined;
   do {
     const q = new URLSearchParams({ limit: String(LIST_PAGE_SIZE) });
     if (fieldSelector) q.set('fieldSelector', fieldSelector);
+    if (labelSelector) q.set('labelSelector', labelSelector);
     if (cont) q.set('continue', cont);
     const page = await kubeRequest<KubernetesListObject<T>>(kc, { method: 'GET', path: `${path}?${q}` });
     // Every page of one paginated list is the same snapshot; its version is where the watch starts.
@@ -112,6 +114,13 @@ export async function listTrimmed<T extends KubernetesObject>(
     cont = page.metadata?._continue ?? (page.metadata as { continue?: string } | undefined)?.continue;
   } while (cont);
   return { metadata: { resourceVersion }, items };
+}
+
+/** A field selector (`metadata.name=x`), or field and label selectors. */
+export type Selector = string | { field?: string; label?: string };
+
+function selectors(s: Selector | undefined): { field?: string; label?: string } {
+  return typeof s === 'string' ? { field: s } : (s ?? {});
 }
 
 export interface RestartBackoff {
@@ -148,7 +157,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     list: () => Promise<KubernetesListObject<T>>,
     private readonly log: Logger,
     backoff: RestartBackoff = {},
-    fieldSelector?: string,
+    selector?: Selector,
     watch: HttpWatch = new HttpWatch(kc),
   ) {
     this.base = backoff.baseMs ?? 500;
@@ -174,7 +183,8 @@ export class ResilientInformer<T extends KubernetesObject> {
         return request;
       },
     } as unknown as Watch; // ListWatch only calls watch(); HttpWatch's has the same contract.
-    this.informer = new ListWatch<T>(path, tracked, listed, false, undefined, fieldSelector);
+    const { field, label } = selectors(selector);
+    this.informer = new ListWatch<T>(path, tracked, listed, false, label, field);
     this.informer.on('error', (err?: unknown) => this.onError(err));
   }
 

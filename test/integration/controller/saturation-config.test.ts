@@ -4,6 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { ruleFor } from '../../../src/actuator/scale-to-zero.js';
+import { type ConfigMapLike, ScaleToZeroPolicies } from '../../../src/config/scale-to-zero.js';
+import { watchUpstreamConfigMaps } from '../../../src/controller/config-copies.js';
 import { watchSaturationConfig } from '../../../src/controller/saturation-config.js';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
 import { until } from '../../support/wait.js';
@@ -64,6 +67,66 @@ describe('wva-saturation-scaling-config', () => {
       expect(w.holder.dataFor('llm').from).toBe('wva-system/wva-saturation-scaling-config');
       api.delete('configmaps', 'wva-system', 'wva-saturation-scaling-config');
       await until(() => w.holder.dataFor('llm').data === undefined, 'the deletion watched');
+    } finally {
+      await w.stop();
+      await api.close();
+    }
+  });
+
+  it('namespace-local copies: labelled ones outside the controller namespace reach the scale-to-zero policy and the holder', async () => {
+    const api = await FakeApiServer.start();
+    const local: ConfigMapLike[][] = [];
+    const w = watchUpstreamConfigMaps({
+      kubeConfig: api.kubeConfig(),
+      namespace: 'wva-system',
+      logger: silent,
+      scaleToZeroCopies: (l) => local.push(l),
+    });
+    const cm = (namespace: string, name: string, data: Record<string, string>, labelled = true): Obj => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name,
+        namespace,
+        ...(labelled ? { labels: { 'wva.llmd.ai/config-enabled': 'true' } } : {}),
+      },
+      data,
+    });
+    try {
+      w.start();
+      api.put(
+        'configmaps',
+        cm('team-a', 'wva-model-scale-to-zero-config', { default: 'enable_scale_to_zero: true' }),
+      );
+      api.put(
+        'configmaps',
+        cm('team-b', 'wva-model-scale-to-zero-config', { default: 'enable_scale_to_zero: true' }, false),
+      );
+      api.put(
+        'configmaps',
+        cm('team-a', 'wva-saturation-scaling-config', { default: 'kvCacheThreshold: 0.6' }),
+      );
+      api.put(
+        'configmaps',
+        cm('wva-system', 'wva-saturation-scaling-config', { default: 'kvCacheThreshold: 0.8' }),
+      );
+      await until(
+        () =>
+          w.saturation.dataFor('team-a').data !== undefined && w.saturation.dataFor('llm').data !== undefined,
+        'copies and the global one watched',
+      );
+      expect(w.saturation.dataFor('team-a').from).toBe('team-a/wva-saturation-scaling-config');
+      expect(w.saturation.dataFor('llm').from).toBe('wva-system/wva-saturation-scaling-config');
+      expect(local.at(-1)?.map((c) => c.metadata.namespace)).toEqual(['team-a']);
+      // As the actuator takes them: team-a's copy replaces the global policy there only.
+      const policies = new ScaleToZeroPolicies();
+      policies.setLocal(new Map((local.at(-1) ?? []).map((c) => [c.metadata.namespace, c.data ?? {}])));
+      expect(ruleFor(policies.forNamespace('team-a'), false, 'm', 'team-a').enabled).toBe(true);
+      expect(ruleFor(policies.forNamespace('team-b'), false, 'm', 'team-b').enabled).toBe(false);
+      // Only labelled ConfigMaps were listed and watched.
+      const reads = api.requests.filter((r) => r.plural === 'configmaps' && !r.query.fieldSelector);
+      expect(reads.length).toBeGreaterThan(0);
+      for (const r of reads) expect(r.query.labelSelector).toBe('wva.llmd.ai/config-enabled=true');
     } finally {
       await w.stop();
       await api.close();

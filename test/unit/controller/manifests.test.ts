@@ -111,7 +111,7 @@ describe('deploy/', () => {
     expect(rules(cr).sort()).toEqual([
       'apps/deployments: list,watch',
       'apps/statefulsets/scale: get',
-      'core/configmaps: get',
+      'core/configmaps: get,list,watch',
       'core/events: create',
       'core/namespaces: list,watch',
       'llmd.ai/variantautoscalings/status: patch',
