@@ -4,9 +4,9 @@
 // scale-to-zero gate. Returns what status.actuation and the Actuated condition should say.
 
 import { ScaleToZeroPolicies } from '../config/scale-to-zero.js';
+import { resolveAccelerator } from '../kube/accelerator.js';
 import { findCondition, setCondition } from '../kube/conditions.js';
 import {
-  ACCELERATOR_LABEL,
   type Deployment,
   OPTIMIZATION_READY,
   type VariantAutoscaling,
@@ -232,8 +232,7 @@ export class Actuator {
       namespace: va.metadata.namespace,
       accelerator:
         input.status.desiredOptimizedAlloc?.accelerator ??
-        va.metadata.labels?.[ACCELERATOR_LABEL] ??
-        'unknown',
+        resolveAccelerator(va.metadata.labels, deployment?.spec?.template?.spec).accelerator,
       desired: running,
       current: readyReplicas(deployment),
       latency: latencySeconds(input),

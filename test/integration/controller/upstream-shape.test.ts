@@ -267,6 +267,10 @@ describe("upstream v0.5's samples in the controller (fake API server, real Prome
         'wva_desired_replicas{variant_name="llama-8b-budget-t4",namespace="llm-inference",accelerator_type="unknown"} 2',
       );
       expect(exposition).not.toContain('variant_name="llama-8b-default-cost"');
+      // The accelerator label of a held series: the target's GPU placement where no label names it.
+      expect(exposition).toContain(
+        `wva_desired_replicas{variant_name="llama-70b-premium-h100",namespace="llm-inference",accelerator_type="${H100}"} 2`,
+      );
 
       // An excluded namespace is left alone.
       expect(api.get('variantautoscalings', 'excluded', 'skip')?.status).toBeUndefined();
