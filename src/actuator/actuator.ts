@@ -199,6 +199,7 @@ export class Actuator {
       desired: count,
       current: readyReplicas(deployment),
       latency: latencySeconds(input),
+      reason: findCondition(input.status, OPTIMIZATION_READY)?.reason ?? 'Decision',
     });
     const previous = this.lastPublished.get(key) ?? running;
     if (this.mode === 'metrics') {

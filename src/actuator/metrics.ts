@@ -41,7 +41,8 @@ export interface VariantSample {
   current: number | undefined;
   /** Seconds; a latency absent or unknown has no series (never 0). */
   latency?: Partial<Record<LatencyGauge, number>>;
-  /** Why the desired count moved (for wva_replica_scaling_total); default `decision`. */
+  /** Why the desired count moved (wva_replica_scaling_total); absent: not a decision (a count held
+   *  at what runs), whose moves are not counted. */
   reason?: string;
 }
 
@@ -144,9 +145,9 @@ export class ActuationMetrics {
       ...this.instance,
     };
     const before = this.lastDesired.get(key);
-    if (before !== undefined && before !== s.desired) {
+    if (before !== undefined && before !== s.desired && s.reason !== undefined) {
       const direction = s.desired > before ? 'up' : 'down';
-      const reason = s.reason ?? 'decision';
+      const reason = s.reason;
       const counter = {
         variant_name: s.variantName,
         namespace: s.namespace,

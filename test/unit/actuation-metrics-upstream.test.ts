@@ -19,7 +19,7 @@ async function lines(registry: Registry, prefix: string): Promise<string[]> {
 }
 
 describe('wva_replica_scaling_total', () => {
-  it('counts a move of the desired count, by direction and reason; a steady count adds nothing', async () => {
+  it("counts a decision's move of the desired count, by direction and reason; a steady count adds nothing", async () => {
     const registry = new Registry();
     const m = new ActuationMetrics(registry);
     m.set('llm/llama-8b-a100', sample(2));
@@ -27,6 +27,8 @@ describe('wva_replica_scaling_total', () => {
     m.set('llm/llama-8b-a100', sample(4, 'OptimizationSucceeded'));
     m.set('llm/llama-8b-a100', sample(3, 'OptimizationSucceeded'));
     m.set('llm/llama-8b-a100', sample(1, 'OptimizationSucceeded'));
+    // A count held at what runs (no decision) moves with whoever scaled it: not counted.
+    m.set('llm/llama-8b-a100', sample(7));
     expect(await lines(registry, 'wva_replica_scaling_total')).toEqual([
       'wva_replica_scaling_total{variant_name="llama-8b-a100",namespace="llm",direction="up",reason="OptimizationSucceeded"} 1',
       'wva_replica_scaling_total{variant_name="llama-8b-a100",namespace="llm",direction="down",reason="OptimizationSucceeded"} 2',
@@ -34,8 +36,8 @@ describe('wva_replica_scaling_total', () => {
     // A VariantAutoscaling that goes takes its counts with it and comes back afresh; a standby serves none.
     m.forget('llm/llama-8b-a100');
     expect(await lines(registry, 'wva_replica_scaling_total{')).toEqual([]);
-    m.set('llm/llama-8b-a100', sample(5));
-    m.set('llm/llama-8b-a100', sample(6));
+    m.set('llm/llama-8b-a100', sample(5, 'OptimizationSucceeded'));
+    m.set('llm/llama-8b-a100', sample(6, 'OptimizationSucceeded'));
     expect(await lines(registry, 'wva_replica_scaling_total{')).toHaveLength(1);
     m.clear();
     expect(await lines(registry, 'wva_replica_scaling_total{')).toEqual([]);
@@ -47,7 +49,7 @@ describe('CONTROLLER_INSTANCE', () => {
     const registry = new Registry();
     const m = new ActuationMetrics(registry, { controllerInstance: 'shard-a' });
     m.set('llm/llama-8b-a100', sample(2));
-    m.set('llm/llama-8b-a100', sample(3));
+    m.set('llm/llama-8b-a100', sample(3, 'OptimizationSucceeded'));
     m.setConditions('llm/llama-8b-a100', { MetricsAvailable: 'True' });
     const all = await lines(registry, 'wva_');
     expect(all.length).toBeGreaterThan(10);
