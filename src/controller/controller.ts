@@ -151,7 +151,8 @@ export class Controller<W extends StatusWriter = KubeStatusWriter> {
     const outage = this.source.outage();
     if (outage) {
       const limit = this.o.informerOutageLimitMs ?? DEFAULT_INFORMER_OUTAGE_LIMIT_MS;
-      const downMs = (this.o.now?.() ?? new Date()).getTime() - outage.sinceMs;
+      // The informers' clock: monotonic, or the injected one.
+      const downMs = (this.o.now ? this.o.now().getTime() : performance.now()) - outage.sinceMs;
       if (downMs > limit) {
         return {
           ready: false,
