@@ -222,6 +222,7 @@ async function runCluster(
   );
   const controller = new Controller({
     optimizer: opt.optimizer,
+    unitCosts: () => opt.store.unitCosts.value,
     kubeConfig: kc,
     collector: parts.collector,
     namespaces: cfg.reconcile.namespaces,

@@ -43,7 +43,8 @@ export interface ControllerOptions<W extends StatusWriter = KubeStatusWriter> {
   elector?: Elector;
   logger?: Logger;
   telemetry?: ControllerTelemetry;
-  unitCosts?: Record<string, number>;
+  /** Unit cost per accelerator for currentAlloc.variantCost (a function: the live ConfigMap's). */
+  unitCosts?: Record<string, number> | (() => Record<string, number> | undefined);
   /** Decides desiredOptimizedAlloc (see decision.ts); absent: measurements only. */
   optimizer?: VariantOptimizer;
   backoff?: RestartBackoff;

@@ -184,6 +184,19 @@ describe('run --actuator=scale acts only on counts it can stand behind', () => {
     expect(replicasOf('a')).toBe(2);
   }, 60_000);
 
+  it('currentAlloc.variantCost is the unit cost x accCount x the replicas that run', async () => {
+    api.put('variantautoscalings', va('a', [['A100', A100, 4]]));
+    api.put('deployments', deployment('prod', 'a', 3));
+    prom.set(MODEL, 'prod', trafficStats(60));
+    await start({ A100: 40 });
+    await until(() => statusOf('a')?.currentAlloc !== undefined, 'currentAlloc', 30_000);
+    expect(statusOf('a').currentAlloc).toMatchObject({
+      accelerator: 'A100',
+      numReplicas: 3,
+      variantCost: '120.00',
+    });
+  }, 60_000);
+
   it('a billion waiting requests in one sample: at most 10x what runs, then the default maximum, never beyond', async () => {
     api.put('variantautoscalings', va('a', [['A100', A100, 4]]));
     api.put('deployments', deployment('prod', 'a', 1));
