@@ -2,10 +2,9 @@
 // reconcile, on the leader: the gauges an HPA or KEDA scales on (always), the Deployment's scale
 // subresource (--actuator=scale, never against an HPA), Events on the VariantAutoscaling, and the
 // scale-to-zero gate. Returns what status.actuation and the Actuated condition should say.
-
 import { ScaleToZeroPolicies } from '../config/scale-to-zero.js';
 import { resolveAccelerator } from '../kube/accelerator.js';
-import { findCondition, setCondition } from '../kube/conditions.js';
+import { findCondition } from '../kube/conditions.js';
 import {
   type Deployment,
   OPTIMIZATION_READY,
@@ -17,6 +16,7 @@ import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import type { EventSink, VariantEvent } from './events.js';
 import type { ActuationMetrics } from './metrics.js';
+import { ACTUATED, type ActuationResult, isCount, readyReplicas, specReplicas } from './outcome.js';
 import {
   type IdleEvidence,
   ruleFor,
@@ -26,24 +26,7 @@ import {
 } from './scale-to-zero.js';
 import type { HpaLookup, Scaler } from './scaler.js';
 
-export const ACTUATED = 'Actuated';
-export type ActuatedReason =
-  | 'Published'
-  | 'Scaled'
-  | 'NoDecision'
-  | 'DeploymentNotFound'
-  | 'DeploymentDeleting'
-  | 'HPAConflict'
-  | 'HPAsNotListed'
-  | 'ScaleFailed';
-
-export interface ActuationResult {
-  applied: boolean;
-  reason: ActuatedReason;
-  message: string;
-  /** Replicas published (and, in scale mode, asked of the Deployment). */
-  published?: number;
-}
+export { ACTUATED, type ActuatedReason, type ActuationResult, withActuation } from './outcome.js';
 
 export interface ActuationInput {
   /** "namespace/name". */
@@ -93,27 +76,6 @@ export interface ActuatorOptions {
   /** Requests of a model over a period, from the cycle's fleet query. */
   idleEvidence?: (modelId: string, namespace: string, retentionMs: number) => IdleEvidence;
   logger?: Logger;
-}
-
-/** The largest count a Deployment's spec.replicas (an int32) can hold. */
-const INT32_MAX = 2_147_483_647;
-
-/** A replica count that may be acted on. */
-const isCount = (n: unknown): n is number =>
-  typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= INT32_MAX;
-
-/** Replicas the Deployment asks for; unset means 1, as the API server defaults it. */
-function specReplicas(d: Deployment | undefined): number | undefined {
-  if (!d) return undefined;
-  const r = d.spec?.replicas;
-  return typeof r === 'number' && Number.isInteger(r) && r >= 0 ? r : 1;
-}
-
-/** Ready replicas; a Deployment without a status yet is unknown, an absent readyReplicas is 0. */
-function readyReplicas(d: Deployment | undefined): number | undefined {
-  if (!d?.status) return undefined;
-  const r = d.status.readyReplicas;
-  return typeof r === 'number' && r >= 0 ? r : 0;
 }
 
 function latencySeconds(i: ActuationInput) {
@@ -417,28 +379,4 @@ export class Actuator {
     this.lastFailure.clear();
     this.lastRefusal.clear();
   }
-}
-
-/** The status with actuation applied: status.actuation.applied and the Actuated condition. */
-export function withActuation(
-  status: VariantAutoscalingStatus,
-  r: ActuationResult,
-  now: Date,
-  generation?: number,
-): VariantAutoscalingStatus {
-  return {
-    ...status,
-    actuation: { applied: r.applied },
-    conditions: setCondition(
-      status.conditions ?? [],
-      {
-        type: ACTUATED,
-        status: r.applied ? 'True' : 'False',
-        reason: r.reason,
-        message: r.message.slice(0, 32768),
-        ...(generation !== undefined ? { observedGeneration: generation } : {}),
-      },
-      now,
-    ),
-  };
 }

@@ -196,23 +196,16 @@ export class Reconciler {
 
   /**
    * What the actuator acts on: this reconcile's decision, never a count found in status (written
-   * by an earlier process, another controller or a person). Without an optimizer the status is the
-   * decision of whoever writes it.
+   * by an earlier process, another controller or a person). Without an optimizer nothing is decided.
    */
-  private decided(
-    va: VariantAutoscaling,
-    d: Decision | undefined,
-  ): Pick<ActuationInput, 'decision' | 'undecided' | 'predicted'> {
-    if (!this.o.optimizer) {
-      const s = va.status?.desiredOptimizedAlloc;
-      return s ? { decision: { accelerator: s.accelerator, numReplicas: s.numReplicas } } : {};
-    }
+  private decided(d: Decision | undefined): Pick<ActuationInput, 'decision' | 'undecided' | 'predicted'> {
     if (d?.ok) {
       return {
         decision: { accelerator: d.accelerator, numReplicas: d.numReplicas },
         predicted: d.allocation.predicted,
       };
     }
+    if (!this.o.optimizer) return { undecided: 'no optimizer: nothing is decided here' };
     return { undecided: d ? `${d.reason}: ${d.message}` : 'nothing decided' };
   }
 
@@ -314,7 +307,7 @@ export class Reconciler {
             status: statusOf(va),
             deployment,
             measured: read?.metrics,
-            ...this.decided(va, decision),
+            ...this.decided(decision),
             ...(this.writeFailed.has(key) ? { noScaleDown: 'the last status write failed' } : {}),
           },
           signal,

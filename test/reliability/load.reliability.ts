@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { imageNodeFlags, shippedClusterRun } from '../support/image.js';
+import { type PinnedPrometheus, startPinnedPrometheus } from '../support/pinned-prometheus.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../support/prometheus.js';
 import { deployment, variant } from '../support/variants.js';
 import { type VllmPodTraffic, vllmOpenMetrics } from '../support/vllm-openmetrics.js';
@@ -28,6 +29,8 @@ const model = (i: number) => `org/model-${String(i).padStart(4, '0')}`;
 const CONTROLLER_NS = 'workload-variant-autoscaler-system';
 
 let prom: PrometheusServer;
+/** What the controller queries: the backfilled instant (cluster mode refuses --time). */
+let pinned: PinnedPrometheus;
 let api: FakeApiServer;
 let dir: string;
 
@@ -53,6 +56,7 @@ beforeAll(async () => {
     });
   }
   prom = await startPrometheus({ openmetrics: vllmOpenMetrics(pods) });
+  pinned = await startPinnedPrometheus(prom.url, BACKFILL_TIME_S);
   api = await FakeApiServer.start();
   for (let i = 0; i < MODELS; i++) {
     for (let j = 0; j < PER_MODEL; j++) {
@@ -84,6 +88,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 afterAll(async () => {
   await api?.close();
+  await pinned?.close();
   await prom?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -120,9 +125,9 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models and one of ${BI
       process.execPath,
       shippedClusterRun({
         kubeconfig: kc,
-        prometheusUrl: prom.url,
+        prometheusUrl: pinned.url,
         nodeArgs: (process.env.WVA_LOAD_NODE_ARGS ?? '').split(' ').filter(Boolean),
-        args: ['--time', String(BACKFILL_TIME_S), '--interval', '20s', '--cache-max-entries', '5000'],
+        args: ['--interval', '20s', '--cache-max-entries', '5000'],
       }),
       {
         stdio: ['ignore', 'ignore', 'pipe'],
