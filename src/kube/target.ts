@@ -65,7 +65,7 @@ export function targetCondition(
       ...base,
       status: 'False',
       reason: 'TargetNotFound',
-      message: `${what} not found${how}: nothing is published or scaled for this variant until it exists`,
+      message: `${what} not found${how}: its replicas are unknown and it is not scaled until it exists`,
     };
   }
   if (found.metadata.deletionTimestamp) {
@@ -73,7 +73,7 @@ export function targetCondition(
       ...base,
       status: 'False',
       reason: 'TargetNotFound',
-      message: `${what} is being deleted: nothing is published or scaled for this variant`,
+      message: `${what} is being deleted: it is not scaled`,
     };
   }
   return { ...base, status: 'True', reason: 'TargetFound', message: `${what} found${how}` };
