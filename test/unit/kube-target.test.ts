@@ -62,22 +62,21 @@ describe('targetCondition', () => {
       status: 'False',
       reason: 'TargetNotFound',
       message:
-        'Deployment llm/llama-decode not found: nothing is published or scaled for this variant until it exists',
+        'Deployment llm/llama-decode not found: its replicas are unknown and it is not scaled until it exists',
     });
     expect(
       targetCondition(upstream, 'llm', { metadata: { ...meta, deletionTimestamp: '2026-01-01T00:00:00Z' } }),
     ).toMatchObject({
       status: 'False',
       reason: 'TargetNotFound',
-      message:
-        'Deployment llm/llama-decode is being deleted: nothing is published or scaled for this variant',
+      message: 'Deployment llm/llama-decode is being deleted: it is not scaled',
     });
   });
 
   it('an older object without scaleTargetRef says which Deployment it looked for and why', () => {
     const older = parsed({ modelID: 'm' });
     expect(targetCondition(older, 'llm', undefined).message).toBe(
-      'Deployment llm/llama-va not found (no spec.scaleTargetRef: the Deployment named like the VariantAutoscaling): nothing is published or scaled for this variant until it exists',
+      'Deployment llm/llama-va not found (no spec.scaleTargetRef: the Deployment named like the VariantAutoscaling): its replicas are unknown and it is not scaled until it exists',
     );
   });
 });
