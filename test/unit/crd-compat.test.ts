@@ -6,13 +6,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { CONTROLLER_INSTANCE_LABEL, DESIRED_REPLICAS, VARIANT_LABELS } from '../../src/actuator/metrics.js';
 import type { Decision } from '../../src/controller/decision.js';
 import { computeStatus } from '../../src/controller/status.js';
 import { resolveAccelerator } from '../../src/kube/accelerator.js';
 import { setCondition } from '../../src/kube/conditions.js';
 import type { VariantAutoscaling } from '../../src/kube/types.js';
 import { parseSpec } from '../../src/kube/va-spec.js';
-import { type Manifest, repoRoot } from '../support/manifests.js';
+import { type Manifest, repoRoot, schemaProblem } from '../support/manifests.js';
 import { applySchema, crdSchema, printerColumns } from '../support/structural-schema.js';
 import { deployment, variant } from '../support/variants.js';
 
@@ -280,5 +281,19 @@ describe('resolveAccelerator', () => {
       source: 'unknown',
     });
     expect(resolveAccelerator(undefined, undefined)).toEqual({ accelerator: 'unknown', source: 'unknown' });
+  });
+});
+
+describe("upstream's HPA sample", () => {
+  it('is a valid HPA that selects a series we publish, by a label we set', () => {
+    const [hpa] = parseAllDocuments(
+      readFileSync(join(fixtures, 'upstream-v0.5/hpa-integration.yaml'), 'utf8'),
+    ).map((d) => d.toJS() as Manifest);
+    expect(schemaProblem(hpa as Manifest)).toBe('');
+    const metric = (hpa as Manifest).spec.metrics[0].external.metric;
+    expect(metric.name).toBe(DESIRED_REPLICAS);
+    for (const label of Object.keys(metric.selector.matchLabels)) {
+      expect([...VARIANT_LABELS, CONTROLLER_INSTANCE_LABEL]).toContain(label);
+    }
   });
 });
