@@ -249,7 +249,8 @@ async function runCluster(
     leaderElection: opts.leaderElect ? { namespace, name: opts.leaseName, identity } : false,
     actuator: actuation.actuator,
     scope: {
-      namespaceExclusion: true,
+      // With a namespace list that list is the scope: Namespaces are not read cluster-wide then.
+      namespaceExclusion: cfg.reconcile.namespaces.length === 0,
       ...(cfg.reconcile.controllerInstance ? { controllerInstance: cfg.reconcile.controllerInstance } : {}),
     },
   });
