@@ -76,6 +76,8 @@ export {
   startEmulatorServer,
   VllmEmulator,
 } from './emulator/index.js';
+// Saturation scaling (upstream WVA v0.5's V1 and V2 analysers, optimiser, limiter, scale to zero).
+export * from './engines/saturation/index.js';
 export type {
   Allocation,
   Condition,
