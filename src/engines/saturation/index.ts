@@ -19,5 +19,26 @@ export {
   type SaturationConfigSet,
   saturationConfigForModel,
 } from './configmap.js';
+export { costAwareOptimize } from './cost-optimizer.js';
+export { parseGoDuration } from './go-duration.js';
+export {
+  allocateGreedyBySaturation,
+  createTypeAllocator,
+  type GpuInventory,
+  gpuInventory,
+  limitDecisions,
+  normalizeAcceleratorName,
+} from './limiter.js';
+export {
+  DEFAULT_SCALE_TO_ZERO_RETENTION_MS,
+  DEFAULT_VARIANT_COST,
+  enforceScaleToZeroPolicy,
+  parseScaleToZeroConfigMap,
+  SCALE_TO_ZERO_CONFIGMAP_NAME,
+  SCALE_TO_ZERO_DEFAULT_KEY,
+  type ScaleToZeroConfigProblem,
+  scaleToZeroEnabled,
+  scaleToZeroRetentionMs,
+} from './scale-to-zero.js';
 export type * from './types.js';
 export { analyzeModelSaturation, calculateSaturationTargets } from './v1.js';
