@@ -42,3 +42,16 @@ export {
 } from './scale-to-zero.js';
 export type * from './types.js';
 export { analyzeModelSaturation, calculateSaturationTargets } from './v1.js';
+export {
+  analyzeSaturationV2,
+  BYTES_PER_TOKEN,
+  classifyOutputLength,
+  K2_HISTORY_WINDOW,
+  V2_ANALYZER_NAME,
+} from './v2/analyzer.js';
+export {
+  createSaturationV2State,
+  findCompatibleCapacity,
+  loadCapacityFromDeployment,
+} from './v2/capacity-store.js';
+export { estimateCapacityFromParams, isCapacityCompatible, parseVllmArgs } from './v2/vllm-args.js';
