@@ -9,6 +9,7 @@
 import {
   applySaturationScalingDefaults,
   BUILTIN_SATURATION_THRESHOLDS,
+  SATURATION_V2_ANALYZER,
   saturationConfigViolation,
 } from './config.js';
 import type { SaturationScalingConfig } from './types.js';
@@ -187,4 +188,19 @@ export function chooseConfigMapData(
 ): Record<string, string> | null {
   if (local && Object.keys(local).length > 0) return local;
   return global ?? null;
+}
+
+/**
+ * Which saturation analyser runs and whether the GPU limiter follows it: both read from the
+ * *global* ConfigMap's `default` entry, whatever a namespace-local copy says. No entry: V1 alone.
+ */
+export function saturationEngineSettings(globalSet: SaturationConfigSet): {
+  analyzer: 'v1' | 'v2';
+  enableLimiter: boolean;
+} {
+  const d = globalSet.default;
+  return {
+    analyzer: d?.analyzerName === SATURATION_V2_ANALYZER ? 'v2' : 'v1',
+    enableLimiter: d?.enableLimiter === true,
+  };
 }

@@ -18,6 +18,7 @@ export {
   type SaturationConfigProblem,
   type SaturationConfigSet,
   saturationConfigForModel,
+  saturationEngineSettings,
 } from './configmap.js';
 export { costAwareOptimize } from './cost-optimizer.js';
 export { parseGoDuration } from './go-duration.js';

@@ -3,6 +3,7 @@ import {
   chooseConfigMapData,
   parseSaturationScalingConfigMap,
   saturationConfigForModel,
+  saturationEngineSettings,
 } from '../../../../src/engines/saturation/index.js';
 
 // The shipped ConfigMap's `default` entry, comments included.
@@ -246,5 +247,23 @@ describe('chooseConfigMapData', () => {
     expect(chooseConfigMapData({}, global)).toBe(global);
     expect(chooseConfigMapData(undefined, global)).toBe(global);
     expect(chooseConfigMapData(null, null)).toBeNull();
+  });
+});
+
+describe('saturationEngineSettings', () => {
+  it('reads the analyser and the limiter switch from the default entry', () => {
+    const v2 = parseSaturationScalingConfigMap({ default: `${SHIPPED_DEFAULT}analyzerName: saturation\n` });
+    expect(saturationEngineSettings(v2)).toEqual({ analyzer: 'v2', enableLimiter: false });
+    const limited = parseSaturationScalingConfigMap({ default: 'enableLimiter: true\n' });
+    expect(saturationEngineSettings(limited)).toEqual({ analyzer: 'v1', enableLimiter: true });
+  });
+
+  it('falls back to V1 without the limiter when there is no default entry', () => {
+    expect(saturationEngineSettings(parseSaturationScalingConfigMap(undefined))).toEqual({
+      analyzer: 'v1',
+      enableLimiter: false,
+    });
+    const other = parseSaturationScalingConfigMap({ x: 'model_id: m\nanalyzerName: saturation\n' });
+    expect(saturationEngineSettings(other).analyzer).toBe('v1');
   });
 });
