@@ -287,6 +287,18 @@ describe('calculateSaturationTargets', () => {
     expect(calculateSaturationTargets(a, states)).toEqual({ 'v1-l4': 3, 'v2-a100': 4 });
   });
 
+  it("holds rather than scaling the cheapest other variant (the docs' example gives {3, 4}, the code {2, 4})", () => {
+    const a = analysis(
+      [
+        { name: 'v1-l4', cost: 5, replicas: 2 },
+        { name: 'v2-a100', cost: 20, replicas: 3 },
+      ],
+      { up: true },
+    );
+    const states = [state('v1-l4', 2), state('v2-a100', 3, { desiredReplicas: 4 })];
+    expect(calculateSaturationTargets(a, states)).toEqual({ 'v1-l4': 2, 'v2-a100': 4 });
+  });
+
   it('holds the whole model while pods reporting differ from current replicas', () => {
     const a = analysis(
       [
