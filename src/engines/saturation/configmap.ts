@@ -16,7 +16,7 @@ import type { SaturationScalingConfig } from './types.js';
 import { FieldError, type FieldKind, readFields, readMapping } from './yaml-fields.js';
 
 export const SATURATION_CONFIGMAP_NAME = 'wva-saturation-scaling-config';
-export const DEFAULT_CONFIG_KEY = 'default';
+export const SATURATION_DEFAULT_KEY = 'default';
 
 const FIELDS: Record<string, FieldKind> = {
   model_id: 'string',
@@ -129,19 +129,19 @@ export function parseSaturationScalingConfigMap(
   const entries: Record<string, SaturationScalingConfig> = {};
   let def: SaturationScalingConfig | null = null;
   let builtIn = false;
-  const rawDefault = decoded.get(DEFAULT_CONFIG_KEY);
+  const rawDefault = decoded.get(SATURATION_DEFAULT_KEY);
   if (rawDefault) {
     const base = product ? { ...ZERO, ...BUILTIN_SATURATION_THRESHOLDS } : ZERO;
-    const r = finish(DEFAULT_CONFIG_KEY, { ...base, ...rawDefault });
+    const r = finish(SATURATION_DEFAULT_KEY, { ...base, ...rawDefault });
     if (isProblem(r)) problems.push(r);
-    else def = entries[DEFAULT_CONFIG_KEY] = r;
+    else def = entries[SATURATION_DEFAULT_KEY] = r;
   }
   if (product && def === null) {
     def = { ...ZERO, ...BUILTIN_SATURATION_THRESHOLDS };
     builtIn = true;
   }
   for (const [key, raw] of decoded) {
-    if (key === DEFAULT_CONFIG_KEY) continue;
+    if (key === SATURATION_DEFAULT_KEY) continue;
     // The product reading inherits from `default` before defaults apply, so an override that
     // leaves the V2 thresholds out gets `default`'s, not 0.85 / 0.70 over them.
     const r = finish(key, { ...(product && def ? def : ZERO), ...raw, ...ids(raw) });
@@ -169,7 +169,7 @@ export function saturationConfigForModel(
   if (set.product) {
     let anyNamespace: SaturationScalingConfig | null = null;
     for (const [key, c] of Object.entries(set.entries)) {
-      if (key === DEFAULT_CONFIG_KEY || !c.modelId || c.modelId !== modelId) continue;
+      if (key === SATURATION_DEFAULT_KEY || !c.modelId || c.modelId !== modelId) continue;
       if (c.namespace === namespace) return c;
       if (!c.namespace && anyNamespace === null) anyNamespace = c;
     }

@@ -11,9 +11,9 @@ export {
 } from './config.js';
 export {
   chooseConfigMapData,
-  DEFAULT_CONFIG_KEY,
   parseSaturationScalingConfigMap,
   SATURATION_CONFIGMAP_NAME,
+  SATURATION_DEFAULT_KEY,
   type SaturationConfigMapOptions,
   type SaturationConfigProblem,
   type SaturationConfigSet,
@@ -32,7 +32,7 @@ export {
 } from './limiter.js';
 export {
   DEFAULT_SCALE_TO_ZERO_RETENTION_MS,
-  DEFAULT_VARIANT_COST,
+  ENFORCER_UNKNOWN_COST,
   enforceScaleToZeroPolicy,
   parseScaleToZeroConfigMap,
   SCALE_TO_ZERO_CONFIGMAP_NAME,

@@ -10,7 +10,7 @@ export const SCALE_TO_ZERO_CONFIGMAP_NAME = 'wva-model-scale-to-zero-config';
 export const SCALE_TO_ZERO_DEFAULT_KEY = 'default';
 export const DEFAULT_SCALE_TO_ZERO_RETENTION_MS = 10 * 60_000;
 /** A variant's cost when the analysis does not name it, as upstream's VA default. */
-export const DEFAULT_VARIANT_COST = 10;
+export const ENFORCER_UNKNOWN_COST = 10;
 
 const FIELDS: Record<string, FieldKind> = {
   model_id: 'string',
@@ -149,9 +149,9 @@ export function enforceScaleToZeroPolicy(x: {
   const costs = new Map<string, number>();
   for (const v of x.variantAnalyses) costs.set(v.variantName, v.cost);
   let pick = names[0]!;
-  let pickCost = costs.get(pick) ?? DEFAULT_VARIANT_COST;
+  let pickCost = costs.get(pick) ?? ENFORCER_UNKNOWN_COST;
   for (const name of names.slice(1)) {
-    const cost = costs.get(name) ?? DEFAULT_VARIANT_COST;
+    const cost = costs.get(name) ?? ENFORCER_UNKNOWN_COST;
     if (cost < pickCost || (cost === pickCost && name < pick)) {
       pick = name;
       pickCost = cost;
