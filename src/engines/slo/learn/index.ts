@@ -1,0 +1,34 @@
+// Learning a variant's performance model online (the SLO engine's input), and keeping it across
+// restarts. Pure: no clock, no I/O; the caller passes the time and owns the ConfigMap.
+export {
+  type ConfidenceState,
+  type EstimatorOptions,
+  type EstimatorState,
+  type Identified,
+  type LearnedProfileStatus,
+  type ObservationOutcome,
+  PerformanceEstimator,
+  type PriorSource,
+} from './estimator.js';
+export {
+  maxBatchSizeFromArgs,
+  type VariantKey,
+  VLLM_DEFAULT_MAX_NUM_SEQS,
+  variantKeyString,
+  vllmArgsFingerprint,
+  vllmFlags,
+} from './fingerprint.js';
+export type { Line, LinePrior, LineState, LineStats, LineVerdict } from './line.js';
+export { checkObservation, type PerformanceObservation } from './observation.js';
+export {
+  ACCELERATOR_TIME_FACTOR,
+  acceleratorTimeFactor,
+  type ModelSizeClass,
+  modelParamsBillions,
+  modelSizeClass,
+  NEUTRAL_PRIOR_TABLE,
+  neutralPrior,
+  type PriorParameters,
+  UNKNOWN_ACCELERATOR_FACTOR,
+} from './priors.js';
+export { DEFAULT_LEARN_SETTINGS, type LearnSettings } from './settings.js';
