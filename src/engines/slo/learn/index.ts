@@ -21,6 +21,20 @@ export {
 export type { Line, LinePrior, LineState, LineStats, LineVerdict } from './line.js';
 export { checkObservation, type PerformanceObservation } from './observation.js';
 export {
+  DEFAULT_LEARNED_RETENTION_MS,
+  LEARNED_PROFILES_KIND,
+  LEARNED_PROFILES_SCHEMA_VERSION,
+  type LearnedProfilesDocument,
+  learnedProfilesJson,
+  MAX_LEARNED_DOCUMENT_BYTES,
+  type RefusedEstimate,
+  type RestoreOptions,
+  type RestoreResult,
+  restoreLearnedProfiles,
+  type SavedEstimate,
+  serializeLearnedProfiles,
+} from './persist.js';
+export {
   ACCELERATOR_TIME_FACTOR,
   acceleratorTimeFactor,
   type ModelSizeClass,
@@ -32,3 +46,4 @@ export {
   UNKNOWN_ACCELERATOR_FACTOR,
 } from './priors.js';
 export { DEFAULT_LEARN_SETTINGS, type LearnSettings } from './settings.js';
+export { StateFieldError } from './validate-state.js';

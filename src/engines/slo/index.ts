@@ -1,0 +1,2 @@
+// The SLO engine's parts. So far: learning each variant's performance model online.
+export * from './learn/index.js';
