@@ -28,7 +28,12 @@ export interface Cycle {
 }
 
 /** One cycle measured on the true lines, each latency with relative noise of sd `noise`. */
-export function measure(truth: PriorParameters, cycle: Cycle, rand: () => number, noise: number): PerformanceObservation {
+export function measure(
+  truth: PriorParameters,
+  cycle: Cycle,
+  rand: () => number,
+  noise: number,
+): PerformanceObservation {
   const itl = (truth.alpha + truth.beta * cycle.batch) * (1 + noise * normal(rand));
   const prefill = (truth.gamma + truth.delta * cycle.inputTokens * cycle.batch) * (1 + noise * normal(rand));
   const queueMs = cycle.queueMs ?? 0;
@@ -44,7 +49,11 @@ export function measure(truth: PriorParameters, cycle: Cycle, rand: () => number
 
 /** Varied load: batch wandering between 4 and 60, input between 500 and 1500 tokens. */
 export function variedLoad(rand: () => number): Cycle {
-  return { batch: 4 + Math.floor(rand() * 57), inputTokens: 500 + Math.floor(rand() * 1001), queueMs: rand() * 50 };
+  return {
+    batch: 4 + Math.floor(rand() * 57),
+    inputTokens: 500 + Math.floor(rand() * 1001),
+    queueMs: rand() * 50,
+  };
 }
 
 /** Steady load: one batch size and one input length. */
