@@ -170,9 +170,13 @@ export function updateLine(
     t0: f * st.t0 + y,
     t1: f * st.t1 + x * y,
   };
-  // The noise level learns only from ordinary innovations; a step would inflate it for long.
+  // After a change the gate widens to admit the new level while the estimate moves to it (as a
+  // Kalman filter inflates its covariance); the rolling noise then shrinks back on its own.
   const k = 0.1;
-  const noise = verdict === 'change' ? state.noise : (1 - k) * state.noise + k * Math.min(rel * rel, 1);
+  const noise =
+    verdict === 'change'
+      ? Math.min(1, Math.max(state.noise, (rel / s.gateSigmas) ** 2))
+      : (1 - k) * state.noise + k * Math.min(rel * rel, 1);
   const next: LineState = {
     stats,
     noise,

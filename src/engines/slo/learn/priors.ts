@@ -1,6 +1,6 @@
 // Where learning starts when no modelProfile is given. These are priors, not measurements: rough
 // orders of magnitude per model size class on an H100, scaled by a rough speed factor per
-// accelerator, weighted as half an observation so the first measurements override them. They
+// accelerator, weighted as a tenth of an observation so the first measurements override them. They
 // only need to be physically plausible; nothing is trusted until its prediction error is low.
 
 /** Model size classes by parameter count. */

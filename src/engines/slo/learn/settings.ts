@@ -49,7 +49,7 @@ export const DEFAULT_LEARN_SETTINGS: Readonly<LearnSettings> = {
   minSpread: 0.1,
   minWeight: 5,
   minIntercept: 0.001,
-  neutralPriorWeight: 0.5,
+  neutralPriorWeight: 0.1,
   givenPriorWeight: 10,
   errorThreshold: 0.15,
   minCycles: 20,
