@@ -98,17 +98,44 @@ function ewma(prev: number | null, value: number, window: number): number {
   return prev === null ? value : (1 - k) * prev + k * value;
 }
 
+// A prediction a hundred times off is simply wrong; the cap keeps the rolling error finite.
+const MAX_REL_ERROR = 100;
+
 function relError(predicted: number, measured: number): number {
-  return Math.abs(predicted - measured) / measured;
+  return Math.min(MAX_REL_ERROR, Math.abs(predicted - measured) / measured);
+}
+
+/** The largest max_num_seqs accepted; keeps the prefill regressor's sums far from overflow. */
+export const MAX_BATCH = 100_000;
+const MAX_PRIOR = 1e7;
+
+function checkPrior(p: PriorParameters, what: string): void {
+  const ok = (v: number, strict: boolean) =>
+    Number.isFinite(v) && (strict ? v > 0 : v >= 0) && v <= MAX_PRIOR;
+  for (const [name, strict] of [
+    ['alpha', true],
+    ['gamma', true],
+    ['beta', false],
+    ['delta', false],
+  ] as const) {
+    if (!ok(p[name], strict))
+      throw new RangeError(
+        `${what}: ${name} must be ${strict ? '>' : '>='} 0 and at most ${MAX_PRIOR}, got ${p[name]}`,
+      );
+  }
 }
 
 export class PerformanceEstimator {
   readonly settings: Readonly<LearnSettings>;
   #s: EstimatorState;
 
+  /** @throws RangeError when maxBatchSize or a prior parameter is not physically possible. */
   constructor(opts: EstimatorOptions) {
     this.settings = { ...DEFAULT_LEARN_SETTINGS, ...opts.settings };
     const p = opts.given ?? opts.neutral;
+    checkPrior(p, opts.given ? 'given profile' : 'neutral prior');
+    if (!(Number.isSafeInteger(opts.maxBatchSize) && opts.maxBatchSize > 0 && opts.maxBatchSize <= MAX_BATCH))
+      throw new RangeError(`maxBatchSize must be an integer in 1..${MAX_BATCH}, got ${opts.maxBatchSize}`);
     this.#s = {
       key: { ...opts.key },
       maxBatchSize: opts.maxBatchSize,

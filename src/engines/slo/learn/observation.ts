@@ -25,8 +25,15 @@ export interface CheckedObservation {
   prefill: { x: number; y: number; queueMs: number; ttftMs: number } | { refused: string };
 }
 
-function positive(v: number | undefined): v is number {
-  return typeof v === 'number' && Number.isFinite(v) && v > 0;
+// Beyond these a value is a unit mistake or a broken counter, not a latency or a prompt; they also
+// keep the estimator's sums far from floating-point overflow.
+export const MAX_LATENCY_MS = 1e7;
+export const MAX_INPUT_TOKENS = 1e8;
+/** No token is computed in under a microsecond; below that the series is broken. */
+export const MIN_LATENCY_MS = 1e-3;
+
+function positive(v: number | undefined, max = MAX_LATENCY_MS, min = MIN_LATENCY_MS): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
 }
 
 function describe(v: unknown): string {
@@ -61,15 +68,19 @@ export function checkObservation(
     ? { refused: batchProblem }
     : positive(o.itlMs)
       ? { x: batch, y: o.itlMs }
-      : { refused: `ITL is ${describe(o.itlMs)}, not a positive number` };
+      : { refused: `ITL is ${describe(o.itlMs)}, not between ${MIN_LATENCY_MS} and ${MAX_LATENCY_MS} ms` };
 
   let prefill: CheckedObservation['prefill'];
   if (batchProblem) prefill = { refused: batchProblem };
   else if (o.prefillMs === undefined && o.inputTokens === undefined)
     prefill = { refused: 'no prefill measurement' };
   else if (!positive(o.prefillMs)) prefill = { refused: `prefill time is ${describe(o.prefillMs)}` };
-  else if (!positive(o.inputTokens)) prefill = { refused: `input tokens are ${describe(o.inputTokens)}` };
-  else if (o.queueMs !== undefined && !(Number.isFinite(o.queueMs) && o.queueMs >= 0))
+  else if (!positive(o.inputTokens, MAX_INPUT_TOKENS))
+    prefill = { refused: `input tokens are ${describe(o.inputTokens)}` };
+  else if (
+    o.queueMs !== undefined &&
+    !(Number.isFinite(o.queueMs) && o.queueMs >= 0 && o.queueMs <= MAX_LATENCY_MS)
+  )
     prefill = { refused: `queue time is ${describe(o.queueMs)}` };
   else if (o.ttftMs !== undefined && !positive(o.ttftMs))
     prefill = { refused: `TTFT is ${describe(o.ttftMs)}` };

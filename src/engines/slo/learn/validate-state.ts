@@ -82,9 +82,10 @@ export function readKey(v: unknown, path: string): VariantKey {
 
 function readStats(v: unknown, path: string): LineStats {
   const o = object(v, path);
-  const nonNegative = { min: 0 };
+  // Bounds that no forgotten sum of valid observations reaches, and that keep the solve finite.
+  const nonNegative = { min: 0, max: 1e36 };
   const st = {
-    s0: number(o, 's0', path, nonNegative),
+    s0: number(o, 's0', path, { min: 0, max: 1e6 }),
     s1: number(o, 's1', path, nonNegative),
     s2: number(o, 's2', path, nonNegative),
     t0: number(o, 't0', path, nonNegative),
@@ -103,14 +104,14 @@ function readLine(v: unknown, path: string): LineState {
     noise: number(o, 'noise', path, { min: 0, max: 1 }),
     accepted: number(o, 'accepted', path, { min: 0, integer: true }),
     outlierRun: number(o, 'outlierRun', path, { min: 0, integer: true }),
-    heldSlope: nullableNumber(o, 'heldSlope', path, { min: 0 }),
+    heldSlope: nullableNumber(o, 'heldSlope', path, { min: 0, max: 1e7 }),
   };
 }
 
 function readConfidence(v: unknown, path: string): ConfidenceState {
   const o = object(v, path);
   const count = { min: 0, integer: true };
-  const error = { min: 0 };
+  const error = { min: 0, max: 1e12 };
   return {
     cycles: number(o, 'cycles', path, count),
     prefillCycles: number(o, 'prefillCycles', path, count),
@@ -133,12 +134,12 @@ export function readEstimatorState(v: unknown, path: string, updatedAtMs: number
     throw new StateFieldError(`${path}.lastRefusal`, `expected a string or null, got ${shown(lastRefusal)}`);
   return {
     key: readKey(o['key'], `${path}.key`),
-    maxBatchSize: number(o, 'maxBatchSize', path, { min: 0, exclusive: true, integer: true }),
+    maxBatchSize: number(o, 'maxBatchSize', path, { min: 0, exclusive: true, integer: true, max: 100_000 }),
     prior: {
-      alpha: number(prior, 'alpha', `${path}.prior`, { min: 0, exclusive: true }),
-      beta: number(prior, 'beta', `${path}.prior`, { min: 0 }),
-      gamma: number(prior, 'gamma', `${path}.prior`, { min: 0, exclusive: true }),
-      delta: number(prior, 'delta', `${path}.prior`, { min: 0 }),
+      alpha: number(prior, 'alpha', `${path}.prior`, { min: 0, exclusive: true, max: 1e7 }),
+      beta: number(prior, 'beta', `${path}.prior`, { min: 0, max: 1e7 }),
+      gamma: number(prior, 'gamma', `${path}.prior`, { min: 0, exclusive: true, max: 1e7 }),
+      delta: number(prior, 'delta', `${path}.prior`, { min: 0, max: 1e7 }),
       source,
     },
     decode: readLine(o['decode'], `${path}.decode`),
