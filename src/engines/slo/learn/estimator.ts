@@ -251,15 +251,15 @@ export class PerformanceEstimator {
       const line = this.#decodeLine();
       const r = updateLine(this.#decodePrior(), s.decode, line, x, y, this.#decodeSettings());
       out.decode = r.verdict;
+      s.decode = r.state;
       if (r.verdict !== 'outlier') {
-        s.decode = r.state;
         c.cycles++;
         c.itlError = ewma(c.itlError, relError(predict(line, x), y), set.errorWindow);
         if (given) {
           const p = predict({ intercept: s.prior.alpha, slope: s.prior.beta }, x);
           c.priorItlError = ewma(c.priorItlError, relError(p, y), set.errorWindow);
         }
-      } else s.decode = r.state;
+      }
     }
 
     if ('refused' in checked.prefill) {
