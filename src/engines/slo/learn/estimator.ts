@@ -195,6 +195,7 @@ export class PerformanceEstimator {
       changeRun: s.changeRun,
       changeDiscount: s.changeDiscount,
       minSpread: s.minSpread,
+      maxSlopeUncertainty: s.maxSlopeUncertainty,
       minWeight: s.minWeight,
       referenceX,
       minIntercept: s.minIntercept,

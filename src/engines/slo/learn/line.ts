@@ -1,5 +1,5 @@
 // One latency line y = intercept + slope x learned online: recursive least squares in information
-// form (five exponentially forgotten sums), regularised towards a prior that is never forgotten, so
+// form (six exponentially forgotten sums), regularised towards a prior that is never forgotten, so
 // memory and per-observation cost are constant and an unexcited direction cannot wind up.
 
 /** The line a prior or an estimate gives; milliseconds, and milliseconds per unit of x. */
@@ -13,13 +13,14 @@ export interface LinePrior extends Line {
   weight: number;
 }
 
-/** Exponentially forgotten sums of the accepted observations: weight, x, x², y, x·y. */
+/** Exponentially forgotten sums of the accepted observations: weight, x, x², y, x·y, y². */
 export interface LineStats {
   s0: number;
   s1: number;
   s2: number;
   t0: number;
   t1: number;
+  u2: number;
 }
 
 /** Everything one line remembers; small, plain and JSON-safe. */
@@ -50,6 +51,8 @@ export interface LineSettings {
   changeDiscount: number;
   /** Coefficient of variation of x (weighted) needed to identify the slope. */
   minSpread: number;
+  /** Most relative uncertainty the slope may add to a prediction at referenceX once identified. */
+  maxSlopeUncertainty: number;
   /** Weighted observations needed before the slope can be identified. */
   minWeight: number;
   /** A typical x, so the prior's slope weighs as much as its intercept at that x. */
@@ -62,7 +65,7 @@ export type LineVerdict = 'accepted' | 'outlier' | 'change';
 
 export function emptyLineState(): LineState {
   return {
-    stats: { s0: 0, s1: 0, s2: 0, t0: 0, t1: 0 },
+    stats: { s0: 0, s1: 0, s2: 0, t0: 0, t1: 0, u2: 0 },
     noise: 0.01,
     accepted: 0,
     outlierRun: 0,
@@ -83,14 +86,41 @@ export function regressorSpread(stats: LineStats): number {
   return Math.sqrt(variance) / mean;
 }
 
-/** Whether the data alone pins the slope: x has varied enough over enough observations. */
-export function slopeIdentifiedNow(stats: LineStats, s: LineSettings): boolean {
-  return stats.s0 >= s.minWeight && regressorSpread(stats) >= s.minSpread;
+/**
+ * The slope's standard error times x_ref, relative to the mean y: how uncertain a prediction at a
+ * typical x is because of the slope alone. Classic least squares over the forgotten sums: the
+ * information along the slope's direction, once the intercept is accounted for, is
+ * Sxx = s2 − s1²/s0, and the noise is the residual scatter about the best line (floored, so
+ * clean data still needs x to have varied).
+ */
+export function slopeUncertainty(stats: LineStats, s: LineSettings): number {
+  const { s0, s1, s2, t0, t1, u2 } = stats;
+  if (!(s0 > 2 && t0 > 0)) return Number.POSITIVE_INFINITY;
+  const sxx = s2 - (s1 * s1) / s0;
+  if (!(sxx > 0)) return Number.POSITIVE_INFINITY;
+  const meanY = t0 / s0;
+  const sxy = t1 - (s1 * t0) / s0;
+  const syy = Math.max(0, u2 - (t0 * t0) / s0);
+  const residual = Math.max(0, syy - (sxy * sxy) / sxx) / (s0 - 2);
+  const sigma = Math.max(Math.sqrt(residual), s.noiseFloor * meanY);
+  return ((sigma / Math.sqrt(sxx)) * s.referenceX) / meanY;
+}
+
+/**
+ * Whether the data alone pins the slope: x has varied over enough observations, and enough for
+ * the slope's uncertainty to widen a prediction at a typical x by at most `maxSlopeUncertainty`.
+ */
+export function slopeIdentifiedNow(state: LineState, s: LineSettings): boolean {
+  return (
+    state.stats.s0 >= s.minWeight &&
+    regressorSpread(state.stats) >= s.minSpread &&
+    slopeUncertainty(state.stats, s) <= s.maxSlopeUncertainty
+  );
 }
 
 /** The slope is known: identified now or earlier (then held while x stays steady). */
 export function slopeKnown(state: LineState, s: LineSettings): boolean {
-  return state.heldSlope !== null || slopeIdentifiedNow(state.stats, s);
+  return state.heldSlope !== null || slopeIdentifiedNow(state, s);
 }
 
 /**
@@ -100,7 +130,7 @@ export function slopeKnown(state: LineState, s: LineSettings): boolean {
  */
 export function solveLine(prior: LinePrior, state: LineState, s: LineSettings): Line {
   const st = state.stats;
-  const identified = slopeIdentifiedNow(st, s);
+  const identified = slopeIdentifiedNow(state, s);
   const slope0 = identified ? prior.slope : (state.heldSlope ?? prior.slope);
   const w = Math.max(prior.weight, 1e-9);
   const wb = w * s.referenceX * s.referenceX;
@@ -169,6 +199,7 @@ export function updateLine(
     s2: f * st.s2 + x * x,
     t0: f * st.t0 + y,
     t1: f * st.t1 + x * y,
+    u2: f * st.u2 + y * y,
   };
   // After a change the gate widens to admit the new level while the estimate moves to it (as a
   // Kalman filter inflates its covariance); the rolling noise then shrinks back on its own.
@@ -184,6 +215,6 @@ export function updateLine(
     outlierRun: 0,
     heldSlope: state.heldSlope,
   };
-  if (slopeIdentifiedNow(stats, s)) next.heldSlope = solveLine(prior, next, s).slope;
+  if (slopeIdentifiedNow(next, s)) next.heldSlope = solveLine(prior, next, s).slope;
   return { state: next, verdict };
 }

@@ -15,6 +15,8 @@ export interface LearnSettings {
   changeDiscount: number;
   /** Coefficient of variation of the regressor needed to identify a slope. */
   minSpread: number;
+  /** Most the slope's standard error may add to a prediction at half max batch, relative. */
+  maxSlopeUncertainty: number;
   /** Weighted cycles needed before a slope or an intercept counts as identified. */
   minWeight: number;
   /** Lowest alpha and gamma, ms. */
@@ -47,6 +49,7 @@ export const DEFAULT_LEARN_SETTINGS: Readonly<LearnSettings> = {
   changeRun: 3,
   changeDiscount: 0.1,
   minSpread: 0.1,
+  maxSlopeUncertainty: 0.1,
   minWeight: 5,
   minIntercept: 0.001,
   neutralPriorWeight: 0.1,

@@ -90,10 +90,13 @@ function readStats(v: unknown, path: string): LineStats {
     s2: number(o, 's2', path, nonNegative),
     t0: number(o, 't0', path, nonNegative),
     t1: number(o, 't1', path, nonNegative),
+    u2: number(o, 'u2', path, nonNegative),
   };
   // Sums of w, w·x and w·x² of real data obey Cauchy-Schwarz; a violation is a corrupted document.
   if (st.s1 * st.s1 > st.s0 * st.s2 * (1 + 1e-9) + 1e-9)
     throw new StateFieldError(path, 's1² exceeds s0·s2, which no set of observations gives');
+  if (st.t0 * st.t0 > st.s0 * st.u2 * (1 + 1e-9) + 1e-9)
+    throw new StateFieldError(path, 't0² exceeds s0·u2, which no set of observations gives');
   return st;
 }
 

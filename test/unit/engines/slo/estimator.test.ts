@@ -248,6 +248,18 @@ describe('identifiability', () => {
     expect(relErr(e.predict(24, 1000).itlMs, TRUE.alpha + TRUE.beta * 24)).toBeLessThan(0.03);
   });
 
+  it('does not identify a slope from a narrow batch range in noisy data, but does in clean data', () => {
+    const narrow = (r: () => number): Cycle => ({ batch: 20 + r() * 10, inputTokens: 1000, queueMs: 5 });
+    const noisy = estimator();
+    feed(noisy, TRUE, 100, { load: narrow, noise: 0.1 });
+    expect(noisy.status().identified.beta).toBe(false);
+    expect(noisy.profile().beta).toBe(neutralPrior(KEY.model, KEY.accelerator).beta);
+    const clean = estimator();
+    feed(clean, TRUE, 100, { load: narrow, noise: 0.005 });
+    expect(clean.status().identified.beta).toBe(true);
+    expect(relErr(clean.profile().beta, TRUE.beta)).toBeLessThan(0.15);
+  });
+
   it('holds a slope learned earlier when the load then stays steady', () => {
     const e = estimator();
     feed(e, TRUE, 60, { noise: 0.02 });

@@ -40,7 +40,7 @@ describe('the line estimator', () => {
 
   it('keeps intercepts positive: a line through the origin or below is held at the floor', () => {
     const pts: [number, number][] = [];
-    for (let i = 0; i < 40; i++) pts.push([10 + (i % 5) * 10, -5 + 0.5 * (10 + (i % 5) * 10)]);
+    for (let i = 0; i < 40; i++) pts.push([10 + (i % 5) * 10, -2 + 0.5 * (10 + (i % 5) * 10)]);
     const line = solveLine(PRIOR, learn(pts), S);
     expect(line.intercept).toBe(S.minIntercept);
     expect(line.slope).toBeGreaterThan(0.3);
