@@ -108,6 +108,8 @@ function relError(predicted: number, measured: number): number {
 /** The largest max_num_seqs accepted; keeps the prefill regressor's sums far from overflow. */
 export const MAX_BATCH = 100_000;
 const MAX_PRIOR = 1e7;
+// The largest time a JavaScript Date holds.
+const MAX_DATE_MS = 8.64e15;
 
 function checkPrior(p: PriorParameters, what: string): void {
   const ok = (v: number, strict: boolean) =>
@@ -236,8 +238,11 @@ export class PerformanceEstimator {
   /**
    * Scores the current model on one cycle's measurements, then learns from them. `nowMs` is the
    * injected clock: the time recorded with the estimate.
+   * @throws RangeError when nowMs is not a time a Date can hold (a caller's bug, not a measurement).
    */
   observe(o: PerformanceObservation, nowMs: number): ObservationOutcome {
+    if (!(Number.isFinite(nowMs) && Math.abs(nowMs) <= MAX_DATE_MS))
+      throw new RangeError(`observe: nowMs must be a valid time in ms since the epoch, got ${nowMs}`);
     const s = this.#s;
     const set = this.settings;
     const checked = checkObservation(o, s.maxBatchSize, set.minCoverage);
@@ -264,7 +269,7 @@ export class PerformanceEstimator {
     }
 
     if ('refused' in checked.prefill) {
-      // A missing prefill series is ordinary (not every server exports it); only say so once.
+      // A missing prefill series is ordinary (not every server exports it), not a refusal to count.
       if (out.refusal === null && checked.prefill.refused !== 'no prefill measurement')
         out.refusal = checked.prefill.refused;
     } else {

@@ -313,6 +313,20 @@ describe('a given profile that contradicts the measurements', () => {
   });
 });
 
+describe('arguments', () => {
+  it('refuses an impossible prior, max batch size or clock with a RangeError naming it', () => {
+    const neutral = neutralPrior(KEY.model, KEY.accelerator);
+    expect(
+      () => new PerformanceEstimator({ key: KEY, maxBatchSize: 64, neutral, given: { ...TRUE, alpha: 0 } }),
+    ).toThrow(/given profile: alpha must be > 0/);
+    expect(
+      () => new PerformanceEstimator({ key: KEY, maxBatchSize: 64, neutral: { ...neutral, beta: -1 } }),
+    ).toThrow(/neutral prior: beta must be >= 0/);
+    expect(() => new PerformanceEstimator({ key: KEY, maxBatchSize: 0, neutral })).toThrow(/maxBatchSize/);
+    expect(() => estimator().observe({ itlMs: 10, batch: 4 }, Number.NaN)).toThrow(/nowMs/);
+  });
+});
+
 describe('status before any data', () => {
   it('says there is no observation yet, or why the last one was refused', () => {
     const e = estimator();
