@@ -17,7 +17,7 @@ import {
 } from './line.js';
 import { checkObservation, type PerformanceObservation } from './observation.js';
 import type { PriorParameters } from './priors.js';
-import { DEFAULT_LEARN_SETTINGS, type LearnSettings } from './settings.js';
+import { type LearnSettings, resolveLearnSettings } from './settings.js';
 import { describeStatus } from './status.js';
 
 export type PriorSource = 'given' | 'neutral';
@@ -131,9 +131,9 @@ export class PerformanceEstimator {
   readonly settings: Readonly<LearnSettings>;
   #s: EstimatorState;
 
-  /** @throws RangeError when maxBatchSize or a prior parameter is not physically possible. */
+  /** @throws RangeError when a setting, maxBatchSize or a prior parameter is out of range. */
   constructor(opts: EstimatorOptions) {
-    this.settings = { ...DEFAULT_LEARN_SETTINGS, ...opts.settings };
+    this.settings = resolveLearnSettings(opts.settings);
     const p = opts.given ?? opts.neutral;
     checkPrior(p, opts.given ? 'given profile' : 'neutral prior');
     if (!(Number.isSafeInteger(opts.maxBatchSize) && opts.maxBatchSize > 0 && opts.maxBatchSize <= MAX_BATCH))

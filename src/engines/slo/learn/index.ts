@@ -45,5 +45,5 @@ export {
   type PriorParameters,
   UNKNOWN_ACCELERATOR_FACTOR,
 } from './priors.js';
-export { DEFAULT_LEARN_SETTINGS, type LearnSettings } from './settings.js';
+export { DEFAULT_LEARN_SETTINGS, type LearnSettings, resolveLearnSettings } from './settings.js';
 export { StateFieldError } from './validate-state.js';

@@ -2,7 +2,7 @@
 // restart or a new leader continues from what was learned. Pure: the caller reads and writes it.
 import { PerformanceEstimator } from './estimator.js';
 import { type VariantKey, variantKeyString } from './fingerprint.js';
-import type { LearnSettings } from './settings.js';
+import { type LearnSettings, resolveLearnSettings } from './settings.js';
 import { object, readEstimatorState, StateFieldError, string } from './validate-state.js';
 
 export const LEARNED_PROFILES_SCHEMA_VERSION = 1;
@@ -136,6 +136,12 @@ function readDocument(input: unknown): { doc: Record<string, unknown> } | { erro
  * configuration or a duplicate is refused alone with the reason.
  */
 export function restoreLearnedProfiles(input: unknown, opts: RestoreOptions): RestoreResult {
+  let settings: LearnSettings;
+  try {
+    settings = resolveLearnSettings(opts.settings);
+  } catch (e) {
+    return { estimators: [], refused: [], error: `settings: ${(e as Error).message}` };
+  }
   const read = readDocument(input);
   if ('error' in read) return { estimators: [], refused: [], error: read.error };
   const retention = opts.retentionMs ?? DEFAULT_LEARNED_RETENTION_MS;
@@ -176,7 +182,7 @@ export function restoreLearnedProfiles(input: unknown, opts: RestoreOptions): Re
         });
         return;
       }
-      const estimator = PerformanceEstimator.fromState(state, opts.settings);
+      const estimator = PerformanceEstimator.fromState(state, settings);
       const id = variantKeyString(state.key);
       const prev = kept.get(id);
       if (prev && prev.at >= at) {

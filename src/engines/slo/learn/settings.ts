@@ -62,3 +62,40 @@ export const DEFAULT_LEARN_SETTINGS: Readonly<LearnSettings> = {
   minCoverage: 0.8,
   typicalInputTokens: 1000,
 };
+
+/**
+ * The settings with the defaults filled in.
+ * @throws RangeError naming the first setting outside its range.
+ */
+export function resolveLearnSettings(partial: Partial<LearnSettings> = {}): LearnSettings {
+  const s: LearnSettings = { ...DEFAULT_LEARN_SETTINGS, ...partial };
+  const fraction = [
+    'forgetting',
+    'changeDiscount',
+    'errorThreshold',
+    'contradictionThreshold',
+    'minCoverage',
+  ] as const;
+  for (const k of fraction)
+    if (!(Number.isFinite(s[k]) && s[k] > 0 && s[k] <= 1))
+      throw new RangeError(`${k} must be in (0, 1], got ${s[k]}`);
+  const positive = [
+    'gateSigmas',
+    'noiseFloor',
+    'minSpread',
+    'maxSlopeUncertainty',
+    'minIntercept',
+    'neutralPriorWeight',
+    'givenPriorWeight',
+    'errorWindow',
+    'typicalInputTokens',
+  ] as const;
+  for (const k of positive)
+    if (!(Number.isFinite(s[k]) && s[k] > 0))
+      throw new RangeError(`${k} must be a positive number, got ${s[k]}`);
+  const counts = ['warmup', 'changeRun', 'minWeight', 'minCycles', 'contradictionCycles'] as const;
+  for (const k of counts)
+    if (!(Number.isSafeInteger(s[k]) && s[k] >= 1))
+      throw new RangeError(`${k} must be an integer >= 1, got ${s[k]}`);
+  return s;
+}

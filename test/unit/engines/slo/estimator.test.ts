@@ -324,6 +324,12 @@ describe('arguments', () => {
     ).toThrow(/neutral prior: beta must be >= 0/);
     expect(() => new PerformanceEstimator({ key: KEY, maxBatchSize: 0, neutral })).toThrow(/maxBatchSize/);
     expect(() => estimator().observe({ itlMs: 10, batch: 4 }, Number.NaN)).toThrow(/nowMs/);
+    expect(
+      () => new PerformanceEstimator({ key: KEY, maxBatchSize: 64, neutral, settings: { forgetting: 1.5 } }),
+    ).toThrow('forgetting must be in (0, 1], got 1.5');
+    expect(
+      () => new PerformanceEstimator({ key: KEY, maxBatchSize: 64, neutral, settings: { minCycles: 0 } }),
+    ).toThrow('minCycles must be an integer >= 1, got 0');
   });
 });
 

@@ -232,6 +232,16 @@ describe('garbage is refused with a reason, never a crash', () => {
     });
   }
 
+  it('refuses everything, saying why, when the caller passes impossible settings', () => {
+    const text = learnedProfilesJson(serializeLearnedProfiles([trained()], T0));
+    const r = restoreLearnedProfiles(text, { nowMs: T0, settings: { forgetting: 0 } });
+    expect(r).toEqual({
+      estimators: [],
+      refused: [],
+      error: 'settings: forgetting must be in (0, 1], got 0',
+    });
+  });
+
   it('refuses an entry whose date does not parse', () => {
     const doc = documentOf(trained());
     doc.estimates[0]!.estimatedAt = 'yesterday';
