@@ -2,3 +2,4 @@ export * from './availability.js';
 export * from './cached.js';
 export * from './collect.js';
 export * from './fleet-collector.js';
+export * from './pods.js';
