@@ -77,7 +77,7 @@ export {
   VllmEmulator,
 } from './emulator/index.js';
 // Saturation scaling (upstream WVA v0.5's V1 and V2 analysers, optimiser, limiter, scale to zero).
-export * from './engines/saturation/index.js';
+export * from './engines/index.js';
 export type {
   Allocation,
   Condition,
