@@ -21,6 +21,7 @@ export {
   parseVariantCost,
   replicaMetricsOf,
 } from './saturation-engine.js';
+export * from './scale-from-zero/index.js';
 export { NO_CHANGE_MESSAGE, STATUS_REASONS, variantStatuses } from './status.js';
 export {
   actionOf,
