@@ -39,11 +39,7 @@ const queue = (model: string, n: number) =>
   `# HELP inference_extension_flow_control_queue_size Requests queued\n# TYPE inference_extension_flow_control_queue_size gauge\ninference_extension_flow_control_queue_size{fairness_id="a",priority="0",target_model_name="${model}"} ${n}\n`;
 
 const target = (name: string): ScaleTarget => ({ kind: 'Deployment', name, namespace: 'ns' });
-const inactive = (
-  name: string,
-  model = 'llama',
-  labels: Record<string, string> | null = { app: 'llama' },
-) =>
+const inactive = (name: string, model = 'llama', labels: Record<string, string> | null = { app: 'llama' }) =>
   ({
     name,
     namespace: 'ns',
