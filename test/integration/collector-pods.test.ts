@@ -6,6 +6,9 @@ import { ModelMetricsCache } from '../../src/cache/index.js';
 import { collectFleetMetrics } from '../../src/collector/collect.js';
 import { FleetCollector } from '../../src/collector/fleet-collector.js';
 import type { PodMetrics } from '../../src/collector/pods.js';
+import { matchPodsToVariants } from '../../src/engines/pods.js';
+import { parseSaturationScalingConfigMap } from '../../src/engines/saturation/configmap.js';
+import { createSaturationV1Engine } from '../../src/engines/saturation-engine.js';
 import { PrometheusClient } from '../../src/prometheus/client.js';
 import {
   BACKFILL_TIME_S,
@@ -107,6 +110,16 @@ counter('vllm:prefix_cache_hits', pod('p1'), 150);
 counter('vllm:prefix_cache_queries', pod('p1'), 600);
 // Another model, another namespace: its own pods.
 gauge('vllm:kv_cache_usage_perc', pod('q1', '0', 'other', 'mistral'), () => 0.1);
+// granite in e2e: two variants of one model, every pod saturated over the last minute only.
+for (const [p, kv] of [
+  ['g-l4-0', 0.92],
+  ['g-l4-1', 0.85],
+  ['g-a100-0', 0.95],
+  ['g-a100-1', 0.9],
+] as const) {
+  gauge('vllm:kv_cache_usage_perc', pod(p, '0', 'e2e', 'granite'), (t) => (t >= T - 40 ? kv : 0.2));
+  gauge('vllm:num_requests_waiting', pod(p, '0', 'e2e', 'granite'), (t) => (t >= T - 40 ? 7 : 0));
+}
 // The per-model statistics need the success counter to call a pair served.
 for (const p of ['p1', 'p2']) counter('vllm:request_success', pod(p), 1);
 counter('vllm:request_success', pod('q1', '0', 'other', 'mistral'), 1);
@@ -173,5 +186,55 @@ describe('per-pod series against the real Prometheus', () => {
     // The per-model numbers are untouched by the pod series beside them.
     expect(llama.metrics?.load.completionRate).toBeCloseTo(120, 9);
     expect(await prom.queryCalls()).toBe(before + 1);
+  });
+});
+
+describe('per-pod series to a saturation decision', () => {
+  it('real samples -> pods matched to variants by selector -> V1 scales the cheapest variant up', async () => {
+    const fc = new FleetCollector({ prom: client, cache: new ModelMetricsCache(), evaluationTime: () => AT });
+    const read = (await fc.snapshot()).read('granite', 'e2e');
+    const variants = [
+      {
+        variantName: 'granite-a100',
+        namespace: 'e2e',
+        deploymentName: 'granite-a100',
+        selector: { matchLabels: { v: 'a100' } },
+      },
+      {
+        variantName: 'granite-l4',
+        namespace: 'e2e',
+        deploymentName: 'granite-l4',
+        selector: { matchLabels: { v: 'l4' } },
+      },
+    ];
+    const podObjects = new Map(
+      (read.pods ?? []).map((p) => [
+        `e2e/${p.pod}`,
+        { name: p.pod, namespace: 'e2e', labels: { v: p.pod.startsWith('g-l4') ? 'l4' : 'a100' } },
+      ]),
+    );
+    const matched = matchPodsToVariants({ pods: read.pods ?? [], podObjects, variants });
+    expect(matched.unmatched).toEqual([]);
+    const state = (name: string, cost: number) => ({
+      variantName: name,
+      cost,
+      acceleratorName: name.endsWith('l4') ? 'L4' : 'A100',
+      currentReplicas: 2,
+      desiredReplicas: 0,
+      pendingReplicas: 0,
+      gpusPerReplica: 1,
+    });
+    const d = createSaturationV1Engine().decide({
+      modelId: 'granite',
+      namespace: 'e2e',
+      variants: [state('granite-a100', 40), state('granite-l4', 8)],
+      pods: matched.byVariant,
+      config: parseSaturationScalingConfigMap(null, { product: true }),
+      scaleToZero: { config: {}, requestCount: null, envDefault: false },
+    });
+    expect(Object.fromEntries(d.decisions.map((x) => [x.variantName, x.targetReplicas]))).toEqual({
+      'granite-a100': 2,
+      'granite-l4': 3,
+    });
   });
 });
