@@ -75,6 +75,11 @@ export interface ScaleFromZeroOptions {
   scaleTo(target: ScaleTarget, replicas: number): Promise<void>;
   /** EPP_METRIC_READER_BEARER_TOKEN. */
   token?: string;
+  /**
+   * When set, the gateway's queue is read from Prometheus instead of each EPP (one call per tick
+   * for every inactive model; `gatewayQueueSizes` in the collector): model -> queued requests.
+   */
+  queueSizes?(modelIds: string[]): Promise<Map<string, number>>;
   scrape?: Scrape;
   intervalMs?: number;
   /** SCALE_FROM_ZERO_ENGINE_MAX_CONCURRENCY: variants handled at once; must be > 0. */
@@ -94,6 +99,7 @@ export const SCALE_FROM_ZERO_REASONS = {
   noPoolMatch: 'NoMatchingInferencePool',
   eppUnavailable: 'EPPUnavailable',
   eppGarbage: 'EPPMetricsInvalid',
+  queueUnavailable: 'GatewayQueueUnavailable',
   metrics: 'ScaleFromZero',
 } as const;
 
@@ -123,6 +129,14 @@ export function queuedFor(page: string, modelId: string): boolean {
     if (s.name === QUEUE_SIZE_METRIC && s.labels[TARGET_MODEL_LABEL] === modelId && s.value > 0) return true;
   }
   return false;
+}
+
+type QueueSizes = { ok: true; m: Map<string, number> } | { ok: false; err: unknown };
+
+/** What one tick reads once and shares: each EPP page by URL, the Prometheus read if configured. */
+interface Tick {
+  scrapes: Map<string, Promise<string>>;
+  sizes?: Promise<QueueSizes>;
 }
 
 type Verdict = { kind: 'demand' } | { kind: 'idle' } | { kind: 'fail'; reason: string; message: string };
@@ -199,20 +213,25 @@ export class ScaleFromZeroLoop {
     }
     const listed = new Set(variants.map((v) => targetKey(v.target)));
     for (const k of this.#woken) if (!listed.has(k)) this.#woken.delete(k);
-    const scrapes = new Map<string, Promise<string>>();
+    const tick: Tick = { scrapes: new Map() };
     const queue = variants.filter((v) => !this.#woken.has(targetKey(v.target)));
+    if (this.#o.queueSizes && queue.length > 0) {
+      const models = [...new Set(queue.map((v) => v.modelId))];
+      // Settled here, so a rejection is read per variant, never unhandled.
+      const sizes = this.#o.queueSizes(models).then(
+        (m) => ({ ok: true as const, m }),
+        (err: unknown) => ({ ok: false as const, err }),
+      );
+      tick.sizes = sizes;
+    }
     const worker = async () => {
-      for (let v = queue.shift(); v; v = queue.shift()) await this.#handleVariant(v, pools, scrapes);
+      for (let v = queue.shift(); v; v = queue.shift()) await this.#handleVariant(v, pools, tick);
     };
     await Promise.all(Array.from({ length: Math.min(this.#concurrency, queue.length) }, worker));
   }
 
-  async #handleVariant(
-    v: InactiveVariant,
-    pools: InferencePoolInfo[] | null,
-    scrapes: Map<string, Promise<string>>,
-  ): Promise<void> {
-    const verdict = await this.#verdict(v, pools, scrapes);
+  async #handleVariant(v: InactiveVariant, pools: InferencePoolInfo[] | null, tick: Tick): Promise<void> {
+    const verdict = await this.#verdict(v, pools, tick);
     if (verdict.kind === 'idle') return this.#report(v, { variant: ref(v), conditions: [] }, 'idle');
     if (verdict.kind === 'fail') {
       const c = condition(METRICS_AVAILABLE, 'False', verdict.reason, verdict.message);
@@ -250,12 +269,19 @@ export class ScaleFromZeroLoop {
     this.#o.onOutcome?.(outcome);
   }
 
-  async #verdict(
-    v: InactiveVariant,
-    pools: InferencePoolInfo[] | null,
-    scrapes: Map<string, Promise<string>>,
-  ): Promise<Verdict> {
+  async #verdict(v: InactiveVariant, pools: InferencePoolInfo[] | null, tick: Tick): Promise<Verdict> {
     const target = `${v.target.kind} ${v.target.namespace}/${v.target.name}`;
+    if (tick.sizes) {
+      const r = await tick.sizes;
+      if (!r.ok) {
+        return {
+          kind: 'fail',
+          reason: SCALE_FROM_ZERO_REASONS.queueUnavailable,
+          message: `the gateway queue could not be read from Prometheus: ${errorText(r.err)}`,
+        };
+      }
+      return (r.m.get(v.modelId) ?? 0) > 0 ? { kind: 'demand' } : { kind: 'idle' };
+    }
     if (!v.podLabels || Object.keys(v.podLabels).length === 0) {
       return {
         kind: 'fail',
@@ -282,10 +308,10 @@ export class ScaleFromZeroLoop {
         message: `no InferencePool in namespace ${v.namespace} selects the pods of ${target}; create one whose selector matches its pod template labels`,
       };
     }
-    let page = scrapes.get(pool.eppMetricsUrl);
+    let page = tick.scrapes.get(pool.eppMetricsUrl);
     if (!page) {
       page = this.#scrape(pool.eppMetricsUrl, this.#o.token);
-      scrapes.set(pool.eppMetricsUrl, page);
+      tick.scrapes.set(pool.eppMetricsUrl, page);
     }
     let text: string;
     try {

@@ -310,4 +310,47 @@ describe('scale from zero', () => {
     );
     expect(() => makeLoop({ maxConcurrency: 1.5 })).toThrow(RangeError);
   });
+
+  it('reads the gateway queue from Prometheus when configured: one call per tick, no EPP scrape', async () => {
+    variants = [inactive('llama-l4'), inactive('llama-a100'), inactive('mistral-l4', 'mistral')];
+    const calls: string[][] = [];
+    let sizes = new Map([['llama', 0]]);
+    const l = makeLoop({
+      queueSizes: async (models) => {
+        calls.push(models);
+        return sizes;
+      },
+    });
+    l.start();
+    await advance(l, 100);
+    expect(scaled).toEqual([]);
+    sizes = new Map([
+      ['llama', 3],
+      ['mistral', 0],
+    ]);
+    await advance(l, 100);
+    expect(scaled.map((x) => x.target.name).sort()).toEqual(['llama-a100', 'llama-l4']);
+    expect(calls).toEqual([
+      ['llama', 'mistral'],
+      ['llama', 'mistral'],
+    ]);
+    expect(epp.requests).toHaveLength(0);
+  });
+
+  it('Prometheus failing: a condition per variant, no throw', async () => {
+    const l = makeLoop({
+      queueSizes: async () => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:9090');
+      },
+    });
+    l.start();
+    await advance(l, 100);
+    expect(outcomes.at(-1)?.conditions[0]).toEqual({
+      type: 'MetricsAvailable',
+      status: 'False',
+      reason: 'GatewayQueueUnavailable',
+      message: 'the gateway queue could not be read from Prometheus: connect ECONNREFUSED 127.0.0.1:9090',
+    });
+    expect(scaled).toEqual([]);
+  });
 });
