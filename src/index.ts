@@ -76,8 +76,8 @@ export {
   startEmulatorServer,
   VllmEmulator,
 } from './emulator/index.js';
-// Saturation scaling (upstream WVA v0.5's V1 and V2 analysers, optimiser, limiter, scale to zero).
-export * from './engines/saturation/index.js';
+// The engines: the seam, shared stages, saturation V1/V2 and their pure functions, scale from zero.
+export * from './engines/index.js';
 // The SLO engine's learning core: performance models learned online, and their persistence.
 export {
   ACCELERATOR_TIME_FACTOR,

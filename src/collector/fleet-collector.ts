@@ -29,6 +29,7 @@ import {
 } from './availability.js';
 import { setCacheView } from './cache-view.js';
 import { collectFleetMetrics, copyMetrics, type FleetMetrics, pairKey, zeroMetrics } from './collect.js';
+import { copyPod, type PodMetrics } from './pods.js';
 
 export interface FleetCollectorOptions {
   prom: PromAPI;
@@ -61,6 +62,8 @@ export interface FleetRead {
   /** Absent only when Prometheus failed (availability PrometheusError). */
   metrics?: AggregateMetrics;
   availability: MetricsAvailability;
+  /** The pair's per-pod numbers from this refresh (saturation scaling); absent: no pod series. */
+  pods?: readonly PodMetrics[];
 }
 
 /** One refresh's view of the fleet: what every read of one reconcile cycle answers from. */
@@ -321,7 +324,11 @@ class Snapshot implements FleetSnapshot {
     // answers with the entry this refresh stored: a newer refresh, an expiry (a cycle longer than
     // the TTL) or an eviction must not give one cycle the numbers of two.
     if (entry) cache.get(modelId, namespace);
-    return { metrics: copyMetrics(entry ?? pair), availability };
+    return {
+      metrics: copyMetrics(entry ?? pair),
+      availability,
+      ...(pair.pods ? { pods: pair.pods.map(copyPod) } : {}),
+    };
   }
 }
 
