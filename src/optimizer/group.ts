@@ -62,7 +62,7 @@ function planOptions(v: GroupVariant, load: LoadProfile, costs: Record<string, n
   for (const opt of v.options) {
     try {
       const plan = memo.plan(opt.profile, load.avgInputTokens, load.avgOutputTokens, v.slo);
-      const unitCost = costs[opt.acc];
+      const unitCost = costOf(costs, opt.acc);
       const perRate =
         unitCost === undefined ? Number.POSITIVE_INFINITY : (unitCost * opt.accCount) / plan.ratePerReplica;
       feasible.push({ opt, plan, unitCost, perRate });
@@ -87,6 +87,11 @@ function refusal(
   return { ok: false, reason: 'InvalidProfile', message: bad.join('; ') };
 }
 
+/** An accelerator's unit cost: own keys only, so `constructor` or `toString` is not costed. */
+function costOf(costs: Record<string, number>, acc: string): number | undefined {
+  return Object.hasOwn(costs, acc) ? costs[acc] : undefined;
+}
+
 /** Cheapest per request/s first; without costs the fastest replica first. */
 function byCostPerRate(a: Option, b: Option): number {
   if (a.perRate !== b.perRate) return a.perRate - b.perRate;
@@ -105,11 +110,10 @@ function replicasOn(o: Option, rate: number, v: GroupVariant): { n: number; forS
  */
 function chooseAccelerator(v: GroupVariant, rate: number, options: Option[], costs: Record<string, number>) {
   const curOpt = v.options.find((o) => o.acc === v.currentAccelerator);
+  const curUnit = v.currentAccelerator === undefined ? undefined : costOf(costs, v.currentAccelerator);
   const curCost =
-    v.currentAccelerator !== undefined &&
-    v.currentReplicas !== undefined &&
-    costs[v.currentAccelerator] !== undefined
-      ? (costs[v.currentAccelerator] as number) * (curOpt?.accCount ?? 1) * v.currentReplicas
+    curUnit !== undefined && v.currentReplicas !== undefined
+      ? curUnit * (curOpt?.accCount ?? 1) * v.currentReplicas
       : undefined;
   const scored = options.map((o) => {
     const { n, forSlo } = replicasOn(o, rate, v);

@@ -101,7 +101,10 @@ describe('idle evidence has an age', () => {
     vi.advanceTimersByTime(300_000);
     expect(fc.requestsOver('m', 'ns', 600)).toEqual({ kind: 'count', requests: 0 });
     vi.advanceTimersByTime(1);
-    expect(fc.requestsOver('m', 'ns', 600)).toMatchObject({ kind: 'unknown', reason: /answered 300s ago/ });
+    expect(fc.requestsOver('m', 'ns', 600)).toMatchObject({
+      kind: 'unknown',
+      reason: expect.stringMatching(/answered 300s ago/),
+    });
   });
 });
 
