@@ -62,8 +62,20 @@ function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Where each object was first seen, by kind and namespace/name: one given twice is refused, as
+ *  either copy winning silently would hide the other. */
+type Seen = Map<string, string>;
+
+function once(seen: Seen, kind: string, key: string, where: string): void {
+  const first = seen.get(`${kind} ${key}`);
+  if (first !== undefined) {
+    throw new Error(`${where}: ${kind} ${key} is also defined at ${first}; keep one`);
+  }
+  seen.set(`${kind} ${key}`, where);
+}
+
 /** `where`: the file, the document (from 1) and the List item, for every message. */
-function collect(doc: unknown, where: string, out: Manifests): void {
+function collect(doc: unknown, where: string, out: Manifests, seen: Seen): void {
   if (!isMapping(doc)) return;
   const o = doc;
   const kind = o.kind;
@@ -73,7 +85,7 @@ function collect(doc: unknown, where: string, out: Manifests): void {
       throw new Error(`${where}: ${kind} items must be a list of objects, got ${shape(o.items)}`);
     }
     o.items.forEach((item, i) => {
-      collect(item, `${where}, items[${i}]`, out);
+      collect(item, `${where}, items[${i}]`, out, seen);
     });
     return;
   }
@@ -96,12 +108,14 @@ function collect(doc: unknown, where: string, out: Manifests): void {
     const problems = validateObject(o).filter((p) => !p.startsWith('spec'));
     if (problems.length > 0) throw new Error(`${where}: ${KIND} ${String(md.name)}: ${problems.join('; ')}`);
     // Spec problems are not fatal: the object is kept and gets an InvalidSpec condition.
+    once(seen, KIND, `${String(md.namespace)}/${String(md.name)}`, where);
     out.variants.push(o as unknown as VariantAutoscaling);
   } else if (kind === 'Deployment') {
     if (typeof md.name !== 'string' || md.name === '')
       throw new Error(`${where}: Deployment without metadata.name`);
     const bad = nameProblem(md.name) ?? namespaceProblem(md.namespace);
     if (bad) throw new Error(`${where}: Deployment ${md.name}: ${bad}`);
+    once(seen, 'Deployment', `${String(md.namespace)}/${md.name}`, where);
     out.deployments.push(o as unknown as Deployment);
   } else if (typeof md.name === 'string') {
     const name = `ConfigMap ${String(md.namespace)}/${md.name}`;
@@ -120,6 +134,7 @@ function collect(doc: unknown, where: string, out: Manifests): void {
       }
       strings[k] = String(v);
     }
+    once(seen, 'ConfigMap', `${String(md.namespace)}/${md.name}`, where);
     out.configMaps ??= new Map();
     out.configMaps.set(`${md.namespace as string}/${md.name}`, strings);
   }
@@ -133,6 +148,7 @@ function collect(doc: unknown, where: string, out: Manifests): void {
  */
 export function loadManifests(pathOrDir: string): Manifests {
   const out: Manifests = { variants: [], deployments: [] };
+  const seen: Seen = new Map();
   for (const file of manifestFiles(pathOrDir)) {
     const text = readFileSync(file, 'utf8');
     const lines = new LineCounter();
@@ -145,7 +161,7 @@ export function loadManifests(pathOrDir: string): Manifests {
         const { line, col } = lines.linePos(err.pos[0]);
         throw new Error(`${where}, line ${line}, column ${col}: ${err.message.split('\n')[0]}`);
       }
-      collect(doc.toJS(), where, out);
+      collect(doc.toJS(), where, out, seen);
     }
   }
   return out;

@@ -22,6 +22,7 @@ const files: Record<string, string> = {
     'apiVersion: llmd.ai/v1alpha1\nkind: VariantAutoscaling\nmetadata: llama\nspec: {}\n',
   'list-item-metadata.yaml': `apiVersion: v1\nkind: List\nitems:\n  - ${JSON.stringify(variant('prod', 'ok', 'm'))}\n  - apiVersion: apps/v1\n    kind: Deployment\n    metadata: [x]\n`,
   'syntax.yaml': `${good()}---\nkind: ConfigMap\nmetadata: { name: x\n`,
+  'twice.yaml': `${good()}---\n${good()}`,
 };
 
 beforeAll(() => {
@@ -55,6 +56,10 @@ const cases: Array<[string, RegExp]> = [
     /list-item-metadata\.yaml: document 1, items\[1\]: Deployment metadata must be a mapping with name and namespace, got a list$/,
   ],
   ['syntax.yaml', /syntax\.yaml: document 2, line \d+, column \d+: /],
+  [
+    'twice.yaml',
+    /twice\.yaml: document 2: VariantAutoscaling prod\/llama is also defined at \S+twice\.yaml: document 1; keep one$/,
+  ],
 ];
 
 describe('local mode: a broken manifest is named, with its document', () => {
