@@ -1,0 +1,175 @@
+// A run in virtual time: replicas of one engine set-up behind a least-loaded router, fed by an
+// open arrival process (or a trace), or by a fixed number of clients each sending its next request
+// when the last one finished (a benchmark's --max-concurrency). Deterministic from the seed.
+import { streamFor } from '../emulator/random.js';
+import { newRequest, type SimRequest, VllmEngine } from './engine.js';
+import { type LatencyModel, RooflineLatencyModel } from './latency.js';
+import { report, type SimulationReport } from './stats.js';
+import type { EngineSetup } from './vllm-args.js';
+import {
+  type ArrivalKind,
+  ArrivalProcess,
+  type LengthDistribution,
+  sampleLength,
+  type TraceEntry,
+} from './workload.js';
+
+export interface SimulationOptions {
+  setup: EngineSetup;
+  /** Default: the roofline over the set-up's model and GPU. */
+  latency?: LatencyModel;
+  replicas: number;
+  /** Requests are sent until this time (ms); the run then drains. */
+  durationMs: number;
+  /** Requests per second (open loop). */
+  rate?: number;
+  arrivals?: ArrivalKind;
+  /** Gap CV of gamma arrivals. */
+  cv?: number;
+  /** Closed loop: this many clients, each with one request in flight (rate is then ignored). */
+  concurrency?: number;
+  /** Stop sending after this many requests. */
+  maxRequests?: number;
+  input: LengthDistribution;
+  output: LengthDistribution;
+  /** Longest prompt drawn (a benchmark's dataset filter); default: the model length. */
+  maxInput?: number;
+  trace?: TraceEntry[];
+  seed: number;
+}
+
+export interface SimulationResult {
+  report: SimulationReport;
+  requests: SimRequest[];
+  engines: VllmEngine[];
+}
+
+/** A source of requests: the next send time, or undefined when it is done. */
+interface Source {
+  peek(): number | undefined;
+  take(): SimRequest;
+  /** A request finished (closed loop sends the next one). */
+  finished(r: SimRequest): void;
+}
+
+function makeSource(o: SimulationOptions): Source {
+  const random = streamFor(o.seed, 'simulate:lengths');
+  const cap = o.setup.maxModelLen;
+  const max = o.maxRequests ?? Number.POSITIVE_INFINITY;
+  let id = 0;
+  const make = (at: number, input?: number, output?: number): SimRequest => {
+    const prompt = Math.min(input ?? sampleLength(o.input, random, o.maxInput), cap - 1);
+    const out = Math.min(output ?? sampleLength(o.output, random), cap - prompt);
+    return newRequest(id++, at, prompt, out);
+  };
+  if (o.trace) {
+    const trace = o.trace;
+    let i = 0;
+    return {
+      peek: () =>
+        i < trace.length && i < max && trace[i]!.arrivalMs <= o.durationMs ? trace[i]!.arrivalMs : undefined,
+      take: () => {
+        const e = trace[i++]!;
+        return make(e.arrivalMs, e.inputTokens, e.outputTokens);
+      },
+      finished: () => {},
+    };
+  }
+  if (o.concurrency !== undefined) {
+    const sends: number[] = Array.from({ length: o.concurrency }, () => 0);
+    return {
+      peek: () => (id < max && sends.length > 0 && sends[0]! <= o.durationMs ? sends[0] : undefined),
+      take: () => make(sends.shift()!),
+      finished: (r) => {
+        const at = r.finishedMs!;
+        let k = sends.length;
+        while (k > 0 && sends[k - 1]! > at) k--;
+        sends.splice(k, 0, at);
+      },
+    };
+  }
+  const rate = o.rate ?? 0;
+  const process = new ArrivalProcess(o.arrivals ?? 'poisson', streamFor(o.seed, 'simulate:arrivals'), o.cv);
+  let next = rate > 0 ? (process.nextGap() / rate) * 1000 : Number.POSITIVE_INFINITY;
+  return {
+    peek: () => (id < max && next <= o.durationMs ? next : undefined),
+    take: () => {
+      const r = make(next);
+      next += (process.nextGap() / rate) * 1000;
+      return r;
+    },
+    finished: () => {},
+  };
+}
+
+export function simulate(o: SimulationOptions): SimulationResult {
+  if (!Number.isInteger(o.replicas) || o.replicas < 1)
+    throw new RangeError(`replicas must be >= 1, got ${o.replicas}`);
+  const s = o.setup;
+  const latency = o.latency ?? new RooflineLatencyModel(s.model, s.gpu, s.args.tensorParallelSize);
+  const engines = Array.from(
+    { length: o.replicas },
+    () =>
+      new VllmEngine(
+        {
+          maxNumSeqs: s.args.maxNumSeqs,
+          maxNumBatchedTokens: s.args.maxNumBatchedTokens,
+          blockSize: s.args.blockSize,
+          numGpuBlocks: s.numGpuBlocks,
+        },
+        latency,
+      ),
+  );
+  const source = makeSource(o);
+  const done: SimRequest[] = [];
+  let kvArea = 0;
+  let kvMax = 0;
+  let turn = 0;
+  let firstSend: number | undefined;
+  for (;;) {
+    // The engine whose next step comes first runs it, unless a request arrives before.
+    let e: VllmEngine | undefined;
+    let eAt = Number.POSITIVE_INFINITY;
+    for (const x of engines) {
+      const at = x.nextStepAt();
+      if (at !== undefined && at < eAt) {
+        e = x;
+        eAt = at;
+      }
+    }
+    const t = source.peek();
+    if (t !== undefined && t <= eAt) {
+      const r = source.take();
+      firstSend ??= r.arrivalMs;
+      // Least (waiting + running), ties broken round robin.
+      let best = engines[turn % engines.length]!;
+      for (let k = 1; k < engines.length; k++) {
+        const c = engines[(turn + k) % engines.length]!;
+        if (c.load < best.load) best = c;
+      }
+      turn++;
+      best.enqueue(r);
+      continue;
+    }
+    if (e === undefined) break;
+    const usage = e.gauges().kvUsage;
+    const before = eAt;
+    for (const r of e.stepOnce()) {
+      done.push(r);
+      source.finished(r);
+    }
+    const after = e.gauges().kvUsage;
+    kvArea += usage * (e.now - before);
+    kvMax = Math.max(kvMax, usage, after);
+  }
+  const end = done.reduce((m, r) => Math.max(m, r.finishedMs!), 0);
+  const span = end - (firstSend ?? 0);
+  const busyFor = Math.max(span, 1e-9) * engines.length;
+  const preemptions = engines.reduce((a, x) => a + x.gauges().preemptions, 0);
+  done.sort((a, b) => a.id - b.id);
+  return {
+    report: report(done, span, preemptions, { mean: kvArea / busyFor, max: kvMax }),
+    requests: done,
+    engines,
+  };
+}
