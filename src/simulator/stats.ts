@@ -45,8 +45,9 @@ export function itlMs(r: SimRequest): number | undefined {
   return r.outputTokens > 1 ? (r.finishedMs! - r.firstTokenMs!) / (r.generated - 1) : undefined;
 }
 
+/** Time in the engine's waiting queue (vLLM's request_queue_time). */
 export function queueMs(r: SimRequest): number {
-  return r.scheduledMs! - r.arrivalMs;
+  return r.scheduledMs! - r.enqueuedMs;
 }
 
 export function report(
