@@ -15,6 +15,8 @@ interface SimulateOptions extends EngineOptions {
   arrivals: string;
   arrivalCv: number;
   concurrency?: number;
+  requests?: number;
+  maxInputTokens?: number;
   inputTokens: number;
   outputTokens: number;
   inputCv: number;
@@ -63,6 +65,8 @@ export function runSimulation(o: SimulateOptions): SimulationReport {
     arrivals: o.arrivals as ArrivalKind,
     cv: o.arrivalCv,
     ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+    ...(o.requests !== undefined ? { maxRequests: o.requests } : {}),
+    ...(o.maxInputTokens !== undefined ? { maxInput: o.maxInputTokens } : {}),
     input: { mean: o.inputTokens, cv: o.inputCv },
     output: { mean: o.outputTokens, cv: o.outputCv },
     ...(trace ? { trace } : {}),
@@ -116,6 +120,7 @@ export function registerSimulate(program: Command): void {
       'closed loop: this many clients, one request each in flight (ignores --rate)',
       num('concurrency', 1, true),
     )
+    .option('--requests <n>', 'stop sending after this many requests', num('requests', 1, true))
     .option('--input-tokens <n>', 'mean prompt tokens per request', num('input-tokens', 1), 512)
     .option('--output-tokens <n>', 'mean generated tokens per request', num('output-tokens', 1), 128)
     .option(
@@ -123,6 +128,11 @@ export function registerSimulate(program: Command): void {
       'spread of prompt lengths (log-normal CV; 0: all the mean)',
       num('input-cv', 0),
       0.5,
+    )
+    .option(
+      '--max-input-tokens <n>',
+      'longest prompt drawn (a dataset filter)',
+      num('max-input-tokens', 1, true),
     )
     .option('--output-cv <cv>', 'spread of output lengths (log-normal CV)', num('output-cv', 0), 0.5)
     .option('--seed <n>', 'random seed (same seed, same run)', num('seed', 0, true), 1)
