@@ -2,12 +2,12 @@
 // trace's arrivals (seeded noise) reach the fleet; every cycle the policy sees the collector's
 // view of the last window and sets the replica count. Scores what the issue asks for.
 
-import { type FleetStep, SimulatedFleet } from '../src/emulator/fleet.js';
 import { type LoadConfig, LoadCurve } from '../src/emulator/index.js';
 import { streamFor } from '../src/emulator/random.js';
-import type { ReplicaWorkload } from '../src/emulator/replica-queue.js';
 import { type SloTargets, sizeReplicas } from '../src/optimizer/index.js';
 import type { Observation, Policy } from './autoscale-policies.js';
+import { type FleetStep, SimulatedFleet } from './fleet.js';
+import type { ReplicaWorkload } from './replica-queue.js';
 
 export interface Trace {
   name: string;

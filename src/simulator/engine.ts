@@ -11,8 +11,10 @@ export interface SimRequest {
   id: number;
   /** When the client sent it (before any wait in the gateway). */
   arrivalMs: number;
-  /** When it reached this engine. */
+  /** When it reached this engine's server (vLLM's arrival time). */
   enqueuedMs: number;
+  /** When the scheduler sees it, after the front end's processing. */
+  readyMs: number;
   promptTokens: number;
   outputTokens: number;
   /** Finished by reaching its length limit (vLLM's finished_reason "length"), else "stop". */
@@ -40,6 +42,7 @@ export function newRequest(
     id,
     arrivalMs: atMs,
     enqueuedMs: atMs,
+    readyMs: atMs,
     promptTokens,
     outputTokens,
     lengthLimited,
@@ -129,11 +132,11 @@ export class VllmEngine {
   }
 
   /**
-   * Takes a request that reached the server at `r.enqueuedMs`; it joins the scheduler's queue after
-   * the front end's processing (the latency model's `frontendMs`).
+   * Takes a request that reached the server at `r.enqueuedMs`; the scheduler sees it after the front
+   * end's processing (the latency model's `frontendMs`).
    */
   enqueue(r: SimRequest): void {
-    r.enqueuedMs += this.latency.frontendMs?.(r.promptTokens) ?? 0;
+    r.readyMs = r.enqueuedMs + (this.latency.frontendMs?.(r.promptTokens) ?? 0);
     this.waiting.push(r);
   }
 
@@ -141,7 +144,7 @@ export class VllmEngine {
   nextStepAt(): number | undefined {
     if (this.running.length > 0) return this.now;
     const head = this.waiting.peek();
-    return head === undefined ? undefined : Math.max(this.now, head.enqueuedMs);
+    return head === undefined ? undefined : Math.max(this.now, head.readyMs);
   }
 
   /** Runs one step (waiting first for a request that is not ready yet); returns what finished. */
@@ -245,7 +248,7 @@ export class VllmEngine {
     // As vLLM V1: no new admissions in a step that had to preempt.
     while (!preempted && budget > 0 && this.running.length < cfg.maxNumSeqs) {
       const r = this.waiting.peek();
-      if (r === undefined || r.enqueuedMs > this.now) break;
+      if (r === undefined || r.readyMs > this.now) break;
       const n = Math.min(r.promptTokens + r.generated - r.computed, budget);
       if (!this.allocate(r, r.computed + n)) break;
       this.waiting.shift();

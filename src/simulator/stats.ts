@@ -47,7 +47,7 @@ export function itlMs(r: SimRequest): number | undefined {
 
 /** Time in the engine's waiting queue (vLLM's request_queue_time). */
 export function queueMs(r: SimRequest): number {
-  return r.scheduledMs! - r.enqueuedMs;
+  return r.scheduledMs! - r.readyMs;
 }
 
 export function report(
