@@ -12,6 +12,7 @@ const modules: Array<() => Promise<{ default: Benchmark }>> = [
   () => import('./optimizer.js'),
   () => import('./scale-to-zero.js'),
   () => import('./autoscale.js'),
+  () => import('./simulator.js'),
 ];
 const docUrl = new URL('../docs/benchmarks.md', import.meta.url);
 

@@ -2,6 +2,7 @@
 export * from './engine.js';
 export * from './hardware.js';
 export * from './latency.js';
+export * from './profile.js';
 export * from './run.js';
 export * from './stats.js';
 export * from './vllm-args.js';

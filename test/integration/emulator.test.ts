@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectAggregateMetrics, collectFleetMetrics } from '../../src/collector/collect.js';
 import type { EmulatedMetrics, EmulatorServer } from '../../src/emulator/index.js';
 import {
+  gatewayScrapeJob,
   parseEmulatorConfig,
   scrapeJob,
   startEmulatorServer,
@@ -80,6 +81,14 @@ const config = parseEmulatorConfig({
       outputTokens: 64,
       variants: [{ name: 'sat-small', replicas: 1, args: ['--max-num-seqs', '4'] }],
     },
+    {
+      // Scaled to zero: the gateway holds its requests in the flow-control queue.
+      model: 'queued/model',
+      architecture: 'mistralai/Mistral-7B-Instruct-v0.3',
+      namespace: 'llm-zero',
+      load: { pattern: 'steady', rate: 600 },
+      variants: [{ name: 'zero', replicas: 0 }],
+    },
   ],
 });
 const SATURATED = 'saturated/model:llm-sat';
@@ -120,7 +129,7 @@ beforeAll(async () => {
   emulator = new VllmEmulator(config);
   server = await startEmulatorServer(emulator);
   prometheus = await startPrometheus({
-    extraConfigYaml: `scrape_configs:\n  - ${JSON.stringify(scrapeJob({ address: server.address, targets: emulator.targets() }))}`,
+    extraConfigYaml: `scrape_configs:\n  - ${JSON.stringify(scrapeJob({ address: server.address, targets: emulator.targets() }))}\n  - ${JSON.stringify(gatewayScrapeJob({ address: server.address }))}`,
   });
   prom = new PrometheusClient({ url: prometheus.url });
   // Wait for every pod to be scraped, then for the series to be older than the rate window
@@ -170,7 +179,9 @@ describe('emulator scraped by a real Prometheus', () => {
         SATURATED,
       ].sort(),
     );
-    for (const m of emulator.models.filter((x) => `${x.model}:${x.namespace}` !== SATURATED)) {
+    for (const m of emulator.models.filter(
+      (x) => `${x.model}:${x.namespace}` !== SATURATED && x.pods.length > 0,
+    )) {
       const truth = emulator.observed(m.model, m.namespace, WINDOW_MS);
       const c = m.config;
       const rate = c.load.pattern === 'steady' ? c.load.rate : 0;
@@ -204,5 +215,33 @@ describe('emulator scraped by a real Prometheus', () => {
     // The seat limit binds, not the KV cache: four short requests hold a sliver of an A100's blocks.
     expect(m.saturation?.kvCacheUsage).toBeGreaterThan(0);
     expect(m.saturation?.kvCacheUsage).toBeLessThan(0.05);
+  });
+
+  it("Prometheus parses the simulator's KV-cache info, preemptions, phase histograms and the gateway's queue", async () => {
+    const info = await prom.query('vllm:cache_config_info{namespace="llm-sat"}');
+    expect(info.resultType === 'vector' && info.result.length).toBe(1);
+    if (info.resultType !== 'vector') return;
+    const blocks = Number(info.result[0]!.metric.num_gpu_blocks);
+    expect(blocks).toBe(emulator.model('saturated/model', 'llm-sat')!.variants[0]!.setup.numGpuBlocks);
+    expect(info.result[0]!.metric.block_size).toBe('16');
+    const preemptions = await prom.query('sum(vllm:num_preemptions_total)');
+    expect(preemptions.resultType === 'vector' && preemptions.result.length).toBe(1);
+    for (const h of ['queue', 'prefill', 'decode']) {
+      const r = await prom.query(`sum(rate(vllm:request_${h}_time_seconds_count[${WINDOW}]))`);
+      expect(r.resultType === 'vector' && Number(r.result[0]?.value[1]), h).toBeGreaterThan(1);
+    }
+    // The saturated pod's requests wait in vLLM's queue for seconds.
+    const wait = await prom.query(
+      `sum(rate(vllm:request_queue_time_seconds_sum{namespace="llm-sat"}[${WINDOW}])) / sum(rate(vllm:request_queue_time_seconds_count{namespace="llm-sat"}[${WINDOW}]))`,
+    );
+    expect(wait.resultType === 'vector' && Number(wait.result[0]?.value[1])).toBeGreaterThan(1);
+    const queued = await prom.query(
+      'inference_extension_flow_control_queue_size{job="inference-gateway",target_model_name="queued/model"}',
+    );
+    expect(queued.resultType === 'vector' && Number(queued.result[0]?.value[1])).toBeGreaterThan(50);
+    const bytes = await prom.query(
+      'inference_extension_flow_control_queue_bytes{target_model_name="queued/model",namespace="llm-zero"}',
+    );
+    expect(bytes.resultType === 'vector' && Number(bytes.result[0]?.value[1])).toBeGreaterThan(50 * 200);
   });
 });
