@@ -31,6 +31,7 @@ function num(name: string) {
 
 interface EmulateOptions extends EngineOptions {
   startupDelay?: string;
+  trace?: string;
   config?: string;
   model?: string[];
   namespace: string;
@@ -76,9 +77,9 @@ export function emulatorConfigFromOptions(o: EmulateOptions): EmulatorConfig {
   try {
     if (o.config) {
       if (o.model) throw new UsageError('give either --config or --model, not both');
-      if (o.accelerator || o.gpus || o.modelConfig || vllmArgsToFlags(o).length > 0)
+      if (o.accelerator || o.gpus || o.modelConfig || o.trace || vllmArgsToFlags(o).length > 0)
         throw new UsageError(
-          'with --config, give the accelerator and vLLM arguments in its variants (accelerator, gpus, args), not as flags',
+          'with --config, give the accelerator, vLLM arguments and traces in the config (accelerator, gpus, args, trace), not as flags',
         );
       const cfg = loadEmulatorConfig(o.config);
       return withNames(o.seed === undefined ? cfg : { ...cfg, seed: o.seed });
@@ -104,6 +105,7 @@ export function emulatorConfigFromOptions(o: EmulateOptions): EmulatorConfig {
         vllmArgs: vllmArgsToFlags(o),
         ...(o.startupDelay ? { startupDelay: o.startupDelay } : {}),
         ...(o.modelConfig ? { modelConfig: o.modelConfig } : {}),
+        ...(o.trace ? { trace: o.trace } : {}),
       }),
     );
   } catch (err) {
@@ -131,6 +133,10 @@ export function registerEmulate(program: Command): void {
     .option('--seed <n>', 'random seed (same seed, same metrics)', int('seed', 0))
     .option('--tick <duration>', 'simulation step, e.g. 1s')
     .option('--startup-delay <duration>', 'how long a new pod takes before it serves, e.g. 90s')
+    .option(
+      '--trace <file>',
+      'replay requests from lines "arrival_s, input_tokens, output_tokens" (without --config)',
+    )
     .option(
       '--vllm-metrics <names>',
       "vLLM metric names the pods export: current (vLLM >= 0.12, default), transitional (new and deprecated names side by side, as 0.10 and 0.11) or legacy (before 0.10); a model's own vllmMetrics in --config wins",

@@ -7,6 +7,7 @@ import { type DurationError, parseDuration } from '../duration.js';
 import {
   type EngineSetup,
   engineSetup,
+  loadTrace,
   type ModelSpec,
   modelFromConfig,
   parseVllmArgs,
@@ -107,6 +108,11 @@ const modelSchema = z.strictObject({
   /** Arrival process around the pattern's rate; gamma with `arrivalCv` > 1 is bursty. */
   arrivals: z.enum(['poisson', 'uniform', 'gamma']).default('poisson'),
   arrivalCv: z.number().positive().default(2),
+  /**
+   * Replay requests from a file of `arrival_s, input_tokens, output_tokens` lines (seconds since
+   * the emulator started) instead of drawing them from `load`.
+   */
+  trace: z.string().min(1).optional(),
   /** Kubernetes namespace of the pods; Prometheus adds it as a target label at scrape time. */
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name'),
   load: loadSchema,
@@ -146,6 +152,13 @@ export const emulatorConfigSchema = z
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
     cfg.models.forEach((m, i) => {
+      if (m.trace) {
+        try {
+          loadTrace(m.trace);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', path: ['models', i, 'trace'], message: (err as Error).message });
+        }
+      }
       for (const [j, v] of m.variants.entries()) {
         try {
           variantSetup(m, v);
@@ -250,6 +263,7 @@ export interface EmulatorFlags {
   vllmArgs?: string[];
   startupDelay?: string;
   modelConfig?: string;
+  trace?: string;
 }
 
 /** A Kubernetes object name from a model id: `meta-llama/Llama-3.1-8B` -> `meta-llama-llama-3-1-8b`. */
@@ -279,6 +293,7 @@ export function configFromFlags(f: EmulatorFlags): EmulatorConfig {
       models: f.models.map((model) => ({
         model,
         ...(f.modelConfig ? { modelConfig: f.modelConfig } : {}),
+        ...(f.trace ? { trace: f.trace } : {}),
         namespace: f.namespace,
         load,
         inputTokens: f.inputTokens,

@@ -2,7 +2,15 @@
 // engine. Time comes from an injectable clock; `advanceTo` moves in ticks of at most
 // `config.tick`: requests arrive (seeded) at the load pattern's rate, the gateway routes each to a
 // ready pod as it arrives, and every engine steps up to the tick's end.
-import { ArrivalProcess, type EngineSetup, newRequest, RooflineLatencyModel } from '../simulator/index.js';
+import {
+  ArrivalProcess,
+  type EngineSetup,
+  loadTrace,
+  newRequest,
+  RooflineLatencyModel,
+  type SimRequest,
+  type TraceEntry,
+} from '../simulator/index.js';
 import type { LoadProfile } from '../types.js';
 import { type EmulatorConfig, type ModelConfig, type VariantConfig, variantSetup } from './config.js';
 import { Gateway } from './gateway.js';
@@ -58,6 +66,9 @@ export interface EmulatedModel {
   prompt: PairedSampler;
   output: PairedSampler;
   nextId: number;
+  /** Requests replayed from the model's trace file, and the next one. */
+  trace?: TraceEntry[];
+  traceAt: number;
 }
 
 /** A scrape target for one pod: where to scrape and the labels a ServiceMonitor would attach. */
@@ -131,6 +142,8 @@ export class VllmEmulator {
         prompt: new PairedSampler(random, config.jitter),
         output: new PairedSampler(random, config.jitter),
         nextId: 0,
+        ...(mc.trace ? { trace: loadTrace(mc.trace) } : {}),
+        traceAt: 0,
       };
       this.gateway.register(mc.model, mc.namespace);
       for (const v of mc.variants) {
@@ -255,16 +268,30 @@ export class VllmEmulator {
   private tick(m: EmulatedModel, t0: number, dt: number, perMs: number): void {
     let ready = this.ready(m);
     m.failed += this.gateway.release(m.model, m.namespace, ready, t0, m.random).length;
-    const end = m.integral + perMs * dt;
-    while (perMs > 0 && m.nextArrival <= end) {
-      const at = t0 + (m.nextArrival - m.integral) / perMs;
-      m.nextArrival += m.arrivals.nextGap();
+    const arrive = (at: number, r: SimRequest) => {
       for (const p of m.pods) this.collect(m, p, at);
       ready = this.ready(m);
-      const prompt = Math.max(1, Math.round(m.prompt.next(m.config.inputTokens)));
-      const output = Math.max(1, Math.round(m.output.next(m.config.outputTokens)));
-      const r = newRequest(m.nextId++, at, prompt, output, m.random() < m.config.lengthFraction);
       if (!this.gateway.route(m.model, m.namespace, r, ready, at, m.random)) m.failed++;
+    };
+    const end = m.integral + perMs * dt;
+    if (m.trace) {
+      const trace = m.trace;
+      while (m.traceAt < trace.length && this.startMs + trace[m.traceAt]!.arrivalMs < t0 + dt) {
+        const e = trace[m.traceAt++]!;
+        const at = Math.max(t0, this.startMs + e.arrivalMs);
+        arrive(
+          at,
+          newRequest(m.nextId++, at, e.inputTokens, e.outputTokens, m.random() < m.config.lengthFraction),
+        );
+      }
+    } else {
+      while (perMs > 0 && m.nextArrival <= end) {
+        const at = t0 + (m.nextArrival - m.integral) / perMs;
+        m.nextArrival += m.arrivals.nextGap();
+        const prompt = Math.max(1, Math.round(m.prompt.next(m.config.inputTokens)));
+        const output = Math.max(1, Math.round(m.output.next(m.config.outputTokens)));
+        arrive(at, newRequest(m.nextId++, at, prompt, output, m.random() < m.config.lengthFraction));
+      }
     }
     m.integral = end;
     const t1 = t0 + dt;

@@ -8,7 +8,10 @@ import { type DemoCycle, runDemo, type Scenario } from '../../src/demo/index.js'
 import { loadEmulatorConfig } from '../../src/emulator/index.js';
 
 const manifests = fileURLToPath(new URL('../../examples/manifests', import.meta.url));
-const config = loadEmulatorConfig(fileURLToPath(new URL('../../examples/emulator.yaml', import.meta.url)));
+const example = loadEmulatorConfig(fileURLToPath(new URL('../../examples/emulator.yaml', import.meta.url)));
+// Evenly spaced arrivals: with Poisson ones the requests in flight jitter by more than the 1 % of
+// completions that the scale-down hold reads as a growing queue, and the step down is held.
+const config = { ...example, models: example.models.map((m) => ({ ...m, arrivals: 'uniform' as const })) };
 const LLAMA = 'meta-llama/Llama-3.1-8B-Instruct';
 
 const S = 1000;

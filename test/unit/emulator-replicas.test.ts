@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   type EmulatorConfigInput,
@@ -135,5 +138,45 @@ describe('emulator replica control', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('emulator trace replay', () => {
+  it('replays a trace file: each request at its time with its lengths, the load pattern ignored', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wva-trace-'));
+    const file = join(dir, 'trace.csv');
+    writeFileSync(file, 'arrival_s,input_tokens,output_tokens\n0.5,100,10\n1.5,2000,20\n2.5,300,30\n');
+    const { emulator, tick } = make({
+      startupDelay: 0,
+      models: [
+        {
+          model: 'm',
+          architecture: 'meta-llama/Llama-3.1-8B-Instruct',
+          namespace: 'ns',
+          load: { pattern: 'steady', rate: 6000 },
+          trace: file,
+          variants: [{ name: 'v', replicas: 1 }],
+        },
+      ],
+    });
+    tick(10_000);
+    const t = emulator.model('m', 'ns')!.totals;
+    expect(t.requests).toBe(3);
+    expect(t.promptTokens).toBe(2400);
+    expect(t.generationTokens).toBe(60);
+    expect(() =>
+      parseEmulatorConfig({
+        models: [
+          {
+            model: 'm',
+            architecture: 'meta-llama/Llama-3.1-8B-Instruct',
+            namespace: 'ns',
+            load: { pattern: 'idle' },
+            trace: join(dir, 'missing.csv'),
+            variants: [{ name: 'v' }],
+          },
+        ],
+      }),
+    ).toThrow(/models\[0\]\.trace: .*missing\.csv/);
   });
 });
