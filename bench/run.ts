@@ -13,6 +13,7 @@ const modules: Array<() => Promise<{ default: Benchmark }>> = [
   () => import('./scale-to-zero.js'),
   () => import('./autoscale.js'),
   () => import('./simulator.js'),
+  () => import('./autoscale-engines.js'),
 ];
 const docUrl = new URL('../docs/benchmarks.md', import.meta.url);
 
