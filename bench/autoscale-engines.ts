@@ -1,43 +1,31 @@
 // The autoscale benchmark in the simulator's world: the same policies and trace shapes, but every
 // pod is a simulated vLLM engine (src/simulator/), so no policy is handed the physics it is judged
 // in. The optimizer sizes with the profile an operator would measure on these pods (fitProfile).
-// Traces are an hour each at a quarter of the main benchmark's rates, to keep it a few minutes.
+// Traces are the main benchmark's at a quarter of its rates, to keep the run within a few minutes.
+
+import type { LoadConfig } from '../src/emulator/index.js';
 import { fitProfile } from '../src/simulator/profile.js';
 import { engineSetup } from '../src/simulator/vllm-args.js';
-import { policies, SETTINGS } from './autoscale.js';
+import { policies, SETTINGS, TRACES } from './autoscale.js';
 import { type RunResult, type SimSettings, simulate, type Trace } from './autoscale-sim.js';
 import type { Benchmark } from './types.js';
 
-const HOUR = 3_600_000;
-const MINUTE = 60_000;
 /** The unit cost of an A100 replica (the VariantAutoscaling's default variantCost). */
 const VARIANT_COST = 10;
 
-export const ENGINE_TRACES: Trace[] = [
-  {
-    name: 'step',
-    durationMs: HOUR,
-    load: {
-      pattern: 'step',
-      rate: 750,
-      steps: [
-        { at: 10 * MINUTE, rate: 3000 },
-        { at: 30 * MINUTE, rate: 1500 },
-        { at: 40 * MINUTE, rate: 750 },
-      ],
-    },
-  },
-  {
-    name: 'diurnal',
-    durationMs: HOUR,
-    load: { pattern: 'diurnal', rate: 1875, amplitude: 0.8, period: HOUR, phase: 0.75 * HOUR },
-  },
-  {
-    name: 'spike',
-    durationMs: HOUR,
-    load: { pattern: 'spikes', rate: 750, factor: 4, every: 20 * MINUTE, duration: 5 * MINUTE },
-  },
-];
+/** The main benchmark's traces (six hours each) at a quarter of their rates: fewer pods, same shapes. */
+export const ENGINE_TRACES: Trace[] = TRACES.map((t) => ({ ...t, load: quarter(t.load) }));
+
+function quarter(load: LoadConfig): LoadConfig {
+  switch (load.pattern) {
+    case 'step':
+      return { ...load, rate: load.rate / 4, steps: load.steps.map((x) => ({ ...x, rate: x.rate / 4 })) };
+    case 'idle':
+      return load;
+    default:
+      return { ...load, rate: load.rate / 4 };
+  }
+}
 
 export function engineSettings(): SimSettings {
   const setup = engineSetup('meta-llama/Llama-3.1-8B-Instruct', 'A100', { maxNumSeqs: 64 });
@@ -70,7 +58,7 @@ const benchmark: Benchmark = {
         `| ${r.trace} | ${r.policy} | ${pct(r.attainment)} | ${pct(r.requestAttainment ?? 0)} | ${r.replicaMinutes.toFixed(0)} | ${((r.replicaMinutes / 60) * VARIANT_COST).toFixed(1)} | ${r.actions} | ${r.maxReplicas} |`,
     );
     return [
-      `Command: \`npm run bench -- autoscale-engines\`; seed ${s.seed}; ${elapsed.toFixed(1)} s for ${results.length} runs of one simulated hour each.`,
+      `Command: \`npm run bench -- autoscale-engines\`; seed ${s.seed}; ${elapsed.toFixed(1)} s for ${results.length} runs of six simulated hours each.`,
       '',
       `Fleet: Llama-3.1-8B on A100 80 GB pods, \`--max-num-seqs 64\`, as simulated vLLM V1 engines (docs/simulator.md); ` +
         `requests one by one, Poisson arrivals, log-normal lengths (mean ${s.workload.inputTokens} in, ${s.workload.outputTokens} out, CV 0.5). ` +
