@@ -2,6 +2,7 @@
 // the CPU allows; prints what a capacity planner reads (latency percentiles, throughput, KV use).
 import type { Command } from 'commander';
 import { parseDuration } from '../duration.js';
+import { LoadCurve } from '../emulator/load.js';
 import { type ArrivalKind, loadTrace, type SimulationReport, simulate } from '../simulator/index.js';
 import { addEngineFlags, type EngineOptions, engineFromOptions } from './engine-flags.js';
 import { action, UsageError } from './errors.js';
@@ -9,6 +10,8 @@ import { renderTable } from './table.js';
 
 interface SimulateOptions extends EngineOptions {
   model: string;
+  pattern: string;
+  period?: string;
   duration: string;
   replicas: number;
   rate: number;
@@ -57,11 +60,36 @@ export function runSimulation(o: SimulateOptions): SimulationReport {
       throw new UsageError(`--trace: ${(err as Error).message.split('\n')[0]}`);
     }
   }
+  if (!['steady', 'diurnal', 'spikes'].includes(o.pattern))
+    throw new UsageError(`--pattern must be steady, diurnal or spikes, got "${o.pattern}"`);
+  let period: number | undefined;
+  if (o.period !== undefined) {
+    try {
+      period = parseDuration(o.period);
+    } catch (err) {
+      throw new UsageError(`--period: ${(err as Error).message}`);
+    }
+  }
+  const curve =
+    o.pattern === 'diurnal'
+      ? new LoadCurve(
+          { pattern: 'diurnal', rate: o.rate, amplitude: 0.5, period: period ?? 86_400_000, phase: 0 },
+          o.seed,
+          'simulate',
+        )
+      : o.pattern === 'spikes'
+        ? new LoadCurve(
+            { pattern: 'spikes', rate: o.rate, factor: 3, every: period ?? 120_000, duration: 15_000 },
+            o.seed,
+            'simulate',
+          )
+        : undefined;
   return simulate({
     setup,
     replicas: o.replicas,
     durationMs,
     rate: o.rate / 60,
+    ...(curve ? { rateAt: (t: number) => curve.rateAt(t) / 60 } : {}),
     arrivals: o.arrivals as ArrivalKind,
     cv: o.arrivalCv,
     ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
@@ -108,6 +136,8 @@ export function registerSimulate(program: Command): void {
     .option('--duration <duration>', 'how long requests are sent, e.g. 10m', '5m')
     .option('--replicas <n>', 'replicas behind the router', num('replicas', 1, true), 1)
     .option('--rate <req/min>', 'arrival rate, requests per minute', num('rate', 0), 120)
+    .option('--pattern <p>', 'load pattern around --rate: steady | diurnal | spikes', 'steady')
+    .option('--period <duration>', 'diurnal period or mean gap between spikes, e.g. 10m')
     .option('--arrivals <kind>', 'arrival process: poisson | uniform | gamma', 'poisson')
     .option(
       '--arrival-cv <cv>',

@@ -23,6 +23,8 @@ export interface SimulationOptions {
   durationMs: number;
   /** Requests per second (open loop). */
   rate?: number;
+  /** Requests per second at a time (ms since start), for a load that moves; overrides `rate`. */
+  rateAt?: (tMs: number) => number;
   arrivals?: ArrivalKind;
   /** Gap CV of gamma arrivals. */
   cv?: number;
@@ -88,14 +90,30 @@ function makeSource(o: SimulationOptions): Source {
       },
     };
   }
-  const rate = o.rate ?? 0;
   const process = new ArrivalProcess(o.arrivals ?? 'poisson', streamFor(o.seed, 'simulate:arrivals'), o.cv);
-  let next = rate > 0 ? (process.nextGap() / rate) * 1000 : Number.POSITIVE_INFINITY;
+  const rateAt = o.rateAt ?? (() => o.rate ?? 0);
+  // The process runs at rate 1 over the integral of the rate, walked in slices of a second.
+  const SLICE = 1000;
+  let t = 0;
+  let integral = 0;
+  let target = process.nextGap();
+  const advance = (): number => {
+    while (t <= o.durationMs) {
+      const perMs = Math.max(0, rateAt(t + SLICE / 2)) / 1000;
+      // The slice stays current (t, integral at its start): the next arrival may come in it too.
+      if (perMs > 0 && integral + perMs * SLICE >= target) return t + (target - integral) / perMs;
+      integral += perMs * SLICE;
+      t += SLICE;
+    }
+    return Number.POSITIVE_INFINITY;
+  };
+  let next = advance();
   return {
     peek: () => (id < max && next <= o.durationMs ? next : undefined),
     take: () => {
       const r = make(next);
-      next += (process.nextGap() / rate) * 1000;
+      target += process.nextGap();
+      next = advance();
       return r;
     },
     finished: () => {},

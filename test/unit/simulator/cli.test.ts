@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runSimulation } from '../../../src/cli/simulate.js';
+import { engineSetup, simulate } from '../../../src/simulator/index.js';
 import { runCli } from '../../support/cli.js';
 
 const base = {
   model: 'meta-llama/Llama-3.1-8B-Instruct',
   accelerator: 'H100',
+  pattern: 'steady',
   duration: '1m',
   replicas: 2,
   rate: 600,
@@ -113,5 +115,29 @@ describe('wva-metrics simulate', () => {
     const r = runSimulation({ ...base, model: 'Qwen/Qwen3-14B', modelConfig: config, trace, replicas: 1 });
     expect(r.completed).toBe(3);
     expect(r.outputTokensPerSecond).toBeGreaterThan(0);
+  });
+
+  it('follows a moving rate: arrivals track the rate over time', () => {
+    const setup = engineSetup('meta-llama/Llama-3.1-8B-Instruct', 'H100');
+    // 2 requests/s for the first minute, 8 for the second.
+    const r = simulate({
+      setup,
+      replicas: 4,
+      durationMs: 120_000,
+      rateAt: (t) => (t < 60_000 ? 2 : 8),
+      input: { mean: 256, cv: 0 },
+      output: { mean: 32, cv: 0 },
+      seed: 5,
+    });
+    const first = r.requests.filter((x) => x.arrivalMs < 60_000).length;
+    const second = r.requests.length - first;
+    expect(first).toBeGreaterThan(90);
+    expect(first).toBeLessThan(150);
+    expect(second).toBeGreaterThan(400);
+    expect(second).toBeLessThan(560);
+    // And the CLI's diurnal pattern runs (mean rate over a whole period).
+    const d = runSimulation({ ...base, pattern: 'diurnal', period: '2m', duration: '2m', replicas: 4 });
+    expect(d.completed).toBeGreaterThan(1000);
+    expect(d.completed).toBeLessThan(1400);
   });
 });
