@@ -4,82 +4,32 @@
 // ready pod as it arrives, and every engine steps up to the tick's end.
 import {
   ArrivalProcess,
-  type EngineSetup,
   loadTrace,
   newRequest,
   RooflineLatencyModel,
   type SimRequest,
-  type TraceEntry,
 } from '../simulator/index.js';
-import type { LoadProfile } from '../types.js';
-import { type EmulatorConfig, type ModelConfig, type VariantConfig, variantSetup } from './config.js';
+import { type EmulatorConfig, type VariantConfig, variantSetup } from './config.js';
+import type {
+  EmulatedMetrics,
+  EmulatedModel,
+  EmulatedVariant,
+  PodTarget,
+  VllmEmulatorOptions,
+} from './emulator-types.js';
 import { Gateway } from './gateway.js';
 import { LoadCurve } from './load.js';
 import { EmulatedPod, emptyTotals, type Totals } from './pod.js';
 import { PairedSampler, podName, streamFor } from './random.js';
 
-/** What the emulator emitted over a window, as the collector computes it. */
-export interface EmulatedMetrics {
-  load: LoadProfile;
-  ttftAverage: number;
-  itlAverage: number;
-}
-
-export interface VllmEmulatorOptions {
-  /** Millisecond clock; default Date.now. Simulated time starts at its value on construction. */
-  now?: () => number;
-}
-
-/** One Deployment of a model: its pods come and go as its replica count is set. */
-export interface EmulatedVariant {
-  namespace: string;
-  config: VariantConfig;
-  /** The engine its pods run (model, GPU, vLLM arguments, KV size). */
-  setup: EngineSetup;
-  latency: RooflineLatencyModel;
-  /** Pods in creation order (the youngest last), starting ones included; draining ones not. */
-  pods: EmulatedPod[];
-  /** Index of the next pod created, for its name. */
-  nextIndex: number;
-}
-
-/** One model in one namespace and its pods. */
-export interface EmulatedModel {
-  model: string;
-  namespace: string;
-  config: ModelConfig;
-  curve: LoadCurve;
-  variants: EmulatedVariant[];
-  /** Every pod of every variant, starting ones included, draining ones not. */
-  pods: EmulatedPod[];
-  /** Pods removed from their Deployment that still finish their requests. */
-  draining: EmulatedPod[];
-  /** Everything its pods emitted, removed pods included. */
-  totals: Totals;
-  /** Requests the gateway failed (flow-control queue full or timed out). */
-  failed: number;
-  arrivals: ArrivalProcess;
-  /** The arrival process runs at rate 1 over the integral of the rate: where it is, and the next. */
-  integral: number;
-  nextArrival: number;
-  random: () => number;
-  prompt: PairedSampler;
-  output: PairedSampler;
-  nextId: number;
-  /** Requests replayed from the model's trace file, and the next one. */
-  trace?: TraceEntry[];
-  traceAt: number;
-}
-
-/** A scrape target for one pod: where to scrape and the labels a ServiceMonitor would attach. */
-export interface PodTarget {
-  namespace: string;
-  pod: string;
-  model: string;
-  variant: string;
-  /** Path on the emulator's listener, `/pods/<namespace>/<pod>/metrics`. */
-  metricsPath: string;
-}
+export type {
+  EmulatedMetrics,
+  EmulatedModel,
+  EmulatedVariant,
+  PodTarget,
+  RequestTruth,
+  VllmEmulatorOptions,
+} from './emulator-types.js';
 
 interface HistoryPoint {
   t: number;
@@ -142,6 +92,7 @@ export class VllmEmulator {
         prompt: new PairedSampler(random, config.jitter),
         output: new PairedSampler(random, config.jitter),
         nextId: 0,
+        finished: [],
         ...(mc.trace ? { trace: loadTrace(mc.trace) } : {}),
         traceAt: 0,
       };
@@ -307,7 +258,13 @@ export class VllmEmulator {
   /** Moves a pod to `tMs` and adds what it emitted to its model's totals. */
   private collect(m: EmulatedModel, pod: EmulatedPod, tMs: number): void {
     const before = { ...pod.totals };
-    pod.advanceTo(tMs);
+    for (const r of pod.advanceTo(tMs)) {
+      m.finished.push({
+        finishedMs: r.finishedMs!,
+        ttftMs: r.firstTokenMs! - r.arrivalMs,
+        itlMs: r.generated > 1 ? (r.finishedMs! - r.firstTokenMs!) / (r.generated - 1) : 0,
+      });
+    }
     const a = pod.totals;
     const t = m.totals;
     t.requests += a.requests - before.requests;
@@ -324,7 +281,36 @@ export class VllmEmulator {
     this.advanceTo(this.simMs + dtMs);
   }
 
+  /**
+   * Of a model's requests that finished in [fromMs, toMs) (clock time), how many met both targets
+   * each on its own (a target of 0 or undefined is not checked).
+   */
+  requestsWithin(
+    model: string,
+    namespace: string,
+    slo: { ttftMs?: number; itlMs?: number },
+    fromMs: number,
+    toMs: number,
+  ): { total: number; met: number } {
+    const m = this.byKey.get(modelKey(model, namespace));
+    let total = 0;
+    let met = 0;
+    for (const r of m?.finished ?? []) {
+      if (r.finishedMs < fromMs || r.finishedMs >= toMs) continue;
+      total++;
+      const ttftOk = !(slo.ttftMs && slo.ttftMs > 0) || r.ttftMs <= slo.ttftMs;
+      const itlOk = !(slo.itlMs && slo.itlMs > 0) || r.itlMs <= slo.itlMs;
+      if (ttftOk && itlOk) met++;
+    }
+    return { total, met };
+  }
+
   private record(): void {
+    for (const m of this.models) {
+      let drop = 0;
+      while (drop < m.finished.length && m.finished[drop]!.finishedMs < this.simMs - HISTORY_MS) drop++;
+      if (drop > 0) m.finished.splice(0, drop);
+    }
     const totals = new Map<string, Totals>();
     for (const m of this.models) totals.set(modelKey(m.model, m.namespace), { ...m.totals });
     this.history.push({ t: this.simMs, totals });

@@ -132,3 +132,45 @@ describe('scenarios', () => {
     );
   });
 });
+
+describe('request-level SLO attainment and cost', () => {
+  it('counts each request against the targets on its own, and weights replica-hours by variantCost', () => {
+    const config = parseEmulatorConfig({
+      seed: 2,
+      models: [
+        {
+          model: 'm',
+          architecture: 'meta-llama/Llama-3.1-8B-Instruct',
+          namespace: 'ns',
+          load: { pattern: 'steady', rate: 600 },
+          variants: [{ name: 'v', replicas: 1 }],
+        },
+      ],
+    });
+    const s = scoreStaticFleet({
+      config,
+      replicas: new Map([['ns/v', 2]]),
+      slo: new Map([['ns/m', { ttftMs: 500, itlMs: 30 }]]),
+      durationMs: 60_000,
+      intervalMs: 10_000,
+      windowMs: 10_000,
+      warmupMs: 10_000,
+      costOf: () => 10,
+    });
+    // Two A100 pods for 10 requests/s: every request within targets.
+    expect(s.requests!.total).toBeGreaterThan(400);
+    expect(s.requests!.met).toBe(s.requests!.total);
+    // 2 pods x 1 minute x 10 = 1/3 of a cost-hour.
+    expect(s.cost).toBeCloseTo((2 * 10) / 60, 9);
+    const strict = scoreStaticFleet({
+      config,
+      replicas: new Map([['ns/v', 2]]),
+      slo: new Map([['ns/m', { ttftMs: 1, itlMs: 30 }]]),
+      durationMs: 60_000,
+      intervalMs: 10_000,
+      windowMs: 10_000,
+      warmupMs: 10_000,
+    });
+    expect(strict.requests!.met).toBe(0);
+  });
+});
