@@ -26,6 +26,12 @@ describe('wva-metrics emulate', () => {
       new Set(['llm-prod', 'llm-staging']),
     );
     expect(groups.every((g) => g.targets[0] === '127.0.0.1:9100')).toBe(true);
+    // And the gateway's own /metrics, where its flow-control queue is.
+    expect(cfg.scrape_configs[1]).toMatchObject({
+      job_name: 'inference-gateway',
+      metrics_path: '/gateway/metrics',
+      static_configs: [{ targets: ['127.0.0.1:9100'] }],
+    });
   });
 
   it('refuses a bad config file with one line naming the problem, exit 2', async () => {
