@@ -145,8 +145,13 @@ export const emulatorConfigSchema = z
         queueTimeout: positiveDuration.default(60_000),
         /** Requests held per model at most; more fail at once. */
         maxQueue: z.number().int().min(0).default(10_000),
+        /**
+         * Which ready pod takes a request: `least-requests` (fewest waiting + running) or
+         * `kv-aware` (least KV-cache use, then fewest requests), as the llm-d scheduler's scorers.
+         */
+        routing: z.enum(['least-requests', 'kv-aware']).default('least-requests'),
       })
-      .default({ queueTimeout: 60_000, maxQueue: 10_000 }),
+      .default({ queueTimeout: 60_000, maxQueue: 10_000, routing: 'least-requests' }),
     models: z.array(modelSchema).min(1),
   })
   .superRefine((cfg, ctx) => {

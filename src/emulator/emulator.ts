@@ -64,7 +64,7 @@ export class VllmEmulator {
     this.now = options.now ?? Date.now;
     this.startMs = this.now();
     this.simMs = this.startMs;
-    this.gateway = new Gateway(config.gateway.queueTimeout, config.gateway.maxQueue);
+    this.gateway = new Gateway(config.gateway.queueTimeout, config.gateway.maxQueue, config.gateway.routing);
     for (const mc of config.models) {
       const key = modelKey(mc.model, mc.namespace);
       if (this.byKey.has(key))

@@ -30,6 +30,7 @@ export class Gateway {
   constructor(
     readonly queueTimeoutMs: number,
     readonly maxQueue: number,
+    readonly routing: 'least-requests' | 'kv-aware' = 'least-requests',
   ) {
     const registers = [this.registry];
     this.size = new Gauge({
@@ -135,12 +136,15 @@ export class Gateway {
       }
     } else pods = variants.flatMap((v) => v.pods);
     if (pods.length === 0) return undefined;
-    // Least loaded; ties broken round robin so idle pods share the traffic.
+    // Least loaded (by KV-cache use first when KV-aware); ties broken round robin so idle pods
+    // share the traffic.
+    const kv = (p: EmulatedPod) => (this.routing === 'kv-aware' ? p.engine.gauges().kvUsage : 0);
     this.turn++;
     let best = pods[this.turn % pods.length]!;
     for (let k = 1; k < pods.length; k++) {
       const p = pods[(this.turn + k) % pods.length]!;
-      if (p.load < best.load) best = p;
+      const dk = kv(p) - kv(best);
+      if (dk < 0 || (dk === 0 && p.load < best.load)) best = p;
     }
     return best;
   }

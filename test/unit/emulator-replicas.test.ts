@@ -180,3 +180,41 @@ describe('emulator trace replay', () => {
     ).toThrow(/models\[0\]\.trace: .*missing\.csv/);
   });
 });
+
+describe('gateway routing', () => {
+  it('KV-aware routing sends requests to the pod with the emptier KV cache', () => {
+    const run = (routing: 'least-requests' | 'kv-aware') => {
+      const { emulator, tick } = make({
+        startupDelay: 0,
+        gateway: { routing },
+        models: [
+          {
+            model: 'm',
+            architecture: 'meta-llama/Llama-3.1-8B-Instruct',
+            namespace: 'ns',
+            load: { pattern: 'steady', rate: 600 },
+            inputTokens: 4000,
+            outputTokens: 200,
+            // Two H100 pods, one allowed a third of the memory: a much smaller KV cache.
+            variants: [
+              { name: 'big', replicas: 1, accelerator: 'H100' },
+              {
+                name: 'small',
+                replicas: 1,
+                accelerator: 'H100',
+                args: ['--gpu-memory-utilization', '0.3', '--max-model-len', '8192'],
+              },
+            ],
+          },
+        ],
+      });
+      tick(60_000);
+      const [big, small] = emulator.pods;
+      return big!.totals.requests / (big!.totals.requests + small!.totals.requests);
+    };
+    const plain = run('least-requests');
+    expect(plain).toBeGreaterThan(0.4);
+    expect(plain).toBeLessThan(0.6);
+    expect(run('kv-aware')).toBeGreaterThan(plain + 0.03);
+  });
+});
