@@ -68,6 +68,9 @@ export interface EngineGauges {
   kvUsage: number;
   preemptions: number;
   steps: number;
+  /** KV-cache usage integrated over the steps run (usage x ms), and its highest value. */
+  kvUsageMs: number;
+  kvUsageMax: number;
 }
 
 /** Hooks a pod uses to observe tokens as vLLM does (per token, not per request). */
@@ -120,6 +123,8 @@ export class VllmEngine {
   private freeBlocks: number;
   private preemptionsTotal = 0;
   private stepsTotal = 0;
+  private kvUsageMs = 0;
+  private kvUsageMax = 0;
 
   constructor(
     readonly config: EngineConfig,
@@ -170,6 +175,8 @@ export class VllmEngine {
       kvUsage: total > 0 ? (total - this.freeBlocks) / total : 0,
       preemptions: this.preemptionsTotal,
       steps: this.stepsTotal,
+      kvUsageMs: this.kvUsageMs,
+      kvUsageMax: this.kvUsageMax,
     };
   }
 
@@ -280,6 +287,10 @@ export class VllmEngine {
     const dt = this.latency.stepMs(batch);
     this.now = start + dt;
     this.stepsTotal++;
+    // The blocks held while the step runs (allocated for it, freed after it).
+    const usage = cfg.numGpuBlocks > 0 ? (cfg.numGpuBlocks - this.freeBlocks) / cfg.numGpuBlocks : 0;
+    this.kvUsageMs += usage * dt;
+    if (usage > this.kvUsageMax) this.kvUsageMax = usage;
 
     let steady = 0;
     let finished = false;

@@ -140,50 +140,57 @@ export function simulate(o: SimulationOptions): SimulationResult {
   );
   const source = makeSource(o);
   const done: SimRequest[] = [];
-  let kvArea = 0;
-  let kvMax = 0;
   let turn = 0;
   let firstSend: number | undefined;
-  for (;;) {
-    // The engine whose next step comes first runs it, unless a request arrives before.
-    let e: VllmEngine | undefined;
-    let eAt = Number.POSITIVE_INFINITY;
-    for (const x of engines) {
-      const at = x.nextStepAt();
-      if (at !== undefined && at < eAt) {
-        e = x;
-        eAt = at;
-      }
-    }
-    const t = source.peek();
-    if (t !== undefined && t <= eAt) {
-      const r = source.take();
-      firstSend ??= r.arrivalMs;
-      // Least (waiting + running), ties broken round robin.
-      let best = engines[turn % engines.length]!;
-      for (let k = 1; k < engines.length; k++) {
-        const c = engines[(turn + k) % engines.length]!;
-        if (c.load < best.load) best = c;
-      }
-      turn++;
-      best.enqueue(r);
-      continue;
-    }
-    if (e === undefined) break;
-    const usage = e.gauges().kvUsage;
-    const before = eAt;
-    for (const r of e.stepOnce()) {
+  const collect = (rs: SimRequest[]) => {
+    for (const r of rs) {
       done.push(r);
       source.finished(r);
     }
-    const after = e.gauges().kvUsage;
-    kvArea += usage * (e.now - before);
-    kvMax = Math.max(kvMax, usage, after);
+  };
+  const route = (r: SimRequest) => {
+    firstSend ??= r.arrivalMs;
+    // Least (waiting + running), ties broken round robin.
+    let best = engines[turn % engines.length]!;
+    for (let k = 1; k < engines.length; k++) {
+      const c = engines[(turn + k) % engines.length]!;
+      if (c.load < best.load) best = c;
+    }
+    turn++;
+    best.enqueue(r);
+  };
+  if (o.concurrency === undefined) {
+    // Open loop: between two arrivals the engines do not interact; each runs up to the next one.
+    for (let t = source.peek(); t !== undefined; t = source.peek()) {
+      for (const e of engines) collect(e.advanceTo(t));
+      route(source.take());
+    }
+    for (const e of engines) while (e.load > 0) collect(e.stepOnce());
+  } else {
+    // Closed loop: a completion sends the next request, so engines step in time order.
+    for (;;) {
+      let e: VllmEngine | undefined;
+      let eAt = Number.POSITIVE_INFINITY;
+      for (const x of engines) {
+        const at = x.nextStepAt();
+        if (at !== undefined && at < eAt) {
+          e = x;
+          eAt = at;
+        }
+      }
+      const t = source.peek();
+      if (t !== undefined && t <= eAt) route(source.take());
+      else if (e === undefined) break;
+      else collect(e.stepOnce());
+    }
   }
   const end = done.reduce((m, r) => Math.max(m, r.finishedMs!), 0);
   const span = end - (firstSend ?? 0);
   const busyFor = Math.max(span, 1e-9) * engines.length;
-  const preemptions = engines.reduce((a, x) => a + x.gauges().preemptions, 0);
+  const g = engines.map((x) => x.gauges());
+  const preemptions = g.reduce((a, x) => a + x.preemptions, 0);
+  const kvArea = g.reduce((a, x) => a + x.kvUsageMs, 0);
+  const kvMax = g.reduce((a, x) => Math.max(a, x.kvUsageMax), 0);
   done.sort((a, b) => a.id - b.id);
   return {
     report: report(done, span, preemptions, { mean: kvArea / busyFor, max: kvMax }),
