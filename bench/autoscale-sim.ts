@@ -2,12 +2,14 @@
 // trace's arrivals (seeded noise) reach the fleet; every cycle the policy sees the collector's
 // view of the last window and sets the replica count. Scores what the issue asks for.
 
-import { type FleetStep, SimulatedFleet } from '../src/emulator/fleet.js';
 import { type LoadConfig, LoadCurve } from '../src/emulator/index.js';
 import { streamFor } from '../src/emulator/random.js';
-import type { ReplicaWorkload } from '../src/emulator/replica-queue.js';
 import { type SloTargets, sizeReplicas } from '../src/optimizer/index.js';
+import type { EngineSetup, LengthDistribution } from '../src/simulator/index.js';
 import type { Observation, Policy } from './autoscale-policies.js';
+import { EngineFleet } from './engine-fleet.js';
+import { type FleetStep, SimulatedFleet } from './fleet.js';
+import type { ReplicaWorkload } from './replica-queue.js';
 
 export interface Trace {
   name: string;
@@ -29,6 +31,11 @@ export interface SimSettings {
   /** Pod start-up delay, ms. */
   startupMs: number;
   seed: number;
+  /**
+   * The world the policies act on: simulated vLLM engines (requests one by one, no model handed to
+   * anyone); without it, pods that follow the optimizer's queueing model.
+   */
+  engines?: { setup: EngineSetup; input: LengthDistribution; output: LengthDistribution };
 }
 
 export interface RunResult {
@@ -47,6 +54,8 @@ export interface RunResult {
   maxReplicas: number;
   /** Worst cycle TTFT (ms); Infinity when a cycle had arrivals and no completions. */
   worstTtftMs: number;
+  /** On simulated engines: the share of requests whose own TTFT and ITL were within target. */
+  requestAttainment?: number;
 }
 
 /** Replicas the model needs for `arrivalPerMinute` at the SLO. */
@@ -88,6 +97,8 @@ function counting(random: () => number): (mean: number) => number {
 
 interface Sample extends FleetStep {
   tMs: number;
+  /** KV-cache usage averaged over the ready pods, when the fleet knows it. */
+  kvUsage?: number;
 }
 
 function weighted(samples: Sample[], pick: (s: Sample) => number | undefined): number | undefined {
@@ -131,7 +142,8 @@ export function observe(
     itlMs: weighted(inWindow, (x) => x.itlMs),
     waiting: last.waiting,
     kvCacheUsage:
-      last.ready > 0 ? Math.min(1, last.running / last.ready / s.workload.profile.maxBatchSize) : 0,
+      last.kvUsage ??
+      (last.ready > 0 ? Math.min(1, last.running / last.ready / s.workload.profile.maxBatchSize) : 0),
   };
 }
 
@@ -140,11 +152,16 @@ export function simulate(trace: Trace, policy: Policy, s: SimSettings): RunResul
   const curve = new LoadCurve(trace.load, s.seed, trace.name);
   const noise = counting(streamFor(s.seed, `arrivals:${trace.name}`));
   const initial = replicasNeeded(s, curve.rateAt(0));
-  const fleet = new SimulatedFleet({
-    workload: s.workload,
-    initialReplicas: initial,
-    startupMs: s.startupMs,
-  });
+  const engines = s.engines
+    ? new EngineFleet({ ...s.engines, initialReplicas: initial, startupMs: s.startupMs, seed: s.seed })
+    : undefined;
+  const fleet =
+    engines ??
+    new SimulatedFleet({
+      workload: s.workload,
+      initialReplicas: initial,
+      startupMs: s.startupMs,
+    });
   const keep = Math.ceil(Math.max(s.windowMs, s.cycleMs) / s.stepMs) + 1;
   let samples: Sample[] = [];
   let replicaMs = 0;
@@ -160,8 +177,11 @@ export function simulate(trace: Trace, policy: Policy, s: SimSettings): RunResul
   const itlTarget = s.slo.itlMs && s.slo.itlMs > 0 ? s.slo.itlMs : Infinity;
 
   for (let t = 0; t < trace.durationMs; t += s.stepMs) {
-    const arrived = (curve.rateAt(t + s.stepMs / 2) / 60_000) * s.stepMs;
-    const step = fleet.step(t, s.stepMs, arrived);
+    const rate = curve.rateAt(t + s.stepMs / 2);
+    const arrived = (rate / 60_000) * s.stepMs;
+    const step = engines
+      ? engines.step(t, s.stepMs, rate)
+      : (fleet as SimulatedFleet).step(t, s.stepMs, arrived);
     samples.push({ ...step, tMs: t });
     if (samples.length > 2 * keep) samples = samples.slice(-keep);
     replicaMs += step.replicas * s.stepMs;
@@ -185,7 +205,8 @@ export function simulate(trace: Trace, policy: Policy, s: SimSettings): RunResul
       if (!stuck && (ttft ?? 0) <= ttftTarget && (itl ?? 0) <= itlTarget) met++;
     }
     cycleArrived = 0;
-    const want = policy.decide(observe(samples, s.windowMs, s, noise));
+    // Engines already arrive one by one: their counts carry their own noise.
+    const want = policy.decide(observe(samples, s.windowMs, s, engines ? undefined : noise));
     if (want !== fleet.replicas) {
       actions++;
       fleet.setReplicas(want, end);
@@ -203,5 +224,19 @@ export function simulate(trace: Trace, policy: Policy, s: SimSettings): RunResul
     actions,
     maxReplicas,
     worstTtftMs: worstTtft,
+    ...(engines ? { requestAttainment: requestAttainment(engines, ttftTarget, itlTarget, s.startupMs) } : {}),
   };
+}
+
+/** Share of the requests (sent after the first start-up delay) within both targets, each its own. */
+function requestAttainment(f: EngineFleet, ttftTarget: number, itlTarget: number, fromMs: number): number {
+  let n = 0;
+  let ok = 0;
+  for (const r of f.finished) {
+    if (r.arrivalMs < fromMs) continue;
+    n++;
+    const itl = r.generated > 1 ? (r.finishedMs! - r.firstTokenMs!) / (r.generated - 1) : 0;
+    if (r.firstTokenMs! - r.arrivalMs <= ttftTarget && itl <= itlTarget) ok++;
+  }
+  return n > 0 ? ok / n : 1;
 }

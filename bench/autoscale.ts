@@ -1,4 +1,4 @@
-// The autoscale benchmark: three load traces (step, diurnal, spike) on a simulated fleet whose pods
+// The autoscale benchmark: three load traces (step, diurnal, spike) on a fleet whose pods
 // follow the optimizer's queueing model, under three policies: ours, a static fleet sized for the
 // peak, and the waiting-requests rule HPA users write. Seeded; hours of traffic in seconds.
 // `npm run bench:autoscale` runs it alone; `npm run bench` includes it.
@@ -167,7 +167,7 @@ export function report(results: RunResult[], elapsedMs: number, s: SimSettings =
     '',
     `Fleet: one variant of Llama-3.1-8B on A100 (examples/: alpha 9.5, beta 0.12, gamma 28, delta 0.004, batch 64), ` +
       `${s.workload.inputTokens} tokens in, ${s.workload.outputTokens} out; SLO TTFT ${s.slo.ttftMs} ms, ITL ${s.slo.itlMs} ms (averages, the reference premium class). ` +
-      `Every pod follows the optimizer's queueing model (src/emulator/replica-queue.ts), past capacity the excess queues. ` +
+      `Every pod follows the optimizer's queueing model (bench/replica-queue.ts; the section below runs the same policies on simulated vLLM engines instead), past capacity the excess queues. ` +
       `Step ${s.stepMs / 1000} s, controller cycle ${s.cycleMs / 1000} s, rate() window ${s.windowMs / 1000} s, pod start-up ${s.startupMs / 1000} s (a new pod costs from the start and serves nothing until then). ` +
       `Policies: optimizer = sizeReplicas on the collector's arrivals (completions + queue growth) plus the rate that serves the waiting requests within the controller's WVA_BACKLOG_DRAIN_TIME (${DEFAULT_CONFIG.reconcile.backlogDrainMs / MINUTE} min), ${STABILISATION_MS / MINUTE} min stabilisation, scale-down held while the queue grows or KV-cache usage is above 90 % (the controller's Stabiliser and saturationHold); ` +
       `optimizer + lead = the same sized for the arrivals forecast one start-up delay plus one cycle ahead on a rising trend (last 2.5 min), a candidate the controller does not have; ` +

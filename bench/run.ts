@@ -12,6 +12,8 @@ const modules: Array<() => Promise<{ default: Benchmark }>> = [
   () => import('./optimizer.js'),
   () => import('./scale-to-zero.js'),
   () => import('./autoscale.js'),
+  () => import('./simulator.js'),
+  () => import('./autoscale-engines.js'),
 ];
 const docUrl = new URL('../docs/benchmarks.md', import.meta.url);
 

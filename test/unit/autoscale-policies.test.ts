@@ -7,7 +7,7 @@ import {
   StaticPolicy,
 } from '../../bench/autoscale-policies.js';
 import { replicasNeeded, type SimSettings, simulate, type Trace } from '../../bench/autoscale-sim.js';
-import { SimulatedFleet } from '../../src/emulator/fleet.js';
+import { SimulatedFleet } from '../../bench/fleet.js';
 import { sizeReplicas } from '../../src/optimizer/index.js';
 
 const MINUTE = 60_000;

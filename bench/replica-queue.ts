@@ -3,7 +3,7 @@
 // the excess piles up in a backlog that vLLM would hold in its waiting queue, and every request
 // behind it waits for it to drain. The emulator's pods and the autoscale benchmark's fleet both
 // move on this, so what the benchmark reports is what the emulated pods would show.
-import { type QueueProfile, ReplicaModel } from '../optimizer/index.js';
+import { type QueueProfile, ReplicaModel } from '../src/optimizer/index.js';
 
 /** What one replica serves, for the latency model. */
 export interface ReplicaWorkload {
