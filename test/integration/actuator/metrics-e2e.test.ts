@@ -230,6 +230,15 @@ describe('actuation metrics scraped by a real Prometheus', () => {
     expect(leader).toMatch(/^wva-[01]$/);
     const leaderPort = ports[Number(leader?.slice(-1))] as number;
     const standbyPort = ports[1 - Number(leader?.slice(-1))] as number;
+    // The standby may still be starting (its CLI loads more slowly on a busy machine).
+    await eventually(
+      () =>
+        scrape(standbyPort).then(
+          () => true,
+          () => false,
+        ),
+      'the standby to serve /metrics',
+    );
     const standby = await scrape(standbyPort);
     expect(standby).toContain('wva_cache_lookups_total');
     expect(standby).not.toMatch(/^wva_(desired_replicas|current_replicas|desired_ratio)\{/m);
