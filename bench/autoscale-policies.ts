@@ -69,7 +69,7 @@ export class SaturationRule implements Policy {
     if (perReplica > this.o.upAbove) want = Math.ceil(obs.replicas * (perReplica / this.o.upAbove));
     else if (perReplica < this.o.downBelow) want = obs.replicas - 1;
     want = Math.min(this.o.maxReplicas, Math.max(this.o.minReplicas, want));
-    return this.stabiliser.recommend('variant', new Date(obs.tMs), 'any', want);
+    return this.stabiliser.recommend('variant', obs.tMs, want);
   }
 }
 
@@ -145,7 +145,7 @@ export class OptimizerPolicy implements Policy {
           )
         : undefined;
     if (hold !== undefined) n = current;
-    this.published = this.stabiliser.recommend('variant', new Date(obs.tMs), 'A100', n, this.published);
+    this.published = this.stabiliser.recommend('variant', obs.tMs, n, this.published);
     return this.published;
   }
 }

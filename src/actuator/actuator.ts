@@ -2,8 +2,9 @@
 // reconcile, on the leader: the gauges an HPA or KEDA scales on (always), the Deployment's scale
 // subresource (--actuator=scale, never against an HPA), Events on the VariantAutoscaling, and the
 // scale-to-zero gate. Returns what status.actuation and the Actuated condition should say.
-import { findCondition, setCondition } from '../kube/conditions.js';
+import { findCondition } from '../kube/conditions.js';
 import {
+  ACCELERATOR_LABEL,
   type Deployment,
   OPTIMIZATION_READY,
   type VariantAutoscaling,
@@ -13,6 +14,7 @@ import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import type { EventSink, VariantEvent } from './events.js';
 import type { ActuationMetrics } from './metrics.js';
+import { ACTUATED, type ActuationResult, isCount, readyReplicas, specReplicas } from './outcome.js';
 import {
   type IdleEvidence,
   parseScaleToZeroConfig,
@@ -23,23 +25,7 @@ import {
 } from './scale-to-zero.js';
 import type { HpaLookup, Scaler } from './scaler.js';
 
-export const ACTUATED = 'Actuated';
-export type ActuatedReason =
-  | 'Published'
-  | 'Scaled'
-  | 'NoDecision'
-  | 'DeploymentNotFound'
-  | 'HPAConflict'
-  | 'HPAsNotListed'
-  | 'ScaleFailed';
-
-export interface ActuationResult {
-  applied: boolean;
-  reason: ActuatedReason;
-  message: string;
-  /** Replicas published (and, in scale mode, asked of the Deployment). */
-  published?: number;
-}
+export { ACTUATED, type ActuatedReason, type ActuationResult, withActuation } from './outcome.js';
 
 export interface ActuationInput {
   /** "namespace/name". */
@@ -52,6 +38,21 @@ export interface ActuationInput {
   predicted?: { ttftMs: number; itlMs: number };
   /** What the collector measured for the model, ms; absent: unknown. */
   measured?: { ttftAverage?: number; itlAverage?: number };
+  /**
+   * The decision of this reconcile; absent: nothing was decided now (`undecided` says why), and
+   * nothing moves: a count published earlier (or found in status) is not applied again.
+   */
+  decision?: { accelerator: string; numReplicas: number };
+  undecided?: string;
+  /** Why the replicas that run must not be reduced now (the last status write failed), if so. */
+  noScaleDown?: string;
+}
+
+/** Whether a variant keeps its model serving, and if not, which variant serves it now. */
+export interface Serving {
+  keeps: boolean;
+  /** The variant that keeps the model serving with ready replicas now, when it is another one. */
+  by?: string;
 }
 
 export interface ActuatorOptions {
@@ -65,26 +66,15 @@ export interface ActuatorOptions {
   scaleToZeroEnabled?: () => boolean;
   /**
    * With scale to zero not allowed, whether this variant is the one that keeps its model serving
-   * (the cheapest of the model's variants in its namespace); the others may go to 0. Default: all.
+   * (the cheapest of the model's variants that can serve); the others may go to 0 while that one
+   * has ready replicas. Default: every variant keeps its model serving.
    */
-  keepsModelServing?: (va: VariantAutoscaling) => boolean;
+  serving?: (va: VariantAutoscaling) => Serving;
+  /** A reconcile cycle begins (what is derived from the whole fleet may be computed again). */
+  onCycle?: () => void;
   /** Requests of a model over a period, from the cycle's fleet query. */
   idleEvidence?: (modelId: string, namespace: string, retentionMs: number) => IdleEvidence;
   logger?: Logger;
-}
-
-/** Replicas the Deployment asks for; unset means 1, as the API server defaults it. */
-function specReplicas(d: Deployment | undefined): number | undefined {
-  if (!d) return undefined;
-  const r = d.spec?.replicas;
-  return typeof r === 'number' && Number.isInteger(r) && r >= 0 ? r : 1;
-}
-
-/** Ready replicas; a Deployment without a status yet is unknown, an absent readyReplicas is 0. */
-function readyReplicas(d: Deployment | undefined): number | undefined {
-  if (!d?.status) return undefined;
-  const r = d.status.readyReplicas;
-  return typeof r === 'number' && r >= 0 ? r : 0;
 }
 
 function latencySeconds(i: ActuationInput) {
@@ -146,17 +136,17 @@ export class Actuator {
 
   private async actuateNow(input: ActuationInput, signal?: AbortSignal): Promise<ActuationResult> {
     const { key, va, deployment } = input;
-    const decision = input.status.desiredOptimizedAlloc;
-    if (!decision || !Number.isInteger(decision.numReplicas) || decision.numReplicas < 0) {
-      this.o.metrics.unpublish(key);
-      this.lastPublished.delete(key);
-      return {
-        applied: false,
-        reason: 'NoDecision',
-        message: 'No desiredOptimizedAlloc yet: nothing published',
-      };
+    const decision = input.decision;
+    const running = specReplicas(deployment);
+    if (!decision || !isCount(decision.numReplicas)) {
+      return this.hold(input, running, input.undecided ?? 'no desiredOptimizedAlloc yet');
     }
-    const { count, why } = this.gate(va, decision.numReplicas, deployment);
+    const gated = this.gate(va, decision.numReplicas, deployment);
+    let { count, why } = gated;
+    if (input.noScaleDown && running !== undefined && count < running) {
+      why = `${why}; kept at ${running}, not ${count}: ${input.noScaleDown}`;
+      count = running;
+    }
     this.o.metrics.set(key, {
       variantName: va.metadata.name,
       namespace: va.metadata.namespace,
@@ -165,7 +155,7 @@ export class Actuator {
       current: readyReplicas(deployment),
       latency: latencySeconds(input),
     });
-    const previous = this.lastPublished.get(key) ?? specReplicas(deployment);
+    const previous = this.lastPublished.get(key) ?? running;
     if (this.mode === 'metrics') {
       this.lastPublished.set(key, count);
       if (previous !== undefined && previous !== count)
@@ -178,6 +168,36 @@ export class Actuator {
       };
     }
     return this.scale(input, count, why, signal);
+  }
+
+  /**
+   * Nothing decided now: nothing moves. The gauges say what runs (an HPA or KEDA then holds, where
+   * a missing series could read as 0); no Deployment is patched.
+   */
+  private hold(input: ActuationInput, running: number | undefined, why: string): ActuationResult {
+    const { key, va, deployment } = input;
+    this.lastPublished.delete(key);
+    const target = `Deployment ${va.metadata.namespace}/${va.metadata.name}`;
+    if (running === undefined) {
+      this.o.metrics.unpublish(key);
+      return { applied: false, reason: 'NoDecision', message: `No decision: nothing published (${why})` };
+    }
+    this.o.metrics.set(key, {
+      variantName: va.metadata.name,
+      namespace: va.metadata.namespace,
+      accelerator:
+        input.status.desiredOptimizedAlloc?.accelerator ??
+        va.metadata.labels?.[ACCELERATOR_LABEL] ??
+        'unknown',
+      desired: running,
+      current: readyReplicas(deployment),
+      latency: latencySeconds(input),
+    });
+    return {
+      applied: false,
+      reason: 'NoDecision',
+      message: `No decision: ${target} left at ${running} replicas (${why})`,
+    };
   }
 
   /**
@@ -205,7 +225,12 @@ export class Actuator {
   }
 
   private keepsServing(va: VariantAutoscaling): boolean {
-    return this.o.keepsModelServing?.(va) ?? true;
+    return this.o.serving?.(va).keeps ?? true;
+  }
+
+  /** A reconcile cycle begins. */
+  beginCycle(): void {
+    this.o.onCycle?.();
   }
 
   /** The published count: a decision of 0 only where zero is allowed now, else one replica. */
@@ -222,8 +247,15 @@ export class Actuator {
       return { count: decided, why: zeroOn ? `the optimizer decision (${zero})` : 'the optimizer decision' };
     }
     if (verdict.allowed) return { count: 0, why: verdict.why };
-    if (!this.keepsServing(va)) {
-      return { count: 0, why: "the optimizer decision; the model's cheapest variant keeps serving it" };
+    const serving = this.o.serving?.(va) ?? { keeps: true };
+    if (!serving.keeps && serving.by) {
+      return { count: 0, why: `the optimizer decision; variant ${serving.by} keeps serving the model` };
+    }
+    if (!serving.keeps) {
+      return {
+        count: 1,
+        why: `one replica kept: no other variant of the model has ready replicas (${verdict.why})`,
+      };
     }
     return { count: 1, why: `one replica kept: ${verdict.why}` };
   }
@@ -242,6 +274,14 @@ export class Actuator {
         applied: false,
         reason: 'DeploymentNotFound',
         message: `${target} not found: nothing to scale`,
+        published: count,
+      };
+    }
+    if (deployment.metadata?.deletionTimestamp) {
+      return {
+        applied: false,
+        reason: 'DeploymentDeleting',
+        message: `${target} is being deleted: not scaled`,
         published: count,
       };
     }
@@ -325,28 +365,4 @@ export class Actuator {
     this.lastFailure.clear();
     this.lastRefusal.clear();
   }
-}
-
-/** The status with actuation applied: status.actuation.applied and the Actuated condition. */
-export function withActuation(
-  status: VariantAutoscalingStatus,
-  r: ActuationResult,
-  now: Date,
-  generation?: number,
-): VariantAutoscalingStatus {
-  return {
-    ...status,
-    actuation: { applied: r.applied },
-    conditions: setCondition(
-      status.conditions ?? [],
-      {
-        type: ACTUATED,
-        status: r.applied ? 'True' : 'False',
-        reason: r.reason,
-        message: r.message.slice(0, 32768),
-        ...(generation !== undefined ? { observedGeneration: generation } : {}),
-      },
-      now,
-    ),
-  };
 }

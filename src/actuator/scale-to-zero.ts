@@ -26,8 +26,10 @@ export interface ScaleToZeroConfig {
   defaults: Entry;
   /** By "modelId\0namespace" ('' namespace: every namespace). */
   models: Map<string, Entry>;
-  /** One line per refused key: which key, what was wrong, what to write. */
+  /** One line per refused key: which key, what was wrong, what to write, what it means meanwhile. */
   problems: string[];
+  /** A key was refused whose model could not be read. */
+  unnamedRefused?: boolean;
 }
 
 function entryKey(modelId: string, namespace: string): string {
@@ -81,17 +83,55 @@ function readEntry(key: string, text: string, isDefaults: boolean): Entry {
   return out;
 }
 
-/** Reads the ConfigMap's data; a bad key is left out and reported, the others still apply. */
+/** The model (and namespace) a refused entry names, when that much of it can be read. */
+function namedIn(text: string): { modelId: string; namespace: string } | undefined {
+  try {
+    const doc: unknown = parse(text);
+    if (typeof doc !== 'object' || doc === null) return undefined;
+    const { modelID, namespace } = doc as Record<string, unknown>;
+    if (typeof modelID !== 'string' || modelID === '') return undefined;
+    return { modelId: modelID, namespace: typeof namespace === 'string' ? namespace : '' };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads the ConfigMap's data. A bad key is reported and opts nothing in: the model it names is not
+ * scaled to zero (whatever the defaults say), a bad `__defaults__` opts no model in by default, and
+ * a bad key whose model cannot be read stops the defaults and the switch from opting in any model
+ * without an entry of its own (it could have been meant for any of them).
+ */
 export function parseScaleToZeroConfig(data: Record<string, string> | undefined): ScaleToZeroConfig {
   const cfg: ScaleToZeroConfig = { defaults: {}, models: new Map(), problems: [] };
+  const refused: Array<{ modelId: string; namespace: string }> = [];
+  let defaultsRefused = false;
   for (const [key, text] of Object.entries(data ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
     try {
       const e = readEntry(key, text, key === DEFAULTS_KEY);
       if (key === DEFAULTS_KEY) cfg.defaults = e;
       else cfg.models.set(entryKey(e.modelId as string, e.namespace ?? ''), e);
     } catch (err) {
-      cfg.problems.push((err as Error).message);
+      const named = key === DEFAULTS_KEY ? undefined : namedIn(String(text));
+      let effect: string;
+      if (key === DEFAULTS_KEY) {
+        defaultsRefused = true;
+        effect = 'no model is opted in by default until it is fixed';
+      } else if (named) {
+        refused.push(named);
+        effect = `model ${named.modelId} is not scaled to zero until it is fixed`;
+      } else {
+        cfg.unnamedRefused = true;
+        effect = 'its model cannot be told, so only models with an entry of their own may be scaled to zero';
+      }
+      cfg.problems.push(`${(err as Error).message} (${effect})`);
     }
+  }
+  if (defaultsRefused) cfg.defaults = { enabled: false };
+  // A refusal wins over a valid entry for the same model: the ConfigMap says two things of it.
+  for (const r of refused) {
+    const prev = cfg.models.get(entryKey(r.modelId, r.namespace));
+    cfg.models.set(entryKey(r.modelId, r.namespace), { ...prev, modelId: r.modelId, enabled: false });
   }
   return cfg;
 }
@@ -103,9 +143,10 @@ export function ruleFor(
   modelId: string,
   namespace: string,
 ): ScaleToZeroRule {
-  const e = cfg.models.get(entryKey(modelId, namespace)) ?? cfg.models.get(entryKey(modelId, '')) ?? {};
+  const own = cfg.models.get(entryKey(modelId, namespace)) ?? cfg.models.get(entryKey(modelId, ''));
+  const e = own ?? {};
   return {
-    enabled: e.enabled ?? cfg.defaults.enabled ?? globalEnabled,
+    enabled: e.enabled ?? (!own && cfg.unnamedRefused ? false : (cfg.defaults.enabled ?? globalEnabled)),
     retentionMs: e.retentionMs ?? cfg.defaults.retentionMs ?? DEFAULT_RETENTION_MS,
   };
 }
@@ -161,7 +202,13 @@ export function zeroVerdict(
 export function idleEvidence(answer: RequestsOverAnswer): IdleEvidence {
   switch (answer.kind) {
     case 'count':
-      return answer.requests === 0 ? { state: 'idle' } : { state: 'busy', requests: answer.requests };
+      if (answer.requests === 0) return { state: 'idle' };
+      if (answer.requests > 0) return { state: 'busy', requests: answer.requests };
+      // increase() below 0 is no count of requests at all (a broken counter, a bad rule): no proof.
+      return {
+        state: 'unknown',
+        reason: `Prometheus answered ${answer.requests} requests over the retention period, which proves nothing`,
+      };
     case 'no-series':
       return { state: 'unknown', reason: 'Prometheus has no series of the model' };
     case 'no-value':

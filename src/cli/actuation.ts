@@ -3,16 +3,20 @@
 // switch, and the retention periods the fleet query counts requests over).
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
-import { Actuator } from '../actuator/actuator.js';
+import { Actuator, type Serving } from '../actuator/actuator.js';
 import { KubeEventSink } from '../actuator/events.js';
 import { ActuationMetrics } from '../actuator/metrics.js';
 import { idleEvidence, retentionPeriods, SCALE_TO_ZERO_CONFIGMAP } from '../actuator/scale-to-zero.js';
 import { DeploymentScaler, HpaWatch } from '../actuator/scaler.js';
 import type { RequestsOverAnswer } from '../collector/fleet-collector.js';
 import type { Config } from '../config/index.js';
+import { targetProblem } from '../controller/group-plan.js';
 import { ConfigMapWatch } from '../controller/kube.js';
-import type { Deployment, VariantAutoscaling } from '../kube/types.js';
+import { type Deployment, type VariantAutoscaling, validateSpec } from '../kube/types.js';
+import { parseModelProfile } from '../optimizer/index.js';
 import type { Logger } from '../types.js';
+
+const modelKey = (va: VariantAutoscaling) => `${va.metadata.namespace}\u0000${va.spec.modelID}`;
 
 export interface ActuationPlace {
   /** Reported on Events (the pod's name). */
@@ -64,7 +68,10 @@ export class ClusterActuation {
       events: new KubeEventSink({ kubeConfig, identity: o.identity, logger }),
       ...(this.hpas ? { scaler: new DeploymentScaler({ kubeConfig, logger }), hpas: this.hpas } : {}),
       scaleToZeroEnabled: () => this.scaleToZero,
-      keepsModelServing: (va) => this.isCheapest(va),
+      serving: (va) => this.serving(va),
+      onCycle: () => {
+        this.keepers = undefined;
+      },
       idleEvidence: (m, ns, ms) => idleEvidence(parts.collector.requestsOver(m, ns, ms / 1000)),
       logger,
     });
@@ -92,30 +99,53 @@ export class ClusterActuation {
   }
 
   /**
-   * Whether `va` is the cheapest variant of its model in its namespace (per replica: the lowest
-   * unit cost x accCount over its profile; no known cost counts as dearest; ties by name): the one
-   * that keeps the model serving while it may not go to zero.
+   * Per model and namespace, the variant that keeps the model serving while it may not go to zero:
+   * the cheapest per replica (the lowest unit cost x accCount over its profile; no known cost counts
+   * as dearest; ties by name) among those that can serve (valid, not being deleted, a profile that
+   * parses, a Deployment that exists and is not being deleted). Built once per cycle: one pass over the fleet.
    */
-  isCheapest(va: VariantAutoscaling): boolean {
+  private keepers: Map<string, { name: string; cost: number }> | undefined;
+
+  private keeperOf(va: VariantAutoscaling): { name: string; cost: number } | undefined {
+    if (!this.keepers) this.keepers = this.findKeepers();
+    return this.keepers.get(modelKey(va));
+  }
+
+  private findKeepers(): Map<string, { name: string; cost: number }> {
+    const out = new Map<string, { name: string; cost: number }>();
+    const source = this.source;
+    if (!source) return out;
     const costs = this.unitCosts?.() ?? {};
-    const perReplica = (v: VariantAutoscaling) =>
-      Math.min(
-        Number.POSITIVE_INFINITY,
-        ...(v.spec?.modelProfile?.accelerators ?? []).map(
-          (a) => (costs[a.acc] ?? Number.POSITIVE_INFINITY) * a.accCount,
-        ),
-      );
-    const mine = perReplica(va);
-    return !(this.source?.listVariants() ?? []).some(
-      (v) =>
-        v.metadata.namespace === va.metadata.namespace &&
-        v.spec?.modelID === va.spec.modelID &&
-        (perReplica(v) < mine || (perReplica(v) === mine && v.metadata.name < va.metadata.name)),
-    );
+    for (const v of source.listVariants()) {
+      if (v.metadata.deletionTimestamp || validateSpec(v.spec).length > 0) continue;
+      if (targetProblem(source.getDeployment(v.metadata.namespace, v.metadata.name))) continue;
+      if (!parseModelProfile(v.spec.modelProfile).ok) continue;
+      const accs = v.spec.modelProfile.accelerators;
+      let cost = Number.POSITIVE_INFINITY;
+      for (const a of accs) cost = Math.min(cost, (costs[a.acc] ?? Number.POSITIVE_INFINITY) * a.accCount);
+      const k = modelKey(v);
+      const best = out.get(k);
+      const name = v.metadata.name;
+      if (!best || cost < best.cost || (cost === best.cost && name < best.name)) out.set(k, { name, cost });
+    }
+    return out;
+  }
+
+  /**
+   * Whether `va` keeps its model serving; if not, the variant that does, when it has ready
+   * replicas now (only then may `va` go to 0 with scale to zero off).
+   */
+  serving(va: VariantAutoscaling): Serving {
+    const keeper = this.keeperOf(va);
+    // None can serve (this one included): it keeps what it has; nothing else would serve the model.
+    if (!keeper || keeper.name === va.metadata.name) return { keeps: true };
+    const d = this.source?.getDeployment(va.metadata.namespace, keeper.name);
+    const ready = d && !targetProblem(d) ? (d.status?.readyReplicas ?? 0) : 0;
+    return ready > 0 ? { keeps: false, by: keeper.name } : { keeps: false };
   }
 
   /** The optimizer's fewest replicas for a variant: 0 where its model may go to zero now, or for
-   *  any variant but the model's cheapest; 1 for the cheapest. */
+   *  any variant but the one that keeps the model serving; 1 for that one. */
   minReplicas(va: VariantAutoscaling): number {
     return this.actuator.minReplicas(va, this.source?.getDeployment(va.metadata.namespace, va.metadata.name));
   }

@@ -56,7 +56,7 @@ export function registerRun(program: Command): void {
     .option('--once', 'local mode: one cycle, print, exit')
     .option(
       '--time <unix|rfc3339>',
-      'evaluate PromQL at this instant instead of now (replaying recorded data)',
+      'local mode: evaluate PromQL at this instant instead of now (replaying recorded data)',
     )
     .option(
       '--kubeconfig <file>',
@@ -88,6 +88,11 @@ async function runCommand(opts: RunFlags, signals: ShutdownSignals): Promise<voi
     throw new UsageError(`--output must be table or json, got "${opts.output}"`);
   }
   if (opts.once && !opts.manifests) throw new UsageError('--once needs --manifests (local mode)');
+  if (opts.time !== undefined && !opts.manifests) {
+    throw new UsageError(
+      '--time needs --manifests (local mode): in a cluster the controller would publish and scale from a pinned past instant; leave --time out to read Prometheus now',
+    );
+  }
   const evaluationTime = opts.time !== undefined ? parseTime(opts.time) : undefined;
   const sources = configSourcesFromOptions(opts);
   if (opts.manifests) await runLocal(opts, sources, evaluationTime, signals);
@@ -222,6 +227,7 @@ async function runCluster(
   );
   const controller = new Controller({
     optimizer: opt.optimizer,
+    unitCosts: () => opt.store.unitCosts.value,
     kubeConfig: kc,
     collector: parts.collector,
     namespaces: cfg.reconcile.namespaces,

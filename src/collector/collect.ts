@@ -280,8 +280,9 @@ export async function collectFleetMetrics(
     const newest = p.values.get(STATS.newestSample);
     const requestsOver = new Map<number, number>();
     for (const [stat, v] of p.values) {
+      // Kept as answered, a negative count too: it proves nothing (the actuator says so), never idle.
       if (stat.startsWith(REQUESTS_OVER_PREFIX) && Number.isFinite(v)) {
-        requestsOver.set(Number(stat.slice(REQUESTS_OVER_PREFIX.length, -1)), Math.max(0, v));
+        requestsOver.set(Number(stat.slice(REQUESTS_OVER_PREFIX.length, -1)), v);
       }
     }
     out.set(key, {

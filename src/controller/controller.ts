@@ -43,7 +43,8 @@ export interface ControllerOptions<W extends StatusWriter = KubeStatusWriter> {
   elector?: Elector;
   logger?: Logger;
   telemetry?: ControllerTelemetry;
-  unitCosts?: Record<string, number>;
+  /** Unit cost per accelerator for currentAlloc.variantCost (a function: the live ConfigMap's). */
+  unitCosts?: Record<string, number> | (() => Record<string, number> | undefined);
   /** Decides desiredOptimizedAlloc (see decision.ts); absent: measurements only. */
   optimizer?: VariantOptimizer;
   backoff?: RestartBackoff;
@@ -151,7 +152,8 @@ export class Controller<W extends StatusWriter = KubeStatusWriter> {
     const outage = this.source.outage();
     if (outage) {
       const limit = this.o.informerOutageLimitMs ?? DEFAULT_INFORMER_OUTAGE_LIMIT_MS;
-      const downMs = (this.o.now?.() ?? new Date()).getTime() - outage.sinceMs;
+      // The informers' clock: monotonic, or the injected one.
+      const downMs = (this.o.now ? this.o.now().getTime() : performance.now()) - outage.sinceMs;
       if (downMs > limit) {
         return {
           ready: false,

@@ -3,29 +3,24 @@
 // decision to publish (accelerator and replicas) or why there is none. Pure apart from the
 // Stabiliser it is handed, which remembers recent recommendations.
 
-import { ACCELERATOR_LABEL, type Deployment, objectKey, type VariantAutoscaling } from '../kube/types.js';
+import { type Deployment, objectKey, type VariantAutoscaling } from '../kube/types.js';
 import {
-  type AcceleratorOption,
-  type GroupVariant,
-  parseModelProfile,
-  resolveSlo,
   type ServiceClass,
   SizingMemo,
   type SloTargets,
   Stabiliser,
   saturationHold,
-  sizeGroup,
   UNIT_COSTS_CONFIGMAP,
   type VariantAllocation,
-  type VariantOutcome,
 } from '../optimizer/index.js';
+import { type CycleCache, fail, member, newCycleCache, sizeForMember } from './group-plan.js';
+import { JumpGuard, maxText } from './replica-bounds.js';
 import { sizingLoad } from './sizing-load.js';
-import { deploymentReplicas, isReplicaCount, type MetricsRead } from './status.js';
+import { deploymentReplicas, type MetricsRead } from './status.js';
 
 export { OPTIMIZATION_READY } from '../kube/types.js';
-
-export const MIN_REPLICAS_ANNOTATION = 'wva.llmd.ai/min-replicas';
-export const MAX_REPLICAS_ANNOTATION = 'wva.llmd.ai/max-replicas';
+export type { CycleCache } from './group-plan.js';
+export { MAX_REPLICAS_ANNOTATION, MIN_REPLICAS_ANNOTATION } from './replica-bounds.js';
 
 export type OptimizationReason =
   | 'OptimizationSucceeded'
@@ -63,7 +58,13 @@ export interface DecisionInput {
   group: GroupMember[];
   config: OptimizerConfigMaps;
   now: Date;
+  /** Monotonic milliseconds for the stabilisation window; default `now` (tests on a fake clock). */
+  monotonicMs?: number;
   stabiliser: Stabiliser;
+  /** Holds a jump of orders of magnitude until a second sample agrees; none: not guarded. */
+  jumps?: JumpGuard;
+  /** The source knows every Deployment: a variant without one (or one being deleted) carries no load. */
+  requireTarget?: boolean;
   kvCacheThreshold: number;
   /** Size for the arrivals plus the rate that serves the requests waiting within this time; 0 or
    *  absent: arrivals only. */
@@ -74,16 +75,6 @@ export interface DecisionInput {
   minReplicasDefault?: number | ((va: VariantAutoscaling) => number);
   /** What one cycle's decisions share (parsed members, group sizings); valid for one config. */
   cycle?: CycleCache;
-}
-
-/** Per cycle: each VA parsed once, each group sized once. Dropped when a ConfigMap changes. */
-export interface CycleCache {
-  members: WeakMap<VariantAutoscaling, Member | Fail>;
-  groups: Map<string, Map<string, VariantOutcome>>;
-}
-
-function newCycleCache(): CycleCache {
-  return { members: new WeakMap(), groups: new Map() };
 }
 
 export type Decision =
@@ -106,87 +97,11 @@ export type Decision =
       message: string;
     };
 
-type Fail = Extract<Decision, { ok: false }>;
-const fail = (reason: Fail['reason'], message: string): Fail => ({ ok: false, reason, message });
-
-function replicaBounds(va: VariantAutoscaling, minDefault: number): { min: number; max?: number } | string {
-  const a = va.metadata.annotations ?? {};
-  const read = (name: string, floor: number): number | undefined | string => {
-    const raw = a[name];
-    if (raw === undefined) return undefined;
-    const n = Number(raw.trim());
-    if (!/^\d+$/.test(raw.trim()) || n < floor)
-      return `annotation ${name}: "${raw}" must be a whole number >= ${floor}`;
-    return n;
-  };
-  const min = read(MIN_REPLICAS_ANNOTATION, minDefault);
-  const max = read(MAX_REPLICAS_ANNOTATION, 1);
-  if (typeof min === 'string') return min;
-  if (typeof max === 'string') return max;
-  const lo = min ?? minDefault;
-  if (max !== undefined && max < lo)
-    return `annotation ${MAX_REPLICAS_ANNOTATION}: ${max} is below the minimum ${lo}`;
-  return max === undefined ? { min: lo } : { min: lo, max };
-}
-
 function sloText(slo: SloTargets): string {
   const parts: string[] = [];
   if (slo.ttftMs) parts.push(`TTFT ${slo.ttftMs} ms`);
   if (slo.itlMs) parts.push(`ITL ${slo.itlMs} ms`);
   return parts.length > 0 ? parts.join(', ') : 'no latency target';
-}
-
-interface Member {
-  variant: GroupVariant;
-  slo: SloTargets;
-  sloSource: string;
-}
-
-/** A group member as the optimizer sees it, or why it cannot be sized. */
-function member(
-  m: GroupMember,
-  config: OptimizerConfigMaps,
-  minDefault: number,
-  cache?: CycleCache,
-): Member | Fail {
-  const cached = cache?.members.get(m.va);
-  if (cached) return withDeployment(cached, m.deployment);
-  const parsed = parseMember(m.va, config, minDefault);
-  cache?.members.set(m.va, parsed);
-  return withDeployment(parsed, m.deployment);
-}
-
-function withDeployment(m: Member | Fail, d: Deployment | undefined): Member | Fail {
-  if ('ok' in m || !d) return m;
-  return { ...m, variant: { ...m.variant, currentReplicas: deploymentReplicas(d) } };
-}
-
-function parseMember(va: VariantAutoscaling, config: OptimizerConfigMaps, minDefault: number): Member | Fail {
-  const ns = va.metadata.namespace;
-  const profile = parseModelProfile(va.spec.modelProfile);
-  if (!profile.ok) return fail('InvalidProfile', `modelProfile refused: ${profile.problems.join('; ')}`);
-  const bounds = replicaBounds(va, minDefault);
-  if (typeof bounds === 'string') return fail('InvalidProfile', bounds);
-  const ref = va.spec.sloClassRef;
-  const slo = resolveSlo(
-    { namespace: ns, modelId: va.spec.modelID, sloClassRef: ref },
-    config.serviceClasses.value,
-    config.namespaceConfigMap?.(ns, ref.name),
-  );
-  if (!slo.ok) {
-    const note = config.serviceClasses.problem ? ` (${config.serviceClasses.problem})` : '';
-    return fail('NoServiceClass', `${slo.problem}${note}`);
-  }
-  const variant: GroupVariant = {
-    key: objectKey(va),
-    options: profile.value as AcceleratorOption[],
-    slo: slo.slo,
-    minReplicas: bounds.min,
-    ...(bounds.max === undefined ? {} : { maxReplicas: bounds.max }),
-  };
-  const label = va.metadata.labels?.[ACCELERATOR_LABEL];
-  if (label) variant.currentAccelerator = label;
-  return { variant, slo: slo.slo, sloSource: slo.source };
 }
 
 /** The decision for `input.va`; see the file comment. */
@@ -214,30 +129,21 @@ export function decideVariant(input: DecisionInput): Decision {
       `no unit cost for ${uncosted.join(', ')}: add ${uncosted.length > 1 ? 'them' : 'it'} to ${UNIT_COSTS_CONFIGMAP}`,
     );
   }
-  // The other variants of the model share its load; one that cannot be sized carries none.
+  // The other variants of the model share its load; one that cannot be sized or whose target
+  // cannot serve carries none.
   const key = objectKey(va);
-  const others = input.group
-    .filter((m) => objectKey(m.va) !== key)
-    .map((m) => member(m, config, minOf(m.va), cache))
-    .filter((m): m is Member => !('ok' in m));
-  const variants = [self.variant, ...others.map((m) => m.variant)].sort((a, b) => a.key.localeCompare(b.key));
-  // Every member of a group gets the same sizing: computed once per cycle for the same inputs.
-  // Object versions too: a VA edited during the cycle is sized again, not answered from before.
-  const versions = [
-    ...new Set(
-      [va, ...input.group.map((m) => m.va)].map((v) => `${objectKey(v)}@${v.metadata.resourceVersion ?? ''}`),
-    ),
-  ].sort();
-  const signature = JSON.stringify([
-    variants.map((v) => [v.key, v.currentReplicas, v.currentAccelerator]),
-    versions,
+  const { sized, size } = sizeForMember({
+    self: { va, ...(input.deployment ? { deployment: input.deployment } : {}) },
+    selfMember: self,
+    group: input.group,
+    config,
+    costs,
     load,
-  ]);
-  let sized = cache?.groups.get(signature);
-  if (!sized) {
-    sized = sizeGroup(variants, load, costs, input.memo);
-    cache?.groups.set(signature, sized);
-  }
+    minOf,
+    requireTarget: input.requireTarget ?? false,
+    ...(input.memo ? { memo: input.memo } : {}),
+    ...(cache ? { cache } : {}),
+  });
   const outcome = sized.get(key);
   if (!outcome) return fail('SLOUnreachable', 'no accelerator of the profile could be sized');
   if (!outcome.ok && outcome.reason === 'InvalidProfile') return fail('InvalidProfile', outcome.message);
@@ -248,19 +154,26 @@ export function decideVariant(input: DecisionInput): Decision {
     );
   const alloc = outcome.allocation;
 
-  const prev = va.status?.desiredOptimizedAlloc;
-  const prevN =
-    prev && prev.accelerator === alloc.accelerator && isReplicaCount(prev.numReplicas)
-      ? prev.numReplicas
-      : undefined;
+  // What runs is where a key seen for the first time starts (a new object, or every object after a
+  // restart or a change of leader), whatever its accelerator: a count found in status was written
+  // by someone else (a previous leader, an admin, a bug) and is not acted on.
   const running = input.deployment ? deploymentReplicas(input.deployment) : undefined;
-  const current = prevN ?? running;
-  // Where the stabiliser starts on first sight (a new object, or every object after a restart or a
-  // change of leader): the count published before, else what runs, if it runs on this accelerator.
-  const onAccelerator = (self.variant.currentAccelerator ?? alloc.accelerator) === alloc.accelerator;
-  const start = prevN ?? (onAccelerator ? running : undefined);
+  const held = input.stabiliser.current(key);
+  const current = held ?? running;
   const notes: string[] = [];
   let n = alloc.numReplicas;
+  const t = input.monotonicMs ?? input.now.getTime();
+  if (input.jumps) {
+    const sample = input.read.availability.newestSample?.getTime();
+    const jump = input.jumps.limit(
+      key,
+      n,
+      Math.max(current ?? 0, running ?? 0),
+      sample !== undefined && Number.isFinite(sample) ? `sample@${sample}` : `decision@${t}`,
+    );
+    if (jump.held) notes.push(jump.held);
+    n = jump.n;
+  }
   const sat = input.read.metrics?.saturation;
   const hold =
     current !== undefined && n < current
@@ -270,17 +183,13 @@ export function decideVariant(input: DecisionInput): Decision {
     notes.push(`scale-down to ${n} held at ${current}: ${hold}`);
     n = current;
   }
-  const published = Math.min(
-    input.stabiliser.recommend(key, input.now, alloc.accelerator, n, start),
-    self.variant.maxReplicas ?? Number.MAX_SAFE_INTEGER,
-  );
+  const published = Math.min(input.stabiliser.recommend(key, t, n, running), self.bounds.max);
   if (published > n) {
     notes.push(
       `scale-down to ${n} waits: ${published} is kept until a lower count has been recommended for ${Math.round(input.stabiliser.windowMs / 1000)}s`,
     );
   }
-  const shared =
-    variants.length > 1 ? `; load shared with ${variants.length - 1} other variant(s) of the model` : '';
+  const shared = size > 1 ? `; load shared with ${size - 1} other variant(s) of the model` : '';
   const base = `${published} replica(s) of ${alloc.accelerator} for SLO ${sloText(self.slo)} (${self.sloSource})${shared}`;
   // A refused edit of a shared ConfigMap: the decision used the last good version; say so.
   for (const c of [config.serviceClasses, config.unitCosts])
@@ -288,7 +197,7 @@ export function decideVariant(input: DecisionInput): Decision {
   const capped = !alloc.sloMet;
   if (capped) {
     notes.push(
-      `the SLO needs ${alloc.replicasForSlo} replicas but ${MAX_REPLICAS_ANNOTATION} caps at ${alloc.numReplicas}: predicted latencies exceed it`,
+      `the SLO needs ${alloc.replicasForSlo} replicas but ${maxText(self.bounds)}: predicted latencies exceed it`,
     );
   }
   return {
@@ -314,11 +223,14 @@ export interface VariantOptimizerOptions {
   kvCacheThreshold?: number;
   backlogDrainMs?: number;
   minReplicasDefault?: (va: VariantAutoscaling) => number;
+  /** Monotonic milliseconds for the stabilisation window; default performance.now(). */
+  monotonic?: () => number;
 }
 
 /** Holds what decisions share across objects and cycles: ConfigMaps, the Stabiliser, a per-cycle memo. */
 export class VariantOptimizer {
   readonly stabiliser: Stabiliser;
+  readonly jumps = new JumpGuard();
   kvCacheThreshold: number;
   backlogDrainMs: number;
   private memo = new SizingMemo();
@@ -342,12 +254,14 @@ export class VariantOptimizer {
     this.memo = new SizingMemo();
     this.cycle = newCycleCache();
     this.stabiliser.retain(keys);
+    this.jumps.retain(keys);
     this.o.config.beginCycle?.();
   }
 
-  /** Leadership lost: the next term starts each object from its status, as a new leader does. */
+  /** Leadership lost: the next term starts each object from what runs, as a new leader does. */
   forget(): void {
     this.stabiliser.clear();
+    this.jumps.clear();
   }
 
   /** Reads what the decisions for these variants need that is not held yet (sloClassRef ConfigMaps). */
@@ -357,7 +271,9 @@ export class VariantOptimizer {
     await Promise.all(vas.map((v) => prepare(v.metadata.namespace, v.spec.sloClassRef.name)));
   }
 
-  decide(i: Pick<DecisionInput, 'va' | 'deployment' | 'read' | 'group' | 'now'>): Decision {
+  decide(
+    i: Pick<DecisionInput, 'va' | 'deployment' | 'read' | 'group' | 'now' | 'monotonicMs' | 'requireTarget'>,
+  ): Decision {
     // A ConfigMap that changed mid-cycle invalidates what was parsed and sized with the old one.
     const c = this.o.config;
     const now = [c.serviceClasses, c.unitCosts];
@@ -367,9 +283,11 @@ export class VariantOptimizer {
     }
     return decideVariant({
       cycle: this.cycle,
+      monotonicMs: (this.o.monotonic ?? (() => performance.now()))(),
       ...i,
       config: this.o.config,
       stabiliser: this.stabiliser,
+      jumps: this.jumps,
       kvCacheThreshold: this.kvCacheThreshold,
       backlogDrainMs: this.backlogDrainMs,
       memo: this.memo,

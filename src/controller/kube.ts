@@ -45,6 +45,8 @@ function fingerprint(va: VariantAutoscaling): string {
 }
 
 export class KubeSource implements VariantSource {
+  // Informers list every Deployment: one not found does not exist (or is not watched).
+  readonly targetsKnown = true;
   private readonly vaInformers: ResilientInformer<VariantAutoscaling & KubernetesObject>[] = [];
   private readonly depInformers: ResilientInformer<Deployment & KubernetesObject>[] = [];
   private readonly seen = new Map<string, string>();

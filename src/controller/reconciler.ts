@@ -2,7 +2,7 @@
 // concurrency. Sources (Kubernetes informers or local manifests) and status writers (API patch or
 // in-memory) are swappable; nothing here knows which.
 
-import type { Actuator } from '../actuator/actuator.js';
+import type { ActuationInput, Actuator } from '../actuator/actuator.js';
 import { withActuation } from '../actuator/actuator.js';
 import { DEFAULT_CONFIG } from '../config/load.js';
 import {
@@ -17,8 +17,12 @@ import {
 } from '../kube/types.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
-import type { Decision, GroupMember, VariantOptimizer } from './decision.js';
+import { cycleFinished, mapBounded } from './cycle.js';
+import type { Decision, VariantOptimizer } from './decision.js';
+import { CycleGroups } from './groups.js';
 import { computeStatus, type MetricsRead } from './status.js';
+
+export { cycleFinished, mapBounded } from './cycle.js';
 
 /** One consistent view of every model's metrics (FleetCollector's snapshot). */
 export interface MetricsView {
@@ -37,6 +41,8 @@ export interface VariantSource {
   listVariants(): VariantAutoscaling[];
   getVariant(namespace: string, name: string): VariantAutoscaling | undefined;
   getDeployment(namespace: string, name: string): Deployment | undefined | Promise<Deployment | undefined>;
+  /** Every Deployment is known (informers): a variant whose Deployment is missing cannot serve. */
+  readonly targetsKnown?: boolean;
 }
 
 export type WriteOutcome = 'written' | 'unchanged';
@@ -90,9 +96,12 @@ export interface ReconcilerOptions {
   /** Reconciles running at once in runCycle; default WVA_RECONCILE_CONCURRENCY's. */
   concurrency?: number;
   now?: () => Date;
+  /** Monotonic milliseconds for the stabilisation window; default `now` when given, else performance.now(). */
+  monotonic?: () => number;
   logger?: Logger;
   telemetry?: ControllerTelemetry;
-  unitCosts?: Record<string, number>;
+  /** Unit cost per accelerator for currentAlloc.variantCost (a function: the live ConfigMap's). */
+  unitCosts?: Record<string, number> | (() => Record<string, number> | undefined);
   /** Decides desiredOptimizedAlloc; absent: the status carries measurements only. */
   optimizer?: Pick<VariantOptimizer, 'decide' | 'beginCycle' | 'prepare'>;
   /** Publishes and applies each decision once its status is computed; none: status only. */
@@ -101,25 +110,6 @@ export interface ReconcilerOptions {
 
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight; results in input order; never rejects. */
-export async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  const n = Math.max(1, Math.min(limit, items.length));
-  await Promise.all(Array.from({ length: n }, worker));
-  return out;
 }
 
 export class Reconciler {
@@ -131,9 +121,15 @@ export class Reconciler {
     this.o = options;
     this.log = options.logger ?? silentLogger;
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONFIG.reconcile.concurrency);
+    this.groups = new CycleGroups(options.source, options.optimizer);
   }
 
   private readonly inflight = new Map<string, Promise<ReconcileResult>>();
+
+  private monotonic(): number {
+    if (this.o.monotonic) return this.o.monotonic();
+    return this.o.now ? this.o.now().getTime() : performance.now();
+  }
   /** Objects already warned about (bad name or namespace, malformed conditions): once each. */
   private readonly warned = new Set<string>();
 
@@ -163,37 +159,10 @@ export class Reconciler {
     return false;
   }
 
-  /** Variants by namespace and model, built once per cycle (a single reconcile scans the source). */
-  private groups: Map<string, VariantAutoscaling[]> | undefined;
-
-  private groupKey(namespace: string, modelId: string): string {
-    return `${namespace}\u0000${modelId}`;
-  }
-
-  private indexGroups(vas: VariantAutoscaling[]): Map<string, VariantAutoscaling[]> {
-    const out = new Map<string, VariantAutoscaling[]>();
-    for (const v of vas) {
-      if (v.metadata.deletionTimestamp || typeof v.spec?.modelID !== 'string') continue;
-      if (validateSpec(v.spec).length > 0) continue;
-      const k = this.groupKey(v.metadata.namespace, v.spec.modelID);
-      const list = out.get(k);
-      if (list) list.push(v);
-      else out.set(k, [v]);
-    }
-    return out;
-  }
-
-  /** The variants of `va`'s model in its namespace (itself included), with their Deployments. */
-  private async groupOf(va: VariantAutoscaling): Promise<GroupMember[]> {
-    const k = this.groupKey(va.metadata.namespace, va.spec.modelID);
-    const vas = (this.groups ?? this.indexGroups(this.o.source.listVariants())).get(k) ?? [va];
-    return Promise.all(
-      vas.map(async (v) => {
-        const deployment = await this.o.source.getDeployment(v.metadata.namespace, v.metadata.name);
-        return deployment ? { va: v, deployment } : { va: v };
-      }),
-    );
-  }
+  /** The variants of each model, grouped once per cycle. */
+  private readonly groups: CycleGroups;
+  /** Keys whose last status write failed: their replicas are not reduced until one succeeds. */
+  private readonly writeFailed = new Set<string>();
 
   private async decide(
     va: VariantAutoscaling,
@@ -205,11 +174,13 @@ export class Reconciler {
     const optimizer = this.o.optimizer;
     if (!optimizer) return undefined;
     try {
-      const group = await this.groupOf(va);
-      await optimizer.prepare(group.map((m) => m.va));
+      const group = await this.groups.of(va);
+      await optimizer.prepare([va]);
       // Aborted (leadership lost, shutdown): nothing goes into the stabilisation window.
       if (signal?.aborted) return undefined;
-      return optimizer.decide({ va, deployment, read, group, now });
+      const monotonicMs = this.monotonic();
+      const requireTarget = this.o.source.targetsKnown ?? false;
+      return optimizer.decide({ va, deployment, read, group, now, monotonicMs, requireTarget });
     } catch (err) {
       // A defect in the optimizer must not stop currentAlloc from being written.
       return {
@@ -218,6 +189,21 @@ export class Reconciler {
         message: `optimizer failed: ${asError(err).message}`,
       };
     }
+  }
+
+  /**
+   * What the actuator acts on: this reconcile's decision, never a count found in status (written
+   * by an earlier process, another controller or a person). Without an optimizer nothing is decided.
+   */
+  private decided(d: Decision | undefined): Pick<ActuationInput, 'decision' | 'undecided' | 'predicted'> {
+    if (d?.ok) {
+      return {
+        decision: { accelerator: d.accelerator, numReplicas: d.numReplicas },
+        predicted: d.allocation.predicted,
+      };
+    }
+    if (!this.o.optimizer) return { undecided: 'no optimizer: nothing is decided here' };
+    return { undecided: d ? `${d.reason}: ${d.message}` : 'nothing decided' };
   }
 
   /**
@@ -248,6 +234,7 @@ export class Reconciler {
       const va = this.o.source.getVariant(namespace, name);
       if (!va || !this.usable(va)) {
         this.o.actuator?.forget(key);
+        this.writeFailed.delete(key);
         return base;
       }
       const conditions: unknown = va.status?.conditions;
@@ -301,27 +288,42 @@ export class Reconciler {
           deployment,
           read,
           now,
-          unitCosts: this.o.unitCosts,
+          unitCosts: typeof this.o.unitCosts === 'function' ? this.o.unitCosts() : this.o.unitCosts,
           decision,
         });
       // Actuation acts on the status just computed; the write then records what it did.
       const actuator = this.o.actuator;
       let actuation: Awaited<ReturnType<Actuator['actuate']>> | undefined;
       if (actuator && specProblems.length === 0) {
-        const predicted = decision?.ok ? decision.allocation.predicted : undefined;
         actuation = await actuator.actuate(
-          { key, va, status: statusOf(va), deployment, predicted, measured: read?.metrics },
+          {
+            key,
+            va,
+            status: statusOf(va),
+            deployment,
+            measured: read?.metrics,
+            ...this.decided(decision),
+            ...(this.writeFailed.has(key) ? { noScaleDown: 'the last status write failed' } : {}),
+          },
           signal,
         );
       } else actuator?.unpublish(key);
-      const { outcome, status } = await this.o.writer.write(
-        va,
-        (fresh) => {
-          const next = statusOf(fresh);
-          return actuation ? withActuation(next, actuation, now, fresh.metadata.generation) : next;
-        },
-        signal,
-      );
+      let written: Awaited<ReturnType<StatusWriter['write']>>;
+      try {
+        written = await this.o.writer.write(
+          va,
+          (fresh) => {
+            const next = statusOf(fresh);
+            return actuation ? withActuation(next, actuation, now, fresh.metadata.generation) : next;
+          },
+          signal,
+        );
+      } catch (err) {
+        if (!signal?.aborted) this.writeFailed.add(key);
+        throw err;
+      }
+      this.writeFailed.delete(key);
+      const { outcome, status } = written;
       this.o.telemetry?.statusWrite?.(outcome);
       if (outcome === 'written') log.debug({ model: modelId }, 'status written');
       const result: ReconcileResult = { ...base, outcome, status };
@@ -346,15 +348,19 @@ export class Reconciler {
     const vas = this.o.source.listVariants().filter((va) => this.usable(va));
     const keys = vas.map(objectKey);
     this.o.optimizer?.beginCycle(new Set(keys));
-    this.groups = this.o.optimizer ? this.indexGroups(vas) : undefined;
+    this.o.actuator?.beginCycle();
+    if (this.o.optimizer) this.groups.begin(vas);
     return keys;
   }
 
   /** The cycle's keys are done. `completed`: it ran to its end (not aborted), so a VariantAutoscaling
    *  gone without an event reaching us loses its published series now. */
   endCycle(completed = true): void {
-    this.groups = undefined;
-    if (completed) this.o.actuator?.retain(new Set(this.o.source.listVariants().map(objectKey)));
+    this.groups.end();
+    if (!completed) return;
+    const keys = new Set(this.o.source.listVariants().map(objectKey));
+    this.o.actuator?.retain(keys);
+    for (const k of this.writeFailed) if (!keys.has(k)) this.writeFailed.delete(k);
   }
 
   /**
@@ -374,23 +380,4 @@ export class Reconciler {
     }
     return cycleFinished(results, startedAt, t0, this.log, this.o.telemetry);
   }
-}
-
-/** A cycle's result, counted and logged. */
-export function cycleFinished(
-  results: ReconcileResult[],
-  startedAt: Date,
-  t0: number,
-  log: Logger,
-  telemetry: ControllerTelemetry | undefined,
-): CycleResult {
-  const durationMs = performance.now() - t0;
-  const failed = results.filter((r) => r.outcome === 'error').length;
-  telemetry?.cycleFinished?.(failed > 0 ? 'error' : 'success', durationMs / 1000);
-  const written = results.filter((r) => r.outcome === 'written').length;
-  log.info(
-    { objects: results.length, written, failed, durationMs: Math.round(durationMs) },
-    'reconcile cycle finished',
-  );
-  return { startedAt, durationMs, results };
 }

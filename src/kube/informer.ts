@@ -132,8 +132,8 @@ export class ResilientInformer<T extends KubernetesObject> {
   private readonly max: number;
   /** Times the informer was restarted after an error (for tests and logs). */
   restarts = 0;
-  /** Clock (ms) for `downSinceMs`. */
-  clock: () => number = Date.now;
+  /** Clock for `downSinceMs`: milliseconds of a monotonic clock (a wall clock stepped back or forth would fake an outage's length). */
+  clock: () => number = () => performance.now();
   /** Set at the first error after being up; cleared by a successful list or an open watch. */
   downSinceMs: number | undefined;
 

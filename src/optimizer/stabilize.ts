@@ -14,39 +14,42 @@ interface Sample {
 }
 
 /**
- * Per key, the recommendations on one accelerator that can still be published, kept as a
- * decreasing run (a sample below a newer one can never be published again), so memory stays small.
- * A sample leaves once a lower count has been recommended for `windowMs`: a gap without decisions
- * (load unknown) does not count as time spent lower.
+ * Per key, the recommendations that can still be published, kept as a decreasing run (a sample
+ * below a newer one can never be published again), so memory stays small. A sample leaves once a
+ * lower count has been recommended for `windowMs`: a gap without decisions (load unknown) does not
+ * count as time spent lower. Times are milliseconds of a monotonic clock (a wall clock stepped
+ * forward would end a window early). The count is of replicas whatever their accelerator: a change
+ * of accelerator reduces what runs only after a window, like any other scale-down.
  */
 export class Stabiliser {
-  private readonly history = new Map<string, { accelerator: string; samples: Sample[] }>();
+  private readonly history = new Map<string, Sample[]>();
 
   constructor(public windowMs: number) {}
 
   /**
-   * Records `n` at `now` and returns what to publish. A key seen for the first time starts from
-   * `published` when given (what runs, or what the previous leader published): that count is held
-   * as if it had just been recommended, so a lower first recommendation waits out the window like
-   * any other, a higher one is published at once. Without it (unknown) `n` is published at once.
+   * Records `n` at monotonic time `t` (ms) and returns what to publish. A key seen for the first
+   * time starts from `published` when given (what runs): that count is held as if it had just been
+   * recommended, so a lower first recommendation waits out the window like any other, a higher one
+   * is published at once. Without it (unknown) `n` is published at once.
    */
-  recommend(key: string, now: Date, accelerator: string, n: number, published?: number): number {
+  recommend(key: string, t: number, n: number, published?: number): number {
     if (this.windowMs <= 0) return n;
-    const t = now.getTime();
-    let h = this.history.get(key);
-    if (!h || h.accelerator !== accelerator) {
-      // A change of accelerator replaces the pods: nothing of the old count carries over.
-      const seed = published !== undefined && !h ? [{ n: published }] : [];
-      h = { accelerator, samples: seed };
-      this.history.set(key, h);
+    let s = this.history.get(key);
+    if (!s) {
+      s = published !== undefined ? [{ n: published }] : [];
+      this.history.set(key, s);
     }
-    const s = h.samples;
     while (s.length > 0 && (s[s.length - 1] as Sample).n <= n) s.pop();
     const last = s[s.length - 1];
     if (last && last.lowerSince === undefined) last.lowerSince = t;
     s.push({ n });
     while (s.length > 1 && t - ((s[0] as Sample).lowerSince as number) >= this.windowMs) s.shift();
     return (s[0] as Sample).n;
+  }
+
+  /** What `key` publishes now (the highest count still held), or undefined before its first decision. */
+  current(key: string): number | undefined {
+    return this.history.get(key)?.[0]?.n;
   }
 
   /** Forgets every key (leadership lost: what another leader publishes meanwhile is not known here). */

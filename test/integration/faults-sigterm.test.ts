@@ -10,11 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
+import { type PinnedPrometheus, startPinnedPrometheus } from '../support/pinned-prometheus.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../support/prometheus.js';
 import { deployment, variant } from '../support/variants.js';
 import { vllmOpenMetrics } from '../support/vllm-openmetrics.js';
 
 let prom: PrometheusServer;
+let pinned: PinnedPrometheus;
 let dir: string;
 
 beforeAll(async () => {
@@ -23,10 +25,13 @@ beforeAll(async () => {
       { labels: { model_name: 'meta/llama-8b', namespace: 'prod', pod: 'p1' }, requestsPerSecond: 3 },
     ]),
   });
+  // The backfilled instant for `run` in cluster mode (which refuses --time).
+  pinned = await startPinnedPrometheus(prom.url, BACKFILL_TIME_S);
   dir = mkdtempSync(join(tmpdir(), 'wva-sigterm-'));
 }, 120_000);
 
 afterAll(async () => {
+  await pinned?.close();
   await prom?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -41,7 +46,7 @@ function holder(api: FakeApiServer): string | undefined {
 describe('SIGTERM during a cycle', () => {
   it('wva-metrics run exits 0 within seconds while a query hangs, and releases the Lease', async () => {
     const api = await FakeApiServer.start();
-    const proxy = await startFaultProxy({ upstream: prom.url });
+    const proxy = await startFaultProxy({ upstream: pinned.url });
     const kcFile = join(dir, 'kubeconfig.yaml');
     writeFileSync(kcFile, api.kubeConfigYaml());
     for (let i = 0; i < 20; i++) {
@@ -71,8 +76,6 @@ describe('SIGTERM during a cycle', () => {
         '1s',
         '--cache-ttl',
         '500ms',
-        '--time',
-        String(BACKFILL_TIME_S),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, POD_NAME: 'wva-0', LOG_LEVEL: 'info' } },
     );

@@ -1,4 +1,5 @@
-// Load (issue 7): 10 000 VariantAutoscalings over 1 000 models in 4 namespaces, one `wva-metrics
+// Load: 10 000 VariantAutoscalings over 1 000 models in 4 namespaces, plus one model with 400
+// variants (a group the optimizer sizes together: its cost must stay linear in the variants), one `wva-metrics
 // run` process (the real CLI, cluster mode) against the fake API server and a real Prometheus
 // backfilled with all 1 000 models. Measures the first cycle (10 000 status patches) and the
 // second (nothing changed), the Prometheus calls per cycle (Prometheus' own counter), and the
@@ -13,17 +14,23 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { imageNodeFlags, shippedClusterRun } from '../support/image.js';
+import { type PinnedPrometheus, startPinnedPrometheus } from '../support/pinned-prometheus.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../support/prometheus.js';
 import { deployment, variant } from '../support/variants.js';
 import { type VllmPodTraffic, vllmOpenMetrics } from '../support/vllm-openmetrics.js';
 
 const MODELS = Number(process.env.WVA_LOAD_MODELS ?? 1000);
 const PER_MODEL = Number(process.env.WVA_LOAD_VARIANTS_PER_MODEL ?? 10);
-const VAS = MODELS * PER_MODEL;
+const BIG = Number(process.env.WVA_LOAD_BIG_MODEL_VARIANTS ?? 400);
+const VAS = MODELS * PER_MODEL + BIG;
 const ns = (i: number) => `team-${i % 4}`;
 const model = (i: number) => `org/model-${String(i).padStart(4, '0')}`;
 
+const CONTROLLER_NS = 'workload-variant-autoscaler-system';
+
 let prom: PrometheusServer;
+/** What the controller queries: the backfilled instant (cluster mode refuses --time). */
+let pinned: PinnedPrometheus;
 let api: FakeApiServer;
 let dir: string;
 
@@ -37,7 +44,19 @@ beforeAll(async () => {
     avgItlSeconds: 0.01,
     stepS: 30,
   }));
+  if (BIG > 0) {
+    pods.push({
+      labels: { model_name: 'org/model-big', namespace: ns(0), pod: 'pod-big' },
+      requestsPerSecond: 200,
+      avgPromptTokens: 100,
+      avgGenerationTokens: 20,
+      avgTtftSeconds: 0.05,
+      avgItlSeconds: 0.01,
+      stepS: 30,
+    });
+  }
   prom = await startPrometheus({ openmetrics: vllmOpenMetrics(pods) });
+  pinned = await startPinnedPrometheus(prom.url, BACKFILL_TIME_S);
   api = await FakeApiServer.start();
   for (let i = 0; i < MODELS; i++) {
     for (let j = 0; j < PER_MODEL; j++) {
@@ -45,6 +64,22 @@ beforeAll(async () => {
       api.put('deployments', deployment(ns(i), `va-${i}-${j}`, 1 + (j % 3)));
     }
   }
+  for (let j = 0; j < BIG; j++) {
+    api.put('variantautoscalings', variant(ns(0), `big-${j}`, 'org/model-big'));
+    api.put('deployments', deployment(ns(0), `big-${j}`, 1 + (j % 3)));
+  }
+  // The optimizer's ConfigMaps, so that every variant is sized (with its model's other variants).
+  const entries = [...Array.from({ length: MODELS }, (_, i) => model(i)), 'org/model-big']
+    .map((m) => `  - model: ${m}\n    slo-tpot: 40\n    slo-ttft: 1000\n`)
+    .join('');
+  api.put('configmaps', {
+    metadata: { name: 'service-classes-config', namespace: CONTROLLER_NS },
+    data: { 'premium.yaml': `name: Premium\npriority: 1\ndata:\n${entries}` },
+  });
+  api.put('configmaps', {
+    metadata: { name: 'accelerator-unit-costs', namespace: CONTROLLER_NS },
+    data: { A100: '{ "device": "NVIDIA-A100-SXM4-80GB", "cost": "40.00" }' },
+  });
   dir = mkdtempSync(join(tmpdir(), 'wva-load-'));
   execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
 }, 5 * 60_000);
@@ -53,9 +88,20 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 afterAll(async () => {
   await api?.close();
+  await pinned?.close();
   await prom?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+/** VariantAutoscalings whose status says OptimizationReady=True. */
+const optimized = () =>
+  api
+    .list('variantautoscalings')
+    .filter((v) =>
+      (
+        (v.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []
+      ).some((c) => c.type === 'OptimizationReady' && c.status === 'True'),
+    ).length;
 
 interface LogLine {
   msg?: string;
@@ -66,7 +112,7 @@ interface LogLine {
   wvaReliability?: { maxRssKiB: number };
 }
 
-describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
+describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models and one of ${BIG} variants`, () => {
   it('one Prometheus call per cycle; cycle time and peak RSS within target', async () => {
     const kc = join(dir, 'kubeconfig.yaml');
     writeFileSync(kc, api.kubeConfigYaml());
@@ -79,11 +125,14 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
       process.execPath,
       shippedClusterRun({
         kubeconfig: kc,
-        prometheusUrl: prom.url,
+        prometheusUrl: pinned.url,
         nodeArgs: (process.env.WVA_LOAD_NODE_ARGS ?? '').split(' ').filter(Boolean),
-        args: ['--time', String(BACKFILL_TIME_S), '--interval', '20s', '--cache-max-entries', '5000'],
+        args: ['--interval', '20s', '--cache-max-entries', '5000'],
       }),
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } },
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, LOG_LEVEL: 'info', POD_NAMESPACE: CONTROLLER_NS },
+      },
     );
     const lines: LogLine[] = [];
     let buf = '';
@@ -134,6 +183,7 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
       const report = {
         vas: VAS,
         models: MODELS,
+        bigModelVariants: BIG,
         firstCycle: {
           ms: Math.round(first?.durationMs ?? Number.NaN),
           written: first?.written,
@@ -152,6 +202,7 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
         rssMiBEvery2s: rssSamples.filter((_, k) => k % 4 === 0),
         nodeArgs: nodeArgs.join(' '),
         patches: api.count({ method: 'PATCH', status: 200 }),
+        optimized: optimized(),
         cpus: cpus().length,
       };
       console.log(`LOAD ${JSON.stringify(report)}`);
@@ -160,6 +211,8 @@ describe(`load: ${VAS} VariantAutoscalings over ${MODELS} models`, () => {
       expect(first?.failed).toBe(0);
       expect(first?.written).toBe(VAS);
       expect(second?.written).toBe(0);
+      // Every variant was sized, not refused before the optimizer ran.
+      expect(optimized()).toBe(VAS);
       expect(callsAfterFirst).toBe(1);
       expect(callsAfterSecond - callsAfterFirst).toBe(1);
       expect(first?.durationMs).toBeLessThan(10_000);

@@ -43,7 +43,7 @@ describe('model-scale-to-zero-config', () => {
     expect(retentionPeriods(parseScaleToZeroConfig({}), false, models)).toEqual([]);
   });
 
-  it('a bad key is left out with a message naming it and what to write; the others apply', () => {
+  it('a bad key is refused with a message naming it, what to write and what it means; the others apply', () => {
     const bad = parseScaleToZeroConfig({
       a: 'modelID: m\nretentionPeriod: soon',
       b: 'enableScaleToZero: true',
@@ -52,14 +52,39 @@ describe('model-scale-to-zero-config', () => {
       e: 'modelID: m3\nretentionPeriod: 10s',
       ok: 'modelID: good\nenableScaleToZero: true',
     });
+    const unnamed =
+      'its model cannot be told, so only models with an entry of their own may be scaled to zero';
     expect(bad.problems).toEqual([
-      'model-scale-to-zero-config key "a": retentionPeriod "soon" is not a duration such as 10m or 1h',
-      'model-scale-to-zero-config key "b": modelID is required, a non-empty string',
-      'model-scale-to-zero-config key "c": enableScaleToZero must be true or false, got "yes please"',
-      'model-scale-to-zero-config key "d": must be a mapping such as {modelID: ..., enableScaleToZero: true, retentionPeriod: 10m}',
-      'model-scale-to-zero-config key "e": retentionPeriod must be whole seconds between 1m and 7d',
+      'model-scale-to-zero-config key "a": retentionPeriod "soon" is not a duration such as 10m or 1h (model m is not scaled to zero until it is fixed)',
+      `model-scale-to-zero-config key "b": modelID is required, a non-empty string (${unnamed})`,
+      'model-scale-to-zero-config key "c": enableScaleToZero must be true or false, got "yes please" (model m2 is not scaled to zero until it is fixed)',
+      `model-scale-to-zero-config key "d": must be a mapping such as {modelID: ..., enableScaleToZero: true, retentionPeriod: 10m} (${unnamed})`,
+      'model-scale-to-zero-config key "e": retentionPeriod must be whole seconds between 1m and 7d (model m3 is not scaled to zero until it is fixed)',
     ]);
     expect(ruleFor(bad, false, 'good', 'ns').enabled).toBe(true);
+  });
+
+  it('a refused entry opts its model out, whatever the defaults and the switch say', () => {
+    const cfg = parseScaleToZeroConfig({
+      __defaults__: 'enableScaleToZero: true',
+      llama: 'modelID: meta/llama\nenableScaleToZero: no',
+      other: 'modelID: org/other\nenableScaleToZero: true',
+    });
+    expect(ruleFor(cfg, true, 'meta/llama', 'prod').enabled).toBe(false);
+    expect(ruleFor(cfg, true, 'org/other', 'prod').enabled).toBe(true);
+    expect(ruleFor(cfg, true, 'org/third', 'prod').enabled).toBe(true);
+    // A refused __defaults__ opts nobody in by default; the switch does not stand in for it.
+    const noDefaults = parseScaleToZeroConfig({ __defaults__: 'enableScaleToZero: maybe' });
+    expect(ruleFor(noDefaults, true, 'org/third', 'prod').enabled).toBe(false);
+    expect(noDefaults.problems[0]).toMatch(/\(no model is opted in by default until it is fixed\)$/);
+    // A refused key whose model cannot be read: only models with their own entry may go to zero.
+    const unknown = parseScaleToZeroConfig({
+      __defaults__: 'enableScaleToZero: true',
+      broken: 'enableScaleToZero: true',
+      other: 'modelID: org/other\nenableScaleToZero: true',
+    });
+    expect(ruleFor(unknown, true, 'org/third', 'prod').enabled).toBe(false);
+    expect(ruleFor(unknown, true, 'org/other', 'prod').enabled).toBe(true);
   });
 
   it('zero only on proof: idle yes; busy no; no proof either way only keeps a model already at 0', () => {
@@ -76,8 +101,10 @@ describe('model-scale-to-zero-config', () => {
 });
 
 const va = (name: string) => variant('prod', name, 'meta/llama') as unknown as VariantAutoscaling;
+/** A decision of this reconcile, as the reconciler hands it (and as the status will say it). */
 const decided = (numReplicas: number, accelerator = 'A100') => ({
-  desiredOptimizedAlloc: { accelerator, numReplicas },
+  status: { desiredOptimizedAlloc: { accelerator, numReplicas } },
+  decision: { accelerator, numReplicas },
 });
 const dep = (replicas: number) => ({
   metadata: { name: 'x', namespace: 'prod' },
@@ -96,12 +123,12 @@ describe('Actuator (metrics mode) and its gauges', () => {
 
   it('publishes desired, current (ready) and ratio; a new accelerator replaces the old series', async () => {
     const { actuator, text } = setup();
-    await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(4), deployment: dep(2) });
+    await actuator.actuate({ key: 'prod/a', va: va('a'), ...decided(4), deployment: dep(2) });
     let t = await text();
     expect(t).toContain('wva_desired_replicas{variant_name="a",namespace="prod",accelerator_type="A100"} 4');
     expect(t).toContain('wva_current_replicas{variant_name="a",namespace="prod",accelerator_type="A100"} 2');
     expect(t).toContain('wva_desired_ratio{variant_name="a",namespace="prod",accelerator_type="A100"} 2');
-    await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(4, 'H100'), deployment: dep(0) });
+    await actuator.actuate({ key: 'prod/a', va: va('a'), ...decided(4, 'H100'), deployment: dep(0) });
     t = await text();
     expect(t).not.toContain('accelerator_type="A100"');
     expect(t).toContain('wva_desired_ratio{variant_name="a",namespace="prod",accelerator_type="H100"} 4');
@@ -109,20 +136,22 @@ describe('Actuator (metrics mode) and its gauges', () => {
 
   it('unknown current replicas (no Deployment) is no series, never 0', async () => {
     const { actuator, text } = setup();
-    await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(3), deployment: undefined });
+    await actuator.actuate({ key: 'prod/a', va: va('a'), ...decided(3), deployment: undefined });
     const t = await text();
     expect(t).toContain('wva_desired_replicas{variant_name="a",namespace="prod",accelerator_type="A100"} 3');
     expect(t).not.toMatch(/wva_current_replicas\{/);
     expect(t).not.toMatch(/wva_desired_ratio\{/);
   });
 
-  it('the decision going, the object going, and leadership going each remove the series', async () => {
+  it('no decision holds what runs; the object going and leadership going remove the series', async () => {
     const { actuator, text } = setup();
     for (const n of ['a', 'b', 'c']) {
-      await actuator.actuate({ key: `prod/${n}`, va: va(n), status: decided(2), deployment: dep(2) });
+      await actuator.actuate({ key: `prod/${n}`, va: va(n), ...decided(2), deployment: dep(3) });
     }
-    const r = await actuator.actuate({ key: 'prod/a', va: va('a'), status: {}, deployment: dep(2) });
+    const r = await actuator.actuate({ key: 'prod/a', va: va('a'), status: {}, deployment: dep(3) });
     expect(r).toMatchObject({ applied: false, reason: 'NoDecision' });
+    const none = await actuator.actuate({ key: 'prod/a', va: va('a'), status: {}, deployment: undefined });
+    expect(none).toMatchObject({ applied: false, reason: 'NoDecision' });
     actuator.retain(new Set(['prod/a', 'prod/c']));
     let t = await text();
     expect(t).not.toContain('variant_name="a"');
@@ -136,8 +165,9 @@ describe('Actuator (metrics mode) and its gauges', () => {
 
   it('counts VariantAutoscalings by condition for alerts', async () => {
     const { actuator, text } = setup();
+    // OptimizationReady False: nothing decided now, whatever the status still holds.
     const failing = {
-      ...decided(2),
+      ...decided(2).status,
       conditions: [
         {
           type: 'OptimizationReady',
@@ -148,17 +178,24 @@ describe('Actuator (metrics mode) and its gauges', () => {
         },
       ],
     };
-    await actuator.actuate({ key: 'prod/a', va: va('a'), status: failing, deployment: dep(2) });
-    await actuator.actuate({ key: 'prod/b', va: va('b'), status: decided(2), deployment: dep(2) });
+    await actuator.actuate({
+      key: 'prod/a',
+      va: va('a'),
+      status: failing,
+      undecided: 'x',
+      deployment: dep(2),
+    });
+    await actuator.actuate({ key: 'prod/b', va: va('b'), ...decided(2), deployment: dep(2) });
     const t = await text();
     expect(t).toContain('wva_variants{condition="OptimizationReady",status="False"} 1');
-    expect(t).toContain('wva_variants{condition="Actuated",status="True"} 2');
+    expect(t).toContain('wva_variants{condition="Actuated",status="True"} 1');
+    expect(t).toContain('wva_variants{condition="Actuated",status="False"} 1');
   });
 
   it('events: a change of the published count, and one OptimizationFailed per distinct failure', async () => {
     const { actuator, events } = setup();
     const failing = (message: string) => ({
-      ...decided(1),
+      ...decided(1).status,
       conditions: [
         {
           type: 'OptimizationReady',
@@ -169,9 +206,9 @@ describe('Actuator (metrics mode) and its gauges', () => {
         },
       ],
     });
-    await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(3), deployment: dep(1) });
-    await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(3), deployment: dep(1) });
-    await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(1), deployment: dep(3) });
+    await actuator.actuate({ key: 'prod/a', va: va('a'), ...decided(3), deployment: dep(1) });
+    await actuator.actuate({ key: 'prod/a', va: va('a'), ...decided(3), deployment: dep(1) });
+    await actuator.actuate({ key: 'prod/a', va: va('a'), ...decided(1), deployment: dep(3) });
     await actuator.actuate({
       key: 'prod/a',
       va: va('a'),
@@ -198,23 +235,76 @@ describe('Actuator (metrics mode) and its gauges', () => {
     ]);
   });
 
-  it('a decision of 0: one replica kept on the variant that keeps the model serving, 0 on the others', async () => {
+  it('a decision of 0: one replica kept on the variant that keeps the model serving, 0 on the others while it serves', async () => {
     const registry = new Registry();
-    const cheapest = (v: VariantAutoscaling) => v.metadata.name === 'a';
+    let keeperReady = true;
     const actuator = new Actuator({
       mode: 'metrics',
       metrics: new ActuationMetrics(registry),
-      keepsModelServing: cheapest,
+      serving: (v) =>
+        v.metadata.name === 'a'
+          ? { keeps: true }
+          : keeperReady
+            ? { keeps: false, by: 'a' }
+            : { keeps: false },
     });
     expect(actuator.minReplicas(va('a'), dep(1))).toBe(1);
     expect(actuator.minReplicas(va('b'), dep(1))).toBe(0);
-    const a = await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(0), deployment: dep(1) });
-    const b = await actuator.actuate({ key: 'prod/b', va: va('b'), status: decided(0), deployment: dep(1) });
+    const a = await actuator.actuate({ key: 'prod/a', va: va('a'), ...decided(0), deployment: dep(1) });
+    const b = await actuator.actuate({ key: 'prod/b', va: va('b'), ...decided(0), deployment: dep(1) });
     expect([a.published, a.message]).toEqual([
       1,
       'wva_desired_replicas 1 published (one replica kept: scale to zero is off for this model)',
     ]);
-    expect(b.published).toBe(0);
+    expect([b.published, b.message]).toEqual([
+      0,
+      'wva_desired_replicas 0 published (the optimizer decision; variant a keeps serving the model)',
+    ]);
+    // The variant that keeps the model serving has no ready replica: the others keep one.
+    keeperReady = false;
+    const c = await actuator.actuate({ key: 'prod/b', va: va('b'), ...decided(0), deployment: dep(1) });
+    expect(c.published).toBe(1);
+    expect(c.message).toContain('no other variant of the model has ready replicas');
+  });
+
+  it('nothing decided now: nothing published is taken from status; the gauges say what runs', async () => {
+    const registry = new Registry();
+    const actuator = new Actuator({ mode: 'metrics', metrics: new ActuationMetrics(registry) });
+    const r = await actuator.actuate({
+      key: 'prod/a',
+      va: va('a'),
+      status: { desiredOptimizedAlloc: { accelerator: 'A100', numReplicas: 1 } },
+      undecided: 'MetricsUnavailable: Prometheus failed',
+      deployment: dep(10),
+    });
+    expect(r).toMatchObject({ applied: false, reason: 'NoDecision' });
+    expect(r.message).toBe(
+      'No decision: Deployment prod/a left at 10 replicas (MetricsUnavailable: Prometheus failed)',
+    );
+    expect(await registry.getSingleMetricAsString('wva_desired_replicas')).toContain(
+      'wva_desired_replicas{variant_name="a",namespace="prod",accelerator_type="A100"} 10',
+    );
+  });
+
+  it('while status cannot be written the replicas that run are not reduced', async () => {
+    const actuator = new Actuator({ mode: 'metrics', metrics: new ActuationMetrics(new Registry()) });
+    const r = await actuator.actuate({
+      key: 'prod/a',
+      va: va('a'),
+      ...decided(2),
+      noScaleDown: 'the last status write failed',
+      deployment: dep(10),
+    });
+    expect(r.published).toBe(10);
+    expect(r.message).toContain('kept at 10, not 2: the last status write failed');
+    const up = await actuator.actuate({
+      key: 'prod/a',
+      va: va('a'),
+      ...decided(12),
+      noScaleDown: 'the last status write failed',
+      deployment: dep(10),
+    });
+    expect(up.published).toBe(12);
   });
 
   it('a decision above 0 while zero is allowed says zero is allowed, not that it is not', async () => {
@@ -224,7 +314,7 @@ describe('Actuator (metrics mode) and its gauges', () => {
       scaleToZeroEnabled: () => true,
       idleEvidence: () => ({ state: 'idle' }),
     });
-    const r = await actuator.actuate({ key: 'prod/a', va: va('a'), status: decided(2), deployment: dep(2) });
+    const r = await actuator.actuate({ key: 'prod/a', va: va('a'), ...decided(2), deployment: dep(2) });
     expect(r.message).toMatch(
       /^wva_desired_replicas 2 published \(the optimizer decision \(zero allowed: no requests for the whole retention period \(.+\)\)\)$/,
     );

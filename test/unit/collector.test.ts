@@ -1,6 +1,7 @@
 // Collection logic against a fake PromAPI that counts calls: units, zero rules, failure naming,
 // cached collection (hit, stored failure, coalescing) and the fleet collector (one call per cycle).
 import { describe, expect, it } from 'vitest';
+import { idleEvidence } from '../../src/actuator/scale-to-zero.js';
 import { ModelMetricsCache } from '../../src/cache/index.js';
 import { availabilityFromSample, availabilityOf } from '../../src/collector/availability.js';
 import { collectAggregateMetricsWithCache } from '../../src/collector/cached.js';
@@ -183,6 +184,28 @@ describe('collectAggregateMetrics', () => {
 });
 
 describe('collectFleetMetrics', () => {
+  it('a negative count of requests over a retention period is kept as answered and proves no idleness', async () => {
+    const over = (model: string, v: string): PromVectorSeries => ({
+      metric: { model_name: model, namespace: 'x', stat: 'requests_over_600s' },
+      value: [T, v],
+    });
+    const prom = new FakeProm([
+      ...series('a', 'x', { ...full, [STATS.newestSample]: T - 30 }),
+      over('a', '-3'),
+      ...series('b', 'x', { ...full, [STATS.newestSample]: T - 30 }),
+      over('b', '0'),
+    ]);
+    const fleet = await collectFleetMetrics(prom, { requestsOverSeconds: [600] });
+    expect(fleet.get('a:x')?.requestsOver?.get(600)).toBe(-3);
+    const evidence = (k: string) =>
+      idleEvidence({ kind: 'count', requests: fleet.get(k)?.requestsOver?.get(600) as number });
+    expect(evidence('a:x')).toEqual({
+      state: 'unknown',
+      reason: 'Prometheus answered -3 requests over the retention period, which proves nothing',
+    });
+    expect(evidence('b:x')).toEqual({ state: 'idle' });
+  });
+
   it('returns every pair in one call, keyed modelId:namespace, with the newest sample', async () => {
     const prom = new FakeProm([
       ...series('a', 'x', { ...full, [STATS.newestSample]: T - 30 }),

@@ -1,6 +1,7 @@
 // Direct actuation end to end on this machine: the real @kubernetes/client-node (informers, status
-// patches, the scale subresource, Events) against the fake API server. The decision is the one the
-// optimizer left in status.desiredOptimizedAlloc; the collector is not under test here.
+// patches, the scale subresource, Events) against the fake API server. The decision comes from an
+// optimizer standing in for the real one (it decides what the test says); the collector is not
+// under test here.
 
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { Actuator } from '../../../src/actuator/actuator.js';
 import { KubeEventSink } from '../../../src/actuator/events.js';
 import { ActuationMetrics } from '../../../src/actuator/metrics.js';
 import { DeploymentScaler, HpaWatch } from '../../../src/actuator/scaler.js';
+import type { Decision, VariantOptimizer } from '../../../src/controller/decision.js';
 import { KubeSource } from '../../../src/controller/kube.js';
 import { type MetricsReader, Reconciler } from '../../../src/controller/reconciler.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
@@ -19,14 +21,45 @@ import { until } from '../../support/wait.js';
 
 const reader: MetricsReader = { read: async (m, ns) => foundReading(m, ns) };
 
+/** What the stand-in optimizer decides, by VariantAutoscaling name. */
+const wanted = new Map<string, number>();
+
+/** The variant, with the optimizer deciding `numReplicas` of A100 for it. */
 function decided(va: Obj, numReplicas: number): Obj {
-  return {
-    ...va,
-    status: {
-      desiredOptimizedAlloc: { accelerator: 'A100', numReplicas, lastRunTime: '2026-01-01T00:00:00Z' },
-    },
-  };
+  wanted.set(va.metadata.name, numReplicas);
+  return va;
 }
+
+const optimizer: Pick<VariantOptimizer, 'decide' | 'beginCycle' | 'prepare'> = {
+  beginCycle: () => {},
+  prepare: async () => {},
+  decide: ({ va }): Decision => {
+    const n = wanted.get(va.metadata.name);
+    if (n === undefined) return { ok: false, reason: 'NoServiceClass', message: 'not decided by the test' };
+    const predicted = { ttftMs: 100, itlMs: 10, utilization: 0.5 };
+    return {
+      ok: true,
+      reason: 'OptimizationSucceeded',
+      message: `${n} replica(s) of A100`,
+      accelerator: 'A100',
+      numReplicas: n,
+      recommended: n,
+      allocation: {
+        accelerator: 'A100',
+        accCount: 1,
+        numReplicas: n,
+        ratePerReplica: 1,
+        assignedRate: n,
+        predicted,
+        replicasForSlo: n,
+        sloMet: true,
+        notChosen: [],
+      },
+      slo: {},
+      sloSource: 'the test',
+    };
+  },
+};
 
 function hpa(namespace: string, name: string, target: string): Obj {
   return {
@@ -45,6 +78,7 @@ let api: FakeApiServer;
 let stops: Array<() => Promise<void>>;
 
 beforeEach(async () => {
+  wanted.clear();
   api = await FakeApiServer.start();
   stops = [];
 });
@@ -80,6 +114,7 @@ async function rig(o: { scaleToZero?: boolean } = {}) {
     source,
     collector: reader,
     writer: new KubeStatusWriter({ kubeConfig: kc }),
+    optimizer,
     actuator,
   });
   return { reconciler, registry, events, actuator, hpas, source };
@@ -184,6 +219,24 @@ describe('direct actuation (--actuator=scale)', () => {
     expect(actuated('idle').message).toContain('scale to zero is off for this model');
     expect(await registry.getSingleMetricAsString('wva_desired_replicas')).toContain(
       'wva_desired_replicas{variant_name="idle",namespace="prod",accelerator_type="A100"} 1',
+    );
+  });
+
+  it('a count left in status is not applied: with nothing decided now the Deployment stays as it is', async () => {
+    api.put('variantautoscalings', {
+      ...variant('prod', 'left', 'org/left'),
+      status: {
+        desiredOptimizedAlloc: { accelerator: 'A100', numReplicas: 5, lastRunTime: '2026-01-01T00:00:00Z' },
+      },
+    });
+    api.put('deployments', deployment('prod', 'left', 2));
+    const { reconciler } = await rig();
+    await reconciler.runCycle();
+    expect(api.count({ subresource: 'scale' })).toBe(0);
+    expect(replicasOf('left')).toBe(2);
+    expect(actuated('left')).toMatchObject({ status: 'False', reason: 'NoDecision' });
+    expect(actuated('left').message).toMatch(
+      /^No decision: Deployment prod\/left left at 2 replicas \(NoServiceClass: /,
     );
   });
 

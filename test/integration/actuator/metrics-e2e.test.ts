@@ -13,6 +13,7 @@ import { PrometheusClient } from '../../../src/prometheus/client.js';
 import { type RunningCli, startCli } from '../../support/cli.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { kustomize, kustomizeComponent, type Manifest, repoRoot } from '../../support/manifests.js';
+import { type PinnedPrometheus, startPinnedPrometheus } from '../../support/pinned-prometheus.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { accessOf, allows, describeAccess, describeGrant, grants } from '../../support/rbac.js';
 import { deployment, variant } from '../../support/variants.js';
@@ -28,6 +29,8 @@ const VARIANTS = [
 
 let api: FakeApiServer;
 let prom: PrometheusServer;
+/** What the controllers query: the backfilled instant (cluster mode refuses --time). */
+let pinned: PinnedPrometheus;
 let client: PrometheusClient;
 let dir: string;
 const ports: number[] = [];
@@ -51,9 +54,10 @@ beforeAll(async () => {
     scrapeTargets: ports.map((p) => ({ target: `127.0.0.1:${p}`, labels: { namespace: CONTROLLER_NS } })),
   });
   client = new PrometheusClient({ url: prom.url, timeoutMs: 5000 });
+  pinned = await startPinnedPrometheus(prom.url, BACKFILL_TIME_S);
   api.put('configmaps', {
     metadata: { name: 'variantautoscaling-config', namespace: CONTROLLER_NS },
-    data: { PROMETHEUS_BASE_URL: prom.url, GLOBAL_OPT_INTERVAL: '2s', WVA_CACHE_TTL: '1s' },
+    data: { PROMETHEUS_BASE_URL: pinned.url, GLOBAL_OPT_INTERVAL: '2s', WVA_CACHE_TTL: '1s' },
   });
   // The optimizer's ConfigMaps: it sizes each variant for its measured load.
   const entries = VARIANTS.map(
@@ -89,10 +93,9 @@ beforeAll(async () => {
   writeFileSync(kc, api.kubeConfigYaml());
   for (const [i, port] of ports.entries()) {
     controllers.push(
-      startCli(
-        ['run', '--kubeconfig', kc, '--metrics-addr', `127.0.0.1:${port}`, '--time', String(BACKFILL_TIME_S)],
-        { env: { POD_NAME: `wva-${i}`, POD_NAMESPACE: CONTROLLER_NS, LOG_LEVEL: 'warn' } },
-      ),
+      startCli(['run', '--kubeconfig', kc, '--metrics-addr', `127.0.0.1:${port}`], {
+        env: { POD_NAME: `wva-${i}`, POD_NAMESPACE: CONTROLLER_NS, LOG_LEVEL: 'warn' },
+      }),
     );
   }
 }, 120_000);
@@ -102,6 +105,7 @@ afterAll(async () => {
     c.child.kill('SIGTERM');
     await c.exited;
   }
+  await pinned?.close();
   await prom?.stop();
   await api?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -226,6 +230,15 @@ describe('actuation metrics scraped by a real Prometheus', () => {
     expect(leader).toMatch(/^wva-[01]$/);
     const leaderPort = ports[Number(leader?.slice(-1))] as number;
     const standbyPort = ports[1 - Number(leader?.slice(-1))] as number;
+    // The standby may still be starting (its CLI loads more slowly on a busy machine).
+    await eventually(
+      () =>
+        scrape(standbyPort).then(
+          () => true,
+          () => false,
+        ),
+      'the standby to serve /metrics',
+    );
     const standby = await scrape(standbyPort);
     expect(standby).toContain('wva_cache_lookups_total');
     expect(standby).not.toMatch(/^wva_(desired_replicas|current_replicas|desired_ratio)\{/m);

@@ -11,6 +11,7 @@ import type { MetricsRead } from '../../../src/controller/status.js';
 import { runCli, startCli } from '../../support/cli.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { startFaultProxy } from '../../support/fault-proxy.js';
+import { type PinnedPrometheus, startPinnedPrometheus } from '../../support/pinned-prometheus.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { deployment, expectedAlloc, variant } from '../../support/variants.js';
 import { expectedMetrics, type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
@@ -47,10 +48,13 @@ const pods: VllmPodTraffic[] = [
 ];
 
 let prom: PrometheusServer;
+/** The backfilled instant for `run` in cluster mode (which refuses --time). */
+let pinned: PinnedPrometheus;
 let dir: string;
 
 beforeAll(async () => {
   prom = await startPrometheus({ openmetrics: vllmOpenMetrics(pods) });
+  pinned = await startPinnedPrometheus(prom.url, BACKFILL_TIME_S);
   dir = mkdtempSync(join(tmpdir(), 'wva-manifests-'));
   writeFileSync(
     join(dir, 'variants.yaml'),
@@ -71,6 +75,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await pinned?.close();
   await prom?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -205,7 +210,7 @@ describe('wva-metrics run (cluster mode, fake API server)', () => {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: 'variantautoscaling-config', namespace: 'wva-system' },
-    data: { PROMETHEUS_BASE_URL: prom.url, GLOBAL_OPT_INTERVAL: '60s', ...data },
+    data: { PROMETHEUS_BASE_URL: pinned.url, GLOBAL_OPT_INTERVAL: '60s', ...data },
   });
 
   /** A fake API server holding one VariantAutoscaling, its Deployment and the ConfigMap, and `run` against it. */
@@ -225,8 +230,6 @@ describe('wva-metrics run (cluster mode, fake API server)', () => {
         'wva-system',
         '--metrics-addr',
         '127.0.0.1:0',
-        '--time',
-        String(BACKFILL_TIME_S),
         ...args,
       ],
       { env: { POD_NAME: 'wva-0', LOG_LEVEL: 'info' } },
@@ -283,7 +286,7 @@ describe('wva-metrics run (cluster mode, fake API server)', () => {
   }, 60_000);
 
   it('--namespaces: the fleet query reads only the watched namespaces, through the real Prometheus', async () => {
-    const proxy = await startFaultProxy({ upstream: prom.url, mode: { kind: 'pass' } });
+    const proxy = await startFaultProxy({ upstream: pinned.url, mode: { kind: 'pass' } });
     const { api, until, close } = await startCluster(['--namespaces', 'prod', '--prometheus-url', proxy.url]);
     try {
       await until(
@@ -302,6 +305,15 @@ describe('wva-metrics run (cluster mode, fake API server)', () => {
       await proxy.close();
     }
   }, 60_000);
+
+  it('--time is refused in cluster mode: one line saying why and what to do, exit 2', async () => {
+    const r = await runCli(['run', '--time', String(BACKFILL_TIME_S)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(
+      '--time needs --manifests (local mode): in a cluster the controller would publish and scale from a pinned past instant',
+    );
+  });
 
   it("a ConfigMap it may not read: one line with the API server's reason and what to do", async () => {
     const api = await FakeApiServer.start();

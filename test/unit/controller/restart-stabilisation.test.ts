@@ -1,7 +1,7 @@
 // A VariantAutoscaling the controller process has not decided for yet (a new object, or every object
 // after a restart or a change of leader) is not scaled down in its first cycle: the reconciler's
-// decision starts the stabiliser from the count published in status, else from the Deployment's
-// replicas, so a first lower recommendation waits out the window. The clock is injected.
+// decision starts the stabiliser from the Deployment's replicas (what runs; a count in status is not
+// a command), so a first lower recommendation waits out the window. The clock is injected.
 import { describe, expect, it } from 'vitest';
 import { VariantOptimizer } from '../../../src/controller/decision.js';
 import { LocalSource } from '../../../src/controller/local.js';
@@ -38,8 +38,11 @@ function source(replicas?: number): LocalSource {
   return s;
 }
 
-/** One controller process: its own optimizer (so its own stabiliser) over `s`, on the clock `clock.ms`. */
-function controller(s: LocalSource, load: Load, clock: { ms: number }) {
+/**
+ * One controller process: its own optimizer (so its own stabiliser) over `s`, on the clock `clock.ms`.
+ * `follow`: the Deployment runs what is published after each cycle (as the scaler or an HPA makes it).
+ */
+function controller(s: LocalSource, load: Load, clock: { ms: number }, follow = false) {
   const config = new OptimizerConfigStore({ namespace: 'wva' });
   config.setServiceClasses({
     'premium.yaml':
@@ -56,6 +59,12 @@ function controller(s: LocalSource, load: Load, clock: { ms: number }) {
   return async (): Promise<number | undefined> => {
     const c = await r.runCycle();
     const d = c.results[0]?.decision;
+    if (follow && d?.ok) {
+      s.load({
+        variants: [variant('prod', 'a', 'llama') as unknown as VariantAutoscaling],
+        deployments: [deployment('prod', 'a', d.numReplicas) as unknown as Deployment],
+      });
+    }
     return d?.ok ? d.numReplicas : undefined;
   };
 }
@@ -95,9 +104,34 @@ describe('first decision of a VariantAutoscaling in this process', () => {
     expect(s.getVariant('prod', 'a')?.status?.desiredOptimizedAlloc?.numReplicas).toBe(6);
   });
 
-  it('no Deployment and no published count (what runs is unknown): the recommendation at once, as before', async () => {
+  it('no Deployment (what runs is unknown): the recommendation at once, as before', async () => {
     const clock = { ms: 0 };
     expect(await controller(source(), () => LOW, clock)()).toBe(6);
+  });
+
+  it('a count in status far from what runs is not where it starts: what runs is', async () => {
+    const clock = { ms: 0 };
+    const s = new LocalSource();
+    const va = variant('prod', 'a', 'llama') as unknown as VariantAutoscaling;
+    s.load({
+      variants: [
+        {
+          ...va,
+          status: {
+            desiredOptimizedAlloc: {
+              accelerator: 'A100',
+              numReplicas: 100_000,
+              lastRunTime: '2026-01-01T00:00:00Z',
+            },
+          },
+        },
+      ],
+      deployments: [deployment('prod', 'a', 8) as unknown as Deployment],
+    });
+    const cycle = controller(s, () => LOW, clock);
+    expect(await cycle()).toBe(8);
+    clock.ms = W;
+    expect(await cycle()).toBe(6);
   });
 
   it('a restart as the load falls: the new process publishes what the old one would have', async () => {
@@ -105,16 +139,18 @@ describe('first decision of a VariantAutoscaling in this process', () => {
     // One world where the old process runs on; one where a new process takes over at 60 s.
     const c1 = { ms: 0 };
     const s1 = source(2);
-    const old1 = controller(s1, load, c1);
+    const old1 = controller(s1, load, c1, true);
     const kept = await cycles(old1, c1, 0, 600_000);
 
     const c2 = { ms: 0 };
     const s2 = source(2);
-    const before = await cycles(controller(s2, load, c2), c2, 0, 30_000);
-    // The status (desiredOptimizedAlloc) is all that survives; the Deployment still says 2.
-    const after = await cycles(controller(s2, load, c2), c2, 60_000, 600_000);
+    const before = await cycles(controller(s2, load, c2, true), c2, 0, 30_000);
+    // What runs (the Deployment, scaled to what the old process published) is all that survives.
+    const after = await cycles(controller(s2, load, c2, true), c2, 60_000, 600_000);
     expect([...before, ...after]).toEqual(kept);
-    const high = kept[0] as number;
+    // From 2 running, a jump of more than 10x waits for a second sample: 20 first.
+    expect(kept[0]).toBe(20);
+    const high = kept[1] as number;
     expect(high).toBeGreaterThan(8);
     // High until the lower count had been recommended (from 60 s) for the whole window.
     expect(after.slice(0, 10)).toEqual(Array(10).fill(high));
@@ -124,15 +160,15 @@ describe('first decision of a VariantAutoscaling in this process', () => {
   it('a restart after the load fell: never below what the old process publishes, and down a window after its own first lower recommendation', async () => {
     const load: Load = (ms) => (ms < 60_000 ? HIGH : LOW);
     const c1 = { ms: 0 };
-    const kept = await cycles(controller(source(2), load, c1), c1, 0, 720_000);
+    const kept = await cycles(controller(source(2), load, c1, true), c1, 0, 720_000);
     const c2 = { ms: 0 };
     const s2 = source(2);
-    await cycles(controller(s2, load, c2), c2, 0, 90_000);
+    await cycles(controller(s2, load, c2, true), c2, 0, 90_000);
     // The new process cannot know since when the count was lower: its window starts at 120 s.
-    const after = await cycles(controller(s2, load, c2), c2, 120_000, 720_000);
+    const after = await cycles(controller(s2, load, c2, true), c2, 120_000, 720_000);
     const keptAfter = kept.slice(4);
     for (const [i, n] of after.entries()) expect(n).toBeGreaterThanOrEqual(keptAfter[i] as number);
-    const high = kept[0] as number;
+    const high = kept[1] as number;
     expect(after.slice(0, 10)).toEqual(Array(10).fill(high));
     expect(after.slice(10)).toEqual(Array(after.length - 10).fill(6));
   });

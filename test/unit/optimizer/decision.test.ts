@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { type DecisionInput, decideVariant, type GroupMember } from '../../../src/controller/decision.js';
 import { OptimizerConfigStore } from '../../../src/controller/optimizer-config.js';
+import { JumpGuard } from '../../../src/controller/replica-bounds.js';
 import { computeStatus, type MetricsRead } from '../../../src/controller/status.js';
 import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { Stabiliser, sizeReplicas, withBacklog } from '../../../src/optimizer/index.js';
@@ -261,13 +262,97 @@ describe('several variants of one model in one namespace share its load', () => 
     expect(whole.numReplicas).toBeGreaterThan(50);
     expect(dc.ok && dc.message).toMatch(/load shared with 1 other variant/);
   });
+
+  it('a variant whose Deployment does not exist or is being deleted carries no share: the one that runs carries it all', () => {
+    const cheap = va('cheap', { accs: [acc('H100', H100)] });
+    const deleting = va('deleting', { accs: [acc('H100', H100)] });
+    const dear = va('dear', { accs: [acc('A100', A100, 4)] });
+    const gone = { ...dep(1), metadata: { name: 'deleting', namespace: 'prod', deletionTimestamp: 'x' } };
+    const group = [{ va: cheap }, { va: deleting, deployment: gone }, { va: dear, deployment: dep(1) }];
+    const alone = decide({ va: dear, deployment: dep(1), read: read(1200), stabiliser: new Stabiliser(0) });
+    const d = decide({
+      va: dear,
+      deployment: dep(1),
+      group,
+      read: read(1200),
+      requireTarget: true,
+      stabiliser: new Stabiliser(0),
+    });
+    if (!d.ok || !alone.ok) throw new Error('sized');
+    expect(d.allocation.assignedRate).toBeCloseTo(20, 9);
+    expect(d.numReplicas).toBe(alone.numReplicas);
+    expect(d.message).not.toMatch(/load shared/);
+  });
+});
+
+describe('bounds on every count', () => {
+  it('no max-replicas annotation: at most the default maximum, and the message says how to allow more', () => {
+    const d = decide({ va: va('a'), read: read(1e7), stabiliser: new Stabiliser(0) });
+    expect(d).toMatchObject({ ok: true, reason: 'MaxReplicasLimited', numReplicas: 1000 });
+    expect(d.ok && d.message).toMatch(
+      /the default maximum is 1000 \(set wva.llmd.ai\/max-replicas to allow more\)/,
+    );
+  });
+
+  it('min-replicas beyond int32 is refused naming min-replicas; max-replicas beyond int32 naming max-replicas', () => {
+    const min = decide({ va: va('a', { annotations: { 'wva.llmd.ai/min-replicas': '3000000000' } }) });
+    expect(!min.ok && min.message).toBe(
+      'annotation wva.llmd.ai/min-replicas: "3000000000" must be a whole number from 0 to 2147483647',
+    );
+    const max = decide({ va: va('a', { annotations: { 'wva.llmd.ai/max-replicas': '99999999999' } }) });
+    expect(!max.ok && max.message).toBe(
+      'annotation wva.llmd.ai/max-replicas: "99999999999" must be a whole number from 1 to 2147483647',
+    );
+  });
+
+  it('a jump of more than 10x what runs waits for a second sample; the same sample read again raises nothing', () => {
+    const jumps = new JumpGuard();
+    const st = new Stabiliser(300_000);
+    const at = (s: number) => new Date(now.getTime() + s * 1000);
+    const sampled = (t: number): MetricsRead => ({
+      ...read(9000),
+      availability: { available: true, reason: 'MetricsFound', message: 'found', newestSample: at(t) },
+    });
+    const one = decide({
+      va: va('a'),
+      deployment: dep(1),
+      read: sampled(0),
+      stabiliser: st,
+      jumps,
+      now: at(0),
+    });
+    expect(one).toMatchObject({ ok: true, numReplicas: 10 });
+    expect(one.ok && one.message).toMatch(
+      /a jump to \d+ is more than 10x 1: 10 until a second sample agrees/,
+    );
+    const again = decide({
+      va: va('a'),
+      deployment: dep(10),
+      read: sampled(0),
+      stabiliser: st,
+      jumps,
+      now: at(5),
+    });
+    expect(again).toMatchObject({ ok: true, numReplicas: 10, message: one.ok ? one.message : '' });
+    const two = decide({
+      va: va('a'),
+      deployment: dep(10),
+      read: sampled(30),
+      stabiliser: st,
+      jumps,
+      now: at(30),
+    });
+    expect(two.ok && two.numReplicas).toBe(two.ok ? two.recommended : -1);
+    expect(two.ok && two.numReplicas).toBeGreaterThan(10);
+  });
 });
 
 describe('saturation guard and stabilisation', () => {
   it('no scale-down while the queue grows or KV-cache usage is high; unknown holds nothing', () => {
-    const v = va('a', { desired: { accelerator: 'A100', numReplicas: 8 } });
+    const v = va('a');
     const growing = decide({
       va: v,
+      deployment: dep(8),
       read: read(120, { completionRate: 100 }),
       stabiliser: new Stabiliser(0),
     });
@@ -277,16 +362,16 @@ describe('saturation guard and stabilisation', () => {
       ...read(120),
       metrics: { ...read(120).metrics, saturation: { kvCacheUsage: 0.95 } },
     } as MetricsRead;
-    const hot = decide({ va: v, read: kv, stabiliser: new Stabiliser(0) });
+    const hot = decide({ va: v, deployment: dep(8), read: kv, stabiliser: new Stabiliser(0) });
     expect(hot.ok && hot.message).toMatch(/KV-cache usage is above 90%/);
-    const unknown = decide({ va: v, read: read(120), stabiliser: new Stabiliser(0) });
+    const unknown = decide({ va: v, deployment: dep(8), read: read(120), stabiliser: new Stabiliser(0) });
     expect(unknown.ok && unknown.numReplicas).toBe(6);
   });
-  it('scale-up at once, scale-down only after the window; a restart is seeded with the published count', () => {
+  it('scale-up at once, scale-down only after the window; a restart is seeded with what runs', () => {
     const st = new Stabiliser(300_000);
-    const v = va('a', { desired: { accelerator: 'A100', numReplicas: 8 } });
+    const v = va('a');
     const at = (s: number) => new Date(now.getTime() + s * 1000);
-    const first = decide({ va: v, read: read(120), stabiliser: st, now: at(0) });
+    const first = decide({ va: v, deployment: dep(8), read: read(120), stabiliser: st, now: at(0) });
     expect(first.ok && first.numReplicas).toBe(8); // seeded: the dip right after start does not scale down
     expect(first.ok && first.message).toMatch(
       /scale-down to 6 waits: 8 is kept until a lower count has been recommended for 300s/,

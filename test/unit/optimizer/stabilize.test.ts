@@ -6,12 +6,12 @@ import { Stabiliser } from '../../../src/optimizer/index.js';
 
 const W = 300_000;
 const T0 = Date.parse('2026-06-01T12:00:00Z');
-const at = (ms: number) => new Date(T0 + ms);
+const at = (ms: number) => T0 + ms;
 
 /** Feeds count `ns[i]` at `times[i]` ms for one key, the first with `published`; what is published at each. */
 function run(s: Stabiliser, times: number[], ns: number[], published?: number): number[] {
   return times.map((ms, i) =>
-    s.recommend('prod/a', at(ms), 'A100', ns[i] as number, i === 0 ? published : undefined),
+    s.recommend('prod/a', at(ms), ns[i] as number, i === 0 ? published : undefined),
   );
 }
 
@@ -36,7 +36,7 @@ describe('Stabiliser', () => {
   it('what runs unknown: the first recommendation is published at once, as before', () => {
     const s = new Stabiliser(W);
     expect(run(s, [0, 1, 2], [1, 3, 1])).toEqual([1, 3, 3]);
-    expect(s.recommend('prod/a', at(2 + W), 'A100', 1)).toBe(1);
+    expect(s.recommend('prod/a', at(2 + W), 1)).toBe(1);
   });
 
   it('the window runs from the first lower recommendation, not from the last higher one', () => {
@@ -66,13 +66,22 @@ describe('Stabiliser', () => {
     ]);
   });
 
-  it('a change of accelerator starts afresh without the old count; a key dropped and seen again starts from what runs', () => {
+  it('a change of accelerator does not skip the window: the count of what runs falls only after it', () => {
     const s = new Stabiliser(W);
-    expect(s.recommend('prod/a', at(0), 'A100', 2, 6)).toBe(6);
-    expect(s.recommend('prod/a', at(1), 'H100', 2, 6)).toBe(2);
+    // 3 replicas of A100 run; the decision moves to H100, sized at 2.
+    expect(s.recommend('prod/a', at(0), 2, 3)).toBe(3);
+    expect(s.recommend('prod/a', at(W - 1), 2)).toBe(3);
+    expect(s.recommend('prod/a', at(W), 2)).toBe(2);
+  });
+
+  it('a key dropped and seen again starts from what runs', () => {
+    const s = new Stabiliser(W);
+    expect(s.recommend('prod/a', at(0), 2, 6)).toBe(6);
     s.retain(new Set());
     expect(s.size).toBe(0);
-    expect(s.recommend('prod/a', at(2), 'H100', 2, 6)).toBe(6);
+    expect(s.current('prod/a')).toBeUndefined();
+    expect(s.recommend('prod/a', at(2), 2, 6)).toBe(6);
+    expect(s.current('prod/a')).toBe(6);
   });
 
   it('window 0: the recommendation is published as it is', () => {
@@ -88,7 +97,7 @@ describe('Stabiliser', () => {
     const before = run(old, times.slice(0, 3), ns.slice(0, 3));
     const after = run(old, times.slice(3), ns.slice(3));
     // The new process takes over at 90 s, when the lower count is first recommended, from the
-    // count the old one published (kept in status.desiredOptimizedAlloc).
+    // count the old one published (what runs: the Deployment was scaled to it).
     const fresh = run(new Stabiliser(W), times.slice(3), ns.slice(3), before.at(-1));
     expect(fresh).toEqual(after);
     expect(after.filter((n) => n === 9)).toHaveLength(10);

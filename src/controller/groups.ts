@@ -1,0 +1,70 @@
+// The variants of each model in each namespace, for sizing them together: indexed once per cycle,
+// and each group's members with their Deployments built once, so every member of a group shares
+// one array (and the optimizer sizes the group once). A reconcile outside a cycle scans the source.
+import { type Deployment, type VariantAutoscaling, validateSpec } from '../kube/types.js';
+import type { GroupMember } from './decision.js';
+
+interface Source {
+  listVariants(): VariantAutoscaling[];
+  getDeployment(namespace: string, name: string): Deployment | undefined | Promise<Deployment | undefined>;
+}
+
+interface Preparer {
+  prepare(vas: VariantAutoscaling[]): Promise<void>;
+}
+
+const groupKey = (namespace: string, modelId: string) => `${namespace}\u0000${modelId}`;
+
+/** Valid variants not being deleted, by namespace and model. */
+function indexGroups(vas: VariantAutoscaling[]): Map<string, VariantAutoscaling[]> {
+  const out = new Map<string, VariantAutoscaling[]>();
+  for (const v of vas) {
+    if (v.metadata.deletionTimestamp || typeof v.spec?.modelID !== 'string') continue;
+    if (validateSpec(v.spec).length > 0) continue;
+    const k = groupKey(v.metadata.namespace, v.spec.modelID);
+    const list = out.get(k);
+    if (list) list.push(v);
+    else out.set(k, [v]);
+  }
+  return out;
+}
+
+export class CycleGroups {
+  private index: Map<string, VariantAutoscaling[]> | undefined;
+  private built = new Map<string, Promise<GroupMember[]>>();
+
+  constructor(
+    private readonly source: Source,
+    private readonly optimizer?: Preparer,
+  ) {}
+
+  /** A cycle begins over these variants. */
+  begin(vas: VariantAutoscaling[]): void {
+    this.index = indexGroups(vas);
+    this.built = new Map();
+  }
+
+  end(): void {
+    this.index = undefined;
+    this.built = new Map();
+  }
+
+  /** The variants of `va`'s model in its namespace (itself included), with their Deployments. */
+  of(va: VariantAutoscaling): Promise<GroupMember[]> {
+    const k = groupKey(va.metadata.namespace, va.spec.modelID);
+    const cached = this.index ? this.built.get(k) : undefined;
+    if (cached) return cached;
+    const vas = (this.index ?? indexGroups(this.source.listVariants())).get(k) ?? [va];
+    const built = Promise.all(
+      vas.map(async (v) => {
+        const deployment = await this.source.getDeployment(v.metadata.namespace, v.metadata.name);
+        return deployment ? { va: v, deployment } : { va: v };
+      }),
+    ).then(async (group) => {
+      await this.optimizer?.prepare(group.map((m) => m.va));
+      return group;
+    });
+    if (this.index) this.built.set(k, built);
+    return built;
+  }
+}
