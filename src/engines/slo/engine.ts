@@ -42,6 +42,11 @@ export interface SloEngineOptions {
   saturation?: Engine;
   /** Scale-down stabilisation across cycles (the caller owns it); none: publish what is sized. */
   stabiliser?: Stabiliser;
+  /**
+   * Size for this fraction of each target (0 < f <= 1, default 1): room for what the averages of
+   * one window scatter around the model's steady state.
+   */
+  targetFraction?: number;
 }
 
 export const SLO_STEP = 'SloSizing';
@@ -62,11 +67,12 @@ function fallback(model: SloModelInput, saturation: Engine, why: string): ModelD
   };
 }
 
-function sloTargetsOf(slo: SloTargets | null): SloTargets | null {
+function sloTargetsOf(slo: SloTargets | null, fraction: number): SloTargets | null {
   if (slo === null) return null;
+  const f = Number.isFinite(fraction) && fraction > 0 && fraction <= 1 ? fraction : 1;
   const out: SloTargets = {};
-  if (slo.ttftMs !== undefined && Number.isFinite(slo.ttftMs) && slo.ttftMs > 0) out.ttftMs = slo.ttftMs;
-  if (slo.itlMs !== undefined && Number.isFinite(slo.itlMs) && slo.itlMs > 0) out.itlMs = slo.itlMs;
+  if (slo.ttftMs !== undefined && Number.isFinite(slo.ttftMs) && slo.ttftMs > 0) out.ttftMs = slo.ttftMs * f;
+  if (slo.itlMs !== undefined && Number.isFinite(slo.itlMs) && slo.itlMs > 0) out.itlMs = slo.itlMs * f;
   return out.ttftMs === undefined && out.itlMs === undefined ? null : out;
 }
 
@@ -131,7 +137,7 @@ function decideSlo(
   saturation: Engine,
   memo: SizingMemo,
 ): ModelDecision {
-  const slo = sloTargetsOf(model.slo);
+  const slo = sloTargetsOf(model.slo, o.targetFraction ?? 1);
   if (slo === null) return fallback(model, saturation, 'no SLO for this model');
   if (model.variants.length === 0) return fallback(model, saturation, 'the model has no variants');
   const chosen = new Map<string, PerformanceChoice & { ok: true }>();

@@ -195,6 +195,14 @@ describe('createSloEngine', () => {
     expect(at(301_000, 5)).toBeLessThan(5);
   });
 
+  it('sizes for a fraction of the targets when asked, so more replicas', () => {
+    const load = { arrivalRate: 12_000, avgInputTokens: 512, avgOutputTokens: 128 };
+    const full = createSloEngine().decide(model({ load })).decisions[0]!.targetReplicas;
+    const tight = createSloEngine({ targetFraction: 0.4 }).decide(model({ load })).decisions[0]!
+      .targetReplicas;
+    expect(tight).toBeGreaterThan(full);
+  });
+
   it('is deterministic', () => {
     const m = model({ variants: [variant('a100', 10, 2, { learned: learned(60) })] });
     expect(createSloEngine().decide(m)).toEqual(createSloEngine().decide(m));
