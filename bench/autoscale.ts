@@ -36,11 +36,12 @@ export function runBenchmark(
   s: RunSettings = SETTINGS,
   durationMs = DURATION_MS,
   policies: readonly string[] = POLICY_NAMES,
+  traces?: readonly string[],
 ): BenchResult {
   const started = performance.now();
   const models = benchModels();
   const outcomes: RunOutcome[] = [];
-  for (const trace of benchTraces(durationMs, s.seed))
+  for (const trace of benchTraces(durationMs, s.seed).filter((t) => !traces || traces.includes(t.name)))
     for (const p of policies) outcomes.push(runOne(trace, p, models, s));
   return { outcomes, elapsedMs: performance.now() - started };
 }
@@ -109,7 +110,7 @@ export function report(r: BenchResult, s: RunSettings = SETTINGS, durationMs = D
       `Every policy: ${s.cycleMs / 1000} s cycle, ${s.windowMs / 1000} s window, pods serve ${s.startupMs / 1000} s after they are asked for, 1..${s.bounds.maxReplicas} replicas per variant, the same start (the fleet the profiled sizing gives the first minute's rate). ` +
       'Policies read only what the collector would (gauges scraped every 15 s, request histograms over the window), never the simulator. ' +
       "learned = the SLO engine with models learned online from neutral priors (no profile anywhere); profiled = the SLO engine with each variant's profile fitted offline (fitProfile: closed-loop runs at batch 1..64); " +
-      `both size for ${s.targetFraction * 100} % of each target, 5 min scale-down stabilisation, saturation V1 as floor and fallback. ` +
+      `both size for ${s.targetFraction * 100} % of each target, saturation V1 as floor (so scale-down at most one replica per cycle, no further stabilisation window) and fallback. ` +
       'saturation-v1 / -v2 = the engines as upstream wires them (+1/-1, holds, V2 cost-aware); hpa-queue = KEDA on vllm:num_requests_waiting, 5 per pod (AverageValue), HPA tolerance 10 %, scale-up at most x2 or +4 per cycle, scale-down stabilisation 300 s; ' +
       `static-peak = the profiled sizing for the trace's peak rate plus ${Math.round((s.staticHeadroom - 1) * 100)} %, from the start. ` +
       "Model-minutes: minutes whose completed requests averaged within both targets (TTFT from the client's send); requests: each request's own TTFT and ITL, unfinished ones sent before the last minute counted as missed; " +

@@ -14,7 +14,6 @@ import {
 } from '../../src/engines/index.js';
 import { type LearnSettings, neutralPrior, PerformanceEstimator } from '../../src/engines/slo/index.js';
 import type { QueueProfile } from '../../src/optimizer/index.js';
-import { Stabiliser } from '../../src/optimizer/stabilize.js';
 import type { ModelSpec, VariantSpec } from './fleet.js';
 import type { ModelView } from './view.js';
 
@@ -139,7 +138,10 @@ export class SloPolicy implements Policy {
     private readonly learnSettings: Partial<LearnSettings> = {},
     targetFraction = 1,
   ) {
-    this.engine = createSloEngine({ stabiliser: new Stabiliser(5 * 60_000), targetFraction });
+    // No stabilisation window: with saturation V1 as the floor a scale-down is already at most one
+    // replica per cycle and only when V1 finds spare capacity; a window on top held the counts a
+    // backlog had asked for five more minutes.
+    this.engine = createSloEngine({ targetFraction });
     if (name === 'learned')
       for (const m of models)
         for (const v of m.variants)
