@@ -139,8 +139,8 @@ export class SloPolicy implements Policy {
     targetFraction = 1,
   ) {
     // No stabilisation window: with saturation V1 as the floor a scale-down is already at most one
-    // replica per cycle and only when V1 finds spare capacity; a window on top held the counts a
-    // backlog had asked for five more minutes.
+    // replica per cycle and only when V1 finds spare capacity; a window on top would hold the counts
+    // a backlog asked for five more minutes.
     this.engine = createSloEngine({ targetFraction });
     if (name === 'learned')
       for (const m of models)
