@@ -103,9 +103,9 @@ export function report(r: BenchResult, s: RunSettings = SETTINGS, durationMs = D
       `| ${o.row.trace} | ${errorAt(o, 5 * MIN)} | ${errorAt(o, 10 * MIN)} | ${errorAt(o, 30 * MIN)} | ${pct(o.sloShare ?? 0)} |`,
   );
   return [
-    `Command: \`npm run bench:autoscale\` (\`-- --json\` for the rows alone); seed ${s.seed}; ${(r.elapsedMs / 1000).toFixed(1)} s wall for ${r.outcomes.length} runs of ${durationMs / MIN} simulated minutes each.`,
+    `Command: \`npm run bench:autoscale\` (\`npm run -s bench:autoscale -- --json\` for the rows alone); seed ${s.seed}; ${(r.elapsedMs / 1000).toFixed(1)} s wall for ${r.outcomes.length} runs of ${durationMs / MIN} simulated minutes each.`,
     '',
-    'World: every pod a simulated vLLM V1 engine (docs/simulator.md), `--max-num-seqs 64`; requests one by one, lengths log-normal (mean 1000 in, 200 out, CV 1; the azure-conv trace: medians 1020 / 129), routed per model to the ready pod with the fewest requests. ' +
+    'World: every pod a simulated vLLM V1 engine (docs/simulator.md), `--max-num-seqs 64`; requests one by one, lengths log-normal (mean 1000 in, 200 out, CV 1; azure-conv: medians 1020 / 129, gamma gaps CV 1.5, rate wandering ±50 %, shaped after the Azure LLM inference trace 2023, conversation, as the Splitwise paper (ISCA 2024) characterises it; bursty: gamma gaps CV 3), routed per model to the ready pod with the fewest requests. ' +
       'Models: Llama-3.1-8B on A100 (variantCost 10) and L40S (5), SLO TTFT 1000 ms / ITL 50 ms; Qwen3-8B on H100 (20) and A100 (10), SLO TTFT 500 ms / ITL 30 ms. ' +
       `Every policy: ${s.cycleMs / 1000} s cycle, ${s.windowMs / 1000} s window, pods serve ${s.startupMs / 1000} s after they are asked for, 1..${s.bounds.maxReplicas} replicas per variant, the same start (the fleet the profiled sizing gives the first minute's rate). ` +
       'Policies read only what the collector would (gauges scraped every 15 s, request histograms over the window), never the simulator. ' +
