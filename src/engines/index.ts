@@ -22,6 +22,18 @@ export {
   replicaMetricsOf,
 } from './saturation-engine.js';
 export * from './scale-from-zero/index.js';
+export {
+  choosePerformance,
+  createSloEngine,
+  type PerformanceChoice,
+  type PerformanceInputs,
+  type PerformanceSource,
+  SLO_STEP,
+  type SloEngineOptions,
+  type SloModelInput,
+  type SloVariantInput,
+  STABILISATION_STEP,
+} from './slo/index.js';
 export { NO_CHANGE_MESSAGE, STATUS_REASONS, variantStatuses } from './status.js';
 export {
   actionOf,

@@ -14,6 +14,8 @@ describe('the package root', () => {
       'learnedProfilesJson',
       'DEFAULT_LEARN_SETTINGS',
       'LEARNED_PROFILES_SCHEMA_VERSION',
+      'createSloEngine',
+      'choosePerformance',
     ])
       expect(root, name).toHaveProperty(name);
   });
