@@ -11,11 +11,24 @@ const modules: Array<() => Promise<{ default: Benchmark }>> = [
   () => import('./collector.js'),
   () => import('./optimizer.js'),
   () => import('./scale-to-zero.js'),
+  () => import('./simulator.js'),
   () => import('./autoscale.js'),
 ];
 const docUrl = new URL('../docs/benchmarks.md', import.meta.url);
 
-const only = process.argv.slice(2);
+const json = process.argv.includes('--json');
+const only = process.argv.slice(2).filter((a) => a !== '--json');
+
+// `--json`: each named benchmark's document alone on stdout, nothing else, and no doc rewritten.
+if (json) {
+  for (const load of modules) {
+    const bench = (await load()).default;
+    if (only.length > 0 && !only.includes(bench.name)) continue;
+    if (bench.json) process.stdout.write(`${JSON.stringify(await bench.json())}\n`);
+  }
+  process.exit(0);
+}
+
 const sections: string[] = [];
 const titles: string[] = [];
 for (const load of modules) {

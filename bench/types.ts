@@ -5,4 +5,6 @@ export interface Benchmark {
   /** Section heading in docs/benchmarks.md. */
   title: string;
   run(): Promise<string>;
+  /** What `--json` prints instead of the section, for benchmarks that have one. */
+  json?(): Promise<unknown>;
 }

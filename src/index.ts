@@ -76,6 +76,42 @@ export {
   startEmulatorServer,
   VllmEmulator,
 } from './emulator/index.js';
+// The engines: the seam, shared stages, saturation V1/V2 and their pure functions, scale from zero.
+export * from './engines/index.js';
+// The SLO engine's learning core: performance models learned online, and their persistence.
+export {
+  ACCELERATOR_TIME_FACTOR,
+  acceleratorTimeFactor,
+  DEFAULT_LEARN_SETTINGS,
+  DEFAULT_LEARNED_RETENTION_MS,
+  type EstimatorOptions,
+  type EstimatorState,
+  type Identified,
+  LEARNED_PROFILES_KIND,
+  LEARNED_PROFILES_SCHEMA_VERSION,
+  type LearnedProfileStatus,
+  type LearnedProfilesDocument,
+  type LearnSettings,
+  learnedProfilesJson,
+  type ModelSizeClass,
+  maxBatchSizeFromArgs,
+  modelParamsBillions,
+  modelSizeClass,
+  NEUTRAL_PRIOR_TABLE,
+  neutralPrior,
+  type ObservationOutcome,
+  PerformanceEstimator,
+  type PerformanceObservation,
+  type PriorParameters,
+  type RefusedEstimate,
+  type RestoreOptions,
+  type RestoreResult,
+  restoreLearnedProfiles,
+  serializeLearnedProfiles,
+  type VariantKey,
+  variantKeyString,
+  vllmArgsFingerprint,
+} from './engines/slo/index.js';
 export type {
   Allocation,
   Condition,

@@ -16,7 +16,8 @@ export class CachedModelMetrics implements ModelMetrics {
   readonly saturation: Readonly<Saturation> | undefined;
   readonly valid: boolean;
   readonly error: Error | undefined;
-  /** `lastUpdated` as ms since the epoch (of the cache's clock), without allocating a Date. */
+  /** `lastUpdated` as ms since the epoch (the cache's wall clock), without allocating a Date; it
+   *  ages nothing (the cache ages entries on a monotonic clock). */
   readonly updatedAtMs: number;
 
   constructor(

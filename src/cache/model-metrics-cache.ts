@@ -22,11 +22,15 @@ export interface ModelMetricsCacheOptions {
   /** Most entries kept (a positive integer); the least recently used goes first. Default 10 000. */
   maxEntries?: number;
   /**
-   * Clock in ms, read on every operation (tests pass a fake one). Default: `Date.now()`, of which the
-   * expiry checks reuse one reading for up to 1 ms (lru-cache's `ttlResolution`): an entry may look
-   * fresh up to 1 ms past its TTL. Entries are always stamped with a real reading.
+   * Monotonic clock in ms that ages entries, read on every operation (tests pass a fake one).
+   * Default: `performance.now()`, of which the expiry checks reuse one reading for up to 1 ms
+   * (lru-cache's `ttlResolution`): an entry may look fresh up to 1 ms past its TTL. The wall clock
+   * never ages an entry: it may be set back or forward at any time.
    */
   now?: () => number;
+  /** Wall clock in ms since the epoch for `lastUpdated`, shown to people only. Default: `now` when
+   *  that is injected (one fake clock for both), else `Date.now()`. */
+  wallNow?: () => number;
 }
 
 /** A snapshot of the cache's counters, for telemetry. Every lookup counts as one of hits, failureHits, misses. */
@@ -79,10 +83,9 @@ export class ModelMetricsCache {
   #failureTtl: number;
   readonly #max: number;
   readonly #now: () => number;
+  readonly #wallNow: () => number;
   readonly #lru: LRUCache<string, CachedModelMetrics, FetchContext>;
   #fetching = 0;
-  /** The clock reading of the `set` in progress, for classifying the entry it pushes out. */
-  #setAt = 0;
   #clearing = false;
 
   #found = 0;
@@ -106,16 +109,17 @@ export class ModelMetricsCache {
     checkTtls(this.#ttl, this.#failureTtl);
     this.#max = max;
     const injected = o.now;
-    // The default clock is read through Date at call time, so fake timers in tests move it too.
-    const clock = injected ?? (() => Date.now());
+    // The defaults are read at call time, so fake timers in tests move them too.
+    const clock = injected ?? (() => performance.now());
     this.#now = clock;
+    this.#wallNow = o.wallNow ?? injected ?? (() => Date.now());
     this.#lru = new LRUCache<string, CachedModelMetrics, FetchContext>({
       max,
       perf: { now: () => clock() + START_SHIFT },
       ttlResolution: injected ? 0 : 1,
       // Waiters of a fetch get its result even when the pair is invalidated or cleared meanwhile.
       ignoreFetchAbort: true,
-      dispose: (entry, _key, reason) => this.#disposed(entry, reason),
+      dispose: (_entry, key, reason) => this.#disposed(key, reason),
       fetchMethod: (_key, _stale, { options, context }) => this.#load(context, options),
     });
   }
@@ -186,8 +190,9 @@ export class ModelMetricsCache {
     error?: Error,
   ): ModelMetrics {
     checkKey(modelId, namespace);
-    const entry = makeEntry(modelId, namespace, metrics, valid !== false, error, this.#now());
-    this.#store(pairKey(modelId, namespace), entry);
+    const entry = makeEntry(modelId, namespace, metrics, valid !== false, error, this.#wallNow());
+    this.#sets++;
+    this.#lru.set(pairKey(modelId, namespace), entry, { ttl: this.#ttlOf(entry), start: this.#start() });
     return entry;
   }
 
@@ -217,7 +222,7 @@ export class ModelMetricsCache {
       ZERO_METRICS,
       false,
       new Error('metrics load gave no result'),
-      this.#now(),
+      this.#wallNow(),
     );
     return { entry, result };
   }
@@ -262,10 +267,13 @@ export class ModelMetricsCache {
     checkTtls(ttlMs, failureTtlMs);
     this.#ttl = ttlMs;
     this.#failureTtl = failureTtlMs;
-    // lru-cache keeps a TTL per entry: restamp each with its own start, least recent first, so the
-    // recency order comes out as it was.
-    for (const [key, { value }] of this.#lru.dump()) {
-      this.#lru.set(key, value, { ttl: this.#ttlOf(value), start: value.updatedAtMs + START_SHIFT });
+    // lru-cache keeps a TTL per entry: restamp each with the start it had (now less its age, from
+    // the TTL it was stored with and what remains of it), least recent first, so the recency order
+    // comes out as it was.
+    const now = this.#start();
+    for (const [key, { value, ttl }] of this.#lru.dump()) {
+      const remaining = this.#lru.info(key)?.ttl ?? 0;
+      this.#lru.set(key, value, { ttl: this.#ttlOf(value), start: now - ((ttl ?? 0) - remaining) });
     }
   }
 
@@ -293,10 +301,9 @@ export class ModelMetricsCache {
     return entry.valid ? this.#ttl : this.#failureTtl;
   }
 
-  #store(key: string, entry: CachedModelMetrics): void {
-    this.#sets++;
-    this.#setAt = entry.updatedAtMs;
-    this.#lru.set(key, entry, { ttl: this.#ttlOf(entry), start: entry.updatedAtMs + START_SHIFT });
+  /** The monotonic clock as lru-cache sees it. */
+  #start(): number {
+    return this.#now() + START_SHIFT;
   }
 
   /** lru-cache's fetchMethod: runs the shared load; its result becomes the entry, stored on return. */
@@ -308,24 +315,24 @@ export class ModelMetricsCache {
     this.#fetching++;
     let entry: CachedModelMetrics;
     try {
-      entry = makeEntry(modelId, namespace, await context.load(), true, undefined, this.#now());
+      entry = makeEntry(modelId, namespace, await context.load(), true, undefined, this.#wallNow());
     } catch (err) {
-      entry = makeEntry(modelId, namespace, ZERO_METRICS, false, err, this.#now());
+      entry = makeEntry(modelId, namespace, ZERO_METRICS, false, err, this.#wallNow());
     } finally {
       this.#fetching--;
     }
     this.#sets++;
-    this.#setAt = entry.updatedAtMs;
-    // lru-cache stores the result with these options: the entry's own TTL, from its own stamp.
-    Object.assign(options, { ttl: this.#ttlOf(entry), start: entry.updatedAtMs + START_SHIFT });
+    // lru-cache stores the result with these options: the entry's own TTL, from now.
+    Object.assign(options, { ttl: this.#ttlOf(entry), start: this.#start() });
     return entry;
   }
 
-  #disposed(entry: CachedModelMetrics, reason: LRUCache.DisposeReason): void {
+  #disposed(key: string, reason: LRUCache.DisposeReason): void {
     if (reason === 'set') return;
     if (reason === 'expire') this.#evictedExpired++;
     else if (reason === 'evict') {
-      if (this.#setAt - entry.updatedAtMs > this.#ttlOf(entry)) this.#evictedExpired++;
+      // lru-cache still holds the pushed-out entry here: what remains of its TTL says if it expired.
+      if ((this.#lru.info(key)?.ttl ?? 0) < 0) this.#evictedExpired++;
       else this.#evictedCapacity++;
     } else if (this.#clearing) this.#evictedCleared++;
     else this.#evictedInvalidated++;

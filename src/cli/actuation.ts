@@ -16,6 +16,7 @@ import { targetProblem } from '../controller/group-plan.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import { type Deployment, type VariantAutoscaling, validateSpec } from '../kube/types.js';
 import { deploymentNameOf } from '../kube/va-spec.js';
+import { parseModelProfile } from '../optimizer/index.js';
 import type { Logger } from '../types.js';
 
 const modelKey = (va: VariantAutoscaling) => `${va.metadata.namespace}\u0000${va.spec.modelID}`;
@@ -133,8 +134,8 @@ export class ClusterActuation {
   /**
    * Per model and namespace, the variant that keeps the model serving while it may not go to zero:
    * the cheapest per replica (the lowest unit cost x accCount over its profile; no known cost counts
-   * as dearest; ties by name) among those that can serve (valid, not being deleted, a profile, a
-   * Deployment that exists and is not being deleted). Built once per cycle: one pass over the fleet.
+   * as dearest; ties by name) among those that can serve (valid, not being deleted, a profile that
+   * parses, a Deployment that exists and is not being deleted). Built once per cycle: one pass over the fleet.
    */
   private keepers: Map<string, { name: string; cost: number }> | undefined;
 
@@ -151,6 +152,7 @@ export class ClusterActuation {
     for (const v of source.listVariants()) {
       if (v.metadata.deletionTimestamp || validateSpec(v.spec).length > 0) continue;
       if (targetProblem(source.getDeployment(v.metadata.namespace, deploymentNameOf(v)))) continue;
+      if (!parseModelProfile(v.spec.modelProfile).ok) continue;
       const accs = v.spec.modelProfile?.accelerators ?? [];
       let cost = Number.POSITIVE_INFINITY;
       for (const a of accs) cost = Math.min(cost, (costs[a.acc] ?? Number.POSITIVE_INFINITY) * a.accCount);

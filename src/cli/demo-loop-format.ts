@@ -52,7 +52,11 @@ export function formatLoopCycle(c: LoopCycle): string {
 
 function score(s: FleetScore): string {
   const att = s.attainment === undefined ? '-' : `${(s.attainment * 100).toFixed(1)}%`;
-  return `SLO attainment ${att} (${s.met}/${s.cycles} model-cycles), ${s.replicaMinutes.toFixed(1)} replica-minutes, ${s.actions} scaling actions`;
+  const req = s.requests
+    ? `, request SLO attainment ${s.requests.total > 0 ? `${((100 * s.requests.met) / s.requests.total).toFixed(1)}%` : '-'} (${s.requests.met}/${s.requests.total} requests)`
+    : '';
+  const cost = s.cost !== undefined ? `, cost ${s.cost.toFixed(2)} (replica-hours x variantCost)` : '';
+  return `SLO attainment ${att} (${s.met}/${s.cycles} model-cycles)${req}, ${s.replicaMinutes.toFixed(1)} replica-minutes${cost}, ${s.actions} scaling actions`;
 }
 
 export function formatLoopSummary(l: LoopSummary): string {

@@ -10,6 +10,7 @@ import {
   startEmulatorServer,
   VllmEmulator,
 } from '../emulator/index.js';
+import { addEngineFlags, type EngineOptions, vllmArgsFromOptions } from './engine-flags.js';
 import { action, UsageError } from './errors.js';
 
 function int(name: string, min: number) {
@@ -28,7 +29,9 @@ function num(name: string) {
   };
 }
 
-interface EmulateOptions {
+interface EmulateOptions extends EngineOptions {
+  startupDelay?: string;
+  trace?: string;
   config?: string;
   model?: string[];
   namespace: string;
@@ -50,6 +53,20 @@ interface EmulateOptions {
 
 const METRIC_NAMINGS = ['current', 'transitional', 'legacy'] as const;
 
+/** The vLLM flags given, as a container's args list. */
+function vllmArgsToFlags(o: EmulateOptions): string[] {
+  const a = vllmArgsFromOptions({ ...o, gpus: undefined });
+  const flags: Array<[string, number | undefined]> = [
+    ['--max-num-seqs', a.maxNumSeqs],
+    ['--max-num-batched-tokens', a.maxNumBatchedTokens],
+    ['--gpu-memory-utilization', a.gpuMemoryUtilization],
+    ['--block-size', a.blockSize],
+    ['--max-model-len', a.maxModelLen],
+    ['--tensor-parallel-size', a.tensorParallelSize],
+  ];
+  return flags.flatMap(([f, v]) => (v === undefined ? [] : [f, String(v)]));
+}
+
 export function emulatorConfigFromOptions(o: EmulateOptions): EmulatorConfig {
   const names = o.vllmMetrics;
   if (names !== undefined && !(METRIC_NAMINGS as readonly string[]).includes(names)) {
@@ -60,6 +77,10 @@ export function emulatorConfigFromOptions(o: EmulateOptions): EmulatorConfig {
   try {
     if (o.config) {
       if (o.model) throw new UsageError('give either --config or --model, not both');
+      if (o.accelerator || o.gpus || o.modelConfig || o.trace || vllmArgsToFlags(o).length > 0)
+        throw new UsageError(
+          'with --config, give the accelerator, vLLM arguments and traces in the config (accelerator, gpus, args, trace), not as flags',
+        );
       const cfg = loadEmulatorConfig(o.config);
       return withNames(o.seed === undefined ? cfg : { ...cfg, seed: o.seed });
     }
@@ -79,6 +100,12 @@ export function emulatorConfigFromOptions(o: EmulateOptions): EmulatorConfig {
         outputTokens: o.outputTokens,
         seed: o.seed ?? 1,
         ...(o.tick ? { tick: o.tick } : {}),
+        ...(o.accelerator ? { accelerator: o.accelerator } : {}),
+        ...(o.gpus ? { gpus: o.gpus } : {}),
+        vllmArgs: vllmArgsToFlags(o),
+        ...(o.startupDelay ? { startupDelay: o.startupDelay } : {}),
+        ...(o.modelConfig ? { modelConfig: o.modelConfig } : {}),
+        ...(o.trace ? { trace: o.trace } : {}),
       }),
     );
   } catch (err) {
@@ -88,7 +115,7 @@ export function emulatorConfigFromOptions(o: EmulateOptions): EmulatorConfig {
 }
 
 export function registerEmulate(program: Command): void {
-  program
+  const cmd = program
     .command('emulate')
     .description(
       'Serve simulated vLLM metrics for many models, variants and pods (one path per pod) until Ctrl-C.',
@@ -105,6 +132,11 @@ export function registerEmulate(program: Command): void {
     .option('--output-tokens <n>', 'mean generated tokens per request', num('output-tokens'), 128)
     .option('--seed <n>', 'random seed (same seed, same metrics)', int('seed', 0))
     .option('--tick <duration>', 'simulation step, e.g. 1s')
+    .option('--startup-delay <duration>', 'how long a new pod takes before it serves, e.g. 90s')
+    .option(
+      '--trace <file>',
+      'replay requests from lines "arrival_s, input_tokens, output_tokens" (without --config)',
+    )
     .option(
       '--vllm-metrics <names>',
       "vLLM metric names the pods export: current (vLLM >= 0.12, default), transitional (new and deprecated names side by side, as 0.10 and 0.11) or legacy (before 0.10); a model's own vllmMetrics in --config wins",
@@ -120,35 +152,35 @@ export function registerEmulate(program: Command): void {
       'scrape interval for --print-scrape-config',
       num('scrape-interval'),
       1,
-    )
-    .action(
-      action(async (o: EmulateOptions) => {
-        const config = emulatorConfigFromOptions(o);
-        const emulator = new VllmEmulator(config);
-        if (o.printScrapeConfig) {
-          const address = `${o.host}:${o.port}`;
-          process.stdout.write(
-            prometheusConfigYaml({
-              address,
-              targets: emulator.targets(),
-              scrapeIntervalSeconds: o.scrapeInterval,
-            }),
-          );
-          return;
-        }
-        const server = await startEmulatorServer(emulator, { host: o.host, port: o.port });
-        process.stdout.write(
-          `emulating ${emulator.pods.length} vLLM pods of ${emulator.models.length} models on ${server.url}\n` +
-            `  pods:      ${server.url}/pods/<namespace>/<pod>/metrics (list: ${server.url}/)\n` +
-            `  discovery: ${server.url}/targets (Prometheus http_sd_configs)\n`,
-        );
-        await new Promise<void>((resolve) => {
-          const stop = () => resolve();
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
-        });
-        await server.close();
-        process.stdout.write('emulator stopped\n');
-      }),
     );
+  addEngineFlags(cmd, undefined).action(
+    action(async (o: EmulateOptions) => {
+      const config = emulatorConfigFromOptions(o);
+      const emulator = new VllmEmulator(config);
+      if (o.printScrapeConfig) {
+        const address = `${o.host}:${o.port}`;
+        process.stdout.write(
+          prometheusConfigYaml({
+            address,
+            targets: emulator.targets(),
+            scrapeIntervalSeconds: o.scrapeInterval,
+          }),
+        );
+        return;
+      }
+      const server = await startEmulatorServer(emulator, { host: o.host, port: o.port });
+      process.stdout.write(
+        `emulating ${emulator.pods.length} vLLM pods of ${emulator.models.length} models on ${server.url}\n` +
+          `  pods:      ${server.url}/pods/<namespace>/<pod>/metrics (list: ${server.url}/)\n` +
+          `  discovery: ${server.url}/targets (Prometheus http_sd_configs)\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await server.close();
+      process.stdout.write('emulator stopped\n');
+    }),
+  );
 }

@@ -6,6 +6,7 @@ import { registerDemo } from './demo.js';
 import { registerEmulate } from './emulate.js';
 import { reportCliError } from './errors.js';
 import { registerRun } from './run.js';
+import { registerSimulate } from './simulate.js';
 import { registerSize } from './size.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerEmulate(program);
   registerDemo(program);
   registerRun(program);
+  registerSimulate(program);
   registerSize(program);
   return program;
 }

@@ -22,7 +22,8 @@ import {
   STATS,
 } from '../prometheus/promql.js';
 import { quoteName } from '../safe-text.js';
-import type { AggregateMetrics, PromAPI, PromQueryData } from '../types.js';
+import type { AggregateMetrics, PromAPI, PromQueryData, PromVectorSeries } from '../types.js';
+import { isPodStat, type PodMetrics, readPodSeries } from './pods.js';
 
 export interface CollectOptions {
   /** Rate window, a PromQL duration. Default `1m`. */
@@ -56,6 +57,8 @@ export interface FleetMetrics extends AggregateMetrics {
   evaluatedAt: Date;
   /** Requests over each period asked for (seconds -> count); a period absent: no value returned. */
   requestsOver?: Map<number, number>;
+  /** The pair's pods that reported any per-pod series (saturation scaling's input). */
+  pods?: PodMetrics[];
 }
 
 /** A collection that failed: says for which model and namespace (or the fleet), and why (`cause`). */
@@ -111,7 +114,7 @@ function readStats(prom: PromAPI, data: PromQueryData): Map<string, PairStats> {
   const pairs = new Map<string, PairStats>();
   for (const series of data.result) {
     const stat = series.metric[STAT_LABEL];
-    if (stat === undefined) continue;
+    if (stat === undefined || isPodStat(stat)) continue;
     const modelId = series.metric[MODEL_LABEL] ?? '';
     const namespace = series.metric[NAMESPACE_LABEL] ?? '';
     const key = pairKey(modelId, namespace);
@@ -259,9 +262,12 @@ export async function collectFleetMetrics(
     ...(options.requestsOverSeconds ? { requestsOverSeconds: options.requestsOverSeconds } : {}),
   });
   let pairs: Map<string, PairStats>;
+  let pods: Map<string, PodMetrics[]>;
   try {
     const data = await prom.query(query, options.time, { signal: options.signal });
     pairs = readStats(prom, data);
+    // readStats checked it is a vector.
+    pods = readPodSeries(promUrl(prom), data.result as PromVectorSeries[], pairKey);
   } catch (err) {
     if (options.signal?.aborted) throw err;
     throw new MetricsCollectionError(`collecting fleet metrics failed: ${failureMessage(err)}`, {
@@ -286,6 +292,7 @@ export async function collectFleetMetrics(
       ...(newest !== undefined && Number.isFinite(newest) ? { newestSample: new Date(newest * 1000) } : {}),
       evaluatedAt: new Date(p.evaluatedAtS * 1000),
       ...(requestsOver.size > 0 ? { requestsOver } : {}),
+      ...(pods.has(key) ? { pods: pods.get(key) } : {}),
     });
   }
   return out;

@@ -29,6 +29,7 @@ import {
 } from './availability.js';
 import { setCacheView } from './cache-view.js';
 import { collectFleetMetrics, copyMetrics, type FleetMetrics, pairKey, zeroMetrics } from './collect.js';
+import { copyPod, type PodMetrics } from './pods.js';
 
 export interface FleetCollectorOptions {
   prom: PromAPI;
@@ -39,7 +40,8 @@ export interface FleetCollectorOptions {
   namespaces?: readonly string[];
   /** A pair whose newest sample is older than this is MetricsStale. Default 300000 (5 min). */
   staleAfterMs?: number;
-  /** ms clock (tests): decides when a snapshot expires. Use the cache's clock. */
+  /** Monotonic ms clock that ages snapshots (tests inject one; use the cache's). Default
+   *  `performance.now()`: setting the wall clock back or forward moves no TTL. */
   now?: () => number;
   /** Evaluation time of each refresh (tests against backfilled data). Default: Prometheus' now. */
   evaluationTime?: () => Date | undefined;
@@ -61,11 +63,13 @@ export interface FleetRead {
   /** Absent only when Prometheus failed (availability PrometheusError). */
   metrics?: AggregateMetrics;
   availability: MetricsAvailability;
+  /** The pair's per-pod numbers from this refresh (saturation scaling); absent: no pod series. */
+  pods?: readonly PodMetrics[];
 }
 
 /** One refresh's view of the fleet: what every read of one reconcile cycle answers from. */
 export interface FleetSnapshot {
-  /** When the refresh ended (the collector's clock, ms). */
+  /** When the refresh ended (the collector's monotonic clock, ms: for ages, not a date). */
   readonly takenAtMs: number;
   /** Set when the refresh failed: every read answers PrometheusError with it. */
   readonly error?: Error;
@@ -93,7 +97,8 @@ export class FleetCollector {
   constructor(o: FleetCollectorOptions) {
     this.#o = o;
     this.#cache = o.cache;
-    const now = o.now ?? (() => Date.now());
+    // Read at call time, so fake timers in tests move it too.
+    const now = o.now ?? (() => performance.now());
     this.#now = now;
     this.#window = checkWindow(o.window ?? DEFAULT_WINDOW);
     this.#namespaces = o.namespaces && o.namespaces.length > 0 ? [...o.namespaces] : undefined;
@@ -157,11 +162,21 @@ export class FleetCollector {
     this.#requestsOverSeconds = periods;
   }
 
-  /** The pair's requests over `seconds` as of the last refresh (no query of its own). */
+  /**
+   * The pair's requests over `seconds` as of the last refresh (no query of its own). An answer
+   * older than `staleAfterMs` is unknown: idleness is proven by a recent query, never an old one.
+   */
   requestsOver(modelId: string, namespace: string, seconds: number): RequestsOverAnswer {
     const snap = this.#last;
     if (!snap) return { kind: 'unknown', reason: 'no fleet query answered yet' };
     if (snap.error) return { kind: 'unknown', reason: `the last fleet query failed: ${snap.error.message}` };
+    const age = this.#now() - snap.takenAtMs;
+    if (age > this.#staleAfterMs) {
+      return {
+        kind: 'unknown',
+        reason: `the last fleet query answered ${Math.round(age / 1000)}s ago, more than ${Math.round(this.#staleAfterMs / 1000)}s`,
+      };
+    }
     return snap.requestsOver(modelId, namespace, seconds);
   }
 
@@ -321,7 +336,11 @@ class Snapshot implements FleetSnapshot {
     // answers with the entry this refresh stored: a newer refresh, an expiry (a cycle longer than
     // the TTL) or an eviction must not give one cycle the numbers of two.
     if (entry) cache.get(modelId, namespace);
-    return { metrics: copyMetrics(entry ?? pair), availability };
+    return {
+      metrics: copyMetrics(entry ?? pair),
+      availability,
+      ...(pair.pods ? { pods: pair.pods.map(copyPod) } : {}),
+    };
   }
 }
 

@@ -147,6 +147,7 @@ export function decideVariant(input: DecisionInput): Decision {
   });
   const outcome = sized.get(key);
   if (!outcome) return fail('SLOUnreachable', 'no accelerator of the profile could be sized');
+  if (!outcome.ok && outcome.reason === 'InvalidProfile') return fail('InvalidProfile', outcome.message);
   if (!outcome.ok)
     return fail(
       'SLOUnreachable',

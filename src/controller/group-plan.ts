@@ -9,6 +9,7 @@ import {
   parseModelProfile,
   resolveSlo,
   type SizingMemo,
+  type SloResolution,
   type SloTargets,
   sizeGroup,
   type VariantOutcome,
@@ -32,10 +33,12 @@ export interface Member {
 export interface CycleCache {
   members: WeakMap<VariantAutoscaling, Member | Fail>;
   groups: WeakMap<GroupMember[], SizedGroup>;
+  /** SLO resolutions by namespace, model and sloClassRef: the variants of a model share one. */
+  slos: Map<string, SloResolution>;
 }
 
 export function newCycleCache(): CycleCache {
-  return { members: new WeakMap(), groups: new WeakMap() };
+  return { members: new WeakMap(), groups: new WeakMap(), slos: new Map() };
 }
 
 interface SizedGroup {
@@ -52,7 +55,7 @@ export function targetProblem(d: Deployment | undefined): string | undefined {
   return undefined;
 }
 
-function parseMember(va: VariantAutoscaling, config: OptimizerConfigMaps): Member | Fail {
+function parseMember(va: VariantAutoscaling, config: OptimizerConfigMaps, cache?: CycleCache): Member | Fail {
   const ns = va.metadata.namespace;
   const profile = parseModelProfile(va.spec.modelProfile);
   if (!profile.ok) return fail('InvalidProfile', `modelProfile refused: ${profile.problems.join('; ')}`);
@@ -60,11 +63,16 @@ function parseMember(va: VariantAutoscaling, config: OptimizerConfigMaps): Membe
   if (typeof bounds === 'string') return fail('InvalidProfile', bounds);
   const ref = va.spec.sloClassRef;
   if (!ref) return fail('InvalidProfile', 'spec.sloClassRef: required with spec.modelProfile');
-  const slo = resolveSlo(
-    { namespace: ns, modelId: va.spec.modelID, sloClassRef: ref },
-    config.serviceClasses.value,
-    config.namespaceConfigMap?.(ns, ref.name),
-  );
+  const sloKey = JSON.stringify([ns, va.spec.modelID, ref.name, ref.key]);
+  let slo = cache?.slos.get(sloKey);
+  if (!slo) {
+    slo = resolveSlo(
+      { namespace: ns, modelId: va.spec.modelID, sloClassRef: ref },
+      config.serviceClasses.value,
+      config.namespaceConfigMap?.(ns, ref.name),
+    );
+    cache?.slos.set(sloKey, slo);
+  }
   if (!slo.ok) {
     const note = config.serviceClasses.problem ? ` (${config.serviceClasses.problem})` : '';
     return fail('NoServiceClass', `${slo.problem}${note}`);
@@ -93,7 +101,7 @@ export function member(
 ): Member | Fail {
   let parsed = cache?.members.get(m.va);
   if (!parsed) {
-    parsed = parseMember(m.va, config);
+    parsed = parseMember(m.va, config, cache);
     cache?.members.set(m.va, parsed);
   }
   if ('ok' in parsed) return parsed;

@@ -1,9 +1,6 @@
 // Local mode: VariantAutoscalings (and optional Deployments) from YAML files instead of a cluster.
 // Status is computed exactly as in the cluster and kept in memory, so conditions and their
 // lastTransitionTime behave the same across cycles; each cycle yields a report to print.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import type { Actuator } from '../actuator/actuator.js';
 import { conditionsOf, findCondition } from '../kube/conditions.js';
 import { type NamespaceLike, outOfScope } from '../kube/scope.js';
@@ -11,16 +8,12 @@ import {
   type Allocation,
   type Condition,
   type Deployment,
-  KIND,
   METRICS_AVAILABLE,
-  nameProblem,
-  namespaceProblem,
   type OptimizedAlloc,
   objectKey,
   RECONCILED,
   type VariantAutoscaling,
   type VariantAutoscalingStatus,
-  validateObject,
 } from '../kube/types.js';
 import { deploymentNameOf } from '../kube/va-spec.js';
 import { SERVICE_CLASSES_CONFIGMAP, UNIT_COSTS_CONFIGMAP } from '../optimizer/index.js';
@@ -28,6 +21,7 @@ import { silentLogger } from '../telemetry/logger.js';
 import type { AggregateMetrics, Logger } from '../types.js';
 import type { Decision, VariantOptimizer } from './decision.js';
 import { Manager } from './manager.js';
+import { loadManifests, type Manifests } from './manifests.js';
 import type { OptimizerConfigStore } from './optimizer-config.js';
 import {
   type ControllerTelemetry,
@@ -39,86 +33,7 @@ import {
 } from './reconciler.js';
 import { deploymentReplicas, statusUnchanged } from './status.js';
 
-export interface Manifests {
-  variants: VariantAutoscaling[];
-  deployments: Deployment[];
-  /** ConfigMaps by "namespace/name" (the optimizer's, and sloClassRef targets). */
-  configMaps?: Map<string, Record<string, string>>;
-  /** Namespaces by name (their wva.llmd.ai/exclude annotation is honoured). */
-  namespaces?: Map<string, NamespaceLike>;
-}
-
-function manifestFiles(pathOrDir: string): string[] {
-  const st = statSync(pathOrDir);
-  if (!st.isDirectory()) return [pathOrDir];
-  return readdirSync(pathOrDir)
-    .filter((f) => ['.yaml', '.yml', '.json'].includes(extname(f)))
-    .sort()
-    .map((f) => join(pathOrDir, f))
-    .filter((f) => statSync(f).isFile());
-}
-
-function collect(doc: unknown, file: string, out: Manifests): void {
-  if (typeof doc !== 'object' || doc === null) return;
-  const o = doc as Record<string, unknown>;
-  if (
-    o.kind === 'List' ||
-    (typeof o.kind === 'string' && o.kind.endsWith('List') && Array.isArray(o.items))
-  ) {
-    for (const item of (o.items as unknown[]) ?? []) collect(item, file, out);
-    return;
-  }
-  const md = (o.metadata ?? {}) as Record<string, unknown>;
-  // No namespace: "default", as kubectl would apply it. Any other non-name is refused, not defaulted.
-  if (md.namespace === undefined || md.namespace === null || md.namespace === '') md.namespace = 'default';
-  o.metadata = md;
-  if (o.kind === KIND) {
-    const problems = validateObject(o).filter((p) => !p.startsWith('spec'));
-    if (problems.length > 0) throw new Error(`${file}: ${KIND} ${String(md.name)}: ${problems.join('; ')}`);
-    // Spec problems are not fatal: the object is kept and gets an InvalidSpec condition.
-    out.variants.push(o as unknown as VariantAutoscaling);
-  } else if (
-    o.kind === 'Deployment' &&
-    typeof o.apiVersion === 'string' &&
-    o.apiVersion.startsWith('apps/')
-  ) {
-    if (typeof md.name !== 'string' || md.name === '')
-      throw new Error(`${file}: Deployment without metadata.name`);
-    const bad = nameProblem(md.name) ?? namespaceProblem(md.namespace);
-    if (bad) throw new Error(`${file}: Deployment ${md.name}: ${bad}`);
-    out.deployments.push(o as unknown as Deployment);
-  } else if (o.kind === 'Namespace' && o.apiVersion === 'v1' && typeof md.name === 'string') {
-    out.namespaces ??= new Map();
-    out.namespaces.set(md.name, {
-      metadata: { name: md.name, annotations: (md.annotations ?? {}) as Record<string, string> },
-    });
-  } else if (o.kind === 'ConfigMap' && o.apiVersion === 'v1' && typeof md.name === 'string') {
-    const data = (o.data ?? {}) as Record<string, unknown>;
-    const strings = Object.fromEntries(
-      Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? v : String(v)]),
-    );
-    out.configMaps ??= new Map();
-    out.configMaps.set(`${md.namespace as string}/${md.name}`, strings);
-  }
-  // Other kinds (Services...) may share the file; they are not ours to read.
-}
-
-/**
- * Reads VariantAutoscalings and Deployments from a YAML/JSON file or a directory of them
- * (multi-document files and `List`s included; other kinds ignored). Throws one line naming the
- * file for unreadable YAML or an object that is not a VariantAutoscaling at all.
- */
-export function loadManifests(pathOrDir: string): Manifests {
-  const out: Manifests = { variants: [], deployments: [] };
-  for (const file of manifestFiles(pathOrDir)) {
-    const text = readFileSync(file, 'utf8');
-    for (const doc of parseAllDocuments(text)) {
-      if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0]?.message.split('\n')[0]}`);
-      collect(doc.toJS(), file, out);
-    }
-  }
-  return out;
-}
+export { loadManifests, MAX_MANIFEST_BYTES, type Manifests } from './manifests.js';
 
 /** Source and in-memory status store over loaded manifests. */
 export class LocalSource implements VariantSource, StatusWriter {

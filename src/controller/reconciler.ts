@@ -362,7 +362,10 @@ export class Reconciler {
    *  gone without an event reaching us loses its published series now. */
   endCycle(completed = true): void {
     this.groups.end();
-    if (completed) this.o.actuator?.retain(new Set(this.o.source.listVariants().map(objectKey)));
+    if (!completed) return;
+    const keys = new Set(this.o.source.listVariants().map(objectKey));
+    this.o.actuator?.retain(keys);
+    for (const k of this.writeFailed) if (!keys.has(k)) this.writeFailed.delete(k);
   }
 
   /**

@@ -19,6 +19,7 @@ import { silentLogger } from '../telemetry/logger.js';
 import { Telemetry } from '../telemetry/metrics.js';
 import { parseListenAddress, startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
 import type { CollectorObserver, LookupResult } from '../types.js';
+import { withDeploymentArgs } from './deployment-args.js';
 import { ClosedLoop } from './loop.js';
 import { type LocalPrometheus, startLocalPrometheus } from './prometheus.js';
 import { applyScenario } from './scenarios.js';
@@ -65,10 +66,16 @@ export function cycleError(rows: DemoRow[]): DemoSummary['lastCycleError'] {
   let any = false;
   for (const r of rows) {
     if (!r.metrics || !r.emulated) continue;
+    // A model without traffic in the window (scaled to zero, or idle) has nothing to read back:
+    // an unknown reading there is right, not an error.
+    if (!(r.emulated.load.arrivalRate > 0)) continue;
     any = true;
     const a = r.metrics;
     const e = r.emulated;
-    worst.arrivalRate = Math.max(worst.arrivalRate, relError(a.load.arrivalRate, e.load.arrivalRate));
+    // The emulator counts finished requests: compare them with the completions read (arrivals
+    // also count the growth of requests in flight).
+    const completions = a.load.completionRate ?? a.load.arrivalRate;
+    worst.arrivalRate = Math.max(worst.arrivalRate, relError(completions, e.load.arrivalRate));
     worst.avgInputTokens = Math.max(
       worst.avgInputTokens,
       relError(a.load.avgInputTokens, e.load.avgInputTokens),
@@ -101,7 +108,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const signal = o.signal;
 
   const loaded = typeof o.emulator === 'string' ? loadEmulatorConfig(o.emulator) : o.emulator;
-  const config = o.scenario ? applyScenario(loaded, o.scenario) : loaded;
+  const scenarioConfig = o.scenario ? applyScenario(loaded, o.scenario) : loaded;
   // Read the manifests before starting anything: a wrong path fails at once, with its name.
   let manifests: ReturnType<typeof loadManifests>;
   try {
@@ -110,6 +117,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     throw new Error(`cannot read manifests ${o.manifests}: ${(err as Error).message}`);
   }
   if (manifests.variants.length === 0) throw new Error(`no VariantAutoscalings in ${o.manifests}`);
+  const config = withDeploymentArgs(scenarioConfig, manifests.deployments);
   const emulator = new VllmEmulator(config);
   for (const va of manifests.variants) {
     if (!emulator.model(va.spec?.modelID ?? '', va.metadata.namespace)) {

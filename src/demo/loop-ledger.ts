@@ -75,6 +75,10 @@ export interface FleetScore {
   attainment: number | undefined;
   replicaMinutes: number;
   actions: number;
+  /** Requests (of models with an SLO, finished in the scored time) that met both targets on their own. */
+  requests?: { total: number; met: number };
+  /** Replica-hours weighted by each variant's variantCost. */
+  cost?: number;
 }
 
 /** Per variant, the most pods it had or was asked for: a static fleet sized for the peak. */
@@ -93,14 +97,22 @@ export function peakReplicas(cycles: LoopCycle[]): Map<string, number> {
  * Scores the cycles: attainment over the scored model-cycles, replica-minutes as each cycle's pods
  * held until the next cycle (the last one until `endAt`), and `actions` as given.
  */
-export function scoreLoop(cycles: LoopCycle[], endAt: Date, actions: number): FleetScore {
+export function scoreLoop(
+  cycles: LoopCycle[],
+  endAt: Date,
+  actions: number,
+  costOf: (namespace: string, name: string) => number = () => 1,
+): FleetScore {
   let scored = 0;
   let met = 0;
   let replicaMs = 0;
+  let costMs = 0;
   cycles.forEach((c, i) => {
     const until = (cycles[i + 1]?.at ?? endAt).getTime();
+    const dt = Math.max(0, until - c.at.getTime());
     const pods = c.variants.reduce((a, v) => a + v.current, 0);
-    replicaMs += pods * Math.max(0, until - c.at.getTime());
+    replicaMs += pods * dt;
+    for (const v of c.variants) costMs += v.current * dt * costOf(v.namespace, v.name);
     if (!c.scored) return;
     for (const m of c.models) {
       if (m.withinSlo === undefined) continue;
@@ -114,5 +126,6 @@ export function scoreLoop(cycles: LoopCycle[], endAt: Date, actions: number): Fl
     attainment: scored > 0 ? met / scored : undefined,
     replicaMinutes: replicaMs / 60_000,
     actions,
+    cost: costMs / 3_600_000,
   };
 }

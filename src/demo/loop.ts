@@ -136,9 +136,37 @@ export class ClosedLoop {
     for (const c of this.cycles)
       for (const m of c.models)
         if (m.slo && !slo.has(`${m.namespace}/${m.modelId}`)) slo.set(`${m.namespace}/${m.modelId}`, m.slo);
+    // variantCost of each VariantAutoscaling (upstream's default 10.0), by its target's name.
+    const costs = new Map<string, number>();
+    for (const va of this.o.manifests.variants) {
+      // Fields of upstream's CRD (v0.5) that the older shape lacks.
+      const spec = va.spec as { variantCost?: unknown; scaleTargetRef?: { name?: unknown } } | undefined;
+      const ref = spec?.scaleTargetRef?.name;
+      const target = typeof ref === 'string' ? ref : va.metadata.name;
+      const cost = Number(typeof spec?.variantCost === 'string' ? spec.variantCost : '10.0');
+      costs.set(`${va.metadata.namespace}/${target}`, Number.isFinite(cost) ? cost : 10);
+    }
+    const costOf = (namespace: string, name: string) => costs.get(`${namespace}/${name}`) ?? 10;
+    const ours = scoreLoop(this.cycles, o.endAt, this.scaler.actions.length, costOf);
+    // Request by request, over the scored time: each request's own TTFT and ITL against its SLO.
+    const from = this.cycles.find((c) => c.scored)?.at.getTime() ?? o.endAt.getTime();
+    ours.requests = { total: 0, met: 0 };
+    for (const [key, target] of slo) {
+      const i = key.indexOf('/');
+      const r = this.o.emulator.requestsWithin(
+        key.slice(i + 1),
+        key.slice(0, i),
+        target,
+        from,
+        o.endAt.getTime(),
+      );
+      ours.requests.total += r.total;
+      ours.requests.met += r.met;
+    }
     return {
-      ours: scoreLoop(this.cycles, o.endAt, this.scaler.actions.length),
+      ours,
       staticPeak: scoreStaticFleet({
+        costOf,
         config: this.o.config,
         replicas: peakReplicas(this.cycles),
         slo,

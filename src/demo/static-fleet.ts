@@ -18,6 +18,8 @@ export interface StaticFleetOptions {
   windowMs: number;
   /** Cycles before this are not scored (as in the live run). */
   warmupMs: number;
+  /** A variant's variantCost; default 1. */
+  costOf?: (namespace: string, name: string) => number;
 }
 
 export function scoreStaticFleet(o: StaticFleetOptions): FleetScore {
@@ -50,11 +52,23 @@ export function scoreStaticFleet(o: StaticFleetOptions): FleetScore {
     }
   }
   const pods = emulator.pods.length;
+  const requests = { total: 0, met: 0 };
+  for (const m of emulator.models) {
+    const slo = o.slo.get(`${m.namespace}/${m.model}`);
+    if (!slo) continue;
+    const r = emulator.requestsWithin(m.model, m.namespace, slo, o.warmupMs, o.durationMs + 1);
+    requests.total += r.total;
+    requests.met += r.met;
+  }
+  let cost = 0;
+  for (const v of emulator.variants()) cost += v.replicas * (o.costOf?.(v.namespace, v.name) ?? 1);
   return {
     cycles,
     met,
     attainment: cycles > 0 ? met / cycles : undefined,
     replicaMinutes: (pods * o.durationMs) / 60_000,
     actions: 0,
+    requests,
+    cost: (cost * o.durationMs) / 3_600_000,
   };
 }

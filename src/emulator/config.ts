@@ -4,6 +4,14 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type DurationError, parseDuration } from '../duration.js';
+import {
+  type EngineSetup,
+  engineSetup,
+  loadTrace,
+  type ModelSpec,
+  modelFromConfig,
+  parseVllmArgs,
+} from '../simulator/index.js';
 
 /** A duration: a string like `30s` or a number of seconds. Becomes milliseconds. */
 const duration = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
@@ -65,22 +73,18 @@ const step = z.strictObject({
 const idle = z.strictObject({ pattern: z.literal('idle') });
 export const loadSchema = z.discriminatedUnion('pattern', [steady, diurnal, spikes, step, idle]);
 
-const perfSchema = z.strictObject({
-  /** ITL (ms) = alpha + beta * batch: the CRD's decodeParms. */
-  alpha: z.number().nonnegative(),
-  beta: z.number().nonnegative(),
-  /** TTFT (ms) = gamma + delta * inputTokens * batch: the CRD's prefillParms. */
-  gamma: z.number().nonnegative(),
-  delta: z.number().nonnegative(),
-});
-
 const variantSchema = z.strictObject({
   /** Deployment (and VariantAutoscaling) name; pods are `<name>-<index>`. */
   name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Kubernetes object name'),
   replicas: z.number().int().min(0).default(1),
+  /** GPU of each pod (H100, A100, A100-40GB, L40S, L4, or a cluster's product label). */
   accelerator: z.string().default('A100'),
-  maxBatchSize: z.number().int().min(1).default(64),
-  perf: perfSchema.default({ alpha: 8, beta: 0.12, gamma: 25, delta: 0.004 }),
+  /** GPUs per pod; the tensor parallel size unless the args say otherwise. */
+  gpus: z.number().int().min(1).optional(),
+  /** The vLLM container's args, as the Deployment lists them (`--max-num-seqs`, ...). */
+  args: z.array(z.string()).default([]),
+  /** This variant's start-up delay; default the emulator's. */
+  startupDelay: duration.optional(),
   /** Share of the model's traffic relative to the other variants; default: what its ready pods can serve. */
   weight: z.number().nonnegative().optional(),
 });
@@ -94,6 +98,21 @@ const vllmMetricNames = z.enum(['current', 'transitional', 'legacy']);
 const modelSchema = z.strictObject({
   /** vLLM's model_name label (the VariantAutoscaling's spec.modelID). */
   model: z.string().min(1),
+  /**
+   * The HuggingFace model the pods load (default: `model`); set it when they serve it under another
+   * name (vLLM's --served-model-name).
+   */
+  architecture: z.string().min(1).optional(),
+  /** A HuggingFace config.json for a model not in the simulator's table. */
+  modelConfig: z.string().min(1).optional(),
+  /** Arrival process around the pattern's rate; gamma with `arrivalCv` > 1 is bursty. */
+  arrivals: z.enum(['poisson', 'uniform', 'gamma']).default('poisson'),
+  arrivalCv: z.number().positive().default(2),
+  /**
+   * Replay requests from a file of `arrival_s, input_tokens, output_tokens` lines (seconds since
+   * the emulator started) instead of drawing them from `load`.
+   */
+  trace: z.string().min(1).optional(),
   /** Kubernetes namespace of the pods; Prometheus adds it as a target label at scrape time. */
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a Kubernetes namespace name'),
   load: loadSchema,
@@ -117,14 +136,44 @@ export const emulatorConfigSchema = z
     tick: positiveDuration.default(1000),
     /** How long a pod added by a scale-up takes before it serves (model load, warm-up). */
     startupDelay: duration.default(0),
-    /** Per-request spread of tokens and latencies around their means, as a fraction (0..0.9). */
+    /** Per-request spread of prompt and output lengths around their means, as a fraction (0..0.9). */
     jitter: z.number().min(0).max(0.9).default(0.25),
+    /** The gateway's flow-control queue while a model has no ready pod. */
+    gateway: z
+      .strictObject({
+        /** A request waiting longer fails. */
+        queueTimeout: positiveDuration.default(60_000),
+        /** Requests held per model at most; more fail at once. */
+        maxQueue: z.number().int().min(0).default(10_000),
+        /**
+         * Which ready pod takes a request: `least-requests` (fewest waiting + running) or
+         * `kv-aware` (least KV-cache use, then fewest requests), as the llm-d scheduler's scorers.
+         */
+        routing: z.enum(['least-requests', 'kv-aware']).default('least-requests'),
+      })
+      .default({ queueTimeout: 60_000, maxQueue: 10_000, routing: 'least-requests' }),
     models: z.array(modelSchema).min(1),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
     cfg.models.forEach((m, i) => {
+      if (m.trace) {
+        try {
+          loadTrace(m.trace);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', path: ['models', i, 'trace'], message: (err as Error).message });
+        }
+      }
       for (const [j, v] of m.variants.entries()) {
+        try {
+          variantSetup(m, v);
+        } catch (err) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['models', i, 'variants', j],
+            message: (err as Error).message,
+          });
+        }
         const key = `${m.namespace}/${v.name}`;
         if (seen.has(key)) {
           ctx.addIssue({
@@ -143,7 +192,17 @@ export type EmulatorConfig = z.output<typeof emulatorConfigSchema>;
 export type ModelConfig = EmulatorConfig['models'][number];
 export type VariantConfig = ModelConfig['variants'][number];
 export type LoadConfig = z.output<typeof loadSchema>;
-export type PerfParams = VariantConfig['perf'];
+
+/** The engine a variant's pods run: the model, the GPU and the vLLM arguments of its Deployment. */
+export function variantSetup(m: ModelConfig, v: VariantConfig): EngineSetup {
+  const parsed = parseVllmArgs(v.args);
+  const args = { ...parsed.args };
+  if (v.gpus !== undefined && args.tensorParallelSize === undefined) args.tensorParallelSize = v.gpus;
+  const id = m.architecture ?? parsed.model ?? m.model;
+  let custom: Record<string, ModelSpec> = {};
+  if (m.modelConfig) custom = { [id]: modelFromConfig(id, JSON.parse(readFileSync(m.modelConfig, 'utf8'))) };
+  return engineSetup(id, v.accelerator, args, custom);
+}
 
 /** Invalid emulator configuration: one line per problem in `problems`. */
 export class EmulatorConfigError extends Error {
@@ -203,6 +262,13 @@ export interface EmulatorFlags {
   outputTokens: number;
   seed: number;
   tick?: string;
+  accelerator?: string;
+  gpus?: number;
+  /** vLLM arguments every pod gets (`--max-num-seqs 64`, ...). */
+  vllmArgs?: string[];
+  startupDelay?: string;
+  modelConfig?: string;
+  trace?: string;
 }
 
 /** A Kubernetes object name from a model id: `meta-llama/Llama-3.1-8B` -> `meta-llama-llama-3-1-8b`. */
@@ -228,8 +294,11 @@ export function configFromFlags(f: EmulatorFlags): EmulatorConfig {
     {
       seed: f.seed,
       ...(f.tick ? { tick: f.tick } : {}),
+      ...(f.startupDelay ? { startupDelay: f.startupDelay } : {}),
       models: f.models.map((model) => ({
         model,
+        ...(f.modelConfig ? { modelConfig: f.modelConfig } : {}),
+        ...(f.trace ? { trace: f.trace } : {}),
         namespace: f.namespace,
         load,
         inputTokens: f.inputTokens,
@@ -237,6 +306,9 @@ export function configFromFlags(f: EmulatorFlags): EmulatorConfig {
         variants: Array.from({ length: f.variants }, (_, i) => ({
           name: `${kubeName(model)}-v${i + 1}`,
           replicas: f.replicas,
+          ...(f.accelerator ? { accelerator: f.accelerator } : {}),
+          ...(f.gpus ? { gpus: f.gpus } : {}),
+          args: f.vllmArgs ?? [],
         })),
       })),
     },

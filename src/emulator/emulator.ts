@@ -1,58 +1,35 @@
-// The vLLM emulator: many models, variants and pods in one process, moved forward in simulated
-// time. Time comes from an injectable clock; `advanceTo` steps the simulation in ticks of at most
-// `config.tick`, so counters grow at the configured rates and rate() over any window reads back
-// the load the config asked for (and the latency the model computes for it).
-import type { LoadProfile } from '../types.js';
-import type { EmulatorConfig, ModelConfig, VariantConfig } from './config.js';
+// The vLLM emulator: many models, variants and pods in one process, each pod a simulated vLLM
+// engine. Time comes from an injectable clock; `advanceTo` moves in ticks of at most
+// `config.tick`: requests arrive (seeded) at the load pattern's rate, the gateway routes each to a
+// ready pod as it arrives, and every engine steps up to the tick's end.
+import {
+  ArrivalProcess,
+  loadTrace,
+  newRequest,
+  RooflineLatencyModel,
+  type SimRequest,
+} from '../simulator/index.js';
+import { type EmulatorConfig, type VariantConfig, variantSetup } from './config.js';
+import type {
+  EmulatedMetrics,
+  EmulatedModel,
+  EmulatedVariant,
+  PodTarget,
+  VllmEmulatorOptions,
+} from './emulator-types.js';
+import { Gateway } from './gateway.js';
 import { LoadCurve } from './load.js';
-import { addTotals, EmulatedPod, emptyTotals, type Totals } from './pod.js';
-import { podName } from './random.js';
+import { EmulatedPod, emptyTotals, type Totals } from './pod.js';
+import { PairedSampler, podName, streamFor } from './random.js';
 
-/** What the emulator knows it emitted: every number known (the collector's result, minus unknowns). */
-export interface EmulatedMetrics {
-  load: LoadProfile;
-  ttftAverage: number;
-  itlAverage: number;
-}
-
-export interface VllmEmulatorOptions {
-  /** Millisecond clock; default Date.now. Simulated time starts at its value on construction. */
-  now?: () => number;
-}
-
-/** One Deployment of a model: its pods come and go as its replica count is set. */
-export interface EmulatedVariant {
-  namespace: string;
-  config: VariantConfig;
-  /** Pods in creation order (the youngest last), starting ones included. */
-  pods: EmulatedPod[];
-  /** Index of the next pod created, for its name. */
-  nextIndex: number;
-}
-
-/** One model in one namespace and its pods. */
-export interface EmulatedModel {
-  model: string;
-  namespace: string;
-  config: ModelConfig;
-  curve: LoadCurve;
-  variants: EmulatedVariant[];
-  /** Every pod of every variant, starting ones included. */
-  pods: EmulatedPod[];
-  totals: Totals;
-  /** Requests of removed pods, arriving again at the next step. */
-  retries: number;
-}
-
-/** A scrape target for one pod: where to scrape and the labels a ServiceMonitor would attach. */
-export interface PodTarget {
-  namespace: string;
-  pod: string;
-  model: string;
-  variant: string;
-  /** Path on the emulator's listener, `/pods/<namespace>/<pod>/metrics`. */
-  metricsPath: string;
-}
+export type {
+  EmulatedMetrics,
+  EmulatedModel,
+  EmulatedVariant,
+  PodTarget,
+  RequestTruth,
+  VllmEmulatorOptions,
+} from './emulator-types.js';
 
 interface HistoryPoint {
   t: number;
@@ -62,6 +39,8 @@ interface HistoryPoint {
 const HISTORY_MS = 3_600_000;
 /** Most pods one variant may have: a typo must not allocate a million pods. */
 export const MAX_REPLICAS = 1000;
+/** The gateway's /metrics path on the emulator's listener. */
+export const GATEWAY_PATH = '/gateway/metrics';
 
 export function modelKey(model: string, namespace: string): string {
   return `${model}:${namespace}`;
@@ -70,6 +49,7 @@ export function modelKey(model: string, namespace: string): string {
 export class VllmEmulator {
   readonly models: EmulatedModel[] = [];
   readonly startMs: number;
+  readonly gateway: Gateway;
   private readonly byPath = new Map<string, EmulatedPod>();
   private readonly byKey = new Map<string, EmulatedModel>();
   private readonly byVariant = new Map<string, { model: EmulatedModel; variant: EmulatedVariant }>();
@@ -84,10 +64,17 @@ export class VllmEmulator {
     this.now = options.now ?? Date.now;
     this.startMs = this.now();
     this.simMs = this.startMs;
+    this.gateway = new Gateway(config.gateway.queueTimeout, config.gateway.maxQueue, config.gateway.routing);
     for (const mc of config.models) {
       const key = modelKey(mc.model, mc.namespace);
       if (this.byKey.has(key))
         throw new Error(`model ${mc.model} in namespace ${mc.namespace} is defined twice`);
+      const random = streamFor(config.seed, `model:${key}`);
+      const arrivals = new ArrivalProcess(
+        mc.arrivals,
+        streamFor(config.seed, `arrivals:${key}`),
+        mc.arrivalCv,
+      );
       const em: EmulatedModel = {
         model: mc.model,
         namespace: mc.namespace,
@@ -95,15 +82,35 @@ export class VllmEmulator {
         curve: new LoadCurve(mc.load, config.seed, key),
         variants: [],
         pods: [],
+        draining: [],
         totals: emptyTotals(),
-        retries: 0,
+        failed: 0,
+        arrivals,
+        integral: 0,
+        nextArrival: arrivals.nextGap(),
+        random,
+        prompt: new PairedSampler(random, config.jitter),
+        output: new PairedSampler(random, config.jitter),
+        nextId: 0,
+        finished: [],
+        ...(mc.trace ? { trace: loadTrace(mc.trace) } : {}),
+        traceAt: 0,
       };
+      this.gateway.register(mc.model, mc.namespace);
       for (const v of mc.variants) {
-        const variant: EmulatedVariant = { namespace: mc.namespace, config: v, pods: [], nextIndex: 0 };
+        const setup = variantSetup(mc, v);
+        const variant: EmulatedVariant = {
+          namespace: mc.namespace,
+          config: v,
+          setup,
+          latency: new RooflineLatencyModel(setup.model, setup.gpu, setup.args.tensorParallelSize),
+          pods: [],
+          nextIndex: 0,
+        };
         em.variants.push(variant);
         this.byVariant.set(`${mc.namespace}/${v.name}`, { model: em, variant });
         // The configured pods are up from the start.
-        this.resize(em, variant, v.replicas, this.simMs - config.startupDelay);
+        this.resize(em, variant, v.replicas, this.simMs - this.startupDelay(v));
       }
       this.models.push(em);
       this.byKey.set(key, em);
@@ -111,15 +118,20 @@ export class VllmEmulator {
     this.record();
   }
 
-  /** Every pod, starting ones included. */
+  private startupDelay(v: VariantConfig): number {
+    return v.startupDelay ?? this.config.startupDelay;
+  }
+
+  /** Every pod, starting and draining ones included. */
   get pods(): EmulatedPod[] {
-    return this.models.flatMap((m) => m.pods);
+    return this.models.flatMap((m) => [...m.pods, ...m.draining]);
   }
 
   /**
    * Sets a variant's pod count, as a scale of its Deployment would. New pods serve (and are
-   * scraped) only after `config.startupDelay`; a scale-down removes the youngest pods first.
-   * Returns the pods it now has. Throws for an unknown variant or a bad count.
+   * scraped) only after their start-up delay; a scale-down removes the youngest pods first, and a
+   * removed pod finishes what it holds before it goes. Returns the pods the variant now has.
+   * Throws for an unknown variant or a bad count.
    */
   setReplicas(namespace: string, variant: string, replicas: number): number {
     if (!Number.isInteger(replicas) || replicas < 0 || replicas > MAX_REPLICAS)
@@ -149,11 +161,11 @@ export class VllmEmulator {
   }
 
   private resize(m: EmulatedModel, v: EmulatedVariant, replicas: number, createdAt: number): void {
-    let orphaned = 0;
     while (v.pods.length > replicas) {
       const pod = v.pods.pop()!;
-      orphaned += pod.replica.backlog;
-      this.byPath.delete(podPath(m.namespace, pod.name));
+      pod.draining = true;
+      if (this.isReady(pod) && pod.load > 0) m.draining.push(pod);
+      else this.byPath.delete(podPath(m.namespace, pod.name));
     }
     while (v.pods.length < replicas) {
       const pod = new EmulatedPod(
@@ -161,38 +173,24 @@ export class VllmEmulator {
         podName(v.config.name, v.nextIndex++, this.config.seed),
         m.config,
         v.config,
+        v.setup,
+        v.latency,
         this.config.engine,
-        this.config.seed,
-        this.config.jitter,
         m.config.vllmMetrics ?? this.config.vllmMetrics,
-        createdAt + this.config.startupDelay,
+        createdAt + this.startupDelay(v.config),
       );
       v.pods.push(pod);
       this.byPath.set(podPath(m.namespace, pod.name), pod);
     }
     m.pods = m.variants.flatMap((x) => x.pods);
-    // Requests a removed pod held are retried by their clients: they arrive again.
-    m.retries += orphaned;
   }
 
-  /**
-   * Each ready pod's share of the model's traffic, as a load-aware router (llm-d's scheduler)
-   * spreads it: a variant gets its `weight` if set, else what its ready pods can serve, and splits
-   * it evenly over its ready pods. Starting pods get nothing; with no ready pod nothing is served.
-   */
-  private shares(m: EmulatedModel): Map<EmulatedPod, number> {
-    const ready = m.variants.map((v) => v.pods.filter((p) => this.isReady(p)));
-    const weights = m.variants.map((v, i) => {
-      const pods = ready[i]!;
-      if (pods.length === 0) return 0;
-      return v.config.weight ?? pods.reduce((a, p) => a + p.capacityPerSecond, 0);
-    });
-    const sum = weights.reduce((a, b) => a + b, 0);
-    const out = new Map<EmulatedPod, number>();
-    ready.forEach((pods, i) => {
-      for (const p of pods) out.set(p, sum > 0 ? weights[i]! / sum / pods.length : 0);
-    });
-    return out;
+  /** The model's ready pods per variant, as the gateway routes over them. */
+  private ready(m: EmulatedModel): Array<{ pods: EmulatedPod[]; weight?: number }> {
+    return m.variants.map((v) => ({
+      pods: v.pods.filter((p) => this.isReady(p)),
+      ...(v.config.weight !== undefined ? { weight: v.config.weight } : {}),
+    }));
   }
 
   /** Milliseconds of simulated time since start. */
@@ -208,20 +206,74 @@ export class VllmEmulator {
   /** Steps the simulation up to `tMs` (clock time), in ticks of at most `config.tick`. */
   advanceTo(tMs: number): void {
     while (this.simMs < tMs) {
-      const dt = Math.min(this.config.tick, tMs - this.simMs);
-      // The rate at the middle of the step: patterns that move (sine, spike edges) integrate well.
-      const mid = this.simMs - this.startMs + dt / 2;
-      for (const m of this.models) {
-        const perSecond = m.curve.rateAt(mid) / 60;
-        // With no ready pod the gateway refuses requests: nothing is served or queued.
-        const arriving = perSecond * (dt / 1000) + m.retries;
-        m.retries = 0;
-        const routed = route(this.shares(m), arriving);
-        for (const [pod, n] of routed) addTotals(m.totals, pod.step(dt, n / (dt / 1000)));
-      }
-      this.simMs += dt;
+      const t0 = this.simMs;
+      const dt = Math.min(this.config.tick, tMs - t0);
+      // The rate at the middle of the tick: patterns that move (sine, spike edges) integrate well.
+      const mid = t0 - this.startMs + dt / 2;
+      for (const m of this.models) this.tick(m, t0, dt, m.curve.rateAt(mid) / 60_000);
+      this.simMs = t0 + dt;
       this.record();
     }
+  }
+
+  private tick(m: EmulatedModel, t0: number, dt: number, perMs: number): void {
+    let ready = this.ready(m);
+    m.failed += this.gateway.release(m.model, m.namespace, ready, t0, m.random).length;
+    const arrive = (at: number, r: SimRequest) => {
+      for (const p of m.pods) this.collect(m, p, at);
+      ready = this.ready(m);
+      if (!this.gateway.route(m.model, m.namespace, r, ready, at, m.random)) m.failed++;
+    };
+    const end = m.integral + perMs * dt;
+    if (m.trace) {
+      const trace = m.trace;
+      while (m.traceAt < trace.length && this.startMs + trace[m.traceAt]!.arrivalMs < t0 + dt) {
+        const e = trace[m.traceAt++]!;
+        const at = Math.max(t0, this.startMs + e.arrivalMs);
+        arrive(
+          at,
+          newRequest(m.nextId++, at, e.inputTokens, e.outputTokens, m.random() < m.config.lengthFraction),
+        );
+      }
+    } else {
+      while (perMs > 0 && m.nextArrival <= end) {
+        const at = t0 + (m.nextArrival - m.integral) / perMs;
+        m.nextArrival += m.arrivals.nextGap();
+        const prompt = Math.max(1, Math.round(m.prompt.next(m.config.inputTokens)));
+        const output = Math.max(1, Math.round(m.output.next(m.config.outputTokens)));
+        arrive(at, newRequest(m.nextId++, at, prompt, output, m.random() < m.config.lengthFraction));
+      }
+    }
+    m.integral = end;
+    const t1 = t0 + dt;
+    for (const p of m.pods) this.collect(m, p, t1);
+    m.draining = m.draining.filter((p) => {
+      this.collect(m, p, t1);
+      if (p.load > 0) return true;
+      this.byPath.delete(podPath(m.namespace, p.name));
+      return false;
+    });
+  }
+
+  /** Moves a pod to `tMs` and adds what it emitted to its model's totals. */
+  private collect(m: EmulatedModel, pod: EmulatedPod, tMs: number): void {
+    const before = { ...pod.totals };
+    for (const r of pod.advanceTo(tMs)) {
+      m.finished.push({
+        finishedMs: r.finishedMs!,
+        ttftMs: r.firstTokenMs! - r.arrivalMs,
+        itlMs: r.generated > 1 ? (r.finishedMs! - r.firstTokenMs!) / (r.generated - 1) : 0,
+      });
+    }
+    const a = pod.totals;
+    const t = m.totals;
+    t.requests += a.requests - before.requests;
+    t.promptTokens += a.promptTokens - before.promptTokens;
+    t.generationTokens += a.generationTokens - before.generationTokens;
+    t.ttftSeconds += a.ttftSeconds - before.ttftSeconds;
+    t.ttftCount += a.ttftCount - before.ttftCount;
+    t.tpotSeconds += a.tpotSeconds - before.tpotSeconds;
+    t.tpotCount += a.tpotCount - before.tpotCount;
   }
 
   /** Advances simulated time by `dtMs` (for tests driving the clock themselves). */
@@ -229,7 +281,36 @@ export class VllmEmulator {
     this.advanceTo(this.simMs + dtMs);
   }
 
+  /**
+   * Of a model's requests that finished in [fromMs, toMs) (clock time), how many met both targets
+   * each on its own (a target of 0 or undefined is not checked).
+   */
+  requestsWithin(
+    model: string,
+    namespace: string,
+    slo: { ttftMs?: number; itlMs?: number },
+    fromMs: number,
+    toMs: number,
+  ): { total: number; met: number } {
+    const m = this.byKey.get(modelKey(model, namespace));
+    let total = 0;
+    let met = 0;
+    for (const r of m?.finished ?? []) {
+      if (r.finishedMs < fromMs || r.finishedMs >= toMs) continue;
+      total++;
+      const ttftOk = !(slo.ttftMs && slo.ttftMs > 0) || r.ttftMs <= slo.ttftMs;
+      const itlOk = !(slo.itlMs && slo.itlMs > 0) || r.itlMs <= slo.itlMs;
+      if (ttftOk && itlOk) met++;
+    }
+    return { total, met };
+  }
+
   private record(): void {
+    for (const m of this.models) {
+      let drop = 0;
+      while (drop < m.finished.length && m.finished[drop]!.finishedMs < this.simMs - HISTORY_MS) drop++;
+      if (drop > 0) m.finished.splice(0, drop);
+    }
     const totals = new Map<string, Totals>();
     for (const m of this.models) totals.set(modelKey(m.model, m.namespace), { ...m.totals });
     this.history.push({ t: this.simMs, totals });
@@ -245,10 +326,10 @@ export class VllmEmulator {
     return this.byPath.get(path);
   }
 
-  /** Ready pods only: a starting vLLM pod serves no /metrics yet, and is not an endpoint. */
+  /** Ready pods (draining ones until they finish): a starting vLLM pod serves no /metrics yet. */
   targets(): PodTarget[] {
     return this.pods
-      .filter((p) => this.isReady(p))
+      .filter((p) => this.isReady(p) && this.byPath.has(podPath(p.namespace, p.name)))
       .map((p) => ({
         namespace: p.namespace,
         pod: p.name,
@@ -256,40 +337,6 @@ export class VllmEmulator {
         variant: p.variant.name,
         metricsPath: podPath(p.namespace, p.name),
       }));
-  }
-
-  /**
-   * What the collector should read right now for a model: the configured arrival rate at this
-   * instant (offered, also when a saturated replica completes fewer and queues the rest: the
-   * collector adds the queue's growth to completions), configured token means, and the latency
-   * model's TTFT/ITL, weighted over the pods by the requests they complete.
-   */
-  expected(model: string, namespace: string): EmulatedMetrics {
-    const m = this.byKey.get(modelKey(model, namespace));
-    if (!m) throw new Error(`the emulator has no model ${model} in namespace ${namespace}`);
-    let rate = 0;
-    let arriving = 0;
-    let ttft = 0;
-    let itl = 0;
-    const perSecond = m.curve.rateAt(this.elapsedMs) / 60;
-    for (const [pod, share] of this.shares(m)) {
-      const offered = perSecond * share;
-      arriving += offered;
-      const served = Math.min(offered, pod.capacityPerSecond);
-      const s = pod.replica.stateAt(offered);
-      rate += served;
-      ttft += served * s.ttftMs;
-      itl += served * s.itlMs;
-    }
-    return {
-      load: {
-        arrivalRate: arriving * 60,
-        avgInputTokens: rate > 0 ? m.config.inputTokens : 0,
-        avgOutputTokens: rate > 0 ? m.config.outputTokens : 0,
-      },
-      ttftAverage: rate > 0 ? ttft / rate : 0,
-      itlAverage: rate > 0 ? itl / rate : 0,
-    };
   }
 
   /**
@@ -322,33 +369,6 @@ export class VllmEmulator {
       itlAverage: ratio(d('tpotSeconds'), d('tpotCount')) * 1000,
     };
   }
-}
-
-/**
- * Where `arriving` requests go, as a load-aware router (llm-d's scheduler) sends them: to the
- * pods with the least queued work for their share, filling them up to one level, so a new or
- * idle pod takes new requests while a backlogged one drains its own queue (requests already
- * queued in a vLLM pod stay there). With no queue anywhere this is exactly the shares.
- */
-export function route(shares: Map<EmulatedPod, number>, arriving: number): Map<EmulatedPod, number> {
-  const pods = [...shares].filter(([, w]) => w > 0);
-  const out = new Map<EmulatedPod, number>();
-  if (pods.length === 0) return out;
-  // Level L (requests per unit of share): pod i gets max(0, L * w_i - backlog_i).
-  pods.sort(([a, wa], [b, wb]) => a.replica.backlog / wa - b.replica.backlog / wb);
-  let sumW = 0;
-  let sumB = 0;
-  let level = 0;
-  for (let i = 0; i < pods.length; i++) {
-    const [p, w] = pods[i]!;
-    sumW += w;
-    sumB += p.replica.backlog;
-    level = (arriving + sumB) / sumW;
-    const next = pods[i + 1];
-    if (!next || next[0].replica.backlog / next[1] >= level) break;
-  }
-  for (const [p, w] of pods) out.set(p, Math.max(0, level * w - p.replica.backlog));
-  return out;
 }
 
 export function podPath(namespace: string, pod: string): string {

@@ -2,7 +2,7 @@
 // Operator renders a ServiceMonitor: each target carries Kubernetes service-discovery meta labels
 // (__meta_kubernetes_namespace, __meta_kubernetes_pod_name, ...), and relabelling turns them into
 // the `namespace` and `pod` labels. The emulator never emits `namespace` itself.
-import type { PodTarget } from './emulator.js';
+import { GATEWAY_PATH, type PodTarget } from './emulator.js';
 
 export interface ScrapeConfigOptions {
   /** host:port of the emulator's listener. */
@@ -53,7 +53,19 @@ export function scrapeJob(o: ScrapeConfigOptions) {
   };
 }
 
-/** A whole prometheus.yml scraping the emulator. */
+/** The gateway's own /metrics (its flow-control queue), as a job of its own. */
+export function gatewayScrapeJob(o: Pick<ScrapeConfigOptions, 'address' | 'scrapeIntervalSeconds'>) {
+  const interval = `${o.scrapeIntervalSeconds ?? 1}s`;
+  return {
+    job_name: 'inference-gateway',
+    scrape_interval: interval,
+    scrape_timeout: interval,
+    metrics_path: GATEWAY_PATH,
+    static_configs: [{ targets: [o.address] }],
+  };
+}
+
+/** A whole prometheus.yml scraping the emulator's pods and its gateway. */
 export function prometheusConfigYaml(o: ScrapeConfigOptions): string {
   const interval = `${o.scrapeIntervalSeconds ?? 1}s`;
   const lines = [
@@ -62,6 +74,7 @@ export function prometheusConfigYaml(o: ScrapeConfigOptions): string {
     `  evaluation_interval: ${interval}`,
     'scrape_configs:',
     `  - ${JSON.stringify(scrapeJob(o))}`,
+    `  - ${JSON.stringify(gatewayScrapeJob(o))}`,
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 // HTTP listener of the emulator: every pod on one port, a path per pod, plus a service-discovery
 // endpoint so one Prometheus job can find them all.
 //   GET /pods/<namespace>/<pod>/metrics   that pod's vLLM metrics
+//   GET /gateway/metrics                  the gateway's flow-control queue metrics
 //   GET /targets                          HTTP SD JSON (for http_sd_configs), with meta labels
 //   GET /variants                         JSON: each variant's pods and how many serve
 //   PUT /variants/<namespace>/<name>/replicas  body {"replicas": n}: scales that variant
@@ -9,7 +10,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../types.js';
-import type { VllmEmulator } from './emulator.js';
+import { GATEWAY_PATH, type VllmEmulator } from './emulator.js';
 import { targetGroups } from './scrape-config.js';
 
 export interface EmulatorServerOptions {
@@ -50,6 +51,11 @@ export async function startEmulatorServer(
       return;
     }
     emulator.sync();
+    if (path === GATEWAY_PATH) {
+      const body = await emulator.gateway.metrics();
+      res.writeHead(200, { 'content-type': emulator.gateway.registry.contentType }).end(body);
+      return;
+    }
     const pod = emulator.podAt(path);
     if (pod) {
       const body = await pod.metrics();

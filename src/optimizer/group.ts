@@ -43,7 +43,7 @@ export interface VariantAllocation {
 
 export type VariantOutcome =
   | { ok: true; allocation: VariantAllocation }
-  | { ok: false; reason: 'SLOUnreachable'; message: string };
+  | { ok: false; reason: 'SLOUnreachable' | 'InvalidProfile'; message: string };
 
 interface Option {
   opt: AcceleratorOption;
@@ -53,22 +53,43 @@ interface Option {
   perRate: number;
 }
 
+// An option that cannot be sized (a profile that gives no service time for this load, say) is
+// left out of its variant alone: the model's other variants are still sized.
 function planOptions(v: GroupVariant, load: LoadProfile, costs: Record<string, number>, memo: SizingMemo) {
   const feasible: Option[] = [];
   const infeasible: Array<{ acc: string; err: SloInfeasibleError }> = [];
+  const invalid: Array<{ acc: string; message: string }> = [];
   for (const opt of v.options) {
     try {
       const plan = memo.plan(opt.profile, load.avgInputTokens, load.avgOutputTokens, v.slo);
-      const unitCost = costs[opt.acc];
+      const unitCost = costOf(costs, opt.acc);
       const perRate =
         unitCost === undefined ? Number.POSITIVE_INFINITY : (unitCost * opt.accCount) / plan.ratePerReplica;
       feasible.push({ opt, plan, unitCost, perRate });
     } catch (err) {
-      if (!(err instanceof SloInfeasibleError)) throw err;
-      infeasible.push({ acc: opt.acc, err });
+      if (err instanceof SloInfeasibleError) infeasible.push({ acc: opt.acc, err });
+      else invalid.push({ acc: opt.acc, message: err instanceof Error ? err.message : String(err) });
     }
   }
-  return { feasible, infeasible };
+  return { feasible, infeasible, invalid };
+}
+
+/** Why a variant with no feasible option is refused: an SLO out of reach, else its profile. */
+function refusal(
+  infeasible: Array<{ acc: string; err: SloInfeasibleError }>,
+  invalid: Array<{ acc: string; message: string }>,
+  load: LoadProfile,
+): VariantOutcome {
+  const shape = `${load.avgInputTokens} input and ${load.avgOutputTokens} output tokens per request`;
+  const bad = invalid.map((e) => `the profile for ${e.acc} cannot be sized for ${shape}: ${e.message}`);
+  const slo = infeasible.map((e) => `on ${e.acc}, ${e.err.message}`);
+  if (slo.length > 0) return { ok: false, reason: 'SLOUnreachable', message: [...slo, ...bad].join('; ') };
+  return { ok: false, reason: 'InvalidProfile', message: bad.join('; ') };
+}
+
+/** An accelerator's unit cost: own keys only, so `constructor` or `toString` is not costed. */
+function costOf(costs: Record<string, number>, acc: string): number | undefined {
+  return Object.hasOwn(costs, acc) ? costs[acc] : undefined;
 }
 
 /** Cheapest per request/s first; without costs the fastest replica first. */
@@ -89,11 +110,10 @@ function replicasOn(o: Option, rate: number, v: GroupVariant): { n: number; forS
  */
 function chooseAccelerator(v: GroupVariant, rate: number, options: Option[], costs: Record<string, number>) {
   const curOpt = v.options.find((o) => o.acc === v.currentAccelerator);
+  const curUnit = v.currentAccelerator === undefined ? undefined : costOf(costs, v.currentAccelerator);
   const curCost =
-    v.currentAccelerator !== undefined &&
-    v.currentReplicas !== undefined &&
-    costs[v.currentAccelerator] !== undefined
-      ? (costs[v.currentAccelerator] as number) * (curOpt?.accCount ?? 1) * v.currentReplicas
+    curUnit !== undefined && v.currentReplicas !== undefined
+      ? curUnit * (curOpt?.accCount ?? 1) * v.currentReplicas
       : undefined;
   const scored = options.map((o) => {
     const { n, forSlo } = replicasOn(o, rate, v);
@@ -125,14 +145,19 @@ export function sizeGroup(
 ): Map<string, VariantOutcome> {
   const out = new Map<string, VariantOutcome>();
   const planned = new Map<string, Option[]>();
+  const refusedOptions = new Map<string, string[]>();
   for (const v of variants) {
-    const { feasible, infeasible } = planOptions(v, load, costs, memo);
+    const { feasible, infeasible, invalid } = planOptions(v, load, costs, memo);
     if (feasible.length === 0) {
-      const why = infeasible.map((e) => `on ${e.acc}, ${e.err.message}`).join('; ');
-      out.set(v.key, { ok: false, reason: 'SLOUnreachable', message: why });
+      out.set(v.key, refusal(infeasible, invalid, load));
       continue;
     }
     planned.set(v.key, feasible.sort(byCostPerRate));
+    if (invalid.length > 0)
+      refusedOptions.set(
+        v.key,
+        invalid.map((e) => `${e.acc} (profile refused: ${e.message})`),
+      );
   }
   const carriers = variants.filter((v) => planned.has(v.key));
   // Base: every variant's minimum replicas on its cheapest-per-request option; then the rest of
@@ -190,9 +215,10 @@ export function sizeGroup(
         predicted: { ttftMs: at.ttftMs, itlMs: at.itlMs, utilization: pick.n > 0 ? at.utilization : 0 },
         replicasForSlo: pick.forSlo,
         sloMet: pick.forSlo <= pick.n,
-        notChosen: ranked
-          .slice(1)
-          .map((r) => `${r.o.opt.acc} (${r.n} replicas, cost ${r.cost ?? 'unknown'})`),
+        notChosen: [
+          ...ranked.slice(1).map((r) => `${r.o.opt.acc} (${r.n} replicas, cost ${r.cost ?? 'unknown'})`),
+          ...(refusedOptions.get(v.key) ?? []),
+        ],
       },
     });
   }

@@ -27,10 +27,20 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A plain decimal, as people write costs and targets: no sign, hex, exponent or empty string. */
+const PLAIN_DECIMAL = /^\d+(\.\d+)?$/;
+
+/** A YAML number, or a string holding a plain decimal; NaN for anything else. */
+function decimal(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && PLAIN_DECIMAL.test(v.trim())) return Number(v.trim());
+  return Number.NaN;
+}
+
 /** A millisecond target: a YAML number or a numeric string, finite and >= 0. */
 function target(v: unknown, where: string, problems: string[]): number | undefined {
   if (v === undefined || v === null) return undefined;
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+  const n = decimal(v);
   if (!Number.isFinite(n) || n < 0) {
     problems.push(`${where}: ${JSON.stringify(v)} is not a number of milliseconds >= 0`);
     return undefined;
@@ -74,50 +84,85 @@ export function parseServiceClasses(data: Record<string, string>): Parsed<Servic
     }
     const name = typeof doc.name === 'string' && doc.name.trim() !== '' ? doc.name.trim() : undefined;
     if (!name) problems.push(`${key}.name: required, a non-empty string`);
-    const priority = doc.priority === undefined ? Number.MAX_SAFE_INTEGER : Number(doc.priority);
-    if (!Number.isFinite(priority))
-      problems.push(`${key}.priority: ${JSON.stringify(doc.priority)} is not a number`);
+    const sameName =
+      name === undefined ? undefined : classes.find((c) => c.name.toLowerCase() === name.toLowerCase());
+    if (sameName) {
+      problems.push(
+        `${key}.name: ${name} is also the name of ${sameName.key} (names match in any case); give each class its own name`,
+      );
+    }
+    // Absent: last. Present, it must be a number: null, [] or "" are no priority at all, not 0.
+    const priority =
+      doc.priority === undefined
+        ? Number.MAX_SAFE_INTEGER
+        : typeof doc.priority === 'number'
+          ? doc.priority
+          : typeof doc.priority === 'string' && /^-?\d+(\.\d+)?$/.test(doc.priority.trim())
+            ? Number(doc.priority.trim())
+            : Number.NaN;
+    if (!Number.isFinite(priority)) {
+      problems.push(
+        `${key}.priority: ${JSON.stringify(doc.priority) ?? String(doc.priority)} is not a number; give a number (lowest first) or leave it out (last)`,
+      );
+    }
     if (!Array.isArray(doc.data)) {
       problems.push(`${key}.data: required, a list of { model, slo-tpot, slo-ttft }`);
       continue;
     }
     const entries: ServiceClassEntry[] = [];
+    const seen = new Map<string, number>();
     doc.data.forEach((e: unknown, i) => {
       const where = `${key}.data[${i}]`;
       if (!isRecord(e) || typeof e.model !== 'string' || e.model === '') {
         problems.push(`${where}.model: required, a model ID`);
         return;
       }
+      const first = seen.get(e.model);
+      if (first !== undefined) {
+        problems.push(
+          `${where}.model: ${e.model} is already listed at ${key}.data[${first}]; keep one entry per model`,
+        );
+        return;
+      }
+      seen.set(e.model, i);
       const own: string[] = [];
       const slo = parseSloPair(e, where, own);
       problems.push(...own);
       if (own.length === 0) entries.push({ model: e.model, slo });
     });
-    if (name) classes.push({ key, name, priority, entries });
+    if (name && !sameName) classes.push({ key, name, priority, entries });
   }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value: classes };
 }
 
-/** accelerator-unit-costs data: one JSON `{ "device": ..., "cost": "40.00" }` per accelerator. */
+/**
+ * accelerator-unit-costs data: one JSON `{ "device": ..., "cost": "40.00" }` per accelerator. The
+ * result has no prototype, so an accelerator named `constructor` or `__proto__` has a cost only
+ * if the ConfigMap gives it one.
+ */
 export function parseUnitCosts(data: Record<string, string>): Parsed<Record<string, number>> {
   const problems: string[] = [];
-  const costs: Record<string, number> = {};
+  const costs: Record<string, number> = Object.create(null);
   for (const [acc, text] of Object.entries(data)) {
+    // YAML is a superset of JSON and hand-written files use it. The failsafe schema keeps every
+    // value the text it was written as, so only a plain decimal is a cost (not 0x23, 1e2 or
+    // ""); the parser refuses a key given twice, where JSON.parse would keep the last silently.
     let doc: unknown;
     try {
-      doc = JSON.parse(text);
-    } catch {
-      doc = yamlOf(text, acc, problems); // YAML is a superset of JSON; hand-written files use it
-      if (doc === undefined) continue;
+      doc = parseYaml(text, { schema: 'failsafe' });
+    } catch (err) {
+      problems.push(`${acc}: not JSON or YAML (${(err as Error).message.split('\n')[0]})`);
+      continue;
     }
     if (!isRecord(doc)) {
       problems.push(`${acc}: must be { "device": ..., "cost": "<number>" }`);
       continue;
     }
-    const c =
-      typeof doc.cost === 'number' ? doc.cost : typeof doc.cost === 'string' ? Number(doc.cost) : Number.NaN;
+    const c = decimal(doc.cost);
     if (!Number.isFinite(c) || c < 0) {
-      problems.push(`${acc}.cost: ${JSON.stringify(doc.cost)} is not a number >= 0`);
+      problems.push(
+        `${acc}.cost: ${JSON.stringify(doc.cost) ?? 'missing'} is not a number >= 0 written as a plain decimal, such as "40.00"`,
+      );
       continue;
     }
     costs[acc] = c;
@@ -153,9 +198,18 @@ export function parseModelProfile(modelProfile: unknown): Parsed<AcceleratorOpti
     return { ok: false, problems: ['spec.modelProfile.accelerators: required, at least one accelerator'] };
   }
   const out: AcceleratorOption[] = [];
+  const seen = new Map<string, number>();
   (accs as RawAccelerator[]).forEach((a, i) => {
     const at = `spec.modelProfile.accelerators[${i}]`;
     const own: string[] = [];
+    if (typeof a?.acc === 'string') {
+      const first = seen.get(a.acc);
+      if (first !== undefined)
+        own.push(
+          `${at}.acc: ${a.acc} is already profiled at accelerators[${first}]; keep one profile per accelerator`,
+        );
+      else seen.set(a.acc, i);
+    }
     const d = a?.perfParms?.decodeParms ?? {};
     const p = a?.perfParms?.prefillParms ?? {};
     const profile = {
@@ -229,7 +283,9 @@ export function resolveSlo(
   namespaceConfigMap: Record<string, string> | undefined,
 ): SloResolution {
   const { name, key } = ref.sloClassRef;
-  const text = namespaceConfigMap?.[key];
+  // Own keys only: a key named like an Object method (`constructor`) is no ConfigMap key.
+  const text =
+    namespaceConfigMap && Object.hasOwn(namespaceConfigMap, key) ? namespaceConfigMap[key] : undefined;
   if (text !== undefined) {
     const problems: string[] = [];
     const where = `ConfigMap ${ref.namespace}/${name} key ${key}`;

@@ -2,7 +2,9 @@
 // mu(n) = n / (prefill(n) + d x decode(n)): the model of WVA's queue analyzer. Per ms inside.
 //
 // Above N the service rate is constant, so the states N..N+Q form a geometric tail whose sums have
-// closed forms: one evaluation walks N states, not N+Q, and keeps no probability array.
+// closed forms: one evaluation walks N states, not N+Q, and keeps no probability array. The time
+// per request in a batch of k, 1/mu(k) = A/k + B, is computed as it is needed, so a model holds a
+// few numbers whatever its batch size: memory per variant does not grow with maxBatchSize.
 import type { QueueProfile, ReplicaAnalysis } from './types.js';
 
 // Probabilities are kept unnormalised; past this size every running sum is scaled down together.
@@ -19,7 +21,10 @@ export class ReplicaModel {
   /** Stable arrival rates, requests per ms. */
   readonly lambdaMin: number;
   readonly lambdaMax: number;
-  private readonly invMu: Float64Array;
+  /** 1/mu(k) = fixedMs / k + perRequestMs: the parts of a request's service time that a batch
+   *  shares (gamma, alpha per decode step) and that each request adds (delta x in, beta per step). */
+  private readonly fixedMs: number;
+  private readonly perRequestMs: number;
   private readonly inTokens: number;
   /** Decode steps per request, and d' = out - 1 of the effective batch. */
   private readonly decodes: number;
@@ -36,8 +41,12 @@ export class ReplicaModel {
     // A decode-only request of one token still takes one decode step.
     this.decodes = avgInputTokens === 0 && avgOutputTokens === 1 ? 1 : avgOutputTokens - 1;
     const n = this.maxBatch;
-    this.invMu = new Float64Array(n);
-    for (let k = 1; k <= n; k++) {
+    const prefills = avgInputTokens !== 0;
+    this.fixedMs = (prefills ? profile.gamma : 0) + this.decodes * profile.alpha;
+    this.perRequestMs = (prefills ? profile.delta * avgInputTokens : 0) + this.decodes * profile.beta;
+    // A batch's service time rises with its size (every parameter >= 0): checking the smallest and
+    // the largest batch checks them all.
+    for (const k of [1, n]) {
       const serviceMs = this.prefillMs(k) + this.decodes * this.decodeMs(k);
       if (!(serviceMs >= MIN_SERVICE_MS)) {
         throw new RangeError(
@@ -45,15 +54,19 @@ export class ReplicaModel {
             'nearly so for this load); profile the variant: decode time alpha + beta x batch must be positive',
         );
       }
-      if (!Number.isFinite(serviceMs) || !Number.isFinite(1 / serviceMs)) {
+      if (!Number.isFinite(serviceMs) || !Number.isFinite(1 / serviceMs) || !Number.isFinite(this.invMu(k))) {
         throw new RangeError(
           'profile gives a request a service time out of range (parameters far too large)',
         );
       }
-      this.invMu[k - 1] = serviceMs / k;
     }
-    this.lambdaMin = (1 / this.invMu[0]!) * RATE_RANGE_EPSILON;
-    this.lambdaMax = (1 / this.invMu[n - 1]!) * (1 - RATE_RANGE_EPSILON);
+    this.lambdaMin = (1 / this.invMu(1)) * RATE_RANGE_EPSILON;
+    this.lambdaMax = (1 / this.invMu(n)) * (1 - RATE_RANGE_EPSILON);
+  }
+
+  /** 1 / mu(k), ms: a batch of k finishes a request every this many ms on average. */
+  private invMu(k: number): number {
+    return this.fixedMs / k + this.perRequestMs;
   }
 
   prefillMs(batch: number): number {
@@ -79,12 +92,13 @@ export class ReplicaModel {
   analyse(lambda: number): ReplicaAnalysis {
     const n = this.maxBatch;
     if (!(lambda > 0)) return this.finish(0, 0, 0, 0, this.prefillMs(1) + this.decodes * this.decodeMs(1));
-    const invMu = this.invMu;
+    const fixed = this.fixedMs;
+    const perRequest = this.perRequestMs;
     let p = 1;
     let total = 1;
     let sumK = 0;
     for (let k = 1; k <= n; k++) {
-      p *= lambda * invMu[k - 1]!;
+      p *= lambda * (fixed / k + perRequest);
       total += p;
       sumK += k * p;
       if (total > RESCALE_ABOVE) {
@@ -95,7 +109,7 @@ export class ReplicaModel {
     }
     const inServiceK = sumK; // sum of k p(k) over k <= N
     const q = this.maxQueue;
-    const r = lambda * invMu[n - 1]!;
+    const r = lambda * this.invMu(n);
     let tail = 0;
     let last = p;
     if (q > 0 && r < 1 - 1e-6) {

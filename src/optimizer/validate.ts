@@ -2,10 +2,16 @@
 // name, so the maths below can assume finite, in-range values and never produce NaN.
 import type { LoadProfile, QueueProfile, SizingInput, SloTargets } from './types.js';
 
-/** Largest batch accepted: the model keeps one service rate per batch size. */
-export const MAX_BATCH_SIZE = 1_000_000;
-/** Largest queue accepted. */
-export const MAX_QUEUE_SIZE = 10_000_000;
+/**
+ * Largest batch accepted: vLLM's `--max-num-seqs`, the requests one replica runs at once. vLLM's
+ * defaults are 256 and 1024, throughput tuning goes to 2048-4096, and every running request holds
+ * KV-cache blocks on the GPU; 8192 leaves room above that. Each evaluation of the model walks the
+ * batch sizes, so the bound is also what bounds the time to size one variant.
+ */
+export const MAX_BATCH_SIZE = 8192;
+/** Largest queue accepted: WVA's default queue (10 x the batch) for the largest batch. Near
+ *  saturation an evaluation walks the queue's states too. */
+export const MAX_QUEUE_SIZE = 10 * MAX_BATCH_SIZE;
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
@@ -33,7 +39,13 @@ export function checkProfile(p: QueueProfile): void {
   finiteAtLeast(p.beta, 0, 'profile.beta', hint);
   finiteAtLeast(p.gamma, 0, 'profile.gamma', hint);
   finiteAtLeast(p.delta, 0, 'profile.delta', hint);
-  integerIn(p.maxBatchSize, 1, MAX_BATCH_SIZE, 'profile.maxBatchSize', "use the server's max_num_seqs");
+  integerIn(
+    p.maxBatchSize,
+    1,
+    MAX_BATCH_SIZE,
+    'profile.maxBatchSize',
+    "use the server's --max-num-seqs (vLLM's default is 256 or 1024)",
+  );
   if (p.maxQueueSize !== undefined) {
     integerIn(p.maxQueueSize, 0, MAX_QUEUE_SIZE, 'profile.maxQueueSize', 'omit it for 10 x maxBatchSize');
   }

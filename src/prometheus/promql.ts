@@ -34,6 +34,15 @@ export const VLLM_METRICS = {
   legacyKvCacheUsage: 'vllm:gpu_cache_usage_perc',
 } as const;
 
+/** vLLM metrics read only per pod (saturation scaling). */
+export const VLLM_POD_METRICS = {
+  /** Info gauge (value 1) whose labels carry the engine's KV-cache shape. */
+  cacheConfigInfo: 'vllm:cache_config_info',
+  /** Counters of prefix-cache lookups in tokens; exposed with `_total`, read bare as well. */
+  prefixCacheHits: 'vllm:prefix_cache_hits',
+  prefixCacheQueries: 'vllm:prefix_cache_queries',
+} as const;
+
 /** The series whose newest sample tells whether a model's metrics are fresh. */
 export const FRESHNESS_METRIC = VLLM_METRICS.requestSuccess;
 
@@ -64,6 +73,34 @@ export const STATS = {
   newestSample: 'newest_sample_time',
 } as const;
 export type StatName = (typeof STATS)[keyof typeof STATS];
+
+/** Labels naming the pod of a per-pod series: `pod`, else `pod_name` (some scrape configs). */
+export const POD_LABEL = 'pod';
+export const POD_NAME_LABEL = 'pod_name';
+/** Labels of `vllm:cache_config_info` carrying the KV-cache shape. */
+export const NUM_GPU_BLOCKS_LABEL = 'num_gpu_blocks';
+export const BLOCK_SIZE_LABEL = 'block_size';
+
+/** Windows of the per-pod series, as saturation scaling reads them (fixed, not the rate window). */
+export const POD_PEAK_WINDOW = '1m';
+export const POD_RATE_WINDOW = '5m';
+
+/** Values of the `stat` label of the per-pod series (grouped by model, namespace and pod). */
+export const POD_STATS = {
+  /** Highest KV-cache usage (0..1) over POD_PEAK_WINDOW, the highest of the pod's engines. */
+  kvCachePeak: 'pod_kv_cache_usage_max',
+  /** Most requests waiting over POD_PEAK_WINDOW, the highest of the pod's engines. */
+  waitingPeak: 'pod_requests_waiting_max',
+  /** Requests running, averaged over POD_PEAK_WINDOW and summed over the pod's engines. */
+  runningAverage: 'pod_requests_running_avg',
+  /** Series labelled with num_gpu_blocks and block_size (value 1). */
+  cacheConfig: 'pod_cache_config',
+  avgInputTokens: 'pod_avg_input_tokens',
+  avgOutputTokens: 'pod_avg_output_tokens',
+  /** Prefix-cache hits / queries (tokens) over POD_RATE_WINDOW. */
+  prefixCacheHitRate: 'pod_prefix_cache_hit_rate',
+} as const;
+export type PodStatName = (typeof POD_STATS)[keyof typeof POD_STATS];
 
 // Prometheus' own duration syntax: units from largest to smallest, each at most once (`30s1m` and
 // `1m1m` are parse errors there).
@@ -150,7 +187,7 @@ function rateWithFallback(metric: string, legacy: string, matchers: string, wind
   return `${by} (rate(${metric}${matchers}[${window}]) or rate(${legacy}${matchers}[${window}]))`;
 }
 
-function tag(expr: string, stat: StatName): string {
+function tag(expr: string, stat: StatName | PodStatName): string {
   return `label_replace(${expr}, "${STAT_LABEL}", "${stat}", "", "")`;
 }
 
@@ -178,6 +215,48 @@ function metricsExpr(matchers: string, window: string): string {
     tag(`${by} (${m.requestsRunning}${matchers})`, STATS.running),
     tag(`${by} (${m.requestsWaiting}${matchers})`, STATS.waiting),
     tag(kv, STATS.kvCacheUsage),
+  ].join('\nor ');
+}
+
+const podGroup = `${MODEL_LABEL}, ${NAMESPACE_LABEL}, ${POD_LABEL}, ${POD_NAME_LABEL}`;
+
+/**
+ * The per-pod series saturation scaling reads, each tagged, joined with `or`. Grouped by pod and
+ * pod_name both (`by` keeps whichever the series has; the reader takes pod, else pod_name). The
+ * KV gauge falls back to its old name per series, as in metricsExpr. A pod's engines (data
+ * parallel) give one number per pod: the highest for peaks and ratios, the sum for running.
+ */
+export function podExpr(matchers: string): string {
+  const m = { ...VLLM_METRICS, ...VLLM_POD_METRICS };
+  const peak = `[${POD_PEAK_WINDOW}]`;
+  const r = `[${POD_RATE_WINDOW}]`;
+  const max = (expr: string) => `max by (${podGroup}) (${expr})`;
+  const ratio = (sum: string, count: string) =>
+    max(`rate(${sum}${matchers}${r}) / rate(${count}${matchers}${r})`);
+  // Counters are exposed as `<name>_total`; reading the bare name too covers exporters without it.
+  const counter = (name: string) => `(rate(${name}_total${matchers}${r}) or rate(${name}${matchers}${r}))`;
+  return [
+    tag(
+      max(
+        `max_over_time(${m.kvCacheUsage}${matchers}${peak}) or max_over_time(${m.legacyKvCacheUsage}${matchers}${peak})`,
+      ),
+      POD_STATS.kvCachePeak,
+    ),
+    tag(max(`max_over_time(${m.requestsWaiting}${matchers}${peak})`), POD_STATS.waitingPeak),
+    tag(
+      `sum by (${podGroup}) (avg_over_time(${m.requestsRunning}${matchers}${peak}))`,
+      POD_STATS.runningAverage,
+    ),
+    tag(
+      `max by (${podGroup}, ${NUM_GPU_BLOCKS_LABEL}, ${BLOCK_SIZE_LABEL}) (${m.cacheConfigInfo}${matchers})`,
+      POD_STATS.cacheConfig,
+    ),
+    tag(ratio(m.promptTokensSum, m.promptTokensCount), POD_STATS.avgInputTokens),
+    tag(ratio(m.generationTokensSum, m.generationTokensCount), POD_STATS.avgOutputTokens),
+    tag(
+      max(`${counter(m.prefixCacheHits)} / ${counter(m.prefixCacheQueries)}`),
+      POD_STATS.prefixCacheHitRate,
+    ),
   ].join('\nor ');
 }
 
@@ -242,9 +321,11 @@ export interface FleetQueryOptions {
   freshnessRangeSeconds?: number;
   /** Also return each pair's requests over each of these periods (whole seconds; scale to zero). */
   requestsOverSeconds?: readonly number[];
+  /** Also return the per-pod series (podExpr). Default true. */
+  pods?: boolean;
 }
 
-/** One query, every statistic (and optionally freshness), every model/namespace pair. */
+/** One query, every statistic, the per-pod series (and optionally freshness), every model/namespace pair. */
 export function fleetQuery(options: FleetQueryOptions = {}): string {
   const window = checkWindow(options.window ?? DEFAULT_WINDOW);
   const matchers = options.only
@@ -253,6 +334,7 @@ export function fleetQuery(options: FleetQueryOptions = {}): string {
       ? namespaceMatchers(options.namespaces)
       : '';
   let q = metricsExpr(matchers, window);
+  if (options.pods !== false) q += `\nor ${podExpr(matchers)}`;
   const range = options.freshnessRangeSeconds ?? 0;
   if (range > 0) q += `\nor ${tag(freshnessExpr(matchers, range), STATS.newestSample)}`;
   for (const seconds of options.requestsOverSeconds ?? []) {

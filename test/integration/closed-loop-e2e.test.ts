@@ -8,7 +8,15 @@ import { type DemoCycle, runDemo, type Scenario } from '../../src/demo/index.js'
 import { loadEmulatorConfig } from '../../src/emulator/index.js';
 
 const manifests = fileURLToPath(new URL('../../examples/manifests', import.meta.url));
-const config = loadEmulatorConfig(fileURLToPath(new URL('../../examples/emulator.yaml', import.meta.url)));
+const example = loadEmulatorConfig(fileURLToPath(new URL('../../examples/emulator.yaml', import.meta.url)));
+// Evenly spaced arrivals of equal lengths: with Poisson arrivals or spread lengths the requests in
+// flight move by more than the 1 % of completions that the scale-down hold reads as a growing
+// queue, the hold restarts the stabilisation window, and the step down is held for good.
+const config = {
+  ...example,
+  jitter: 0,
+  models: example.models.map((m) => ({ ...m, arrivals: 'uniform' as const })),
+};
 const LLAMA = 'meta-llama/Llama-3.1-8B-Instruct';
 
 const S = 1000;

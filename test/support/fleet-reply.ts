@@ -1,6 +1,6 @@
 // Replies of the joined fleet query as Prometheus would send them, for collector tests with a fake
 // PromAPI: one series per (model, namespace, stat), tagged by the `stat` label.
-import { STATS, type StatName } from '../../src/prometheus/promql.js';
+import { type PodStatName, STATS, type StatName } from '../../src/prometheus/promql.js';
 import type { PromVectorSeries } from '../../src/types.js';
 
 /** Evaluation time of the fake replies, unix seconds. */
@@ -36,5 +36,21 @@ export function trafficStats(rate: number): Stats {
     [STATS.ttftAverage]: 50,
     [STATS.itlAverage]: 5,
     [STATS.newestSample]: REPLY_TIME_S - 5,
+  };
+}
+
+/** One per-pod series (podExpr's shape): pod stat `stat` of `pod`, with extra labels if any. */
+export function podSeries(
+  model: string,
+  namespace: string,
+  pod: string,
+  stat: PodStatName,
+  value: number | string,
+  extra: Record<string, string> = {},
+  t = REPLY_TIME_S,
+): PromVectorSeries {
+  return {
+    metric: { model_name: model, namespace, pod, ...extra, stat },
+    value: [t, String(value)] as [number, string],
   };
 }

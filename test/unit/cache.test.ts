@@ -578,16 +578,19 @@ describe('ModelMetricsCache on the default clock', () => {
     expect(stamp).toBeLessThanOrEqual(Date.now());
   });
 
-  it('reuses one clock reading for expiry until a timer turn (lru-cache ttlResolution, 1 ms)', () => {
+  it('ages entries on the monotonic clock: a wall clock set back or forward changes no expiry', () => {
     vi.useFakeTimers({ now: new Date('2025-01-01T00:00:00Z') });
     const cache = new ModelMetricsCache({ ttlMs: 1_000 });
     cache.set('m', 'ns', metrics());
-    expect(cache.get('m', 'ns')).toBeDefined(); // takes a reading
-    vi.setSystemTime(Date.now() + 1_001); // moves the clock, runs no timer
-    expect(cache.get('m', 'ns')).toBeDefined(); // the reading is reused: still fresh
-    vi.advanceTimersByTime(1); // the reading's 1 ms timer runs
+    vi.setSystemTime(Date.now() - 3_600_000); // an hour back: the entry does not get younger
+    vi.advanceTimersByTime(1_001);
     expect(cache.get('m', 'ns')).toBeUndefined();
     expect(cache.stats().expiredReads).toBe(1);
+    cache.set('m', 'ns', metrics());
+    vi.setSystemTime(Date.now() + 7_200_000); // two hours forward: nor older
+    expect(cache.get('m', 'ns')).toBeDefined();
+    // lastUpdated is for people: the wall time of the set, whatever came after.
+    expect(cache.get('m', 'ns')!.lastUpdated.toISOString()).toBe('2024-12-31T23:00:01.001Z');
   });
 
   it('reads an injected clock on every operation (fake timers through now)', () => {

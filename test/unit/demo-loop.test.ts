@@ -75,6 +75,7 @@ describe('static peak fleet replay', () => {
     models: [
       {
         model: 'm',
+        architecture: 'meta-llama/Llama-3.1-8B-Instruct',
         namespace: 'ns',
         load: { pattern: 'step', rate: 600, steps: [{ at: '60s', rate: 6000 }] },
         variants: [{ name: 'v', replicas: 1 }],
@@ -92,8 +93,9 @@ describe('static peak fleet replay', () => {
       warmupMs: 10_000,
     });
   it('holds the count all along: replica-minutes are count x duration, no actions', () => {
-    const s = replay(4);
-    expect(s).toMatchObject({ replicaMinutes: 8, actions: 0, cycles: 12 });
+    // 100 requests/s of 512-token prompts: on A100s the prefill alone needs about eight pods.
+    const s = replay(8);
+    expect(s).toMatchObject({ replicaMinutes: 16, actions: 0, cycles: 12 });
     expect(s.attainment).toBe(1);
   });
   it('too few pods for the step miss the SLO once it comes', () => {
@@ -128,5 +130,47 @@ describe('scenarios', () => {
     expect(() => applyScenario(config, findScenario('autoscale'))).toThrow(
       /sets the load of llm-prod\/ibm-granite\/granite-3.3-8b-instruct, .*which the emulator config does not serve/,
     );
+  });
+});
+
+describe('request-level SLO attainment and cost', () => {
+  it('counts each request against the targets on its own, and weights replica-hours by variantCost', () => {
+    const config = parseEmulatorConfig({
+      seed: 2,
+      models: [
+        {
+          model: 'm',
+          architecture: 'meta-llama/Llama-3.1-8B-Instruct',
+          namespace: 'ns',
+          load: { pattern: 'steady', rate: 600 },
+          variants: [{ name: 'v', replicas: 1 }],
+        },
+      ],
+    });
+    const s = scoreStaticFleet({
+      config,
+      replicas: new Map([['ns/v', 2]]),
+      slo: new Map([['ns/m', { ttftMs: 500, itlMs: 30 }]]),
+      durationMs: 60_000,
+      intervalMs: 10_000,
+      windowMs: 10_000,
+      warmupMs: 10_000,
+      costOf: () => 10,
+    });
+    // Two A100 pods for 10 requests/s: every request within targets.
+    expect(s.requests!.total).toBeGreaterThan(400);
+    expect(s.requests!.met).toBe(s.requests!.total);
+    // 2 pods x 1 minute x 10 = 1/3 of a cost-hour.
+    expect(s.cost).toBeCloseTo((2 * 10) / 60, 9);
+    const strict = scoreStaticFleet({
+      config,
+      replicas: new Map([['ns/v', 2]]),
+      slo: new Map([['ns/m', { ttftMs: 1, itlMs: 30 }]]),
+      durationMs: 60_000,
+      intervalMs: 10_000,
+      windowMs: 10_000,
+      warmupMs: 10_000,
+    });
+    expect(strict.requests!.met).toBe(0);
   });
 });

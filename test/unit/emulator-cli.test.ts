@@ -26,6 +26,12 @@ describe('wva-metrics emulate', () => {
       new Set(['llm-prod', 'llm-staging']),
     );
     expect(groups.every((g) => g.targets[0] === '127.0.0.1:9100')).toBe(true);
+    // And the gateway's own /metrics, where its flow-control queue is.
+    expect(cfg.scrape_configs[1]).toMatchObject({
+      job_name: 'inference-gateway',
+      metrics_path: '/gateway/metrics',
+      static_configs: [{ targets: ['127.0.0.1:9100'] }],
+    });
   });
 
   it('refuses a bad config file with one line naming the problem, exit 2', async () => {
@@ -78,7 +84,18 @@ describe('wva-metrics emulate', () => {
     const entry = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', entry, 'emulate', '--model', 'org/model-a', '--replicas', '1', '--port', '0'],
+      [
+        '--import',
+        'tsx',
+        entry,
+        'emulate',
+        '--model',
+        'mistralai/Mistral-7B-Instruct-v0.3',
+        '--replicas',
+        '1',
+        '--port',
+        '0',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -96,14 +113,16 @@ describe('wva-metrics emulate', () => {
     try {
       const list = await (await fetch(`${url}/`)).text();
       const path = list.split('\t')[0]!;
-      expect(path).toMatch(/^\/pods\/default\/org-model-a-v1-/);
+      expect(path).toMatch(/^\/pods\/default\/mistralai-mistral-7b-instruct-v0-3-v1-/);
       const body = await (await fetch(`${url}${path}`)).text();
       expect(body).toContain(
-        'vllm:request_success_total{model_name="org/model-a",engine="0",finished_reason="stop"}',
+        'vllm:request_success_total{model_name="mistralai/Mistral-7B-Instruct-v0.3",engine="0",finished_reason="stop"}',
       );
       // Today's vLLM names by default, not the pre-0.11 ones.
       expect(body).toContain('# TYPE vllm:inter_token_latency_seconds histogram');
-      expect(body).toContain('vllm:kv_cache_usage_perc{model_name="org/model-a",engine="0"}');
+      expect(body).toContain(
+        'vllm:kv_cache_usage_perc{model_name="mistralai/Mistral-7B-Instruct-v0.3",engine="0"}',
+      );
       expect(body).not.toContain('vllm:time_per_output_token_seconds');
     } finally {
       const code = new Promise<number | null>((resolve) => child.on('close', resolve));

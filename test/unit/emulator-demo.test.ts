@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatCycle, formatSummary } from '../../src/cli/demo-format.js';
 import { loadManifests } from '../../src/controller/local.js';
+import { containerArgs } from '../../src/demo/deployment-args.js';
 import { cycleError, type DemoCycle, type DemoRow, parseQueryCalls, runDemo } from '../../src/demo/index.js';
 import { type EmulatedMetrics, loadEmulatorConfig } from '../../src/emulator/index.js';
 
@@ -66,9 +67,8 @@ describe('examples', () => {
         expect(dep?.spec?.replicas, key).toBe(e!.v.replicas);
         const acc = va.spec.modelProfile!.accelerators[0]!;
         expect(acc.acc).toBe(e!.v.accelerator);
-        expect(acc.maxBatchSize).toBe(e!.v.maxBatchSize);
-        expect(Number(acc.perfParms.decodeParms.alpha)).toBe(e!.v.perf.alpha);
-        expect(Number(acc.perfParms.prefillParms.delta)).toBe(e!.v.perf.delta);
+        // The pods run what the Deployment runs: the same vLLM arguments.
+        expect(e!.v.args, key).toEqual(containerArgs(dep!));
       }
     },
   );

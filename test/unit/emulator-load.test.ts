@@ -3,7 +3,15 @@ import { EmulatorConfigError, LoadCurve, parseEmulatorConfig } from '../../src/e
 
 function curve(load: unknown): LoadCurve {
   const cfg = parseEmulatorConfig({
-    models: [{ model: 'm', namespace: 'ns', load, variants: [{ name: 'v' }] }],
+    models: [
+      {
+        model: 'm',
+        architecture: 'meta-llama/Llama-3.1-8B-Instruct',
+        namespace: 'ns',
+        load,
+        variants: [{ name: 'v' }],
+      },
+    ],
   });
   return new LoadCurve(cfg.models[0]!.load, 1, 'm:ns');
 }

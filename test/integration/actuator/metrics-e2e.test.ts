@@ -241,14 +241,14 @@ describe('actuation metrics scraped by a real Prometheus', () => {
     expect(leader).toMatch(/^wva-[01]$/);
     const leaderPort = ports[Number(leader?.slice(-1))] as number;
     const standbyPort = ports[1 - Number(leader?.slice(-1))] as number;
-    // The standby may still be starting on a busy machine: what it serves once it listens is checked.
+    // The standby may still be starting (its CLI loads more slowly on a busy machine).
     await eventually(
       () =>
         scrape(standbyPort).then(
           () => true,
           () => false,
         ),
-      'the standby to listen',
+      'the standby to serve /metrics',
     );
     const standby = await scrape(standbyPort);
     expect(standby).toContain('wva_cache_lookups_total');

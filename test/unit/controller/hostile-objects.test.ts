@@ -53,10 +53,10 @@ describe('namespaces must be DNS-1123 labels', () => {
     expect(namespaceProblem('')).toMatch(/empty/);
   });
 
-  it('a manifest namespace "prod/x" is refused, naming the file, the object and the reason', () => {
+  it('a manifest namespace "prod/x" is refused, naming the file, the document, the object and the reason', () => {
     const file = manifest('slash.yaml', [variant('prod/x', 'va', 'm')]);
     expect(() => loadManifests(file)).toThrow(
-      `${file}: VariantAutoscaling va: metadata.namespace: "prod/x" is not a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters, starting and ending with a letter or digit)`,
+      `${file}: document 1: VariantAutoscaling va: metadata.namespace: "prod/x" is not a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters, starting and ending with a letter or digit)`,
     );
   });
 

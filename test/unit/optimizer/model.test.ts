@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   analyseReplica,
+  MAX_BATCH_SIZE,
   maxRatePerReplica,
   ReplicaModel,
   SizingMemo,
@@ -83,8 +84,8 @@ describe('limits of the model', () => {
     }
   });
 
-  it('huge N (100 000) sizes in finite numbers', () => {
-    const p = { alpha: 5, beta: 0.0001, gamma: 20, delta: 0.00001, maxBatchSize: 100_000 };
+  it('the largest N accepted (MAX_BATCH_SIZE) sizes in finite numbers', () => {
+    const p = { alpha: 5, beta: 0.0001, gamma: 20, delta: 0.00001, maxBatchSize: MAX_BATCH_SIZE };
     const s = sizeReplicas({
       profile: p,
       load: { ...load, arrivalRate: 6e6 },

@@ -1,0 +1,93 @@
+// One cycle's measurements of one variant, averaged over its pods, and the checks that keep a
+// broken one (a scrape gap, a young series, an idle server) away from the estimate.
+
+/** What the fleet query reads for one variant in one cycle. */
+export interface PerformanceObservation {
+  /** Average inter-token latency over the cycle, ms. */
+  itlMs: number;
+  /** Average requests running per pod (`avg_over_time` of vllm:num_requests_running). */
+  batch: number;
+  /** Average prefill time per request, ms (vllm:request_prefill_time_seconds). */
+  prefillMs?: number;
+  /** Average input tokens per request. */
+  inputTokens?: number;
+  /** Average time waiting for a batch slot, ms (vllm:request_queue_time_seconds). */
+  queueMs?: number;
+  /** Average time to first token, ms; queue time + prefill when absent. */
+  ttftMs?: number;
+  /** Fraction of the cycle's window the series cover (young series, scrape gaps); 1 when absent. */
+  coverage?: number;
+}
+
+/** The decode and prefill points one observation gives, or why each was refused. */
+export interface CheckedObservation {
+  decode: { x: number; y: number } | { refused: string };
+  prefill: { x: number; y: number; queueMs: number; ttftMs: number } | { refused: string };
+}
+
+// Beyond these a value is a unit mistake or a broken counter, not a latency or a prompt; they also
+// keep the estimator's sums far from floating-point overflow.
+export const MAX_LATENCY_MS = 1e7;
+export const MAX_INPUT_TOKENS = 1e8;
+/** No token is computed in under a microsecond; below that the series is broken. */
+export const MIN_LATENCY_MS = 1e-3;
+
+function positive(v: number | undefined, max = MAX_LATENCY_MS, min = MIN_LATENCY_MS): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
+}
+
+function describe(v: unknown): string {
+  return typeof v === 'number' ? String(v) : v === undefined ? 'absent' : typeof v;
+}
+
+/**
+ * Splits an observation into its decode point (batch, ITL) and prefill point (input tokens ×
+ * batch, prefill time), refusing each that cannot be a measurement of a serving replica.
+ */
+export function checkObservation(
+  o: PerformanceObservation,
+  maxBatchSize: number,
+  minCoverage: number,
+): CheckedObservation {
+  const coverage = o.coverage ?? 1;
+  if (!(Number.isFinite(coverage) && coverage >= minCoverage)) {
+    const why =
+      `the series cover ${describe(coverage)} of the window, below ${minCoverage} ` +
+      '(a young series or a scrape gap)';
+    return { decode: { refused: why }, prefill: { refused: why } };
+  }
+  const batch = o.batch;
+  let batchProblem: string | null = null;
+  if (typeof batch !== 'number' || !Number.isFinite(batch)) batchProblem = `batch is ${describe(batch)}`;
+  else if (batch <= 0) batchProblem = `batch ${batch} <= 0 (nothing running)`;
+  // A pod cannot run more than max_num_seqs; more means the series mix pods or configurations.
+  else if (batch > maxBatchSize * 1.01)
+    batchProblem = `batch ${batch} is above max batch size ${maxBatchSize}`;
+
+  const decode: CheckedObservation['decode'] = batchProblem
+    ? { refused: batchProblem }
+    : positive(o.itlMs)
+      ? { x: batch, y: o.itlMs }
+      : { refused: `ITL is ${describe(o.itlMs)}, not between ${MIN_LATENCY_MS} and ${MAX_LATENCY_MS} ms` };
+
+  let prefill: CheckedObservation['prefill'];
+  if (batchProblem) prefill = { refused: batchProblem };
+  else if (o.prefillMs === undefined && o.inputTokens === undefined)
+    prefill = { refused: 'no prefill measurement' };
+  else if (!positive(o.prefillMs)) prefill = { refused: `prefill time is ${describe(o.prefillMs)}` };
+  else if (!positive(o.inputTokens, MAX_INPUT_TOKENS))
+    prefill = { refused: `input tokens are ${describe(o.inputTokens)}` };
+  else if (
+    o.queueMs !== undefined &&
+    !(Number.isFinite(o.queueMs) && o.queueMs >= 0 && o.queueMs <= MAX_LATENCY_MS)
+  )
+    prefill = { refused: `queue time is ${describe(o.queueMs)}` };
+  else if (o.ttftMs !== undefined && !positive(o.ttftMs))
+    prefill = { refused: `TTFT is ${describe(o.ttftMs)}` };
+  else {
+    const queueMs = o.queueMs ?? (o.ttftMs !== undefined ? Math.max(0, o.ttftMs - o.prefillMs) : 0);
+    const ttftMs = o.ttftMs ?? queueMs + o.prefillMs;
+    prefill = { x: o.inputTokens * batch, y: o.prefillMs, queueMs, ttftMs };
+  }
+  return { decode, prefill };
+}

@@ -1,0 +1,210 @@
+// The SLO engine behind the seam: which model it sizes with, what it decides, and when saturation
+// V1 decides instead (with the reason in the decision).
+import { describe, expect, it } from 'vitest';
+import type { PodMetrics } from '../../../../src/collector/pods.js';
+import { parseSaturationScalingConfigMap } from '../../../../src/engines/saturation/configmap.js';
+import {
+  createSloEngine,
+  type SloModelInput,
+  type SloVariantInput,
+} from '../../../../src/engines/slo/engine.js';
+import { type EstimatorState, PerformanceEstimator } from '../../../../src/engines/slo/learn/index.js';
+import { Stabiliser } from '../../../../src/optimizer/stabilize.js';
+import { measure, seeded, steadyLoad, TRUE, variedLoad } from './synthetic.js';
+
+const config = parseSaturationScalingConfigMap(
+  { default: 'kvCacheThreshold: 0.80\nqueueLengthThreshold: 5\nkvSpareTrigger: 0.1\nqueueSpareTrigger: 3\n' },
+  { product: true },
+);
+const key = { model: 'llama-8b', namespace: 'ns', accelerator: 'A100', argsFingerprint: 'x' };
+const PROFILE = { ...TRUE, maxBatchSize: 64 };
+
+function learned(cycles: number, load: 'varied' | 'steady' = 'varied'): EstimatorState {
+  const e = new PerformanceEstimator({
+    key,
+    maxBatchSize: 64,
+    neutral: { alpha: 5, beta: 0.05, gamma: 10, delta: 0.001 },
+  });
+  const rand = seeded(11);
+  for (let i = 0; i < cycles; i++)
+    e.observe(measure(TRUE, load === 'varied' ? variedLoad(rand) : steadyLoad(), rand, 0.02), i * 30_000);
+  return e.snapshot();
+}
+
+const calmPods = (name: string, n: number): PodMetrics[] =>
+  Array.from({ length: n }, (_, i) => ({
+    pod: `${name}-${i}`,
+    modelId: 'llama-8b',
+    namespace: 'ns',
+    kvCacheUsage: 0.3,
+    queueLength: 0,
+  }));
+
+function variant(
+  name: string,
+  cost: number,
+  current: number,
+  extra: Partial<SloVariantInput> = {},
+): SloVariantInput {
+  return {
+    variantName: name,
+    cost,
+    acceleratorName: name.toUpperCase(),
+    currentReplicas: current,
+    desiredReplicas: current,
+    pendingReplicas: 0,
+    gpusPerReplica: 1,
+    minReplicas: 1,
+    ...extra,
+  };
+}
+
+function model(over: Partial<SloModelInput> = {}): SloModelInput {
+  const variants = over.variants ?? [variant('a100', 10, 2, { profile: PROFILE })];
+  return {
+    modelId: 'llama-8b',
+    namespace: 'ns',
+    pods: new Map(variants.map((v) => [v.variantName, calmPods(v.variantName, v.currentReplicas)])),
+    config,
+    scaleToZero: { config: {}, requestCount: null, envDefault: false },
+    slo: { ttftMs: 400, itlMs: 30 },
+    load: { arrivalRate: 3000, avgInputTokens: 512, avgOutputTokens: 128 },
+    waiting: 0,
+    backlogDrainMs: 60_000,
+    nowMs: 0,
+    ...over,
+    variants,
+  };
+}
+
+describe('createSloEngine', () => {
+  it('sizes with a given profile and says so', () => {
+    const d = createSloEngine().decide(model());
+    expect(d.engine).toBe('slo-queueing');
+    const one = d.decisions[0]!;
+    expect(one.targetReplicas).toBeGreaterThanOrEqual(1);
+    expect(one.reason).toMatch(/^SLO engine: given profile/);
+  });
+
+  it('sizes with a confident learned model and names its cycles and error', () => {
+    const d = createSloEngine().decide(
+      model({ variants: [variant('a100', 10, 2, { learned: learned(60) })] }),
+    );
+    expect(d.engine).toBe('slo-queueing');
+    expect(d.decisions[0]!.reason).toMatch(/^SLO engine: learned profile \(60 cycles, ITL error \d+\.\d %/);
+  });
+
+  it('more load asks for more replicas', () => {
+    const e = createSloEngine();
+    const at = (rate: number) =>
+      e.decide(model({ load: { arrivalRate: rate, avgInputTokens: 512, avgOutputTokens: 128 } }))
+        .decisions[0]!.targetReplicas;
+    expect(at(12_000)).toBeGreaterThan(at(3000));
+  });
+
+  it('falls back to saturation V1 without an SLO, a usable model, or identifiable parameters', () => {
+    const e = createSloEngine();
+    const noSlo = e.decide(model({ slo: null }));
+    expect(noSlo.engine).toBe('saturation-v1');
+    expect(noSlo.decisions[0]!.reason).toMatch(/^saturation V1: no SLO for this model/);
+
+    const young = e.decide(model({ variants: [variant('a100', 10, 2, { learned: learned(5) })] }));
+    expect(young.engine).toBe('saturation-v1');
+    expect(young.decisions[0]!.reason).toMatch(
+      /no usable performance model for a100: learned profile not yet/,
+    );
+
+    const steady = e.decide(
+      model({ variants: [variant('a100', 10, 2, { learned: learned(60, 'steady') })] }),
+    );
+    expect(steady.engine).toBe('saturation-v1');
+    expect(steady.decisions[0]!.reason).toMatch(/unidentified/);
+  });
+
+  it('falls back when no replica count meets the SLO', () => {
+    const d = createSloEngine().decide(model({ slo: { ttftMs: 1, itlMs: 30 } }));
+    expect(d.engine).toBe('saturation-v1');
+    expect(d.decisions[0]!.reason).toMatch(/no replica count meets the SLO on a100/);
+  });
+
+  it('never throws for a broken learned state: that variant has no usable model', () => {
+    const bad = { ...learned(60), decode: null } as unknown as EstimatorState;
+    const d = createSloEngine().decide(model({ variants: [variant('a100', 10, 2, { learned: bad })] }));
+    expect(d.engine).toBe('saturation-v1');
+    expect(d.decisions).toHaveLength(1);
+  });
+
+  it('puts the load on the variant that serves a request per second for less', () => {
+    const fast = { ...PROFILE };
+    const d = createSloEngine().decide(
+      model({
+        variants: [
+          variant('cheap', 4, 1, { profile: fast, minReplicas: 0 }),
+          variant('dear', 20, 1, { profile: fast, minReplicas: 0 }),
+        ],
+        load: { arrivalRate: 6000, avgInputTokens: 512, avgOutputTokens: 128 },
+      }),
+    );
+    const by = new Map(d.decisions.map((x) => [x.variantName, x.targetReplicas]));
+    expect(by.get('cheap')).toBeGreaterThan(1);
+    // Saturation V1 keeps what runs while it is calm; the SLO engine does not ask for more there.
+    expect(by.get('dear')).toBeLessThanOrEqual(1);
+  });
+
+  it('counts replicas still starting as supply for the backlog', () => {
+    const e = createSloEngine();
+    const waiting = 20_000;
+    const idle = e.decide(model({ waiting, variants: [variant('a100', 10, 6, { profile: PROFILE })] }))
+      .decisions[0]!.targetReplicas;
+    const starting = e.decide(
+      model({ waiting, variants: [variant('a100', 10, 6, { profile: PROFILE, pendingReplicas: 4 })] }),
+    ).decisions[0]!;
+    expect(idle).toBeGreaterThan(6);
+    expect(starting.targetReplicas).toBe(6);
+    expect(starting.reason).toMatch(/replicas starting count for the backlog/);
+  });
+
+  it('keeps saturation V1 as a floor, naming both counts', () => {
+    const hot: PodMetrics[] = [0, 1].map((i) => ({
+      pod: `a100-${i}`,
+      modelId: 'llama-8b',
+      namespace: 'ns',
+      kvCacheUsage: 0.95,
+      queueLength: 20,
+    }));
+    const m = model({ load: { arrivalRate: 60, avgInputTokens: 512, avgOutputTokens: 128 } });
+    const d = createSloEngine().decide({ ...m, pods: new Map([['a100', hot]]) }).decisions[0]!;
+    expect(d.targetReplicas).toBe(3);
+    expect(d.reason).toMatch(
+      /SaturationSafetyOverride: slo-queueing wanted 1 replicas, saturation V1 keeps 3/,
+    );
+  });
+
+  it('holds a scale-down for the stabilisation window', () => {
+    const e = createSloEngine({ stabiliser: new Stabiliser(300_000) });
+    const at = (nowMs: number, current: number) =>
+      e.decide(
+        model({
+          nowMs,
+          variants: [variant('a100', 10, current, { profile: PROFILE })],
+          load: { arrivalRate: 600, avgInputTokens: 512, avgOutputTokens: 128 },
+        }),
+      ).decisions[0]!.targetReplicas;
+    expect(at(0, 5)).toBe(5);
+    expect(at(60_000, 5)).toBe(5);
+    expect(at(301_000, 5)).toBeLessThan(5);
+  });
+
+  it('sizes for a fraction of the targets when asked, so more replicas', () => {
+    const load = { arrivalRate: 12_000, avgInputTokens: 512, avgOutputTokens: 128 };
+    const full = createSloEngine().decide(model({ load })).decisions[0]!.targetReplicas;
+    const tight = createSloEngine({ targetFraction: 0.4 }).decide(model({ load })).decisions[0]!
+      .targetReplicas;
+    expect(tight).toBeGreaterThan(full);
+  });
+
+  it('is deterministic', () => {
+    const m = model({ variants: [variant('a100', 10, 2, { learned: learned(60) })] });
+    expect(createSloEngine().decide(m)).toEqual(createSloEngine().decide(m));
+  });
+});
