@@ -38,19 +38,36 @@ export interface SloModelInput extends SaturationModelInput {
 }
 
 export interface SloEngineOptions {
-  /** The engine used as floor and fallback; saturation V1 by default. */
+  /** The engine used as floor (and fallback unless `fallback` is given); saturation V1 by default. */
   saturation?: Engine;
+  /**
+   * The engine that decides what the SLO engine cannot (saturation V2 when the model's saturation
+   * config names it); `saturation` by default. The floor stays `saturation` either way.
+   */
+  fallback?: Engine;
   /** Scale-down stabilisation across cycles (the caller owns it); none: publish what is sized. */
   stabiliser?: Stabiliser;
   /**
-   * Size for this fraction of each target (0 < f <= 1, default 1): room for what the averages of
-   * one window scatter around the model's steady state.
+   * Size for this fraction of each target (0 < f <= 1, default 1), one for both or one per target:
+   * room for what the averages of one window scatter around the model's steady state, and for
+   * requests judged one by one scattering around the average (ITL more than TTFT's prefill).
    */
-  targetFraction?: number;
+  targetFraction?: number | TargetFractions;
+}
+
+export interface TargetFractions {
+  ttftMs?: number;
+  itlMs?: number;
 }
 
 export const SLO_STEP = 'SloSizing';
 export const STABILISATION_STEP = 'Stabilization';
+
+function engineLabel(name: string): string {
+  if (name === ENGINE_NAMES.saturationV1) return 'saturation V1';
+  if (name === ENGINE_NAMES.saturationV2) return 'saturation V2';
+  return name;
+}
 
 function pct(x: number): string {
   return `${(100 * x).toFixed(0)} %`;
@@ -59,7 +76,7 @@ function pct(x: number): string {
 /** The saturation decision, each variant's reason saying why saturation decided. */
 function fallback(model: SloModelInput, saturation: Engine, why: string): ModelDecision {
   const d = saturation.decide(model);
-  const headline = `saturation V1: ${why}`;
+  const headline = `${engineLabel(saturation.name)}: ${why}`;
   return {
     ...d,
     decisions: d.decisions.map((x) => ({ ...x, reason: `${headline}; ${x.reason}` })),
@@ -67,12 +84,17 @@ function fallback(model: SloModelInput, saturation: Engine, why: string): ModelD
   };
 }
 
-function sloTargetsOf(slo: SloTargets | null, fraction: number): SloTargets | null {
+function fractionOf(f: number | undefined): number {
+  return f !== undefined && Number.isFinite(f) && f > 0 && f <= 1 ? f : 1;
+}
+
+function sloTargetsOf(slo: SloTargets | null, fraction: number | TargetFractions): SloTargets | null {
   if (slo === null) return null;
-  const f = Number.isFinite(fraction) && fraction > 0 && fraction <= 1 ? fraction : 1;
+  const ft = fractionOf(typeof fraction === 'number' ? fraction : fraction.ttftMs);
+  const fi = fractionOf(typeof fraction === 'number' ? fraction : fraction.itlMs);
   const out: SloTargets = {};
-  if (slo.ttftMs !== undefined && Number.isFinite(slo.ttftMs) && slo.ttftMs > 0) out.ttftMs = slo.ttftMs * f;
-  if (slo.itlMs !== undefined && Number.isFinite(slo.itlMs) && slo.itlMs > 0) out.itlMs = slo.itlMs * f;
+  if (slo.ttftMs !== undefined && Number.isFinite(slo.ttftMs) && slo.ttftMs > 0) out.ttftMs = slo.ttftMs * ft;
+  if (slo.itlMs !== undefined && Number.isFinite(slo.itlMs) && slo.itlMs > 0) out.itlMs = slo.itlMs * fi;
   return out.ttftMs === undefined && out.itlMs === undefined ? null : out;
 }
 
@@ -137,18 +159,18 @@ function decideSlo(
   saturation: Engine,
   memo: SizingMemo,
 ): ModelDecision {
+  const back = o.fallback ?? saturation;
   const slo = sloTargetsOf(model.slo, o.targetFraction ?? 1);
-  if (slo === null) return fallback(model, saturation, 'no SLO for this model');
-  if (model.variants.length === 0) return fallback(model, saturation, 'the model has no variants');
+  if (slo === null) return fallback(model, back, 'no SLO for this model');
+  if (model.variants.length === 0) return fallback(model, back, 'the model has no variants');
   const chosen = new Map<string, PerformanceChoice & { ok: true }>();
   for (const v of model.variants) {
     const c = choosePerformance(v);
-    if (!c.ok)
-      return fallback(model, saturation, `no usable performance model for ${v.variantName}: ${c.reason}`);
+    if (!c.ok) return fallback(model, back, `no usable performance model for ${v.variantName}: ${c.reason}`);
     chosen.set(v.variantName, c);
   }
   const loadWhy = loadProblem(model.load);
-  if (loadWhy !== null) return fallback(model, saturation, loadWhy);
+  if (loadWhy !== null) return fallback(model, back, loadWhy);
   const load = model.load as LoadProfile;
 
   const targets = new Map<string, { n: number; why: string }>();
@@ -170,7 +192,7 @@ function decideSlo(
         const infeasible = a !== undefined && a.reason === 'SLOUnreachable';
         return fallback(
           model,
-          saturation,
+          back,
           infeasible ? `no replica count meets the SLO on ${v.variantName}: ${why}` : why,
         );
       }
@@ -230,7 +252,7 @@ function decideSlo(
   };
 }
 
-/** The SLO engine. Pure but for the optional stabiliser the caller passes; never throws. */
+/** The SLO engine. Pure but for the optional stabiliser and fallback the caller passes; never throws. */
 export function createSloEngine(o: SloEngineOptions = {}): Engine<SloModelInput> {
   const saturation = o.saturation ?? createSaturationV1Engine();
   return {
@@ -241,7 +263,7 @@ export function createSloEngine(o: SloEngineOptions = {}): Engine<SloModelInput>
         return decideSlo(model, o, saturation, new SizingMemo());
       } catch (err) {
         const why = `the SLO engine failed on this model's input: ${err instanceof Error ? err.message : String(err)}`;
-        return fallback(model, saturation, why);
+        return fallback(model, o.fallback ?? saturation, why);
       }
     },
   };

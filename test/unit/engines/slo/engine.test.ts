@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PodMetrics } from '../../../../src/collector/pods.js';
 import { parseSaturationScalingConfigMap } from '../../../../src/engines/saturation/configmap.js';
+import { createSaturationV2Engine } from '../../../../src/engines/saturation-engine.js';
 import {
   createSloEngine,
   type SloModelInput,
@@ -201,6 +202,36 @@ describe('createSloEngine', () => {
     const tight = createSloEngine({ targetFraction: 0.4 }).decide(model({ load })).decisions[0]!
       .targetReplicas;
     expect(tight).toBeGreaterThan(full);
+  });
+
+  it('falls back to the engine it is given (saturation V2) and names it, the floor staying V1', () => {
+    const e = createSloEngine({ fallback: createSaturationV2Engine() });
+    const young = e.decide(model({ variants: [variant('a100', 10, 2, { learned: learned(5) })] }));
+    expect(young.engine).toBe('saturation-v2');
+    expect(young.decisions[0]!.reason).toMatch(/^saturation V2: no usable performance model for a100/);
+    const hot: PodMetrics[] = [0, 1].map((i) => ({
+      pod: `a100-${i}`,
+      modelId: 'llama-8b',
+      namespace: 'ns',
+      kvCacheUsage: 0.95,
+      queueLength: 20,
+    }));
+    const m = model({ load: { arrivalRate: 60, avgInputTokens: 512, avgOutputTokens: 128 } });
+    const d = e.decide({ ...m, pods: new Map([['a100', hot]]) }).decisions[0]!;
+    expect(d.reason).toMatch(/saturation V1 keeps 3/);
+  });
+
+  it('takes a fraction per target: each tightens only its own target', () => {
+    const load = { arrivalRate: 12_000, avgInputTokens: 512, avgOutputTokens: 128 };
+    const n = (f: number | { ttftMs?: number; itlMs?: number }, slo: { ttftMs: number; itlMs: number }) =>
+      createSloEngine({ targetFraction: f }).decide(model({ load, slo })).decisions[0]!.targetReplicas;
+    const itlBinds = { ttftMs: 100_000, itlMs: 14 };
+    const ttftBinds = { ttftMs: 150, itlMs: 10_000 };
+    expect(n({ itlMs: 0.8 }, itlBinds)).toBeGreaterThan(n(1, itlBinds));
+    expect(n({ itlMs: 0.8 }, ttftBinds)).toBe(n(1, ttftBinds));
+    expect(n({ ttftMs: 0.7 }, ttftBinds)).toBeGreaterThan(n(1, ttftBinds));
+    // Out-of-range fractions mean no margin rather than a broken target.
+    expect(n({ ttftMs: 0, itlMs: Number.NaN }, itlBinds)).toBe(n(1, itlBinds));
   });
 
   it('is deterministic', () => {
