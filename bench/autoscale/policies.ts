@@ -139,6 +139,7 @@ export class SloPolicy implements Policy {
     private readonly learnSettings: Partial<LearnSettings> = {},
     targetFraction: number | TargetFractions = 1,
     private readonly fallbackV2 = false,
+    scaleDownFraction = 1,
   ) {
     // No stabilisation window: with saturation V1 as the floor a scale-down is already at most one
     // replica per cycle and only when V1 finds spare capacity; a window on top would hold the counts
@@ -147,6 +148,7 @@ export class SloPolicy implements Policy {
     // cycles); the floor stays V1.
     this.engine = createSloEngine({
       targetFraction,
+      scaleDownFraction,
       ...(fallbackV2 ? { fallback: createSaturationV2Engine() } : {}),
     });
     if (name === 'learned')

@@ -32,6 +32,8 @@ export interface RunSettings {
   targetFraction: number | TargetFractions;
   /** The SLO policies' fallback is saturation V2 (analyzerName: saturation); the floor stays V1. */
   fallbackV2?: boolean;
+  /** The SLO policies' dead band: scale down only to the count meeting this further fraction. */
+  scaleDownFraction?: number;
 }
 
 export interface Row {
@@ -149,7 +151,16 @@ export function sizeFor(
 export function makePolicy(name: string, trace: Trace, models: ModelSpec[], s: RunSettings): Policy {
   switch (name) {
     case 'learned':
-      return new SloPolicy('learned', models, s.bounds, new Map(), s.learn, s.targetFraction, s.fallbackV2);
+      return new SloPolicy(
+        'learned',
+        models,
+        s.bounds,
+        new Map(),
+        s.learn,
+        s.targetFraction,
+        s.fallbackV2,
+        s.scaleDownFraction,
+      );
     case 'profiled':
       return new SloPolicy(
         'profiled',
@@ -159,6 +170,7 @@ export function makePolicy(name: string, trace: Trace, models: ModelSpec[], s: R
         {},
         s.targetFraction,
         s.fallbackV2,
+        s.scaleDownFraction,
       );
     case 'saturation-v1':
     case 'saturation-v2':

@@ -6,10 +6,11 @@
 import { withBacklog } from '../../optimizer/backlog.js';
 import { type GroupVariant, sizeGroup, type VariantOutcome } from '../../optimizer/group.js';
 import { SizingMemo } from '../../optimizer/memo.js';
+import { analyseReplica } from '../../optimizer/sizing.js';
 import type { Stabiliser } from '../../optimizer/stabilize.js';
-import type { LoadProfile, SloTargets } from '../../optimizer/types.js';
+import type { LoadProfile, QueueProfile, SloTargets } from '../../optimizer/types.js';
 import { createSaturationV1Engine } from '../saturation-engine.js';
-import { actionOf, applyBounds, saturationFloor, scaleToZeroStage, withStep } from '../steps.js';
+import { actionOf, applyBounds, scaleToZeroStage, withStep } from '../steps.js';
 import {
   ENGINE_NAMES,
   type Engine,
@@ -18,7 +19,13 @@ import {
   type SaturationVariantInput,
   type ScalingDecision,
 } from '../types.js';
-import { choosePerformance, type PerformanceChoice, type PerformanceInputs } from './performance.js';
+import { modelFloor } from './floor.js';
+import {
+  choosePerformance,
+  type MeasuredRange,
+  type PerformanceChoice,
+  type PerformanceInputs,
+} from './performance.js';
 
 /** One variant as the SLO engine takes it: the saturation inputs plus its performance model. */
 export interface SloVariantInput extends SaturationVariantInput, PerformanceInputs {}
@@ -53,6 +60,12 @@ export interface SloEngineOptions {
    * requests judged one by one scattering around the average (ITL more than TTFT's prefill).
    */
   targetFraction?: number | TargetFractions;
+  /**
+   * A dead band (0 < f <= 1, default 1: none): a variant scales down only as far as the count that
+   * meets this further fraction of the targets, so a count whose neighbour below sits at the edge
+   * of the SLO does not go down and come back up every few cycles (each return costs a pod start).
+   */
+  scaleDownFraction?: number;
 }
 
 export interface TargetFractions {
@@ -134,6 +147,40 @@ function size(
   return sizeGroup(group, { ...load, arrivalRate }, costs, memo);
 }
 
+/**
+ * The fewest replicas from `from` up to `upTo` whose predicted load per replica stays within the
+ * measured range: a model whose slope is unidentified is not extrapolated to larger batches.
+ */
+function leastWithin(
+  profile: QueueProfile,
+  load: LoadProfile,
+  ratePerSecond: number,
+  from: number,
+  upTo: number,
+  range: MeasuredRange,
+): number {
+  for (let n = Math.max(1, from); n < upTo; n++) {
+    const batch = analyseReplica(profile, load, ratePerSecond / n).avgInService;
+    if (batch <= range.maxBatch && batch * load.avgInputTokens <= range.maxPrefillX) return n;
+  }
+  return upTo;
+}
+
+/** Each variant's count at the dead band's stricter targets; null without a band. */
+function scaleDownBand(
+  model: SloModelInput,
+  chosen: Map<string, PerformanceChoice & { ok: true }>,
+  slo: SloTargets,
+  arrivalRate: number,
+  memo: SizingMemo,
+  fraction: number | undefined,
+): Sized | null {
+  const f = fractionOf(fraction);
+  if (f === 1) return null;
+  const strict = sloTargetsOf(slo, f) as SloTargets;
+  return size(model, chosen, strict, arrivalRate, memo);
+}
+
 function decision(model: SloModelInput, v: SloVariantInput, target: number, reason: string): ScalingDecision {
   const action = actionOf(target, v.currentReplicas);
   return {
@@ -184,6 +231,7 @@ function decideSlo(
     // Pods still starting are supply already asked for: while any is starting, the queue that builds
     // meanwhile does not ask for more (it would ask again every cycle until they serve).
     const starting = model.variants.reduce((a, v) => a + Math.max(0, v.pendingReplicas), 0);
+    const band = scaleDownBand(model, chosen, slo, load.arrivalRate, memo, o.scaleDownFraction);
     for (const v of model.variants) {
       const a = arrivals.get(v.variantName);
       const b = backlog.get(v.variantName);
@@ -204,7 +252,25 @@ function decideSlo(
         n = Math.max(na, v.currentReplicas);
         extra = `; ${starting} replicas starting count for the backlog`;
       }
+      if (band !== null && n < v.currentReplicas) {
+        const d = band.get(v.variantName);
+        const keep = d?.ok ? Math.min(v.currentReplicas, d.allocation.numReplicas) : v.currentReplicas;
+        if (keep > n) {
+          extra = `${extra}; scale-down held at ${keep} within the dead band`;
+          n = keep;
+        }
+      }
       const c = chosen.get(v.variantName)!;
+      if (c.withinMeasured !== undefined && n < v.currentReplicas) {
+        // Beyond the measured range one replica at a time: each step is measured before the next.
+        const r = a.allocation.assignedRate;
+        const within = leastWithin(c.profile, load, r, n, v.currentReplicas, c.withinMeasured);
+        const keep = Math.min(within, v.currentReplicas - 1);
+        if (keep > n) {
+          extra = `${extra}; down to ${keep} only: fewer would load each replica beyond the measured range`;
+          n = keep;
+        }
+      }
       const at = a.allocation.predicted;
       targets.set(v.variantName, {
         n,
@@ -218,11 +284,14 @@ function decideSlo(
   // Saturation V1's targets in this cycle are the floor.
   const sat = saturation.decide(model);
   const floor = new Map(sat.decisions.map((d) => [d.variantName, d.targetReplicas]));
-  let ds = model.variants.map((v) => {
-    const t = targets.get(v.variantName)!;
-    const d = decision(model, v, t.n, t.why);
-    return saturationFloor(d, floor.get(v.variantName));
-  });
+  let ds = modelFloor(
+    model.variants.map((v) => {
+      const t = targets.get(v.variantName)!;
+      return decision(model, v, t.n, t.why);
+    }),
+    floor,
+    new Map(model.variants.map((v) => [v.variantName, Math.max(0, v.currentReplicas - v.pendingReplicas)])),
+  );
   if (o.stabiliser) {
     const st = o.stabiliser;
     ds = ds.map((d) => {

@@ -114,12 +114,37 @@ describe('createSloEngine', () => {
     expect(young.decisions[0]!.reason).toMatch(
       /no usable performance model for a100: learned profile not yet/,
     );
+  });
 
-    const steady = e.decide(
-      model({ variants: [variant('a100', 10, 2, { learned: learned(60, 'steady') })] }),
+  it('sizes with a model whose slopes are unidentified only within the batch range it measured', () => {
+    // Measured at batch 24 only: at 2 replicas the load per replica stays near it, at fewer it would not.
+    const steady = learned(60, 'steady');
+    const e = createSloEngine();
+    const at = (current: number, arrivalRate: number) =>
+      e.decide(
+        model({
+          variants: [variant('a100', 10, current, { learned: steady })],
+          load: { arrivalRate, avgInputTokens: 1000, avgOutputTokens: 128 },
+        }),
+      ).decisions[0]!;
+    const hot = at(2, 40_000);
+    expect(hot.engine).toBe('slo-queueing');
+    expect(hot.reason).toMatch(
+      /learned profile within the measured range \(batch up to 24\.\d; batch has not varied/,
     );
-    expect(steady.engine).toBe('saturation-v1');
-    expect(steady.decisions[0]!.reason).toMatch(/unidentified/);
+    expect(hot.targetReplicas).toBeGreaterThan(2);
+    // Less load on 6 replicas: down only as far as keeps each replica within the measured batches
+    // (the SLO alone would allow fewer), and beyond them one replica at a time.
+    expect(at(6, 2000).reason).toMatch(
+      /down to 3 only: fewer would load each replica beyond the measured range -> 3/,
+    );
+    const calm = at(6, 4000);
+    expect(calm.targetReplicas).toBe(5);
+    expect(calm.reason).toMatch(/down to 5 only/);
+    // A model whose slopes are identified is not held to a range.
+    expect(
+      e.decide(model({ variants: [variant('a100', 10, 6, { learned: learned(60) })] })).decisions[0]!.reason,
+    ).not.toMatch(/measured range/);
   });
 
   it('falls back when no replica count meets the SLO', () => {
@@ -232,6 +257,29 @@ describe('createSloEngine', () => {
     expect(n({ ttftMs: 0.7 }, ttftBinds)).toBeGreaterThan(n(1, ttftBinds));
     // Out-of-range fractions mean no margin rather than a broken target.
     expect(n({ ttftMs: 0, itlMs: Number.NaN }, itlBinds)).toBe(n(1, itlBinds));
+  });
+
+  it('holds a scale-down within the dead band, and scales down past it', () => {
+    const load = (arrivalRate: number) => ({ arrivalRate, avgInputTokens: 512, avgOutputTokens: 128 });
+    const slo = { ttftMs: 150, itlMs: 10_000 };
+    const n = (o: { scaleDownFraction?: number }, current: number, rate: number) =>
+      createSloEngine(o).decide(
+        model({ slo, load: load(rate), variants: [variant('a100', 10, current, { profile: PROFILE })] }),
+      ).decisions[0]!;
+    // Scaling up from 1 shows the counts sized at the target and at the band's stricter one.
+    const sized = n({}, 1, 12_000).targetReplicas;
+    const strict = createSloEngine({ targetFraction: 0.7 }).decide(
+      model({ slo, load: load(12_000), variants: [variant('a100', 10, 1, { profile: PROFILE })] }),
+    ).decisions[0]!.targetReplicas;
+    expect(strict).toBeGreaterThan(sized);
+    // From the stricter count: without the band it goes down (one, as saturation V1 allows), with it not.
+    expect(n({}, strict, 12_000).targetReplicas).toBe(strict - 1);
+    const held = n({ scaleDownFraction: 0.7 }, strict, 12_000);
+    expect(held.targetReplicas).toBe(strict);
+    expect(held.reason).toMatch(/scale-down held at \d+ within the dead band/);
+    // Above the band it scales down, and the band never holds a scale-up back.
+    expect(n({ scaleDownFraction: 0.7 }, strict + 3, 12_000).targetReplicas).toBeLessThan(strict + 3);
+    expect(n({ scaleDownFraction: 0.7 }, 1, 12_000).targetReplicas).toBe(sized);
   });
 
   it('is deterministic', () => {
