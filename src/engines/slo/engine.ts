@@ -166,19 +166,23 @@ function leastWithin(
   return upTo;
 }
 
-/** Each variant's count at the dead band's stricter targets; null without a band. */
-function scaleDownBand(
-  model: SloModelInput,
-  chosen: Map<string, PerformanceChoice & { ok: true }>,
+/**
+ * Replicas for the same share of the load at the dead band's stricter targets, or null when no
+ * count meets them (then the band holds nothing: it must not pin a variant high).
+ */
+function bandCount(
+  profile: QueueProfile,
+  load: LoadProfile,
   slo: SloTargets,
-  arrivalRate: number,
+  ratePerSecond: number,
   memo: SizingMemo,
-  fraction: number | undefined,
-): Sized | null {
-  const f = fractionOf(fraction);
-  if (f === 1) return null;
-  const strict = sloTargetsOf(slo, f) as SloTargets;
-  return size(model, chosen, strict, arrivalRate, memo);
+): number | null {
+  try {
+    const plan = memo.plan(profile, load.avgInputTokens, load.avgOutputTokens, slo);
+    return ratePerSecond > 0 ? Math.ceil(ratePerSecond / plan.ratePerReplica) : 0;
+  } catch {
+    return null;
+  }
 }
 
 function decision(model: SloModelInput, v: SloVariantInput, target: number, reason: string): ScalingDecision {
@@ -231,7 +235,8 @@ function decideSlo(
     // Pods still starting are supply already asked for: while any is starting, the queue that builds
     // meanwhile does not ask for more (it would ask again every cycle until they serve).
     const starting = model.variants.reduce((a, v) => a + Math.max(0, v.pendingReplicas), 0);
-    const band = scaleDownBand(model, chosen, slo, load.arrivalRate, memo, o.scaleDownFraction);
+    const bandF = fractionOf(o.scaleDownFraction);
+    const strict = bandF < 1 ? (sloTargetsOf(slo, bandF) as SloTargets) : null;
     for (const v of model.variants) {
       const a = arrivals.get(v.variantName);
       const b = backlog.get(v.variantName);
@@ -252,9 +257,11 @@ function decideSlo(
         n = Math.max(na, v.currentReplicas);
         extra = `; ${starting} replicas starting count for the backlog`;
       }
-      if (band !== null && n < v.currentReplicas) {
-        const d = band.get(v.variantName);
-        const keep = d?.ok ? Math.min(v.currentReplicas, d.allocation.numReplicas) : v.currentReplicas;
+      if (strict !== null && n < v.currentReplicas) {
+        // The same share of the load (the group's split), only the targets stricter.
+        const profile = chosen.get(v.variantName)!.profile;
+        const m = bandCount(profile, load, strict, a.allocation.assignedRate, memo);
+        const keep = m === null ? n : Math.min(v.currentReplicas, m);
         if (keep > n) {
           extra = `${extra}; scale-down held at ${keep} within the dead band`;
           n = keep;

@@ -280,6 +280,8 @@ describe('createSloEngine', () => {
     // Above the band it scales down, and the band never holds a scale-up back.
     expect(n({ scaleDownFraction: 0.7 }, strict + 3, 12_000).targetReplicas).toBeLessThan(strict + 3);
     expect(n({ scaleDownFraction: 0.7 }, 1, 12_000).targetReplicas).toBe(sized);
+    // A band whose stricter target no count meets (TTFT 15 ms: below any prefill) holds nothing.
+    expect(n({ scaleDownFraction: 0.1 }, strict, 12_000).targetReplicas).toBe(strict - 1);
   });
 
   it('is deterministic', () => {
