@@ -141,6 +141,11 @@ describe('createSloEngine', () => {
     const calm = at(6, 4000);
     expect(calm.targetReplicas).toBe(5);
     expect(calm.reason).toMatch(/down to 5 only/);
+    // A given profile, which has the slopes, goes before a model confident only within its range.
+    const both = e.decide(
+      model({ variants: [variant('a100', 10, 6, { learned: steady, profile: PROFILE })] }),
+    );
+    expect(both.decisions[0]!.reason).toMatch(/^SLO engine: given profile;/);
     // A model whose slopes are identified is not held to a range.
     expect(
       e.decide(model({ variants: [variant('a100', 10, 6, { learned: learned(60) })] })).decisions[0]!.reason,
