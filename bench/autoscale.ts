@@ -25,6 +25,12 @@ export const SETTINGS: RunSettings = {
   // hovers near 15 % because the line leaves out the prefill chunks that share decode steps.
   learn: { minCycles: 10, errorWindow: 10, errorThreshold: 0.2 },
   targetFraction: 0.9,
+  // While a variant's model is not yet usable the model is decided by saturation V2 (a user's
+  // analyzerName: saturation), which holds these traces far better than V1; V1 stays the floor.
+  fallbackV2: true,
+  // A dead band: scale down only to the count meeting 80 % of the (already reduced) targets, so a
+  // count at the edge of the SLO does not go down and come back up two minutes of start-up later.
+  scaleDownFraction: 0.8,
 };
 
 export interface BenchResult {
@@ -92,6 +98,12 @@ function goals(r: BenchResult): string[] {
   return out;
 }
 
+function fractions(s: RunSettings): string {
+  const f = s.targetFraction;
+  if (typeof f === 'number') return `${Math.round(f * 100)} % of each target`;
+  return `${Math.round((f.ttftMs ?? 1) * 100)} % of the TTFT target and ${Math.round((f.itlMs ?? 1) * 100)} % of the ITL target`;
+}
+
 export function report(r: BenchResult, s: RunSettings = SETTINGS, durationMs = DURATION_MS): string {
   const rows = r.outcomes.map(
     ({ row: x }) =>
@@ -110,7 +122,7 @@ export function report(r: BenchResult, s: RunSettings = SETTINGS, durationMs = D
       `Every policy: ${s.cycleMs / 1000} s cycle, ${s.windowMs / 1000} s window, pods serve ${s.startupMs / 1000} s after they are asked for, 1..${s.bounds.maxReplicas} replicas per variant, the same start (the fleet the profiled sizing gives the first minute's rate). ` +
       'Policies read only what the collector would (gauges scraped every 15 s, request histograms over the window), never the simulator. ' +
       "learned = the SLO engine with models learned online from neutral priors (no profile anywhere); profiled = the SLO engine with each variant's profile fitted offline (fitProfile: closed-loop runs at batch 1..64); " +
-      `both size for ${s.targetFraction * 100} % of each target, saturation V1 as floor (so scale-down at most one replica per cycle, no further stabilisation window) and fallback. ` +
+      `both size for ${fractions(s)}, scale down only to the count meeting ${Math.round((s.scaleDownFraction ?? 1) * 100)} % of those, saturation V1 as floor for the model's replicas (so scale-down at most one replica per cycle, no further stabilisation window), saturation ${s.fallbackV2 ? 'V2 (analyzerName: saturation)' : 'V1'} as fallback. ` +
       'saturation-v1 / -v2 = the engines as upstream wires them (+1/-1, holds, V2 cost-aware); hpa-queue = KEDA on vllm:num_requests_waiting, 5 per pod (AverageValue), HPA tolerance 10 %, scale-up at most x2 or +4 per cycle, scale-down stabilisation 300 s; ' +
       `static-peak = the profiled sizing for the trace's peak rate plus ${Math.round((s.staticHeadroom - 1) * 100)} %, from the start. ` +
       "Model-minutes: minutes whose completed requests averaged within both targets (TTFT from the client's send); requests: each request's own TTFT and ITL, unfinished ones sent before the last minute counted as missed; " +

@@ -11,6 +11,7 @@ import {
   type SaturationModelInput,
   type SloModelInput,
   type SloVariantInput,
+  type TargetFractions,
 } from '../../src/engines/index.js';
 import { type LearnSettings, neutralPrior, PerformanceEstimator } from '../../src/engines/slo/index.js';
 import type { QueueProfile } from '../../src/optimizer/index.js';
@@ -136,12 +137,20 @@ export class SloPolicy implements Policy {
     private readonly bounds: Bounds,
     private readonly profiles: Map<string, QueueProfile> = new Map(),
     private readonly learnSettings: Partial<LearnSettings> = {},
-    targetFraction = 1,
+    targetFraction: number | TargetFractions = 1,
+    private readonly fallbackV2 = false,
+    scaleDownFraction = 1,
   ) {
     // No stabilisation window: with saturation V1 as the floor a scale-down is already at most one
     // replica per cycle and only when V1 finds spare capacity; a window on top would hold the counts
     // a backlog asked for five more minutes.
-    this.engine = createSloEngine({ targetFraction });
+    // With analyzerName: saturation the fallback is saturation V2 (its capacity store kept across
+    // cycles); the floor stays V1.
+    this.engine = createSloEngine({
+      targetFraction,
+      scaleDownFraction,
+      ...(fallbackV2 ? { fallback: createSaturationV2Engine() } : {}),
+    });
     if (name === 'learned')
       for (const m of models)
         for (const v of m.variants)
@@ -160,7 +169,8 @@ export class SloPolicy implements Policy {
     const out = new Map<string, number>();
     views.forEach((view, i) => {
       const spec = this.models[i]!;
-      const base = saturationInput(spec, view, this.published, this.bounds);
+      const config = this.fallbackV2 ? V2_CONFIG : SATURATION_CONFIG;
+      const base = saturationInput(spec, view, this.published, this.bounds, config);
       const variants: SloVariantInput[] = base.variants.map((v) => {
         const est = this.estimators.get(v.variantName);
         const obs = view.variants.find((x) => x.name === v.variantName)?.observation;

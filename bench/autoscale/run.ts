@@ -1,6 +1,6 @@
 // One policy over one trace in virtual time: the fleet steps every second, the policy decides every
 // cycle from the collector's view, and the run is scored on what the clients saw.
-import { createSloEngine, type SloModelInput } from '../../src/engines/index.js';
+import { createSloEngine, type SloModelInput, type TargetFractions } from '../../src/engines/index.js';
 import type { LearnSettings } from '../../src/engines/slo/index.js';
 import type { QueueProfile } from '../../src/optimizer/index.js';
 import { fitProfile } from '../../src/simulator/index.js';
@@ -29,7 +29,11 @@ export interface RunSettings {
   /** The learned policy's learner settings (defaults otherwise). */
   learn: Partial<LearnSettings>;
   /** The SLO engine sizes for this fraction of each target. */
-  targetFraction: number;
+  targetFraction: number | TargetFractions;
+  /** The SLO policies' fallback is saturation V2 (analyzerName: saturation); the floor stays V1. */
+  fallbackV2?: boolean;
+  /** The SLO policies' dead band: scale down only to the count meeting this further fraction. */
+  scaleDownFraction?: number;
 }
 
 export interface Row {
@@ -147,9 +151,27 @@ export function sizeFor(
 export function makePolicy(name: string, trace: Trace, models: ModelSpec[], s: RunSettings): Policy {
   switch (name) {
     case 'learned':
-      return new SloPolicy('learned', models, s.bounds, new Map(), s.learn, s.targetFraction);
+      return new SloPolicy(
+        'learned',
+        models,
+        s.bounds,
+        new Map(),
+        s.learn,
+        s.targetFraction,
+        s.fallbackV2,
+        s.scaleDownFraction,
+      );
     case 'profiled':
-      return new SloPolicy('profiled', models, s.bounds, profilesFor(models, s.seed), {}, s.targetFraction);
+      return new SloPolicy(
+        'profiled',
+        models,
+        s.bounds,
+        profilesFor(models, s.seed),
+        {},
+        s.targetFraction,
+        s.fallbackV2,
+        s.scaleDownFraction,
+      );
     case 'saturation-v1':
     case 'saturation-v2':
       return new SaturationPolicy(name, models, s.bounds);

@@ -33,6 +33,7 @@ export {
   type SloModelInput,
   type SloVariantInput,
   STABILISATION_STEP,
+  type TargetFractions,
 } from './slo/index.js';
 export { NO_CHANGE_MESSAGE, STATUS_REASONS, variantStatuses } from './status.js';
 export {

@@ -6,10 +6,11 @@
 import { withBacklog } from '../../optimizer/backlog.js';
 import { type GroupVariant, sizeGroup, type VariantOutcome } from '../../optimizer/group.js';
 import { SizingMemo } from '../../optimizer/memo.js';
+import { analyseReplica } from '../../optimizer/sizing.js';
 import type { Stabiliser } from '../../optimizer/stabilize.js';
-import type { LoadProfile, SloTargets } from '../../optimizer/types.js';
+import type { LoadProfile, QueueProfile, SloTargets } from '../../optimizer/types.js';
 import { createSaturationV1Engine } from '../saturation-engine.js';
-import { actionOf, applyBounds, saturationFloor, scaleToZeroStage, withStep } from '../steps.js';
+import { actionOf, applyBounds, scaleToZeroStage, withStep } from '../steps.js';
 import {
   ENGINE_NAMES,
   type Engine,
@@ -18,7 +19,13 @@ import {
   type SaturationVariantInput,
   type ScalingDecision,
 } from '../types.js';
-import { choosePerformance, type PerformanceChoice, type PerformanceInputs } from './performance.js';
+import { modelFloor } from './floor.js';
+import {
+  choosePerformance,
+  type MeasuredRange,
+  type PerformanceChoice,
+  type PerformanceInputs,
+} from './performance.js';
 
 /** One variant as the SLO engine takes it: the saturation inputs plus its performance model. */
 export interface SloVariantInput extends SaturationVariantInput, PerformanceInputs {}
@@ -38,19 +45,42 @@ export interface SloModelInput extends SaturationModelInput {
 }
 
 export interface SloEngineOptions {
-  /** The engine used as floor and fallback; saturation V1 by default. */
+  /** The engine used as floor (and fallback unless `fallback` is given); saturation V1 by default. */
   saturation?: Engine;
+  /**
+   * The engine that decides what the SLO engine cannot (saturation V2 when the model's saturation
+   * config names it); `saturation` by default. The floor stays `saturation` either way.
+   */
+  fallback?: Engine;
   /** Scale-down stabilisation across cycles (the caller owns it); none: publish what is sized. */
   stabiliser?: Stabiliser;
   /**
-   * Size for this fraction of each target (0 < f <= 1, default 1): room for what the averages of
-   * one window scatter around the model's steady state.
+   * Size for this fraction of each target (0 < f <= 1, default 1), one for both or one per target:
+   * room for what the averages of one window scatter around the model's steady state, and for
+   * requests judged one by one scattering around the average (ITL more than TTFT's prefill).
    */
-  targetFraction?: number;
+  targetFraction?: number | TargetFractions;
+  /**
+   * A dead band (0 < f <= 1, default 1: none): a variant scales down only as far as the count that
+   * meets this further fraction of the targets, so a count whose neighbour below sits at the edge
+   * of the SLO does not go down and come back up every few cycles (each return costs a pod start).
+   */
+  scaleDownFraction?: number;
+}
+
+export interface TargetFractions {
+  ttftMs?: number;
+  itlMs?: number;
 }
 
 export const SLO_STEP = 'SloSizing';
 export const STABILISATION_STEP = 'Stabilization';
+
+function engineLabel(name: string): string {
+  if (name === ENGINE_NAMES.saturationV1) return 'saturation V1';
+  if (name === ENGINE_NAMES.saturationV2) return 'saturation V2';
+  return name;
+}
 
 function pct(x: number): string {
   return `${(100 * x).toFixed(0)} %`;
@@ -59,7 +89,7 @@ function pct(x: number): string {
 /** The saturation decision, each variant's reason saying why saturation decided. */
 function fallback(model: SloModelInput, saturation: Engine, why: string): ModelDecision {
   const d = saturation.decide(model);
-  const headline = `saturation V1: ${why}`;
+  const headline = `${engineLabel(saturation.name)}: ${why}`;
   return {
     ...d,
     decisions: d.decisions.map((x) => ({ ...x, reason: `${headline}; ${x.reason}` })),
@@ -67,12 +97,17 @@ function fallback(model: SloModelInput, saturation: Engine, why: string): ModelD
   };
 }
 
-function sloTargetsOf(slo: SloTargets | null, fraction: number): SloTargets | null {
+function fractionOf(f: number | undefined): number {
+  return f !== undefined && Number.isFinite(f) && f > 0 && f <= 1 ? f : 1;
+}
+
+function sloTargetsOf(slo: SloTargets | null, fraction: number | TargetFractions): SloTargets | null {
   if (slo === null) return null;
-  const f = Number.isFinite(fraction) && fraction > 0 && fraction <= 1 ? fraction : 1;
+  const ft = fractionOf(typeof fraction === 'number' ? fraction : fraction.ttftMs);
+  const fi = fractionOf(typeof fraction === 'number' ? fraction : fraction.itlMs);
   const out: SloTargets = {};
-  if (slo.ttftMs !== undefined && Number.isFinite(slo.ttftMs) && slo.ttftMs > 0) out.ttftMs = slo.ttftMs * f;
-  if (slo.itlMs !== undefined && Number.isFinite(slo.itlMs) && slo.itlMs > 0) out.itlMs = slo.itlMs * f;
+  if (slo.ttftMs !== undefined && Number.isFinite(slo.ttftMs) && slo.ttftMs > 0) out.ttftMs = slo.ttftMs * ft;
+  if (slo.itlMs !== undefined && Number.isFinite(slo.itlMs) && slo.itlMs > 0) out.itlMs = slo.itlMs * fi;
   return out.ttftMs === undefined && out.itlMs === undefined ? null : out;
 }
 
@@ -112,6 +147,44 @@ function size(
   return sizeGroup(group, { ...load, arrivalRate }, costs, memo);
 }
 
+/**
+ * The fewest replicas from `from` up to `upTo` whose predicted load per replica stays within the
+ * measured range: a model whose slope is unidentified is not extrapolated to larger batches.
+ */
+function leastWithin(
+  profile: QueueProfile,
+  load: LoadProfile,
+  ratePerSecond: number,
+  from: number,
+  upTo: number,
+  range: MeasuredRange,
+): number {
+  for (let n = Math.max(1, from); n < upTo; n++) {
+    const batch = analyseReplica(profile, load, ratePerSecond / n).avgInService;
+    if (batch <= range.maxBatch && batch * load.avgInputTokens <= range.maxPrefillX) return n;
+  }
+  return upTo;
+}
+
+/**
+ * Replicas for the same share of the load at the dead band's stricter targets, or null when no
+ * count meets them (then the band holds nothing: it must not pin a variant high).
+ */
+function bandCount(
+  profile: QueueProfile,
+  load: LoadProfile,
+  slo: SloTargets,
+  ratePerSecond: number,
+  memo: SizingMemo,
+): number | null {
+  try {
+    const plan = memo.plan(profile, load.avgInputTokens, load.avgOutputTokens, slo);
+    return ratePerSecond > 0 ? Math.ceil(ratePerSecond / plan.ratePerReplica) : 0;
+  } catch {
+    return null;
+  }
+}
+
 function decision(model: SloModelInput, v: SloVariantInput, target: number, reason: string): ScalingDecision {
   const action = actionOf(target, v.currentReplicas);
   return {
@@ -137,18 +210,18 @@ function decideSlo(
   saturation: Engine,
   memo: SizingMemo,
 ): ModelDecision {
+  const back = o.fallback ?? saturation;
   const slo = sloTargetsOf(model.slo, o.targetFraction ?? 1);
-  if (slo === null) return fallback(model, saturation, 'no SLO for this model');
-  if (model.variants.length === 0) return fallback(model, saturation, 'the model has no variants');
+  if (slo === null) return fallback(model, back, 'no SLO for this model');
+  if (model.variants.length === 0) return fallback(model, back, 'the model has no variants');
   const chosen = new Map<string, PerformanceChoice & { ok: true }>();
   for (const v of model.variants) {
     const c = choosePerformance(v);
-    if (!c.ok)
-      return fallback(model, saturation, `no usable performance model for ${v.variantName}: ${c.reason}`);
+    if (!c.ok) return fallback(model, back, `no usable performance model for ${v.variantName}: ${c.reason}`);
     chosen.set(v.variantName, c);
   }
   const loadWhy = loadProblem(model.load);
-  if (loadWhy !== null) return fallback(model, saturation, loadWhy);
+  if (loadWhy !== null) return fallback(model, back, loadWhy);
   const load = model.load as LoadProfile;
 
   const targets = new Map<string, { n: number; why: string }>();
@@ -162,6 +235,8 @@ function decideSlo(
     // Pods still starting are supply already asked for: while any is starting, the queue that builds
     // meanwhile does not ask for more (it would ask again every cycle until they serve).
     const starting = model.variants.reduce((a, v) => a + Math.max(0, v.pendingReplicas), 0);
+    const bandF = fractionOf(o.scaleDownFraction);
+    const strict = bandF < 1 ? (sloTargetsOf(slo, bandF) as SloTargets) : null;
     for (const v of model.variants) {
       const a = arrivals.get(v.variantName);
       const b = backlog.get(v.variantName);
@@ -170,7 +245,7 @@ function decideSlo(
         const infeasible = a !== undefined && a.reason === 'SLOUnreachable';
         return fallback(
           model,
-          saturation,
+          back,
           infeasible ? `no replica count meets the SLO on ${v.variantName}: ${why}` : why,
         );
       }
@@ -182,7 +257,27 @@ function decideSlo(
         n = Math.max(na, v.currentReplicas);
         extra = `; ${starting} replicas starting count for the backlog`;
       }
+      if (strict !== null && n < v.currentReplicas) {
+        // The same share of the load (the group's split), only the targets stricter.
+        const profile = chosen.get(v.variantName)!.profile;
+        const m = bandCount(profile, load, strict, a.allocation.assignedRate, memo);
+        const keep = m === null ? n : Math.min(v.currentReplicas, m);
+        if (keep > n) {
+          extra = `${extra}; scale-down held at ${keep} within the dead band`;
+          n = keep;
+        }
+      }
       const c = chosen.get(v.variantName)!;
+      if (c.withinMeasured !== undefined && n < v.currentReplicas) {
+        // Beyond the measured range one replica at a time: each step is measured before the next.
+        const r = a.allocation.assignedRate;
+        const within = leastWithin(c.profile, load, r, n, v.currentReplicas, c.withinMeasured);
+        const keep = Math.min(within, v.currentReplicas - 1);
+        if (keep > n) {
+          extra = `${extra}; down to ${keep} only: fewer would load each replica beyond the measured range`;
+          n = keep;
+        }
+      }
       const at = a.allocation.predicted;
       targets.set(v.variantName, {
         n,
@@ -196,11 +291,14 @@ function decideSlo(
   // Saturation V1's targets in this cycle are the floor.
   const sat = saturation.decide(model);
   const floor = new Map(sat.decisions.map((d) => [d.variantName, d.targetReplicas]));
-  let ds = model.variants.map((v) => {
-    const t = targets.get(v.variantName)!;
-    const d = decision(model, v, t.n, t.why);
-    return saturationFloor(d, floor.get(v.variantName));
-  });
+  let ds = modelFloor(
+    model.variants.map((v) => {
+      const t = targets.get(v.variantName)!;
+      return decision(model, v, t.n, t.why);
+    }),
+    floor,
+    new Map(model.variants.map((v) => [v.variantName, Math.max(0, v.currentReplicas - v.pendingReplicas)])),
+  );
   if (o.stabiliser) {
     const st = o.stabiliser;
     ds = ds.map((d) => {
@@ -230,7 +328,7 @@ function decideSlo(
   };
 }
 
-/** The SLO engine. Pure but for the optional stabiliser the caller passes; never throws. */
+/** The SLO engine. Pure but for the optional stabiliser and fallback the caller passes; never throws. */
 export function createSloEngine(o: SloEngineOptions = {}): Engine<SloModelInput> {
   const saturation = o.saturation ?? createSaturationV1Engine();
   return {
@@ -241,7 +339,7 @@ export function createSloEngine(o: SloEngineOptions = {}): Engine<SloModelInput>
         return decideSlo(model, o, saturation, new SizingMemo());
       } catch (err) {
         const why = `the SLO engine failed on this model's input: ${err instanceof Error ? err.message : String(err)}`;
-        return fallback(model, saturation, why);
+        return fallback(model, o.fallback ?? saturation, why);
       }
     },
   };

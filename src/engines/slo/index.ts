@@ -7,6 +7,7 @@ export {
   type SloModelInput,
   type SloVariantInput,
   STABILISATION_STEP,
+  type TargetFractions,
 } from './engine.js';
 export * from './learn/index.js';
 export {

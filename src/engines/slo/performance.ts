@@ -6,8 +6,23 @@ import type { LearnSettings } from './learn/settings.js';
 
 export type PerformanceSource = 'learned' | 'given';
 
+/** The loads a model was measured at, beyond which it must not be extrapolated. */
+export interface MeasuredRange {
+  /** Requests running per replica. */
+  maxBatch: number;
+  /** Input tokens x batch. */
+  maxPrefillX: number;
+}
+
 export type PerformanceChoice =
-  | { ok: true; profile: QueueProfile; source: PerformanceSource; reason: string }
+  | {
+      ok: true;
+      profile: QueueProfile;
+      source: PerformanceSource;
+      reason: string;
+      /** Set when a slope is unidentified: size only for loads within this range. */
+      withinMeasured?: MeasuredRange;
+    }
   | { ok: false; reason: string };
 
 export interface PerformanceInputs {
@@ -40,6 +55,21 @@ export function choosePerformance(v: PerformanceInputs): PerformanceChoice {
       if (status.usable) {
         const profile = est.profile();
         if (finiteProfile(profile)) return { ok: true, profile, source: 'learned', reason: status.reason };
+        learnedWhy = 'the learned profile has a parameter out of range';
+      } else if (status.withinMeasured !== null && v.profile === undefined) {
+        const profile = est.profile();
+        const r = status.withinMeasured;
+        const upTo = Number.isFinite(r.maxBatch)
+          ? `batch up to ${r.maxBatch.toFixed(1)}`
+          : 'the inputs measured';
+        if (finiteProfile(profile))
+          return {
+            ok: true,
+            profile,
+            source: 'learned',
+            reason: `learned profile within the measured range (${upTo}; ${status.reason.replace(/^not yet: /, '')})`,
+            withinMeasured: r,
+          };
         learnedWhy = 'the learned profile has a parameter out of range';
       } else {
         learnedWhy = `learned profile ${status.reason}`;

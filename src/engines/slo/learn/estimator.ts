@@ -73,6 +73,12 @@ export interface LearnedProfileStatus {
   priorSource: PriorSource;
   /** The given profile's predictions are persistently far from the measurements. */
   contradicted: boolean;
+  /**
+   * Not usable in general only because a slope is unidentified, yet confident at the loads measured:
+   * the model may size for loads within the measured range (batch at most `maxBatch`, input tokens
+   * x batch at most `maxPrefillX`; Infinity where the slope is identified). Null otherwise.
+   */
+  withinMeasured: { maxBatch: number; maxPrefillX: number } | null;
 }
 
 /** What one observation did to each line. */

@@ -87,6 +87,18 @@ export function regressorSpread(stats: LineStats): number {
 }
 
 /**
+ * The top of the range of x the line has measured: the weighted mean plus two weighted standard
+ * deviations (forgotten with the data); 0 with no data.
+ */
+export function measuredUpTo(stats: LineStats): number {
+  if (!(stats.s0 > 0)) return 0;
+  const mean = stats.s1 / stats.s0;
+  const variance = Math.max(0, stats.s2 / stats.s0 - mean * mean);
+  const top = mean + 2 * Math.sqrt(variance);
+  return Number.isFinite(top) ? top : 0;
+}
+
+/**
  * The slope's standard error times x_ref, relative to the mean y: how uncertain a prediction at a
  * typical x is because of the slope alone. Classic least squares over the forgotten sums: the
  * information along the slope's direction, once the intercept is accounted for, is

@@ -1,5 +1,6 @@
 // When a learned model may be used, and the sentence that says why (or why not yet).
 import type { EstimatorState, Identified, LearnedProfileStatus } from './estimator.js';
+import { measuredUpTo } from './line.js';
 import type { LearnSettings } from './settings.js';
 
 function pct(fraction: number): string {
@@ -49,19 +50,26 @@ export function describeStatus(
     blockers.push(`${c.prefillCycles} of ${set.minCycles} prefill cycles observed`);
 
   // Only once a line has data enough to tell: before that the cycle count is the blocker.
-  if (!trustedPrior) {
-    const beta = id.alpha && !id.beta;
-    const delta = id.gamma && !id.delta;
-    if (beta && delta) blockers.push('batch has not varied (beta and delta unidentified)');
-    else if (beta) blockers.push('batch has not varied (beta unidentified)');
-    else if (delta) blockers.push('input tokens x batch has not varied (delta unidentified)');
-  }
+  let slope: string | null = null;
+  const beta = !trustedPrior && id.alpha && !id.beta;
+  const delta = !trustedPrior && id.gamma && !id.delta;
+  if (beta && delta) slope = 'batch has not varied (beta and delta unidentified)';
+  else if (beta) slope = 'batch has not varied (beta unidentified)';
+  else if (delta) slope = 'input tokens x batch has not varied (delta unidentified)';
+  const othersBlock = blockers.length > 0;
+  if (slope !== null) blockers.push(slope);
+  const errorBlocked =
+    (c.itlError !== null && c.itlError >= set.errorThreshold) ||
+    (c.ttftError !== null && c.ttftError >= set.errorThreshold);
   if (c.itlError !== null && c.itlError >= set.errorThreshold)
     blockers.push(`ITL prediction error ${pct(c.itlError)} is not below ${pct(set.errorThreshold)}`);
   if (c.ttftError !== null && c.ttftError >= set.errorThreshold)
     blockers.push(`TTFT prediction error ${pct(c.ttftError)} is not below ${pct(set.errorThreshold)}`);
 
-  const usable = blockers.length === 0 && c.itlError !== null && c.ttftError !== null;
+  const scored = c.itlError !== null && c.ttftError !== null;
+  const usable = blockers.length === 0 && scored;
+  // Confident where it has measured, and only a slope unknown: usable for loads within that range.
+  const inRange = !usable && scored && slope !== null && !othersBlock && !errorBlocked;
   const contra = contradiction(s);
   let reason: string;
   if (usable) {
@@ -82,5 +90,11 @@ export function describeStatus(
     reason,
     priorSource: s.prior.source,
     contradicted: s.contradicted,
+    withinMeasured: inRange
+      ? {
+          maxBatch: beta ? measuredUpTo(s.decode.stats) : Number.POSITIVE_INFINITY,
+          maxPrefillX: delta ? measuredUpTo(s.prefill.stats) : Number.POSITIVE_INFINITY,
+        }
+      : null,
   };
 }

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PodMetrics } from '../../../../src/collector/pods.js';
 import { parseSaturationScalingConfigMap } from '../../../../src/engines/saturation/configmap.js';
+import { createSaturationV2Engine } from '../../../../src/engines/saturation-engine.js';
 import {
   createSloEngine,
   type SloModelInput,
@@ -113,12 +114,42 @@ describe('createSloEngine', () => {
     expect(young.decisions[0]!.reason).toMatch(
       /no usable performance model for a100: learned profile not yet/,
     );
+  });
 
-    const steady = e.decide(
-      model({ variants: [variant('a100', 10, 2, { learned: learned(60, 'steady') })] }),
+  it('sizes with a model whose slopes are unidentified only within the batch range it measured', () => {
+    // Measured at batch 24 only: at 2 replicas the load per replica stays near it, at fewer it would not.
+    const steady = learned(60, 'steady');
+    const e = createSloEngine();
+    const at = (current: number, arrivalRate: number) =>
+      e.decide(
+        model({
+          variants: [variant('a100', 10, current, { learned: steady })],
+          load: { arrivalRate, avgInputTokens: 1000, avgOutputTokens: 128 },
+        }),
+      ).decisions[0]!;
+    const hot = at(2, 40_000);
+    expect(hot.engine).toBe('slo-queueing');
+    expect(hot.reason).toMatch(
+      /learned profile within the measured range \(batch up to 24\.\d; batch has not varied/,
     );
-    expect(steady.engine).toBe('saturation-v1');
-    expect(steady.decisions[0]!.reason).toMatch(/unidentified/);
+    expect(hot.targetReplicas).toBeGreaterThan(2);
+    // Less load on 6 replicas: down only as far as keeps each replica within the measured batches
+    // (the SLO alone would allow fewer), and beyond them one replica at a time.
+    expect(at(6, 2000).reason).toMatch(
+      /down to 3 only: fewer would load each replica beyond the measured range -> 3/,
+    );
+    const calm = at(6, 4000);
+    expect(calm.targetReplicas).toBe(5);
+    expect(calm.reason).toMatch(/down to 5 only/);
+    // A given profile, which has the slopes, goes before a model confident only within its range.
+    const both = e.decide(
+      model({ variants: [variant('a100', 10, 6, { learned: steady, profile: PROFILE })] }),
+    );
+    expect(both.decisions[0]!.reason).toMatch(/^SLO engine: given profile;/);
+    // A model whose slopes are identified is not held to a range.
+    expect(
+      e.decide(model({ variants: [variant('a100', 10, 6, { learned: learned(60) })] })).decisions[0]!.reason,
+    ).not.toMatch(/measured range/);
   });
 
   it('falls back when no replica count meets the SLO', () => {
@@ -201,6 +232,61 @@ describe('createSloEngine', () => {
     const tight = createSloEngine({ targetFraction: 0.4 }).decide(model({ load })).decisions[0]!
       .targetReplicas;
     expect(tight).toBeGreaterThan(full);
+  });
+
+  it('falls back to the engine it is given (saturation V2) and names it, the floor staying V1', () => {
+    const e = createSloEngine({ fallback: createSaturationV2Engine() });
+    const young = e.decide(model({ variants: [variant('a100', 10, 2, { learned: learned(5) })] }));
+    expect(young.engine).toBe('saturation-v2');
+    expect(young.decisions[0]!.reason).toMatch(/^saturation V2: no usable performance model for a100/);
+    const hot: PodMetrics[] = [0, 1].map((i) => ({
+      pod: `a100-${i}`,
+      modelId: 'llama-8b',
+      namespace: 'ns',
+      kvCacheUsage: 0.95,
+      queueLength: 20,
+    }));
+    const m = model({ load: { arrivalRate: 60, avgInputTokens: 512, avgOutputTokens: 128 } });
+    const d = e.decide({ ...m, pods: new Map([['a100', hot]]) }).decisions[0]!;
+    expect(d.reason).toMatch(/saturation V1 keeps 3/);
+  });
+
+  it('takes a fraction per target: each tightens only its own target', () => {
+    const load = { arrivalRate: 12_000, avgInputTokens: 512, avgOutputTokens: 128 };
+    const n = (f: number | { ttftMs?: number; itlMs?: number }, slo: { ttftMs: number; itlMs: number }) =>
+      createSloEngine({ targetFraction: f }).decide(model({ load, slo })).decisions[0]!.targetReplicas;
+    const itlBinds = { ttftMs: 100_000, itlMs: 14 };
+    const ttftBinds = { ttftMs: 150, itlMs: 10_000 };
+    expect(n({ itlMs: 0.8 }, itlBinds)).toBeGreaterThan(n(1, itlBinds));
+    expect(n({ itlMs: 0.8 }, ttftBinds)).toBe(n(1, ttftBinds));
+    expect(n({ ttftMs: 0.7 }, ttftBinds)).toBeGreaterThan(n(1, ttftBinds));
+    // Out-of-range fractions mean no margin rather than a broken target.
+    expect(n({ ttftMs: 0, itlMs: Number.NaN }, itlBinds)).toBe(n(1, itlBinds));
+  });
+
+  it('holds a scale-down within the dead band, and scales down past it', () => {
+    const load = (arrivalRate: number) => ({ arrivalRate, avgInputTokens: 512, avgOutputTokens: 128 });
+    const slo = { ttftMs: 150, itlMs: 10_000 };
+    const n = (o: { scaleDownFraction?: number }, current: number, rate: number) =>
+      createSloEngine(o).decide(
+        model({ slo, load: load(rate), variants: [variant('a100', 10, current, { profile: PROFILE })] }),
+      ).decisions[0]!;
+    // Scaling up from 1 shows the counts sized at the target and at the band's stricter one.
+    const sized = n({}, 1, 12_000).targetReplicas;
+    const strict = createSloEngine({ targetFraction: 0.7 }).decide(
+      model({ slo, load: load(12_000), variants: [variant('a100', 10, 1, { profile: PROFILE })] }),
+    ).decisions[0]!.targetReplicas;
+    expect(strict).toBeGreaterThan(sized);
+    // From the stricter count: without the band it goes down (one, as saturation V1 allows), with it not.
+    expect(n({}, strict, 12_000).targetReplicas).toBe(strict - 1);
+    const held = n({ scaleDownFraction: 0.7 }, strict, 12_000);
+    expect(held.targetReplicas).toBe(strict);
+    expect(held.reason).toMatch(/scale-down held at \d+ within the dead band/);
+    // Above the band it scales down, and the band never holds a scale-up back.
+    expect(n({ scaleDownFraction: 0.7 }, strict + 3, 12_000).targetReplicas).toBeLessThan(strict + 3);
+    expect(n({ scaleDownFraction: 0.7 }, 1, 12_000).targetReplicas).toBe(sized);
+    // A band whose stricter target no count meets (TTFT 15 ms: below any prefill) holds nothing.
+    expect(n({ scaleDownFraction: 0.1 }, strict, 12_000).targetReplicas).toBe(strict - 1);
   });
 
   it('is deterministic', () => {

@@ -248,6 +248,26 @@ describe('identifiability', () => {
     expect(relErr(e.predict(24, 1000).itlMs, TRUE.alpha + TRUE.beta * 24)).toBeLessThan(0.03);
   });
 
+  it('under steady load is usable within the range it measured, and says how far that goes', () => {
+    const e = estimator();
+    feed(e, TRUE, 100, { load: steadyLoad, noise: 0.02 });
+    const r = e.status().withinMeasured!;
+    // One batch size (24) and one input length (1000): the range is that point.
+    expect(r.maxBatch).toBeCloseTo(24, 4);
+    expect(r.maxPrefillX).toBeCloseTo(24_000, 1);
+    // Not while it is still young or its error is high, nor once it is usable everywhere.
+    const young = estimator();
+    feed(young, TRUE, 5, { load: steadyLoad, noise: 0.02 });
+    expect(young.status().withinMeasured).toBeNull();
+    const noisy = estimator();
+    feed(noisy, TRUE, 100, { load: steadyLoad, noise: 0.4 });
+    expect(noisy.status().withinMeasured).toBeNull();
+    const varied = estimator();
+    feed(varied, TRUE, 60, { noise: 0.02 });
+    expect(varied.status().usable).toBe(true);
+    expect(varied.status().withinMeasured).toBeNull();
+  });
+
   it('does not identify a slope from a narrow batch range in noisy data, but does in clean data', () => {
     const narrow = (r: () => number): Cycle => ({ batch: 20 + r() * 10, inputTokens: 1000, queueMs: 5 });
     const noisy = estimator();
