@@ -175,17 +175,23 @@ export function decideVariant(input: DecisionInput): Decision {
     if (jump.held) notes.push(jump.held);
     n = jump.n;
   }
-  const sat = input.read.metrics?.saturation;
+  // The window runs on what the optimizer recommends; the saturation hold only defers the step down
+  // it allows, so a hold (which noisy in-flight counts raise often) does not restart the window.
+  const windowed = Math.min(input.stabiliser.recommend(key, t, n, running), self.bounds.max);
+  let published = windowed;
+  const before = Math.max(current ?? 0, running ?? 0);
   const hold =
-    current !== undefined && n < current
-      ? saturationHold({ ...load, arrivalRate: load.measuredArrivalRate }, sat, input.kvCacheThreshold)
+    windowed < before
+      ? saturationHold(
+          { ...load, arrivalRate: load.measuredArrivalRate },
+          input.read.metrics?.saturation,
+          input.kvCacheThreshold,
+        )
       : undefined;
-  if (hold !== undefined && current !== undefined) {
-    notes.push(`scale-down to ${n} held at ${current}: ${hold}`);
-    n = current;
-  }
-  const published = Math.min(input.stabiliser.recommend(key, t, n, running), self.bounds.max);
-  if (published > n) {
+  if (hold !== undefined) {
+    notes.push(`scale-down to ${windowed} held at ${before}: ${hold}`);
+    published = Math.min(before, self.bounds.max);
+  } else if (published > n) {
     notes.push(
       `scale-down to ${n} waits: ${published} is kept until a lower count has been recommended for ${Math.round(input.stabiliser.windowMs / 1000)}s`,
     );

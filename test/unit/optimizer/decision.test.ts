@@ -367,6 +367,24 @@ describe('saturation guard and stabilisation', () => {
     const unknown = decide({ va: v, deployment: dep(8), read: read(120), stabiliser: new Stabiliser(0) });
     expect(unknown.ok && unknown.numReplicas).toBe(6);
   });
+  it('a saturation hold defers the step down without restarting the window', () => {
+    const st = new Stabiliser(300_000);
+    const v = va('a');
+    const at = (s: number) => new Date(now.getTime() + s * 1000);
+    const first = decide({ va: v, deployment: dep(8), read: read(120), stabiliser: st, now: at(0) });
+    expect(first.ok && first.numReplicas).toBe(8);
+    // Mid-window the queue grows: held, as the window would hold it anyway.
+    const grow = read(120, { completionRate: 100 });
+    const mid = decide({ va: v, deployment: dep(8), read: grow, stabiliser: st, now: at(100) });
+    expect(mid.ok && mid.numReplicas).toBe(8);
+    // After the window the queue still grows: the step down waits for it.
+    const late = decide({ va: v, deployment: dep(8), read: grow, stabiliser: st, now: at(301) });
+    expect(late.ok && late.numReplicas).toBe(8);
+    expect(late.ok && late.message).toMatch(/scale-down to 6 held at 8: the queue grows/);
+    // The queue steady again: the window counted from the first lower recommendation (0 s) is over.
+    const after = decide({ va: v, deployment: dep(8), read: read(120), stabiliser: st, now: at(320) });
+    expect(after.ok && after.numReplicas).toBe(6);
+  });
   it('scale-up at once, scale-down only after the window; a restart is seeded with what runs', () => {
     const st = new Stabiliser(300_000);
     const v = va('a');
