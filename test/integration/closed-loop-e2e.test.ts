@@ -9,9 +9,9 @@ import { loadEmulatorConfig } from '../../src/emulator/index.js';
 
 const manifests = fileURLToPath(new URL('../../examples/manifests', import.meta.url));
 const example = loadEmulatorConfig(fileURLToPath(new URL('../../examples/emulator.yaml', import.meta.url)));
-// Evenly spaced arrivals of equal lengths: with Poisson arrivals or spread lengths the requests in
-// flight move by more than the 1 % of completions that the scale-down hold reads as a growing
-// queue, the hold restarts the stabilisation window, and the step down is held for good.
+// Evenly spaced arrivals of equal lengths keep the requests in flight steady, so the saturation
+// hold (a queue growing by more than 1 % of completions) does not defer the step down, and the
+// timing asserted below is the stabilisation window's alone.
 const config = {
   ...example,
   jitter: 0,
