@@ -10,6 +10,7 @@ import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import type { CycleReport } from '../controller/local.js';
 import { clusterOptimizer, localOptimizer } from '../controller/optimizer-setup.js';
+import { saturationParts } from '../controller/saturation-config.js';
 import { apiErrorMessage, getConfigMap } from '../kube/http.js';
 import { buildRuntime } from '../runtime.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -118,6 +119,12 @@ async function runLocal(
     manifests: opts.manifests as string,
     optimizer: opt.optimizer,
     optimizerConfig: opt.store,
+    saturation: saturationParts({
+      namespace: process.env.POD_NAMESPACE ?? DEFAULT_NAMESPACE,
+      stabilizationWindowMs: cfg.reconcile.stabilizationWindowMs,
+      scaleToZeroEnabled: () => cfg.actuation.scaleToZero,
+      logger,
+    }),
   });
   if (opts.once) {
     let report: CycleReport | undefined;
@@ -236,7 +243,26 @@ async function runCluster(
     { ...cfg.reconcile, minReplicasDefault: (va) => actuation.minReplicas(va) },
     logger,
   );
+  // wva-saturation-scaling-config (held for the saturation engine) and namespace-local copies.
+  const upstreamWatch = opts.configmap
+    ? watchUpstreamConfigMaps({
+        kubeConfig: kc,
+        namespace,
+        namespaces: cfg.reconcile.namespaces,
+        logger,
+        scaleToZeroCopies: (l) => actuation.localScaleToZero(l),
+      })
+    : undefined;
+
+  const saturation = saturationParts({
+    ...(upstreamWatch ? { holder: upstreamWatch.saturation } : {}),
+    namespace,
+    stabilizationWindowMs: cfg.reconcile.stabilizationWindowMs,
+    scaleToZeroEnabled: () => actuation.scaleToZeroEnabled(),
+    logger,
+  });
   const controller = new Controller({
+    saturation: saturation.decider,
     optimizer: opt.optimizer,
     unitCosts: () => opt.store.unitCosts.value,
     kubeConfig: kc,
@@ -283,17 +309,6 @@ async function runCluster(
           lastData = key;
           reloader.updateSources({ configMapData: data ?? {} });
         },
-      })
-    : undefined;
-
-  // wva-saturation-scaling-config (held for the saturation engine) and namespace-local copies.
-  const upstreamWatch = opts.configmap
-    ? watchUpstreamConfigMaps({
-        kubeConfig: kc,
-        namespace,
-        namespaces: cfg.reconcile.namespaces,
-        logger,
-        scaleToZeroCopies: (l) => actuation.localScaleToZero(l),
       })
     : undefined;
 

@@ -19,6 +19,7 @@ import {
   Reconciler,
   type StatusWriter,
 } from './reconciler.js';
+import type { SaturationDecider } from './saturation-decider.js';
 import { KubeStatusWriter } from './status-writer.js';
 
 export interface ControllerOptions<W extends StatusWriter = KubeStatusWriter> {
@@ -52,6 +53,8 @@ export interface ControllerOptions<W extends StatusWriter = KubeStatusWriter> {
   backoff?: RestartBackoff;
   /** Publishes and applies decisions (leader only: cleared when leadership is lost). */
   actuator?: Actuator;
+  /** Decides variants without an SLO profile (saturation engines). */
+  saturation?: SaturationDecider;
   /** Called after every full cycle (tests, logs). */
   onCycle?: (r: CycleResult) => void;
   now?: () => Date;
@@ -114,6 +117,7 @@ export class Controller<W extends StatusWriter = KubeStatusWriter> {
       optimizer: o.optimizer,
       now: o.now,
       ...(o.actuator ? { actuator: o.actuator } : {}),
+      ...(o.saturation ? { saturation: o.saturation } : {}),
     });
     this.manager = new Manager({
       source: this.source,
@@ -128,6 +132,7 @@ export class Controller<W extends StatusWriter = KubeStatusWriter> {
       onStoppedLeading: () => {
         o.actuator?.clear();
         o.optimizer?.forget();
+        o.saturation?.forget();
       },
       onCycle: o.onCycle,
       logger: log,

@@ -1,0 +1,260 @@
+// The saturation engines in the controller: for a VariantAutoscaling without an SLO profile, the
+// decision of its model (per model and namespace, once per cycle, kept for the cycle's
+// reconciles), from the per-pod series of the cycle's snapshot mapped to variants through their
+// Deployments. The engine decides; this only gathers its input, adds the stabilisation stage and
+// hands back what the status and the actuator publish.
+import type { PodMetrics } from '../collector/pods.js';
+import { isActiveTarget, saturationVariantInput, type TargetDeployment } from '../engines/inputs.js';
+import { matchPodsToVariants, type PodObject } from '../engines/pods.js';
+import {
+  parseSaturationScalingConfigMap,
+  type SaturationConfigSet,
+  saturationEngineSettings,
+} from '../engines/saturation/configmap.js';
+import { createSaturationV1Engine, createSaturationV2Engine } from '../engines/saturation-engine.js';
+import { variantStatuses } from '../engines/status.js';
+import { withStep } from '../engines/steps.js';
+import {
+  ENGINE_NAMES,
+  type Engine,
+  type ModelDecision,
+  type SaturationVariantInput,
+  type ScalingDecision,
+  type VariantStatusContent,
+} from '../engines/types.js';
+import { resolveAccelerator } from '../kube/accelerator.js';
+import { ACCELERATOR_LABEL, objectKey, type VariantAutoscaling } from '../kube/types.js';
+import { parseSpec, scaledOf } from '../kube/va-spec.js';
+import { Stabiliser } from '../optimizer/index.js';
+import { silentLogger } from '../telemetry/logger.js';
+import type { Logger } from '../types.js';
+import type { GroupMember } from './decision.js';
+import { replicaBounds } from './replica-bounds.js';
+
+/** Where the saturation ConfigMap's data comes from (SaturationConfigHolder's shape). */
+export interface SaturationConfigSource {
+  readonly namespace: string;
+  version: number;
+  dataFor(namespace: string): { data: Record<string, string> | undefined };
+}
+
+export interface SaturationDeciderOptions {
+  config: SaturationConfigSource;
+  /** A scale-down is published only after the lower count was decided for this long. */
+  stabilizationWindowMs?: number;
+  monotonic?: () => number;
+  /** WVA_SCALE_TO_ZERO, read each cycle. */
+  scaleToZeroEnabled?: () => boolean;
+  logger?: Logger;
+  /** The engines (tests wrap them); default fresh V1 and V2 engines. */
+  engines?: { v1?: Engine; v2?: Engine };
+}
+
+/** What one VariantAutoscaling gets from its model's decision. */
+export interface SaturationOutcome {
+  /** The engine's decision for this variant, after every stage; absent: nothing decided for it. */
+  decision?: ScalingDecision;
+  /** The status content (desired allocation and §6 conditions). */
+  status: VariantStatusContent;
+  model: ModelDecision;
+}
+
+export const STABILIZATION_STEP = 'Stabilization';
+
+/**
+ * The pod objects the owner chain needs, read from the pods' names: a Deployment's pod is named
+ * `<deployment>-<template hash>-<suffix>` and carries the hash as a label, so its ReplicaSet and
+ * the Deployment follow without a Pod informer. A pod of any other shape matches no variant.
+ */
+export function podObjectsFromNames(pods: readonly PodMetrics[]): Map<string, PodObject> {
+  const out = new Map<string, PodObject>();
+  for (const p of pods) {
+    const parts = p.pod.split('-');
+    if (parts.length < 3) continue;
+    const rs = parts.slice(0, -1).join('-');
+    out.set(`${p.namespace}/${p.pod}`, {
+      name: p.pod,
+      namespace: p.namespace,
+      labels: { 'pod-template-hash': parts[parts.length - 2] as string },
+      ownerReferences: [{ kind: 'ReplicaSet', name: rs, controller: true }],
+    });
+  }
+  return out;
+}
+
+interface Active {
+  va: VariantAutoscaling;
+  input: SaturationVariantInput;
+  deploymentName: string;
+  running: number;
+}
+
+export class SaturationDecider {
+  private readonly v1: Engine;
+  private readonly v2: Engine;
+  private readonly log: Logger;
+  readonly stabiliser: Stabiliser;
+  private cycle = new Map<string, ModelDecision>();
+  private parsed = new Map<string, SaturationConfigSet>();
+  private parsedVersion = -1;
+  private readonly said = new Set<string>();
+
+  constructor(private readonly o: SaturationDeciderOptions) {
+    this.log = o.logger ?? silentLogger;
+    this.v1 = o.engines?.v1 ?? createSaturationV1Engine();
+    this.v2 = o.engines?.v2 ?? createSaturationV2Engine();
+    this.stabiliser = new Stabiliser(o.stabilizationWindowMs ?? 300_000);
+  }
+
+  /** A cycle begins: every model decides afresh (once) in it. */
+  beginCycle(keys?: Set<string>): void {
+    this.cycle = new Map();
+    if (keys) this.stabiliser.retain(keys);
+  }
+
+  /** Leadership lost: the next term starts each variant from what runs. */
+  forget(): void {
+    this.stabiliser.clear();
+  }
+
+  private configFor(namespace: string): SaturationConfigSet {
+    if (this.parsedVersion !== this.o.config.version) {
+      this.parsed = new Map();
+      this.parsedVersion = this.o.config.version;
+    }
+    let set = this.parsed.get(namespace);
+    if (!set) {
+      set = parseSaturationScalingConfigMap(this.o.config.dataFor(namespace).data, { product: true });
+      for (const p of set.problems) this.sayOnce(`config\0${p.message}`, { field: p.field }, p.message);
+      this.parsed.set(namespace, set);
+    }
+    return set;
+  }
+
+  private sayOnce(id: string, obj: object, msg: string): void {
+    if (this.said.has(id)) return;
+    if (this.said.size >= 10_000) this.said.clear();
+    this.said.add(id);
+    this.log.warn(obj, msg);
+  }
+
+  /** The engine every model uses: read from the global copy's `default`. */
+  engine(): Engine {
+    const global = this.configFor(this.o.config.namespace);
+    return saturationEngineSettings(global).analyzer === 'v2' ? this.v2 : this.v1;
+  }
+
+  /** The decision for `va` (a profile-less variant) from its model's, decided once per cycle. */
+  decide(
+    va: VariantAutoscaling,
+    group: GroupMember[],
+    pods: readonly PodMetrics[] | undefined,
+  ): SaturationOutcome {
+    const ns = va.metadata.namespace;
+    const modelId = va.spec.modelID;
+    const key = `${ns}\0${modelId}`;
+    const active = this.activeMembers(group);
+    let model = this.cycle.get(key);
+    if (!model) {
+      model = this.decideModel(modelId, ns, active, pods ?? []);
+      this.cycle.set(key, model);
+    }
+    const self = active.find((a) => a.va.metadata.name === va.metadata.name);
+    const m: ModelDecision = self
+      ? model
+      : {
+          ...model,
+          skipped: [
+            `variant ${va.metadata.name}: its scale target is missing, being deleted or at 0 replicas (scale from zero watches it)`,
+          ],
+          decisions: [],
+        };
+    const status = variantStatuses(m, [
+      { variantName: va.metadata.name, knownAccelerator: knownAccelerator(va, group) },
+    ])[0] as VariantStatusContent;
+    const decision = m.decisions.find((d) => d.variantName === va.metadata.name);
+    return decision ? { decision, status, model: m } : { status, model: m };
+  }
+
+  /** Members the saturation engine sizes: profile-less, target found, not deleting, replicas > 0. */
+  private activeMembers(group: GroupMember[]): Active[] {
+    const out: Active[] = [];
+    for (const m of group) {
+      const spec = parseSpec(m.va.spec, m.va.metadata.name);
+      if (!spec.ok || spec.spec.engine !== 'saturation') continue;
+      const d = m.deployment as TargetDeployment | undefined;
+      if (!d || m.deployment?.metadata.deletionTimestamp || !isActiveTarget(d)) continue;
+      const bounds = replicaBounds(m.va);
+      const input = saturationVariantInput(
+        {
+          name: m.va.metadata.name,
+          variantCost: m.va.spec.variantCost,
+          acceleratorLabel: m.va.metadata.labels?.[ACCELERATOR_LABEL] ?? '',
+          desiredReplicas: m.va.status?.desiredOptimizedAlloc?.numReplicas ?? 0,
+          ...(typeof bounds === 'object'
+            ? { ...(bounds.min !== undefined ? { minReplicas: bounds.min } : {}), maxReplicas: bounds.max }
+            : {}),
+        },
+        d,
+      );
+      out.push({ va: m.va, input, deploymentName: scaledOf(m.va).name, running: input.currentReplicas });
+    }
+    return out;
+  }
+
+  private decideModel(modelId: string, namespace: string, active: Active[], pods: readonly PodMetrics[]) {
+    const engine = this.engine();
+    const matched = matchPodsToVariants({
+      pods,
+      podObjects: podObjectsFromNames(pods),
+      variants: active.map((a) => ({
+        variantName: a.input.variantName,
+        namespace,
+        deploymentName: a.deploymentName,
+      })),
+    });
+    const model = engine.decide({
+      modelId,
+      namespace,
+      variants: active.map((a) => a.input),
+      pods: matched.byVariant,
+      config: this.configFor(namespace),
+      scaleToZero: {
+        config: {},
+        requestCount: null,
+        envDefault: this.o.scaleToZeroEnabled?.() ?? false,
+      },
+    });
+    const notes = [...model.notes, ...matched.unmatched.map((u) => u.reason)];
+    for (const n of notes) this.sayOnce(`note\0${namespace}\0${modelId}\0${n}`, { namespace, modelId }, n);
+    const t = (this.o.monotonic ?? (() => performance.now()))();
+    const byName = new Map(active.map((a) => [a.input.variantName, a]));
+    const decisions = model.decisions.map((d) => {
+      const a = byName.get(d.variantName);
+      if (!a) return d;
+      const published = this.stabiliser.recommend(objectKey(a.va), t, d.targetReplicas, a.running);
+      if (published <= d.targetReplicas) return d;
+      const secs = Math.round(this.stabiliser.windowMs / 1000);
+      const held = withStep(
+        d,
+        STABILIZATION_STEP,
+        published,
+        `scale-down to ${d.targetReplicas} waits: ${published} is kept until a lower count has been decided for ${secs}s`,
+        true,
+      );
+      // The headline names the action that is published, not the one that waits.
+      return d.engine === ENGINE_NAMES.saturationV1
+        ? { ...held, reason: `saturation-only mode: ${held.action}` }
+        : held;
+    });
+    return { ...model, decisions, notes };
+  }
+}
+
+/** The accelerator a variant is known by: its previous desired one, its label, its placement. */
+function knownAccelerator(va: VariantAutoscaling, group: GroupMember[]): string {
+  const prev = va.status?.desiredOptimizedAlloc?.accelerator;
+  if (prev) return prev;
+  const d = group.find((m) => m.va === va)?.deployment;
+  return resolveAccelerator(va.metadata.labels, d?.spec?.template?.spec).accelerator;
+}
