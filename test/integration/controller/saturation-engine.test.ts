@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Actuator } from '../../../src/actuator/actuator.js';
 import { ActuationMetrics } from '../../../src/actuator/metrics.js';
+import { DeploymentScaler, HpaWatch } from '../../../src/actuator/scaler.js';
 import { ModelMetricsCache } from '../../../src/cache/index.js';
 import { FleetCollector } from '../../../src/collector/index.js';
 import { KubeSource } from '../../../src/controller/kube.js';
@@ -20,6 +21,7 @@ import { PrometheusClient } from '../../../src/prometheus/index.js';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
+import { until } from '../../support/wait.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: statuses read loosely
 type Loose = Record<string, any>;
@@ -119,7 +121,6 @@ afterAll(async () => {
   await prom?.stop();
 });
 
-const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 const condition = (s: Loose | undefined, type: string) => s?.conditions?.find((c: Loose) => c.type === type);
 
 describe('saturation engine in the controller (fake API server, real Prometheus)', () => {
@@ -224,6 +225,56 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
       expect(new Set(engines)).toEqual(new Set(['saturation-v1']));
       expect(modelsDecided.sort()).toEqual(['m/bad', 'm/down', 'm/held', 'm/nan', 'm/pending', 'm/up']);
     } finally {
+      await source.stop();
+      await api.close();
+    }
+  });
+
+  it('--actuator=scale: the decided targets are patched, the undecided and unchanged left alone', async () => {
+    const api = await FakeApiServer.start();
+    const kc = api.kubeConfig();
+    const source = new KubeSource({ kubeConfig: kc, backoff: { baseMs: 20, maxMs: 100 } });
+    const hpas = new HpaWatch({ kubeConfig: kc });
+    try {
+      for (const f of fleet) {
+        api.put('variantautoscalings', f.va);
+        api.put('deployments', f.dep);
+      }
+      source.start();
+      hpas.start();
+      await source.waitForSync(10_000);
+      await until(() => hpas.synced, 'HPA informer');
+      const holder = new SaturationConfigHolder(CONTROLLER_NS, 'wva-saturation-scaling-config');
+      const reconciler = new Reconciler({
+        source,
+        collector: new FleetCollector({
+          prom: new PrometheusClient({ url: prom.url, timeoutMs: 5000 }),
+          cache: new ModelMetricsCache({ ttlMs: 30_000 }),
+          evaluationTime: () => new Date(BACKFILL_TIME_S * 1000),
+        }),
+        writer: new KubeStatusWriter({ kubeConfig: kc }),
+        saturation: new SaturationDecider({ config: holder, stabilizationWindowMs: 0 }),
+        actuator: new Actuator({
+          mode: 'scale',
+          metrics: new ActuationMetrics(new Registry()),
+          scaler: new DeploymentScaler({ kubeConfig: kc }),
+          hpas,
+          scaleToZeroEnabled: () => false,
+        }),
+      });
+      await reconciler.runCycle();
+      const patches = api.requests
+        .filter((r) => r.subresource === 'scale' && r.method === 'PATCH')
+        .map((r) => [r.name, (r.body as Loose).spec.replicas])
+        .sort();
+      expect(patches).toEqual([
+        ['down-dear-decode', 1],
+        ['held-moving-decode', 3],
+        ['pend-dear-decode', 2],
+        ['up-cheap-decode', 3],
+      ]);
+    } finally {
+      await hpas.stop();
       await source.stop();
       await api.close();
     }
