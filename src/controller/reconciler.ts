@@ -22,7 +22,7 @@ import type { Decision, VariantOptimizer } from './decision.js';
 import { CycleGroups } from './groups.js';
 import type { ControllerTelemetry, CycleResult, ReconcileResult } from './reconcile-result.js';
 import type { SaturationDecider, SaturationOutcome } from './saturation-decider.js';
-import { saturationActuation, saturationOutcome } from './saturation-outcome.js';
+import { saturationActuation, saturationOutcome, withSaturationFloor } from './saturation-outcome.js';
 import { computeStatus, type MetricsRead } from './status.js';
 import { lookupTarget, type ScaleTargetSource, specProblemsOf, undecidedEngine } from './targets.js';
 
@@ -90,7 +90,7 @@ export interface ReconcilerOptions {
   /** Publishes and applies each decision once its status is computed; none: status only. */
   actuator?: Actuator;
   /** Decides variants without an SLO profile (saturation engines); absent: they wait, said so. */
-  saturation?: Pick<SaturationDecider, 'decide' | 'beginCycle'>;
+  saturation?: Pick<SaturationDecider, 'decide' | 'beginCycle' | 'floor'>;
 }
 
 function asError(err: unknown): Error {
@@ -165,7 +165,10 @@ export class Reconciler {
       if (signal?.aborted) return undefined;
       const monotonicMs = this.monotonic();
       const requireTarget = this.o.source.targetsKnown ?? false;
-      return optimizer.decide({ va, deployment, read, group, now, monotonicMs, requireTarget });
+      const d = optimizer.decide({ va, deployment, read, group, now, monotonicMs, requireTarget });
+      const sat = this.o.saturation;
+      if (!d.ok || !sat || !read.pods?.length) return d;
+      return withSaturationFloor(d, sat.floor(va, await this.groups.ofModel(va), read.pods));
     } catch (err) {
       // A defect in the optimizer must not stop currentAlloc from being written.
       return {

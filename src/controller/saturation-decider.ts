@@ -18,6 +18,7 @@ import {
   ENGINE_NAMES,
   type Engine,
   type ModelDecision,
+  type SaturationModelInput,
   type SaturationVariantInput,
   type ScalingDecision,
   type VariantStatusContent,
@@ -95,6 +96,7 @@ export class SaturationDecider {
   private readonly log: Logger;
   readonly stabiliser: Stabiliser;
   private cycle = new Map<string, ModelDecision>();
+  private floors = new Map<string, ModelDecision>();
   private parsed = new Map<string, SaturationConfigSet>();
   private parsedVersion = -1;
   private readonly said = new Set<string>();
@@ -109,6 +111,7 @@ export class SaturationDecider {
   /** A cycle begins: every model decides afresh (once) in it. */
   beginCycle(keys?: Set<string>): void {
     this.cycle = new Map();
+    this.floors = new Map();
     if (keys) this.stabiliser.retain(keys);
   }
 
@@ -176,12 +179,37 @@ export class SaturationDecider {
     return decision ? { decision, status, model: m } : { status, model: m };
   }
 
+  /**
+   * What saturation V1 would keep for `va`, a variant the SLO engine sizes: V1 over the model's
+   * SLO-sized variants, from what runs (their own desired counts are the SLO engine's, not a size
+   * change in progress). Undefined where no pod of the variant reports saturation numbers.
+   */
+  floor(
+    va: VariantAutoscaling,
+    group: GroupMember[],
+    pods: readonly PodMetrics[] | undefined,
+  ): number | undefined {
+    if (!pods || pods.length === 0) return undefined;
+    const ns = va.metadata.namespace;
+    const key = `${ns}\0${va.spec.modelID}`;
+    let model = this.floors.get(key);
+    if (!model) {
+      const active = this.activeMembers(group, 'slo').map((a) => ({
+        ...a,
+        input: { ...a.input, desiredReplicas: 0 },
+      }));
+      model = this.v1.decide(this.modelInput(va.spec.modelID, ns, active, pods));
+      this.floors.set(key, model);
+    }
+    return model.decisions.find((d) => d.variantName === va.metadata.name)?.targetReplicas;
+  }
+
   /** Members the saturation engine sizes: profile-less, target found, not deleting, replicas > 0. */
-  private activeMembers(group: GroupMember[]): Active[] {
+  private activeMembers(group: GroupMember[], engine: 'saturation' | 'slo' = 'saturation'): Active[] {
     const out: Active[] = [];
     for (const m of group) {
       const spec = parseSpec(m.va.spec, m.va.metadata.name);
-      if (!spec.ok || spec.spec.engine !== 'saturation') continue;
+      if (!spec.ok || spec.spec.engine !== engine) continue;
       const d = m.deployment as TargetDeployment | undefined;
       if (!d || m.deployment?.metadata.deletionTimestamp || !isActiveTarget(d)) continue;
       const bounds = replicaBounds(m.va);
@@ -202,8 +230,12 @@ export class SaturationDecider {
     return out;
   }
 
-  private decideModel(modelId: string, namespace: string, active: Active[], pods: readonly PodMetrics[]) {
-    const engine = this.engine();
+  private modelInput(
+    modelId: string,
+    namespace: string,
+    active: Active[],
+    pods: readonly PodMetrics[],
+  ): SaturationModelInput & { unmatched: string[] } {
     const matched = matchPodsToVariants({
       pods,
       podObjects: podObjectsFromNames(pods),
@@ -213,7 +245,7 @@ export class SaturationDecider {
         deploymentName: a.deploymentName,
       })),
     });
-    const model = engine.decide({
+    return {
       modelId,
       namespace,
       variants: active.map((a) => a.input),
@@ -224,8 +256,14 @@ export class SaturationDecider {
         requestCount: null,
         envDefault: this.o.scaleToZeroEnabled?.() ?? false,
       },
-    });
-    const notes = [...model.notes, ...matched.unmatched.map((u) => u.reason)];
+      unmatched: matched.unmatched.map((u) => u.reason),
+    };
+  }
+
+  private decideModel(modelId: string, namespace: string, active: Active[], pods: readonly PodMetrics[]) {
+    const input = this.modelInput(modelId, namespace, active, pods);
+    const model = this.engine().decide(input);
+    const notes = [...model.notes, ...input.unmatched];
     for (const n of notes) this.sayOnce(`note\0${namespace}\0${modelId}\0${n}`, { namespace, modelId }, n);
     const t = (this.o.monotonic ?? (() => performance.now()))();
     const byName = new Map(active.map((a) => [a.input.variantName, a]));

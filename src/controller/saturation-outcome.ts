@@ -3,7 +3,7 @@
 import type { ActuationInput } from '../actuator/actuator.js';
 import { METRICS_AVAILABLE } from '../engines/types.js';
 import type { VariantAutoscaling } from '../kube/types.js';
-import type { GroupMember } from './decision.js';
+import type { Decision, GroupMember } from './decision.js';
 import type { SaturationDecider, SaturationOutcome } from './saturation-decider.js';
 import type { MetricsRead } from './status.js';
 
@@ -41,4 +41,18 @@ export function saturationActuation(sat: SaturationOutcome): Pick<ActuationInput
   const desired = sat.decision ? sat.status.desired : null;
   if (desired) return { decision: { accelerator: desired.accelerator, numReplicas: desired.numReplicas } };
   return { undecided: `${sat.model.engine}: ${sat.model.skipped.join('; ') || 'nothing decided'}` };
+}
+
+/**
+ * The SLO engine's decision under saturation V1's floor: never fewer replicas than V1 would keep.
+ * The message gives both counts; the reason says the floor decided.
+ */
+export function withSaturationFloor(d: Decision, floor: number | undefined): Decision {
+  if (!d.ok || floor === undefined || floor <= d.numReplicas) return d;
+  return {
+    ...d,
+    reason: 'SaturationSafetyOverride',
+    numReplicas: floor,
+    message: `${d.message}; SaturationSafetyOverride: the SLO engine wanted ${d.numReplicas} replicas, saturation V1 keeps ${floor}: kept ${floor}`,
+  };
 }

@@ -12,6 +12,7 @@ import { DeploymentScaler, HpaWatch } from '../../../src/actuator/scaler.js';
 import { ModelMetricsCache } from '../../../src/cache/index.js';
 import { FleetCollector } from '../../../src/collector/index.js';
 import { KubeSource } from '../../../src/controller/kube.js';
+import { clusterOptimizer } from '../../../src/controller/optimizer-setup.js';
 import { Reconciler } from '../../../src/controller/reconciler.js';
 import { SaturationConfigHolder } from '../../../src/controller/saturation-config.js';
 import { SaturationDecider } from '../../../src/controller/saturation-decider.js';
@@ -111,6 +112,15 @@ add('nan-only', 'm/nan', '5.0', 1, []);
 const extra: VllmPodTraffic[] = [
   { ...pod('m/bad', 'bad-gauges-decode', 9, null), omitGauges: true },
   { ...pod('m/nan', 'nan-only-decode', 0, Number.NaN), omitGauges: true },
+  // An SLO-profiled variant at little load on two saturated replicas (the floor's case).
+  ...[0, 1].map((i) => ({
+    ...pod('org/slo', 'slo-va-decode', i, 0.95),
+    requestsPerSecond: 0.05,
+    avgPromptTokens: 128,
+    avgGenerationTokens: 64,
+    avgTtftSeconds: 0.1,
+    avgItlSeconds: 0.01,
+  })),
 ];
 
 let prom: PrometheusServer;
@@ -275,6 +285,100 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
       ]);
     } finally {
       await hpas.stop();
+      await source.stop();
+      await api.close();
+    }
+  });
+
+  it('saturation V1 is a floor under the SLO engine where per-pod series exist: SaturationSafetyOverride', async () => {
+    const api = await FakeApiServer.start();
+    const kc = api.kubeConfig();
+    const source = new KubeSource({ kubeConfig: kc, backoff: { baseMs: 20, maxMs: 100 } });
+    const opt = clusterOptimizer(
+      kc,
+      CONTROLLER_NS,
+      { stabilizationWindowMs: 0, kvCacheThreshold: 0.9 },
+      {
+        debug() {},
+        info() {},
+        warn() {},
+        error() {},
+        child() {
+          return this;
+        },
+      },
+    );
+    try {
+      api.put('variantautoscalings', {
+        ...va('slo-va', 'org/slo', '10.0'),
+        spec: {
+          scaleTargetRef: { kind: 'Deployment', name: 'slo-va-decode' },
+          modelID: 'org/slo',
+          sloClassRef: { name: 'premium', key: 'org/slo' },
+          modelProfile: {
+            accelerators: [
+              {
+                acc: 'L4',
+                accCount: 1,
+                maxBatchSize: 4,
+                perfParms: {
+                  decodeParms: { alpha: '20.58', beta: '0.41' },
+                  prefillParms: { gamma: '5.2', delta: '0.1' },
+                },
+              },
+            ],
+          },
+        },
+      });
+      api.put('deployments', dep('slo-va', 2));
+      api.put('configmaps', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'service-classes-config', namespace: CONTROLLER_NS },
+        data: {
+          'premium.yaml':
+            'name: Premium\npriority: 1\ndata:\n  - model: org/slo\n    slo-tpot: 200\n    slo-ttft: 5000\n',
+        },
+      });
+      api.put('configmaps', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'accelerator-unit-costs', namespace: CONTROLLER_NS },
+        data: { L4: '{ "device": "L4", "cost": "10.00" }' },
+      });
+      source.start();
+      opt.start();
+      await source.waitForSync(10_000);
+      await until(() => opt.store.unitCosts.value !== undefined, 'optimizer ConfigMaps watched', 10_000);
+      const reconciler = new Reconciler({
+        source,
+        collector: new FleetCollector({
+          prom: new PrometheusClient({ url: prom.url, timeoutMs: 5000 }),
+          cache: new ModelMetricsCache({ ttlMs: 30_000 }),
+          evaluationTime: () => new Date(BACKFILL_TIME_S * 1000),
+        }),
+        writer: new KubeStatusWriter({ kubeConfig: kc }),
+        optimizer: opt.optimizer,
+        saturation: new SaturationDecider({
+          config: new SaturationConfigHolder(CONTROLLER_NS, 'wva-saturation-scaling-config'),
+          stabilizationWindowMs: 0,
+        }),
+      });
+      const cycle = await reconciler.runCycle();
+      const r = cycle.results[0] as Loose;
+      // The SLO engine alone would publish fewer than the two saturated replicas; V1 keeps three.
+      expect(r.decision.ok).toBe(true);
+      expect(r.decision.reason).toBe('SaturationSafetyOverride');
+      expect(r.decision.recommended).toBeLessThan(3);
+      const st = (api.get('variantautoscalings', NS, 'slo-va') as Loose).status;
+      expect(st.desiredOptimizedAlloc.numReplicas).toBe(3);
+      const ready = condition(st, 'OptimizationReady');
+      expect(ready.reason).toBe('SaturationSafetyOverride');
+      expect(ready.message).toMatch(
+        /SaturationSafetyOverride: the SLO engine wanted [0-2] replicas, saturation V1 keeps 3: kept 3$/,
+      );
+    } finally {
+      await opt.stop();
       await source.stop();
       await api.close();
     }
