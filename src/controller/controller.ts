@@ -55,6 +55,8 @@ export interface ControllerOptions<W extends StatusWriter = KubeStatusWriter> {
   actuator?: Actuator;
   /** Decides variants without an SLO profile (saturation engines). */
   saturation?: SaturationDecider;
+  /** A loop run once per leadership term (scale from zero): started on leading, stopped on losing it. */
+  perTerm?: { start(): void; stop(): Promise<void> };
   /** Called after every full cycle (tests, logs). */
   onCycle?: (r: CycleResult) => void;
   now?: () => Date;
@@ -129,7 +131,9 @@ export class Controller<W extends StatusWriter = KubeStatusWriter> {
       eventDelayMs: o.debounceMs ?? 200,
       // A standby serves no per-variant series: the new leader publishes its own. Nor does it keep
       // recommendations: another leader may publish meanwhile, so a next term starts from status.
+      onStartedLeading: () => o.perTerm?.start(),
       onStoppedLeading: () => {
+        void o.perTerm?.stop();
         o.actuator?.clear();
         o.optimizer?.forget();
         o.saturation?.forget();

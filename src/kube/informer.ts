@@ -49,6 +49,10 @@ export function trimDeployment(d: Deployment): Deployment {
     out.spec = d.spec.replicas === undefined ? {} : { replicas: d.spec.replicas };
     const placement = gpuPlacement(d.spec.template?.spec);
     if (placement) out.spec.template = { spec: placement };
+    // Scale from zero matches the pod template's labels against InferencePool selectors.
+    const labels = d.spec.template?.metadata?.labels;
+    if (labels && typeof labels === 'object')
+      out.spec.template = { ...out.spec.template, metadata: { labels } };
   }
   if (d.status) {
     out.status = {};

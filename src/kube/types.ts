@@ -115,7 +115,10 @@ export interface Deployment {
   apiVersion?: string;
   kind?: string;
   metadata: ObjectMeta;
-  spec?: { replicas?: number; template?: { spec?: PlacementSpec } };
+  spec?: {
+    replicas?: number;
+    template?: { metadata?: { labels?: Record<string, string> }; spec?: PlacementSpec };
+  };
   status?: { replicas?: number; readyReplicas?: number };
 }
 
