@@ -19,7 +19,7 @@ import { addConfigOptions, configSourcesFromOptions, loadCliConfig } from './con
 import { cycleReportJson, formatCycleTable } from './cycle-report.js';
 import { action, UsageError } from './errors.js';
 import { readConfigMap } from './read-configmap.js';
-import { scaleFromZeroParts } from './scale-from-zero-setup.js';
+import { gpuParts, scaleFromZeroParts } from './scale-from-zero-setup.js';
 import { type ShutdownSignals, watchShutdownSignals } from './signals.js';
 import { parseTime } from './time.js';
 
@@ -254,7 +254,9 @@ async function runCluster(
       })
     : undefined;
 
+  const gpu = gpuParts({ kubeConfig: kc, logger });
   const saturation = saturationParts({
+    gpus: gpu.gpus,
     ...(upstreamWatch ? { holder: upstreamWatch.saturation } : {}),
     namespace,
     stabilizationWindowMs: cfg.reconcile.stabilizationWindowMs,
@@ -284,6 +286,7 @@ async function runCluster(
   });
   actuation.bindSource(controller.source);
   fromZero.wire(controller);
+  gpu.wire(controller.source);
   actuation.bindUnitCosts(() => opt.store.unitCosts.value);
   const targets = parts.reloadHooks(
     (n, _p, keys) => {
@@ -350,6 +353,7 @@ async function runCluster(
       () => controller.stop(4000),
       () => actuation.stop(),
       () => fromZero.pools?.stop(),
+      () => gpu.stop(),
       () => cmWatch?.stop(),
       () => upstreamWatch?.stop(),
       () => opt.stop(),

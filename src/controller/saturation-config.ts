@@ -8,7 +8,7 @@ import { type ConfigMapLike, scopedData } from '../config/scale-to-zero.js';
 import { configMapNames } from '../config/upstream.js';
 import type { Logger } from '../types.js';
 import { ConfigMapWatch } from './kube.js';
-import { SaturationDecider } from './saturation-decider.js';
+import { SaturationDecider, type SaturationDeciderOptions } from './saturation-decider.js';
 
 export class SaturationConfigHolder {
   private global: ConfigMapLike | undefined;
@@ -82,6 +82,7 @@ export function saturationParts(o: {
   stabilizationWindowMs: number;
   scaleToZeroEnabled: () => boolean;
   logger: Logger;
+  gpus?: SaturationDeciderOptions['gpus'];
 }): { decider: SaturationDecider; config: SaturationConfigHolder } {
   const config =
     o.holder ?? new SaturationConfigHolder(o.namespace, configMapNames(process.env).saturation[0] as string);
@@ -90,6 +91,7 @@ export function saturationParts(o: {
     stabilizationWindowMs: o.stabilizationWindowMs,
     scaleToZeroEnabled: o.scaleToZeroEnabled,
     logger: o.logger,
+    ...(o.gpus ? { gpus: o.gpus } : {}),
   });
   return { decider, config };
 }

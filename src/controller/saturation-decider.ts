@@ -11,9 +11,10 @@ import {
   type SaturationConfigSet,
   saturationEngineSettings,
 } from '../engines/saturation/configmap.js';
+import { normalizeAcceleratorName } from '../engines/saturation/limiter.js';
 import { createSaturationV1Engine, createSaturationV2Engine } from '../engines/saturation-engine.js';
 import { variantStatuses } from '../engines/status.js';
-import { withStep } from '../engines/steps.js';
+import { limitFleet, withStep } from '../engines/steps.js';
 import {
   ENGINE_NAMES,
   type Engine,
@@ -47,6 +48,12 @@ export interface SaturationDeciderOptions {
   /** WVA_SCALE_TO_ZERO, read each cycle. */
   scaleToZeroEnabled?: () => boolean;
   logger?: Logger;
+  /**
+   * The GPU limiter's inputs, read once per cycle when the global default has enableLimiter: GPUs
+   * per accelerator type on the Nodes (null: not known yet, nothing is limited), and GPUs the
+   * managed targets hold now (replicas x GPU requests per pod).
+   */
+  gpus?: { capacity(): Record<string, number> | null; usage(): Record<string, number> };
   /** The engines (tests wrap them); default fresh V1 and V2 engines. */
   engines?: { v1?: Engine; v2?: Engine };
 }
@@ -97,6 +104,8 @@ export class SaturationDecider {
   readonly stabiliser: Stabiliser;
   private cycle = new Map<string, ModelDecision>();
   private floors = new Map<string, ModelDecision>();
+  /** GPUs per type still free this cycle (the limiter's); undefined until first needed. */
+  private remaining: Record<string, number> | undefined;
   private parsed = new Map<string, SaturationConfigSet>();
   private parsedVersion = -1;
   private readonly said = new Set<string>();
@@ -112,6 +121,7 @@ export class SaturationDecider {
   beginCycle(keys?: Set<string>): void {
     this.cycle = new Map();
     this.floors = new Map();
+    this.remaining = undefined;
     if (keys) this.stabiliser.retain(keys);
   }
 
@@ -230,6 +240,57 @@ export class SaturationDecider {
     return out;
   }
 
+  private limiterOn(): boolean {
+    return saturationEngineSettings(this.configFor(this.o.config.namespace)).enableLimiter;
+  }
+
+  /**
+   * The GPU limiter over one model, against what is left of the fleet's GPUs this cycle: scale-ups
+   * of models decided earlier in the cycle hold theirs, so the fleet is never granted more than the
+   * Nodes have. Accelerator names are matched by their normalised type.
+   */
+  private limit(model: ModelDecision): ModelDecision {
+    const gpus = this.o.gpus;
+    if (!gpus) return model;
+    if (!this.remaining) {
+      const cap = gpus.capacity();
+      if (!cap)
+        return {
+          ...model,
+          notes: [...model.notes, 'GPU limiter: Node GPU capacity not known yet; not limited'],
+        };
+      const used = gpus.usage();
+      this.remaining = Object.fromEntries(
+        Object.entries(cap).map(([t, n]) => [t, Math.max(0, n - (used[t] ?? 0))]),
+      );
+    }
+    const remaining = this.remaining;
+    const typed = model.decisions.map((d) => ({
+      ...d,
+      acceleratorName: normalizeAcceleratorName(d.acceleratorName),
+    }));
+    // limitFleet subtracts this model's own running GPUs again: hand it those back.
+    const own: Record<string, number> = {};
+    for (const d of typed)
+      own[d.acceleratorName] = (own[d.acceleratorName] ?? 0) + d.currentReplicas * d.gpusPerReplica;
+    const avail = { ...remaining };
+    for (const [t, n] of Object.entries(own)) if (t in avail) avail[t] = (avail[t] ?? 0) + n;
+    const [limited] = limitFleet([{ ...model, decisions: typed }], avail);
+    const decisions = (limited as ModelDecision).decisions.map((d, i) => {
+      const grown = Math.max(0, d.targetReplicas - d.currentReplicas) * d.gpusPerReplica;
+      if (grown > 0 && d.acceleratorName in remaining)
+        remaining[d.acceleratorName] = Math.max(0, (remaining[d.acceleratorName] ?? 0) - grown);
+      const before = model.decisions[i] as ScalingDecision;
+      const reason = d.engine === ENGINE_NAMES.saturationV1 ? `saturation-only mode: ${d.action}` : d.reason;
+      const last = d.steps[d.steps.length - 1];
+      if (last?.wasConstrained) {
+        last.reason = `scale-up to ${before.targetReplicas} cut to ${d.targetReplicas}: not enough free ${d.acceleratorName} GPUs (${last.reason})`;
+      }
+      return { ...d, reason, acceleratorName: before.acceleratorName };
+    });
+    return { ...model, decisions };
+  }
+
   private modelInput(
     modelId: string,
     namespace: string,
@@ -262,7 +323,9 @@ export class SaturationDecider {
 
   private decideModel(modelId: string, namespace: string, active: Active[], pods: readonly PodMetrics[]) {
     const input = this.modelInput(modelId, namespace, active, pods);
-    const model = this.engine().decide(input);
+    const engine = this.engine();
+    const decided = engine.decide(input);
+    const model = engine === this.v1 && this.limiterOn() ? this.limit(decided) : decided;
     const notes = [...model.notes, ...input.unmatched];
     for (const n of notes) this.sayOnce(`note\0${namespace}\0${modelId}\0${n}`, { namespace, modelId }, n);
     const t = (this.o.monotonic ?? (() => performance.now()))();

@@ -117,7 +117,12 @@ export interface Deployment {
   metadata: ObjectMeta;
   spec?: {
     replicas?: number;
-    template?: { metadata?: { labels?: Record<string, string> }; spec?: PlacementSpec };
+    template?: {
+      metadata?: { labels?: Record<string, string> };
+      spec?: PlacementSpec & {
+        containers?: Array<{ resources?: { requests?: Record<string, string | number> } }>;
+      };
+    };
   };
   status?: { replicas?: number; readyReplicas?: number };
 }
