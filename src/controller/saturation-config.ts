@@ -78,20 +78,27 @@ export function watchSaturationConfig(
 /** The saturation engines for a mode: a holder (watched in a cluster, fed from manifests locally). */
 export function saturationParts(o: {
   holder?: SaturationConfigHolder;
-  namespace: string;
+  /** Where the global copy lives; default upstream's controller namespace. */
+  namespace?: string;
   stabilizationWindowMs: number;
   scaleToZeroEnabled: () => boolean;
   logger: Logger;
   gpus?: SaturationDeciderOptions['gpus'];
+  floor?: boolean;
 }): { decider: SaturationDecider; config: SaturationConfigHolder } {
   const config =
-    o.holder ?? new SaturationConfigHolder(o.namespace, configMapNames(process.env).saturation[0] as string);
+    o.holder ??
+    new SaturationConfigHolder(
+      o.namespace ?? 'workload-variant-autoscaler-system',
+      configMapNames(process.env).saturation[0] as string,
+    );
   const decider = new SaturationDecider({
     config,
     stabilizationWindowMs: o.stabilizationWindowMs,
     scaleToZeroEnabled: o.scaleToZeroEnabled,
     logger: o.logger,
     ...(o.gpus ? { gpus: o.gpus } : {}),
+    ...(o.floor !== undefined ? { floor: o.floor } : {}),
   });
   return { decider, config };
 }

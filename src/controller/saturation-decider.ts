@@ -54,6 +54,8 @@ export interface SaturationDeciderOptions {
    * managed targets hold now (replicas x GPU requests per pod).
    */
   gpus?: { capacity(): Record<string, number> | null; usage(): Record<string, number> };
+  /** Saturation V1 as a floor under the SLO engine's decisions; default true. */
+  floor?: boolean;
   /** The engines (tests wrap them); default fresh V1 and V2 engines. */
   engines?: { v1?: Engine; v2?: Engine };
 }
@@ -199,7 +201,7 @@ export class SaturationDecider {
     group: GroupMember[],
     pods: readonly PodMetrics[] | undefined,
   ): number | undefined {
-    if (!pods || pods.length === 0) return undefined;
+    if (this.o.floor === false || !pods || pods.length === 0) return undefined;
     const ns = va.metadata.namespace;
     const key = `${ns}\0${va.spec.modelID}`;
     let model = this.floors.get(key);
