@@ -39,6 +39,7 @@ export class CycleGroups {
   private index: Map<string, VariantAutoscaling[]> | undefined;
   private built = new Map<string, Promise<GroupMember[]>>();
   private indexAll: Map<string, VariantAutoscaling[]> | undefined;
+  private cycleVas: VariantAutoscaling[] | undefined;
   private builtAll = new Map<string, Promise<GroupMember[]>>();
 
   constructor(
@@ -50,13 +51,15 @@ export class CycleGroups {
   begin(vas: VariantAutoscaling[]): void {
     this.index = indexGroups(vas);
     this.built = new Map();
-    this.indexAll = indexGroups(vas, true);
+    this.cycleVas = vas;
+    this.indexAll = undefined;
     this.builtAll = new Map();
   }
 
   end(): void {
     this.index = undefined;
     this.built = new Map();
+    this.cycleVas = undefined;
     this.indexAll = undefined;
     this.builtAll = new Map();
   }
@@ -64,6 +67,8 @@ export class CycleGroups {
   /** Every variant of `va`'s model in its namespace whose spec parses, either shape, with its target. */
   ofModel(va: VariantAutoscaling): Promise<GroupMember[]> {
     const k = groupKey(va.metadata.namespace, va.spec.modelID);
+    // Indexed on first use in a cycle: a fleet the SLO engine sizes alone never builds it.
+    if (this.cycleVas && !this.indexAll) this.indexAll = indexGroups(this.cycleVas, true);
     const cached = this.indexAll ? this.builtAll.get(k) : undefined;
     if (cached) return cached;
     const vas = (this.indexAll ?? indexGroups(this.source.listVariants(), true)).get(k) ?? [va];

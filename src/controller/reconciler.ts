@@ -168,7 +168,8 @@ export class Reconciler {
       const d = optimizer.decide({ va, deployment, read, group, now, monotonicMs, requireTarget });
       const sat = this.o.saturation;
       if (!d.ok || !sat || !read.pods?.length) return d;
-      return withSaturationFloor(d, sat.floor(va, await this.groups.ofModel(va), read.pods));
+      // The SLO group is the model's SLO-sized variants: the floor's members.
+      return withSaturationFloor(d, sat.floor(va, group, read.pods));
     } catch (err) {
       // A defect in the optimizer must not stop currentAlloc from being written.
       return {

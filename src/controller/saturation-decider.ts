@@ -105,7 +105,8 @@ export class SaturationDecider {
   private readonly log: Logger;
   readonly stabiliser: Stabiliser;
   private cycle = new Map<string, ModelDecision>();
-  private floors = new Map<string, ModelDecision>();
+  /** V1's decision per model for the floor; null: no pod of the model's variants reports. */
+  private floors = new Map<string, ModelDecision | null>();
   /** GPUs per type still free this cycle (the limiter's); undefined until first needed. */
   private remaining: Record<string, number> | undefined;
   private parsed = new Map<string, SaturationConfigSet>();
@@ -205,15 +206,32 @@ export class SaturationDecider {
     const ns = va.metadata.namespace;
     const key = `${ns}\0${va.spec.modelID}`;
     let model = this.floors.get(key);
-    if (!model) {
-      const active = this.activeMembers(group, 'slo').map((a) => ({
-        ...a,
-        input: { ...a.input, desiredReplicas: 0 },
-      }));
-      model = this.v1.decide(this.modelInput(va.spec.modelID, ns, active, pods));
+    if (model === undefined) {
+      model = this.floorModel(va, group, pods);
       this.floors.set(key, model);
     }
+    if (model === null) return undefined;
     return model.decisions.find((d) => d.variantName === va.metadata.name)?.targetReplicas;
+  }
+
+  private floorModel(
+    va: VariantAutoscaling,
+    group: GroupMember[],
+    pods: readonly PodMetrics[],
+  ): ModelDecision | null {
+    const ns = va.metadata.namespace;
+    // Cheap first: no pod named after one of the group's Deployments, no floor (nothing built).
+    const owners = new Set<string>();
+    for (const o of podObjectsFromNames(pods).values()) {
+      const rs = o.ownerReferences?.[0]?.name ?? '';
+      owners.add(rs.slice(0, rs.lastIndexOf('-')));
+    }
+    if (!group.some((m) => owners.has(scaledOf(m.va).name))) return null;
+    const active = this.activeMembers(group, 'slo').map((a) => ({
+      ...a,
+      input: { ...a.input, desiredReplicas: 0 },
+    }));
+    return this.v1.decide(this.modelInput(va.spec.modelID, ns, active, pods));
   }
 
   /** Members the saturation engine sizes: profile-less, target found, not deleting, replicas > 0. */
