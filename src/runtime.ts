@@ -33,7 +33,7 @@ export interface Runtime {
   local(
     o: Pick<
       LocalControllerOptions,
-      'manifests' | 'optimizer' | 'optimizerConfig' | 'actuator' | 'deploymentView'
+      'manifests' | 'optimizer' | 'optimizerConfig' | 'actuator' | 'deploymentView' | 'saturation'
     >,
   ): LocalController;
   /** Removes expired cache entries in the background until stopped. */

@@ -3,12 +3,14 @@
 // An event is best effort: a failed write is logged, never a failed reconcile.
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
+import type { SCALE_FROM_ZERO_REASONS } from '../engines/scale-from-zero/loop.js';
 import { apiErrorMessage, kubeRequest } from '../kube/http.js';
 import { API_VERSION, KIND, type VariantAutoscaling } from '../kube/types.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 
 export type EventReason =
+  | (typeof SCALE_FROM_ZERO_REASONS)[keyof typeof SCALE_FROM_ZERO_REASONS]
   | 'ScaledUp'
   | 'ScaledDown'
   | 'ScaledToZero'

@@ -186,6 +186,11 @@ export class ClusterActuation {
     );
   }
 
+  /** WVA_SCALE_TO_ZERO as it stands now. */
+  scaleToZeroEnabled(): boolean {
+    return this.scaleToZero;
+  }
+
   /** Live reload: WVA_SCALE_TO_ZERO applies from the next reconcile. Returns the keys applied. */
   reload(next: Config, keys: readonly string[]): string[] {
     if (!keys.includes('WVA_SCALE_TO_ZERO')) return [];

@@ -81,6 +81,7 @@ export function cycleReportJson(report: CycleReport): object {
       status: { currentAlloc: r.status, desiredOptimizedAlloc: r.desired, conditions: r.conditions },
       metrics: r.metrics,
       decision: r.decision && decisionJson(r.decision),
+      engine: r.engine ?? (r.decision ? 'slo-queueing' : undefined),
     })),
   };
 }

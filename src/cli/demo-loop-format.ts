@@ -19,6 +19,7 @@ export function formatLoopCycle(c: LoopCycle): string {
     [
       { header: 'VARIANT', value: (v) => v.name },
       { header: 'NAMESPACE', value: (v) => v.namespace },
+      { header: 'ENGINE', value: (v) => v.engine },
       {
         header: 'DECIDED',
         value: (v) => (v.desired === undefined ? '-' : String(v.desired)),

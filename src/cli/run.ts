@@ -10,15 +10,16 @@ import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import type { CycleReport } from '../controller/local.js';
 import { clusterOptimizer, localOptimizer } from '../controller/optimizer-setup.js';
-import { apiErrorMessage, getConfigMap } from '../kube/http.js';
+import { saturationParts } from '../controller/saturation-config.js';
 import { buildRuntime } from '../runtime.js';
-import { createLogger } from '../telemetry/logger.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
 import type { Logger } from '../types.js';
 import { ClusterActuation } from './actuation.js';
 import { addConfigOptions, configSourcesFromOptions, loadCliConfig } from './config-flags.js';
 import { cycleReportJson, formatCycleTable } from './cycle-report.js';
 import { action, UsageError } from './errors.js';
+import { readConfigMap } from './read-configmap.js';
+import { gpuParts, scaleFromZeroParts } from './scale-from-zero-setup.js';
 import { type ShutdownSignals, watchShutdownSignals } from './signals.js';
 import { parseTime } from './time.js';
 
@@ -118,6 +119,12 @@ async function runLocal(
     manifests: opts.manifests as string,
     optimizer: opt.optimizer,
     optimizerConfig: opt.store,
+    saturation: saturationParts({
+      namespace: process.env.POD_NAMESPACE ?? DEFAULT_NAMESPACE,
+      stabilizationWindowMs: cfg.reconcile.stabilizationWindowMs,
+      scaleToZeroEnabled: () => cfg.actuation.scaleToZero,
+      logger,
+    }),
   });
   if (opts.once) {
     let report: CycleReport | undefined;
@@ -236,7 +243,30 @@ async function runCluster(
     { ...cfg.reconcile, minReplicasDefault: (va) => actuation.minReplicas(va) },
     logger,
   );
+  // wva-saturation-scaling-config (held for the saturation engine) and namespace-local copies.
+  const upstreamWatch = opts.configmap
+    ? watchUpstreamConfigMaps({
+        kubeConfig: kc,
+        namespace,
+        namespaces: cfg.reconcile.namespaces,
+        logger,
+        scaleToZeroCopies: (l) => actuation.localScaleToZero(l),
+      })
+    : undefined;
+
+  const gpu = gpuParts({ kubeConfig: kc, logger });
+  const saturation = saturationParts({
+    gpus: gpu.gpus,
+    ...(upstreamWatch ? { holder: upstreamWatch.saturation } : {}),
+    namespace,
+    stabilizationWindowMs: cfg.reconcile.stabilizationWindowMs,
+    scaleToZeroEnabled: () => actuation.scaleToZeroEnabled(),
+    logger,
+  });
+  const fromZero = scaleFromZeroParts({ kubeConfig: kc, config: cfg, identity, logger });
   const controller = new Controller({
+    saturation: saturation.decider,
+    perTerm: fromZero.perTerm,
     optimizer: opt.optimizer,
     unitCosts: () => opt.store.unitCosts.value,
     kubeConfig: kc,
@@ -255,6 +285,8 @@ async function runCluster(
     },
   });
   actuation.bindSource(controller.source);
+  fromZero.wire(controller);
+  gpu.wire(controller.source);
   actuation.bindUnitCosts(() => opt.store.unitCosts.value);
   const targets = parts.reloadHooks(
     (n, _p, keys) => {
@@ -286,17 +318,6 @@ async function runCluster(
       })
     : undefined;
 
-  // wva-saturation-scaling-config (held for the saturation engine) and namespace-local copies.
-  const upstreamWatch = opts.configmap
-    ? watchUpstreamConfigMaps({
-        kubeConfig: kc,
-        namespace,
-        namespaces: cfg.reconcile.namespaces,
-        logger,
-        scaleToZeroCopies: (l) => actuation.localScaleToZero(l),
-      })
-    : undefined;
-
   let server: TelemetryServer | undefined;
   try {
     server = await startTelemetryServer({
@@ -312,6 +333,7 @@ async function runCluster(
   cmWatch?.start();
   upstreamWatch?.start();
   actuation.start();
+  fromZero.pools?.start();
   opt.start();
   await controller.start();
   logger.info(
@@ -330,6 +352,8 @@ async function runCluster(
     [
       () => controller.stop(4000),
       () => actuation.stop(),
+      () => fromZero.pools?.stop(),
+      () => gpu.stop(),
       () => cmWatch?.stop(),
       () => upstreamWatch?.stop(),
       () => opt.stop(),
@@ -345,39 +369,6 @@ async function runCluster(
     'stopped',
   );
   exitSoon();
-}
-
-/** How long `run` waits for the ConfigMap at start before giving up (the pod then restarts). */
-const CONFIGMAP_READ_TIMEOUT_MS = 10_000;
-
-/**
- * The ConfigMap layer of the configuration, read once at start; undefined when it does not exist
- * (or a signal came). Says first what it waits for: before it, nothing else is up.
- */
-async function readConfigMap(
-  kc: KubeConfig,
-  namespace: string,
-  name: string,
-  signals: ShutdownSignals,
-): Promise<Record<string, string> | undefined> {
-  const boot = createLogger({ level: 'info' });
-  signals.useLogger(boot);
-  const what = `ConfigMap ${namespace}/${name}`;
-  boot.info(
-    { server: kc.getCurrentCluster()?.server, timeoutMs: CONFIGMAP_READ_TIMEOUT_MS },
-    `reading ${what} from the API server`,
-  );
-  try {
-    return await getConfigMap(kc, namespace, name, {
-      timeoutMs: CONFIGMAP_READ_TIMEOUT_MS,
-      signal: signals.signal,
-    });
-  } catch (err) {
-    if (signals.signal.aborted) return undefined;
-    throw new Error(
-      `cannot read ${what}: ${apiErrorMessage(err)} (check that the API server is reachable and the service account may get it, or pass --no-configmap)`,
-    );
-  }
 }
 
 /**

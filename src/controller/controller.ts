@@ -19,6 +19,7 @@ import {
   Reconciler,
   type StatusWriter,
 } from './reconciler.js';
+import type { SaturationDecider } from './saturation-decider.js';
 import { KubeStatusWriter } from './status-writer.js';
 
 export interface ControllerOptions<W extends StatusWriter = KubeStatusWriter> {
@@ -52,6 +53,10 @@ export interface ControllerOptions<W extends StatusWriter = KubeStatusWriter> {
   backoff?: RestartBackoff;
   /** Publishes and applies decisions (leader only: cleared when leadership is lost). */
   actuator?: Actuator;
+  /** Decides variants without an SLO profile (saturation engines). */
+  saturation?: SaturationDecider;
+  /** A loop run once per leadership term (scale from zero): started on leading, stopped on losing it. */
+  perTerm?: { start(): void; stop(): Promise<void> };
   /** Called after every full cycle (tests, logs). */
   onCycle?: (r: CycleResult) => void;
   now?: () => Date;
@@ -114,6 +119,7 @@ export class Controller<W extends StatusWriter = KubeStatusWriter> {
       optimizer: o.optimizer,
       now: o.now,
       ...(o.actuator ? { actuator: o.actuator } : {}),
+      ...(o.saturation ? { saturation: o.saturation } : {}),
     });
     this.manager = new Manager({
       source: this.source,
@@ -125,9 +131,12 @@ export class Controller<W extends StatusWriter = KubeStatusWriter> {
       eventDelayMs: o.debounceMs ?? 200,
       // A standby serves no per-variant series: the new leader publishes its own. Nor does it keep
       // recommendations: another leader may publish meanwhile, so a next term starts from status.
+      onStartedLeading: () => o.perTerm?.start(),
       onStoppedLeading: () => {
+        void o.perTerm?.stop();
         o.actuator?.clear();
         o.optimizer?.forget();
+        o.saturation?.forget();
       },
       onCycle: o.onCycle,
       logger: log,

@@ -25,6 +25,7 @@ export { MAX_REPLICAS_ANNOTATION, MIN_REPLICAS_ANNOTATION } from './replica-boun
 export type OptimizationReason =
   | 'OptimizationSucceeded'
   | 'MaxReplicasLimited'
+  | 'SaturationSafetyOverride'
   | 'SLOUnreachable'
   | 'InvalidProfile'
   | 'NoServiceClass'
@@ -81,7 +82,7 @@ export interface DecisionInput {
 export type Decision =
   | {
       ok: true;
-      reason: 'OptimizationSucceeded' | 'MaxReplicasLimited';
+      reason: 'OptimizationSucceeded' | 'MaxReplicasLimited' | 'SaturationSafetyOverride';
       message: string;
       accelerator: string;
       /** What to publish (after the saturation guard and the stabilisation window). */
@@ -94,7 +95,10 @@ export type Decision =
     }
   | {
       ok: false;
-      reason: Exclude<OptimizationReason, 'OptimizationSucceeded' | 'MaxReplicasLimited'>;
+      reason: Exclude<
+        OptimizationReason,
+        'OptimizationSucceeded' | 'MaxReplicasLimited' | 'SaturationSafetyOverride'
+      >;
       message: string;
     };
 

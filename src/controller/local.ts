@@ -31,6 +31,8 @@ import {
   type StatusWriter,
   type VariantSource,
 } from './reconciler.js';
+import type { SaturationConfigHolder } from './saturation-config.js';
+import type { SaturationDecider } from './saturation-decider.js';
 import { deploymentReplicas, statusUnchanged } from './status.js';
 
 export { loadManifests, MAX_MANIFEST_BYTES, type Manifests } from './manifests.js';
@@ -106,6 +108,8 @@ export interface CycleRow {
   metrics?: AggregateMetrics;
   /** The optimizer's decision this cycle (with the predicted latencies at the decided count). */
   decision?: Decision;
+  /** Which engine decided the variant this cycle (saturation engines; the SLO engine's is `decision`). */
+  engine?: string;
   outcome: string;
 }
 
@@ -135,6 +139,8 @@ export interface LocalControllerOptions {
   deploymentView?: (d: Deployment) => Deployment;
   /** CONTROLLER_INSTANCE. */
   controllerInstance?: string;
+  /** Decides variants without an SLO profile; fed wva-saturation-scaling-config from the manifests. */
+  saturation?: { decider: SaturationDecider; config: SaturationConfigHolder };
 }
 
 /**
@@ -165,6 +171,7 @@ export class LocalController {
       unitCosts: options.unitCosts,
       optimizer: options.optimizer,
       actuator: options.actuator,
+      ...(options.saturation ? { saturation: options.saturation.decider } : {}),
     });
     this.manager = new Manager({
       source: this.source,
@@ -200,12 +207,40 @@ export class LocalController {
     store.setNamespaceConfigMaps(maps);
   }
 
+  private lastSaturation = '';
+
+  /**
+   * wva-saturation-scaling-config from the manifests: a copy in the holder's namespace is the
+   * global one, copies elsewhere are the namespace-local ones of their namespace.
+   */
+  private feedSaturation(m: Manifests): void {
+    const holder = this.o.saturation?.config;
+    if (!holder) return;
+    const copies = [...(m.configMaps ?? new Map<string, Record<string, string>>())]
+      .map(([k, data]) => ({
+        namespace: k.slice(0, k.indexOf('/')),
+        name: k.slice(k.indexOf('/') + 1),
+        data,
+      }))
+      .filter((c) => c.name === holder.name);
+    const text = JSON.stringify(copies);
+    if (text === this.lastSaturation) return;
+    this.lastSaturation = text;
+    holder.setGlobal(copies.find((c) => c.namespace === holder.namespace)?.data);
+    holder.setLocal(
+      copies
+        .filter((c) => c.namespace !== holder.namespace)
+        .map((c) => ({ metadata: { namespace: c.namespace, name: c.name }, data: c.data })),
+    );
+  }
+
   /** Re-reads the manifests (a broken edit keeps the last good set, after the first load). */
   private reload(): void {
     try {
       const m = loadManifests(this.o.manifests);
       this.source.load(m);
       this.feedOptimizer(m);
+      this.feedSaturation(m);
       this.loaded = true;
     } catch (err) {
       if (!this.loaded) throw err;
@@ -245,6 +280,7 @@ export class LocalController {
       };
       if (r.read?.metrics) row.metrics = r.read.metrics;
       if (r.decision) row.decision = r.decision;
+      if (r.engine) row.engine = r.engine;
       return row;
     });
     return { startedAt: cycle.startedAt, durationMs: cycle.durationMs, rows };

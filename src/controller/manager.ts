@@ -53,6 +53,8 @@ export interface ManagerOptions {
   beforeCycle?: () => void;
   /** Called when a leadership term ends (lost, or stop()): what only the leader serves goes. */
   onStoppedLeading?: () => void;
+  /** Leadership gained (or started without election): loops that run once per term start here. */
+  onStartedLeading?: () => void;
   onCycle?: (r: CycleResult) => void;
   logger?: Logger;
   telemetry?: ControllerTelemetry;
@@ -117,6 +119,7 @@ export class Manager {
   startedLeading(): void {
     if (!this.#running) return;
     this.#beginTerm().resyncTimer = setTimeout(() => void this.#resync(), 0);
+    this.#o.onStartedLeading?.();
   }
 
   /** Leadership lost: at once, no new work; in-flight reconciles (queries, patches) are aborted. */

@@ -20,6 +20,9 @@ import type { Logger } from '../types.js';
 import { cycleFinished, mapBounded } from './cycle.js';
 import type { Decision, VariantOptimizer } from './decision.js';
 import { CycleGroups } from './groups.js';
+import type { ControllerTelemetry, CycleResult, ReconcileResult } from './reconcile-result.js';
+import type { SaturationDecider, SaturationOutcome } from './saturation-decider.js';
+import { saturationActuation, saturationOutcome, withSaturationFloor } from './saturation-outcome.js';
 import { computeStatus, type MetricsRead } from './status.js';
 import { lookupTarget, type ScaleTargetSource, specProblemsOf, undecidedEngine } from './targets.js';
 
@@ -62,35 +65,12 @@ export interface StatusWriter {
   ): Promise<{ outcome: WriteOutcome; status: VariantAutoscalingStatus }>;
 }
 
-/** The telemetry hooks the controller moves (Telemetry implements them). */
-export interface ControllerTelemetry {
-  cycleFinished?(outcome: 'success' | 'error', seconds: number): void;
-  statusWrite?(outcome: 'written' | 'unchanged' | 'error'): void;
-}
-
-export type ReconcileOutcome = WriteOutcome | 'skipped' | 'gone' | 'error';
-
-export interface ReconcileResult {
-  key: string;
-  namespace: string;
-  name: string;
-  modelId?: string;
-  outcome: ReconcileOutcome;
-  /** The status as it now stands (written or found unchanged). */
-  status?: VariantAutoscalingStatus;
-  deployment?: Deployment;
-  /** What the collector answered (absent for an invalid spec). */
-  read?: MetricsRead;
-  /** The optimizer's decision (absent without an optimizer or for an invalid spec). */
-  decision?: Decision;
-  error?: Error;
-}
-
-export interface CycleResult {
-  startedAt: Date;
-  durationMs: number;
-  results: ReconcileResult[];
-}
+export type {
+  ControllerTelemetry,
+  CycleResult,
+  ReconcileOutcome,
+  ReconcileResult,
+} from './reconcile-result.js';
 
 export interface ReconcilerOptions {
   source: VariantSource;
@@ -109,6 +89,8 @@ export interface ReconcilerOptions {
   optimizer?: Pick<VariantOptimizer, 'decide' | 'beginCycle' | 'prepare'>;
   /** Publishes and applies each decision once its status is computed; none: status only. */
   actuator?: Actuator;
+  /** Decides variants without an SLO profile (saturation engines); absent: they wait, said so. */
+  saturation?: Pick<SaturationDecider, 'decide' | 'beginCycle' | 'floor'>;
 }
 
 function asError(err: unknown): Error {
@@ -183,7 +165,11 @@ export class Reconciler {
       if (signal?.aborted) return undefined;
       const monotonicMs = this.monotonic();
       const requireTarget = this.o.source.targetsKnown ?? false;
-      return optimizer.decide({ va, deployment, read, group, now, monotonicMs, requireTarget });
+      const d = optimizer.decide({ va, deployment, read, group, now, monotonicMs, requireTarget });
+      const sat = this.o.saturation;
+      if (!d.ok || !sat || !read.pods?.length) return d;
+      // The SLO group is the model's SLO-sized variants: the floor's members.
+      return withSaturationFloor(d, sat.floor(va, group, read.pods));
     } catch (err) {
       // A defect in the optimizer must not stop currentAlloc from being written.
       return {
@@ -275,16 +261,22 @@ export class Reconciler {
       const now = (this.o.now ?? (() => new Date()))();
       // Decided once, outside compute (which may run again after a conflict): the decision
       // records a recommendation in the stabilisation window.
-      const waiting = spec.ok && this.o.optimizer ? undecidedEngine(spec.spec) : undefined;
-      const decision = read
-        ? (waiting ?? (await this.decide(va, deployment, read, now, signal)))
-        : this.o.optimizer && specProblems.length > 0
-          ? ({
-              ok: false,
-              reason: 'InvalidProfile',
-              message: 'spec invalid (see the Reconciled condition): nothing decided',
-            } as const)
-          : undefined;
+      let sat: SaturationOutcome | undefined;
+      if (spec.ok && read && spec.spec.engine === 'saturation' && this.o.saturation) {
+        sat = await saturationOutcome(this.o.saturation, () => this.groups.ofModel(va), va, read);
+      }
+      const waiting = spec.ok && this.o.optimizer && !sat ? undecidedEngine(spec.spec) : undefined;
+      const decision = sat
+        ? undefined
+        : read
+          ? (waiting ?? (await this.decide(va, deployment, read, now, signal)))
+          : this.o.optimizer && specProblems.length > 0
+            ? ({
+                ok: false,
+                reason: 'InvalidProfile',
+                message: 'spec invalid (see the Reconciled condition): nothing decided',
+              } as const)
+            : undefined;
       signal?.throwIfAborted();
       const statusOf = (fresh: VariantAutoscaling) =>
         computeStatus({
@@ -295,6 +287,7 @@ export class Reconciler {
           now,
           unitCosts: typeof this.o.unitCosts === 'function' ? this.o.unitCosts() : this.o.unitCosts,
           decision,
+          ...(sat ? { engine: sat.status } : {}),
         });
       // Actuation acts on the status just computed; the write then records what it did.
       const actuator = this.o.actuator;
@@ -307,7 +300,7 @@ export class Reconciler {
             status: statusOf(va),
             deployment,
             measured: read?.metrics,
-            ...this.decided(decision),
+            ...(sat ? saturationActuation(sat) : this.decided(decision)),
             ...(this.writeFailed.has(key) ? { noScaleDown: 'the last status write failed' } : {}),
           },
           signal,
@@ -335,6 +328,10 @@ export class Reconciler {
       if (deployment) result.deployment = deployment;
       if (read) result.read = read;
       if (decision) result.decision = decision;
+      if (sat) {
+        result.engine = sat.model.engine;
+        if (sat.decision) result.engineDecision = sat.decision;
+      }
       return result;
     } catch (err) {
       const error = asError(err);
@@ -353,8 +350,9 @@ export class Reconciler {
     const vas = this.o.source.listVariants().filter((va) => this.usable(va));
     const keys = vas.map(objectKey);
     this.o.optimizer?.beginCycle(new Set(keys));
+    this.o.saturation?.beginCycle(new Set(keys));
     this.o.actuator?.beginCycle();
-    if (this.o.optimizer) this.groups.begin(vas);
+    if (this.o.optimizer || this.o.saturation) this.groups.begin(vas);
     return keys;
   }
 

@@ -5,8 +5,10 @@
 // it changed.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type ConfigMapLike, scopedData } from '../config/scale-to-zero.js';
+import { configMapNames } from '../config/upstream.js';
 import type { Logger } from '../types.js';
 import { ConfigMapWatch } from './kube.js';
+import { SaturationDecider, type SaturationDeciderOptions } from './saturation-decider.js';
 
 export class SaturationConfigHolder {
   private global: ConfigMapLike | undefined;
@@ -71,4 +73,32 @@ export function watchSaturationConfig(
     onData: (d) => holder.setGlobal(d),
   });
   return { holder, start: () => watch.start(), stop: () => watch.stop() };
+}
+
+/** The saturation engines for a mode: a holder (watched in a cluster, fed from manifests locally). */
+export function saturationParts(o: {
+  holder?: SaturationConfigHolder;
+  /** Where the global copy lives; default upstream's controller namespace. */
+  namespace?: string;
+  stabilizationWindowMs: number;
+  scaleToZeroEnabled: () => boolean;
+  logger: Logger;
+  gpus?: SaturationDeciderOptions['gpus'];
+  floor?: boolean;
+}): { decider: SaturationDecider; config: SaturationConfigHolder } {
+  const config =
+    o.holder ??
+    new SaturationConfigHolder(
+      o.namespace ?? 'workload-variant-autoscaler-system',
+      configMapNames(process.env).saturation[0] as string,
+    );
+  const decider = new SaturationDecider({
+    config,
+    stabilizationWindowMs: o.stabilizationWindowMs,
+    scaleToZeroEnabled: o.scaleToZeroEnabled,
+    logger: o.logger,
+    ...(o.gpus ? { gpus: o.gpus } : {}),
+    ...(o.floor !== undefined ? { floor: o.floor } : {}),
+  });
+  return { decider, config };
 }

@@ -1,6 +1,8 @@
 // Pure computation of the next VariantAutoscaling status: no I/O, no clock of its own, so the
 // reconciler, the local mode and the status writer's conflict retry all share one answer.
 
+import type { PodMetrics } from '../collector/pods.js';
+import type { VariantStatusContent } from '../engines/types.js';
 import { resolveAccelerator } from '../kube/accelerator.js';
 import { conditionsOf, formatTime, setCondition } from '../kube/conditions.js';
 import { describeTarget, targetCondition } from '../kube/target.js';
@@ -25,6 +27,8 @@ import type { Decision } from './decision.js';
 export interface MetricsRead {
   metrics?: AggregateMetrics;
   availability: MetricsAvailability;
+  /** The model's per-pod numbers (saturation engines); absent: no pod series. */
+  pods?: readonly PodMetrics[];
 }
 
 export interface StatusInput {
@@ -40,6 +44,8 @@ export interface StatusInput {
   unitCosts?: Record<string, number>;
   /** The optimizer's decision; absent: desiredOptimizedAlloc and OptimizationReady are left alone. */
   decision?: Decision;
+  /** A saturation engine's status content; its conditions and desired allocation are applied. */
+  engine?: VariantStatusContent;
 }
 
 /**
@@ -130,6 +136,36 @@ function applyDecision(
   );
 }
 
+/** A saturation engine's content: desired allocation (lastRunTime as applyDecision) and conditions. */
+function applyEngine(
+  prev: VariantAutoscalingStatus,
+  next: VariantAutoscalingStatus,
+  conditions: Condition[],
+  e: VariantStatusContent,
+  now: Date,
+  generation: number | undefined,
+): Condition[] {
+  if (e.desired) {
+    const old = prev.desiredOptimizedAlloc;
+    const same =
+      old && old.accelerator === e.desired.accelerator && old.numReplicas === e.desired.numReplicas;
+    next.desiredOptimizedAlloc = {
+      accelerator: e.desired.accelerator,
+      numReplicas: e.desired.numReplicas,
+      lastRunTime: same && old.lastRunTime ? old.lastRunTime : formatTime(now),
+    };
+  }
+  let out = conditions;
+  for (const c of e.conditions) {
+    out = setCondition(
+      out,
+      { ...c, message: c.message.slice(0, 32768), observedGeneration: generation },
+      now,
+    );
+  }
+  return out;
+}
+
 /**
  * The status the controller wants for `va`. `currentAlloc`, our two conditions and (given a
  * decision) `desiredOptimizedAlloc` with OptimizationReady move; `actuation` and other writers'
@@ -174,6 +210,7 @@ export function computeStatus(input: StatusInput): VariantAutoscalingStatus {
     now,
   );
   if (input.decision) conditions = applyDecision(prev, next, conditions, input.decision, now, generation);
+  if (input.engine) conditions = applyEngine(prev, next, conditions, input.engine, now, generation);
 
   const d = input.deployment;
   const spec = parseSpec(va.spec, name);

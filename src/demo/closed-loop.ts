@@ -5,6 +5,15 @@ import type { CycleReport } from '../controller/local.js';
 import type { VllmEmulator } from '../emulator/index.js';
 import { type LoopCycle, type LoopModel, type LoopVariant, meetsSlo } from './loop-ledger.js';
 
+/** Which engine decided a row: a saturation engine's name, the SLO engine's (with V1's floor when it raised the count), or '-'. */
+export function engineOf(r: CycleReport['rows'][number]): string {
+  if (r.engine) return r.engine;
+  if (!r.decision?.ok) return '-';
+  return r.decision.reason === 'SaturationSafetyOverride'
+    ? 'slo-queueing + saturation-v1 floor'
+    : 'slo-queueing';
+}
+
 /** The loop's view of a controller cycle. `scored`: whether the cycle counts for attainment. */
 export function loopCycle(report: CycleReport, emulator: VllmEmulator, scored: boolean): LoopCycle {
   const running = new Map(emulator.variants().map((v) => [`${v.namespace}/${v.name}`, v]));
@@ -26,6 +35,7 @@ export function loopCycle(report: CycleReport, emulator: VllmEmulator, scored: b
         ? { ttftMs: d.allocation.predicted.ttftMs, itlMs: d.allocation.predicted.itlMs }
         : undefined,
       reason: ready?.reason ?? (d ? d.reason : 'no decision'),
+      engine: engineOf(r),
       actuated: r.conditions.find((c) => c.type === 'Actuated')?.reason,
     });
     const key = `${r.namespace}/${r.modelId}`;

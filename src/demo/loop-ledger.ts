@@ -20,6 +20,8 @@ export interface LoopVariant {
   predicted: { ttftMs: number; itlMs: number } | undefined;
   /** OptimizationReady's reason, or why there is none. */
   reason: string;
+  /** Which engine decided the variant this cycle ('-' when none did). */
+  engine: string;
   /** The Actuated condition's reason (Scaled, NoDecision...); undefined before the actuator ran. */
   actuated: string | undefined;
 }

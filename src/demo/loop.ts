@@ -10,6 +10,7 @@ import { DEFAULT_CONFIG } from '../config/load.js';
 import { SCALE_TO_ZERO_CONFIGMAP_V05 } from '../config/upstream.js';
 import type { CycleReport, LocalControllerOptions, Manifests } from '../controller/local.js';
 import { localOptimizer } from '../controller/optimizer-setup.js';
+import { saturationParts } from '../controller/saturation-config.js';
 import type { EmulatorConfig, VllmEmulator } from '../emulator/index.js';
 import type { SloTargets } from '../optimizer/index.js';
 import type { Logger } from '../types.js';
@@ -112,9 +113,17 @@ export class ClosedLoop {
   /** What LocalController needs to close the loop. */
   controllerOptions(): Pick<
     LocalControllerOptions,
-    'optimizer' | 'optimizerConfig' | 'actuator' | 'deploymentView'
+    'optimizer' | 'optimizerConfig' | 'actuator' | 'deploymentView' | 'saturation'
   > {
     return {
+      // The demo shows the SLO engine's own decisions beside the saturation engines' (for variants
+      // without a profile); V1's floor would hold its scale-downs while deleted pods' series age out.
+      saturation: saturationParts({
+        floor: false,
+        stabilizationWindowMs: this.o.stabilizationWindowMs,
+        scaleToZeroEnabled: () => false,
+        logger: this.o.logger,
+      }),
       optimizer: this.parts.optimizer,
       optimizerConfig: this.parts.store,
       actuator: this.actuator,

@@ -49,6 +49,14 @@ export function trimDeployment(d: Deployment): Deployment {
     out.spec = d.spec.replicas === undefined ? {} : { replicas: d.spec.replicas };
     const placement = gpuPlacement(d.spec.template?.spec);
     if (placement) out.spec.template = { spec: placement };
+    // Scale from zero matches the pod template's labels against InferencePool selectors.
+    const labels = d.spec.template?.metadata?.labels;
+    // The GPU limiter counts GPUs held: each container's GPU requests, nothing else of it.
+    const gpu = gpuRequests(d.spec.template?.spec);
+    if (gpu)
+      out.spec.template = { ...out.spec.template, spec: { ...out.spec.template?.spec, containers: gpu } };
+    if (labels && typeof labels === 'object')
+      out.spec.template = { ...out.spec.template, metadata: { labels } };
   }
   if (d.status) {
     out.status = {};
@@ -56,6 +64,28 @@ export function trimDeployment(d: Deployment): Deployment {
     if (d.status.readyReplicas !== undefined) out.status.readyReplicas = d.status.readyReplicas;
   }
   return out;
+}
+
+const GPU_REQUESTS = ['nvidia.com/gpu', 'amd.com/gpu', 'intel.com/gpu'];
+
+/** Each container's GPU requests alone; undefined when no container requests a GPU. */
+function gpuRequests(
+  podSpec: unknown,
+): Array<{ resources: { requests: Record<string, string | number> } }> | undefined {
+  const cs = (podSpec as { containers?: unknown } | undefined)?.containers;
+  if (!Array.isArray(cs)) return undefined;
+  const out = cs.map((c) => {
+    const req =
+      (c as { resources?: { requests?: Record<string, string | number> } })?.resources?.requests ?? {};
+    return {
+      resources: {
+        requests: Object.fromEntries(
+          GPU_REQUESTS.filter((r) => r in req).map((r) => [r, req[r] as string | number]),
+        ),
+      },
+    };
+  });
+  return out.some((c) => Object.keys(c.resources.requests).length > 0) ? out : undefined;
 }
 
 /** A watch whose ADDED/MODIFIED/DELETED objects are trimmed before the informer caches them. */

@@ -115,7 +115,15 @@ export interface Deployment {
   apiVersion?: string;
   kind?: string;
   metadata: ObjectMeta;
-  spec?: { replicas?: number; template?: { spec?: PlacementSpec } };
+  spec?: {
+    replicas?: number;
+    template?: {
+      metadata?: { labels?: Record<string, string> };
+      spec?: PlacementSpec & {
+        containers?: Array<{ resources?: { requests?: Record<string, string | number> } }>;
+      };
+    };
+  };
   status?: { replicas?: number; readyReplicas?: number };
 }
 

@@ -13,7 +13,7 @@
 //   have six fractional digits, as the real server's parser demands;
 // - Deployments' and StatefulSets' scale subresource (autoscaling/v1 Scale): GET, and merge-patch
 //   of spec.replicas, which changes the object's spec.replicas (a generation bump, as the real server);
-// - Namespaces (cluster-scoped: list, watch, get);
+// - Namespaces (cluster-scoped: list, watch, get); InferencePools (inference.networking.x-k8s.io); Nodes;
 // - HorizontalPodAutoscalers (autoscaling/v2) and core/v1 Events (create, list, watch);
 // - fieldSelector metadata.name=… and equality labelSelectors on list and watch.
 // Test hooks: seed/update/delete objects directly, drop open watches (abruptly or gracefully),
@@ -101,6 +101,15 @@ const RESOURCES: ResourceDef[] = [
     namespaced: false,
     statusSubresource: false,
   },
+  { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false, statusSubresource: true },
+  {
+    group: 'inference.networking.x-k8s.io',
+    version: 'v1alpha2',
+    plural: 'inferencepools',
+    kind: 'InferencePool',
+    namespaced: true,
+    statusSubresource: true,
+  },
 ];
 
 export type Plural =
@@ -111,7 +120,9 @@ export type Plural =
   | 'horizontalpodautoscalers'
   | 'events'
   | 'statefulsets'
-  | 'namespaces';
+  | 'namespaces'
+  | 'inferencepools'
+  | 'nodes';
 
 export interface RequestRecord {
   method: string;

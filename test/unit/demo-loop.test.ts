@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { formatLoopCycle } from '../../src/cli/demo-loop-format.js';
+import type { Decision } from '../../src/controller/decision.js';
+import type { CycleReport } from '../../src/controller/local.js';
+import { engineOf } from '../../src/demo/closed-loop.js';
 import {
   applyScenario,
   findScenario,
@@ -20,6 +24,7 @@ const variant = (over: Partial<LoopCycle['variants'][number]>) => ({
   ready: 1,
   predicted: undefined,
   reason: 'OptimizationSucceeded',
+  engine: 'slo-queueing',
   actuated: 'Scaled',
   ...over,
 });
@@ -172,5 +177,38 @@ describe('request-level SLO attainment and cost', () => {
       warmupMs: 10_000,
     });
     expect(strict.requests!.met).toBe(0);
+  });
+});
+
+describe('the per-variant line names the engine that decided', () => {
+  const row = (over: Partial<CycleReport['rows'][number]>): CycleReport['rows'][number] => ({
+    name: 'v',
+    namespace: 'ns',
+    modelId: 'm',
+    replicas: 1,
+    status: undefined,
+    condition: undefined,
+    conditions: [],
+    outcome: 'written',
+    ...over,
+  });
+  const ok = (reason: 'OptimizationSucceeded' | 'SaturationSafetyOverride') =>
+    ({ ok: true, reason }) as Extract<Decision, { ok: true }>;
+
+  it('saturation engine, SLO engine, SLO engine under the V1 floor, none', () => {
+    expect(engineOf(row({ engine: 'saturation-v1' }))).toBe('saturation-v1');
+    expect(engineOf(row({ decision: ok('OptimizationSucceeded') }))).toBe('slo-queueing');
+    expect(engineOf(row({ decision: ok('SaturationSafetyOverride') }))).toBe(
+      'slo-queueing + saturation-v1 floor',
+    );
+    expect(engineOf(row({}))).toBe('-');
+    const text = formatLoopCycle({
+      at: new Date(0),
+      scored: true,
+      variants: [variant({ name: 'sat-v', engine: 'saturation-v2' })],
+      models: [model(true)],
+    });
+    expect(text).toMatch(/VARIANT\s+NAMESPACE\s+ENGINE/);
+    expect(text).toMatch(/sat-v\s+ns\s+saturation-v2/);
   });
 });

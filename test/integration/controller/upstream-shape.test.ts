@@ -1,9 +1,12 @@
 // Upstream WVA v0.5's objects as they are, end to end: the sample VariantAutoscalings copied
 // verbatim (test/fixtures/upstream-v0.5) through the controller (the real client against the fake
 // API server, a real Prometheus backfilled with their models' series) and through local mode. Their
-// targets resolve through scaleTargetRef, they are never InvalidSpec, and no engine here sizes them
-// yet, which their status says; an upstream-shaped object with an SLO profile is sized and its
-// decision published; the same fleet in the older shape gets exactly the same decisions.
+// targets resolve through scaleTargetRef, they are never InvalidSpec; the controller here runs
+// without the saturation engines, which their status says, and in local mode their pods' series
+// match no Deployment, so nothing is decided for them (saturation-engine.test.ts and
+// saturation-local.test.ts cover the saturation decisions); an upstream-shaped object with an SLO
+// profile is sized and its decision published; the same fleet in the older shape gets exactly the
+// same decisions.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
