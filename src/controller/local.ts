@@ -168,7 +168,8 @@ export class LocalController {
       now: options.now,
       logger: this.log,
       telemetry: options.telemetry,
-      unitCosts: options.unitCosts,
+      // The manifests' accelerator-unit-costs as last read, unless the caller fixes them.
+      unitCosts: options.unitCosts ?? (() => options.optimizerConfig?.unitCosts.value),
       optimizer: options.optimizer,
       actuator: options.actuator,
       ...(options.saturation ? { saturation: options.saturation.decider } : {}),

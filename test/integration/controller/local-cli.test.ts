@@ -193,6 +193,43 @@ describe('wva-metrics run (local mode)', () => {
     expect(by.nolat.metrics.ttftAverage).toBeUndefined();
   });
 
+  it("currentAlloc.variantCost from the manifests' accelerator-unit-costs: unit cost x accCount x replicas", async () => {
+    const costed = mkdtempSync(join(tmpdir(), 'wva-costed-'));
+    try {
+      const costs = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'accelerator-unit-costs', namespace: 'wva-system' },
+        data: { A100: JSON.stringify({ device: 'A100', cost: '40.00' }) },
+      };
+      writeFileSync(
+        join(costed, 'all.yaml'),
+        [variant('prod', 'llama', 'meta/llama-8b'), deployment('prod', 'llama', 3), costs]
+          .map((o) => stringify(o))
+          .join('---\n'),
+      );
+      const r = await runCli([
+        'run',
+        '--manifests',
+        costed,
+        '--once',
+        '--output',
+        'json',
+        '--prometheus-url',
+        prom.url,
+        '--time',
+        String(BACKFILL_TIME_S),
+        '--log-level',
+        'error',
+      ]);
+      expect(r.code).toBe(0);
+      const doc = JSON.parse(r.stdout) as { items: Loose[] };
+      expect(doc.items[0]?.status.currentAlloc.variantCost).toBe('120.00');
+    } finally {
+      rmSync(costed, { recursive: true, force: true });
+    }
+  });
+
   it('prints a table by default; one line of error and exit 2 for a missing path', async () => {
     const r = await runOnce();
     expect(r.code).toBe(0);
