@@ -46,8 +46,8 @@ export function kustomize(dir: string): Manifest[] {
   });
 }
 
-/** A component renders only inside a kustomization: the base deploy/ plus that component. */
-export function kustomizeComponent(componentDir: string): Manifest[] {
+/** A component renders only inside a kustomization: the base deploy/ plus those components. */
+export function kustomizeComponent(...componentDirs: string[]): Manifest[] {
   const dir = mkdtempSync(join(tmpdir(), 'wva-kustomize-'));
   const overlay = join(dir, 'overlay');
   mkdirSync(overlay);
@@ -59,7 +59,7 @@ export function kustomizeComponent(componentDir: string): Manifest[] {
       'resources:',
       `  - ${relative(overlay, join(repoRoot, 'deploy'))}`,
       'components:',
-      `  - ${relative(overlay, join(repoRoot, componentDir))}`,
+      ...componentDirs.map((c) => `  - ${relative(overlay, join(repoRoot, c))}`),
       '',
     ].join('\n'),
   );

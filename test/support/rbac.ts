@@ -12,6 +12,8 @@ const GROUPS: Record<string, string> = {
   horizontalpodautoscalers: 'autoscaling',
   statefulsets: 'apps',
   namespaces: '',
+  nodes: '',
+  inferencepools: 'inference.networking.x-k8s.io',
 };
 
 export interface Access {

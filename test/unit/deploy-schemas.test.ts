@@ -44,12 +44,14 @@ function promtoolCheck(exprs: Array<{ record: string; expr: string }>): { ok: bo
 }
 
 describe('deploy/ manifests', () => {
-  it('finds the base, the four components and the three example overlays', () => {
+  it('finds the base, the six components and the three example overlays', () => {
     expect(all.map((k) => `${k.kind} ${k.path}`).sort()).toEqual([
       'Component deploy/components/alerts',
       'Component deploy/components/direct-scale',
+      'Component deploy/components/gpu-limiter',
       'Component deploy/components/hpa',
       'Component deploy/components/keda',
+      'Component deploy/components/scale-from-zero',
       'Kustomization deploy',
       'Kustomization examples/deploy/direct-scale',
       'Kustomization examples/deploy/hpa',
@@ -168,5 +170,69 @@ describe('deploy/ manifests', () => {
       expect(grantsScale(objs), path).toBe(direct);
       expect(args(objs).includes('--actuator=scale'), path).toBe(direct);
     }
+  });
+
+  // The optional features' RBAC: each component adds one ClusterRole granting only its feature's
+  // reads, bound to the controller's ServiceAccount (that these are used and suffice is checked
+  // against the requests the features make, in test/integration/controller/).
+  const featureRoles = {
+    'scale-from-zero': {
+      role: 'wva-metrics-scale-from-zero',
+      rules: [
+        {
+          apiGroups: ['inference.networking.x-k8s.io'],
+          resources: ['inferencepools'],
+          verbs: ['list', 'watch'],
+        },
+      ],
+    },
+    'gpu-limiter': {
+      role: 'wva-metrics-gpu-limiter',
+      rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['list', 'watch'] }],
+    },
+  } as const;
+
+  it.each(Object.entries(featureRoles))(
+    '%s: adds exactly one ClusterRole with its rules, bound to the controller ServiceAccount',
+    (name, { role, rules }) => {
+      const base = kustomize(join(repoRoot, 'deploy'));
+      const objs = component(name);
+      const key = (o: Manifest) => `${o.kind}/${o.metadata.name}`;
+      const added = objs.filter((o) => !base.some((b) => key(b) === key(o)));
+      expect(added.map(key).sort()).toEqual([`ClusterRole/${role}`, `ClusterRoleBinding/${role}`]);
+      expect(only(added, 'ClusterRole').rules).toEqual(rules);
+      const binding = only(added, 'ClusterRoleBinding');
+      expect(binding.roleRef).toEqual({
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: role,
+      });
+      const sa = only(base, 'ServiceAccount');
+      expect(binding.subjects).toEqual([
+        { kind: 'ServiceAccount', name: sa.metadata.name, namespace: sa.metadata.namespace },
+      ]);
+      // Nothing else of the base changes (no args, no other grants).
+      for (const b of base)
+        expect(
+          objs.find((o) => key(o) === key(b)),
+          key(b),
+        ).toEqual(b);
+    },
+  );
+
+  it('scale from zero renders with direct-scale (its --actuator=scale) and the GPU limiter, all valid', () => {
+    const objs = kustomizeComponent(
+      'deploy/components/direct-scale',
+      'deploy/components/scale-from-zero',
+      'deploy/components/gpu-limiter',
+    );
+    expect(objs.map(schemaProblem).filter(Boolean)).toEqual([]);
+    expect(
+      find(objs, 'ClusterRole')
+        .map((r) => r.metadata.name)
+        .sort(),
+    ).toEqual(['wva-metrics', 'wva-metrics-gpu-limiter', 'wva-metrics-scale', 'wva-metrics-scale-from-zero']);
+    const args = only(objs, 'Deployment').spec.template.spec.containers[0].args as string[];
+    expect(args.filter((a) => a === '--actuator=scale')).toHaveLength(1);
   });
 });

@@ -2,14 +2,19 @@
 // accelerator type from Nodes (the fake API server, through the Node informer; a Node whose GPUs
 // carry no product label is left out and named), GPUs held from the targets' GPU requests; a
 // scale-up that does not fit is cut and the condition says so; with room it goes through.
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { gpuParts } from '../../../src/cli/scale-from-zero-setup.js';
 import type { PodMetrics } from '../../../src/collector/pods.js';
 import type { GroupMember } from '../../../src/controller/decision.js';
 import { NodeGpuWatch } from '../../../src/controller/gpu-nodes.js';
 import { SaturationConfigHolder } from '../../../src/controller/saturation-config.js';
 import { SaturationDecider } from '../../../src/controller/saturation-decider.js';
 import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
+import { silentLogger } from '../../../src/telemetry/logger.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
+import { kustomize, kustomizeComponent, repoRoot } from '../../support/manifests.js';
+import { accessOf, allows, describeAccess, describeGrant, grants } from '../../support/rbac.js';
 import { until } from '../../support/wait.js';
 
 let api: FakeApiServer;
@@ -110,5 +115,35 @@ describe('GPU limiter (enableLimiter) over saturation V1', () => {
     } finally {
       await nodes.stop();
     }
+  });
+});
+
+describe('GPU limiter RBAC', () => {
+  it("the gpu-limiter component's RBAC allows every request the Node watch makes and grants nothing unused", async () => {
+    api.put('nodes', node('gpu-a', '2', 'NVIDIA-L4'));
+    // As `run` wires it: the watch starts the first time the limiter asks for capacity.
+    const parts = gpuParts({ kubeConfig: api.kubeConfig(), logger: silentLogger });
+    try {
+      expect(api.requests.map(accessOf).filter((a) => a !== undefined)).toEqual([]);
+      await until(() => parts.gpus.capacity() !== null, 'Nodes listed');
+      expect(parts.gpus.capacity()).toEqual({ L4: 2 });
+      await until(() => api.requests.some((r) => r.plural === 'nodes' && r.watch), 'Nodes watched');
+    } finally {
+      await parts.stop();
+    }
+    const rendered = grants(kustomizeComponent('deploy/components/gpu-limiter'));
+    const used = api.requests.map(accessOf).filter((a) => a !== undefined);
+    expect(used.length).toBeGreaterThan(0);
+    const denied = used.filter((a) => !rendered.some((g) => allows(g, a))).map(describeAccess);
+    expect([...new Set(denied)]).toEqual([]);
+    // Without the component the base refuses the Node watch.
+    const base = grants(kustomize(join(repoRoot, 'deploy')));
+    expect(used.filter((a) => base.some((g) => allows(g, a)))).toEqual([]);
+    const added = rendered.filter((g) => g.role === 'ClusterRole/wva-metrics-gpu-limiter');
+    expect(added.map(describeGrant).sort()).toEqual([
+      'ClusterRole/wva-metrics-gpu-limiter: core/nodes list',
+      'ClusterRole/wva-metrics-gpu-limiter: core/nodes watch',
+    ]);
+    expect(added.filter((g) => !used.some((a) => allows(g, a))).map(describeGrant)).toEqual([]);
   });
 });

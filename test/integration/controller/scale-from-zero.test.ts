@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KubeEventSink } from '../../../src/actuator/events.js';
 import { DeploymentScaler } from '../../../src/actuator/scaler.js';
 import { Controller } from '../../../src/controller/controller.js';
 import { KubeSource } from '../../../src/controller/kube.js';
@@ -13,6 +14,8 @@ import { clusterScaleFromZero, InferencePoolWatch } from '../../../src/controlle
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import type { Timers } from '../../../src/engines/scale-from-zero/loop.js';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
+import { kustomizeComponent } from '../../support/manifests.js';
+import { accessOf, allows, describeAccess, describeGrant, grants } from '../../support/rbac.js';
 import { foundReading } from '../../support/variants.js';
 import { until } from '../../support/wait.js';
 
@@ -163,5 +166,74 @@ describe('scale from zero (fake API server, an EPP endpoint served here)', () =>
       await pools.stop();
       await source.stop();
     }
+  });
+
+  it("RBAC: base + direct-scale + scale-from-zero allow every request; the component's grants are all used", async () => {
+    api.put('variantautoscalings', va);
+    api.put('deployments', dep);
+    api.put('inferencepools', pool);
+    const kc = api.kubeConfig();
+    const source = new KubeSource({ kubeConfig: kc, backoff: { baseMs: 20, maxMs: 100 } });
+    const pools = new InferencePoolWatch({ kubeConfig: kc, eppUrl: () => eppUrl });
+    const writer = new KubeStatusWriter({ kubeConfig: kc });
+    const timers = manualTimers();
+    const loop = clusterScaleFromZero({
+      source,
+      pools,
+      scaler: new DeploymentScaler({ kubeConfig: kc }),
+      writer,
+      events: new KubeEventSink({ kubeConfig: kc, identity: 'wva-test' }),
+      loop: { timers },
+    });
+    const controller = new Controller({
+      kubeConfig: kc,
+      source,
+      writer,
+      collector: { read: async (m, ns) => foundReading(m, ns) },
+      leaderElection: false,
+      perTerm: loop,
+    });
+    pools.start();
+    try {
+      await controller.start();
+      await source.waitForSync(10_000);
+      await until(() => pools.pools() !== null, 'InferencePools listed');
+      await until(() => api.requests.some((r) => r.plural === 'inferencepools' && r.watch), 'pools watched');
+      page = 'inference_extension_flow_control_queue_size{target_model_name="m/zero"} 3\n';
+      timers.fire();
+      await loop.idle();
+      await until(() => api.requests.some((r) => r.plural === 'events' && r.method === 'POST'), 'the event');
+      await until(
+        () => api.requests.some((r) => r.plural === 'variantautoscalings' && r.subresource === 'status'),
+        'the status patch',
+      );
+      await controller.stop();
+    } finally {
+      await pools.stop();
+      await source.stop();
+    }
+    const used = api.requests.map(accessOf).filter((a) => a !== undefined);
+    expect(used.map((a) => `${a.resource} ${a.verb}`)).toEqual(
+      expect.arrayContaining(['inferencepools list', 'inferencepools watch', 'deployments/scale patch']),
+    );
+    const rendered = grants(
+      kustomizeComponent('deploy/components/direct-scale', 'deploy/components/scale-from-zero'),
+    );
+    const denied = used.filter((a) => !rendered.some((g) => allows(g, a))).map(describeAccess);
+    expect([...new Set(denied)]).toEqual([]);
+    // Without the component the InferencePool watch is refused.
+    const withoutIt = grants(kustomizeComponent('deploy/components/direct-scale'));
+    expect(
+      [...new Set(used.filter((a) => !withoutIt.some((g) => allows(g, a))).map(describeAccess))].sort(),
+    ).toEqual([
+      'inference.networking.x-k8s.io/inferencepools list */*',
+      'inference.networking.x-k8s.io/inferencepools watch */*',
+    ]);
+    const added = rendered.filter((g) => g.role === 'ClusterRole/wva-metrics-scale-from-zero');
+    expect(added.map(describeGrant).sort()).toEqual([
+      'ClusterRole/wva-metrics-scale-from-zero: inference.networking.x-k8s.io/inferencepools list',
+      'ClusterRole/wva-metrics-scale-from-zero: inference.networking.x-k8s.io/inferencepools watch',
+    ]);
+    expect(added.filter((g) => !used.some((a) => allows(g, a))).map(describeGrant)).toEqual([]);
   });
 });
