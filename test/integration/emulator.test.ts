@@ -20,6 +20,7 @@ import {
 import { PrometheusClient } from '../../src/prometheus/index.js';
 import type { AggregateMetrics } from '../../src/types.js';
 import { type PrometheusServer, startPrometheus } from '../support/prometheus.js';
+import { untilAsync } from '../support/wait.js';
 
 const WINDOW = '15s';
 const WINDOW_MS = 15_000;
@@ -98,10 +99,6 @@ let server: EmulatorServer;
 let prometheus: PrometheusServer;
 let prom: PrometheusClient;
 
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 function expectClose(actual: number | undefined, expected: number, tolerance: number, what: string) {
   if (actual === undefined) throw new Error(`${what}: the collector read it as unknown`);
   if (process.env.EMU_DEBUG) console.log(what, (actual / expected - 1).toFixed(4));
@@ -132,17 +129,28 @@ beforeAll(async () => {
     extraConfigYaml: `scrape_configs:\n  - ${JSON.stringify(scrapeJob({ address: server.address, targets: emulator.targets() }))}\n  - ${JSON.stringify(gatewayScrapeJob({ address: server.address }))}`,
   });
   prom = new PrometheusClient({ url: prometheus.url });
-  // Wait for every pod to be scraped, then for the series to be older than the rate window
-  // (rate() over a window longer than the series' age reads low).
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const r = await prom.query('count(up{job="vllm-emulator"} == 1)');
-    const n = r.resultType === 'vector' ? Number(r.result[0]?.value[1] ?? 0) : 0;
-    if (n === emulator.pods.length) break;
-    if (Date.now() > deadline) throw new Error(`only ${n} of ${emulator.pods.length} pods scraped`);
-    await sleep(500);
-  }
-  await sleep(WINDOW_MS + 2500);
+  // Prometheus scrapes on its own clock, so there is no event to await: poll it (bounded) until
+  // every pod has been scraped, then until the youngest pod's first sample is older than the rate
+  // window plus a margin (rate() over a window longer than the series' age reads low).
+  const scalar = async (q: string) => {
+    const r = await prom.query(q);
+    return r.resultType === 'vector' ? Number(r.result[0]?.value[1] ?? 0) : 0;
+  };
+  await untilAsync(
+    () => scalar('count(up{job="vllm-emulator"} == 1)'),
+    (n) => n === emulator.pods.length,
+    `all ${emulator.pods.length} pods scraped`,
+    20_000,
+    500,
+  );
+  await untilAsync(
+    // Per pod: now minus its first sample's timestamp (the subquery steps every 1 s over the last minute).
+    () => scalar('min(time() - min_over_time(timestamp(up{job="vllm-emulator"} == 1)[60s:1s]))'),
+    (ageS) => ageS * 1000 >= WINDOW_MS + 2500,
+    'every series to be older than the rate window',
+    WINDOW_MS + 10_000,
+    500,
+  );
 }, 60_000);
 
 afterAll(async () => {

@@ -20,6 +20,7 @@ import { killPrometheus } from '../support/prom-kill.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../support/prometheus.js';
 import { deployment, variant } from '../support/variants.js';
 import { expectedMetrics, type VllmPodTraffic, vllmOpenMetrics } from '../support/vllm-openmetrics.js';
+import { until } from '../support/wait.js';
 
 const MODELS = ['meta/llama-8b', 'mistral/7b', 'qwen/0.5b'];
 const pods: VllmPodTraffic[] = MODELS.map((m, i) => ({
@@ -200,8 +201,9 @@ describe('Prometheus slow or silent (loopback proxy)', () => {
       proxy.mode = { kind: 'delay', ms: 100 };
       const ok = await client.query('vllm:request_success_total', time);
       expect(ok.resultType).toBe('vector');
-      // The abandoned requests were closed, not left open on the proxy.
-      await new Promise((res) => setTimeout(res, 50));
+      // The abandoned requests were closed, not left open on the proxy. Bounded well below the
+      // moment the 1500 ms delayed request would end by itself, so only a close by the client passes.
+      await until(() => proxy.inFlight === 0, 'the abandoned requests to be closed', 500);
       expect(proxy.inFlight).toBe(0);
     } finally {
       client.close();
@@ -219,7 +221,8 @@ describe('Prometheus slow or silent (loopback proxy)', () => {
     const reports: CycleReport[] = [];
     try {
       local.start((rep) => reports.push(rep));
-      await new Promise((res) => setTimeout(res, 1200));
+      // As many timed-out cycles as 1.2 s used to give (each takes >= 150 ms), awaited, not slept.
+      await until(() => reports.length >= 6, 'six cycles', 10_000);
       const t0 = performance.now();
       await local.stop();
       expect(performance.now() - t0).toBeLessThan(500);
@@ -249,7 +252,8 @@ describe('Prometheus slow or silent (loopback proxy)', () => {
     const cache = new ModelMetricsCache({ ttlMs: 1000, failureTtlMs: 1 });
     const collector = new FleetCollector({ prom: client, cache });
     const local = new LocalController({ manifests, collector });
-    const settle = () => new Promise((res) => setTimeout(res, 5));
+    // Each timed-out request has been closed on the proxy before the next cycle starts.
+    const settle = () => until(() => proxy.inFlight === 0, 'the timed-out request to be closed', 2000);
     try {
       for (let i = 0; i < 30; i++) {
         await local.runCycle();
@@ -269,11 +273,15 @@ describe('Prometheus slow or silent (loopback proxy)', () => {
       client.close();
       await proxy.close();
     }
-    await new Promise((res) => setTimeout(res, 50));
-    // Nothing of ours is left: no type of handle has more instances than before the run.
+    // Nothing of ours is left: no type of handle has more instances than before the run. Closed
+    // sockets leave the list a few ticks after close(): wait for that (bounded), then the expects
+    // below name whatever is still left.
     const count = (xs: string[]) =>
       xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
     const before = count(resourcesBefore);
+    const left = () =>
+      [...count(process.getActiveResourcesInfo())].filter(([type, n]) => n > (before.get(type) ?? 0));
+    await until(() => left().length === 0, 'the handles of the run to close', 500).catch(() => undefined);
     for (const [type, n] of count(process.getActiveResourcesInfo())) {
       expect({ type, n }).toEqual({ type, n: Math.min(n, before.get(type) ?? 0) });
     }

@@ -1,15 +1,19 @@
 // Builders for VariantAutoscaling and Deployment objects in tests (shape of the sample in the
-// reference, with the fields that vary as parameters).
+// reference, with the fields that vary as parameters). vaObject/deploymentObject are typed, for code
+// that takes the controller's types (no `as unknown as` casts); variant/deployment are the same
+// objects as untyped API objects, for the fake API server and manifest files.
 import type { MetricsRead } from '../../src/controller/status.js';
+import type { Deployment, VariantAutoscaling, VariantAutoscalingSpec } from '../../src/kube/types.js';
 import type { Obj } from './fake-apiserver.js';
 import type { ExpectedMetrics } from './vllm-openmetrics.js';
 
-export function variant(
+/** A VariantAutoscaling as the controller's own type (the sample's shape; checked by the compiler). */
+export function vaObject(
   namespace: string,
   name: string,
   modelID: string,
-  o: { accelerator?: string; labels?: Record<string, string>; spec?: Record<string, unknown> } = {},
-): Obj {
+  o: { accelerator?: string; labels?: Record<string, string>; spec?: VariantAutoscalingSpec } = {},
+): VariantAutoscaling {
   const acc = o.accelerator ?? 'A100';
   return {
     apiVersion: 'llmd.ai/v1alpha1',
@@ -39,18 +43,41 @@ export function variant(
   };
 }
 
-export function deployment(namespace: string, name: string, replicas: number): Obj {
+/** vaObject() as an untyped API object (the fake API server's); `spec` may be anything, hostile too. */
+export function variant(
+  namespace: string,
+  name: string,
+  modelID: string,
+  o: { accelerator?: string; labels?: Record<string, string>; spec?: Record<string, unknown> } = {},
+): Obj {
+  const { spec, ...rest } = o;
+  const va = vaObject(namespace, name, modelID, rest);
+  return { ...va, metadata: { ...va.metadata }, ...(spec ? { spec } : {}) };
+}
+
+/**
+ * A Deployment as the controller's own type. It also carries `spec.selector` (not in the type: the
+ * controller does not read it), so it is the same object the API server would hand out.
+ */
+export function deploymentObject(namespace: string, name: string, replicas: number): Deployment {
+  const spec = {
+    replicas,
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } } },
+  };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, namespace },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } } },
-    },
+    spec,
     status: { replicas, readyReplicas: replicas },
   };
+}
+
+/** deploymentObject() as an untyped API object (the fake API server's). */
+export function deployment(namespace: string, name: string, replicas: number): Obj {
+  const d = deploymentObject(namespace, name, replicas);
+  return { ...d, metadata: { ...d.metadata } };
 }
 
 /**

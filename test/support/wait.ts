@@ -6,3 +6,23 @@ export async function until(cond: () => boolean, what: string, ms = 5000): Promi
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/**
+ * `until` for a condition that has to be fetched (a query to a real Prometheus): polls every
+ * `everyMs` so the poll does not flood the process it asks; the last answer goes into the error.
+ */
+export async function untilAsync<T>(
+  fetch: () => Promise<T>,
+  holds: (v: T) => boolean,
+  what: string,
+  ms: number,
+  everyMs = 250,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fetch();
+    if (holds(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(v)})`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -12,8 +12,7 @@ import {
   ruleFor,
   zeroVerdict,
 } from '../../src/actuator/scale-to-zero.js';
-import type { VariantAutoscaling } from '../../src/kube/types.js';
-import { variant } from '../support/variants.js';
+import { vaObject } from '../support/variants.js';
 
 describe('model-scale-to-zero-config', () => {
   const cfg = parseScaleToZeroConfig({
@@ -100,7 +99,7 @@ describe('model-scale-to-zero-config', () => {
   });
 });
 
-const va = (name: string) => variant('prod', name, 'meta/llama') as unknown as VariantAutoscaling;
+const va = (name: string) => vaObject('prod', name, 'meta/llama');
 /** A decision of this reconcile, as the reconciler hands it (and as the status will say it). */
 const decided = (numReplicas: number, accelerator = 'A100') => ({
   status: { desiredOptimizedAlloc: { accelerator, numReplicas } },

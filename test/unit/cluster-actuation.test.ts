@@ -9,7 +9,7 @@ import { LocalSource } from '../../src/controller/local.js';
 import type { Deployment, VariantAutoscaling } from '../../src/kube/types.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
-import { deployment, variant } from '../support/variants.js';
+import { deploymentObject, variant } from '../support/variants.js';
 
 let api: FakeApiServer;
 beforeEach(async () => {
@@ -22,7 +22,7 @@ afterEach(async () => {
 const va = (name: string, accelerator: string, spec?: Record<string, unknown>) =>
   variant('prod', name, 'org/m', { accelerator, ...(spec ? { spec } : {}) }) as unknown as VariantAutoscaling;
 const dep = (name: string, ready: number, deleting = false) => {
-  const d = deployment('prod', name, ready) as unknown as Deployment;
+  const d = deploymentObject('prod', name, ready);
   if (deleting) d.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
   return d;
 };

@@ -11,11 +11,10 @@ import type { Decision } from '../../src/controller/decision.js';
 import { computeStatus } from '../../src/controller/status.js';
 import { resolveAccelerator } from '../../src/kube/accelerator.js';
 import { setCondition } from '../../src/kube/conditions.js';
-import type { VariantAutoscaling } from '../../src/kube/types.js';
 import { parseSpec } from '../../src/kube/va-spec.js';
 import { type Manifest, repoRoot, schemaProblem } from '../support/manifests.js';
 import { applySchema, crdSchema, printerColumns } from '../support/structural-schema.js';
-import { deployment, variant } from '../support/variants.js';
+import { deployment, vaObject } from '../support/variants.js';
 
 const fixtures = join(repoRoot, 'test/fixtures');
 const OURS = join(repoRoot, 'deploy/crd.yaml');
@@ -111,7 +110,7 @@ const decided = {
 
 /** Statuses the controller writes: decided, metrics missing, target missing, spec invalid, actuated. */
 function statuses(): Array<[string, unknown]> {
-  const va = variant('ns', 'v1', 'm') as unknown as VariantAutoscaling;
+  const va = vaObject('ns', 'v1', 'm');
   va.metadata.generation = 2;
   const dep = deployment('ns', 'v1', 2) as never;
   const ok = computeStatus({

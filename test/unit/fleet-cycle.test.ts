@@ -4,11 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { ModelMetricsCache } from '../../src/cache/index.js';
 import { FleetCollector } from '../../src/collector/fleet-collector.js';
 import { Reconciler } from '../../src/controller/reconciler.js';
-import type { VariantAutoscaling } from '../../src/kube/types.js';
 import { PrometheusNetworkError } from '../../src/prometheus/errors.js';
 import type { PromAPI, PromQueryData } from '../../src/types.js';
 import { statSeries, trafficStats } from '../support/fleet-reply.js';
-import { variant } from '../support/variants.js';
+import { vaObject } from '../support/variants.js';
 
 const series = (model: string, ns: string, rate: number) => statSeries(model, ns, trafficStats(rate));
 
@@ -125,10 +124,7 @@ describe('FleetCollector snapshots: one per cycle', () => {
 
   it('Reconciler.runCycle reads every key from one snapshot', async () => {
     const { clock, prom, fc } = setup();
-    const vas = Array.from(
-      { length: 20 },
-      (_, i) => variant('x', `v${i}`, i % 2 ? 'a' : 'b') as unknown as VariantAutoscaling,
-    );
+    const vas = Array.from({ length: 20 }, (_, i) => vaObject('x', `v${i}`, i % 2 ? 'a' : 'b'));
     const r = new Reconciler({
       source: {
         listVariants: () => vas,

@@ -14,7 +14,7 @@ import type { MetricsRead } from '../../src/controller/status.js';
 import type { VariantAutoscaling } from '../../src/kube/types.js';
 import { PrometheusError } from '../../src/prometheus/errors.js';
 import type { AggregateMetrics, PromAPI, PromQueryData } from '../../src/types.js';
-import { deployment, foundReading, variant } from '../support/variants.js';
+import { deployment, foundReading, vaObject } from '../support/variants.js';
 
 const STAT_NAMES = [
   'arrival_rate_per_min',
@@ -99,8 +99,7 @@ describe('collector fuzz', () => {
 });
 
 describe('bad VariantAutoscaling specs', () => {
-  const good = (name: string): VariantAutoscaling =>
-    variant('prod', name, 'org/model') as unknown as VariantAutoscaling;
+  const good = (name: string): VariantAutoscaling => vaObject('prod', name, 'org/model');
 
   const reader = {
     reads: 0,

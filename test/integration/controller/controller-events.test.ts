@@ -55,7 +55,11 @@ function start(reader: ReturnType<typeof heldReader>): Controller {
 async function createDuringCycle(c: Controller, reader: ReturnType<typeof heldReader>, cyclesBefore: number) {
   api.put('variantautoscalings', variant('ns', 'v2', 'm'));
   await until(() => c.source.getVariant('ns', 'v2') !== undefined, 'the informer sees v2');
-  await new Promise((r) => setTimeout(r, 50));
+  // The event reaches a free worker (4 by default) while v1's read is still held: the event is
+  // taken during the cycle, not after it.
+  const readsHeld = reader.reads;
+  await until(() => reader.reads > readsHeld, "v2's event is read while the cycle is held");
+  expect(c.cycles).toBe(cyclesBefore);
   reader.release();
   await until(() => c.cycles > cyclesBefore, 'the cycle ends');
   expect(api.get('variantautoscalings', 'ns', 'v1')?.status).toBeDefined();

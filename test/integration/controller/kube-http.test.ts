@@ -8,10 +8,9 @@ import { Controller } from '../../../src/controller/controller.js';
 import { ConfigMapWatch } from '../../../src/controller/kube.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import { KubeTimeoutError, kubeRequest, kubeWatch } from '../../../src/kube/http.js';
-import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { startSilentApiServer } from '../../support/silent-apiserver.js';
-import { deployment, foundReading, variant } from '../../support/variants.js';
+import { deployment, foundReading, vaObject, variant } from '../../support/variants.js';
 import { until } from '../../support/wait.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -66,7 +65,7 @@ describe('whole-request deadlines', () => {
   it('a status patch to a silent server ends with the caller abort, as one failed write', async () => {
     const kc = await tarpit();
     const writer = new KubeStatusWriter({ kubeConfig: kc });
-    const va = variant('prod', 'va', 'm') as unknown as VariantAutoscaling;
+    const va = vaObject('prod', 'va', 'm');
     va.metadata.resourceVersion = '1';
     const err = await writer
       .write(va, () => ({ conditions: [] }), AbortSignal.timeout(300))

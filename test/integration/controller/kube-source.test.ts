@@ -7,9 +7,9 @@ import { type MetricsReader, Reconciler } from '../../../src/controller/reconcil
 import type { MetricsRead } from '../../../src/controller/status.js';
 import { computeStatus } from '../../../src/controller/status.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
-import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
+import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
-import { deployment, variant } from '../../support/variants.js';
+import { deployment, deploymentObject, variant } from '../../support/variants.js';
 import { until } from '../../support/wait.js';
 
 class StubReader implements MetricsReader {
@@ -147,7 +147,7 @@ describe('KubeSource + KubeStatusWriter against the fake API server', () => {
       },
     });
     const writer = new KubeStatusWriter({ kubeConfig: api.kubeConfig() });
-    const dep = deployment('ns', 'v1', 2) as unknown as Deployment;
+    const dep = deploymentObject('ns', 'v1', 2);
     const read = await new StubReader().read('m', 'ns');
     const seen: Array<string | undefined> = [];
     const r = await writer.write(stale, (fresh) => {
@@ -171,7 +171,7 @@ describe('KubeSource + KubeStatusWriter against the fake API server', () => {
     api.inject({ method: 'PATCH', status: 409, times: 3 });
     const writer = new KubeStatusWriter({ kubeConfig: api.kubeConfig(), maxConflictRetries: 2 });
     const read = await new StubReader().read('m', 'ns');
-    const dep = deployment('ns', 'v1', 1) as unknown as Deployment;
+    const dep = deploymentObject('ns', 'v1', 1);
     await expect(
       writer.write(va, (fresh) =>
         computeStatus({ va: fresh, specProblems: [], deployment: dep, read, now: new Date() }),

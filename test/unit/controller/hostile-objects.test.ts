@@ -10,10 +10,10 @@ import { LocalController, loadManifests } from '../../../src/controller/local.js
 import { type MetricsReader, Reconciler, type VariantSource } from '../../../src/controller/reconciler.js';
 import { computeStatus, type MetricsRead } from '../../../src/controller/status.js';
 import { findCondition } from '../../../src/kube/conditions.js';
-import type { Deployment, VariantAutoscaling, VariantAutoscalingStatus } from '../../../src/kube/types.js';
+import type { VariantAutoscalingStatus } from '../../../src/kube/types.js';
 import { namespaceProblem } from '../../../src/kube/types.js';
 import type { Logger } from '../../../src/types.js';
-import { deployment, variant } from '../../support/variants.js';
+import { deployment, deploymentObject, vaObject, variant } from '../../support/variants.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wva-hostile-objects-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -83,13 +83,13 @@ describe('namespaces must be DNS-1123 labels', () => {
   });
 
   it('from any other source (the API): skipped, never read as another namespace, logged once', async () => {
-    const good = variant('prod', 'va', 'm') as unknown as VariantAutoscaling;
-    const bad = variant('prod/x', 'va', 'm') as unknown as VariantAutoscaling;
+    const good = vaObject('prod', 'va', 'm');
+    const bad = vaObject('prod/x', 'va', 'm');
     const source: VariantSource = {
       listVariants: () => [good, bad],
       getVariant: (ns, name) =>
         [good, bad].find((v) => v.metadata.namespace === ns && v.metadata.name === name),
-      getDeployment: (ns, name) => deployment(ns, name, 1) as unknown as Deployment,
+      getDeployment: (ns, name) => deploymentObject(ns, name, 1),
     };
     const asked: string[] = [];
     const collector: MetricsReader = {
@@ -132,13 +132,13 @@ describe('status.conditions that is not a list', () => {
     [1, 'x', null, { status: 'True' }],
   ]) {
     it(`${JSON.stringify(conditions)} is read as no conditions`, () => {
-      const va = variant('prod', 'va', 'm') as unknown as VariantAutoscaling;
+      const va = vaObject('prod', 'va', 'm');
       va.status = { conditions } as unknown as VariantAutoscalingStatus;
       expect(findCondition(va.status, 'MetricsAvailable')).toBeUndefined();
       const next = computeStatus({
         va,
         specProblems: [],
-        deployment: deployment('prod', 'va', 1) as unknown as Deployment,
+        deployment: deploymentObject('prod', 'va', 1),
         read: found,
         now,
       });
@@ -151,14 +151,14 @@ describe('status.conditions that is not a list', () => {
   }
 
   it('reconciles instead of throwing, and says so once per object', async () => {
-    const va = variant('prod', 'va', 'm') as unknown as VariantAutoscaling;
+    const va = vaObject('prod', 'va', 'm');
     va.status = { conditions: { broken: true } } as unknown as VariantAutoscalingStatus;
     const { logger, lines } = captureLogger();
     const r = new Reconciler({
       source: {
         listVariants: () => [va],
         getVariant: () => va,
-        getDeployment: (ns, name) => deployment(ns, name, 1) as unknown as Deployment,
+        getDeployment: (ns, name) => deploymentObject(ns, name, 1),
       },
       collector: { read: async () => found },
       logger,

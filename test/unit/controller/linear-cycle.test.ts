@@ -12,7 +12,7 @@ import type { MetricsRead } from '../../../src/controller/status.js';
 import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
-import { deployment, variant } from '../../support/variants.js';
+import { deploymentObject, vaObject } from '../../support/variants.js';
 
 const reading: MetricsRead = {
   metrics: {
@@ -38,8 +38,8 @@ async function cycle(models: number, per: number) {
   const deps: Deployment[] = [];
   for (let i = 0; i < models; i++) {
     for (let j = 0; j < per; j++) {
-      vas.push(variant('prod', `va-${i}-${j}`, `m-${i}`) as unknown as VariantAutoscaling);
-      deps.push(deployment('prod', `va-${i}-${j}`, 1) as unknown as Deployment);
+      vas.push(vaObject('prod', `va-${i}-${j}`, `m-${i}`));
+      deps.push(deploymentObject('prod', `va-${i}-${j}`, 1));
     }
   }
   source.load({ variants: vas, deployments: deps });

@@ -6,8 +6,7 @@ import { LocalSource } from '../../../src/controller/local.js';
 import { OptimizerConfigStore } from '../../../src/controller/optimizer-config.js';
 import { Reconciler } from '../../../src/controller/reconciler.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
-import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
-import { deployment, variant } from '../../support/variants.js';
+import { deploymentObject, vaObject } from '../../support/variants.js';
 
 const reading: MetricsRead = {
   metrics: {
@@ -21,8 +20,8 @@ const reading: MetricsRead = {
 function reconciler(o: { now?: () => Date; monotonic?: () => number } = {}) {
   const s = new LocalSource();
   s.load({
-    variants: [variant('prod', 'a', 'llama') as unknown as VariantAutoscaling],
-    deployments: [deployment('prod', 'a', 8) as unknown as Deployment],
+    variants: [vaObject('prod', 'a', 'llama')],
+    deployments: [deploymentObject('prod', 'a', 8)],
   });
   const config = new OptimizerConfigStore({ namespace: 'wva' });
   config.setServiceClasses({

@@ -6,8 +6,8 @@ import type { DecisionInput, VariantOptimizer } from '../../../src/controller/de
 import { LocalSource } from '../../../src/controller/local.js';
 import { Reconciler } from '../../../src/controller/reconciler.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
-import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
-import { deployment, variant } from '../../support/variants.js';
+import type { VariantAutoscaling } from '../../../src/kube/types.js';
+import { deploymentObject, vaObject, variant } from '../../support/variants.js';
 
 const read: MetricsRead = {
   metrics: {
@@ -23,12 +23,12 @@ function source() {
   const s = new LocalSource();
   s.load({
     variants: [
-      variant('prod', 'a', 'm1') as unknown as VariantAutoscaling,
-      variant('prod', 'b', 'm1') as unknown as VariantAutoscaling,
-      variant('prod', 'c', 'm2') as unknown as VariantAutoscaling,
-      variant('dev', 'd', 'm1') as unknown as VariantAutoscaling,
+      vaObject('prod', 'a', 'm1'),
+      vaObject('prod', 'b', 'm1'),
+      vaObject('prod', 'c', 'm2'),
+      vaObject('dev', 'd', 'm1'),
     ],
-    deployments: ['a', 'b', 'c'].map((n) => deployment('prod', n, 2) as unknown as Deployment),
+    deployments: ['a', 'b', 'c'].map((n) => deploymentObject('prod', n, 2)),
   });
   return s;
 }

@@ -8,8 +8,7 @@ import { LocalSource } from '../../../src/controller/local.js';
 import { OptimizerConfigStore } from '../../../src/controller/optimizer-config.js';
 import { Reconciler } from '../../../src/controller/reconciler.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
-import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
-import { deployment, variant } from '../../support/variants.js';
+import { deploymentObject, vaObject } from '../../support/variants.js';
 
 const W = 300_000;
 const T0 = Date.parse('2026-06-01T12:00:00Z');
@@ -32,8 +31,8 @@ function reading(arrivalRate: number): MetricsRead {
 function source(replicas?: number): LocalSource {
   const s = new LocalSource();
   s.load({
-    variants: [variant('prod', 'a', 'llama') as unknown as VariantAutoscaling],
-    deployments: replicas === undefined ? [] : [deployment('prod', 'a', replicas) as unknown as Deployment],
+    variants: [vaObject('prod', 'a', 'llama')],
+    deployments: replicas === undefined ? [] : [deploymentObject('prod', 'a', replicas)],
   });
   return s;
 }
@@ -61,8 +60,8 @@ function controller(s: LocalSource, load: Load, clock: { ms: number }, follow = 
     const d = c.results[0]?.decision;
     if (follow && d?.ok) {
       s.load({
-        variants: [variant('prod', 'a', 'llama') as unknown as VariantAutoscaling],
-        deployments: [deployment('prod', 'a', d.numReplicas) as unknown as Deployment],
+        variants: [vaObject('prod', 'a', 'llama')],
+        deployments: [deploymentObject('prod', 'a', d.numReplicas)],
       });
     }
     return d?.ok ? d.numReplicas : undefined;
@@ -112,7 +111,7 @@ describe('first decision of a VariantAutoscaling in this process', () => {
   it('a count in status far from what runs is not where it starts: what runs is', async () => {
     const clock = { ms: 0 };
     const s = new LocalSource();
-    const va = variant('prod', 'a', 'llama') as unknown as VariantAutoscaling;
+    const va = vaObject('prod', 'a', 'llama');
     s.load({
       variants: [
         {
@@ -126,7 +125,7 @@ describe('first decision of a VariantAutoscaling in this process', () => {
           },
         },
       ],
-      deployments: [deployment('prod', 'a', 8) as unknown as Deployment],
+      deployments: [deploymentObject('prod', 'a', 8)],
     });
     const cycle = controller(s, () => LOW, clock);
     expect(await cycle()).toBe(8);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { computeStatus, deepEqual, formatDecimal, statusUnchanged } from '../../../src/controller/status.js';
 import { findCondition, formatTime, setCondition } from '../../../src/kube/conditions.js';
-import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
+import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { validateObject, validateSpec } from '../../../src/kube/types.js';
 import type { MetricsAvailability } from '../../../src/types.js';
-import { deployment, variant } from '../../support/variants.js';
+import { deploymentObject, vaObject, variant } from '../../support/variants.js';
 
 const T0 = new Date('2025-01-01T00:00:00.123Z');
 const T1 = new Date('2025-01-01T00:01:00Z');
@@ -26,11 +26,11 @@ const metrics = {
 };
 
 function va(): VariantAutoscaling {
-  const o = variant('ns', 'v1', 'm') as unknown as VariantAutoscaling;
+  const o = vaObject('ns', 'v1', 'm');
   o.metadata.generation = 3;
   return o;
 }
-const dep = deployment('ns', 'v1', 2) as unknown as Deployment;
+const dep = deploymentObject('ns', 'v1', 2);
 
 describe('formatDecimal / formatTime', () => {
   it('writes two decimals matching the CRD pattern, never negative, NaN or Inf', () => {
@@ -222,7 +222,7 @@ describe('computeStatus', () => {
     const changed = computeStatus({
       va: v,
       specProblems: [],
-      deployment: deployment('ns', 'v1', 3) as unknown as Deployment,
+      deployment: deploymentObject('ns', 'v1', 3),
       read: { metrics, availability: found },
       now: T1,
     });
