@@ -27,7 +27,10 @@ const steadyConfig = {
   ...exampleConfig,
   models: exampleConfig.models.map((m) => ({
     ...m,
-    load: { pattern: 'steady' as const, rate: 3 * ('rate' in m.load ? m.load.rate : 0) },
+    // The example's own rates: within what the simulated pods serve. Beyond it (3x) a model's queue
+    // and TTFT grow all through the run, and a read and an emitted window a scrape apart differ by
+    // that growth, not by any error of the metrics path.
+    load: { pattern: 'steady' as const, rate: 'rate' in m.load ? m.load.rate : 0 },
     // Evenly spaced: a window's count is the rate, not a Poisson draw around it.
     arrivals: 'uniform' as const,
   })),
