@@ -1,17 +1,9 @@
 // Synthetic measurements from known lines with seeded noise, for the learner's tests.
+import { createRandom } from '../../../../src/emulator/random.js';
 import type { PerformanceObservation, PriorParameters } from '../../../../src/engines/slo/learn/index.js';
 
 /** A small seeded generator (mulberry32): the same seed, the same sequence. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded: (seed: number) => () => number = createRandom;
 
 /** A standard normal draw (Box-Muller) from a uniform generator. */
 export function normal(rand: () => number): number {
