@@ -43,7 +43,21 @@ export interface PrometheusClientOptions {
   /** Replies longer than this are refused as soon as that is known. Default DEFAULT_MAX_REPLY_BYTES. */
   maxReplyBytes?: number;
   logger?: Logger;
+  /** Schedules the per-request timeout; tests inject their own. Default the global timers. */
+  timers?: PrometheusTimers;
 }
+
+/** The timer the request timeout runs on. */
+export interface PrometheusTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+// Looked up at each call, so timers faked after construction apply too.
+const globalTimers: PrometheusTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /**
@@ -77,11 +91,13 @@ export class PrometheusClient implements PromAPI {
   private tokenCache: { mtimeMs: number; size: number; value: string } | undefined;
   private readonly logger: Logger | undefined;
   private readonly maxReplyBytes: number;
+  private readonly timers: PrometheusTimers;
   /** Credentials fixed at construction: the URL's userinfo and the extra headers. */
   private readonly fixedSecrets: string[];
 
   constructor(options: PrometheusClientOptions) {
     this.logger = options.logger;
+    this.timers = options.timers ?? globalTimers;
     let base: URL;
     try {
       base = new URL(options.url);
@@ -258,11 +274,11 @@ export class PrometheusClient implements PromAPI {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise<PromQueryData>((resolve, reject) => {
       let settled = false;
-      let timer: NodeJS.Timeout | undefined;
+      let timer: unknown;
       const finish = (err: unknown, data?: PromQueryData) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        if (timer !== undefined) this.timers.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         if (err === undefined && data) resolve(data);
         else reject(err);
@@ -316,7 +332,7 @@ export class PrometheusClient implements PromAPI {
         },
       );
       req.on('error', (err) => finish(new PrometheusNetworkError(url, err)));
-      timer = setTimeout(() => {
+      timer = this.timers.setTimeout(() => {
         finish(new PrometheusTimeoutError(url, this.timeoutMs));
         req.destroy();
       }, this.timeoutMs);

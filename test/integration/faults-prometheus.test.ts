@@ -7,15 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { ModelMetricsCache } from '../../src/cache/index.js';
 import { collectAggregateMetricsWithCache, FleetCollector } from '../../src/collector/index.js';
 import { type CycleReport, LocalController } from '../../src/controller/local.js';
-import { PrometheusClient } from '../../src/prometheus/client.js';
+import { PrometheusClient, type PrometheusTimers } from '../../src/prometheus/client.js';
 import { PrometheusTimeoutError } from '../../src/prometheus/errors.js';
 import type { PromAPI, PromQueryData, PromQueryOptions } from '../../src/types.js';
 import { type FaultMode, startFaultProxy } from '../support/fault-proxy.js';
+import { manualTimers, neverTimers } from '../support/manual-timers.js';
 import { killPrometheus } from '../support/prom-kill.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../support/prometheus.js';
 import { deployment, variant } from '../support/variants.js';
@@ -75,9 +76,44 @@ class Counting implements PromAPI {
   }
 }
 
-function rig(url: string, o: { timeoutMs?: number; ttlMs?: number; failureTtlMs?: number } = {}) {
+/** Counts the queries waiting on Prometheus at once (at the client, before any network lag). */
+class InFlight implements PromAPI {
+  calls = 0;
+  now = 0;
+  max = 0;
+  constructor(private readonly inner: PromAPI) {}
+  async query(q: string, t?: Date, o?: PromQueryOptions): Promise<PromQueryData> {
+    this.calls++;
+    this.max = Math.max(this.max, ++this.now);
+    try {
+      return await this.inner.query(q, t, o);
+    } finally {
+      this.now--;
+    }
+  }
+}
+
+// Captured before any test fakes the timers: waiting on the proxy's sockets is real I/O.
+const realSetTimeout = setTimeout;
+/** Polls `cond` on real timers; the count of polls only guards against a hang, it proves nothing. */
+async function untilIo(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (cond()) return;
+    await new Promise((r) => realSetTimeout(r, 10));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+function rig(
+  url: string,
+  o: { timeoutMs?: number; ttlMs?: number; failureTtlMs?: number; timers?: PrometheusTimers } = {},
+) {
   const clock = { now: 1_000_000 };
-  const client = new PrometheusClient({ url, timeoutMs: o.timeoutMs ?? 3000 });
+  const client = new PrometheusClient({
+    url,
+    timeoutMs: o.timeoutMs ?? 3000,
+    ...(o.timers ? { timers: o.timers } : {}),
+  });
   const prometheus = new Counting(client);
   const cache = new ModelMetricsCache({
     ttlMs: o.ttlMs ?? 30_000,
@@ -161,15 +197,14 @@ describe('Prometheus killed mid-run and restarted', () => {
 
   it('a kill in the middle of a query ends that cycle with PrometheusError, not a hang or crash', async () => {
     const proxy = await startFaultProxy({ upstream: prom.url, mode: { kind: 'delay', ms: 400 } });
-    const r = rig(proxy.url, { timeoutMs: 5000 });
+    // The client's timeout never fires: if the cycle ends, the kill ended it.
+    const r = rig(proxy.url, { timeoutMs: 5000, timers: neverTimers });
     try {
       const arrived = proxy.nextRequest();
-      const t0 = performance.now();
       const cycle = r.local.runCycle();
       await arrived;
       await killPrometheus(prom);
       const report = await cycle;
-      expect(performance.now() - t0).toBeLessThan(3000);
       expect(reasons(report)).toEqual(['PrometheusError', 'PrometheusError', 'PrometheusError']);
       expect(report.rows[0]?.condition?.message).toMatch(
         /cannot reach Prometheus|closed mid-reply|socket hang up/,
@@ -185,25 +220,38 @@ describe('Prometheus killed mid-run and restarted', () => {
 describe('Prometheus slow or silent (loopback proxy)', () => {
   it('each query ends at its timeout; a delay under the timeout is just slow', async () => {
     const proxy = await startFaultProxy({ upstream: prom.url, mode: { kind: 'silent' } });
-    const client = new PrometheusClient({ url: proxy.url, timeoutMs: 300 });
+    const timers = manualTimers();
+    const client = new PrometheusClient({ url: proxy.url, timeoutMs: 300, timers });
     try {
       const time = new Date(BACKFILL_TIME_S * 1000);
-      for (const mode of [{ kind: 'silent' }, { kind: 'delay', ms: 1500 }] as FaultMode[]) {
+      // The delayed request would end by itself only after a minute: nothing in this test waits
+      // that long, so only the client's timeout can end it.
+      for (const mode of [{ kind: 'silent' }, { kind: 'delay', ms: 60_000 }] as FaultMode[]) {
         proxy.mode = mode;
-        const t0 = performance.now();
-        const err = await client.query('vllm:request_success_total', time).catch((e: unknown) => e);
-        const ms = performance.now() - t0;
+        const arrived = proxy.nextRequest();
+        let settled = false;
+        const query = client
+          .query('vllm:request_success_total', time)
+          .catch((e: unknown) => e)
+          .finally(() => {
+            settled = true;
+          });
+        await arrived;
+        // The request is at the proxy, unanswered: the query waits on its 300 ms timeout alone.
+        expect(settled).toBe(false);
+        expect(timers.pending.map((t) => t.ms)).toEqual([300]);
+        timers.fire();
+        const err = await query;
         expect(err).toBeInstanceOf(PrometheusTimeoutError);
         expect((err as Error).message).toMatch(/did not answer within 300 ms/);
-        expect(ms).toBeGreaterThanOrEqual(295);
-        expect(ms).toBeLessThan(1000);
       }
       proxy.mode = { kind: 'delay', ms: 100 };
       const ok = await client.query('vllm:request_success_total', time);
       expect(ok.resultType).toBe('vector');
-      // The abandoned requests were closed, not left open on the proxy. Bounded well below the
-      // moment the 1500 ms delayed request would end by itself, so only a close by the client passes.
-      await until(() => proxy.inFlight === 0, 'the abandoned requests to be closed', 500);
+      // An answer clears its timeout: nothing is left to fire at the dead request later.
+      expect(timers.pending).toEqual([]);
+      // The abandoned requests were closed by the client, not left open on the proxy.
+      await until(() => proxy.inFlight === 0, 'the abandoned requests to be closed');
       expect(proxy.inFlight).toBe(0);
     } finally {
       client.close();
@@ -213,30 +261,58 @@ describe('Prometheus slow or silent (loopback proxy)', () => {
 
   it('cycles never overlap while every query times out, and stop() ends promptly', async () => {
     const proxy = await startFaultProxy({ upstream: prom.url, mode: { kind: 'silent' } });
+    // Fake time drives the cycle interval, the query timeout and the cycle's clock; the request
+    // itself still goes over the loopback to the proxy.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] });
     const client = new PrometheusClient({ url: proxy.url, timeoutMs: 150 });
+    const prometheus = new InFlight(client);
     const cache = new ModelMetricsCache({ ttlMs: 1000, failureTtlMs: 1 });
-    const collector = new FleetCollector({ prom: client, cache });
+    const collector = new FleetCollector({ prom: prometheus, cache });
     // Interval far below the query timeout: a naive timer would start a cycle every 20 ms.
     const local = new LocalController({ manifests, collector, intervalMs: 20 });
     const reports: CycleReport[] = [];
+    /** Runs fake time forward in 1 ms steps, so each due timer gets its chance. */
+    const advance = async (ms: number) => {
+      for (let i = 0; i < ms; i++) await vi.advanceTimersByTimeAsync(1);
+    };
     try {
+      const first = proxy.nextRequest();
       local.start((rep) => reports.push(rep));
-      // As many timed-out cycles as 1.2 s used to give (each takes >= 150 ms), awaited, not slept.
-      await until(() => reports.length >= 6, 'six cycles', 10_000);
-      const t0 = performance.now();
-      await local.stop();
-      expect(performance.now() - t0).toBeLessThan(500);
-      expect(reports.length).toBeGreaterThanOrEqual(3);
+      await vi.advanceTimersByTimeAsync(0);
+      await first;
+      for (let cycle = 1; cycle <= 6; cycle++) {
+        // Seven intervals pass while the query waits: a cycle per interval would show here.
+        await advance(149);
+        expect(prometheus.calls).toBe(cycle);
+        expect(reports).toHaveLength(cycle - 1);
+        const next = proxy.nextRequest();
+        await advance(1); // the query's timeout ends the cycle
+        expect(reports).toHaveLength(cycle);
+        await untilIo(() => proxy.inFlight === 0, 'the timed-out request to be closed');
+        await advance(20); // the next cycle starts an interval after this one ended
+        await next;
+      }
+      // stop() aborts the waiting query: it ends with no fake time passing at all.
+      let stopped = false;
+      const stopping = local.stop().then(() => {
+        stopped = true;
+      });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(stopped).toBe(true);
+      await stopping;
+      expect(reports.length).toBe(6);
       for (let i = 1; i < reports.length; i++) {
         const prev = reports[i - 1]!;
         expect(reports[i]!.startedAt.getTime()).toBeGreaterThanOrEqual(
-          prev.startedAt.getTime() + Math.floor(prev.durationMs),
+          prev.startedAt.getTime() + prev.durationMs,
         );
-        expect(prev.durationMs).toBeGreaterThanOrEqual(140); // each waited for its query's timeout
+        expect(prev.durationMs).toBeGreaterThanOrEqual(150); // each waited for its query's timeout
       }
+      expect(prometheus.max).toBe(1);
       expect(proxy.maxInFlight).toBe(1);
       expect(reports.every((rep) => reasons(rep).every((x) => x === 'PrometheusError'))).toBe(true);
     } finally {
+      vi.useRealTimers();
       await local.stop();
       client.close();
       await proxy.close();
