@@ -11,6 +11,7 @@ const modules: Array<() => Promise<{ default: Benchmark }>> = [
   () => import('./collector.js'),
   () => import('./optimizer.js'),
   () => import('./scale-to-zero.js'),
+  () => import('./scale-from-zero-reaction.js'),
   () => import('./simulator.js'),
   () => import('./autoscale.js'),
 ];
