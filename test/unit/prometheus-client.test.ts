@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PrometheusClient } from '../../src/prometheus/client.js';
 import {
   PrometheusApiError,
@@ -16,6 +16,7 @@ import {
   PrometheusTimeoutError,
 } from '../../src/prometheus/errors.js';
 import type { Logger } from '../../src/types.js';
+import { manualTimers, neverTimers } from '../support/manual-timers.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 const servers: Server[] = [];
@@ -163,16 +164,53 @@ describe('PrometheusClient', () => {
   });
 
   it('times out a server that never answers, naming the limit', async () => {
-    const url = await serve(() => {
-      // never answers
+    let arrived: () => void = () => {};
+    const arrival = new Promise<void>((r) => {
+      arrived = r;
     });
-    const started = Date.now();
-    const err = await client(url, { timeoutMs: 150 })
+    const url = await serve(() => arrived()); // never answers
+    const timers = manualTimers();
+    let settled = false;
+    const query = client(url, { timeoutMs: 150, timers })
       .query('up')
-      .catch((e: unknown) => e);
+      .catch((e: unknown) => e)
+      .finally(() => {
+        settled = true;
+      });
+    await arrival;
+    // Sent and unanswered: the query waits on its one 150 ms timer, and ends when that fires.
+    expect(settled).toBe(false);
+    expect(timers.pending.map((t) => t.ms)).toEqual([150]);
+    timers.fire();
+    const err = await query;
     expect(err).toBeInstanceOf(PrometheusTimeoutError);
     expect((err as Error).message).toBe(`Prometheus at ${url}/api/v1/query did not answer within 150 ms`);
-    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('without injected timers, times out on the global timers of the moment (faked after construction too)', async () => {
+    let arrived: () => void = () => {};
+    const arrival = new Promise<void>((r) => {
+      arrived = r;
+    });
+    const url = await serve(() => arrived()); // never answers
+    const c = client(url, { timeoutMs: 150 });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let settled = false;
+      const query = c
+        .query('up')
+        .catch((e: unknown) => e)
+        .finally(() => {
+          settled = true;
+        });
+      await arrival;
+      await vi.advanceTimersByTimeAsync(149);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(await query).toBeInstanceOf(PrometheusTimeoutError);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('times out a reply that starts but never ends', async () => {
@@ -193,10 +231,10 @@ describe('PrometheusClient', () => {
   });
 
   it('rejects with the abort reason when the caller aborts, and at once when already aborted', async () => {
-    const url = await serve(() => {});
     const ac = new AbortController();
-    const p = client(url).query('up', undefined, { signal: ac.signal });
-    setTimeout(() => ac.abort(), 30);
+    // The caller gives up once the request is at the server, which never answers.
+    const url = await serve(() => ac.abort());
+    const p = client(url, { timers: neverTimers }).query('up', undefined, { signal: ac.signal });
     const err = await p.catch((e: unknown) => e);
     expect((err as Error).name).toBe('AbortError');
     const already = AbortSignal.abort(new Error('cycle cancelled'));
@@ -212,12 +250,13 @@ describe('PrometheusClient', () => {
         // never answers
       });
       const ac = new AbortController();
-      const started = Date.now();
-      const p = client(url, { timeoutMs: 3000, tokenPath }).query('up', undefined, { signal: ac.signal });
+      // The timeout never fires: only the abort can end the query.
+      const p = client(url, { timeoutMs: 3000, tokenPath, timers: neverTimers }).query('up', undefined, {
+        signal: ac.signal,
+      });
       ac.abort(new Error('caller gave up'));
       const err = await p.catch((e: unknown) => e);
       expect((err as Error).message).toBe('caller gave up');
-      expect(Date.now() - started).toBeLessThan(1000);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
