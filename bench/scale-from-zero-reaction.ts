@@ -5,8 +5,6 @@
 // EPP scrape, and the scale subresource patch through @kubernetes/client-node.
 // Baselines in the same run: the EPP scrape alone, and a scrape followed by the same patch with no
 // loop (what reacting costs without waiting for a poll). Run: `npm run bench -- scale-from-zero`.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { DeploymentScaler } from '../src/actuator/scaler.js';
 import { KubeSource } from '../src/controller/kube.js';
@@ -14,6 +12,7 @@ import { clusterScaleFromZero, InferencePoolWatch } from '../src/controller/scal
 import { KubeStatusWriter } from '../src/controller/status-writer.js';
 import { DEFAULT_POLL_INTERVAL_MS } from '../src/engines/scale-from-zero/loop.js';
 import { httpScrape } from '../src/engines/scale-from-zero/scrape.js';
+import { queuePage, startEppPage } from '../test/support/epp.js';
 import { FakeApiServer, type Obj } from '../test/support/fake-apiserver.js';
 import { variant } from '../test/support/variants.js';
 import type { Benchmark } from './types.js';
@@ -22,7 +21,6 @@ const TRIALS = 40;
 const BASELINE_ROUNDS = 40;
 const TARGET_MS = 1000;
 const NS = 'prod';
-const QUEUE = 'inference_extension_flow_control_queue_size';
 
 /** A Deployment at zero whose pods the one InferencePool selects. */
 function zeroDeployment(name: string): Obj {
@@ -72,13 +70,8 @@ interface Result {
 
 async function measure(): Promise<Result> {
   const api = await FakeApiServer.start();
-  let page = '';
-  const epp = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-    res.end(page);
-  });
-  await new Promise<void>((r) => epp.listen(0, '127.0.0.1', r));
-  const eppUrl = `http://127.0.0.1:${(epp.address() as AddressInfo).port}/metrics`;
+  const epp = await startEppPage();
+  const eppUrl = epp.url;
   const kc = api.kubeConfig();
   const source = new KubeSource({ kubeConfig: kc, namespaces: [NS] });
   const pools = new InferencePoolWatch({ kubeConfig: kc, namespaces: [NS], eppUrl: () => eppUrl });
@@ -104,8 +97,8 @@ async function measure(): Promise<Result> {
       spec: { selector: { pool: 'zero' }, targetPortNumber: 8000, extensionRef: { name: 'epp' } },
     });
     // The idle page: other models queue, ours do not.
-    const idle = `# TYPE ${QUEUE} gauge\n${QUEUE}{target_model_name="org/elsewhere"} 7\n`;
-    page = idle;
+    const idle = { 'org/elsewhere': 7 };
+    epp.page = queuePage(idle);
     source.start();
     pools.start();
     await source.waitForSync(10_000);
@@ -138,13 +131,13 @@ async function measure(): Promise<Result> {
     for (let i = 0; i < TRIALS; i++) {
       // Demand lands at a random point of the poll cycle, as it would in a cluster.
       await new Promise((r) => setTimeout(r, Math.random() * DEFAULT_POLL_INTERVAL_MS * 1.5));
-      page = `${idle}${QUEUE}{target_model_name="org/model-${i}"} 3\n`;
+      epp.page = queuePage({ ...idle, [`org/model-${i}`]: 3 });
       const t0 = performance.now();
       await until(() => patches.length > i, `the scale patch of trial ${i}`);
       const p = patches[i];
       if (p?.name !== `zero-${i}`) throw new Error(`bench: trial ${i} scaled ${p?.name}`);
       reactionMs.push(p.at - t0);
-      page = idle;
+      epp.page = queuePage(idle);
       // The next trial starts once the informer sees this one's Deployment at 1 replica.
       await until(() => source.getDeployment(NS, `zero-${i}`)?.spec?.replicas === 1, 'the informer');
     }
@@ -161,7 +154,7 @@ async function measure(): Promise<Result> {
     await loop.stop();
     await pools.stop();
     await source.stop();
-    await new Promise((r) => epp.close(r));
+    await epp.close();
     await api.close();
   }
 }
