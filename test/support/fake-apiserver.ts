@@ -20,7 +20,7 @@
 // compact history, inject error replies, and read the request log.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 
 export type Obj = Record<string, unknown> & {
@@ -238,10 +238,13 @@ export class FakeApiServer {
   readonly requests: RequestRecord[] = [];
   /** Called as each request is read in full (body parsed), before it is answered; for benchmarks. */
   onRequest: ((rec: RequestRecord) => void) | undefined;
+  /** Called with each TCP connection the server accepts (connection reuse tests). */
+  onConnection: ((socket: Socket) => void) | undefined;
   port = 0;
 
   static async start(): Promise<FakeApiServer> {
     const s = new FakeApiServer();
+    s.server.on('connection', (socket: Socket) => s.onConnection?.(socket));
     await new Promise<void>((resolve) => s.server.listen(0, '127.0.0.1', resolve));
     s.port = (s.server.address() as AddressInfo).port;
     return s;

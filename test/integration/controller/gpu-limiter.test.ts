@@ -3,7 +3,7 @@
 // carry no product label is left out and named), GPUs held from the targets' GPU requests; a
 // scale-up that does not fit is cut and the condition says so; with room it goes through.
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gpuParts } from '../../../src/cli/scale-from-zero-setup.js';
 import type { PodMetrics } from '../../../src/collector/pods.js';
 import type { GroupMember } from '../../../src/controller/decision.js';
@@ -12,18 +12,12 @@ import { SaturationConfigHolder } from '../../../src/controller/saturation-confi
 import { SaturationDecider } from '../../../src/controller/saturation-decider.js';
 import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
-import { FakeApiServer } from '../../support/fake-apiserver.js';
+import { useFakeApiServer } from '../../support/api-harness.js';
 import { kustomize, kustomizeComponent, repoRoot } from '../../support/manifests.js';
 import { accessOf, allows, describeAccess, describeGrant, grants } from '../../support/rbac.js';
 import { until } from '../../support/wait.js';
 
-let api: FakeApiServer;
-beforeEach(async () => {
-  api = await FakeApiServer.start();
-});
-afterEach(async () => {
-  await api.close();
-});
+const fake = useFakeApiServer();
 
 const node = (name: string, gpus: string, product?: string) => ({
   apiVersion: 'v1',
@@ -60,8 +54,8 @@ const saturatedPods = (dep: string, n: number): PodMetrics[] =>
 
 describe('GPU limiter (enableLimiter) over saturation V1', () => {
   it('cuts a scale-up the Nodes cannot hold and says so; lets it through with room', async () => {
-    api.put('nodes', node('gpu-a', '2', 'NVIDIA-L4'));
-    api.put('nodes', node('gpu-b', '4'));
+    fake.api.put('nodes', node('gpu-a', '2', 'NVIDIA-L4'));
+    fake.api.put('nodes', node('gpu-b', '4'));
     const warnings: string[] = [];
     const logger = {
       debug() {},
@@ -72,7 +66,7 @@ describe('GPU limiter (enableLimiter) over saturation V1', () => {
         return logger;
       },
     };
-    const nodes = new NodeGpuWatch({ kubeConfig: api.kubeConfig(), logger });
+    const nodes = new NodeGpuWatch({ kubeConfig: fake.api.kubeConfig(), logger });
     nodes.start();
     try {
       await until(() => nodes.capacity() !== null, 'Nodes listed');
@@ -103,7 +97,7 @@ describe('GPU limiter (enableLimiter) over saturation V1', () => {
       );
 
       // A Node with room: the next cycle's scale-up fits.
-      api.put('nodes', node('gpu-c', '1', 'NVIDIA-L4-24GB'));
+      fake.api.put('nodes', node('gpu-c', '1', 'NVIDIA-L4-24GB'));
       await until(() => nodes.capacity()?.L4 === 3, 'the new Node seen');
       used = { L4: 2 };
       decider.beginCycle();
@@ -120,19 +114,19 @@ describe('GPU limiter (enableLimiter) over saturation V1', () => {
 
 describe('GPU limiter RBAC', () => {
   it("the gpu-limiter component's RBAC allows every request the Node watch makes and grants nothing unused", async () => {
-    api.put('nodes', node('gpu-a', '2', 'NVIDIA-L4'));
+    fake.api.put('nodes', node('gpu-a', '2', 'NVIDIA-L4'));
     // As `run` wires it: the watch starts the first time the limiter asks for capacity.
-    const parts = gpuParts({ kubeConfig: api.kubeConfig(), logger: silentLogger });
+    const parts = gpuParts({ kubeConfig: fake.api.kubeConfig(), logger: silentLogger });
     try {
-      expect(api.requests.map(accessOf).filter((a) => a !== undefined)).toEqual([]);
+      expect(fake.api.requests.map(accessOf).filter((a) => a !== undefined)).toEqual([]);
       await until(() => parts.gpus.capacity() !== null, 'Nodes listed');
       expect(parts.gpus.capacity()).toEqual({ L4: 2 });
-      await until(() => api.requests.some((r) => r.plural === 'nodes' && r.watch), 'Nodes watched');
+      await until(() => fake.api.requests.some((r) => r.plural === 'nodes' && r.watch), 'Nodes watched');
     } finally {
       await parts.stop();
     }
     const rendered = grants(kustomizeComponent('deploy/components/gpu-limiter'));
-    const used = api.requests.map(accessOf).filter((a) => a !== undefined);
+    const used = fake.api.requests.map(accessOf).filter((a) => a !== undefined);
     expect(used.length).toBeGreaterThan(0);
     const denied = used.filter((a) => !rendered.some((g) => allows(g, a))).map(describeAccess);
     expect([...new Set(denied)]).toEqual([]);

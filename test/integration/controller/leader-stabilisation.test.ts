@@ -1,35 +1,25 @@
 // A replica that loses the lease forgets its recommendations: while it stands by another leader
 // publishes, so when it leads again each object starts from its status, as a new leader does.
 // Against the fake API server through the real @kubernetes/client-node; short lease timings.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Controller } from '../../../src/controller/controller.js';
 import { VariantOptimizer } from '../../../src/controller/decision.js';
 import type { LeaderElector } from '../../../src/controller/leader.js';
 import { OptimizerConfigStore } from '../../../src/controller/optimizer-config.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
-import { FakeApiServer } from '../../support/fake-apiserver.js';
+import { useFakeApiServer } from '../../support/api-harness.js';
 import { deployment, foundReading, variant } from '../../support/variants.js';
 import { until } from '../../support/wait.js';
 
 const timings = { leaseDurationMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 100 };
 const reader = { read: async (model: string, ns: string): Promise<MetricsRead> => foundReading(model, ns) };
 
-let api: FakeApiServer;
-let controller: Controller | undefined;
-
-beforeEach(async () => {
-  api = await FakeApiServer.start();
-});
-afterEach(async () => {
-  await controller?.stop();
-  controller = undefined;
-  await api.close();
-});
+const fake = useFakeApiServer();
 
 describe('leadership and the stabilisation window', () => {
   it('a replica that loses the lease keeps no recommendations', async () => {
-    api.put('variantautoscalings', variant('ns', 'v1', 'm'));
-    api.put('deployments', deployment('ns', 'v1', 1));
+    fake.api.put('variantautoscalings', variant('ns', 'v1', 'm'));
+    fake.api.put('deployments', deployment('ns', 'v1', 1));
     const config = new OptimizerConfigStore({ namespace: 'wva' });
     config.setServiceClasses({
       'premium.yaml':
@@ -37,23 +27,24 @@ describe('leadership and the stabilisation window', () => {
     });
     config.setUnitCosts({ A100: '{ "device": "a", "cost": "35.00" }' });
     const optimizer = new VariantOptimizer({ config, stabilizationWindowMs: 300_000 });
-    const a = new Controller({
-      kubeConfig: api.kubeConfig(),
-      collector: reader,
-      intervalMs: 50,
-      optimizer,
-      leaderElection: { namespace: 'wva', identity: 'a', ...timings },
-    });
-    controller = a;
+    const a = fake.stopAfter(
+      new Controller({
+        kubeConfig: fake.api.kubeConfig(),
+        collector: reader,
+        intervalMs: 50,
+        optimizer,
+        leaderElection: { namespace: 'wva', identity: 'a', ...timings },
+      }),
+    );
     await a.start();
     await until(() => a.cycles > 0 && optimizer.stabiliser.size === 1, 'a decides');
-    const status = api.get('variantautoscalings', 'ns', 'v1')?.status as {
+    const status = fake.api.get('variantautoscalings', 'ns', 'v1')?.status as {
       desiredOptimizedAlloc?: { numReplicas: number };
     };
     expect(status?.desiredOptimizedAlloc?.numReplicas).toBeGreaterThan(0);
     // Another replica takes the lease (as if a's renewals had been lost).
-    const lease = api.get('leases', 'wva', 'wva-metrics-controller')!;
-    api.put('leases', { ...lease, spec: { ...(lease.spec as object), holderIdentity: 'intruder' } });
+    const lease = fake.api.get('leases', 'wva', 'wva-metrics-controller')!;
+    fake.api.put('leases', { ...lease, spec: { ...(lease.spec as object), holderIdentity: 'intruder' } });
     await until(() => !a.isLeader, 'a notices', 2000);
     expect(optimizer.stabiliser.size).toBe(0);
     // Standing by, it decides nothing, so it remembers nothing.

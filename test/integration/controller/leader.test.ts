@@ -1,10 +1,11 @@
 // Lease election and hand-over between two controller instances, against the fake API server
 // through the real @kubernetes/client-node. Short lease timings keep this under a few seconds.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Controller } from '../../../src/controller/controller.js';
 import { LeaderElector } from '../../../src/controller/leader.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
-import { FakeApiServer } from '../../support/fake-apiserver.js';
+import { useFakeApiServer } from '../../support/api-harness.js';
+import type { Obj } from '../../support/fake-apiserver.js';
 import { startFaultProxy } from '../../support/fault-proxy.js';
 import { deployment, foundReading, variant } from '../../support/variants.js';
 import { until } from '../../support/wait.js';
@@ -18,16 +19,10 @@ const reader = {
   },
 };
 
-let api: FakeApiServer;
-const started: Array<{ stop(): Promise<void> }> = [];
+const fake = useFakeApiServer();
 
-beforeEach(async () => {
-  api = await FakeApiServer.start();
+beforeEach(() => {
   arrival = 60;
-});
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((c) => c.stop()));
-  await api.close();
 });
 
 describe('LeaderElector', () => {
@@ -36,24 +31,25 @@ describe('LeaderElector', () => {
     // release, with room for a loaded machine.
     const long = { ...timings, leaseDurationMs: 20_000 };
     const a = new LeaderElector({
-      kubeConfig: api.kubeConfig(),
+      kubeConfig: fake.api.kubeConfig(),
       namespace: 'wva',
       identity: 'a',
       ...long,
     });
     const b = new LeaderElector({
-      kubeConfig: api.kubeConfig(),
+      kubeConfig: fake.api.kubeConfig(),
       namespace: 'wva',
       identity: 'b',
       ...long,
     });
-    started.push(a, b);
+    fake.stopAfter(a);
+    fake.stopAfter(b);
     a.start();
     await until(() => a.isLeader, 'a leads');
     b.start();
     await until(() => b.attempts >= 3, 'b tried three times');
     expect(b.isLeader).toBe(false);
-    const lease = api.get('leases', 'wva', 'wva-metrics-controller') as unknown as {
+    const lease = fake.api.get('leases', 'wva', 'wva-metrics-controller') as Obj & {
       spec: Record<string, unknown>;
     };
     expect(lease.spec.holderIdentity).toBe('a');
@@ -64,7 +60,7 @@ describe('LeaderElector', () => {
     await until(() => b.isLeader, 'b takes over');
     // Released, so b did not wait out the 20 s lease.
     expect(Date.now() - t0).toBeLessThan(10_000);
-    const after = api.get('leases', 'wva', 'wva-metrics-controller') as unknown as {
+    const after = fake.api.get('leases', 'wva', 'wva-metrics-controller') as Obj & {
       spec: Record<string, unknown>;
     };
     expect(after.spec.holderIdentity).toBe('b');
@@ -74,22 +70,22 @@ describe('LeaderElector', () => {
   it('a leader that cannot renew steps down within the renew deadline', async () => {
     let lost = 0;
     const a = new LeaderElector({
-      kubeConfig: api.kubeConfig(),
+      kubeConfig: fake.api.kubeConfig(),
       namespace: 'wva',
       identity: 'a',
       ...timings,
       onStoppedLeading: () => lost++,
     });
-    started.push(a);
+    fake.stopAfter(a);
     a.start();
     await until(() => a.isLeader, 'a leads');
     // a's renewals now fail (the API server is unreachable for a), b is healthy.
-    api.inject({ method: 'GET', plural: 'leases', status: 503, times: Number.POSITIVE_INFINITY });
+    fake.api.inject({ method: 'GET', plural: 'leases', status: 503, times: Number.POSITIVE_INFINITY });
     const t0 = Date.now();
     await until(() => !a.isLeader, 'a steps down', 3000);
     expect(lost).toBe(1);
     expect(Date.now() - t0).toBeLessThan(timings.renewDeadlineMs + 3 * timings.retryPeriodMs + 200);
-    api.clearFaults();
+    fake.api.clearFaults();
     await a.stop();
   });
 
@@ -97,8 +93,8 @@ describe('LeaderElector', () => {
     // An API server (or network path) that accepts the request and never replies: the HTTP
     // client's own timeouts are minutes, far past the lease duration, after which another
     // replica may take the Lease. The leader must give up by its renew deadline regardless.
-    const proxy = await startFaultProxy({ upstream: api.url });
-    const kc = api.kubeConfig();
+    const proxy = await startFaultProxy({ upstream: fake.api.url });
+    const kc = fake.api.kubeConfig();
     kc.clusters = kc.clusters.map((c) => ({ ...c, server: proxy.url }));
     let lost = 0;
     const a = new LeaderElector({
@@ -126,11 +122,11 @@ describe('LeaderElector', () => {
 
 describe('Controller hand-over', () => {
   it('only the leader writes; after it stops, the standby writes the next change', async () => {
-    api.put('variantautoscalings', variant('ns', 'v1', 'm'));
-    api.put('deployments', deployment('ns', 'v1', 1));
+    fake.api.put('variantautoscalings', variant('ns', 'v1', 'm'));
+    fake.api.put('deployments', deployment('ns', 'v1', 1));
     const mk = (identity: string) =>
       new Controller({
-        kubeConfig: api.kubeConfig(),
+        kubeConfig: fake.api.kubeConfig(),
         collector: reader,
         intervalMs: 150,
         debounceMs: 10,
@@ -139,12 +135,13 @@ describe('Controller hand-over', () => {
       });
     const a = mk('a');
     const b = mk('b');
-    started.push(a, b);
+    fake.stopAfter(a);
+    fake.stopAfter(b);
     await a.start();
     await until(() => a.isLeader && a.cycles > 0, 'a leads and cycles');
     await b.start();
     await until(() => b.source.synced, 'b synced');
-    expect(api.get('variantautoscalings', 'ns', 'v1')?.status).toBeDefined();
+    expect(fake.api.get('variantautoscalings', 'ns', 'v1')?.status).toBeDefined();
     // Several intervals: a keeps cycling, b never writes (no second writer → no 409s ever).
     const aCycles = a.cycles;
     const bElector = b.elector as LeaderElector;
@@ -154,7 +151,7 @@ describe('Controller hand-over', () => {
     expect(b.isLeader).toBe(false);
     expect(b.cycles).toBe(0);
     expect(b.writer.patches).toBe(0);
-    expect(api.count({ method: 'PATCH', status: 409 })).toBe(0);
+    expect(fake.api.count({ method: 'PATCH', status: 409 })).toBe(0);
 
     await a.stop();
     await until(() => b.isLeader && b.cycles > 0, 'b leads and cycles');
@@ -163,7 +160,7 @@ describe('Controller hand-over', () => {
     await until(
       () =>
         (
-          api.get('variantautoscalings', 'ns', 'v1')?.status as {
+          fake.api.get('variantautoscalings', 'ns', 'v1')?.status as {
             currentAlloc?: { load: { arrivalRate: string } };
           }
         )?.currentAlloc?.load.arrivalRate === '90.00',
@@ -172,24 +169,26 @@ describe('Controller hand-over', () => {
     expect(b.writer.patches).toBeGreaterThan(0);
     expect(a.writer.patches).toBe(aPatches);
     // Every status patch the server saw came from one of the two writers, one at a time.
-    expect(api.count({ method: 'PATCH', subresource: 'status' })).toBe(a.writer.patches + b.writer.patches);
+    expect(fake.api.count({ method: 'PATCH', subresource: 'status' })).toBe(
+      a.writer.patches + b.writer.patches,
+    );
   });
 
   it('a replica that loses the lease stops reconciling at once', async () => {
-    api.put('variantautoscalings', variant('ns', 'v1', 'm'));
-    api.put('deployments', deployment('ns', 'v1', 1));
+    fake.api.put('variantautoscalings', variant('ns', 'v1', 'm'));
+    fake.api.put('deployments', deployment('ns', 'v1', 1));
     const a = new Controller({
-      kubeConfig: api.kubeConfig(),
+      kubeConfig: fake.api.kubeConfig(),
       collector: reader,
       intervalMs: 50,
       leaderElection: { namespace: 'wva', identity: 'a', ...timings },
     });
-    started.push(a);
+    fake.stopAfter(a);
     await a.start();
     await until(() => a.cycles > 0, 'a cycles');
     // Another replica grabs the lease (as if a's renewals had been lost): a sees it and stops.
-    const lease = api.get('leases', 'wva', 'wva-metrics-controller')!;
-    api.put('leases', { ...lease, spec: { ...(lease.spec as object), holderIdentity: 'intruder' } });
+    const lease = fake.api.get('leases', 'wva', 'wva-metrics-controller')!;
+    fake.api.put('leases', { ...lease, spec: { ...(lease.spec as object), holderIdentity: 'intruder' } });
     await until(() => !a.isLeader, 'a notices', 2000);
     const cycles = a.cycles;
     const patches = a.writer.patches;
