@@ -1,14 +1,10 @@
 // Local mode with the optimizer: `run --manifests <dir> --once` where the directory holds the
 // optimizer ConfigMaps next to the VariantAutoscalings, against a real Prometheus with backfilled
 // series. It prints desired replicas, accelerator and predicted TTFT/ITL beside the measured ones.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { sizeReplicas } from '../../../src/optimizer/index.js';
-import { runCli } from '../../support/cli.js';
-import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
+import { runLocalOnce, tempDir, writeManifests } from '../../support/local-run.js';
+import { type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { deployment, variant } from '../../support/variants.js';
 import { expectedMetrics, type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
 
@@ -45,37 +41,23 @@ const configMaps = [
 ];
 
 let prom: PrometheusServer;
-let dir: string;
+const dir = tempDir('opt-manifests');
 
 beforeAll(async () => {
   prom = await startPrometheus({ openmetrics: vllmOpenMetrics(pods) });
-  dir = mkdtempSync(join(tmpdir(), 'wva-opt-manifests-'));
-  writeFileSync(
-    join(dir, 'all.yaml'),
-    [variant('prod', 'llama', 'meta/llama-8b'), deployment('prod', 'llama', 2), ...configMaps]
-      .map((o) => stringify(o))
-      .join('---\n'),
-  );
+  writeManifests(dir.path, 'all.yaml', [
+    variant('prod', 'llama', 'meta/llama-8b'),
+    deployment('prod', 'llama', 2),
+    ...configMaps,
+  ]);
 }, 120_000);
 
 afterAll(async () => {
   await prom?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir.remove();
 });
 
-const run = (output: string) =>
-  runCli([
-    'run',
-    '--manifests',
-    dir,
-    '--once',
-    '--output',
-    output,
-    '--prometheus-url',
-    prom.url,
-    '--time',
-    String(BACKFILL_TIME_S),
-  ]);
+const run = (output: 'json' | 'table') => runLocalOnce(dir.path, prom.url, { output });
 
 describe('run --manifests with the optimizer ConfigMaps', () => {
   const m = expectedMetrics(pods);

@@ -1,14 +1,13 @@
 // Local mode (the CLI over manifests, a REAL Prometheus backfilled with per-pod series): upstream
 // v0.5's sample VariantAutoscalings and saturation ConfigMap, copied verbatim, get saturation
 // decisions from their Deployments' pods; older-shape objects with a profile keep the SLO engine.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
-import { runCli } from '../../support/cli.js';
-import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
+import { parseAllDocuments } from 'yaml';
+import { runLocalOnce, tempDir, writeManifests } from '../../support/local-run.js';
+import { type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: YAML and JSON read loosely
@@ -69,38 +68,24 @@ function pods(): VllmPodTraffic[] {
 }
 
 let prom: PrometheusServer;
-let dir: string;
+const tmp = tempDir('saturation');
+const dir = tmp.path;
 beforeAll(async () => {
   prom = await startPrometheus({ openmetrics: vllmOpenMetrics(pods()) });
-  dir = mkdtempSync(join(tmpdir(), 'wva-saturation-'));
   cpSync(SAMPLES, join(dir, 'variantautoscaling-with-cost.yaml'));
   cpSync(CONFIG, join(dir, 'configmap-saturation-scaling.yaml'));
   // The last sample's Deployment does not exist.
   const deps = samples
     .filter((s) => kvOf[s.metadata.name] !== undefined)
-    .map((s) => stringify(target(s, replicasOf(s.metadata.name))));
-  writeFileSync(join(dir, 'deployments.yaml'), deps.join('---\n'));
+    .map((s) => target(s, replicasOf(s.metadata.name)));
+  writeManifests(dir, 'deployments.yaml', deps);
 }, 120_000);
 afterAll(async () => {
   await prom?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  tmp.remove();
 });
 
-const runOnce = (manifests: string) =>
-  runCli([
-    'run',
-    '--manifests',
-    manifests,
-    '--once',
-    '--output',
-    'json',
-    '--prometheus-url',
-    prom.url,
-    '--time',
-    String(BACKFILL_TIME_S),
-    '--log-level',
-    'error',
-  ]);
+const runOnce = (manifests: string) => runLocalOnce(manifests, prom.url, { quiet: true });
 
 describe("local mode: upstream's samples get saturation decisions", () => {
   it('cheapest up when saturated, one fewer held by the stabiliser, the rest kept; a missing target said', async () => {
