@@ -8,7 +8,9 @@ import { ruleFor } from '../../../src/actuator/scale-to-zero.js';
 import { type ConfigMapLike, ScaleToZeroPolicies } from '../../../src/config/scale-to-zero.js';
 import { watchUpstreamConfigMaps } from '../../../src/controller/config-copies.js';
 import { watchSaturationConfig } from '../../../src/controller/saturation-config.js';
-import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
+import { silentLogger } from '../../../src/telemetry/logger.js';
+import { useFakeApiServer } from '../../support/api-harness.js';
+import type { Obj } from '../../support/fake-apiserver.js';
 import { until } from '../../support/wait.js';
 
 const sample = parse(
@@ -17,71 +19,63 @@ const sample = parse(
     'utf8',
   ),
 ) as Obj & { data: Record<string, string> };
-const silent = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return silent;
-  },
-};
+const silent = silentLogger;
+const fake = useFakeApiServer();
 
 describe('wva-saturation-scaling-config', () => {
   it("upstream's sample is watched in the controller's namespace and held per model namespace", async () => {
-    const api = await FakeApiServer.start();
-    const w = watchSaturationConfig(api.kubeConfig(), 'wva-system', 'wva-saturation-scaling-config', silent);
-    try {
-      w.start();
-      api.put('configmaps', {
-        ...sample,
-        metadata: { name: 'wva-saturation-scaling-config', namespace: 'wva-system' },
-      });
-      await until(() => w.holder.dataFor('llm').data !== undefined, 'the ConfigMap watched');
-      expect(w.holder.dataFor('llm')).toEqual({
-        data: sample.data,
-        from: 'wva-system/wva-saturation-scaling-config',
-      });
-      const seen = w.holder.version;
-      api.put('configmaps', {
-        ...sample,
-        metadata: { name: 'wva-saturation-scaling-config', namespace: 'wva-system' },
-        data: { default: 'kvCacheThreshold: 0.7' },
-      });
-      await until(() => w.holder.version > seen, 'the edit watched');
-      expect(w.holder.dataFor('llm').data).toEqual({ default: 'kvCacheThreshold: 0.7' });
-      w.holder.setLocal([
-        {
-          metadata: {
-            name: 'wva-saturation-scaling-config',
-            namespace: 'team-a',
-            labels: { 'wva.llmd.ai/config-enabled': 'true' },
-          },
-          data: { default: 'kvCacheThreshold: 0.5' },
+    const { api } = fake;
+    const w = fake.stopAfter(
+      watchSaturationConfig(api.kubeConfig(), 'wva-system', 'wva-saturation-scaling-config', silent),
+    );
+    w.start();
+    api.put('configmaps', {
+      ...sample,
+      metadata: { name: 'wva-saturation-scaling-config', namespace: 'wva-system' },
+    });
+    await until(() => w.holder.dataFor('llm').data !== undefined, 'the ConfigMap watched');
+    expect(w.holder.dataFor('llm')).toEqual({
+      data: sample.data,
+      from: 'wva-system/wva-saturation-scaling-config',
+    });
+    const seen = w.holder.version;
+    api.put('configmaps', {
+      ...sample,
+      metadata: { name: 'wva-saturation-scaling-config', namespace: 'wva-system' },
+      data: { default: 'kvCacheThreshold: 0.7' },
+    });
+    await until(() => w.holder.version > seen, 'the edit watched');
+    expect(w.holder.dataFor('llm').data).toEqual({ default: 'kvCacheThreshold: 0.7' });
+    w.holder.setLocal([
+      {
+        metadata: {
+          name: 'wva-saturation-scaling-config',
+          namespace: 'team-a',
+          labels: { 'wva.llmd.ai/config-enabled': 'true' },
         },
-      ]);
-      expect(w.holder.dataFor('team-a')).toEqual({
         data: { default: 'kvCacheThreshold: 0.5' },
-        from: 'team-a/wva-saturation-scaling-config',
-      });
-      expect(w.holder.dataFor('llm').from).toBe('wva-system/wva-saturation-scaling-config');
-      api.delete('configmaps', 'wva-system', 'wva-saturation-scaling-config');
-      await until(() => w.holder.dataFor('llm').data === undefined, 'the deletion watched');
-    } finally {
-      await w.stop();
-      await api.close();
-    }
+      },
+    ]);
+    expect(w.holder.dataFor('team-a')).toEqual({
+      data: { default: 'kvCacheThreshold: 0.5' },
+      from: 'team-a/wva-saturation-scaling-config',
+    });
+    expect(w.holder.dataFor('llm').from).toBe('wva-system/wva-saturation-scaling-config');
+    api.delete('configmaps', 'wva-system', 'wva-saturation-scaling-config');
+    await until(() => w.holder.dataFor('llm').data === undefined, 'the deletion watched');
   });
 
   it('namespace-local copies: labelled ones outside the controller namespace reach the scale-to-zero policy and the holder', async () => {
-    const api = await FakeApiServer.start();
+    const { api } = fake;
     const local: ConfigMapLike[][] = [];
-    const w = watchUpstreamConfigMaps({
-      kubeConfig: api.kubeConfig(),
-      namespace: 'wva-system',
-      logger: silent,
-      scaleToZeroCopies: (l) => local.push(l),
-    });
+    const w = fake.stopAfter(
+      watchUpstreamConfigMaps({
+        kubeConfig: api.kubeConfig(),
+        namespace: 'wva-system',
+        logger: silent,
+        scaleToZeroCopies: (l) => local.push(l),
+      }),
+    );
     const cm = (namespace: string, name: string, data: Record<string, string>, labelled = true): Obj => ({
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -92,44 +86,42 @@ describe('wva-saturation-scaling-config', () => {
       },
       data,
     });
-    try {
-      w.start();
-      api.put(
-        'configmaps',
-        cm('team-a', 'wva-model-scale-to-zero-config', { default: 'enable_scale_to_zero: true' }),
-      );
-      api.put(
-        'configmaps',
-        cm('team-b', 'wva-model-scale-to-zero-config', { default: 'enable_scale_to_zero: true' }, false),
-      );
-      api.put(
-        'configmaps',
-        cm('team-a', 'wva-saturation-scaling-config', { default: 'kvCacheThreshold: 0.6' }),
-      );
-      api.put(
-        'configmaps',
-        cm('wva-system', 'wva-saturation-scaling-config', { default: 'kvCacheThreshold: 0.8' }),
-      );
-      await until(
-        () =>
-          w.saturation.dataFor('team-a').data !== undefined && w.saturation.dataFor('llm').data !== undefined,
-        'copies and the global one watched',
-      );
-      expect(w.saturation.dataFor('team-a').from).toBe('team-a/wva-saturation-scaling-config');
-      expect(w.saturation.dataFor('llm').from).toBe('wva-system/wva-saturation-scaling-config');
-      expect(local.at(-1)?.map((c) => c.metadata.namespace)).toEqual(['team-a']);
-      // As the actuator takes them: team-a's copy replaces the global policy there only.
-      const policies = new ScaleToZeroPolicies();
-      policies.setLocal(new Map((local.at(-1) ?? []).map((c) => [c.metadata.namespace, c.data ?? {}])));
-      expect(ruleFor(policies.forNamespace('team-a'), false, 'm', 'team-a').enabled).toBe(true);
-      expect(ruleFor(policies.forNamespace('team-b'), false, 'm', 'team-b').enabled).toBe(false);
-      // Only labelled ConfigMaps were listed and watched.
-      const reads = api.requests.filter((r) => r.plural === 'configmaps' && !r.query.fieldSelector);
-      expect(reads.length).toBeGreaterThan(0);
-      for (const r of reads) expect(r.query.labelSelector).toBe('wva.llmd.ai/config-enabled=true');
-    } finally {
-      await w.stop();
-      await api.close();
-    }
+    w.start();
+    api.put(
+      'configmaps',
+      cm('team-a', 'wva-model-scale-to-zero-config', { default: 'enable_scale_to_zero: true' }),
+    );
+    api.put(
+      'configmaps',
+      cm('team-b', 'wva-model-scale-to-zero-config', { default: 'enable_scale_to_zero: true' }, false),
+    );
+    api.put(
+      'configmaps',
+      cm('team-a', 'wva-saturation-scaling-config', { default: 'kvCacheThreshold: 0.6' }),
+    );
+    api.put(
+      'configmaps',
+      cm('wva-system', 'wva-saturation-scaling-config', { default: 'kvCacheThreshold: 0.8' }),
+    );
+    await until(
+      () =>
+        // team-a's own copy, not the global one: that may come first, and it covers team-a too.
+        w.saturation.dataFor('team-a').from === 'team-a/wva-saturation-scaling-config' &&
+        w.saturation.dataFor('llm').data !== undefined &&
+        local.at(-1)?.some((c) => c.metadata.namespace === 'team-a') === true,
+      'copies and the global one watched',
+    );
+    expect(w.saturation.dataFor('team-a').from).toBe('team-a/wva-saturation-scaling-config');
+    expect(w.saturation.dataFor('llm').from).toBe('wva-system/wva-saturation-scaling-config');
+    expect(local.at(-1)?.map((c) => c.metadata.namespace)).toEqual(['team-a']);
+    // As the actuator takes them: team-a's copy replaces the global policy there only.
+    const policies = new ScaleToZeroPolicies();
+    policies.setLocal(new Map((local.at(-1) ?? []).map((c) => [c.metadata.namespace, c.data ?? {}])));
+    expect(ruleFor(policies.forNamespace('team-a'), false, 'm', 'team-a').enabled).toBe(true);
+    expect(ruleFor(policies.forNamespace('team-b'), false, 'm', 'team-b').enabled).toBe(false);
+    // Only labelled ConfigMaps were listed and watched.
+    const reads = api.requests.filter((r) => r.plural === 'configmaps' && !r.query.fieldSelector);
+    expect(reads.length).toBeGreaterThan(0);
+    for (const r of reads) expect(r.query.labelSelector).toBe('wva.llmd.ai/config-enabled=true');
   });
 });
