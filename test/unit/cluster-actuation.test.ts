@@ -2,25 +2,19 @@
 // the variants that can serve (a Deployment that exists and is not being deleted, a profile that
 // parses); the others may go to 0 only while that one has ready replicas.
 import { Registry } from 'prom-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ClusterActuation } from '../../src/cli/actuation.js';
 import { loadConfig } from '../../src/config/index.js';
 import { LocalSource } from '../../src/controller/local.js';
-import type { Deployment, VariantAutoscaling } from '../../src/kube/types.js';
+import type { Deployment, VariantAutoscaling, VariantAutoscalingSpec } from '../../src/kube/types.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
-import { FakeApiServer } from '../support/fake-apiserver.js';
-import { deploymentObject, variant } from '../support/variants.js';
+import { useFakeApiServer } from '../support/api-harness.js';
+import { deploymentObject, vaObject } from '../support/variants.js';
 
-let api: FakeApiServer;
-beforeEach(async () => {
-  api = await FakeApiServer.start();
-});
-afterEach(async () => {
-  await api.close();
-});
+const fake = useFakeApiServer();
 
-const va = (name: string, accelerator: string, spec?: Record<string, unknown>) =>
-  variant('prod', name, 'org/m', { accelerator, ...(spec ? { spec } : {}) }) as unknown as VariantAutoscaling;
+const va = (name: string, accelerator: string, spec?: VariantAutoscalingSpec) =>
+  vaObject('prod', name, 'org/m', { accelerator, ...(spec ? { spec } : {}) });
 const dep = (name: string, ready: number, deleting = false) => {
   const d = deploymentObject('prod', name, ready);
   if (deleting) d.metadata.deletionTimestamp = '2026-01-01T00:00:00Z';
@@ -31,7 +25,7 @@ function serving(variants: VariantAutoscaling[], deployments: Deployment[]) {
   const source = new LocalSource();
   source.load({ variants, deployments });
   const actuation = new ClusterActuation(
-    api.kubeConfig(),
+    fake.api.kubeConfig(),
     loadConfig({ env: {} }),
     { identity: 'wva-0', namespace: 'wva-system', watchConfigMap: false },
     {
