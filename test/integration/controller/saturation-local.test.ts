@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runLocalOnce, tempDir, writeManifests } from '../../support/local-run.js';
 import { type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
+import { deployment } from '../../support/variants.js';
 import { type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: YAML and JSON read loosely
@@ -21,20 +22,8 @@ const samples = parseAllDocuments(readFileSync(SAMPLES, 'utf8'))
   .filter((d) => d?.kind === 'VariantAutoscaling');
 
 /** The sample's Deployment (its scaleTargetRef) with `replicas` ready replicas. */
-function target(va: Loose, replicas: number): Loose {
-  const name = va.spec.scaleTargetRef.name as string;
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace: va.metadata.namespace },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } } },
-    },
-    status: { replicas, readyReplicas: replicas },
-  };
-}
+const target = (va: Loose, replicas: number) =>
+  deployment(va.metadata.namespace, va.spec.scaleTargetRef.name, replicas);
 
 const kvOf: Record<string, number> = {
   // meta/llama-3.1-70b saturated on both variants: the cheaper (A100, 40.0) gets one more.
