@@ -26,3 +26,18 @@ export async function untilAsync<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+// Captured when this module loads, before any test fakes the timers.
+const realSetTimeout = setTimeout;
+
+/**
+ * `until` on real timers, for I/O to settle while a test runs fake time: polls every 10 ms; the
+ * poll count only guards against a hang (it proves nothing about time).
+ */
+export async function untilIo(cond: () => boolean, what: string, polls = 1000): Promise<void> {
+  for (let i = 0; i < polls; i++) {
+    if (cond()) return;
+    await new Promise((r) => realSetTimeout(r, 10));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}

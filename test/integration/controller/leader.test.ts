@@ -1,6 +1,6 @@
 // Lease election and hand-over between two controller instances, against the fake API server
 // through the real @kubernetes/client-node. Short lease timings keep this under a few seconds.
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { Controller } from '../../../src/controller/controller.js';
 import { LeaderElector } from '../../../src/controller/leader.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
@@ -8,7 +8,7 @@ import { useFakeApiServer } from '../../support/api-harness.js';
 import type { Obj } from '../../support/fake-apiserver.js';
 import { startFaultProxy } from '../../support/fault-proxy.js';
 import { deployment, foundReading, variant } from '../../support/variants.js';
-import { until } from '../../support/wait.js';
+import { until, untilIo } from '../../support/wait.js';
 
 const timings = { leaseDurationMs: 1000, renewDeadlineMs: 600, retryPeriodMs: 100 };
 
@@ -27,8 +27,8 @@ beforeEach(() => {
 
 describe('LeaderElector', () => {
   it('one of two candidates leads; the other takes over after release, with MicroTime timestamps', async () => {
-    // A lease far longer than the hand-over may take: b leading before it ran out proves the
-    // release, with room for a loaded machine.
+    // b's clock never moves, so for b a lease held by a never runs out: b leading proves the
+    // release.
     const long = { ...timings, leaseDurationMs: 20_000 };
     const a = new LeaderElector({
       kubeConfig: fake.api.kubeConfig(),
@@ -41,6 +41,7 @@ describe('LeaderElector', () => {
       namespace: 'wva',
       identity: 'b',
       ...long,
+      now: () => 0,
     });
     fake.stopAfter(a);
     fake.stopAfter(b);
@@ -54,12 +55,9 @@ describe('LeaderElector', () => {
     };
     expect(lease.spec.holderIdentity).toBe('a');
     expect(lease.spec.renewTime).toMatch(/\.\d{6}Z$/);
-    const t0 = Date.now();
     await a.stop();
     expect(a.isLeader).toBe(false);
     await until(() => b.isLeader, 'b takes over');
-    // Released, so b did not wait out the 20 s lease.
-    expect(Date.now() - t0).toBeLessThan(10_000);
     const after = fake.api.get('leases', 'wva', 'wva-metrics-controller') as Obj & {
       spec: Record<string, unknown>;
     };
@@ -67,29 +65,39 @@ describe('LeaderElector', () => {
     expect(after.spec.leaseTransitions).toBe(1);
   });
 
-  it('a leader that cannot renew steps down within the renew deadline', async () => {
+  it('a leader that cannot renew steps down at its renew deadline', async () => {
     let lost = 0;
+    // a's own clock: it moves only when the test moves it.
+    let clock = 0;
     const a = new LeaderElector({
       kubeConfig: fake.api.kubeConfig(),
       namespace: 'wva',
       identity: 'a',
       ...timings,
+      now: () => clock,
       onStoppedLeading: () => lost++,
     });
     fake.stopAfter(a);
     a.start();
     await until(() => a.isLeader, 'a leads');
-    // a's renewals now fail (the API server is unreachable for a), b is healthy.
+    // a's renewals now fail (the API server is unreachable for a).
     fake.api.inject({ method: 'GET', plural: 'leases', status: 503, times: Number.POSITIVE_INFINITY });
-    const t0 = Date.now();
-    await until(() => !a.isLeader, 'a steps down', 3000);
+    const failing = a.attempts;
+    await until(() => a.attempts >= failing + 3, 'three failed renewals');
+    // Within the deadline (no time has passed for a), failed renewals alone keep it leading.
+    expect(a.isLeader).toBe(true);
+    expect(lost).toBe(0);
+    clock = timings.renewDeadlineMs + 1;
+    const late = a.attempts;
+    await until(() => !a.isLeader, 'a steps down');
     expect(lost).toBe(1);
-    expect(Date.now() - t0).toBeLessThan(timings.renewDeadlineMs + 3 * timings.retryPeriodMs + 200);
+    // The first attempt to end past the deadline gave leadership up.
+    expect(a.attempts).toBe(late + 1);
     fake.api.clearFaults();
     await a.stop();
   });
 
-  it('a leader whose renewal gets no answer at all steps down within the renew deadline', async () => {
+  it('a leader whose renewal gets no answer at all steps down at its renew deadline', async () => {
     // An API server (or network path) that accepts the request and never replies: the HTTP
     // client's own timeouts are minutes, far past the lease duration, after which another
     // replica may take the Lease. The leader must give up by its renew deadline regardless.
@@ -97,6 +105,8 @@ describe('LeaderElector', () => {
     const kc = fake.api.kubeConfig();
     kc.clusters = kc.clusters.map((c) => ({ ...c, server: proxy.url }));
     let lost = 0;
+    // Fake time drives a's retries, its attempt deadline and its clock; the requests are real.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
     const a = new LeaderElector({
       kubeConfig: kc,
       namespace: 'wva',
@@ -105,14 +115,24 @@ describe('LeaderElector', () => {
       onStoppedLeading: () => lost++,
     });
     try {
+      const renewedAt = performance.now();
       a.start();
-      await until(() => a.isLeader, 'a leads');
+      await untilIo(() => a.isLeader && a.attempts === 1, 'a leads');
       proxy.mode = { kind: 'silent' };
-      const t0 = Date.now();
-      await until(() => !a.isLeader, 'a steps down', 3000);
+      const asked = proxy.nextRequest();
+      await vi.advanceTimersByTimeAsync(timings.retryPeriodMs); // the next renewal goes out
+      await asked;
+      // Unanswered up to the last ms of the renew deadline: still leading.
+      const left = renewedAt + timings.renewDeadlineMs - performance.now();
+      await vi.advanceTimersByTimeAsync(left - 1);
+      expect(a.isLeader).toBe(true);
+      await vi.advanceTimersByTimeAsync(1);
+      await untilIo(() => !a.isLeader, 'a steps down');
       expect(lost).toBe(1);
-      expect(Date.now() - t0).toBeLessThan(timings.renewDeadlineMs + 2 * timings.retryPeriodMs + 200);
+      // That one unanswered attempt, cut at the deadline, ended it.
+      expect(a.attempts).toBe(2);
     } finally {
+      vi.useRealTimers();
       proxy.mode = { kind: 'pass' };
       await a.stop();
       await proxy.close();
