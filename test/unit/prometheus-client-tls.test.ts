@@ -1,19 +1,18 @@
 // PrometheusClient over real TLS sockets: CA file, server name, mutual TLS, insecureSkipVerify.
 // Certificates: test/fixtures/tls (test-only CA; server cert for DNS name prometheus.test only).
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { PrometheusClient } from '../../src/prometheus/client.js';
+import { describe, expect, it } from 'vitest';
+import type { PrometheusClientOptions } from '../../src/prometheus/client.js';
 import { PrometheusNetworkError } from '../../src/prometheus/errors.js';
-import type { Logger } from '../../src/types.js';
+import { captureLogger } from '../support/capture-logger.js';
+import { useLocalServers } from '../support/local-servers.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url));
 const ok = JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } });
-const servers: Server[] = [];
-const clients: PrometheusClient[] = [];
+const local = useLocalServers();
 
 async function serveTls(o: { requireClientCert?: boolean } = {}): Promise<{ url: string; peers: string[] }> {
   const peers: string[] = [];
@@ -32,24 +31,10 @@ async function serveTls(o: { requireClientCert?: boolean } = {}): Promise<{ url:
       res.end(ok);
     },
   );
-  servers.push(srv);
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  return { url: `https://127.0.0.1:${(srv.address() as AddressInfo).port}`, peers };
+  return { url: await local.listen(srv, 'https'), peers };
 }
 
-function client(o: ConstructorParameters<typeof PrometheusClient>[0]) {
-  const c = new PrometheusClient(o);
-  clients.push(c);
-  return c;
-}
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    await new Promise((r) => s.close(r));
-  }
-});
+const client = (o: PrometheusClientOptions) => local.client(o);
 
 describe('PrometheusClient TLS', () => {
   it('verifies the server against the CA file and the server name', async () => {
@@ -100,16 +85,10 @@ describe('PrometheusClient TLS', () => {
 
   it('skips verification only when told to, with a loud warning', async () => {
     const { url } = await serveTls();
-    const warnings: string[] = [];
-    const logger: Logger = {
-      debug: () => {},
-      info: () => {},
-      warn: (_o, m) => warnings.push(m ?? ''),
-      error: () => {},
-      child: () => logger,
-    };
+    const { logger, lines } = captureLogger();
     const c = client({ url, insecureSkipVerify: true, logger });
     expect((await c.query('up')).resultType).toBe('vector');
+    const warnings = lines.filter((l) => l.level === 'warn').map((l) => l.msg ?? '');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^INSECURE: Prometheus TLS certificate verification is disabled/);
   });

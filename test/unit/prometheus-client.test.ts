@@ -1,12 +1,12 @@
 // PrometheusClient against small local HTTP servers on real sockets: every failure path ends in a
 // typed error with a clear message, within the timeout.
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { PrometheusClient } from '../../src/prometheus/client.js';
+import { describe, expect, it, vi } from 'vitest';
+import { PrometheusClient, type PrometheusClientOptions } from '../../src/prometheus/client.js';
 import {
   PrometheusApiError,
   PrometheusError,
@@ -15,54 +15,29 @@ import {
   PrometheusReplyError,
   PrometheusTimeoutError,
 } from '../../src/prometheus/errors.js';
-import type { Logger } from '../../src/types.js';
+import { captureLogger } from '../support/capture-logger.js';
+import { useLocalServers } from '../support/local-servers.js';
 import { manualTimers, neverTimers } from '../support/manual-timers.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
-const servers: Server[] = [];
-const clients: PrometheusClient[] = [];
+const local = useLocalServers();
 
-async function serve(handler: Handler): Promise<string> {
-  const srv = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => {
-      body += d;
-    });
-    req.on('end', () => handler(req, body, res));
-  });
-  servers.push(srv);
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+function serve(handler: Handler): Promise<string> {
+  return local.listen(
+    createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => {
+        body += d;
+      });
+      req.on('end', () => handler(req, body, res));
+    }),
+  );
 }
 
-function client(url: string, o: Partial<ConstructorParameters<typeof PrometheusClient>[0]> = {}) {
-  const c = new PrometheusClient({ url, ...o });
-  clients.push(c);
-  return c;
-}
+const client = (url: string, o: Partial<PrometheusClientOptions> = {}) => local.client({ url, ...o });
 
 const okVector = (result: unknown[] = [], extra: object = {}) =>
   JSON.stringify({ status: 'success', data: { resultType: 'vector', result }, ...extra });
-
-function captureLogger() {
-  const lines: Array<{ level: string; obj: object; msg?: string }> = [];
-  const make = (): Logger => ({
-    debug: (obj, msg) => lines.push({ level: 'debug', obj, msg }),
-    info: (obj, msg) => lines.push({ level: 'info', obj, msg }),
-    warn: (obj, msg) => lines.push({ level: 'warn', obj, msg }),
-    error: (obj, msg) => lines.push({ level: 'error', obj, msg }),
-    child: () => make(),
-  });
-  return { logger: make(), lines };
-}
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    await new Promise((r) => s.close(r));
-  }
-});
 
 describe('PrometheusClient', () => {
   it('POSTs the query and time as a form and returns the data member', async () => {

@@ -3,45 +3,32 @@
 // answers more than the reply cap. Every credential we send stays out of every message, messages
 // stay short, and the status text stays the same while the cause does.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { availabilityFromError } from '../../src/collector/availability.js';
 import { collectFleetMetrics } from '../../src/collector/collect.js';
-import { PrometheusClient } from '../../src/prometheus/client.js';
+import { PrometheusClient, type PrometheusClientOptions } from '../../src/prometheus/client.js';
 import { failureSummary, PrometheusError } from '../../src/prometheus/errors.js';
-import type { Logger } from '../../src/types.js';
+import { captureLogger } from '../support/capture-logger.js';
+import { useLocalServers } from '../support/local-servers.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-const servers: Server[] = [];
-const clients: PrometheusClient[] = [];
+const local = useLocalServers();
 const dir = mkdtempSync(join(tmpdir(), 'wva-hostile-'));
 
-async function serve(handler: Handler): Promise<string> {
-  const srv = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => handler(req, res));
-  });
-  servers.push(srv);
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+function serve(handler: Handler): Promise<string> {
+  return local.listen(
+    createServer((req, res) => {
+      req.resume();
+      req.on('end', () => handler(req, res));
+    }),
+  );
 }
 
-function client(url: string, o: Partial<ConstructorParameters<typeof PrometheusClient>[0]> = {}) {
-  const c = new PrometheusClient({ url, timeoutMs: 5000, ...o });
-  clients.push(c);
-  return c;
-}
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0)) {
-    s.closeAllConnections();
-    await new Promise((r) => s.close(r));
-  }
-});
+const client = (url: string, o: Partial<PrometheusClientOptions> = {}) =>
+  local.client({ url, timeoutMs: 5000, ...o });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -175,13 +162,11 @@ describe('credentials echoed back by an error page', () => {
         }),
       );
     });
-    const logged: string[] = [];
-    const logger = {
-      warn: (obj: object, msg?: string) => logged.push(JSON.stringify(obj) + (msg ?? '')),
-      child: () => logger,
-    } as unknown as Logger;
+    const { logger, lines: logged } = captureLogger();
     await client(url, { bearerToken: TOKEN, logger }).query('up');
-    const lines = logged.filter((l) => l.includes('returned warnings'));
+    const lines = logged
+      .filter((l) => l.level === 'warn' && l.msg?.includes('returned warnings'))
+      .map((l) => JSON.stringify(l.obj) + (l.msg ?? ''));
     expect(lines).toHaveLength(1);
     expectNoPieceOf(lines[0] ?? '', TOKEN);
     expect((lines[0] ?? '').length).toBeLessThan(8000);
