@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { type SignalHost, watchShutdownSignals } from '../../src/cli/signals.js';
-import type { Logger } from '../../src/types.js';
+import { captureLogger } from '../support/capture-logger.js';
 
 function host() {
   const events = new EventEmitter();
@@ -17,12 +17,8 @@ function host() {
 }
 
 function logger() {
-  const lines: string[] = [];
-  const l = {
-    info: (_o: object, m?: string) => lines.push(`info ${m}`),
-    warn: (_o: object, m?: string) => lines.push(`warn ${m}`),
-  } as unknown as Logger;
-  return { l, lines };
+  const { logger: l, lines: logged } = captureLogger();
+  return { l, lines: () => logged.map((x) => `${x.level} ${x.msg}`) };
 }
 
 describe('shutdown signals', () => {
@@ -40,7 +36,7 @@ describe('shutdown signals', () => {
     expect(exits).toEqual([]);
     events.emit('SIGINT');
     expect(exits).toEqual([130]);
-    expect(lines).toEqual(['info shutting down', 'warn second signal: exiting now (code 130)']);
+    expect(lines()).toEqual(['info shutting down', 'warn second signal: exiting now (code 130)']);
   });
 
   it('SIGINT first gives exit code 130; dispose removes the handlers', () => {
