@@ -99,16 +99,14 @@ describe('wva-metrics emulate', () => {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
+    // Awaited on the process's own output: the URL line, or its exit without one.
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL in: ${out}`)), 20_000);
       child.stdout.on('data', (d: Buffer) => {
         out += d;
         const m = /on (http:\/\/\S+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
+        if (m) resolve(m[1]!);
       });
+      child.once('exit', (code) => reject(new Error(`exited (${code}) with no URL in: ${out}`)));
     });
     try {
       const list = await (await fetch(`${url}/`)).text();
