@@ -208,7 +208,8 @@ export class LeaderElector {
       const c = code(err);
       const late = attempt.signal.aborted || this.now() - this.lastRenew > this.renewDeadlineMs;
       this.log.debug({ err: (err as Error).message.split('\n')[0], code: c }, 'lease attempt failed');
-      if (this.leading && (c === 409 || late)) {
+      // An attempt aborted by stop() is not a lost lease: stop() releases it.
+      if (this.leading && this.running && (c === 409 || late)) {
         // 409: someone else wrote the Lease since we read it; take no chances.
         this.setLeading(false, c === 409 ? 'lease changed under us' : 'renew deadline passed');
       }
@@ -224,13 +225,15 @@ export class LeaderElector {
    * cleared) so another replica can take over without waiting out the lease duration.
    */
   async stop(): Promise<void> {
+    // Read before aborting: the aborted renewal must not make a leader skip its release.
+    const wasLeader = this.leading;
     this.running = false;
     clearTimeout(this.timer);
     this.attempt?.abort(new Error('stopping'));
     await this.loop;
-    const wasLeader = this.leading;
+    const held = wasLeader || this.leading;
     this.setLeading(false, 'shutting down');
-    if (!wasLeader || !this.lease) return;
+    if (!held || !this.lease) return;
     // Bounded as a renewal is: an unanswered release must not hold up shutdown.
     const signal = AbortSignal.timeout(this.renewDeadlineMs);
     try {

@@ -138,6 +138,37 @@ describe('LeaderElector', () => {
       await proxy.close();
     }
   });
+
+  it('a leader stopped while a renewal hangs still releases the Lease', async () => {
+    // The stop aborts the hanging renewal; that abort is not a lost lease, so the release runs.
+    const proxy = await startFaultProxy({ upstream: fake.api.url });
+    const kc = fake.api.kubeConfig();
+    kc.clusters = kc.clusters.map((c) => ({ ...c, server: proxy.url }));
+    const a = new LeaderElector({
+      kubeConfig: kc,
+      namespace: 'wva',
+      identity: 'a',
+      ...timings,
+      leaseDurationMs: 20_000,
+      renewDeadlineMs: 10_000,
+    });
+    try {
+      a.start();
+      await until(() => a.isLeader, 'a leads');
+      proxy.mode = { kind: 'silent' };
+      await proxy.nextRequest();
+      proxy.mode = { kind: 'pass' };
+      expect(a.isLeader).toBe(true);
+      await a.stop();
+      const lease = fake.api.get('leases', 'wva', 'wva-metrics-controller') as Obj & {
+        spec: Record<string, unknown>;
+      };
+      expect(lease.spec.holderIdentity ?? '').toBe('');
+      expect(lease.spec.leaseDurationSeconds).toBe(1);
+    } finally {
+      await proxy.close();
+    }
+  });
 });
 
 describe('Controller hand-over', () => {
