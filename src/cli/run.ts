@@ -254,9 +254,10 @@ async function runCluster(
       })
     : undefined;
 
-  const gpu = gpuParts({ kubeConfig: kc, logger });
+  const gpu = gpuParts({ kubeConfig: kc, logger, namespaces: cfg.reconcile.namespaces });
   const saturation = saturationParts({
     gpus: gpu.gpus,
+    pods: gpu.pods,
     ...(upstreamWatch ? { holder: upstreamWatch.saturation } : {}),
     namespace,
     stabilizationWindowMs: cfg.reconcile.stabilizationWindowMs,

@@ -10,11 +10,14 @@ import { gpuUsage, NodeGpuWatch } from '../controller/gpu-nodes.js';
 import type { VariantSource } from '../controller/reconciler.js';
 import { clusterScaleFromZero, InferencePoolWatch } from '../controller/scale-from-zero.js';
 import { DEFAULT_MAX_CONCURRENCY, type ScaleFromZeroLoop } from '../engines/scale-from-zero/loop.js';
+import { PodWatch } from '../kube/pods.js';
 import type { Logger } from '../types.js';
 
 /** The GPU limiter's inputs: the Node watch starts the first time the limiter asks (enableLimiter). */
-export function gpuParts(o: { kubeConfig: KubeConfig; logger: Logger }) {
+export function gpuParts(o: { kubeConfig: KubeConfig; logger: Logger; namespaces?: string[] }) {
   const nodes = new NodeGpuWatch({ kubeConfig: o.kubeConfig, logger: o.logger });
+  // The saturation engines' Pod watch (pods to variants by owner and selector), started on first use.
+  const pods = new PodWatch({ kubeConfig: o.kubeConfig, logger: o.logger, namespaces: o.namespaces ?? [] });
   let started = false;
   let source: VariantSource | undefined;
   return {
@@ -28,10 +31,11 @@ export function gpuParts(o: { kubeConfig: KubeConfig; logger: Logger }) {
       },
       usage: () => (source ? gpuUsage(source) : {}),
     },
+    pods,
     wire(s: VariantSource): void {
       source = s;
     },
-    stop: () => (started ? nodes.stop() : Promise.resolve()),
+    stop: () => Promise.all([started ? nodes.stop() : undefined, pods.stop()]).then(() => undefined),
   };
 }
 

@@ -84,6 +84,7 @@ export function saturationParts(o: {
   scaleToZeroEnabled: () => boolean;
   logger: Logger;
   gpus?: SaturationDeciderOptions['gpus'];
+  pods?: SaturationDeciderOptions['pods'];
   floor?: boolean;
 }): { decider: SaturationDecider; config: SaturationConfigHolder } {
   const config =
@@ -98,6 +99,7 @@ export function saturationParts(o: {
     scaleToZeroEnabled: o.scaleToZeroEnabled,
     logger: o.logger,
     ...(o.gpus ? { gpus: o.gpus } : {}),
+    ...(o.pods ? { pods: o.pods } : {}),
     ...(o.floor !== undefined ? { floor: o.floor } : {}),
   });
   return { decider, config };

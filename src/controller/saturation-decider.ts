@@ -5,7 +5,7 @@
 // hands back what the status and the actuator publish.
 import type { PodMetrics } from '../collector/pods.js';
 import { isActiveTarget, saturationVariantInput, type TargetDeployment } from '../engines/inputs.js';
-import { matchPodsToVariants, type PodObject } from '../engines/pods.js';
+import { matchPodsToVariants } from '../engines/pods.js';
 import {
   parseSaturationScalingConfigMap,
   type SaturationConfigSet,
@@ -25,13 +25,15 @@ import {
   type VariantStatusContent,
 } from '../engines/types.js';
 import { resolveAccelerator } from '../kube/accelerator.js';
-import { ACCELERATOR_LABEL, objectKey, type VariantAutoscaling } from '../kube/types.js';
+import type { PodView } from '../kube/pods.js';
+import { ACCELERATOR_LABEL, type LabelSelector, objectKey, type VariantAutoscaling } from '../kube/types.js';
 import { parseSpec, scaledOf } from '../kube/va-spec.js';
 import { Stabiliser } from '../optimizer/index.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import type { GroupMember } from './decision.js';
 import { replicaBounds } from './replica-bounds.js';
+import { podObjectsOf } from './saturation-pods.js';
 
 /** Where the saturation ConfigMap's data comes from (SaturationConfigHolder's shape). */
 export interface SaturationConfigSource {
@@ -58,6 +60,12 @@ export interface SaturationDeciderOptions {
   floor?: boolean;
   /** The engines (tests wrap them); default fresh V1 and V2 engines. */
   engines?: { v1?: Engine; v2?: Engine };
+  /**
+   * The Pod objects (an informer in the cluster): pods map to variants through their owners, else
+   * the target's selector. Absent (local mode, where no Pod objects exist): the owner chain is read
+   * from the pods' names.
+   */
+  pods?: PodView;
 }
 
 /** What one VariantAutoscaling gets from its model's decision. */
@@ -71,31 +79,11 @@ export interface SaturationOutcome {
 
 export const STABILIZATION_STEP = 'Stabilization';
 
-/**
- * The pod objects the owner chain needs, read from the pods' names: a Deployment's pod is named
- * `<deployment>-<template hash>-<suffix>` and carries the hash as a label, so its ReplicaSet and
- * the Deployment follow without a Pod informer. A pod of any other shape matches no variant.
- */
-export function podObjectsFromNames(pods: readonly PodMetrics[]): Map<string, PodObject> {
-  const out = new Map<string, PodObject>();
-  for (const p of pods) {
-    const parts = p.pod.split('-');
-    if (parts.length < 3) continue;
-    const rs = parts.slice(0, -1).join('-');
-    out.set(`${p.namespace}/${p.pod}`, {
-      name: p.pod,
-      namespace: p.namespace,
-      labels: { 'pod-template-hash': parts[parts.length - 2] as string },
-      ownerReferences: [{ kind: 'ReplicaSet', name: rs, controller: true }],
-    });
-  }
-  return out;
-}
-
 interface Active {
   va: VariantAutoscaling;
   input: SaturationVariantInput;
   deploymentName: string;
+  selector: LabelSelector | undefined;
   running: number;
 }
 
@@ -220,18 +208,14 @@ export class SaturationDecider {
     pods: readonly PodMetrics[],
   ): ModelDecision | null {
     const ns = va.metadata.namespace;
-    // Cheap first: no pod named after one of the group's Deployments, no floor (nothing built).
-    const owners = new Set<string>();
-    for (const o of podObjectsFromNames(pods).values()) {
-      const rs = o.ownerReferences?.[0]?.name ?? '';
-      owners.add(rs.slice(0, rs.lastIndexOf('-')));
-    }
-    if (!group.some((m) => owners.has(scaledOf(m.va).name))) return null;
     const active = this.activeMembers(group, 'slo').map((a) => ({
       ...a,
       input: { ...a.input, desiredReplicas: 0 },
     }));
-    return this.v1.decide(this.modelInput(va.spec.modelID, ns, active, pods));
+    const input = this.modelInput(va.spec.modelID, ns, active, pods);
+    // No pod of the SLO-sized variants reports: no floor.
+    if (![...input.pods.values()].some((ps) => ps.length > 0)) return null;
+    return this.v1.decide(input);
   }
 
   /** Members the saturation engine sizes: profile-less, target found, not deleting, replicas > 0. */
@@ -255,7 +239,13 @@ export class SaturationDecider {
         },
         d,
       );
-      out.push({ va: m.va, input, deploymentName: scaledOf(m.va).name, running: input.currentReplicas });
+      out.push({
+        va: m.va,
+        input,
+        deploymentName: scaledOf(m.va).name,
+        selector: m.deployment?.spec?.selector,
+        running: input.currentReplicas,
+      });
     }
     return out;
   }
@@ -319,11 +309,12 @@ export class SaturationDecider {
   ): SaturationModelInput & { unmatched: string[] } {
     const matched = matchPodsToVariants({
       pods,
-      podObjects: podObjectsFromNames(pods),
+      podObjects: podObjectsOf(this.o.pods, pods),
       variants: active.map((a) => ({
         variantName: a.input.variantName,
         namespace,
         deploymentName: a.deploymentName,
+        ...(a.selector ? { selector: a.selector } : {}),
       })),
     });
     return {
@@ -346,8 +337,11 @@ export class SaturationDecider {
     const engine = this.engine();
     const decided = engine.decide(input);
     const model = engine === this.v1 && this.limiterOn() ? this.limit(decided) : decided;
-    const notes = [...model.notes, ...input.unmatched];
+    const notes = [...model.notes];
+    if (this.o.pods && !this.o.pods.synced()) notes.push('pods not listed yet: no pod maps to a variant until they are');
     for (const n of notes) this.sayOnce(`note\0${namespace}\0${modelId}\0${n}`, { namespace, modelId }, n);
+    // A pod of no variant (another workload serving the model name, a pod gone) is ignored.
+    for (const u of input.unmatched) this.log.debug({ namespace, modelId }, `pod ignored: ${u}`);
     const t = (this.o.monotonic ?? (() => performance.now()))();
     const byName = new Map(active.map((a) => [a.input.variantName, a]));
     const decisions = model.decisions.map((d) => {
