@@ -338,7 +338,8 @@ export class SaturationDecider {
     const decided = engine.decide(input);
     const model = engine === this.v1 && this.limiterOn() ? this.limit(decided) : decided;
     const notes = [...model.notes];
-    if (this.o.pods && !this.o.pods.synced()) notes.push('pods not listed yet: no pod maps to a variant until they are');
+    if (this.o.pods && !this.o.pods.synced())
+      notes.push('pods not listed yet: no pod maps to a variant until they are');
     for (const n of notes) this.sayOnce(`note\0${namespace}\0${modelId}\0${n}`, { namespace, modelId }, n);
     // A pod of no variant (another workload serving the model name, a pod gone) is ignored.
     for (const u of input.unmatched) this.log.debug({ namespace, modelId }, `pod ignored: ${u}`);

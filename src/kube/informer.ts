@@ -82,7 +82,9 @@ export const CONTAINER_LIMITS = {
   env: 32,
 } as const;
 
-type KeptContainer = NonNullable<NonNullable<NonNullable<Deployment['spec']>['template']>['spec']>['containers'];
+type KeptContainer = NonNullable<
+  NonNullable<NonNullable<Deployment['spec']>['template']>['spec']
+>['containers'];
 
 function strings(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];

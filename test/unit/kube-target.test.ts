@@ -1,8 +1,8 @@
 // Targets as upstream v0.5 reads them (replicas, TargetResolved), the index from a target back to
 // the VariantAutoscalings that reference it, and the scope rules (excluded namespaces, instances).
 import { describe, expect, it } from 'vitest';
-import { resolveAccelerator } from '../../src/kube/accelerator.js';
 import { parseVllmArgs } from '../../src/engines/saturation/v2/vllm-args.js';
+import { resolveAccelerator } from '../../src/kube/accelerator.js';
 import { CONTAINER_LIMITS, trimDeployment } from '../../src/kube/informer.js';
 import { outOfScope } from '../../src/kube/scope.js';
 import { TargetIndex, targetCondition, targetKey, targetReplicas } from '../../src/kube/target.js';
@@ -258,7 +258,10 @@ describe('trimDeployment keeps what the saturation engines read of the target', 
     const kept = d.spec?.template?.spec?.containers?.[0]?.args ?? [];
     expect(kept).toHaveLength(CONTAINER_LIMITS.tokens);
     expect(kept).toEqual(many.slice(0, CONTAINER_LIMITS.tokens));
-    const long = big({ command: ['sh', '-c', 'y'.repeat(CONTAINER_LIMITS.chars)], args: ['--max-num-seqs=8'] });
+    const long = big({
+      command: ['sh', '-c', 'y'.repeat(CONTAINER_LIMITS.chars)],
+      args: ['--max-num-seqs=8'],
+    });
     // 'sh' and '-c' fit; the script does not, and nothing after it is read either.
     expect(long.spec?.template?.spec?.containers?.[0]?.command).toEqual(['sh', '-c']);
     expect(long.spec?.template?.spec?.containers?.[0]?.args).toBeUndefined();
