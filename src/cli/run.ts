@@ -264,7 +264,7 @@ async function runCluster(
     scaleToZeroEnabled: () => actuation.scaleToZeroEnabled(),
     logger,
   });
-  const fromZero = scaleFromZeroParts({ kubeConfig: kc, config: cfg, identity, logger });
+  const fromZero = scaleFromZeroParts({ kubeConfig: kc, config: cfg, identity, logger, prom: parts.prom });
   const controller = new Controller({
     saturation: saturation.decider,
     perTerm: fromZero.perTerm,

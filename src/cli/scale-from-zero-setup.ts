@@ -8,10 +8,14 @@ import type { Config } from '../config/keys.js';
 import type { Controller } from '../controller/controller.js';
 import { gpuUsage, NodeGpuWatch } from '../controller/gpu-nodes.js';
 import type { VariantSource } from '../controller/reconciler.js';
-import { clusterScaleFromZero, InferencePoolWatch } from '../controller/scale-from-zero.js';
+import {
+  clusterScaleFromZero,
+  gatewayQueueSource,
+  InferencePoolWatch,
+} from '../controller/scale-from-zero.js';
 import { DEFAULT_MAX_CONCURRENCY, type ScaleFromZeroLoop } from '../engines/scale-from-zero/loop.js';
 import { PodWatch } from '../kube/pods.js';
-import type { Logger } from '../types.js';
+import type { Logger, PromAPI } from '../types.js';
 
 /** The GPU limiter's inputs: the Node watch starts the first time the limiter asks (enableLimiter). */
 export function gpuParts(o: { kubeConfig: KubeConfig; logger: Logger; namespaces?: string[] }) {
@@ -44,6 +48,8 @@ export function scaleFromZeroParts(o: {
   config: Config;
   identity: string;
   logger: Logger;
+  /** Where the gateway's queue is read from with SCALE_FROM_ZERO_QUEUE_SOURCE=prometheus. */
+  prom?: PromAPI;
 }) {
   const pools =
     o.config.actuation.mode === 'scale'
@@ -69,6 +75,7 @@ export function scaleFromZeroParts(o: {
         events: new KubeEventSink({ kubeConfig: o.kubeConfig, identity: o.identity, logger: o.logger }),
         logger: o.logger,
         loop: {
+          ...gatewayQueueSource(process.env, o.prom),
           ...(token ? { token } : {}),
           maxConcurrency: Number(
             process.env.SCALE_FROM_ZERO_ENGINE_MAX_CONCURRENCY ?? DEFAULT_MAX_CONCURRENCY,
