@@ -11,6 +11,7 @@ import { ConfigMapWatch } from '../controller/kube.js';
 import type { CycleReport } from '../controller/local.js';
 import { clusterOptimizer, localOptimizer } from '../controller/optimizer-setup.js';
 import { saturationParts } from '../controller/saturation-config.js';
+import { saturationZeroSource } from '../controller/saturation-zero.js';
 import { buildRuntime } from '../runtime.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
 import type { Logger } from '../types.js';
@@ -258,6 +259,11 @@ async function runCluster(
   const saturation = saturationParts({
     gpus: gpu.gpus,
     pods: gpu.pods,
+    scaleToZero: saturationZeroSource(
+      actuation.actuator.scaleToZeroPolicies,
+      () => actuation.scaleToZeroEnabled(),
+      parts.collector,
+    ),
     ...(upstreamWatch ? { holder: upstreamWatch.saturation } : {}),
     namespace,
     stabilizationWindowMs: cfg.reconcile.stabilizationWindowMs,

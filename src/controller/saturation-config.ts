@@ -85,6 +85,7 @@ export function saturationParts(o: {
   logger: Logger;
   gpus?: SaturationDeciderOptions['gpus'];
   pods?: SaturationDeciderOptions['pods'];
+  scaleToZero?: SaturationDeciderOptions['scaleToZero'];
   floor?: boolean;
 }): { decider: SaturationDecider; config: SaturationConfigHolder } {
   const config =
@@ -100,6 +101,7 @@ export function saturationParts(o: {
     logger: o.logger,
     ...(o.gpus ? { gpus: o.gpus } : {}),
     ...(o.pods ? { pods: o.pods } : {}),
+    ...(o.scaleToZero ? { scaleToZero: o.scaleToZero } : {}),
     ...(o.floor !== undefined ? { floor: o.floor } : {}),
   });
   return { decider, config };

@@ -34,6 +34,7 @@ import type { Logger } from '../types.js';
 import type { GroupMember } from './decision.js';
 import { replicaBounds } from './replica-bounds.js';
 import { podObjectsOf } from './saturation-pods.js';
+import { type SaturationZeroSource, scaleToZeroInputFor } from './saturation-zero.js';
 
 /** Where the saturation ConfigMap's data comes from (SaturationConfigHolder's shape). */
 export interface SaturationConfigSource {
@@ -49,6 +50,8 @@ export interface SaturationDeciderOptions {
   monotonic?: () => number;
   /** WVA_SCALE_TO_ZERO, read each cycle. */
   scaleToZeroEnabled?: () => boolean;
+  /** Scale to zero's rules and idle evidence; absent: the enforcer never takes a model to 0. */
+  scaleToZero?: SaturationZeroSource;
   logger?: Logger;
   /**
    * The GPU limiter's inputs, read once per cycle when the global default has enableLimiter: GPUs
@@ -323,11 +326,12 @@ export class SaturationDecider {
       variants: active.map((a) => a.input),
       pods: matched.byVariant,
       config: this.configFor(namespace),
-      scaleToZero: {
-        config: {},
-        requestCount: null,
-        envDefault: this.o.scaleToZeroEnabled?.() ?? false,
-      },
+      scaleToZero: scaleToZeroInputFor(
+        this.o.scaleToZero,
+        modelId,
+        namespace,
+        this.o.scaleToZeroEnabled?.() ?? false,
+      ),
       unmatched: matched.unmatched.map((u) => u.reason),
     };
   }
