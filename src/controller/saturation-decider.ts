@@ -8,7 +8,9 @@ import { isActiveTarget, saturationVariantInput, type TargetDeployment } from '.
 import { matchPodsToVariants } from '../engines/pods.js';
 import {
   parseSaturationScalingConfigMap,
+  SATURATION_DEFAULT_KEY,
   type SaturationConfigSet,
+  saturationConfigProblemsFor,
   saturationEngineSettings,
 } from '../engines/saturation/configmap.js';
 import { normalizeAcceleratorName } from '../engines/saturation/limiter.js';
@@ -367,7 +369,11 @@ export class SaturationDecider {
         ? { ...held, reason: `saturation-only mode: ${held.action}` }
         : held;
     });
-    return { ...model, decisions, notes };
+    const invalid = saturationConfigProblemsFor(this.configFor(namespace), modelId, namespace).map(
+      (p) =>
+        `${p.message} (${p.key === SATURATION_DEFAULT_KEY ? 'the built-in thresholds 0.80 / 5 / 0.1 / 3 stand in' : 'the "default" entry stands in'})`,
+    );
+    return { ...model, decisions, notes, ...(invalid.length > 0 ? { invalidConfiguration: invalid } : {}) };
   }
 }
 
