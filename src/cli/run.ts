@@ -255,10 +255,16 @@ async function runCluster(
       })
     : undefined;
 
-  const gpu = gpuParts({ kubeConfig: kc, logger, namespaces: cfg.reconcile.namespaces });
+  const gpu = gpuParts({
+    kubeConfig: kc,
+    logger,
+    namespaces: cfg.reconcile.namespaces,
+    collector: parts.collector,
+  });
   const saturation = saturationParts({
     gpus: gpu.gpus,
     pods: gpu.pods,
+    fleet: gpu.fleet,
     scaleToZero: saturationZeroSource(
       actuation.actuator.scaleToZeroPolicies,
       () => actuation.scaleToZeroEnabled(),

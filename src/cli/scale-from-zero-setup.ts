@@ -8,6 +8,7 @@ import type { Config } from '../config/keys.js';
 import type { Controller } from '../controller/controller.js';
 import { gpuUsage, NodeGpuWatch } from '../controller/gpu-nodes.js';
 import type { VariantSource } from '../controller/reconciler.js';
+import { saturationFleet } from '../controller/saturation-fleet.js';
 import {
   clusterScaleFromZero,
   gatewayQueueSource,
@@ -18,7 +19,12 @@ import { PodWatch } from '../kube/pods.js';
 import type { Logger, PromAPI } from '../types.js';
 
 /** The GPU limiter's inputs: the Node watch starts the first time the limiter asks (enableLimiter). */
-export function gpuParts(o: { kubeConfig: KubeConfig; logger: Logger; namespaces?: string[] }) {
+export function gpuParts(o: {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  namespaces?: string[];
+  collector?: Parameters<typeof saturationFleet>[1];
+}) {
   const nodes = new NodeGpuWatch({ kubeConfig: o.kubeConfig, logger: o.logger });
   // The saturation engines' Pod watch (pods to variants by owner and selector), started on first use.
   const pods = new PodWatch({ kubeConfig: o.kubeConfig, logger: o.logger, namespaces: o.namespaces ?? [] });
@@ -36,6 +42,8 @@ export function gpuParts(o: { kubeConfig: KubeConfig; logger: Logger; namespaces
       usage: () => (source ? gpuUsage(source) : {}),
     },
     pods,
+    /** The fleet for the limiter's fleet-wide order, once the controller's source is wired. */
+    fleet: () => (source ? saturationFleet(source, o.collector ?? {})() : Promise.resolve([])),
     wire(s: VariantSource): void {
       source = s;
     },

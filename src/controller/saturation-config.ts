@@ -86,6 +86,7 @@ export function saturationParts(o: {
   gpus?: SaturationDeciderOptions['gpus'];
   pods?: SaturationDeciderOptions['pods'];
   scaleToZero?: SaturationDeciderOptions['scaleToZero'];
+  fleet?: SaturationDeciderOptions['fleet'];
   floor?: boolean;
 }): { decider: SaturationDecider; config: SaturationConfigHolder } {
   const config =
@@ -102,6 +103,7 @@ export function saturationParts(o: {
     ...(o.gpus ? { gpus: o.gpus } : {}),
     ...(o.pods ? { pods: o.pods } : {}),
     ...(o.scaleToZero ? { scaleToZero: o.scaleToZero } : {}),
+    ...(o.fleet ? { fleet: o.fleet } : {}),
     ...(o.floor !== undefined ? { floor: o.floor } : {}),
   });
   return { decider, config };
