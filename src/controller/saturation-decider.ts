@@ -253,8 +253,10 @@ export class SaturationDecider {
   prepare(): Promise<void> {
     const fleet = this.o.fleet;
     if (!fleet || this.engine() !== this.v1 || !this.limiterOn()) return Promise.resolve();
+    const cycle = this.cycle;
     this.preparing ??= fleet()
-      .then((models) => this.decideFleet(models))
+      // A cycle that began meanwhile decides afresh; this one's results are dropped.
+      .then((models) => (cycle === this.cycle ? this.decideFleet(models) : undefined))
       .catch((err: unknown) =>
         this.log.warn(
           { err: err instanceof Error ? err.message : String(err) },
