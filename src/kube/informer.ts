@@ -74,12 +74,12 @@ const GPU_REQUESTS = ['nvidia.com/gpu', 'amd.com/gpu', 'intel.com/gpu'];
 
 /** Bounds on what is kept of the containers: a hostile template must not grow the cache. */
 export const CONTAINER_LIMITS = {
-  containers: 16,
+  containers: 8,
   /** Tokens of command plus args per container. */
-  tokens: 256,
-  /** Characters of command plus args per container (a `sh -c` script is one long token). */
-  chars: 16_384,
-  env: 32,
+  tokens: 128,
+  /** Characters of command plus args over the whole pod template (a `sh -c` script is one token). */
+  chars: 8192,
+  env: 16,
 } as const;
 
 type KeptContainer = NonNullable<
@@ -99,6 +99,8 @@ function servingContainers(podSpec: unknown): KeptContainer | undefined {
   const cs = (podSpec as { containers?: unknown } | undefined)?.containers;
   if (!Array.isArray(cs)) return undefined;
   let any = false;
+  // The character budget is the template's, shared by its containers.
+  let chars = 0;
   const out: NonNullable<KeptContainer> = cs.slice(0, CONTAINER_LIMITS.containers).map((raw) => {
     const c = (raw ?? {}) as {
       command?: unknown;
@@ -113,7 +115,6 @@ function servingContainers(podSpec: unknown): KeptContainer | undefined {
     );
     if (Object.keys(gpu).length > 0) kept.resources = { requests: gpu };
     let tokens = 0;
-    let chars = 0;
     let full = false;
     // Once a token is dropped nothing after it is kept: a flag's value must not lose its flag.
     const within = (list: string[]): string[] => {
