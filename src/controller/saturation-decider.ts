@@ -354,7 +354,8 @@ export class SaturationDecider {
       notes.push('pods not listed yet: no pod maps to a variant until they are');
     for (const n of notes) this.sayOnce(`note\0${namespace}\0${modelId}\0${n}`, { namespace, modelId }, n);
     // A pod of no variant (another workload serving the model name, a pod gone) is ignored.
-    for (const u of unmatched) this.log.debug({ namespace, modelId }, `pod ignored: ${u}`);
+    if (unmatched.length > 0 && (this.log.isLevelEnabled?.('debug') ?? true))
+      for (const u of unmatched) this.log.debug({ namespace, modelId }, `pod ignored: ${u}`);
     const t = (this.o.monotonic ?? (() => performance.now()))();
     const byName = new Map(active.map((a) => [a.input.variantName, a]));
     const decisions = model.decisions.map((d) => {
