@@ -110,9 +110,12 @@ describe('wva-saturation-scaling-config', () => {
         'configmaps',
         cm('wva-system', 'wva-saturation-scaling-config', { default: 'kvCacheThreshold: 0.8' }),
       );
+      // The global copy alone already gives team-a data: wait for team-a's own copy, not for any.
       await until(
         () =>
-          w.saturation.dataFor('team-a').data !== undefined && w.saturation.dataFor('llm').data !== undefined,
+          w.saturation.dataFor('team-a').from === 'team-a/wva-saturation-scaling-config' &&
+          w.saturation.dataFor('llm').data !== undefined &&
+          local.at(-1)?.length === 1,
         'copies and the global one watched',
       );
       expect(w.saturation.dataFor('team-a').from).toBe('team-a/wva-saturation-scaling-config');
