@@ -11,6 +11,7 @@ import { ConfigMapWatch } from '../controller/kube.js';
 import type { CycleReport } from '../controller/local.js';
 import { clusterOptimizer, localOptimizer } from '../controller/optimizer-setup.js';
 import { saturationParts } from '../controller/saturation-config.js';
+import { saturationZeroSource } from '../controller/saturation-zero.js';
 import { buildRuntime } from '../runtime.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
 import type { Logger } from '../types.js';
@@ -254,16 +255,28 @@ async function runCluster(
       })
     : undefined;
 
-  const gpu = gpuParts({ kubeConfig: kc, logger });
+  const gpu = gpuParts({
+    kubeConfig: kc,
+    logger,
+    namespaces: cfg.reconcile.namespaces,
+    collector: parts.collector,
+  });
   const saturation = saturationParts({
     gpus: gpu.gpus,
+    pods: gpu.pods,
+    fleet: gpu.fleet,
+    scaleToZero: saturationZeroSource(
+      actuation.actuator.scaleToZeroPolicies,
+      () => actuation.scaleToZeroEnabled(),
+      parts.collector,
+    ),
     ...(upstreamWatch ? { holder: upstreamWatch.saturation } : {}),
     namespace,
     stabilizationWindowMs: cfg.reconcile.stabilizationWindowMs,
     scaleToZeroEnabled: () => actuation.scaleToZeroEnabled(),
     logger,
   });
-  const fromZero = scaleFromZeroParts({ kubeConfig: kc, config: cfg, identity, logger });
+  const fromZero = scaleFromZeroParts({ kubeConfig: kc, config: cfg, identity, logger, prom: parts.prom });
   const controller = new Controller({
     saturation: saturation.decider,
     perTerm: fromZero.perTerm,

@@ -8,13 +8,26 @@ import type { Config } from '../config/keys.js';
 import type { Controller } from '../controller/controller.js';
 import { gpuUsage, NodeGpuWatch } from '../controller/gpu-nodes.js';
 import type { VariantSource } from '../controller/reconciler.js';
-import { clusterScaleFromZero, InferencePoolWatch } from '../controller/scale-from-zero.js';
+import { saturationFleet } from '../controller/saturation-fleet.js';
+import {
+  clusterScaleFromZero,
+  gatewayQueueSource,
+  InferencePoolWatch,
+} from '../controller/scale-from-zero.js';
 import { DEFAULT_MAX_CONCURRENCY, type ScaleFromZeroLoop } from '../engines/scale-from-zero/loop.js';
-import type { Logger } from '../types.js';
+import { PodWatch } from '../kube/pods.js';
+import type { Logger, PromAPI } from '../types.js';
 
 /** The GPU limiter's inputs: the Node watch starts the first time the limiter asks (enableLimiter). */
-export function gpuParts(o: { kubeConfig: KubeConfig; logger: Logger }) {
+export function gpuParts(o: {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  namespaces?: string[];
+  collector?: Parameters<typeof saturationFleet>[1];
+}) {
   const nodes = new NodeGpuWatch({ kubeConfig: o.kubeConfig, logger: o.logger });
+  // The saturation engines' Pod watch (pods to variants by owner and selector), started on first use.
+  const pods = new PodWatch({ kubeConfig: o.kubeConfig, logger: o.logger, namespaces: o.namespaces ?? [] });
   let started = false;
   let source: VariantSource | undefined;
   return {
@@ -28,10 +41,13 @@ export function gpuParts(o: { kubeConfig: KubeConfig; logger: Logger }) {
       },
       usage: () => (source ? gpuUsage(source) : {}),
     },
+    pods,
+    /** The fleet for the limiter's fleet-wide order, once the controller's source is wired. */
+    fleet: () => (source ? saturationFleet(source, o.collector ?? {})() : Promise.resolve([])),
     wire(s: VariantSource): void {
       source = s;
     },
-    stop: () => (started ? nodes.stop() : Promise.resolve()),
+    stop: () => Promise.all([started ? nodes.stop() : undefined, pods.stop()]).then(() => undefined),
   };
 }
 
@@ -40,6 +56,8 @@ export function scaleFromZeroParts(o: {
   config: Config;
   identity: string;
   logger: Logger;
+  /** Where the gateway's queue is read from with SCALE_FROM_ZERO_QUEUE_SOURCE=prometheus. */
+  prom?: PromAPI;
 }) {
   const pools =
     o.config.actuation.mode === 'scale'
@@ -65,6 +83,7 @@ export function scaleFromZeroParts(o: {
         events: new KubeEventSink({ kubeConfig: o.kubeConfig, identity: o.identity, logger: o.logger }),
         logger: o.logger,
         loop: {
+          ...gatewayQueueSource(process.env, o.prom),
           ...(token ? { token } : {}),
           maxConcurrency: Number(
             process.env.SCALE_FROM_ZERO_ENGINE_MAX_CONCURRENCY ?? DEFAULT_MAX_CONCURRENCY,

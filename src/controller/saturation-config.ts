@@ -84,6 +84,9 @@ export function saturationParts(o: {
   scaleToZeroEnabled: () => boolean;
   logger: Logger;
   gpus?: SaturationDeciderOptions['gpus'];
+  pods?: SaturationDeciderOptions['pods'];
+  scaleToZero?: SaturationDeciderOptions['scaleToZero'];
+  fleet?: SaturationDeciderOptions['fleet'];
   floor?: boolean;
 }): { decider: SaturationDecider; config: SaturationConfigHolder } {
   const config =
@@ -98,6 +101,9 @@ export function saturationParts(o: {
     scaleToZeroEnabled: o.scaleToZeroEnabled,
     logger: o.logger,
     ...(o.gpus ? { gpus: o.gpus } : {}),
+    ...(o.pods ? { pods: o.pods } : {}),
+    ...(o.scaleToZero ? { scaleToZero: o.scaleToZero } : {}),
+    ...(o.fleet ? { fleet: o.fleet } : {}),
     ...(o.floor !== undefined ? { floor: o.floor } : {}),
   });
   return { decider, config };

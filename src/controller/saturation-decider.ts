@@ -4,34 +4,35 @@
 // Deployments. The engine decides; this only gathers its input, adds the stabilisation stage and
 // hands back what the status and the actuator publish.
 import type { PodMetrics } from '../collector/pods.js';
-import { isActiveTarget, saturationVariantInput, type TargetDeployment } from '../engines/inputs.js';
-import { matchPodsToVariants, type PodObject } from '../engines/pods.js';
+import { matchPodsToVariants } from '../engines/pods.js';
 import {
   parseSaturationScalingConfigMap,
+  SATURATION_DEFAULT_KEY,
   type SaturationConfigSet,
+  saturationConfigProblemsFor,
   saturationEngineSettings,
 } from '../engines/saturation/configmap.js';
-import { normalizeAcceleratorName } from '../engines/saturation/limiter.js';
 import { createSaturationV1Engine, createSaturationV2Engine } from '../engines/saturation-engine.js';
 import { variantStatuses } from '../engines/status.js';
-import { limitFleet, withStep } from '../engines/steps.js';
+import { withStep } from '../engines/steps.js';
 import {
   ENGINE_NAMES,
   type Engine,
   type ModelDecision,
   type SaturationModelInput,
-  type SaturationVariantInput,
   type ScalingDecision,
   type VariantStatusContent,
 } from '../engines/types.js';
-import { resolveAccelerator } from '../kube/accelerator.js';
-import { ACCELERATOR_LABEL, objectKey, type VariantAutoscaling } from '../kube/types.js';
-import { parseSpec, scaledOf } from '../kube/va-spec.js';
+import type { PodView } from '../kube/pods.js';
+import { objectKey, type VariantAutoscaling } from '../kube/types.js';
 import { Stabiliser } from '../optimizer/index.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import type { GroupMember } from './decision.js';
-import { replicaBounds } from './replica-bounds.js';
+import { freeGpus, limitAgainst } from './saturation-limit.js';
+import { type Active, activeMembers, knownAccelerator } from './saturation-members.js';
+import { podObjectsOf } from './saturation-pods.js';
+import { type SaturationZeroSource, scaleToZeroInputFor } from './saturation-zero.js';
 
 /** Where the saturation ConfigMap's data comes from (SaturationConfigHolder's shape). */
 export interface SaturationConfigSource {
@@ -47,6 +48,8 @@ export interface SaturationDeciderOptions {
   monotonic?: () => number;
   /** WVA_SCALE_TO_ZERO, read each cycle. */
   scaleToZeroEnabled?: () => boolean;
+  /** Scale to zero's rules and idle evidence; absent: the enforcer never takes a model to 0. */
+  scaleToZero?: SaturationZeroSource;
   logger?: Logger;
   /**
    * The GPU limiter's inputs, read once per cycle when the global default has enableLimiter: GPUs
@@ -58,6 +61,23 @@ export interface SaturationDeciderOptions {
   floor?: boolean;
   /** The engines (tests wrap them); default fresh V1 and V2 engines. */
   engines?: { v1?: Engine; v2?: Engine };
+  /**
+   * The Pod objects (an informer in the cluster): pods map to variants through their owners, else
+   * the target's selector. Absent (local mode, where no Pod objects exist): the owner chain is read
+   * from the pods' names.
+   */
+  pods?: PodView;
+  /**
+   * Every model of the fleet with its members and this cycle's pods, read once per cycle when the
+   * GPU limiter is on, so the fleet's scale-ups are limited together. Absent: model by model.
+   */
+  fleet?: () => Promise<FleetModel[]>;
+}
+
+/** One model of the fleet: its VariantAutoscalings with their targets, and its pods this cycle. */
+export interface FleetModel {
+  members: GroupMember[];
+  pods: readonly PodMetrics[] | undefined;
 }
 
 /** What one VariantAutoscaling gets from its model's decision. */
@@ -71,34 +91,6 @@ export interface SaturationOutcome {
 
 export const STABILIZATION_STEP = 'Stabilization';
 
-/**
- * The pod objects the owner chain needs, read from the pods' names: a Deployment's pod is named
- * `<deployment>-<template hash>-<suffix>` and carries the hash as a label, so its ReplicaSet and
- * the Deployment follow without a Pod informer. A pod of any other shape matches no variant.
- */
-export function podObjectsFromNames(pods: readonly PodMetrics[]): Map<string, PodObject> {
-  const out = new Map<string, PodObject>();
-  for (const p of pods) {
-    const parts = p.pod.split('-');
-    if (parts.length < 3) continue;
-    const rs = parts.slice(0, -1).join('-');
-    out.set(`${p.namespace}/${p.pod}`, {
-      name: p.pod,
-      namespace: p.namespace,
-      labels: { 'pod-template-hash': parts[parts.length - 2] as string },
-      ownerReferences: [{ kind: 'ReplicaSet', name: rs, controller: true }],
-    });
-  }
-  return out;
-}
-
-interface Active {
-  va: VariantAutoscaling;
-  input: SaturationVariantInput;
-  deploymentName: string;
-  running: number;
-}
-
 export class SaturationDecider {
   private readonly v1: Engine;
   private readonly v2: Engine;
@@ -109,6 +101,8 @@ export class SaturationDecider {
   private floors = new Map<string, ModelDecision | null>();
   /** GPUs per type still free this cycle (the limiter's); undefined until first needed. */
   private remaining: Record<string, number> | undefined;
+  /** The fleet pass of this cycle (prepare), once started. */
+  private preparing: Promise<void> | undefined;
   private parsed = new Map<string, SaturationConfigSet>();
   private parsedVersion = -1;
   private readonly said = new Set<string>();
@@ -125,6 +119,7 @@ export class SaturationDecider {
     this.cycle = new Map();
     this.floors = new Map();
     this.remaining = undefined;
+    this.preparing = undefined;
     if (keys) this.stabiliser.retain(keys);
   }
 
@@ -169,7 +164,7 @@ export class SaturationDecider {
     const ns = va.metadata.namespace;
     const modelId = va.spec.modelID;
     const key = `${ns}\0${modelId}`;
-    const active = this.activeMembers(group);
+    const active = activeMembers(group);
     let model = this.cycle.get(key);
     if (!model) {
       model = this.decideModel(modelId, ns, active, pods ?? []);
@@ -220,95 +215,81 @@ export class SaturationDecider {
     pods: readonly PodMetrics[],
   ): ModelDecision | null {
     const ns = va.metadata.namespace;
-    // Cheap first: no pod named after one of the group's Deployments, no floor (nothing built).
-    const owners = new Set<string>();
-    for (const o of podObjectsFromNames(pods).values()) {
-      const rs = o.ownerReferences?.[0]?.name ?? '';
-      owners.add(rs.slice(0, rs.lastIndexOf('-')));
-    }
-    if (!group.some((m) => owners.has(scaledOf(m.va).name))) return null;
-    const active = this.activeMembers(group, 'slo').map((a) => ({
+    const active = activeMembers(group, 'slo').map((a) => ({
       ...a,
       input: { ...a.input, desiredReplicas: 0 },
     }));
-    return this.v1.decide(this.modelInput(va.spec.modelID, ns, active, pods));
-  }
-
-  /** Members the saturation engine sizes: profile-less, target found, not deleting, replicas > 0. */
-  private activeMembers(group: GroupMember[], engine: 'saturation' | 'slo' = 'saturation'): Active[] {
-    const out: Active[] = [];
-    for (const m of group) {
-      const spec = parseSpec(m.va.spec, m.va.metadata.name);
-      if (!spec.ok || spec.spec.engine !== engine) continue;
-      const d = m.deployment as TargetDeployment | undefined;
-      if (!d || m.deployment?.metadata.deletionTimestamp || !isActiveTarget(d)) continue;
-      const bounds = replicaBounds(m.va);
-      const input = saturationVariantInput(
-        {
-          name: m.va.metadata.name,
-          variantCost: m.va.spec.variantCost,
-          acceleratorLabel: m.va.metadata.labels?.[ACCELERATOR_LABEL] ?? '',
-          desiredReplicas: m.va.status?.desiredOptimizedAlloc?.numReplicas ?? 0,
-          ...(typeof bounds === 'object'
-            ? { ...(bounds.min !== undefined ? { minReplicas: bounds.min } : {}), maxReplicas: bounds.max }
-            : {}),
-        },
-        d,
-      );
-      out.push({ va: m.va, input, deploymentName: scaledOf(m.va).name, running: input.currentReplicas });
-    }
-    return out;
+    const input = this.modelInput(va.spec.modelID, ns, active, pods);
+    // No pod of the SLO-sized variants reports: no floor.
+    if (![...input.pods.values()].some((ps) => ps.length > 0)) return null;
+    return this.v1.decide(input);
   }
 
   private limiterOn(): boolean {
     return saturationEngineSettings(this.configFor(this.o.config.namespace)).enableLimiter;
   }
 
-  /**
-   * The GPU limiter over one model, against what is left of the fleet's GPUs this cycle: scale-ups
-   * of models decided earlier in the cycle hold theirs, so the fleet is never granted more than the
-   * Nodes have. Accelerator names are matched by their normalised type.
-   */
-  private limit(model: ModelDecision): ModelDecision {
+  /** The GPU limiter over `models` together, against the GPUs still free this cycle. */
+  private limit(models: ModelDecision[]): ModelDecision[] {
     const gpus = this.o.gpus;
-    if (!gpus) return model;
+    if (!gpus) return models;
     if (!this.remaining) {
       const cap = gpus.capacity();
-      if (!cap)
-        return {
-          ...model,
-          notes: [...model.notes, 'GPU limiter: Node GPU capacity not known yet; not limited'],
-        };
-      const used = gpus.usage();
-      this.remaining = Object.fromEntries(
-        Object.entries(cap).map(([t, n]) => [t, Math.max(0, n - (used[t] ?? 0))]),
-      );
-    }
-    const remaining = this.remaining;
-    const typed = model.decisions.map((d) => ({
-      ...d,
-      acceleratorName: normalizeAcceleratorName(d.acceleratorName),
-    }));
-    // limitFleet subtracts this model's own running GPUs again: hand it those back.
-    const own: Record<string, number> = {};
-    for (const d of typed)
-      own[d.acceleratorName] = (own[d.acceleratorName] ?? 0) + d.currentReplicas * d.gpusPerReplica;
-    const avail = { ...remaining };
-    for (const [t, n] of Object.entries(own)) if (t in avail) avail[t] = (avail[t] ?? 0) + n;
-    const [limited] = limitFleet([{ ...model, decisions: typed }], avail);
-    const decisions = (limited as ModelDecision).decisions.map((d, i) => {
-      const grown = Math.max(0, d.targetReplicas - d.currentReplicas) * d.gpusPerReplica;
-      if (grown > 0 && d.acceleratorName in remaining)
-        remaining[d.acceleratorName] = Math.max(0, (remaining[d.acceleratorName] ?? 0) - grown);
-      const before = model.decisions[i] as ScalingDecision;
-      const reason = d.engine === ENGINE_NAMES.saturationV1 ? `saturation-only mode: ${d.action}` : d.reason;
-      const last = d.steps[d.steps.length - 1];
-      if (last?.wasConstrained) {
-        last.reason = `scale-up to ${before.targetReplicas} cut to ${d.targetReplicas}: not enough free ${d.acceleratorName} GPUs (${last.reason})`;
+      if (!cap) {
+        const note = 'GPU limiter: Node GPU capacity not known yet; not limited';
+        return models.map((m) => ({ ...m, notes: [...m.notes, note] }));
       }
-      return { ...d, reason, acceleratorName: before.acceleratorName };
+      this.remaining = freeGpus(cap, gpus.usage());
+    }
+    return limitAgainst(models, this.remaining);
+  }
+
+  /**
+   * With the GPU limiter on and the fleet known, every profile-less model is decided at the cycle's
+   * first saturation reconcile and the fleet's scale-ups limited together, as upstream orders them
+   * (least spare capacity first, then lowest cost); the reconciles then read their model's result.
+   * Without either, each model is limited when it is reached. Never rejects.
+   */
+  prepare(): Promise<void> {
+    const fleet = this.o.fleet;
+    if (!fleet || this.engine() !== this.v1 || !this.limiterOn()) return Promise.resolve();
+    const cycle = this.cycle;
+    this.preparing ??= fleet()
+      // A cycle that began meanwhile decides afresh; this one's results are dropped.
+      .then((models) => (cycle === this.cycle ? this.decideFleet(models) : undefined))
+      .catch((err: unknown) =>
+        this.log.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'saturation fleet not read; the GPU limiter goes model by model this cycle',
+        ),
+      );
+    return this.preparing;
+  }
+
+  private decideFleet(models: FleetModel[]): void {
+    const items: Array<{
+      key: string;
+      modelId: string;
+      ns: string;
+      active: Active[];
+      model: ModelDecision;
+      unmatched: string[];
+    }> = [];
+    for (const { members, pods } of models) {
+      const first = members[0];
+      if (!first) continue;
+      const ns = first.va.metadata.namespace;
+      const modelId = first.va.spec.modelID;
+      const key = `${ns}\0${modelId}`;
+      const active = activeMembers(members);
+      if (this.cycle.has(key) || active.length === 0) continue;
+      items.push({ key, modelId, ns, active, ...this.engineDecide(modelId, ns, active, pods ?? []) });
+    }
+    const limited = this.limit(items.map((i) => i.model));
+    items.forEach((it, i) => {
+      const m = limited[i] as ModelDecision;
+      this.cycle.set(it.key, this.finishModel(m, it.modelId, it.ns, it.active, it.unmatched));
     });
-    return { ...model, decisions };
   }
 
   private modelInput(
@@ -319,11 +300,12 @@ export class SaturationDecider {
   ): SaturationModelInput & { unmatched: string[] } {
     const matched = matchPodsToVariants({
       pods,
-      podObjects: podObjectsFromNames(pods),
+      podObjects: podObjectsOf(this.o.pods, pods),
       variants: active.map((a) => ({
         variantName: a.input.variantName,
         namespace,
         deploymentName: a.deploymentName,
+        ...(a.selector ? { selector: a.selector } : {}),
       })),
     });
     return {
@@ -332,22 +314,48 @@ export class SaturationDecider {
       variants: active.map((a) => a.input),
       pods: matched.byVariant,
       config: this.configFor(namespace),
-      scaleToZero: {
-        config: {},
-        requestCount: null,
-        envDefault: this.o.scaleToZeroEnabled?.() ?? false,
-      },
+      scaleToZero: scaleToZeroInputFor(
+        this.o.scaleToZero,
+        modelId,
+        namespace,
+        this.o.scaleToZeroEnabled?.() ?? false,
+      ),
       unmatched: matched.unmatched.map((u) => u.reason),
     };
   }
 
-  private decideModel(modelId: string, namespace: string, active: Active[], pods: readonly PodMetrics[]) {
+  private engineDecide(
+    modelId: string,
+    namespace: string,
+    active: Active[],
+    pods: readonly PodMetrics[],
+  ): { model: ModelDecision; unmatched: string[] } {
     const input = this.modelInput(modelId, namespace, active, pods);
-    const engine = this.engine();
-    const decided = engine.decide(input);
-    const model = engine === this.v1 && this.limiterOn() ? this.limit(decided) : decided;
-    const notes = [...model.notes, ...input.unmatched];
+    return { model: this.engine().decide(input), unmatched: input.unmatched };
+  }
+
+  private decideModel(modelId: string, namespace: string, active: Active[], pods: readonly PodMetrics[]) {
+    const { model: decided, unmatched } = this.engineDecide(modelId, namespace, active, pods);
+    const model =
+      this.engine() === this.v1 && this.limiterOn() ? (this.limit([decided])[0] as ModelDecision) : decided;
+    return this.finishModel(model, modelId, namespace, active, unmatched);
+  }
+
+  /** Notes logged, stabilisation, and the configuration problems concerning the model. */
+  private finishModel(
+    model: ModelDecision,
+    modelId: string,
+    namespace: string,
+    active: Active[],
+    unmatched: string[],
+  ): ModelDecision {
+    const notes = [...model.notes];
+    if (this.o.pods && !this.o.pods.synced())
+      notes.push('pods not listed yet: no pod maps to a variant until they are');
     for (const n of notes) this.sayOnce(`note\0${namespace}\0${modelId}\0${n}`, { namespace, modelId }, n);
+    // A pod of no variant (another workload serving the model name, a pod gone) is ignored.
+    if (unmatched.length > 0 && (this.log.isLevelEnabled?.('debug') ?? true))
+      for (const u of unmatched) this.log.debug({ namespace, modelId }, `pod ignored: ${u}`);
     const t = (this.o.monotonic ?? (() => performance.now()))();
     const byName = new Map(active.map((a) => [a.input.variantName, a]));
     const decisions = model.decisions.map((d) => {
@@ -368,14 +376,10 @@ export class SaturationDecider {
         ? { ...held, reason: `saturation-only mode: ${held.action}` }
         : held;
     });
-    return { ...model, decisions, notes };
+    const invalid = saturationConfigProblemsFor(this.configFor(namespace), modelId, namespace).map(
+      (p) =>
+        `${p.message} (${p.key === SATURATION_DEFAULT_KEY ? 'the built-in thresholds 0.80 / 5 / 0.1 / 3 stand in' : 'the "default" entry stands in'})`,
+    );
+    return { ...model, decisions, notes, ...(invalid.length > 0 ? { invalidConfiguration: invalid } : {}) };
   }
-}
-
-/** The accelerator a variant is known by: its previous desired one, its label, its placement. */
-function knownAccelerator(va: VariantAutoscaling, group: GroupMember[]): string {
-  const prev = va.status?.desiredOptimizedAlloc?.accelerator;
-  if (prev) return prev;
-  const d = group.find((m) => m.va === va)?.deployment;
-  return resolveAccelerator(va.metadata.labels, d?.spec?.template?.spec).accelerator;
 }

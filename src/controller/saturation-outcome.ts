@@ -9,12 +9,14 @@ import type { MetricsRead } from './status.js';
 
 /** This variant's part of its model's decision (decided once per cycle for the model). */
 export async function saturationOutcome(
-  decider: Pick<SaturationDecider, 'decide'>,
+  decider: Pick<SaturationDecider, 'decide'> & Partial<Pick<SaturationDecider, 'prepare'>>,
   group: () => Promise<GroupMember[]>,
   va: VariantAutoscaling,
   read: MetricsRead,
 ): Promise<SaturationOutcome> {
   try {
+    // With the GPU limiter on, the fleet is decided together first (once per cycle).
+    await decider.prepare?.();
     return decider.decide(va, await group(), read.pods);
   } catch (err) {
     const why = `the saturation engine failed on model ${va.spec.modelID}: ${err instanceof Error ? err.message : String(err)}`;

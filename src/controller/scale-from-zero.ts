@@ -5,6 +5,7 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { EventReason, EventSink } from '../actuator/events.js';
 import type { DeploymentScaler } from '../actuator/scaler.js';
+import { GATEWAY_QUEUE_METRIC, gatewayQueueSizes } from '../collector/gateway-queue.js';
 import {
   type InactiveVariant,
   type InferencePoolInfo,
@@ -23,7 +24,7 @@ import {
 import { ACCELERATOR_LABEL, type VariantAutoscaling, type VariantAutoscalingStatus } from '../kube/types.js';
 import { parseSpec, scaledOf } from '../kube/va-spec.js';
 import { silentLogger } from '../telemetry/logger.js';
-import type { Logger } from '../types.js';
+import type { Logger, PromAPI } from '../types.js';
 import type { StatusWriter, VariantSource } from './reconciler.js';
 
 export const INFERENCE_POOL_GROUP = 'inference.networking.x-k8s.io';
@@ -112,6 +113,31 @@ export class InferencePoolWatch {
   }
 }
 
+/** Where scale from zero reads the gateway's queue: `epp` (default) or `prometheus`. */
+export const QUEUE_SOURCE_ENV = 'SCALE_FROM_ZERO_QUEUE_SOURCE';
+
+/**
+ * The loop's queue reader for `SCALE_FROM_ZERO_QUEUE_SOURCE`: unset or `epp`, each InferencePool's
+ * endpoint picker is scraped (nothing to add); `prometheus`, where the EPP metrics are scraped into
+ * Prometheus, one query per tick for every model at zero. Any other value is refused, naming the
+ * choices. `at`: the evaluation time (tests pin it; default now).
+ */
+export function gatewayQueueSource(
+  env: Readonly<Record<string, string | undefined>>,
+  prom: PromAPI | undefined,
+  at?: () => Date,
+): Pick<ScaleFromZeroOptions, 'queueSizes'> {
+  const raw = env[QUEUE_SOURCE_ENV];
+  const v = (raw ?? '').trim().toLowerCase();
+  if (v === '' || v === 'epp') return {};
+  if (v === 'prometheus' && prom) return { queueSizes: (models) => gatewayQueueSizes(prom, models, at?.()) };
+  if (v === 'prometheus')
+    throw new Error(`${QUEUE_SOURCE_ENV}=prometheus needs a Prometheus client; none is configured here`);
+  throw new Error(
+    `${QUEUE_SOURCE_ENV}=${JSON.stringify(raw)} is not a queue source: use "epp" (scrape each InferencePool's endpoint picker; the default) or "prometheus" (read ${GATEWAY_QUEUE_METRIC} from Prometheus, where the EPP metrics are scraped)`,
+  );
+}
+
 /** Variants whose target Deployment exists, is not being deleted and asks for 0 replicas. */
 export async function inactiveVariants(source: VariantSource): Promise<InactiveVariant[]> {
   const out: InactiveVariant[] = [];
@@ -166,7 +192,10 @@ export function clusterScaleFromZero(o: {
   events?: EventSink;
   now?: () => Date;
   logger?: Logger;
-  loop?: Pick<ScaleFromZeroOptions, 'timers' | 'scrape' | 'token' | 'intervalMs' | 'maxConcurrency'>;
+  loop?: Pick<
+    ScaleFromZeroOptions,
+    'timers' | 'scrape' | 'token' | 'intervalMs' | 'maxConcurrency' | 'queueSizes'
+  >;
 }): ScaleFromZeroLoop {
   const log = o.logger ?? silentLogger;
   const now = o.now ?? (() => new Date());

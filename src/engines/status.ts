@@ -18,7 +18,21 @@ export const STATUS_REASONS = {
   metricsFound: 'MetricsFound',
   metricsMissing: 'MetricsMissing',
   scaleFromZero: 'ScaleFromZeroMode',
+  invalidConfiguration: 'InvalidConfiguration',
 } as const;
+
+/** OptimizationReady when configuration concerning the model was refused: what, and what stood in. */
+function invalidConfiguration(model: ModelDecision, d: ScalingDecision | undefined): EngineCondition {
+  const decided = d
+    ? `; decided meanwhile: ${d.reason} (target: ${d.targetReplicas} replicas)`
+    : '; no decision meanwhile';
+  return {
+    type: OPTIMIZATION_READY,
+    status: 'False',
+    reason: STATUS_REASONS.invalidConfiguration,
+    message: `${(model.invalidConfiguration ?? []).join('; ')}${decided}`,
+  };
+}
 
 export const NO_CHANGE_MESSAGE = 'Optimization loop ran (no scaling change needed)';
 
@@ -43,50 +57,63 @@ export function variantStatuses(
 ): VariantStatusContent[] {
   const byName = new Map(model.decisions.map((d) => [d.variantName, d]));
   const why = model.skipped.length > 0 ? model.skipped.join('; ') : 'no decision this cycle';
+  const invalid = (model.invalidConfiguration ?? []).length > 0;
   return variants.map((v) => {
     const d = byName.get(v.variantName);
-    if (d) {
-      const h = headline(d);
-      const conditions: EngineCondition[] = [
-        {
-          type: OPTIMIZATION_READY,
-          status: 'True',
-          reason: h.reason,
-          message: renderDecisionMessage(h.message, d),
-        },
-        {
-          type: METRICS_AVAILABLE,
-          status: 'True',
-          reason: STATUS_REASONS.metricsFound,
-          message: `per-pod saturation metrics found for model ${model.modelId}`,
-        },
-      ];
-      return {
-        variantName: v.variantName,
-        desired: { numReplicas: d.targetReplicas, accelerator: d.acceleratorName || v.knownAccelerator },
-        conditions,
-      };
-    }
-    const missing: EngineCondition = {
-      type: METRICS_AVAILABLE,
-      status: 'False',
-      reason: STATUS_REASONS.metricsMissing,
-      message: `no decision for model ${model.modelId}: ${why}`,
-    };
-    if (v.knownAccelerator === '')
-      return { variantName: v.variantName, desired: null, conditions: [missing] };
+    const content = statusOf(model, v, d, why);
+    if (!invalid) return content;
+    // Invalid configuration wins over the engine's headline; the decision (from what stood in) stays.
+    const conditions = content.conditions.filter((c) => c.type !== OPTIMIZATION_READY);
+    return { ...content, conditions: [invalidConfiguration(model, d), ...conditions] };
+  });
+}
+
+function statusOf(
+  model: ModelDecision,
+  v: { variantName: string; knownAccelerator: string },
+  d: ScalingDecision | undefined,
+  why: string,
+): VariantStatusContent {
+  if (d) {
+    const h = headline(d);
+    const conditions: EngineCondition[] = [
+      {
+        type: OPTIMIZATION_READY,
+        status: 'True',
+        reason: h.reason,
+        message: renderDecisionMessage(h.message, d),
+      },
+      {
+        type: METRICS_AVAILABLE,
+        status: 'True',
+        reason: STATUS_REASONS.metricsFound,
+        message: `per-pod saturation metrics found for model ${model.modelId}`,
+      },
+    ];
     return {
       variantName: v.variantName,
-      desired: null,
-      conditions: [
-        {
-          type: OPTIMIZATION_READY,
-          status: 'True',
-          reason: STATUS_REASONS.succeeded,
-          message: NO_CHANGE_MESSAGE,
-        },
-        missing,
-      ],
+      desired: { numReplicas: d.targetReplicas, accelerator: d.acceleratorName || v.knownAccelerator },
+      conditions,
     };
-  });
+  }
+  const missing: EngineCondition = {
+    type: METRICS_AVAILABLE,
+    status: 'False',
+    reason: STATUS_REASONS.metricsMissing,
+    message: `no decision for model ${model.modelId}: ${why}`,
+  };
+  if (v.knownAccelerator === '') return { variantName: v.variantName, desired: null, conditions: [missing] };
+  return {
+    variantName: v.variantName,
+    desired: null,
+    conditions: [
+      {
+        type: OPTIMIZATION_READY,
+        status: 'True',
+        reason: STATUS_REASONS.succeeded,
+        message: NO_CHANGE_MESSAGE,
+      },
+      missing,
+    ],
+  };
 }

@@ -71,6 +71,11 @@ export interface ModelDecision {
   skipped: string[];
   /** Things worth logging once (built-in thresholds in use, pods dropped, ...). */
   notes: string[];
+  /**
+   * Refused configuration entries that concern this model (key, field, rule), with what stood in
+   * for them; set, the variants' OptimizationReady is False/InvalidConfiguration.
+   */
+  invalidConfiguration?: string[];
 }
 
 /** A variant of one model as the controller resolved it for this cycle. */

@@ -12,7 +12,7 @@ import {
 import type { Logger } from '../types.js';
 import { gpuPlacement } from './accelerator.js';
 import { HttpWatch, kubeRequest, type WatchCallback } from './http.js';
-import type { Deployment, VariantAutoscaling } from './types.js';
+import type { Deployment, LabelSelector, VariantAutoscaling } from './types.js';
 
 export type Trim<T> = (o: T) => T;
 
@@ -47,14 +47,18 @@ export function trimDeployment(d: Deployment): Deployment {
   if (d.kind !== undefined) out.kind = d.kind;
   if (d.spec) {
     out.spec = d.spec.replicas === undefined ? {} : { replicas: d.spec.replicas };
+    // Which pods are the target's: the saturation engines match pods to variants by it.
+    const selector = trimSelector(d.spec.selector);
+    if (selector) out.spec.selector = selector;
     const placement = gpuPlacement(d.spec.template?.spec);
     if (placement) out.spec.template = { spec: placement };
     // Scale from zero matches the pod template's labels against InferencePool selectors.
     const labels = d.spec.template?.metadata?.labels;
-    // The GPU limiter counts GPUs held: each container's GPU requests, nothing else of it.
-    const gpu = gpuRequests(d.spec.template?.spec);
-    if (gpu)
-      out.spec.template = { ...out.spec.template, spec: { ...out.spec.template?.spec, containers: gpu } };
+    // The GPU limiter counts GPUs held (each container's GPU requests), and saturation V2 reads
+    // the vLLM engine arguments (command, args, VLLM_* env): nothing else of the containers.
+    const containers = servingContainers(d.spec.template?.spec);
+    if (containers)
+      out.spec.template = { ...out.spec.template, spec: { ...out.spec.template?.spec, containers } };
     if (labels && typeof labels === 'object')
       out.spec.template = { ...out.spec.template, metadata: { labels } };
   }
@@ -68,24 +72,95 @@ export function trimDeployment(d: Deployment): Deployment {
 
 const GPU_REQUESTS = ['nvidia.com/gpu', 'amd.com/gpu', 'intel.com/gpu'];
 
-/** Each container's GPU requests alone; undefined when no container requests a GPU. */
-function gpuRequests(
-  podSpec: unknown,
-): Array<{ resources: { requests: Record<string, string | number> } }> | undefined {
+/** Bounds on what is kept of the containers: a hostile template must not grow the cache. */
+export const CONTAINER_LIMITS = {
+  containers: 8,
+  /** Tokens of command plus args per container. */
+  tokens: 128,
+  /** Characters of command plus args over the whole pod template (a `sh -c` script is one token). */
+  chars: 8192,
+  env: 16,
+} as const;
+
+type KeptContainer = NonNullable<
+  NonNullable<NonNullable<Deployment['spec']>['template']>['spec']
+>['containers'];
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/**
+ * Each container's GPU requests, command, args and literal VLLM_* env values, bounded (tokens past
+ * the bounds are dropped whole, never cut, so no flag reads a wrong value); undefined when no
+ * container has any of them.
+ */
+function servingContainers(podSpec: unknown): KeptContainer | undefined {
   const cs = (podSpec as { containers?: unknown } | undefined)?.containers;
   if (!Array.isArray(cs)) return undefined;
-  const out = cs.map((c) => {
-    const req =
-      (c as { resources?: { requests?: Record<string, string | number> } })?.resources?.requests ?? {};
-    return {
-      resources: {
-        requests: Object.fromEntries(
-          GPU_REQUESTS.filter((r) => r in req).map((r) => [r, req[r] as string | number]),
-        ),
-      },
+  let any = false;
+  // The character budget is the template's, shared by its containers.
+  let chars = 0;
+  const out: NonNullable<KeptContainer> = cs.slice(0, CONTAINER_LIMITS.containers).map((raw) => {
+    const c = (raw ?? {}) as {
+      command?: unknown;
+      args?: unknown;
+      env?: unknown;
+      resources?: { requests?: Record<string, string | number> };
     };
+    const kept: NonNullable<KeptContainer>[number] = {};
+    const req = c.resources?.requests ?? {};
+    const gpu = Object.fromEntries(
+      GPU_REQUESTS.filter((r) => r in req).map((r) => [r, req[r] as string | number]),
+    );
+    if (Object.keys(gpu).length > 0) kept.resources = { requests: gpu };
+    let tokens = 0;
+    let full = false;
+    // Once a token is dropped nothing after it is kept: a flag's value must not lose its flag.
+    const within = (list: string[]): string[] => {
+      const taken: string[] = [];
+      for (const t of list) {
+        if (full || tokens >= CONTAINER_LIMITS.tokens || chars + t.length > CONTAINER_LIMITS.chars) {
+          full = true;
+          break;
+        }
+        tokens++;
+        chars += t.length;
+        taken.push(t);
+      }
+      return taken;
+    };
+    const command = within(strings(c.command));
+    const args = within(strings(c.args));
+    if (command.length > 0) kept.command = command;
+    if (args.length > 0) kept.args = args;
+    const env = (Array.isArray(c.env) ? c.env : [])
+      .filter(
+        (e): e is { name: string; value: string } =>
+          typeof e?.name === 'string' && e.name.startsWith('VLLM_') && typeof e.value === 'string',
+      )
+      .slice(0, CONTAINER_LIMITS.env)
+      .map((e) => ({ name: e.name, value: e.value.slice(0, 256) }));
+    if (env.length > 0) kept.env = env;
+    if (Object.keys(kept).length > 0) any = true;
+    return kept;
   });
-  return out.some((c) => Object.keys(c.resources.requests).length > 0) ? out : undefined;
+  return any ? out : undefined;
+}
+
+/** The selector's matchLabels and matchExpressions, copied; undefined when it has neither. */
+function trimSelector(sel: unknown): LabelSelector | undefined {
+  if (!sel || typeof sel !== 'object') return undefined;
+  const s = sel as LabelSelector;
+  const out: LabelSelector = {};
+  if (s.matchLabels && typeof s.matchLabels === 'object') out.matchLabels = { ...s.matchLabels };
+  if (Array.isArray(s.matchExpressions))
+    out.matchExpressions = s.matchExpressions.map((e) => ({
+      key: e.key,
+      operator: e.operator,
+      ...(Array.isArray(e.values) ? { values: [...e.values] } : {}),
+    }));
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** A watch whose ADDED/MODIFIED/DELETED objects are trimmed before the informer caches them. */

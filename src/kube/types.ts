@@ -111,16 +111,28 @@ export interface VariantAutoscaling {
 
 /** The part of an apps/v1 Deployment the controller reads; of its pod template only the GPU
  *  placement (accelerator.ts), which is all the informer keeps of it. */
+/** A Kubernetes label selector (apps/v1 Deployment `spec.selector`). */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+}
+
 export interface Deployment {
   apiVersion?: string;
   kind?: string;
   metadata: ObjectMeta;
   spec?: {
     replicas?: number;
+    selector?: LabelSelector;
     template?: {
       metadata?: { labels?: Record<string, string> };
       spec?: PlacementSpec & {
-        containers?: Array<{ resources?: { requests?: Record<string, string | number> } }>;
+        containers?: Array<{
+          command?: string[];
+          args?: string[];
+          env?: Array<{ name: string; value?: string }>;
+          resources?: { requests?: Record<string, string | number> };
+        }>;
       };
     };
   };

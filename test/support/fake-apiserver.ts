@@ -102,6 +102,7 @@ const RESOURCES: ResourceDef[] = [
     statusSubresource: false,
   },
   { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false, statusSubresource: true },
+  { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true, statusSubresource: true },
   {
     group: 'inference.networking.x-k8s.io',
     version: 'v1alpha2',
@@ -122,7 +123,8 @@ export type Plural =
   | 'statefulsets'
   | 'namespaces'
   | 'inferencepools'
-  | 'nodes';
+  | 'nodes'
+  | 'pods';
 
 export interface RequestRecord {
   method: string;

@@ -13,6 +13,7 @@ const GROUPS: Record<string, string> = {
   statefulsets: 'apps',
   namespaces: '',
   nodes: '',
+  pods: '',
   inferencepools: 'inference.networking.x-k8s.io',
 };
 

@@ -1,8 +1,9 @@
 // Targets as upstream v0.5 reads them (replicas, TargetResolved), the index from a target back to
 // the VariantAutoscalings that reference it, and the scope rules (excluded namespaces, instances).
 import { describe, expect, it } from 'vitest';
+import { parseVllmArgs } from '../../src/engines/saturation/v2/vllm-args.js';
 import { resolveAccelerator } from '../../src/kube/accelerator.js';
-import { trimDeployment } from '../../src/kube/informer.js';
+import { CONTAINER_LIMITS, trimDeployment } from '../../src/kube/informer.js';
 import { outOfScope } from '../../src/kube/scope.js';
 import { TargetIndex, targetCondition, targetKey, targetReplicas } from '../../src/kube/target.js';
 import { parseSpec } from '../../src/kube/va-spec.js';
@@ -131,8 +132,8 @@ describe('outOfScope', () => {
   });
 });
 
-describe('trimDeployment keeps the GPU placement, nothing else of the pod template', () => {
-  it('a node selector and a required affinity on GPU product labels survive; other keys and containers go', () => {
+describe('trimDeployment keeps the GPU placement and the vLLM arguments, nothing else of the pod template', () => {
+  it('a node selector and a required affinity on GPU product labels survive; other keys go; the args stay', () => {
     const d = trimDeployment({
       metadata: { name: 'llama-decode', namespace: 'llm' },
       spec: {
@@ -167,6 +168,7 @@ describe('trimDeployment keeps the GPU placement, nothing else of the pod templa
       replicas: 2,
       template: {
         spec: {
+          containers: [{ args: ['--max-num-seqs=64'] }],
           nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3' },
           affinity: {
             nodeAffinity: {
@@ -194,5 +196,74 @@ describe('trimDeployment keeps the GPU placement, nothing else of the pod templa
       spec: { replicas: 1, template: { spec: { containers: [] } } },
     } as never);
     expect(plain.spec).toEqual({ replicas: 1 });
+  });
+});
+
+describe('trimDeployment keeps what the saturation engines read of the target', () => {
+  const big = (over: Record<string, unknown>) =>
+    trimDeployment({
+      metadata: meta,
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: 'llama' }, matchExpressions: [{ key: 'tier', operator: 'Exists' }] },
+        template: {
+          metadata: { labels: { app: 'llama' } },
+          spec: {
+            containers: [
+              {
+                name: 'vllm',
+                image: 'vllm/vllm-openai',
+                command: ['python3', '-m', 'vllm.entrypoints.openai.api_server'],
+                args: ['--max-num-seqs', '128', '--gpu-memory-utilization=0.85'],
+                env: [
+                  { name: 'VLLM_USE_V1', value: '0' },
+                  { name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+                  { name: 'OTHER', value: 'x'.repeat(5000) },
+                ],
+                resources: { requests: { 'nvidia.com/gpu': '2', cpu: '8' }, limits: { memory: '80Gi' } },
+                ...over,
+              },
+              { name: 'sidecar', image: 'envoy', ports: [{ containerPort: 9000 }] },
+            ],
+          },
+        },
+      },
+    } as never);
+
+  it('the selector, the command, args and VLLM_* env of each container, with its GPU requests', () => {
+    const d = big({});
+    expect(d.spec?.selector).toEqual({
+      matchLabels: { app: 'llama' },
+      matchExpressions: [{ key: 'tier', operator: 'Exists' }],
+    });
+    expect(d.spec?.template?.spec?.containers).toEqual([
+      {
+        command: ['python3', '-m', 'vllm.entrypoints.openai.api_server'],
+        args: ['--max-num-seqs', '128', '--gpu-memory-utilization=0.85'],
+        env: [{ name: 'VLLM_USE_V1', value: '0' }],
+        resources: { requests: { 'nvidia.com/gpu': '2' } },
+      },
+      {},
+    ]);
+    // What V2 reads from the trimmed object is what it reads from the whole one.
+    const p = parseVllmArgs(d);
+    expect(p.maxNumSeqs).toBe(128);
+    expect(p.gpuMemoryUtilization).toBe(0.85);
+    expect(p.isV1Engine).toBe(false);
+  });
+
+  it('arguments past the bounds are dropped whole, never cut', () => {
+    const many = Array.from({ length: CONTAINER_LIMITS.tokens + 50 }, (_, i) => `--flag-${i}=1`);
+    const d = big({ command: [], args: many });
+    const kept = d.spec?.template?.spec?.containers?.[0]?.args ?? [];
+    expect(kept).toHaveLength(CONTAINER_LIMITS.tokens);
+    expect(kept).toEqual(many.slice(0, CONTAINER_LIMITS.tokens));
+    const long = big({
+      command: ['sh', '-c', 'y'.repeat(CONTAINER_LIMITS.chars)],
+      args: ['--max-num-seqs=8'],
+    });
+    // 'sh' and '-c' fit; the script does not, and nothing after it is read either.
+    expect(long.spec?.template?.spec?.containers?.[0]?.command).toEqual(['sh', '-c']);
+    expect(long.spec?.template?.spec?.containers?.[0]?.args).toBeUndefined();
   });
 });

@@ -36,6 +36,9 @@ export interface SaturationConfigProblem {
   key: string;
   field: string;
   message: string;
+  /** The refused override's model_id and namespace, when they could be read. */
+  modelId?: string;
+  namespace?: string;
 }
 
 export interface SaturationConfigMapOptions {
@@ -102,8 +105,38 @@ function decode(key: string, text: string): Partial<SaturationScalingConfig> | S
     return fromFields(readFields(readMapping(text), FIELDS));
   } catch (err) {
     if (!(err instanceof FieldError)) throw err;
-    return { key, field: err.field, message: `${prefix(key)}: ${err.message}` };
+    return { key, field: err.field, message: `${prefix(key)}: ${err.message}`, ...idsIn(text) };
   }
+}
+
+/** model_id and namespace of an entry that did not decode, when they are plain strings. */
+function idsIn(text: string): { modelId?: string; namespace?: string } {
+  try {
+    const m = readMapping(text);
+    return {
+      ...(typeof m.model_id === 'string' ? { modelId: m.model_id } : {}),
+      ...(typeof m.namespace === 'string' ? { namespace: m.namespace } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The refused entries that concern a model: a refused `default` concerns every model of the map;
+ * a refused override, the model it names in its namespace (or in every namespace when it names none).
+ */
+export function saturationConfigProblemsFor(
+  set: SaturationConfigSet,
+  modelId: string,
+  namespace: string,
+): SaturationConfigProblem[] {
+  return set.problems.filter(
+    (p) =>
+      p.key === SATURATION_DEFAULT_KEY ||
+      (p.modelId === modelId &&
+        (p.namespace === undefined || p.namespace === '' || p.namespace === namespace)),
+  );
 }
 
 function isProblem(x: object): x is SaturationConfigProblem {
@@ -145,7 +178,12 @@ export function parseSaturationScalingConfigMap(
     // The product reading inherits from `default` before defaults apply, so an override that
     // leaves the V2 thresholds out gets `default`'s, not 0.85 / 0.70 over them.
     const r = finish(key, { ...(product && def ? def : ZERO), ...raw, ...ids(raw) });
-    if (isProblem(r)) problems.push(r);
+    if (isProblem(r))
+      problems.push({
+        ...r,
+        ...(raw.modelId !== undefined ? { modelId: raw.modelId } : {}),
+        ...(raw.namespace !== undefined ? { namespace: raw.namespace } : {}),
+      });
     else entries[key] = r;
   }
   return { entries, default: def, builtIn, problems, product };

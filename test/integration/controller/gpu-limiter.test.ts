@@ -1,15 +1,21 @@
 // The GPU limiter with saturation V1 (enableLimiter in the global default): capacity per
 // accelerator type from Nodes (the fake API server, through the Node informer; a Node whose GPUs
 // carry no product label is left out and named), GPUs held from the targets' GPU requests; a
-// scale-up that does not fit is cut and the condition says so; with room it goes through.
+// scale-up that does not fit is cut and the condition says so; with room it goes through. The
+// fleet's scale-ups are limited together, least spare capacity first, whichever model a reconcile
+// reaches first.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gpuParts } from '../../../src/cli/scale-from-zero-setup.js';
 import type { PodMetrics } from '../../../src/collector/pods.js';
 import type { GroupMember } from '../../../src/controller/decision.js';
 import { NodeGpuWatch } from '../../../src/controller/gpu-nodes.js';
+import { KubeSource } from '../../../src/controller/kube.js';
 import { SaturationConfigHolder } from '../../../src/controller/saturation-config.js';
 import { SaturationDecider } from '../../../src/controller/saturation-decider.js';
+import { saturationFleet } from '../../../src/controller/saturation-fleet.js';
+import { saturationOutcome } from '../../../src/controller/saturation-outcome.js';
+import type { MetricsRead } from '../../../src/controller/status.js';
 import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
 import { useFakeApiServer } from '../../support/api-harness.js';
@@ -26,12 +32,16 @@ const node = (name: string, gpus: string, product?: string) => ({
   status: { allocatable: { 'nvidia.com/gpu': gpus, cpu: '32' } },
 });
 
-function member(name: string, cost: string, replicas: number): GroupMember {
+function member(name: string, cost: string, replicas: number, model = 'm'): GroupMember {
   const va: VariantAutoscaling = {
     apiVersion: 'llmd.ai/v1alpha1',
     kind: 'VariantAutoscaling',
     metadata: { name, namespace: 'ns', labels: { 'inference.optimization/acceleratorName': 'NVIDIA-L4' } },
-    spec: { scaleTargetRef: { kind: 'Deployment', name: `${name}-decode` }, modelID: 'm', variantCost: cost },
+    spec: {
+      scaleTargetRef: { kind: 'Deployment', name: `${name}-decode` },
+      modelID: model,
+      variantCost: cost,
+    },
   } as VariantAutoscaling;
   const deployment: Deployment = {
     metadata: { name: `${name}-decode`, namespace: 'ns' },
@@ -43,12 +53,12 @@ function member(name: string, cost: string, replicas: number): GroupMember {
   };
   return { va, deployment };
 }
-const saturatedPods = (dep: string, n: number): PodMetrics[] =>
+const saturatedPods = (dep: string, n: number, kv = 0.95, model = 'm'): PodMetrics[] =>
   Array.from({ length: n }, (_, i) => ({
     pod: `${dep}-6c7d8e-q${i}`,
-    modelId: 'm',
+    modelId: model,
     namespace: 'ns',
-    kvCacheUsage: 0.95,
+    kvCacheUsage: kv,
     queueLength: 0,
   }));
 
@@ -108,6 +118,70 @@ describe('GPU limiter (enableLimiter) over saturation V1', () => {
       );
     } finally {
       await nodes.stop();
+    }
+  });
+});
+
+describe('GPU limiter across the fleet', () => {
+  it('one free GPU goes to the model with the least spare capacity, though another model is reconciled first', async () => {
+    api.put('nodes', node('gpu-a', '3', 'NVIDIA-L4'));
+    // Model "tight": every replica saturated (spare 0). Model "loose": below the threshold but
+    // short of spare (0.05 < 0.1): both ask for one more replica; one L4 is free.
+    const tight = member('tight', '5.0', 1, 'm/tight');
+    const loose = member('loose', '5.0', 1, 'm/loose');
+    const podsOf: Record<string, PodMetrics[]> = {
+      'm/tight': saturatedPods('tight-decode', 1, 0.95, 'm/tight'),
+      'm/loose': saturatedPods('loose-decode', 1, 0.75, 'm/loose'),
+    };
+    for (const m of [tight, loose]) {
+      api.put('variantautoscalings', m.va as never);
+      api.put('deployments', { apiVersion: 'apps/v1', kind: 'Deployment', ...m.deployment } as never);
+    }
+    const source = new KubeSource({ kubeConfig: api.kubeConfig(), backoff: { baseMs: 20, maxMs: 100 } });
+    const nodes = new NodeGpuWatch({ kubeConfig: api.kubeConfig(), logger: silentLogger });
+    const read = (model: string): MetricsRead => ({
+      availability: { available: true, reason: 'MetricsFound', message: `metrics of ${model}` },
+      pods: podsOf[model] ?? [],
+    });
+    const snapshot = async () => ({ read });
+    const holder = new SaturationConfigHolder('wva-system', 'wva-saturation-scaling-config');
+    holder.setGlobal({
+      default:
+        'kvCacheThreshold: 0.80\nqueueLengthThreshold: 5\nkvSpareTrigger: 0.1\nqueueSpareTrigger: 3\nenableLimiter: true\n',
+    });
+    nodes.start();
+    source.start();
+    try {
+      await source.waitForSync(10_000);
+      await until(() => nodes.capacity() !== null, 'Nodes listed');
+      const decider = new SaturationDecider({
+        config: holder,
+        stabilizationWindowMs: 0,
+        gpus: { capacity: () => nodes.capacity(), usage: () => ({ L4: 2 }) },
+        fleet: saturationFleet(source, { snapshot }),
+      });
+      decider.beginCycle();
+      // The loose model's reconcile comes first; the tight one still gets the GPU.
+      const first = await saturationOutcome(decider, async () => [loose], loose.va, read('m/loose'));
+      const second = await saturationOutcome(decider, async () => [tight], tight.va, read('m/tight'));
+      expect(second.decision?.targetReplicas).toBe(2);
+      expect(first.decision?.targetReplicas).toBe(1);
+      expect(first.status.conditions.find((c) => c.type === 'OptimizationReady')?.message).toBe(
+        'saturation-only decision: saturation-only mode: no-change (target: 1 replicas); GpuLimiter: scale-up to 2 cut to 1: not enough free L4 GPUs (no scale-up (target=1, current=1))',
+      );
+
+      // Model by model (no fleet): the first reconciled takes the GPU.
+      const byModel = new SaturationDecider({
+        config: holder,
+        stabilizationWindowMs: 0,
+        gpus: { capacity: () => nodes.capacity(), usage: () => ({ L4: 2 }) },
+      });
+      byModel.beginCycle();
+      const a = await saturationOutcome(byModel, async () => [loose], loose.va, read('m/loose'));
+      const b = await saturationOutcome(byModel, async () => [tight], tight.va, read('m/tight'));
+      expect([a.decision?.targetReplicas, b.decision?.targetReplicas]).toEqual([2, 1]);
+    } finally {
+      await Promise.all([nodes.stop(), source.stop()]);
     }
   });
 });

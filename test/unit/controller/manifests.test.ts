@@ -114,6 +114,7 @@ describe('deploy/', () => {
       'core/configmaps: get,list,watch',
       'core/events: create',
       'core/namespaces: list,watch',
+      'core/pods: list,watch',
       'llmd.ai/variantautoscalings/status: patch',
       'llmd.ai/variantautoscalings: get,list,watch',
     ]);

@@ -1,0 +1,130 @@
+// Scale to zero in the saturation engine against a REAL Prometheus: backfilled vLLM series with a
+// known timeline, the fleet query (one call, with the requests-over-retention term) evaluated at a
+// chosen instant, the rule from wva-model-scale-to-zero-config. A profile-less model idle over its
+// whole retention period goes to 0; one whose series are younger than the period (unknown
+// evidence) keeps its replica; one with scale to zero off keeps it too.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelMetricsCache } from '../../../src/cache/index.js';
+import { FleetCollector } from '../../../src/collector/index.js';
+import { ScaleToZeroPolicies } from '../../../src/config/scale-to-zero.js';
+import type { GroupMember } from '../../../src/controller/decision.js';
+import { SaturationConfigHolder } from '../../../src/controller/saturation-config.js';
+import { SaturationDecider } from '../../../src/controller/saturation-decider.js';
+import { saturationZeroSource } from '../../../src/controller/saturation-zero.js';
+import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
+import { PrometheusClient } from '../../../src/prometheus/index.js';
+import { type PrometheusServer, startPrometheus, BACKFILL_TIME_S as T } from '../../support/prometheus.js';
+
+const NS = 'prod';
+const RETENTION_S = 600;
+
+/** One pod of `<name>-decode`: requests at 1/s from `from` until `busyUntil`, none after; KV 0.1. */
+function pod(model: string, name: string, from: number, busyUntil: number): string {
+  const labels = `model_name="${model}",namespace="${NS}",pod="${name}-decode-5d8f-a1"`;
+  const lines: string[] = [];
+  const samples = (fn: (t: number) => number, metric: string, extra = '') => {
+    for (let t = from; t <= T; t += 15) lines.push(`${metric}{${labels}${extra}} ${fn(t)} ${t}`);
+  };
+  lines.push('# TYPE vllm:request_success counter');
+  samples(
+    (t) => Math.max(0, Math.min(t, busyUntil) - from),
+    'vllm:request_success_total',
+    ',finished_reason="stop"',
+  );
+  lines.push('# TYPE vllm:num_requests_running gauge');
+  samples((t) => (t < busyUntil ? 1 : 0), 'vllm:num_requests_running');
+  lines.push('# TYPE vllm:num_requests_waiting gauge');
+  samples(() => 0, 'vllm:num_requests_waiting');
+  lines.push('# TYPE vllm:kv_cache_usage_perc gauge');
+  samples(() => 0.1, 'vllm:kv_cache_usage_perc');
+  return lines.join('\n');
+}
+
+let prom: PrometheusServer;
+beforeAll(async () => {
+  prom = await startPrometheus({
+    openmetrics: [
+      // Busy until T-900: idle for the last 15 minutes, longer than its 10-minute retention.
+      pod('org/quiet', 'quiet', T - 1800, T - 900),
+      // Started 5 minutes ago and never served: its series are younger than the retention period.
+      pod('org/young', 'young', T - 300, T - 300),
+      // Idle too, but scale to zero is off for it.
+      pod('org/always-on', 'always-on', T - 1800, T - 900),
+    ].join('\n'),
+  });
+}, 120_000);
+afterAll(async () => {
+  await prom?.stop();
+});
+
+function member(name: string, model: string): GroupMember {
+  const va = {
+    apiVersion: 'llmd.ai/v1alpha1',
+    kind: 'VariantAutoscaling',
+    metadata: { name, namespace: NS, labels: { 'inference.optimization/acceleratorName': 'L4' } },
+    spec: {
+      scaleTargetRef: { kind: 'Deployment', name: `${name}-decode` },
+      modelID: model,
+      variantCost: '5.0',
+    },
+  } as VariantAutoscaling;
+  const deployment: Deployment = {
+    metadata: { name: `${name}-decode`, namespace: NS },
+    spec: { replicas: 1 },
+    status: { replicas: 1, readyReplicas: 1 },
+  };
+  return { va, deployment };
+}
+
+describe('scale to zero in the saturation engine (real Prometheus)', () => {
+  it('idle over the retention period: 0; unknown evidence or scale to zero off: the replica stays', async () => {
+    const collector = new FleetCollector({
+      prom: new PrometheusClient({ url: prom.url, timeoutMs: 5000 }),
+      cache: new ModelMetricsCache({ ttlMs: 30_000 }),
+      evaluationTime: () => new Date(T * 1000),
+    });
+    const policies = new ScaleToZeroPolicies();
+    expect(
+      policies.setGlobal(
+        {
+          default: 'enable_scale_to_zero: false\nretention_period: 10m',
+          quiet: 'model_id: org/quiet\nenable_scale_to_zero: true\nretention_period: 10m',
+          young: 'model_id: org/young\nenable_scale_to_zero: true',
+        },
+        'upstream',
+        'wva-system/wva-model-scale-to-zero-config',
+      ),
+    ).toEqual([]);
+    const zero = saturationZeroSource(policies, () => false, collector);
+    collector.countRequestsOver(() => [RETENTION_S]);
+    const decider = new SaturationDecider({
+      config: new SaturationConfigHolder('wva-system', 'wva-saturation-scaling-config'),
+      stabilizationWindowMs: 0,
+      scaleToZero: zero,
+    });
+    const view = await collector.snapshot();
+    decider.beginCycle();
+    const decide = async (name: string, model: string) => {
+      const m = member(name, model);
+      const read = await view.read(model, NS);
+      expect(read.pods?.length).toBe(1);
+      return decider.decide(m.va, [m], read.pods);
+    };
+
+    const quiet = await decide('quiet', 'org/quiet');
+    expect(collector.requestsOver('org/quiet', NS, RETENTION_S)).toEqual({ kind: 'count', requests: 0 });
+    expect(quiet.decision?.targetReplicas).toBe(0);
+    expect(quiet.decision?.steps.find((s) => s.name === 'ScaleToZero')).toMatchObject({
+      targetReplicas: 0,
+      wasConstrained: true,
+    });
+    expect(quiet.status.desired).toEqual({ numReplicas: 0, accelerator: 'L4' });
+
+    const young = await decide('young', 'org/young');
+    expect(collector.requestsOver('org/young', NS, RETENTION_S).kind).not.toBe('count');
+    expect(young.decision?.targetReplicas).toBe(1);
+
+    const on = await decide('always-on', 'org/always-on');
+    expect(on.decision?.targetReplicas).toBe(1);
+  });
+});
