@@ -124,7 +124,7 @@ describe('GPU limiter (enableLimiter) over saturation V1', () => {
 
 describe('GPU limiter across the fleet', () => {
   it('one free GPU goes to the model with the least spare capacity, though another model is reconciled first', async () => {
-    api.put('nodes', node('gpu-a', '3', 'NVIDIA-L4'));
+    fake.api.put('nodes', node('gpu-a', '3', 'NVIDIA-L4'));
     // Model "tight": every replica saturated (spare 0). Model "loose": below the threshold but
     // short of spare (0.05 < 0.1): both ask for one more replica; one L4 is free.
     const tight = member('tight', '5.0', 1, 'm/tight');
@@ -134,11 +134,11 @@ describe('GPU limiter across the fleet', () => {
       'm/loose': saturatedPods('loose-decode', 1, 0.75, 'm/loose'),
     };
     for (const m of [tight, loose]) {
-      api.put('variantautoscalings', m.va as never);
-      api.put('deployments', { apiVersion: 'apps/v1', kind: 'Deployment', ...m.deployment } as never);
+      fake.api.put('variantautoscalings', m.va as never);
+      fake.api.put('deployments', { apiVersion: 'apps/v1', kind: 'Deployment', ...m.deployment } as never);
     }
-    const source = new KubeSource({ kubeConfig: api.kubeConfig(), backoff: { baseMs: 20, maxMs: 100 } });
-    const nodes = new NodeGpuWatch({ kubeConfig: api.kubeConfig(), logger: silentLogger });
+    const source = new KubeSource({ kubeConfig: fake.api.kubeConfig(), backoff: { baseMs: 20, maxMs: 100 } });
+    const nodes = new NodeGpuWatch({ kubeConfig: fake.api.kubeConfig(), logger: silentLogger });
     const read = (model: string): MetricsRead => ({
       availability: { available: true, reason: 'MetricsFound', message: `metrics of ${model}` },
       pods: podsOf[model] ?? [],
