@@ -31,6 +31,10 @@ export const SETTINGS: RunSettings = {
   // A dead band: scale down only to the count meeting 80 % of the (already reduced) targets, so a
   // count at the edge of the SLO does not go down and come back up two minutes of start-up later.
   scaleDownFraction: 0.8,
+  // A rising load is sized for the last cycle's own rate, not the window's lagging average.
+  trend: true,
+  // The cycle that asks for pods sizes the backlog for the queue expected when they serve.
+  backlogAhead: true,
 };
 
 export interface BenchResult {
