@@ -154,6 +154,8 @@ export class SloPolicy implements Policy {
     startupMs?: number,
     /** Size for a quantile of per-request ITL (TailOptions); none: the mean. */
     tail?: TailOptions,
+    /** How far ahead a steadily rising load is sized (RateTrend's lead). */
+    trendLeadMs = 0,
   ) {
     // No stabilisation window: with saturation V1 as the floor a scale-down is already at most one
     // replica per cycle and only when V1 finds spare capacity; a window on top would hold the counts
@@ -163,7 +165,7 @@ export class SloPolicy implements Policy {
     this.engine = createSloEngine({
       targetFraction,
       scaleDownFraction,
-      ...(trendWindowMs !== undefined ? { trend: new RateTrend(trendWindowMs) } : {}),
+      ...(trendWindowMs !== undefined ? { trend: new RateTrend(trendWindowMs, trendLeadMs) } : {}),
       ...(startupMs !== undefined ? { startupMs } : {}),
       ...(tail !== undefined ? { tail } : {}),
       ...(fallbackV2 ? { fallback: createSaturationV2Engine() } : {}),

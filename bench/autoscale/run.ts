@@ -41,6 +41,8 @@ export interface RunSettings {
   backlogAhead?: boolean;
   /** The SLO policies size for this quantile of per-request ITL. */
   tail?: TailOptions;
+  /** With `trend`: size a steadily rising load for its rate this far ahead (0: none). */
+  trendLeadMs?: number;
 }
 
 export interface Row {
@@ -170,6 +172,7 @@ export function makePolicy(name: string, trace: Trace, models: ModelSpec[], s: R
         s.trend ? s.windowMs : undefined,
         s.backlogAhead ? s.startupMs : undefined,
         s.tail,
+        s.trendLeadMs ?? 0,
       );
     case 'profiled':
       return new SloPolicy(
@@ -184,6 +187,7 @@ export function makePolicy(name: string, trace: Trace, models: ModelSpec[], s: R
         s.trend ? s.windowMs : undefined,
         s.backlogAhead ? s.startupMs : undefined,
         s.tail,
+        s.trendLeadMs ?? 0,
       );
     case 'saturation-v1':
     case 'saturation-v2':

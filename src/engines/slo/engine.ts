@@ -194,9 +194,11 @@ function decideSlo(
     ? { ...(model.load as LoadProfile), arrivalRate: est.rate }
     : (model.load as LoadProfile);
   const rising =
-    est?.recent !== undefined
-      ? `; rising: ${est.recent.toFixed(0)} req/min over the last cycle, ${est.average.toFixed(0)} over the window`
-      : '';
+    est?.ahead !== undefined
+      ? `; rising: sized for ${est.ahead.toFixed(0)} req/min expected when new replicas serve, ${est.average.toFixed(0)} over the window`
+      : est?.recent !== undefined
+        ? `; rising: ${est.recent.toFixed(0)} req/min over the last cycle, ${est.average.toFixed(0)} over the window`
+        : '';
 
   const targets = new Map<string, { n: number; why: string }>();
   if (load.arrivalRate === 0) {

@@ -7,6 +7,8 @@
 
 /** A rise smaller than this share of the average is within what counts scatter, and ignored. */
 export const RISE_MARGIN = 0.25;
+/** A projection less than this share above the average is within the slope's noise, and ignored. */
+export const LEAD_MARGIN = 0.05;
 
 interface Sample {
   tMs: number;
@@ -21,6 +23,8 @@ export interface RateEstimate {
   average: number;
   /** Set when the last cycle's own rate replaced the average (a rise). */
   recent?: number;
+  /** Set when the rate projected a lead ahead replaced it (a steady rise). */
+  ahead?: number;
 }
 
 /**
@@ -30,10 +34,37 @@ export interface RateEstimate {
 export class RateTrend {
   private readonly history = new Map<string, Sample[]>();
 
-  /** `windowMs`: the window each measured rate averages over (the collector's). */
-  constructor(readonly windowMs: number) {
+  /**
+   * `windowMs`: the window each measured rate averages over (the collector's). `leadMs` (default 0):
+   * a steadily rising load is sized for its rate this far ahead (the replicas asked for now serve
+   * after their start-up), from the slope of the last window's averages.
+   */
+  constructor(
+    readonly windowMs: number,
+    readonly leadMs = 0,
+  ) {
     if (!(Number.isFinite(windowMs) && windowMs > 0))
       throw new RangeError(`RateTrend: windowMs ${windowMs} is not a positive number of milliseconds`);
+    if (!(Number.isFinite(leadMs) && leadMs >= 0))
+      throw new RangeError(`RateTrend: leadMs ${leadMs} is not a number of milliseconds >= 0`);
+  }
+
+  /** Least-squares slope (per ms) of the averages over the last window, now included; null with fewer than 3. */
+  private slope(s: readonly Sample[], nowMs: number, average: number): number | null {
+    const xs = [
+      ...s.filter((x) => x.tMs >= nowMs - this.windowMs && x.tMs < nowMs),
+      { tMs: nowMs, rate: average },
+    ];
+    if (xs.length < 3) return null;
+    const mt = xs.reduce((a, x) => a + x.tMs, 0) / xs.length;
+    const mr = xs.reduce((a, x) => a + x.rate, 0) / xs.length;
+    let num = 0;
+    let den = 0;
+    for (const x of xs) {
+      num += (x.tMs - mt) * (x.rate - mr);
+      den += (x.tMs - mt) ** 2;
+    }
+    return den > 0 ? num / den : null;
   }
 
   /** The sample nearest `tMs`, if one lies within `tolMs` of it. */
@@ -64,6 +95,10 @@ export class RateTrend {
         const recent = (this.windowMs / d) * (average - prev.rate) + back.rate;
         if (recent > average * (1 + RISE_MARGIN)) out = { rate: recent, average, recent };
       }
+      const k = this.leadMs > 0 ? this.slope(s, nowMs, average) : null;
+      // The average sits half a window behind now; the replicas asked for serve a lead later.
+      const ahead = k !== null && k > 0 ? average + k * (this.windowMs / 2 + this.leadMs) : average;
+      if (ahead > out.rate && ahead > average * (1 + LEAD_MARGIN)) out = { rate: ahead, average, ahead };
     }
     if (prev !== undefined && nowMs <= prev.tMs) s.length = 0; // a clock gone back: start again
     if (Number.isFinite(average) && average >= 0) s.push({ tMs: nowMs, rate: average });

@@ -97,6 +97,25 @@ describe('RateTrend', () => {
     expect(gap.observe('m', 200_000, 2100).rate).toBe(2100);
   });
 
+  it('with a lead, sizes a steady rise for the rate expected when new replicas serve', () => {
+    const ramp = (lead: number) => {
+      const t = new RateTrend(60_000, lead);
+      let out = t.observe('m', 0, 1000);
+      // +100 req/min every 30 s: the average is half a window (+100) behind now.
+      for (let i = 1; i <= 4; i++) out = t.observe('m', i * 30_000, 1000 + 100 * i);
+      return out;
+    };
+    expect(ramp(0).rate).toBe(1400);
+    const ahead = ramp(60_000);
+    expect(ahead.rate).toBeCloseTo(1400 + 100 + 200, 6);
+    expect(ahead.ahead).toBeCloseTo(1700, 6);
+    // A flat or falling load is not projected.
+    const flat = new RateTrend(60_000, 60_000);
+    for (let i = 0; i <= 4; i++)
+      expect(flat.observe('m', i * 30_000, 1000 - 10 * i).rate).toBe(1000 - 10 * i);
+    expect(() => new RateTrend(60_000, -1)).toThrow(/leadMs -1 is not a number of milliseconds >= 0/);
+  });
+
   it('starts again when the clock goes back, and refuses a window that is not positive', () => {
     const t = new RateTrend(60_000);
     t.observe('m', 100_000, 700);
