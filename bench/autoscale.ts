@@ -153,7 +153,7 @@ export function report(r: BenchResult, s: RunSettings = SETTINGS, durationMs = D
     '|---|---|---|---|---|',
     ...errors,
     '',
-    'Goals:',
+    "Goals (why each is met or missed, trace by trace: docs/slo-engine.md, 'Where we lose'):",
     ...goals(r),
   ].join('\n');
 }
