@@ -177,6 +177,12 @@ function decideSlo(
   }
   const tailWhy = o.tail ? tailProblem(o.tail) : null;
   if (tailWhy !== null) return fallback(model, back, tailWhy);
+  if (o.startupMs !== undefined && !(Number.isFinite(o.startupMs) && o.startupMs >= 0))
+    return fallback(
+      model,
+      back,
+      `startupMs ${o.startupMs} is not a number of milliseconds >= 0: give the time a new replica takes to serve, or leave it out`,
+    );
   // Per variant: with a tail quantile the ITL target is the mean that keeps it, from each
   // variant's own prediction error.
   const rawItl = model.slo?.itlMs;

@@ -44,9 +44,13 @@ export class RateTrend {
     readonly leadMs = 0,
   ) {
     if (!(Number.isFinite(windowMs) && windowMs > 0))
-      throw new RangeError(`RateTrend: windowMs ${windowMs} is not a positive number of milliseconds`);
+      throw new RangeError(
+        `RateTrend: windowMs ${windowMs} is not a positive number of milliseconds; pass the window the arrival rate is averaged over`,
+      );
     if (!(Number.isFinite(leadMs) && leadMs >= 0))
-      throw new RangeError(`RateTrend: leadMs ${leadMs} is not a number of milliseconds >= 0`);
+      throw new RangeError(
+        `RateTrend: leadMs ${leadMs} is not a number of milliseconds >= 0; pass 0 for no lead, or the replicas' start-up`,
+      );
   }
 
   /** Least-squares slope (per ms) of the averages over the last window, now included; null with fewer than 3. */

@@ -215,6 +215,9 @@ describe('the SLO engine sizing ahead', () => {
     });
     const held = createSloEngine({ startupMs: 120_000 }).decide(starting).decisions[0]!;
     expect(held.reason).toMatch(/replicas starting count for the backlog/);
+    const bad = createSloEngine({ startupMs: -1 }).decide(model());
+    expect(bad.engine).toBe('saturation-v1');
+    expect(bad.decisions[0]!.reason).toMatch(/startupMs -1 is not a number of milliseconds >= 0/);
   });
 
   it('leaves the load to the variants that meet the SLO when one cannot at any count', () => {
