@@ -13,7 +13,13 @@ import {
   type SloVariantInput,
   type TargetFractions,
 } from '../../src/engines/index.js';
-import { type LearnSettings, neutralPrior, PerformanceEstimator } from '../../src/engines/slo/index.js';
+import {
+  type LearnSettings,
+  neutralPrior,
+  PerformanceEstimator,
+  RateTrend,
+} from '../../src/engines/slo/index.js';
+import type { TailOptions } from '../../src/engines/slo/percentile.js';
 import type { QueueProfile } from '../../src/optimizer/index.js';
 import type { ModelSpec, VariantSpec } from './fleet.js';
 import type { ModelView } from './view.js';
@@ -128,6 +134,8 @@ export class SloPolicy implements Policy {
   private readonly estimators = new Map<string, PerformanceEstimator>();
   private readonly published = new Map<string, number>();
   readonly snapshots: LearnedSnapshot[] = [];
+  /** The last cycle's reason per variant (diagnosis). */
+  readonly reasons = new Map<string, string>();
   /** Model-cycles decided by the SLO engine, and all model-cycles. */
   sloCycles = 0;
   cycles = 0;
@@ -140,6 +148,14 @@ export class SloPolicy implements Policy {
     targetFraction: number | TargetFractions = 1,
     private readonly fallbackV2 = false,
     scaleDownFraction = 1,
+    /** The collector's window, for the rising-rate estimate; none: size on the window average. */
+    trendWindowMs?: number,
+    /** Pods' start-up, for the backlog expected when new ones serve; none: the queue now. */
+    startupMs?: number,
+    /** Size for a quantile of per-request ITL (TailOptions); none: the mean. */
+    tail?: TailOptions,
+    /** How far ahead a steadily rising load is sized (RateTrend's lead). */
+    trendLeadMs = 0,
   ) {
     // No stabilisation window: with saturation V1 as the floor a scale-down is already at most one
     // replica per cycle and only when V1 finds spare capacity; a window on top would hold the counts
@@ -149,6 +165,9 @@ export class SloPolicy implements Policy {
     this.engine = createSloEngine({
       targetFraction,
       scaleDownFraction,
+      ...(trendWindowMs !== undefined ? { trend: new RateTrend(trendWindowMs, trendLeadMs) } : {}),
+      ...(startupMs !== undefined ? { startupMs } : {}),
+      ...(tail !== undefined ? { tail } : {}),
       ...(fallbackV2 ? { fallback: createSaturationV2Engine() } : {}),
     });
     if (name === 'learned')
@@ -211,6 +230,7 @@ export class SloPolicy implements Policy {
       const d = this.engine.decide(input);
       this.cycles++;
       if (d.engine === 'slo-queueing') this.sloCycles++;
+      for (const x of d.decisions) this.reasons.set(x.variantName, x.reason);
       targetsOf(d, out);
     });
     for (const [k, n] of out) this.published.set(k, n);

@@ -2,6 +2,7 @@
 // cycle from the collector's view, and the run is scored on what the clients saw.
 import { createSloEngine, type SloModelInput, type TargetFractions } from '../../src/engines/index.js';
 import type { LearnSettings } from '../../src/engines/slo/index.js';
+import type { TailOptions } from '../../src/engines/slo/percentile.js';
 import type { QueueProfile } from '../../src/optimizer/index.js';
 import { fitProfile } from '../../src/simulator/index.js';
 import { type Finished, type ModelSpec, type ModelState, SimFleet } from './fleet.js';
@@ -34,6 +35,14 @@ export interface RunSettings {
   fallbackV2?: boolean;
   /** The SLO policies' dead band: scale down only to the count meeting this further fraction. */
   scaleDownFraction?: number;
+  /** The SLO policies size a rising load for the last cycle's own rate (RateTrend). */
+  trend?: boolean;
+  /** The SLO policies size the backlog for the queue expected when the pods they ask for serve. */
+  backlogAhead?: boolean;
+  /** The SLO policies size for this quantile of per-request ITL. */
+  tail?: TailOptions;
+  /** With `trend`: size a steadily rising load for its rate this far ahead (0: none). */
+  trendLeadMs?: number;
 }
 
 export interface Row {
@@ -160,6 +169,10 @@ export function makePolicy(name: string, trace: Trace, models: ModelSpec[], s: R
         s.targetFraction,
         s.fallbackV2,
         s.scaleDownFraction,
+        s.trend ? s.windowMs : undefined,
+        s.backlogAhead ? s.startupMs : undefined,
+        s.tail,
+        s.trendLeadMs ?? 0,
       );
     case 'profiled':
       return new SloPolicy(
@@ -171,6 +184,10 @@ export function makePolicy(name: string, trace: Trace, models: ModelSpec[], s: R
         s.targetFraction,
         s.fallbackV2,
         s.scaleDownFraction,
+        s.trend ? s.windowMs : undefined,
+        s.backlogAhead ? s.startupMs : undefined,
+        s.tail,
+        s.trendLeadMs ?? 0,
       );
     case 'saturation-v1':
     case 'saturation-v2':
@@ -186,11 +203,22 @@ export function makePolicy(name: string, trace: Trace, models: ModelSpec[], s: R
   }
 }
 
+/** Optional observers of a run, for diagnosis (diagnose.ts); the score does not depend on them. */
+export interface RunProbe {
+  /** Every finished request with the model's index and whether it met each target. */
+  request?(model: number, f: Finished, ttftOk: boolean, itlOk: boolean): void;
+  /** Every cycle after the policy decided: the fleet and the views the policy read. */
+  cycle?(tMs: number, fleet: SimFleet, views: ReturnType<typeof readFleet>, policy: Policy): void;
+  /** The end: requests sent before the last minute and never finished, per model. */
+  end?(lost: number[]): void;
+}
+
 export function runOne(
   trace: Trace,
   policyName: string,
   baseModels: ModelSpec[],
   s: RunSettings,
+  probe: RunProbe = {},
 ): RunOutcome {
   const models = modelsFor(baseModels, trace);
   const policy = makePolicy(policyName, trace, models, s);
@@ -222,7 +250,10 @@ export function runOne(
     finishedBeforeTail[i]!++;
     counted++;
     const itl = f.gaps > 0 ? f.decodeMs / f.gaps : 0;
-    if (f.clientTtftMs <= m.spec.slo.ttftMs && itl <= m.spec.slo.itlMs) ok++;
+    const ttftOk = f.clientTtftMs <= m.spec.slo.ttftMs;
+    const itlOk = itl <= m.spec.slo.itlMs;
+    probe.request?.(i, f, ttftOk, itlOk);
+    if (ttftOk && itlOk) ok++;
   };
   const fleet = new SimFleet({
     models,
@@ -247,16 +278,20 @@ export function runOne(
         arrivedBeforeTail[i] = m.id;
       });
     if (t1 % s.cycleMs !== 0) continue;
-    const want = policy.decide(readFleet(fleet, t1, s.windowMs), t1);
+    const views = readFleet(fleet, t1, s.windowMs);
+    const want = policy.decide(views, t1);
     for (const [name, n] of want) {
       if (fleet.variant(name).pods.length === n) continue;
       actions++;
       fleet.setReplicas(name, n, t1);
     }
     maxReplicas = Math.max(maxReplicas, fleet.replicas);
+    probe.cycle?.(t1, fleet, views, policy);
   }
   // Requests sent before the last minute and never finished missed their SLO.
-  const lost = arrivedBeforeTail.reduce((a, n, i) => a + Math.max(0, n - finishedBeforeTail[i]!), 0);
+  const lostPer = arrivedBeforeTail.map((n, i) => Math.max(0, n - finishedBeforeTail[i]!));
+  probe.end?.(lostPer);
+  const lost = lostPer.reduce((a, n) => a + n, 0);
   let minutesOk = 0;
   models.forEach((m, i) => {
     for (const b of perMinute[i]!) if (within(b, m.slo)) minutesOk++;

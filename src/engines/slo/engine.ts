@@ -6,9 +6,8 @@
 import { withBacklog } from '../../optimizer/backlog.js';
 import { type GroupVariant, sizeGroup, type VariantOutcome } from '../../optimizer/group.js';
 import { SizingMemo } from '../../optimizer/memo.js';
-import { analyseReplica } from '../../optimizer/sizing.js';
 import type { Stabiliser } from '../../optimizer/stabilize.js';
-import type { LoadProfile, QueueProfile, SloTargets } from '../../optimizer/types.js';
+import type { LoadProfile, SloTargets } from '../../optimizer/types.js';
 import { createSaturationV1Engine } from '../saturation-engine.js';
 import { actionOf, applyBounds, scaleToZeroStage, withStep } from '../steps.js';
 import {
@@ -20,12 +19,12 @@ import {
   type ScalingDecision,
 } from '../types.js';
 import { modelFloor } from './floor.js';
-import {
-  choosePerformance,
-  type MeasuredRange,
-  type PerformanceChoice,
-  type PerformanceInputs,
-} from './performance.js';
+import { itlMeanTarget, type TailOptions, tailProblem } from './percentile.js';
+import { choosePerformance, type PerformanceChoice, type PerformanceInputs } from './performance.js';
+import { bandCount, leastWithin, unreachableOnly } from './sizing-limits.js';
+import { waitingAtReadiness } from './supply.js';
+import { fractionOf, loadProblem, sloTargetsOf, type TargetFractions } from './targets.js';
+import type { RateEstimate, RateTrend } from './trend.js';
 
 /** One variant as the SLO engine takes it: the saturation inputs plus its performance model. */
 export interface SloVariantInput extends SaturationVariantInput, PerformanceInputs {}
@@ -66,12 +65,24 @@ export interface SloEngineOptions {
    * of the SLO does not go down and come back up every few cycles (each return costs a pod start).
    */
   scaleDownFraction?: number;
+  /**
+   * The models' recent window averages (the caller owns it, like the stabiliser): a rising load is
+   * sized for the last cycle's own rate instead of the lagging average. None: the average as given.
+   */
+  trend?: RateTrend;
+  /**
+   * Milliseconds from asking for a replica to its serving. Given, the cycle that asks for replicas
+   * (none starting yet) sizes the backlog for the queue expected when they serve, not the one now.
+   */
+  startupMs?: number;
+  /**
+   * Size each variant so that this quantile of its requests' own ITL meets the target (the mean
+   * with the margin percentile.ts derives); replaces targetFraction for ITL. None: the mean.
+   */
+  tail?: TailOptions;
 }
 
-export interface TargetFractions {
-  ttftMs?: number;
-  itlMs?: number;
-}
+export type { TargetFractions };
 
 export const SLO_STEP = 'SloSizing';
 export const STABILISATION_STEP = 'Stabilization';
@@ -97,35 +108,12 @@ function fallback(model: SloModelInput, saturation: Engine, why: string): ModelD
   };
 }
 
-function fractionOf(f: number | undefined): number {
-  return f !== undefined && Number.isFinite(f) && f > 0 && f <= 1 ? f : 1;
-}
-
-function sloTargetsOf(slo: SloTargets | null, fraction: number | TargetFractions): SloTargets | null {
-  if (slo === null) return null;
-  const ft = fractionOf(typeof fraction === 'number' ? fraction : fraction.ttftMs);
-  const fi = fractionOf(typeof fraction === 'number' ? fraction : fraction.itlMs);
-  const out: SloTargets = {};
-  if (slo.ttftMs !== undefined && Number.isFinite(slo.ttftMs) && slo.ttftMs > 0) out.ttftMs = slo.ttftMs * ft;
-  if (slo.itlMs !== undefined && Number.isFinite(slo.itlMs) && slo.itlMs > 0) out.itlMs = slo.itlMs * fi;
-  return out.ttftMs === undefined && out.itlMs === undefined ? null : out;
-}
-
-function loadProblem(load: LoadProfile | null): string | null {
-  if (load === null) return 'the model’s load is unknown this cycle';
-  const ok = (v: number) => Number.isFinite(v) && v >= 0;
-  if (!ok(load.arrivalRate)) return `the arrival rate ${load.arrivalRate} is not a rate`;
-  if (load.arrivalRate > 0 && !(load.avgInputTokens > 0 && load.avgOutputTokens > 0))
-    return 'requests arrive but their token counts are unknown';
-  return null;
-}
-
 type Sized = Map<string, VariantOutcome>;
 
 function size(
   model: SloModelInput,
   chosen: Map<string, PerformanceChoice & { ok: true }>,
-  slo: SloTargets,
+  slos: Map<string, SloTargets>,
   arrivalRate: number,
   memo: SizingMemo,
 ): Sized {
@@ -137,7 +125,7 @@ function size(
     return {
       key: v.variantName,
       options: [{ acc: v.variantName, accCount: 1, profile: chosen.get(v.variantName)!.profile }],
-      slo,
+      slo: slos.get(v.variantName)!,
       currentAccelerator: v.variantName,
       currentReplicas: v.currentReplicas,
       minReplicas: v.minReplicas !== undefined && v.minReplicas > 0 ? Math.ceil(v.minReplicas) : 0,
@@ -145,44 +133,6 @@ function size(
     };
   });
   return sizeGroup(group, { ...load, arrivalRate }, costs, memo);
-}
-
-/**
- * The fewest replicas from `from` up to `upTo` whose predicted load per replica stays within the
- * measured range: a model whose slope is unidentified is not extrapolated to larger batches.
- */
-function leastWithin(
-  profile: QueueProfile,
-  load: LoadProfile,
-  ratePerSecond: number,
-  from: number,
-  upTo: number,
-  range: MeasuredRange,
-): number {
-  for (let n = Math.max(1, from); n < upTo; n++) {
-    const batch = analyseReplica(profile, load, ratePerSecond / n).avgInService;
-    if (batch <= range.maxBatch && batch * load.avgInputTokens <= range.maxPrefillX) return n;
-  }
-  return upTo;
-}
-
-/**
- * Replicas for the same share of the load at the dead band's stricter targets, or null when no
- * count meets them (then the band holds nothing: it must not pin a variant high).
- */
-function bandCount(
-  profile: QueueProfile,
-  load: LoadProfile,
-  slo: SloTargets,
-  ratePerSecond: number,
-  memo: SizingMemo,
-): number | null {
-  try {
-    const plan = memo.plan(profile, load.avgInputTokens, load.avgOutputTokens, slo);
-    return ratePerSecond > 0 ? Math.ceil(ratePerSecond / plan.ratePerReplica) : 0;
-  } catch {
-    return null;
-  }
 }
 
 function decision(model: SloModelInput, v: SloVariantInput, target: number, reason: string): ScalingDecision {
@@ -211,6 +161,11 @@ function decideSlo(
   memo: SizingMemo,
 ): ModelDecision {
   const back = o.fallback ?? saturation;
+  // Recorded every cycle the load is known, whoever decides: the next cycle's estimate needs it.
+  const est: RateEstimate | null =
+    o.trend && model.load !== null && loadProblem(model.load) === null
+      ? o.trend.observe(`${model.namespace}/${model.modelId}`, model.nowMs, model.load.arrivalRate)
+      : null;
   const slo = sloTargetsOf(model.slo, o.targetFraction ?? 1);
   if (slo === null) return fallback(model, back, 'no SLO for this model');
   if (model.variants.length === 0) return fallback(model, back, 'the model has no variants');
@@ -220,43 +175,94 @@ function decideSlo(
     if (!c.ok) return fallback(model, back, `no usable performance model for ${v.variantName}: ${c.reason}`);
     chosen.set(v.variantName, c);
   }
+  const tailWhy = o.tail ? tailProblem(o.tail) : null;
+  if (tailWhy !== null) return fallback(model, back, tailWhy);
+  if (o.startupMs !== undefined && !(Number.isFinite(o.startupMs) && o.startupMs >= 0))
+    return fallback(
+      model,
+      back,
+      `startupMs ${o.startupMs} is not a number of milliseconds >= 0: give the time a new replica takes to serve, or leave it out`,
+    );
+  // Per variant: with a tail quantile the ITL target is the mean that keeps it, from each
+  // variant's own prediction error.
+  const rawItl = model.slo?.itlMs;
+  const slos = new Map<string, SloTargets>(
+    model.variants.map((v) => [
+      v.variantName,
+      o.tail && slo.itlMs !== undefined && rawItl !== undefined
+        ? { ...slo, itlMs: itlMeanTarget(rawItl, o.tail, chosen.get(v.variantName)!.itlError) }
+        : slo,
+    ]),
+  );
   const loadWhy = loadProblem(model.load);
   if (loadWhy !== null) return fallback(model, back, loadWhy);
-  const load = model.load as LoadProfile;
+  const load: LoadProfile = est
+    ? { ...(model.load as LoadProfile), arrivalRate: est.rate }
+    : (model.load as LoadProfile);
+  const rising =
+    est?.ahead !== undefined
+      ? `; rising: sized for ${est.ahead.toFixed(0)} req/min expected when new replicas serve, ${est.average.toFixed(0)} over the window`
+      : est?.recent !== undefined
+        ? `; rising: ${est.recent.toFixed(0)} req/min over the last cycle, ${est.average.toFixed(0)} over the window`
+        : '';
 
   const targets = new Map<string, { n: number; why: string }>();
   if (load.arrivalRate === 0) {
     for (const v of model.variants) targets.set(v.variantName, { n: v.minReplicas ?? 0, why: 'no arrivals' });
   } else {
-    const arrivals = size(model, chosen, slo, load.arrivalRate, memo);
+    const arrivals = size(model, chosen, slos, load.arrivalRate, memo);
     const drainMs = model.backlogDrainMs ?? 0;
-    const total = withBacklog(load.arrivalRate, model.waiting, drainMs);
-    const backlog = total > load.arrivalRate ? size(model, chosen, slo, total, memo) : arrivals;
     // Pods still starting are supply already asked for: while any is starting, the queue that builds
     // meanwhile does not ask for more (it would ask again every cycle until they serve).
     const starting = model.variants.reduce((a, v) => a + Math.max(0, v.pendingReplicas), 0);
+    let waiting = model.waiting;
+    let ahead = false;
+    if (
+      o.startupMs !== undefined &&
+      o.startupMs > 0 &&
+      starting === 0 &&
+      drainMs > 0 &&
+      waiting !== undefined
+    ) {
+      const supply = model.variants.map((v) => ({
+        ready: Math.max(0, v.currentReplicas - v.pendingReplicas),
+        profile: chosen.get(v.variantName)!.profile,
+      }));
+      const w = waitingAtReadiness(waiting, load.arrivalRate, supply, load, o.startupMs);
+      ahead = w > waiting;
+      waiting = w;
+    }
+    const total = withBacklog(load.arrivalRate, waiting, drainMs);
+    const backlog = total > load.arrivalRate ? size(model, chosen, slos, total, memo) : arrivals;
     const bandF = fractionOf(o.scaleDownFraction);
-    const strict = bandF < 1 ? (sloTargetsOf(slo, bandF) as SloTargets) : null;
+    // A variant whose accelerator cannot meet the SLO at any count carries no share (the group has
+    // sized the others for the whole load) and keeps only its minimum; the model falls back only
+    // when no variant can meet it, or a profile cannot be sized at all.
+    const out = unreachableOnly(model.variants, arrivals);
+    if (out.fallback !== null) return fallback(model, back, out.fallback);
     for (const v of model.variants) {
       const a = arrivals.get(v.variantName);
       const b = backlog.get(v.variantName);
       if (a === undefined || !a.ok) {
-        const why = a === undefined ? 'not sized' : a.message;
-        const infeasible = a !== undefined && a.reason === 'SLOUnreachable';
-        return fallback(
-          model,
-          back,
-          infeasible ? `no replica count meets the SLO on ${v.variantName}: ${why}` : why,
-        );
+        const min = v.minReplicas !== undefined && v.minReplicas > 0 ? Math.ceil(v.minReplicas) : 0;
+        targets.set(v.variantName, {
+          n: min,
+          why: `SLO engine: no replica count of ${v.variantName} meets the SLO (${a?.ok === false ? a.message : 'not sized'}); the other variants carry the load -> ${min}`,
+        });
+        continue;
       }
       const na = a.allocation.numReplicas;
       const nb = b?.ok ? b.allocation.numReplicas : na;
       let n = Math.max(na, nb);
-      let extra = nb > na ? ` + backlog of ${model.waiting} waiting` : '';
+      const queue = ahead
+        ? ` + backlog of ${Math.round(waiting ?? 0)} expected waiting when new replicas serve (${model.waiting} now)`
+        : ` + backlog of ${model.waiting} waiting`;
+      let extra = `${nb > na ? queue : ''}${rising}`;
       if (starting > 0 && n > na && n > v.currentReplicas) {
         n = Math.max(na, v.currentReplicas);
-        extra = `; ${starting} replicas starting count for the backlog`;
+        extra = `; ${starting} replicas starting count for the backlog${rising}`;
       }
+      const strict = bandF < 1 ? sloTargetsOf(slos.get(v.variantName)!, bandF) : null;
       if (strict !== null && n < v.currentReplicas) {
         // The same share of the load (the group's split), only the targets stricter.
         const profile = chosen.get(v.variantName)!.profile;
@@ -283,7 +289,8 @@ function decideSlo(
         n,
         why:
           `SLO engine: ${c.reason}; ${(a.allocation.assignedRate * 60).toFixed(0)} req/min${extra} -> ${n} ` +
-          `(predicted TTFT ${at.ttftMs.toFixed(0)} ms, ITL ${at.itlMs.toFixed(1)} ms, utilisation ${pct(at.utilization)})`,
+          `(predicted TTFT ${at.ttftMs.toFixed(0)} ms, ITL ${at.itlMs.toFixed(1)} ms, utilisation ${pct(at.utilization)}` +
+          `${o.tail ? `; mean ITL sized for ${slos.get(v.variantName)!.itlMs?.toFixed(1)} ms so the p${Math.round(o.tail.quantile * 100)} of requests meets ${rawItl} ms` : ''})`,
       });
     }
   }

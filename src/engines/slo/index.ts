@@ -16,3 +16,4 @@ export {
   type PerformanceInputs,
   type PerformanceSource,
 } from './performance.js';
+export { type RateEstimate, RateTrend } from './trend.js';

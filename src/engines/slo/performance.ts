@@ -22,6 +22,8 @@ export type PerformanceChoice =
       reason: string;
       /** Set when a slope is unidentified: size only for loads within this range. */
       withinMeasured?: MeasuredRange;
+      /** A learned model's rolling relative ITL prediction error (0.05: 5 %), when measured. */
+      itlError?: number;
     }
   | { ok: false; reason: string };
 
@@ -42,6 +44,10 @@ function finiteProfile(p: QueueProfile): boolean {
   );
 }
 
+function errorOf(pct: number | null): { itlError?: number } {
+  return pct !== null && Number.isFinite(pct) && pct >= 0 ? { itlError: pct / 100 } : {};
+}
+
 /** The model to size a variant with, or the sentence saying why there is none. Never throws. */
 export function choosePerformance(v: PerformanceInputs): PerformanceChoice {
   let learnedWhy: string | null = null;
@@ -54,7 +60,14 @@ export function choosePerformance(v: PerformanceInputs): PerformanceChoice {
         return { ok: false, reason: status.reason };
       if (status.usable) {
         const profile = est.profile();
-        if (finiteProfile(profile)) return { ok: true, profile, source: 'learned', reason: status.reason };
+        if (finiteProfile(profile))
+          return {
+            ok: true,
+            profile,
+            source: 'learned',
+            reason: status.reason,
+            ...errorOf(status.itlErrorPct),
+          };
         learnedWhy = 'the learned profile has a parameter out of range';
       } else if (status.withinMeasured !== null && v.profile === undefined) {
         const profile = est.profile();
@@ -69,6 +82,7 @@ export function choosePerformance(v: PerformanceInputs): PerformanceChoice {
             source: 'learned',
             reason: `learned profile within the measured range (${upTo}; ${status.reason.replace(/^not yet: /, '')})`,
             withinMeasured: r,
+            ...errorOf(status.itlErrorPct),
           };
         learnedWhy = 'the learned profile has a parameter out of range';
       } else {
