@@ -341,6 +341,11 @@ export class SaturationDecider {
     };
   }
 
+  /** The model's engine input as this cycle's decision would build it (the SLO engine's hook). */
+  modelInputFor(va: VariantAutoscaling, group: GroupMember[], pods: readonly PodMetrics[]) {
+    return this.modelInput(va.spec.modelID, va.metadata.namespace, this.activeMembers(group), pods);
+  }
+
   private decideModel(modelId: string, namespace: string, active: Active[], pods: readonly PodMetrics[]) {
     const input = this.modelInput(modelId, namespace, active, pods);
     const engine = this.engine();
