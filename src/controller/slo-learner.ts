@@ -242,9 +242,9 @@ export class SloLearner {
   }
 
   /**
-   * Continues from a persisted document. Estimates held already (learned this term) win over the
-   * document's; `current` are the variants known now, so an estimate made under other vLLM
-   * arguments is refused.
+   * Continues from a persisted document. Of an estimate held already and the document's, the one
+   * updated last wins (another leader may have learned meanwhile); `current` are the variants known
+   * now, so an estimate made under other vLLM arguments is refused.
    */
   restore(text: string, nowMs: number, current?: readonly VariantKey[]): RestoreReport {
     const r = restoreLearnedProfiles(text, {
@@ -255,8 +255,14 @@ export class SloLearner {
     let restored = 0;
     for (const est of r.estimators) {
       const id = variantKeyString(est.key);
-      if (this.#entries.has(id)) continue;
-      this.#entries.set(id, { estimator: est, variantName: '', touched: 0 });
+      const held = this.#entries.get(id);
+      const heldAt = held?.estimator.snapshot().updatedAtMs ?? null;
+      if (held && heldAt !== null && heldAt >= (est.snapshot().updatedAtMs ?? 0)) continue;
+      this.#entries.set(id, {
+        estimator: est,
+        variantName: held?.variantName ?? '',
+        touched: held?.touched ?? 0,
+      });
       restored++;
     }
     this.#evict();
