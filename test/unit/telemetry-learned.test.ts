@@ -53,4 +53,14 @@ describe('learned-model gauges', () => {
     expect(later).not.toContain('variant="llama-h100"');
     expect(later).toContain('wva_model_usable{namespace="llm",variant="llama-a100",accelerator="A100"} 1');
   });
+
+  it('every gauge is documented in docs/metrics.md', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const doc = await readFile(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
+    const registry = new Registry();
+    registerLearnedModelMetrics(registry, () => [sample()]);
+    const names = (await registry.getMetricsAsJSON()).map((m) => m.name);
+    expect(names).toHaveLength(3);
+    for (const name of names) expect(doc, name).toContain(`\`${name}\``);
+  });
 });
