@@ -6,16 +6,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PodMetrics } from '../../../src/collector/pods.js';
+import type { GroupMember } from '../../../src/controller/decision.js';
+import { SaturationConfigHolder } from '../../../src/controller/saturation-config.js';
+import { SaturationDecider } from '../../../src/controller/saturation-decider.js';
+import { SloDecider } from '../../../src/controller/slo-decider.js';
 import { SloLearner } from '../../../src/controller/slo-learner.js';
 import {
   ConfigMapLearnedStore,
   LEARNED_CONFIGMAP,
   LEARNED_CONFIGMAP_KEY,
+  SloPersistence,
 } from '../../../src/controller/slo-persistence.js';
+import { ENGINE_NAMES } from '../../../src/engines/types.js';
 import { runCli } from '../../support/cli.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { kustomize, repoRoot } from '../../support/manifests.js';
 import { accessOf, allows, describeAccess, grants } from '../../support/rbac.js';
+import { deploymentObject, foundReading, vaObject } from '../../support/variants.js';
 
 const NS = 'workload-variant-autoscaler-system';
 const MODEL = 'ibm/granite-8b';
@@ -110,4 +117,79 @@ describe('learned models in a ConfigMap', () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain(`ConfigMap elsewhere/${LEARNED_CONFIGMAP} does not exist`);
   }, 120_000);
+
+  it('a new leader continues from what the old one saved when it lost the Lease', async () => {
+    const va = vaObject('llm', 'granite-h100', MODEL, {
+      accelerator: 'H100',
+      spec: { modelID: MODEL, scaleTargetRef: { kind: 'Deployment', name: 'granite-h100' } },
+    });
+    const group: GroupMember[] = [{ va, deployment: deploymentObject('llm', 'granite-h100', 1) }];
+    const classes = [
+      {
+        key: 'p.yaml',
+        name: 'P',
+        priority: 1,
+        entries: [{ model: MODEL, slo: { ttftMs: 2000, itlMs: 50 } }],
+      },
+    ];
+    let t = Date.now() - 60 * 60_000;
+    const replica = () => {
+      const learner = new SloLearner();
+      const persistence = new SloPersistence({
+        store: new ConfigMapLearnedStore(api.kubeConfig(), NS),
+        learner,
+        now: () => t,
+      });
+      const decider = new SloDecider({
+        saturation: new SaturationDecider({
+          config: new SaturationConfigHolder(NS, 'wva-saturation-scaling-config'),
+          stabilizationWindowMs: 0,
+        }),
+        learner,
+        serviceClasses: () => classes,
+        persistence,
+        stabilizationWindowMs: 0,
+        now: () => t,
+        monotonic: () => t,
+      });
+      return {
+        decider,
+        persistence,
+        async cycle(i: number) {
+          t += 30_000;
+          const batch = 4 + ((i * 7) % 40);
+          const pods: PodMetrics[] = [
+            {
+              pod: 'granite-h100-a1b2c-x1',
+              modelId: MODEL,
+              namespace: 'llm',
+              avgRunning: batch,
+              avgInputTokens: 800,
+              avgOutputTokens: 100,
+              kvCacheUsage: 0.2,
+              queueLength: 0,
+              itlMs: 8 + 0.1 * batch,
+              prefillMs: 30 + 0.002 * 800 * batch,
+              queueMs: 2,
+            },
+          ];
+          decider.beginCycle(new Set(['llm/granite-h100']));
+          return (await decider.decide(va, group, pods, { ...foundReading(MODEL, 'llm', 300), pods })).model
+            .engine;
+        },
+      };
+    };
+    const old = replica();
+    const engines: string[] = [];
+    for (let i = 0; i < 30; i++) engines.push(await old.cycle(i));
+    expect(engines.at(-1)).toBe(ENGINE_NAMES.slo);
+    // Leadership lost: the Controller calls forget(), which saves.
+    old.decider.forget();
+    await old.persistence.flush();
+
+    const next = replica();
+    expect(await next.cycle(30)).toBe(ENGINE_NAMES.slo);
+    const reads = api.requests.filter((r) => r.plural === 'configmaps' && r.method === 'GET');
+    expect(reads).toHaveLength(2);
+  });
 });
