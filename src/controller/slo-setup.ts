@@ -55,7 +55,6 @@ export function learnedSamples(learner: SloLearner): LearnedModelSample[] {
 }
 
 export function sloParts(o: SloPartsOptions): SloParts {
-  const log = o.logger ?? silentLogger;
   const {
     serviceClasses,
     store,
@@ -68,33 +67,34 @@ export function sloParts(o: SloPartsOptions): SloParts {
     now,
     ...sat
   } = o;
+  const log = logger ?? silentLogger;
   const saturation = saturationParts({
     ...sat,
     stabilizationWindowMs: reconcile.stabilizationWindowMs,
     logger: log,
   });
-  const learner = new SloLearner(o.learnSettings ? { settings: o.learnSettings } : {});
-  const persistence = o.store
+  const learner = new SloLearner(learnSettings ? { settings: learnSettings } : {});
+  const persistence = store
     ? new SloPersistence({
-        store: o.store,
+        store,
         learner,
         logger: log,
-        ...(o.saveEveryCycles !== undefined ? { everyCycles: o.saveEveryCycles } : {}),
-        ...(o.now ? { now: o.now } : {}),
+        ...(saveEveryCycles !== undefined ? { everyCycles: saveEveryCycles } : {}),
+        ...(now ? { now } : {}),
       })
     : undefined;
-  if (!o.store) log.info({}, 'learned performance models are not persisted: a restart learns them afresh');
-  if (o.registry) registerLearnedModelMetrics(o.registry, () => learnedSamples(learner));
+  if (!store) log.info({}, 'learned performance models are not persisted: a restart learns them afresh');
+  if (registry) registerLearnedModelMetrics(registry, () => learnedSamples(learner));
   const decider = new SloDecider({
     saturation: saturation.decider,
     learner,
-    serviceClasses: o.serviceClasses,
-    stabilizationWindowMs: o.reconcile.stabilizationWindowMs,
+    serviceClasses,
+    stabilizationWindowMs: reconcile.stabilizationWindowMs,
     ...(persistence ? { persistence } : {}),
-    ...(o.reconcile.backlogDrainMs !== undefined ? { backlogDrainMs: o.reconcile.backlogDrainMs } : {}),
-    ...(o.learnSettings ? { learnSettings: o.learnSettings } : {}),
-    ...(o.monotonic ? { monotonic: o.monotonic } : {}),
-    ...(o.now ? { now: o.now } : {}),
+    ...(reconcile.backlogDrainMs !== undefined ? { backlogDrainMs: reconcile.backlogDrainMs } : {}),
+    ...(learnSettings ? { learnSettings } : {}),
+    ...(monotonic ? { monotonic } : {}),
+    ...(now ? { now } : {}),
   });
   return {
     decider,
