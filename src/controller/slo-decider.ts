@@ -19,6 +19,7 @@ import { ACCELERATOR_LABEL, type VariantAutoscaling } from '../kube/types.js';
 import { Stabiliser } from '../optimizer/index.js';
 import type { ServiceClass } from '../optimizer/inputs.js';
 import type { SloTargets } from '../optimizer/types.js';
+import type { Logger } from '../types.js';
 import type { GroupMember } from './decision.js';
 import type { SaturationDecider, SaturationOutcome } from './saturation-decider.js';
 import { sizingLoad } from './sizing-load.js';
@@ -42,6 +43,7 @@ export interface SloDeciderOptions {
   /** Serve the requests waiting within this time (0: size for arrivals only). */
   backlogDrainMs?: number;
   learnSettings?: Partial<LearnSettings>;
+  logger?: Logger;
 }
 
 /** The model's decision this cycle: the SLO engine's, or why saturation decides instead. */
@@ -83,6 +85,7 @@ export class SloDecider {
   readonly stabiliser: Stabiliser;
   private readonly engine;
   private cycle = new Map<string, ModelResult>();
+  private saidNotKept = false;
 
   constructor(private readonly o: SloDeciderOptions) {
     this.stabiliser = new Stabiliser(o.stabilizationWindowMs ?? 300_000);
@@ -149,6 +152,11 @@ export class SloDecider {
   ): ModelResult {
     const modelId = va.spec.modelID;
     const namespace = va.metadata.namespace;
+    if (!this.o.persistence && !this.saidNotKept) {
+      // Said when learning starts, not at start-up: a run that fails before prints one error line.
+      this.saidNotKept = true;
+      this.o.logger?.info({}, 'learned performance models are not persisted: a restart learns them afresh');
+    }
     const input = this.o.saturation.modelInputFor(va, group, pods);
     const nowMs = (this.o.now ?? Date.now)();
     const states = new Map<string, EstimatorState>();

@@ -83,12 +83,12 @@ export function sloParts(o: SloPartsOptions): SloParts {
         ...(now ? { now } : {}),
       })
     : undefined;
-  if (!store) log.info({}, 'learned performance models are not persisted: a restart learns them afresh');
   if (registry) registerLearnedModelMetrics(registry, () => learnedSamples(learner));
   const decider = new SloDecider({
     saturation: saturation.decider,
     learner,
     serviceClasses,
+    logger: log,
     stabilizationWindowMs: reconcile.stabilizationWindowMs,
     ...(persistence ? { persistence } : {}),
     ...(reconcile.backlogDrainMs !== undefined ? { backlogDrainMs: reconcile.backlogDrainMs } : {}),
