@@ -5,6 +5,7 @@ import { registerCollect } from './collect.js';
 import { registerDemo } from './demo.js';
 import { registerEmulate } from './emulate.js';
 import { reportCliError } from './errors.js';
+import { registerProfile } from './profile.js';
 import { registerRun } from './run.js';
 import { registerSimulate } from './simulate.js';
 import { registerSize } from './size.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerCollect(program);
   registerEmulate(program);
   registerDemo(program);
+  registerProfile(program);
   registerRun(program);
   registerSimulate(program);
   registerSize(program);

@@ -10,8 +10,8 @@ import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import type { CycleReport } from '../controller/local.js';
 import { clusterOptimizer, localOptimizer } from '../controller/optimizer-setup.js';
-import { saturationParts } from '../controller/saturation-config.js';
 import { saturationZeroSource } from '../controller/saturation-zero.js';
+import { ConfigMapLearnedStore, FileLearnedStore, sloParts } from '../controller/slo-setup.js';
 import { buildRuntime } from '../runtime.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
 import type { Logger } from '../types.js';
@@ -38,6 +38,7 @@ interface RunFlags extends Record<string, unknown> {
   leaseNamespace?: string;
   leaseName: string;
   configmap: boolean;
+  learnedFile?: string;
 }
 
 function printer(output: string): (r: CycleReport) => void {
@@ -58,6 +59,7 @@ export function registerRun(program: Command): void {
     )
     .option('--output <format>', 'local mode: table or json (one JSON document per cycle)', 'table')
     .option('--once', 'local mode: one cycle, print, exit')
+    .option('--learned-file <file>', 'local mode: keep what was learned in this file (default: not kept)')
     .option(
       '--time <unix|rfc3339>',
       'local mode: evaluate PromQL at this instant instead of now (replaying recorded data)',
@@ -116,16 +118,20 @@ async function runLocal(
   const parts = buildRuntime(cfg, { logger, ...(evaluationTime ? { evaluationTime } : {}) });
   const print = printer(opts.output);
   const opt = localOptimizer(cfg.reconcile, logger);
+  const slo = sloParts({
+    namespace: process.env.POD_NAMESPACE ?? DEFAULT_NAMESPACE,
+    scaleToZeroEnabled: () => cfg.actuation.scaleToZero,
+    serviceClasses: () => opt.store.serviceClasses.value,
+    ...(opts.learnedFile ? { store: new FileLearnedStore(opts.learnedFile) } : {}),
+    reconcile: cfg.reconcile,
+    registry: parts.telemetry.registry,
+    logger,
+  });
   const local = parts.local({
     manifests: opts.manifests as string,
     optimizer: opt.optimizer,
     optimizerConfig: opt.store,
-    saturation: saturationParts({
-      namespace: process.env.POD_NAMESPACE ?? DEFAULT_NAMESPACE,
-      stabilizationWindowMs: cfg.reconcile.stabilizationWindowMs,
-      scaleToZeroEnabled: () => cfg.actuation.scaleToZero,
-      logger,
-    }),
+    saturation: slo,
   });
   if (opts.once) {
     let report: CycleReport | undefined;
@@ -135,6 +141,7 @@ async function runLocal(
       if (!signals.signal.aborted) throw new UsageError(`cannot read manifests: ${(err as Error).message}`);
     } finally {
       await local.stop();
+      await slo.flush();
       parts.prom.close();
     }
     // Interrupted: the cycle did not finish, so there is no table; the exit code says why.
@@ -175,6 +182,7 @@ async function runLocal(
   await shutdown(
     [
       () => local.stop(),
+      () => slo.flush(),
       () => janitor.stop(),
       () => watcher.close(),
       () => server.close(),
@@ -261,7 +269,7 @@ async function runCluster(
     namespaces: cfg.reconcile.namespaces,
     collector: parts.collector,
   });
-  const saturation = saturationParts({
+  const saturation = sloParts({
     gpus: gpu.gpus,
     pods: gpu.pods,
     fleet: gpu.fleet,
@@ -272,8 +280,11 @@ async function runCluster(
     ),
     ...(upstreamWatch ? { holder: upstreamWatch.saturation } : {}),
     namespace,
-    stabilizationWindowMs: cfg.reconcile.stabilizationWindowMs,
     scaleToZeroEnabled: () => actuation.scaleToZeroEnabled(),
+    serviceClasses: () => opt.store.serviceClasses.value,
+    store: new ConfigMapLearnedStore(kc, namespace),
+    reconcile: cfg.reconcile,
+    registry: parts.telemetry.registry,
     logger,
   });
   const fromZero = scaleFromZeroParts({ kubeConfig: kc, config: cfg, identity, logger, prom: parts.prom });
@@ -364,6 +375,7 @@ async function runCluster(
   await shutdown(
     [
       () => controller.stop(4000),
+      () => saturation.flush(),
       () => actuation.stop(),
       () => fromZero.pools?.stop(),
       () => gpu.stop(),

@@ -36,6 +36,12 @@ export interface PodMetrics {
   avgOutputTokens?: number;
   /** Prefix-cache hits over queries over the last 5 minutes, kept only within 0..1. */
   prefixCacheHitRate?: number;
+  /** Averages over the last minute, ms (the SLO engine's learner): inter-token latency, time to
+   *  first token, and its parts prefill and waiting for a batch slot. */
+  itlMs?: number;
+  ttftMs?: number;
+  prefillMs?: number;
+  queueMs?: number;
 }
 
 const POD_STAT_VALUES: ReadonlySet<string> = new Set(Object.values(POD_STATS));
@@ -129,6 +135,19 @@ function applyStat(rec: PodMetrics, stat: string, value: number, labels: Record<
       break;
     case POD_STATS.prefixCacheHitRate:
       if (finite && value >= 0 && value <= 1) rec.prefixCacheHitRate = value;
+      break;
+    // 0/0 (no request in the window) is NaN: unknown, left out.
+    case POD_STATS.itlAverage:
+      if (finite && value >= 0) rec.itlMs = value;
+      break;
+    case POD_STATS.ttftAverage:
+      if (finite && value >= 0) rec.ttftMs = value;
+      break;
+    case POD_STATS.prefillAverage:
+      if (finite && value >= 0) rec.prefillMs = value;
+      break;
+    case POD_STATS.queueAverage:
+      if (finite && value >= 0) rec.queueMs = value;
       break;
   }
 }

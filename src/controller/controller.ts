@@ -19,7 +19,7 @@ import {
   Reconciler,
   type StatusWriter,
 } from './reconciler.js';
-import type { SaturationDecider } from './saturation-decider.js';
+import type { VariantDecider } from './saturation-outcome.js';
 import { KubeStatusWriter } from './status-writer.js';
 
 export interface ControllerOptions<W extends StatusWriter = KubeStatusWriter> {
@@ -54,7 +54,7 @@ export interface ControllerOptions<W extends StatusWriter = KubeStatusWriter> {
   /** Publishes and applies decisions (leader only: cleared when leadership is lost). */
   actuator?: Actuator;
   /** Decides variants without an SLO profile (saturation engines). */
-  saturation?: SaturationDecider;
+  saturation?: VariantDecider;
   /** A loop run once per leadership term (scale from zero): started on leading, stopped on losing it. */
   perTerm?: { start(): void; stop(): Promise<void> };
   /** Called after every full cycle (tests, logs). */

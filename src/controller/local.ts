@@ -32,7 +32,7 @@ import {
   type VariantSource,
 } from './reconciler.js';
 import type { SaturationConfigHolder } from './saturation-config.js';
-import type { SaturationDecider } from './saturation-decider.js';
+import type { VariantDecider } from './saturation-outcome.js';
 import { deploymentReplicas, statusUnchanged } from './status.js';
 
 export { loadManifests, MAX_MANIFEST_BYTES, type Manifests } from './manifests.js';
@@ -140,7 +140,7 @@ export interface LocalControllerOptions {
   /** CONTROLLER_INSTANCE. */
   controllerInstance?: string;
   /** Decides variants without an SLO profile; fed wva-saturation-scaling-config from the manifests. */
-  saturation?: { decider: SaturationDecider; config: SaturationConfigHolder };
+  saturation?: { decider: VariantDecider; config: SaturationConfigHolder };
 }
 
 /**

@@ -21,8 +21,13 @@ import { cycleFinished, mapBounded } from './cycle.js';
 import type { Decision, VariantOptimizer } from './decision.js';
 import { CycleGroups } from './groups.js';
 import type { ControllerTelemetry, CycleResult, ReconcileResult } from './reconcile-result.js';
-import type { SaturationDecider, SaturationOutcome } from './saturation-decider.js';
-import { saturationActuation, saturationOutcome, withSaturationFloor } from './saturation-outcome.js';
+import type { SaturationOutcome } from './saturation-decider.js';
+import {
+  saturationActuation,
+  saturationOutcome,
+  type VariantDecider,
+  withSaturationFloor,
+} from './saturation-outcome.js';
 import { computeStatus, type MetricsRead } from './status.js';
 import { lookupTarget, type ScaleTargetSource, specProblemsOf, undecidedEngine } from './targets.js';
 
@@ -90,7 +95,7 @@ export interface ReconcilerOptions {
   /** Publishes and applies each decision once its status is computed; none: status only. */
   actuator?: Actuator;
   /** Decides variants without an SLO profile (saturation engines); absent: they wait, said so. */
-  saturation?: Pick<SaturationDecider, 'decide' | 'beginCycle' | 'floor'>;
+  saturation?: Omit<VariantDecider, 'forget'>;
 }
 
 function asError(err: unknown): Error {

@@ -324,6 +324,11 @@ export class SaturationDecider {
     };
   }
 
+  /** The model's engine input as this cycle's decision would build it (the SLO engine's hook). */
+  modelInputFor(va: VariantAutoscaling, group: GroupMember[], pods: readonly PodMetrics[]) {
+    return this.modelInput(va.spec.modelID, va.metadata.namespace, activeMembers(group), pods);
+  }
+
   private engineDecide(
     modelId: string,
     namespace: string,

@@ -7,9 +7,21 @@ import type { Decision, GroupMember } from './decision.js';
 import type { SaturationDecider, SaturationOutcome } from './saturation-decider.js';
 import type { MetricsRead } from './status.js';
 
+/** What decides a profile-less variant: the saturation engines, or the SLO engine over them (which also reads the model's load). */
+export interface ModelDecider {
+  decide(
+    ...a: [...Parameters<SaturationDecider['decide']>, read?: MetricsRead]
+  ): SaturationOutcome | Promise<SaturationOutcome>;
+}
+
+/** The decider the controller holds for profile-less variants (SaturationDecider or SloDecider). */
+export type VariantDecider = Pick<SaturationDecider, 'beginCycle' | 'floor' | 'forget'> &
+  Partial<Pick<SaturationDecider, 'prepare'>> &
+  ModelDecider;
+
 /** This variant's part of its model's decision (decided once per cycle for the model). */
 export async function saturationOutcome(
-  decider: Pick<SaturationDecider, 'decide'> & Partial<Pick<SaturationDecider, 'prepare'>>,
+  decider: ModelDecider & Partial<Pick<SaturationDecider, 'prepare'>>,
   group: () => Promise<GroupMember[]>,
   va: VariantAutoscaling,
   read: MetricsRead,
@@ -17,7 +29,7 @@ export async function saturationOutcome(
   try {
     // With the GPU limiter on, the fleet is decided together first (once per cycle).
     await decider.prepare?.();
-    return decider.decide(va, await group(), read.pods);
+    return await decider.decide(va, await group(), read.pods, read);
   } catch (err) {
     const why = `the saturation engine failed on model ${va.spec.modelID}: ${err instanceof Error ? err.message : String(err)}`;
     return {

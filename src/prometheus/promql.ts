@@ -41,6 +41,11 @@ export const VLLM_POD_METRICS = {
   /** Counters of prefix-cache lookups in tokens; exposed with `_total`, read bare as well. */
   prefixCacheHits: 'vllm:prefix_cache_hits',
   prefixCacheQueries: 'vllm:prefix_cache_queries',
+  /** Histograms splitting TTFT into waiting for a batch slot and prefill (the SLO engine's learner). */
+  prefillTimeSum: 'vllm:request_prefill_time_seconds_sum',
+  prefillTimeCount: 'vllm:request_prefill_time_seconds_count',
+  queueTimeSum: 'vllm:request_queue_time_seconds_sum',
+  queueTimeCount: 'vllm:request_queue_time_seconds_count',
 } as const;
 
 /** The series whose newest sample tells whether a model's metrics are fresh. */
@@ -99,6 +104,11 @@ export const POD_STATS = {
   avgOutputTokens: 'pod_avg_output_tokens',
   /** Prefix-cache hits / queries (tokens) over POD_RATE_WINDOW. */
   prefixCacheHitRate: 'pod_prefix_cache_hit_rate',
+  /** Latency averages over POD_PEAK_WINDOW, ms, the window of runningAverage (the learner pairs them). */
+  itlAverage: 'pod_itl_ms',
+  ttftAverage: 'pod_ttft_ms',
+  prefillAverage: 'pod_prefill_ms',
+  queueAverage: 'pod_queue_ms',
 } as const;
 export type PodStatName = (typeof POD_STATS)[keyof typeof POD_STATS];
 
@@ -257,7 +267,23 @@ export function podExpr(matchers: string): string {
       max(`${counter(m.prefixCacheHits)} / ${counter(m.prefixCacheQueries)}`),
       POD_STATS.prefixCacheHitRate,
     ),
+    ...podLatencyExprs(matchers),
   ].join('\nor ');
+}
+
+/** Per-pod latency averages over the running average's window (ms), old ITL name as fallback. */
+function podLatencyExprs(matchers: string): string[] {
+  const m = { ...VLLM_METRICS, ...VLLM_POD_METRICS };
+  const w = `[${POD_PEAK_WINDOW}]`;
+  const r = (name: string) => `rate(${name}${matchers}${w})`;
+  const avg = (sum: string, count: string) => `max by (${podGroup}) (${r(sum)} / ${r(count)}) * 1000`;
+  const itl = `max by (${podGroup}) ((${r(m.itlSum)} / ${r(m.itlCount)}) or (${r(m.legacyItlSum)} / ${r(m.legacyItlCount)})) * 1000`;
+  return [
+    tag(itl, POD_STATS.itlAverage),
+    tag(avg(m.ttftSum, m.ttftCount), POD_STATS.ttftAverage),
+    tag(avg(m.prefillTimeSum, m.prefillTimeCount), POD_STATS.prefillAverage),
+    tag(avg(m.queueTimeSum, m.queueTimeCount), POD_STATS.queueAverage),
+  ];
 }
 
 /** Keeps the instant and subquery halves of freshnessExpr apart until `max by` merges them. */

@@ -41,8 +41,41 @@ describe('per-pod series in the fleet query', () => {
   it('scopes the per-pod series like the rest', () => {
     const q = podExpr('{namespace=~"a"}');
     const selectors = q.match(/vllm:[a-z_:]+(\{[^}]*\})?/g) ?? [];
-    expect(selectors.length).toBe(13);
+    // 13 saturation selectors, then ITL (current and old name, sum and count), TTFT, prefill and
+    // queue time (sum and count each) for the SLO engine's learner.
+    expect(selectors.length).toBe(23);
     for (const s of selectors) expect(s).toMatch(/\{namespace=~"a"\}$/);
+  });
+});
+
+describe('per-pod latencies for the learner', () => {
+  it('averages each latency over the running average\'s window, in ms, old ITL name as fallback', () => {
+    const q = podExpr('');
+    expect(q).toContain(
+      'max by (model_name, namespace, pod, pod_name) ((rate(vllm:inter_token_latency_seconds_sum[1m]) / rate(vllm:inter_token_latency_seconds_count[1m])) or (rate(vllm:time_per_output_token_seconds_sum[1m]) / rate(vllm:time_per_output_token_seconds_count[1m]))) * 1000',
+    );
+    expect(q).toContain(
+      'rate(vllm:request_prefill_time_seconds_sum[1m]) / rate(vllm:request_prefill_time_seconds_count[1m])',
+    );
+    expect(q).toContain(
+      'rate(vllm:request_queue_time_seconds_sum[1m]) / rate(vllm:request_queue_time_seconds_count[1m])',
+    );
+  });
+
+  it('reads them per pod and leaves out a NaN (no request in the window)', () => {
+    const pods = readPodSeries(
+      'prom',
+      [
+        podSeries('m', 'ns', 'p1', S.itlAverage, 12.5),
+        podSeries('m', 'ns', 'p1', S.ttftAverage, 80),
+        podSeries('m', 'ns', 'p1', S.prefillAverage, 50),
+        podSeries('m', 'ns', 'p1', S.queueAverage, 30),
+        podSeries('m', 'ns', 'p2', S.itlAverage, 'NaN'),
+      ],
+      key,
+    ).get(key('m', 'ns'));
+    expect(pods?.[0]).toMatchObject({ itlMs: 12.5, ttftMs: 80, prefillMs: 50, queueMs: 30 });
+    expect(pods?.[1]).toEqual({ pod: 'p2', modelId: 'm', namespace: 'ns' });
   });
 });
 

@@ -125,6 +125,9 @@ describe('deploy/', () => {
         `core/configmaps[${SCALE_TO_ZERO_CONFIGMAP_V05},${SCALE_TO_ZERO_CONFIGMAP}]: list,watch`,
         'core/configmaps[service-classes-config,accelerator-unit-costs]: list,watch',
         'core/configmaps[wva-saturation-scaling-config]: list,watch',
+        // The learned performance models: created once, then patched.
+        'core/configmaps: create',
+        'core/configmaps[wva-learned-performance]: get,patch',
         `core/configmaps[${CONFIGMAP_NAME},variantautoscaling-config]: get,list,watch`,
       ].sort(),
     );

@@ -7,7 +7,8 @@ export interface PerformanceObservation {
   itlMs: number;
   /** Average requests running per pod (`avg_over_time` of vllm:num_requests_running). */
   batch: number;
-  /** Average prefill time per request, ms (vllm:request_prefill_time_seconds). */
+  /** Average prefill time per request, ms (vllm:request_prefill_time_seconds); with TTFT and queue
+   *  time measured, the line is fitted to TTFT minus queue time when that is longer. */
   prefillMs?: number;
   /** Average input tokens per request. */
   inputTokens?: number;
@@ -87,7 +88,12 @@ export function checkObservation(
   else {
     const queueMs = o.queueMs ?? (o.ttftMs !== undefined ? Math.max(0, o.ttftMs - o.prefillMs) : 0);
     const ttftMs = o.ttftMs ?? queueMs + o.prefillMs;
-    prefill = { x: o.inputTokens * batch, y: o.prefillMs, queueMs, ttftMs };
+    // The queueing model's TTFT is waiting plus "prefill": everything after the wait up to the
+    // first token. vLLM's prefill phase leaves out a per-request overhead (API server,
+    // tokenisation, first detokenisation) that TTFT includes, so the line is fitted to TTFT minus
+    // the wait when both are measured, and that overhead lands in gamma.
+    const y = Math.max(o.prefillMs, ttftMs - queueMs);
+    prefill = { x: o.inputTokens * batch, y, queueMs, ttftMs };
   }
   return { decode, prefill };
 }

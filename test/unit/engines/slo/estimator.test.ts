@@ -225,7 +225,11 @@ describe('gating', () => {
       e.observe(m, (60 + i) * CYCLE_MS);
       clean.observe(m, (60 + i) * CYCLE_MS);
       if (i === 5 || i === 12)
-        e.observe({ ...m, itlMs: m.itlMs * 8, prefillMs: m.prefillMs! / 10 }, (60 + i) * CYCLE_MS);
+        // TTFT moves with the prefill: the prefill line is fitted to TTFT minus the wait.
+        e.observe(
+          { ...m, itlMs: m.itlMs * 8, prefillMs: m.prefillMs! / 10, ttftMs: m.queueMs! + m.prefillMs! / 10 },
+          (60 + i) * CYCLE_MS,
+        );
     }
     expect(e.profile()).toEqual(clean.profile());
   });

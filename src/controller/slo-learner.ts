@@ -1,0 +1,271 @@
+// The controller's side of learning each variant's performance model: one estimator per variant
+// (model, namespace, accelerator, vLLM arguments), fed once per cycle from the per-pod series of
+// the cycle's one fleet query, bounded in number, and turned into the document persisted across
+// restarts. The estimators themselves (gating, identifiability, confidence) are the learner's.
+import type { PodMetrics } from '../collector/pods.js';
+import type { DeploymentLike } from '../engines/saturation/types.js';
+import {
+  type EstimatorState,
+  type LearnedProfileStatus,
+  type LearnSettings,
+  learnedProfilesJson,
+  MAX_LEARNED_DOCUMENT_BYTES,
+  maxBatchSizeFromArgs,
+  neutralPrior,
+  type ObservationOutcome,
+  PerformanceEstimator,
+  type PerformanceObservation,
+  type RefusedEstimate,
+  restoreLearnedProfiles,
+  serializeLearnedProfiles,
+  type VariantKey,
+  variantKeyString,
+  vllmArgsFingerprint,
+} from '../engines/slo/learn/index.js';
+
+/** Most variants learned at once; beyond it the one updated longest ago is dropped. */
+export const DEFAULT_MAX_LEARNED_VARIANTS = 1000;
+
+/** One variant as the learner reads it this cycle. */
+export interface LearnerVariant {
+  model: string;
+  namespace: string;
+  variantName: string;
+  accelerator: string;
+  /** Its Deployment (the vLLM arguments key the estimate); null: not found. */
+  deployment?: DeploymentLike | null;
+  /** The variant's pods this cycle (matched through its Deployment). */
+  pods: readonly PodMetrics[];
+}
+
+/** What the CLI and the gauges show of one learned variant. */
+export interface LearnedView {
+  key: VariantKey;
+  /** The VariantAutoscaling last seen with this estimate; '' when only restored so far. */
+  variantName: string;
+  profile: { alpha: number; beta: number; gamma: number; delta: number; maxBatchSize: number };
+  status: LearnedProfileStatus;
+  updatedAtMs: number | null;
+}
+
+interface Entry {
+  estimator: PerformanceEstimator;
+  variantName: string;
+  /** Learner-local order of last use, for eviction. */
+  touched: number;
+  /** Why this estimate started afresh, when it replaced one (a condition message shows it). */
+  note?: string;
+}
+
+/** The vLLM command line of a Deployment: every container's command and args, in order. */
+export function deploymentArgs(d: DeploymentLike | null | undefined): string[] {
+  const out: string[] = [];
+  for (const c of d?.spec?.template?.spec?.containers ?? []) {
+    for (const x of [...(c.command ?? []), ...(c.args ?? [])]) if (typeof x === 'string') out.push(x);
+  }
+  return out;
+}
+
+const finite = (v: number | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function mean(xs: number[]): number | undefined {
+  return xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined;
+}
+
+/**
+ * One cycle's observation of a variant from its pods: batch averaged over the pods that report
+ * both running and ITL, ITL weighted by each pod's batch (tokens are produced in proportion to
+ * it), the rest plain means. Coverage is the share of pods that report: a pod whose series are
+ * young (or not scraped) lowers it, and the learner refuses a cycle covered too thinly. Null: no
+ * pod reports at all (nothing to learn, nothing refused).
+ */
+export function observationOf(pods: readonly PodMetrics[]): PerformanceObservation | null {
+  const full = pods.filter((p) => finite(p.avgRunning) && finite(p.itlMs));
+  if (full.length === 0) return null;
+  const running = full.map((p) => p.avgRunning as number);
+  const total = running.reduce((a, b) => a + b, 0);
+  const itl =
+    total > 0
+      ? full.reduce((a, p) => a + (p.itlMs as number) * (p.avgRunning as number), 0) / total
+      : (mean(full.map((p) => p.itlMs as number)) as number);
+  const o: PerformanceObservation = {
+    batch: total / full.length,
+    itlMs: itl,
+    coverage: full.length / pods.length,
+  };
+  const prefill = mean(full.flatMap((p) => (finite(p.prefillMs) ? [p.prefillMs] : [])));
+  const tokens = mean(full.flatMap((p) => (finite(p.avgInputTokens) ? [p.avgInputTokens] : [])));
+  if (prefill !== undefined && tokens !== undefined) {
+    o.prefillMs = prefill;
+    o.inputTokens = tokens;
+    const queue = mean(full.flatMap((p) => (finite(p.queueMs) ? [p.queueMs] : [])));
+    const ttft = mean(full.flatMap((p) => (finite(p.ttftMs) ? [p.ttftMs] : [])));
+    if (queue !== undefined) o.queueMs = queue;
+    if (ttft !== undefined) o.ttftMs = ttft;
+  }
+  return o;
+}
+
+export interface SloLearnerOptions {
+  settings?: Partial<LearnSettings>;
+  maxVariants?: number;
+}
+
+export interface RestoreReport {
+  restored: number;
+  refused: RefusedEstimate[];
+  /** The whole document was refused (not JSON, another schema). */
+  error: string | null;
+}
+
+export class SloLearner {
+  readonly #entries = new Map<string, Entry>();
+  readonly #max: number;
+  #clock = 0;
+
+  constructor(private readonly o: SloLearnerOptions = {}) {
+    this.#max = Math.max(1, o.maxVariants ?? DEFAULT_MAX_LEARNED_VARIANTS);
+  }
+
+  /** The key a variant's estimate is filed under. */
+  keyOf(v: Pick<LearnerVariant, 'model' | 'namespace' | 'accelerator' | 'deployment'>): VariantKey {
+    return {
+      model: v.model,
+      namespace: v.namespace,
+      accelerator: v.accelerator,
+      argsFingerprint: vllmArgsFingerprint(deploymentArgs(v.deployment)),
+    };
+  }
+
+  #entry(v: LearnerVariant): Entry {
+    const key = this.keyOf(v);
+    const id = variantKeyString(key);
+    let e = this.#entries.get(id);
+    if (!e) {
+      // The same variant under other vLLM arguments: its latencies describe another server.
+      let note: string | undefined;
+      for (const [k, other] of this.#entries) {
+        const ok = other.estimator.key;
+        if (
+          ok.model === key.model &&
+          ok.namespace === key.namespace &&
+          ok.accelerator === key.accelerator &&
+          ok.argsFingerprint !== key.argsFingerprint
+        ) {
+          this.#entries.delete(k);
+          note =
+            `the estimate learned under other vLLM arguments (fingerprint ${ok.argsFingerprint}, ` +
+            `now ${key.argsFingerprint}) was dropped: learning started afresh`;
+        }
+      }
+      e = {
+        estimator: new PerformanceEstimator({
+          key,
+          maxBatchSize: maxBatchSizeFromArgs(deploymentArgs(v.deployment)),
+          neutral: neutralPrior(v.model, v.accelerator),
+          ...(this.o.settings ? { settings: this.o.settings } : {}),
+        }),
+        variantName: v.variantName,
+        touched: 0,
+        ...(note ? { note } : {}),
+      };
+      this.#entries.set(id, e);
+      this.#evict();
+    }
+    e.variantName = v.variantName;
+    e.touched = ++this.#clock;
+    return e;
+  }
+
+  #evict(): void {
+    while (this.#entries.size > this.#max) {
+      let oldest: string | undefined;
+      let at = Number.POSITIVE_INFINITY;
+      for (const [k, e] of this.#entries)
+        if (e.touched < at) {
+          at = e.touched;
+          oldest = k;
+        }
+      if (oldest === undefined) return;
+      this.#entries.delete(oldest);
+    }
+  }
+
+  /**
+   * Learns from one cycle of a variant (before the cycle's decision uses it). `nowMs` is the wall
+   * clock recorded with the estimate. Returns the estimator's state (also when nothing was learned
+   * this cycle) and what the observation did, if there was one.
+   */
+  observe(
+    v: LearnerVariant,
+    nowMs: number,
+  ): { state: EstimatorState; outcome?: ObservationOutcome; note?: string } {
+    const e = this.#entry(v);
+    const o = observationOf(v.pods);
+    const outcome = o ? e.estimator.observe(o, nowMs) : undefined;
+    return {
+      state: e.estimator.snapshot(),
+      ...(outcome ? { outcome } : {}),
+      ...(e.note ? { note: e.note } : {}),
+    };
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Every estimate, for the gauges and the CLI. */
+  views(): LearnedView[] {
+    return [...this.#entries.values()].map((e) => ({
+      key: e.estimator.key,
+      variantName: e.variantName,
+      profile: e.estimator.profile(),
+      status: e.estimator.status(),
+      updatedAtMs: e.estimator.snapshot().updatedAtMs,
+    }));
+  }
+
+  /**
+   * The persisted document's text: estimates that learned something, newest first, as many as a
+   * ConfigMap holds (the oldest are left out rather than the write failing).
+   */
+  serialize(nowMs: number): string {
+    const all = [...this.#entries.values()]
+      .map((e) => e.estimator)
+      .sort((a, b) => (b.snapshot().updatedAtMs ?? 0) - (a.snapshot().updatedAtMs ?? 0));
+    let n = all.length;
+    for (;;) {
+      const text = learnedProfilesJson(serializeLearnedProfiles(all.slice(0, n), nowMs));
+      if (Buffer.byteLength(text) <= MAX_LEARNED_DOCUMENT_BYTES || n === 0) return text;
+      n = Math.floor(n * 0.9);
+    }
+  }
+
+  /**
+   * Continues from a persisted document. Of an estimate held already and the document's, the one
+   * updated last wins (another leader may have learned meanwhile); `current` are the variants known
+   * now, so an estimate made under other vLLM arguments is refused.
+   */
+  restore(text: string, nowMs: number, current?: readonly VariantKey[]): RestoreReport {
+    const r = restoreLearnedProfiles(text, {
+      nowMs,
+      ...(current ? { current } : {}),
+      ...(this.o.settings ? { settings: this.o.settings } : {}),
+    });
+    let restored = 0;
+    for (const est of r.estimators) {
+      const id = variantKeyString(est.key);
+      const held = this.#entries.get(id);
+      const heldAt = held?.estimator.snapshot().updatedAtMs ?? null;
+      if (held && heldAt !== null && heldAt >= (est.snapshot().updatedAtMs ?? 0)) continue;
+      this.#entries.set(id, {
+        estimator: est,
+        variantName: held?.variantName ?? '',
+        touched: held?.touched ?? 0,
+      });
+      restored++;
+    }
+    this.#evict();
+    return { restored, refused: r.refused, error: r.error };
+  }
+}
