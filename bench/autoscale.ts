@@ -4,6 +4,7 @@
 // `npm run bench:autoscale -- --json` prints only `{ "rows": [...] }`.
 
 import os from 'node:os';
+import { SLO_SIZING } from '../src/engines/slo/index.js';
 import { POLICY_NAMES, type Row, type RunOutcome, type RunSettings, runOne } from './autoscale/run.js';
 import { benchModels, benchTraces } from './autoscale/traces.js';
 import type { Benchmark } from './types.js';
@@ -25,18 +26,18 @@ export const SETTINGS: RunSettings = {
   // minutes, not ten) and a 20 % error threshold: the decode line's rolling error on these pods
   // hovers near 15 % because the line leaves out the prefill chunks that share decode steps.
   learn: { minCycles: 10, errorWindow: 10, errorThreshold: 0.2 },
-  targetFraction: 0.9,
+  targetFraction: SLO_SIZING.targetFraction,
   // While a variant's model is not yet usable the model is decided by saturation V2 (a user's
   // analyzerName: saturation), which holds these traces far better than V1; V1 stays the floor.
   fallbackV2: true,
   // A dead band: scale down only to the count meeting 80 % of the (already reduced) targets, so a
   // count at the edge of the SLO does not go down and come back up two minutes of start-up later.
-  scaleDownFraction: 0.8,
+  scaleDownFraction: SLO_SIZING.scaleDownFraction,
   // A rising load is sized for the last cycle's own rate, not the window's lagging average.
   trend: true,
   // ... and a steady rise for its rate a minute ahead (half the pods' start-up; the whole start-up
   // bought 0.3 points of requests for 5 points of static-peak's cost, docs/slo-engine.md).
-  trendLeadMs: MIN,
+  trendLeadMs: SLO_SIZING.trendLeadMs,
   // The cycle that asks for pods sizes the backlog for the queue expected when they serve.
   backlogAhead: true,
 };

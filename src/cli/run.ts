@@ -12,6 +12,7 @@ import type { CycleReport } from '../controller/local.js';
 import { clusterOptimizer, localOptimizer } from '../controller/optimizer-setup.js';
 import { saturationZeroSource } from '../controller/saturation-zero.js';
 import { ConfigMapLearnedStore, FileLearnedStore, sloParts } from '../controller/slo-setup.js';
+import { parseDuration } from '../duration.js';
 import { buildRuntime } from '../runtime.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
 import type { Logger } from '../types.js';
@@ -124,6 +125,7 @@ async function runLocal(
     serviceClasses: () => opt.store.serviceClasses.value,
     ...(opts.learnedFile ? { store: new FileLearnedStore(opts.learnedFile) } : {}),
     reconcile: cfg.reconcile,
+    rateWindowMs: parseDuration(cfg.collector.window),
     registry: parts.telemetry.registry,
     logger,
   });
@@ -284,6 +286,7 @@ async function runCluster(
     serviceClasses: () => opt.store.serviceClasses.value,
     store: new ConfigMapLearnedStore(kc, namespace),
     reconcile: cfg.reconcile,
+    rateWindowMs: parseDuration(cfg.collector.window),
     registry: parts.telemetry.registry,
     logger,
   });

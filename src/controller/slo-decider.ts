@@ -5,7 +5,7 @@
 // so a decision always uses what the cycle measured. The SLO engine keeps saturation V1 as its floor.
 import type { PodMetrics } from '../collector/pods.js';
 import { createSaturationV1Engine } from '../engines/saturation-engine.js';
-import { choosePerformance, createSloEngine } from '../engines/slo/index.js';
+import { choosePerformance, createSloEngine, RateTrend, SLO_SIZING } from '../engines/slo/index.js';
 import type { EstimatorState, LearnSettings } from '../engines/slo/learn/index.js';
 import { variantStatuses } from '../engines/status.js';
 import {
@@ -40,6 +40,8 @@ export interface SloDeciderOptions {
   monotonic?: () => number;
   /** Wall clock, ms since the epoch: when each estimate was made. Default Date.now. */
   now?: () => number;
+  /** The window the arrival rate is averaged over (WVA_QUERY_WINDOW); given, a rising load is sized ahead. */
+  rateWindowMs?: number;
   /** Serve the requests waiting within this time (0: size for arrivals only). */
   backlogDrainMs?: number;
   learnSettings?: Partial<LearnSettings>;
@@ -89,7 +91,16 @@ export class SloDecider {
 
   constructor(private readonly o: SloDeciderOptions) {
     this.stabiliser = new Stabiliser(o.stabilizationWindowMs ?? 300_000);
-    this.engine = createSloEngine({ saturation: createSaturationV1Engine(), stabiliser: this.stabiliser });
+    // Sized as the benchmark measures it; the rate trend needs the window the rate averages over.
+    this.engine = createSloEngine({
+      saturation: createSaturationV1Engine(),
+      stabiliser: this.stabiliser,
+      targetFraction: SLO_SIZING.targetFraction,
+      scaleDownFraction: SLO_SIZING.scaleDownFraction,
+      ...(o.rateWindowMs !== undefined
+        ? { trend: new RateTrend(o.rateWindowMs, SLO_SIZING.trendLeadMs) }
+        : {}),
+    });
   }
 
   /** A cycle begins: each model learns and decides afresh (once) in it. */

@@ -20,6 +20,8 @@ export interface SloPartsOptions
   saveEveryCycles?: number;
   /** The controller's reconcile settings (stabilisation window, backlog drain time). */
   reconcile: { stabilizationWindowMs: number; backlogDrainMs?: number };
+  /** The window the arrival rate is averaged over, ms (WVA_QUERY_WINDOW). */
+  rateWindowMs?: number;
   /** The gauges go here. */
   registry?: Registry;
   logger?: Logger;
@@ -60,6 +62,7 @@ export function sloParts(o: SloPartsOptions): SloParts {
     store,
     saveEveryCycles,
     reconcile,
+    rateWindowMs,
     registry,
     logger,
     learnSettings,
@@ -91,6 +94,7 @@ export function sloParts(o: SloPartsOptions): SloParts {
     logger: log,
     stabilizationWindowMs: reconcile.stabilizationWindowMs,
     ...(persistence ? { persistence } : {}),
+    ...(rateWindowMs !== undefined ? { rateWindowMs } : {}),
     ...(reconcile.backlogDrainMs !== undefined ? { backlogDrainMs: reconcile.backlogDrainMs } : {}),
     ...(learnSettings ? { learnSettings } : {}),
     ...(monotonic ? { monotonic } : {}),

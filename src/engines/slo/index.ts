@@ -16,4 +16,5 @@ export {
   type PerformanceInputs,
   type PerformanceSource,
 } from './performance.js';
+export { SLO_SIZING } from './sizing.js';
 export { type RateEstimate, RateTrend } from './trend.js';
