@@ -5,21 +5,15 @@ import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { ConfigReloader, configMapNames, UPSTREAM_CONFIGMAP } from '../config/index.js';
-import { watchUpstreamConfigMaps } from '../controller/config-copies.js';
-import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import type { CycleReport } from '../controller/local.js';
-import { clusterOptimizer, localOptimizer } from '../controller/optimizer-setup.js';
-import { saturationParts } from '../controller/saturation-config.js';
-import { buildRuntime } from '../runtime.js';
+import { buildClusterPipeline, buildLocalPipeline } from '../pipeline/index.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
 import type { Logger } from '../types.js';
-import { ClusterActuation } from './actuation.js';
 import { addConfigOptions, configSourcesFromOptions, loadCliConfig } from './config-flags.js';
 import { cycleReportJson, formatCycleTable } from './cycle-report.js';
 import { action, UsageError } from './errors.js';
 import { readConfigMap } from './read-configmap.js';
-import { gpuParts, scaleFromZeroParts } from './scale-from-zero-setup.js';
 import { type ShutdownSignals, watchShutdownSignals } from './signals.js';
 import { parseTime } from './time.js';
 
@@ -112,20 +106,15 @@ async function runLocal(
   signals.useLogger(logger);
   if (cfg.actuation.mode === 'scale')
     logger.warn({}, 'local mode scales nothing: WVA_ACTUATOR=scale ignored');
-  const parts = buildRuntime(cfg, { logger, ...(evaluationTime ? { evaluationTime } : {}) });
-  const print = printer(opts.output);
-  const opt = localOptimizer(cfg.reconcile, logger);
-  const local = parts.local({
+  const pipeline = buildLocalPipeline({
+    config: cfg,
+    logger,
     manifests: opts.manifests as string,
-    optimizer: opt.optimizer,
-    optimizerConfig: opt.store,
-    saturation: saturationParts({
-      namespace: process.env.POD_NAMESPACE ?? DEFAULT_NAMESPACE,
-      stabilizationWindowMs: cfg.reconcile.stabilizationWindowMs,
-      scaleToZeroEnabled: () => cfg.actuation.scaleToZero,
-      logger,
-    }),
+    namespace: process.env.POD_NAMESPACE ?? DEFAULT_NAMESPACE,
+    ...(evaluationTime ? { evaluationTime } : {}),
   });
+  const { runtime: parts, controller: local } = pipeline;
+  const print = printer(opts.output);
   if (opts.once) {
     let report: CycleReport | undefined;
     try {
@@ -155,15 +144,7 @@ async function runLocal(
   });
   const janitor = parts.startJanitor();
   // Reloads follow the --config file (local mode reads no ConfigMap).
-  const targets = parts.reloadHooks(
-    (n, _p, keys) => {
-      if (!keys.includes('GLOBAL_OPT_INTERVAL')) return [];
-      local.intervalMs = n.reconcile.intervalMs;
-      return ['GLOBAL_OPT_INTERVAL'];
-    },
-    { optimizer: opt.optimizer },
-  );
-  const watcher = new ConfigReloader(cfg, targets, sources, {});
+  const watcher = new ConfigReloader(cfg, pipeline.reloadHooks(), sources, {});
   logger.info(
     { url: parts.prom.url, timeoutMs: parts.prom.timeoutMs },
     'warming the cache: one fleet query to Prometheus',
@@ -229,76 +210,19 @@ async function runCluster(
   const startSources = { ...sources, ...(configMapData ? { configMapData } : {}) };
   const { config: cfg, logger } = loadCliConfig(startSources, { longRunning: true });
   signals.useLogger(logger);
-  const parts = buildRuntime(cfg, {
+  const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
+  const pipeline = buildClusterPipeline({
+    kubeConfig: kc,
+    config: cfg,
     logger,
-    namespaces: cfg.reconcile.namespaces,
+    identity,
+    namespace,
+    watchConfigMap: opts.configmap,
+    leaseName: opts.leaderElect ? opts.leaseName : false,
     ...(evaluationTime ? { evaluationTime } : {}),
   });
-  const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
-  const place = { identity, namespace, watchConfigMap: opts.configmap };
-  const actuation = new ClusterActuation(kc, cfg, place, parts, logger);
-  const opt = clusterOptimizer(
-    kc,
-    namespace,
-    { ...cfg.reconcile, minReplicasDefault: (va) => actuation.minReplicas(va) },
-    logger,
-  );
-  // wva-saturation-scaling-config (held for the saturation engine) and namespace-local copies.
-  const upstreamWatch = opts.configmap
-    ? watchUpstreamConfigMaps({
-        kubeConfig: kc,
-        namespace,
-        namespaces: cfg.reconcile.namespaces,
-        logger,
-        scaleToZeroCopies: (l) => actuation.localScaleToZero(l),
-      })
-    : undefined;
-
-  const gpu = gpuParts({ kubeConfig: kc, logger });
-  const saturation = saturationParts({
-    gpus: gpu.gpus,
-    ...(upstreamWatch ? { holder: upstreamWatch.saturation } : {}),
-    namespace,
-    stabilizationWindowMs: cfg.reconcile.stabilizationWindowMs,
-    scaleToZeroEnabled: () => actuation.scaleToZeroEnabled(),
-    logger,
-  });
-  const fromZero = scaleFromZeroParts({ kubeConfig: kc, config: cfg, identity, logger });
-  const controller = new Controller({
-    saturation: saturation.decider,
-    perTerm: fromZero.perTerm,
-    optimizer: opt.optimizer,
-    unitCosts: () => opt.store.unitCosts.value,
-    kubeConfig: kc,
-    collector: parts.collector,
-    namespaces: cfg.reconcile.namespaces,
-    intervalMs: cfg.reconcile.intervalMs,
-    concurrency: cfg.reconcile.concurrency,
-    logger,
-    telemetry: parts.telemetry,
-    leaderElection: opts.leaderElect ? { namespace, name: opts.leaseName, identity } : false,
-    actuator: actuation.actuator,
-    scope: {
-      // With a namespace list that list is the scope: Namespaces are not read cluster-wide then.
-      namespaceExclusion: cfg.reconcile.namespaces.length === 0,
-      ...(cfg.reconcile.controllerInstance ? { controllerInstance: cfg.reconcile.controllerInstance } : {}),
-    },
-  });
-  actuation.bindSource(controller.source);
-  fromZero.wire(controller);
-  gpu.wire(controller.source);
-  actuation.bindUnitCosts(() => opt.store.unitCosts.value);
-  const targets = parts.reloadHooks(
-    (n, _p, keys) => {
-      const done: string[] = [];
-      if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');
-      if (keys.includes('WVA_RECONCILE_CONCURRENCY')) done.push('WVA_RECONCILE_CONCURRENCY');
-      controller.configure({ intervalMs: n.reconcile.intervalMs, concurrency: n.reconcile.concurrency });
-      done.push(...actuation.reload(n, keys));
-      return done;
-    },
-    { optimizer: opt.optimizer },
-  );
+  const { runtime: parts, controller } = pipeline;
+  const targets = pipeline.reloadHooks();
   // One reload path for a --config file and the ConfigMap: new ConfigMap data replaces that source
   // and every source is resolved again (file, ConfigMap, env, flags), so neither undoes the other.
   const reloader = new ConfigReloader(cfg, targets, startSources, {});
@@ -331,11 +255,7 @@ async function runCluster(
   }
   const janitor = parts.startJanitor();
   cmWatch?.start();
-  upstreamWatch?.start();
-  actuation.start();
-  fromZero.pools?.start();
-  opt.start();
-  await controller.start();
+  await pipeline.start();
   logger.info(
     {
       identity,
@@ -350,13 +270,8 @@ async function runCluster(
   const t0 = performance.now();
   await shutdown(
     [
-      () => controller.stop(4000),
-      () => actuation.stop(),
-      () => fromZero.pools?.stop(),
-      () => gpu.stop(),
+      ...pipeline.stopSteps(),
       () => cmWatch?.stop(),
-      () => upstreamWatch?.stop(),
-      () => opt.stop(),
       () => reloader.close(),
       () => janitor.stop(),
       () => server?.close(),

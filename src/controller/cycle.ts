@@ -1,6 +1,6 @@
 // Running a cycle's keys with bounded concurrency, and counting and logging its result.
 import type { Logger } from '../types.js';
-import type { ControllerTelemetry, CycleResult, ReconcileResult } from './reconciler.js';
+import type { ControllerTelemetry, CycleResult, ReconcileResult } from './reconcile-result.js';
 
 /** Runs `fn` over `items` with at most `limit` in flight; results in input order; never rejects. */
 export async function mapBounded<T, R>(

@@ -36,12 +36,12 @@ function serving(variants: VariantAutoscaling[], deployments: Deployment[]) {
     { identity: 'wva-0', namespace: 'wva-system', watchConfigMap: false },
     {
       telemetry: { registry: new Registry() },
-      collector: { requestsOver: () => ({ kind: 'no-series' }), countRequestsOver: () => {} },
+      collector: { requestsOver: () => ({ kind: 'no-series' }) },
+      source,
+      unitCosts: () => ({ A100: 10, H100: 40, L40S: 20 }),
     },
     silentLogger,
   );
-  actuation.bindSource(source);
-  actuation.bindUnitCosts(() => ({ A100: 10, H100: 40, L40S: 20 }));
   return (name: string) =>
     actuation.serving(variants.find((v) => v.metadata.name === name) as VariantAutoscaling);
 }

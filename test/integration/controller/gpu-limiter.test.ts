@@ -4,13 +4,14 @@
 // scale-up that does not fit is cut and the condition says so; with room it goes through.
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gpuParts } from '../../../src/cli/scale-from-zero-setup.js';
 import type { PodMetrics } from '../../../src/collector/pods.js';
 import type { GroupMember } from '../../../src/controller/decision.js';
 import { NodeGpuWatch } from '../../../src/controller/gpu-nodes.js';
+import { LocalSource } from '../../../src/controller/local.js';
 import { SaturationConfigHolder } from '../../../src/controller/saturation-config.js';
 import { SaturationDecider } from '../../../src/controller/saturation-decider.js';
 import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
+import { gpuParts } from '../../../src/pipeline/cluster-parts.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { kustomize, kustomizeComponent, repoRoot } from '../../support/manifests.js';
@@ -122,7 +123,7 @@ describe('GPU limiter RBAC', () => {
   it("the gpu-limiter component's RBAC allows every request the Node watch makes and grants nothing unused", async () => {
     api.put('nodes', node('gpu-a', '2', 'NVIDIA-L4'));
     // As `run` wires it: the watch starts the first time the limiter asks for capacity.
-    const parts = gpuParts({ kubeConfig: api.kubeConfig(), logger: silentLogger });
+    const parts = gpuParts({ kubeConfig: api.kubeConfig(), source: new LocalSource(), logger: silentLogger });
     try {
       expect(api.requests.map(accessOf).filter((a) => a !== undefined)).toEqual([]);
       await until(() => parts.gpus.capacity() !== null, 'Nodes listed');

@@ -4,17 +4,14 @@
 // series. desiredOptimizedAlloc must be what the queueing model gives for the measured load, and
 // the conditions must say what is missing or bad.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelMetricsCache } from '../../../src/cache/index.js';
-import { FleetCollector } from '../../../src/collector/index.js';
 import { KubeSource } from '../../../src/controller/kube.js';
 import { clusterOptimizer } from '../../../src/controller/optimizer-setup.js';
-import { Reconciler } from '../../../src/controller/reconciler.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { maxRatePerReplica, sizeReplicas } from '../../../src/optimizer/index.js';
-import { PrometheusClient } from '../../../src/prometheus/index.js';
+import { backfilledCollector, cycleDriver } from '../../support/cycles.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
-import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
+import { type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { deployment, variant } from '../../support/variants.js';
 import { expectedMetrics, type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
 import { until } from '../../support/wait.js';
@@ -130,15 +127,11 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
         );
         api.put('deployments', deployment('staging', name, 1));
       }
-      const collector = new FleetCollector({
-        prom: new PrometheusClient({ url: prom.url, timeoutMs: 5000 }),
-        cache: new ModelMetricsCache({ ttlMs: 30_000 }),
-        evaluationTime: () => new Date(BACKFILL_TIME_S * 1000),
-      });
+      const collector = backfilledCollector(prom.url);
       source.start();
       await source.waitForSync(10_000);
       opt.start();
-      const reconciler = new Reconciler({
+      const driver = cycleDriver({
         source,
         collector,
         writer: new KubeStatusWriter({ kubeConfig: kc }),
@@ -150,7 +143,7 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
         status(ns, name)?.conditions?.find((c) => c.type === 'OptimizationReady');
 
       // 1. Neither shared ConfigMap exists.
-      await reconciler.runCycle();
+      await driver.runCycle();
       expect(ready('prod', 'llama')).toMatchObject({ status: 'False', reason: 'NoServiceClass' });
       expect(ready('prod', 'llama')?.message).toMatch(
         /service-classes-config is missing.*ConfigMap wva-system\/service-classes-config not found/,
@@ -172,7 +165,7 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
         10_000,
       );
       const patchesBefore = api.count({ method: 'PATCH' });
-      await reconciler.runCycle();
+      await driver.runCycle();
       expect(api.count({ method: 'PATCH' }) - patchesBefore).toBe(4);
 
       const llama = sizeReplicas({ profile: A100, load: load(pods.llama), slo: { ttftMs: 500, itlMs: 24 } });
@@ -210,7 +203,7 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
 
       // 3. Nothing changed: no patch.
       const steady = api.count({ method: 'PATCH' });
-      const again = await reconciler.runCycle();
+      const again = await driver.runCycle();
       expect(again.results.map((r) => r.outcome)).toEqual([
         'unchanged',
         'unchanged',
@@ -225,7 +218,7 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
         configMap(CONTROLLER_NS, 'service-classes-config', { 'premium.yaml': 'name: Premium\ndata: [oops' }),
       );
       await until(() => opt.store.serviceClasses.problem !== undefined, 'bad edit seen', 10_000);
-      await reconciler.runCycle();
+      await driver.runCycle();
       expect(status('prod', 'llama')?.desiredOptimizedAlloc?.numReplicas).toBe(llama.numReplicas);
       expect(ready('prod', 'llama')).toMatchObject({ status: 'True', reason: 'OptimizationSucceeded' });
       expect(ready('prod', 'llama')?.message).toMatch(
@@ -236,7 +229,7 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
       const before = status('prod', 'llama')?.desiredOptimizedAlloc;
       api.delete('configmaps', CONTROLLER_NS, 'accelerator-unit-costs');
       await until(() => opt.store.unitCosts.value === undefined, 'deletion seen', 10_000);
-      await reconciler.runCycle();
+      await driver.runCycle();
       expect(ready('prod', 'llama')).toMatchObject({ status: 'False', reason: 'NoUnitCosts' });
       expect(status('prod', 'llama')?.desiredOptimizedAlloc).toEqual(before);
     } finally {

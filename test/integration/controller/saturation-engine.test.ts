@@ -9,18 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Actuator } from '../../../src/actuator/actuator.js';
 import { ActuationMetrics } from '../../../src/actuator/metrics.js';
 import { DeploymentScaler, HpaWatch } from '../../../src/actuator/scaler.js';
-import { ModelMetricsCache } from '../../../src/cache/index.js';
-import { FleetCollector } from '../../../src/collector/index.js';
 import { KubeSource } from '../../../src/controller/kube.js';
 import { clusterOptimizer } from '../../../src/controller/optimizer-setup.js';
-import { Reconciler } from '../../../src/controller/reconciler.js';
 import { SaturationConfigHolder } from '../../../src/controller/saturation-config.js';
 import { SaturationDecider } from '../../../src/controller/saturation-decider.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import { createSaturationV1Engine } from '../../../src/engines/saturation-engine.js';
-import { PrometheusClient } from '../../../src/prometheus/index.js';
+import { backfilledCollector, cycleDriver } from '../../support/cycles.js';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
-import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
+import { type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
 import { until } from '../../support/wait.js';
 
@@ -162,18 +159,14 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
       source.start();
       await source.waitForSync(10_000);
       const registry = new Registry();
-      const reconciler = new Reconciler({
+      const driver = cycleDriver({
         source,
-        collector: new FleetCollector({
-          prom: new PrometheusClient({ url: prom.url, timeoutMs: 5000 }),
-          cache: new ModelMetricsCache({ ttlMs: 30_000 }),
-          evaluationTime: () => new Date(BACKFILL_TIME_S * 1000),
-        }),
+        collector: backfilledCollector(prom.url),
         writer: new KubeStatusWriter({ kubeConfig: kc }),
         saturation: decider,
         actuator: new Actuator({ mode: 'metrics', metrics: new ActuationMetrics(registry) }),
       });
-      const cycle = await reconciler.runCycle();
+      const cycle = await driver.runCycle();
       expect(cycle.results.map((r) => r.outcome)).toEqual(Array(fleet.length).fill('written'));
       const st = (name: string) => (api.get('variantautoscalings', NS, name) as Loose).status as Loose;
       const desired = (name: string) => st(name).desiredOptimizedAlloc?.numReplicas;
@@ -255,13 +248,9 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
       await source.waitForSync(10_000);
       await until(() => hpas.synced, 'HPA informer');
       const holder = new SaturationConfigHolder(CONTROLLER_NS, 'wva-saturation-scaling-config');
-      const reconciler = new Reconciler({
+      const driver = cycleDriver({
         source,
-        collector: new FleetCollector({
-          prom: new PrometheusClient({ url: prom.url, timeoutMs: 5000 }),
-          cache: new ModelMetricsCache({ ttlMs: 30_000 }),
-          evaluationTime: () => new Date(BACKFILL_TIME_S * 1000),
-        }),
+        collector: backfilledCollector(prom.url),
         writer: new KubeStatusWriter({ kubeConfig: kc }),
         saturation: new SaturationDecider({ config: holder, stabilizationWindowMs: 0 }),
         actuator: new Actuator({
@@ -272,7 +261,7 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
           scaleToZeroEnabled: () => false,
         }),
       });
-      await reconciler.runCycle();
+      await driver.runCycle();
       const patches = api.requests
         .filter((r) => r.subresource === 'scale' && r.method === 'PATCH')
         .map((r) => [r.name, (r.body as Loose).spec.replicas])
@@ -350,13 +339,9 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
       opt.start();
       await source.waitForSync(10_000);
       await until(() => opt.store.unitCosts.value !== undefined, 'optimizer ConfigMaps watched', 10_000);
-      const reconciler = new Reconciler({
+      const driver = cycleDriver({
         source,
-        collector: new FleetCollector({
-          prom: new PrometheusClient({ url: prom.url, timeoutMs: 5000 }),
-          cache: new ModelMetricsCache({ ttlMs: 30_000 }),
-          evaluationTime: () => new Date(BACKFILL_TIME_S * 1000),
-        }),
+        collector: backfilledCollector(prom.url),
         writer: new KubeStatusWriter({ kubeConfig: kc }),
         optimizer: opt.optimizer,
         saturation: new SaturationDecider({
@@ -364,7 +349,7 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
           stabilizationWindowMs: 0,
         }),
       });
-      const cycle = await reconciler.runCycle();
+      const cycle = await driver.runCycle();
       const r = cycle.results[0] as Loose;
       // The SLO engine alone would publish fewer than the two saturated replicas; V1 keeps three.
       expect(r.decision.ok).toBe(true);

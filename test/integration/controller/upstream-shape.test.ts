@@ -16,16 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { Actuator } from '../../../src/actuator/actuator.js';
 import { ActuationMetrics } from '../../../src/actuator/metrics.js';
-import { ModelMetricsCache } from '../../../src/cache/index.js';
-import { FleetCollector } from '../../../src/collector/index.js';
 import { KubeSource } from '../../../src/controller/kube.js';
 import { clusterOptimizer } from '../../../src/controller/optimizer-setup.js';
-import { Reconciler } from '../../../src/controller/reconciler.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { sizeReplicas } from '../../../src/optimizer/index.js';
-import { PrometheusClient } from '../../../src/prometheus/index.js';
 import { runCli } from '../../support/cli.js';
+import { backfilledCollector, cycleDriver } from '../../support/cycles.js';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { applySchema, crdSchema } from '../../support/structural-schema.js';
@@ -196,18 +193,14 @@ describe("upstream v0.5's samples in the controller (fake API server, real Prome
       await source.waitForSync(10_000);
       await until(() => opt.store.unitCosts.value !== undefined, 'optimizer ConfigMaps watched', 10_000);
       const registry = new Registry();
-      const reconciler = new Reconciler({
+      const driver = cycleDriver({
         source,
-        collector: new FleetCollector({
-          prom: new PrometheusClient({ url: prom.url, timeoutMs: 5000 }),
-          cache: new ModelMetricsCache({ ttlMs: 30_000 }),
-          evaluationTime: () => new Date(BACKFILL_TIME_S * 1000),
-        }),
+        collector: backfilledCollector(prom.url),
         writer: new KubeStatusWriter({ kubeConfig: kc }),
         optimizer: opt.optimizer,
         actuator: new Actuator({ mode: 'metrics', metrics: new ActuationMetrics(registry) }),
       });
-      const cycle = await reconciler.runCycle();
+      const cycle = await driver.runCycle();
       expect(cycle.results.map((r) => r.outcome).sort()).toEqual(Array(7).fill('written'));
       const status = (ns: string, name: string) =>
         (api.get('variantautoscalings', ns, name) as unknown as VariantAutoscaling).status as Loose;

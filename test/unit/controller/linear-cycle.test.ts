@@ -7,10 +7,10 @@ import { ClusterActuation } from '../../../src/cli/actuation.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { VariantOptimizer } from '../../../src/controller/decision.js';
 import { LocalSource } from '../../../src/controller/local.js';
-import { Reconciler } from '../../../src/controller/reconciler.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
 import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
+import { cycleDriver } from '../../support/cycles.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { deploymentObject, vaObject } from '../../support/variants.js';
 
@@ -60,12 +60,12 @@ async function cycle(models: number, per: number) {
     { identity: 'wva-0', namespace: 'wva-system', watchConfigMap: false },
     {
       telemetry: { registry: new Registry() },
-      collector: { requestsOver: () => ({ kind: 'no-series' }), countRequestsOver: () => {} },
+      collector: { requestsOver: () => ({ kind: 'no-series' }) },
+      source,
+      unitCosts: () => ({ A100: 40 }),
     },
     silentLogger,
   );
-  actuation.bindSource(source);
-  actuation.bindUnitCosts(() => ({ A100: 40 }));
   const optimizer = new VariantOptimizer({
     config: {
       serviceClasses: {
@@ -85,7 +85,7 @@ async function cycle(models: number, per: number) {
     },
     minReplicasDefault: (va) => actuation.minReplicas(va),
   });
-  const r = new Reconciler({
+  const r = cycleDriver({
     source,
     writer: source,
     collector: { read: async () => reading, snapshot: async () => ({ read: () => reading }) },

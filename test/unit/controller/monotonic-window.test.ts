@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VariantOptimizer } from '../../../src/controller/decision.js';
 import { LocalSource } from '../../../src/controller/local.js';
 import { OptimizerConfigStore } from '../../../src/controller/optimizer-config.js';
-import { Reconciler } from '../../../src/controller/reconciler.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
+import { cycleDriver } from '../../support/cycles.js';
 import { deploymentObject, vaObject } from '../../support/variants.js';
 
 const reading: MetricsRead = {
@@ -29,7 +29,7 @@ function reconciler(o: { now?: () => Date; monotonic?: () => number } = {}) {
       'name: Premium\npriority: 1\ndata:\n  - model: llama\n    slo-tpot: 24\n    slo-ttft: 500\n',
   });
   config.setUnitCosts({ A100: '{ "device": "a", "cost": "35.00" }' });
-  const r = new Reconciler({
+  const r = cycleDriver({
     source: s,
     writer: s,
     collector: { read: async () => reading },
