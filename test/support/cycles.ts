@@ -1,6 +1,6 @@
 // The one cycle driver in tests, as in the product: the Manager over a Reconciler, with no elector
 // (this process leads) and no resync timer (a cycle runs when the test asks). And the parts the
-// controller tests build again and again: a KubeSource synced against the fake API server, and a
+// controller tests build again and again: the fake API server, a KubeSource synced against it, and a
 // FleetCollector on the real Prometheus at the backfilled instant. Each is stopped when its test ends.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { onTestFinished } from 'vitest';
@@ -11,6 +11,7 @@ import { Manager } from '../../src/controller/manager.js';
 import type { WorkQueueOptions } from '../../src/controller/queue.js';
 import { type CycleResult, Reconciler, type ReconcilerOptions } from '../../src/controller/reconciler.js';
 import { PrometheusClient } from '../../src/prometheus/index.js';
+import { FakeApiServer } from './fake-apiserver.js';
 import { BACKFILL_TIME_S } from './prometheus.js';
 
 export interface CycleDriver {
@@ -48,6 +49,13 @@ export function cycleDriver(
     },
     stop: () => manager.stop(),
   };
+}
+
+/** A fake API server, closed when the test ends (after what was started on it: the hooks run last first). */
+export async function fakeApiServer(): Promise<FakeApiServer> {
+  const api = await FakeApiServer.start();
+  onTestFinished(() => api.close());
+  return api;
 }
 
 /** A KubeSource on the fake API server, started and synced; stopped when the test ends. */

@@ -1,13 +1,7 @@
-// Which variant keeps a model serving while it may not go to zero: the cheapest per replica among
-// the variants that can serve (a Deployment that exists and is not being deleted, a profile that
-// parses); the others may go to 0 only while that one has ready replicas.
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ClusterActuation } from '../../src/cli/actuation.js';
-import { loadConfig } from '../../src/config/index.js';
 import { LocalSource } from '../../src/controller/local.js';
 import type { Deployment, VariantAutoscaling } from '../../src/kube/types.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
+import { clusterActuation } from '../support/controller-fixtures.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { deploymentObject, variant } from '../support/variants.js';
 
@@ -30,18 +24,7 @@ const dep = (name: string, ready: number, deleting = false) => {
 function serving(variants: VariantAutoscaling[], deployments: Deployment[]) {
   const source = new LocalSource();
   source.load({ variants, deployments });
-  const actuation = new ClusterActuation(
-    api.kubeConfig(),
-    loadConfig({ env: {} }),
-    { identity: 'wva-0', namespace: 'wva-system', watchConfigMap: false },
-    {
-      telemetry: { registry: new Registry() },
-      collector: { requestsOver: () => ({ kind: 'no-series' }) },
-      source,
-      unitCosts: () => ({ A100: 10, H100: 40, L40S: 20 }),
-    },
-    silentLogger,
-  );
+  const actuation = clusterActuation(api.kubeConfig(), source, { A100: 10, H100: 40, L40S: 20 });
   return (name: string) =>
     actuation.serving(variants.find((v) => v.metadata.name === name) as VariantAutoscaling);
 }

@@ -9,6 +9,8 @@ import { clusterOptimizer } from '../../../src/controller/optimizer-setup.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { maxRatePerReplica, sizeReplicas } from '../../../src/optimizer/index.js';
+import { silentLogger } from '../../../src/telemetry/logger.js';
+import { steadyPod } from '../../support/controller-fixtures.js';
 import { backfilledCollector, cycleDriver } from '../../support/cycles.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
@@ -20,16 +22,7 @@ const CONTROLLER_NS = 'wva-system';
 const A100 = { alpha: 20.58, beta: 0.41, gamma: 5.2, delta: 0.1, maxBatchSize: 4 };
 const H100 = { alpha: 8, beta: 0.2, gamma: 3, delta: 0.05, maxBatchSize: 8 };
 
-function pod(model: string, namespace: string, name: string, rps: number): VllmPodTraffic {
-  return {
-    labels: { model_name: model, namespace, pod: name },
-    requestsPerSecond: rps,
-    avgPromptTokens: 128,
-    avgGenerationTokens: 256,
-    avgTtftSeconds: 0.2,
-    avgItlSeconds: 0.02,
-  };
-}
+const pod = steadyPod;
 
 const pods = {
   llama: [pod('org/llama', 'prod', 'llama-0', 2), pod('org/llama', 'prod', 'llama-1', 2)],
@@ -240,12 +233,4 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
   }, 60_000);
 });
 
-const silent = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return silent;
-  },
-};
+const silent = silentLogger;

@@ -21,13 +21,14 @@ import { clusterOptimizer } from '../../../src/controller/optimizer-setup.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { sizeReplicas } from '../../../src/optimizer/index.js';
-import { runCli } from '../../support/cli.js';
+import { silentLogger } from '../../../src/telemetry/logger.js';
+import { runManifestsOnce, steadyPod } from '../../support/controller-fixtures.js';
 import { backfilledCollector, cycleDriver } from '../../support/cycles.js';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
-import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
+import { type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { applySchema, crdSchema } from '../../support/structural-schema.js';
 import { deployment } from '../../support/variants.js';
-import { expectedMetrics, type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
+import { expectedMetrics, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
 import { until } from '../../support/wait.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: YAML and JSON read loosely
@@ -43,16 +44,7 @@ const upstreamStatus = crdSchema(root('test/fixtures/upstream-v0.5/llmd.ai_varia
 const CONTROLLER_NS = 'wva-system';
 const H100 = 'NVIDIA-H100-80GB-HBM3';
 
-function pod(model: string, namespace: string, name: string, rps: number): VllmPodTraffic {
-  return {
-    labels: { model_name: model, namespace, pod: name },
-    requestsPerSecond: rps,
-    avgPromptTokens: 128,
-    avgGenerationTokens: 256,
-    avgTtftSeconds: 0.2,
-    avgItlSeconds: 0.02,
-  };
-}
+const pod = steadyPod;
 
 const examplePods = [
   pod('meta-llama/Llama-3.1-8B-Instruct', 'llm-prod', 'e1', 8),
@@ -147,15 +139,7 @@ afterAll(async () => {
   await prom?.stop();
 });
 
-const silent = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return silent;
-  },
-};
+const silent = silentLogger;
 
 const condition = (s: Loose | undefined, type: string) => s?.conditions?.find((c: Loose) => c.type === type);
 
@@ -351,21 +335,7 @@ describe('local mode', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const runOnce = (manifests: string) =>
-    runCli([
-      'run',
-      '--manifests',
-      manifests,
-      '--once',
-      '--output',
-      'json',
-      '--prometheus-url',
-      prom.url,
-      '--time',
-      String(BACKFILL_TIME_S),
-      '--log-level',
-      'error',
-    ]);
+  const runOnce = (manifests: string) => runManifestsOnce(prom.url, manifests, '--output', 'json');
 
   it("upstream's samples verbatim: accepted, targets resolved, an excluded namespace left out", async () => {
     const r = await runOnce(dir);
