@@ -10,10 +10,9 @@ import { KubeEventSink } from '../../../src/actuator/events.js';
 import { ActuationMetrics } from '../../../src/actuator/metrics.js';
 import { DeploymentScaler, HpaWatch } from '../../../src/actuator/scaler.js';
 import type { Decision, VariantOptimizer } from '../../../src/controller/decision.js';
-import { KubeSource } from '../../../src/controller/kube.js';
 import type { MetricsReader } from '../../../src/controller/reconciler.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
-import { cycleDriver } from '../../support/cycles.js';
+import { cycleDriver, syncedKubeSource } from '../../support/cycles.js';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
 import { kustomizeComponent } from '../../support/manifests.js';
 import { accessOf, allows, describeAccess, describeGrant, grants } from '../../support/rbac.js';
@@ -98,15 +97,10 @@ afterEach(async () => {
 
 async function rig(o: { scaleToZero?: boolean } = {}) {
   const kc = api.kubeConfig();
-  const source = new KubeSource({ kubeConfig: kc });
   const hpas = new HpaWatch({ kubeConfig: kc });
-  source.start();
   hpas.start();
-  stops.push(
-    () => source.stop(),
-    () => hpas.stop(),
-  );
-  await source.waitForSync(10_000);
+  stops.push(() => hpas.stop());
+  const source = await syncedKubeSource(kc, {});
   await until(() => hpas.synced, 'HPA informer');
   const registry = new Registry();
   const events = new KubeEventSink({ kubeConfig: kc, identity: 'pod-a' });

@@ -5,12 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelMetricsCache } from '../../../src/cache/index.js';
 import { FleetCollector } from '../../../src/collector/index.js';
 import { Controller } from '../../../src/controller/controller.js';
-import { KubeSource } from '../../../src/controller/kube.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { PrometheusClient } from '../../../src/prometheus/index.js';
 import type { PromAPI } from '../../../src/types.js';
-import { cycleDriver } from '../../support/cycles.js';
+import { cycleDriver, syncedKubeSource } from '../../support/cycles.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { deployment, expectedAlloc, variant } from '../../support/variants.js';
@@ -69,9 +68,7 @@ async function rig(api: FakeApiServer) {
     now: () => nowMs,
     evaluationTime: () => new Date(BACKFILL_TIME_S * 1000),
   });
-  const source = new KubeSource({ kubeConfig: api.kubeConfig(), backoff: { baseMs: 20, maxMs: 100 } });
-  source.start();
-  await source.waitForSync(10_000);
+  const source = await syncedKubeSource(api.kubeConfig());
   const writer = new KubeStatusWriter({ kubeConfig: api.kubeConfig() });
   const driver = cycleDriver({ source, collector, writer, concurrency: 16 });
   return {
@@ -119,7 +116,6 @@ describe('controller with real Prometheus and the fake API server', () => {
       const second = await r.driver.runCycle();
       expect(second.results.map((x) => x.outcome)).toEqual(Array(5).fill('unchanged'));
       expect(api.count({ method: 'PATCH' })).toBe(patches);
-      await r.source.stop();
     } finally {
       await api.close();
     }
@@ -171,7 +167,6 @@ describe('controller with real Prometheus and the fake API server', () => {
         status: 'True',
         reason: 'MetricsFound',
       });
-      await r.source.stop();
     } finally {
       await api.close();
     }

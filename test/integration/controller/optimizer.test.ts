@@ -4,15 +4,13 @@
 // series. desiredOptimizedAlloc must be what the queueing model gives for the measured load, and
 // the conditions must say what is missing or bad.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeSource } from '../../../src/controller/kube.js';
 import { clusterOptimizer } from '../../../src/controller/optimizer-setup.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { maxRatePerReplica, sizeReplicas } from '../../../src/optimizer/index.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
 import { steadyPod } from '../../support/controller-fixtures.js';
-import { backfilledCollector, cycleDriver } from '../../support/cycles.js';
-import { FakeApiServer } from '../../support/fake-apiserver.js';
+import { backfilledCollector, cycleDriver, fakeApiServer, syncedKubeSource } from '../../support/cycles.js';
 import { type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { deployment, variant } from '../../support/variants.js';
 import { expectedMetrics, type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
@@ -80,7 +78,7 @@ function load(p: VllmPodTraffic[]) {
 
 describe('optimizer in the controller (fake API server, real Prometheus)', () => {
   it('writes desiredOptimizedAlloc for several VAs, models and classes; conditions for missing and bad ConfigMaps', async () => {
-    const api = await FakeApiServer.start();
+    const api = await fakeApiServer();
     const kc = api.kubeConfig();
     const opt = clusterOptimizer(
       kc,
@@ -88,7 +86,6 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
       { stabilizationWindowMs: 300_000, kvCacheThreshold: 0.9 },
       silent,
     );
-    const source = new KubeSource({ kubeConfig: kc, backoff: { baseMs: 20, maxMs: 100 } });
     try {
       api.put(
         'variantautoscalings',
@@ -121,8 +118,7 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
         api.put('deployments', deployment('staging', name, 1));
       }
       const collector = backfilledCollector(prom.url);
-      source.start();
-      await source.waitForSync(10_000);
+      const source = await syncedKubeSource(kc);
       opt.start();
       const driver = cycleDriver({
         source,
@@ -227,8 +223,6 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
       expect(status('prod', 'llama')?.desiredOptimizedAlloc).toEqual(before);
     } finally {
       await opt.stop();
-      await source.stop();
-      await api.close();
     }
   }, 60_000);
 });

@@ -16,15 +16,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { Actuator } from '../../../src/actuator/actuator.js';
 import { ActuationMetrics } from '../../../src/actuator/metrics.js';
-import { KubeSource } from '../../../src/controller/kube.js';
 import { clusterOptimizer } from '../../../src/controller/optimizer-setup.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { sizeReplicas } from '../../../src/optimizer/index.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
 import { runManifestsOnce, steadyPod } from '../../support/controller-fixtures.js';
-import { backfilledCollector, cycleDriver } from '../../support/cycles.js';
-import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
+import { backfilledCollector, cycleDriver, fakeApiServer, syncedKubeSource } from '../../support/cycles.js';
+import type { Obj } from '../../support/fake-apiserver.js';
 import { type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { applySchema, crdSchema } from '../../support/structural-schema.js';
 import { deployment } from '../../support/variants.js';
@@ -145,15 +144,9 @@ const condition = (s: Loose | undefined, type: string) => s?.conditions?.find((c
 
 describe("upstream v0.5's samples in the controller (fake API server, real Prometheus)", () => {
   it('accepted verbatim, targets resolved, nothing wrong published; an SLO-profiled one sized through its scaleTargetRef', async () => {
-    const api = await FakeApiServer.start();
+    const api = await fakeApiServer();
     const kc = api.kubeConfig();
     const changed: string[] = [];
-    const source = new KubeSource({
-      kubeConfig: kc,
-      backoff: { baseMs: 20, maxMs: 100 },
-      namespaceExclusion: true,
-      onChange: (k) => changed.push(k),
-    });
     const opt = clusterOptimizer(
       kc,
       CONTROLLER_NS,
@@ -172,9 +165,12 @@ describe("upstream v0.5's samples in the controller (fake API server, real Prome
       api.put('namespaces', excludedNs);
       api.put('variantautoscalings', excludedVa);
       api.put('deployments', deployment('excluded', 'skip', 1));
-      source.start();
       opt.start();
-      await source.waitForSync(10_000);
+      const source = await syncedKubeSource(kc, {
+        backoff: { baseMs: 20, maxMs: 100 },
+        namespaceExclusion: true,
+        onChange: (k) => changed.push(k),
+      });
       await until(() => opt.store.unitCosts.value !== undefined, 'optimizer ConfigMaps watched', 10_000);
       const registry = new Registry();
       const driver = cycleDriver({
@@ -268,32 +264,20 @@ describe("upstream v0.5's samples in the controller (fake API server, real Prome
       expect(changed).toEqual(['prod/llama-va']);
     } finally {
       await opt.stop();
-      await source.stop();
-      await api.close();
     }
   });
 
   it('CONTROLLER_INSTANCE: only the VariantAutoscalings labelled for this instance are listed', async () => {
-    const api = await FakeApiServer.start();
+    const api = await fakeApiServer();
     const labelled = structuredClone(samples[0]) as Obj;
     (labelled.metadata.labels as Loose)['wva.llmd.ai/controller-instance'] = 'shard-a';
     api.put('variantautoscalings', labelled);
     api.put('variantautoscalings', samples[1] as Obj);
-    const a = new KubeSource({ kubeConfig: api.kubeConfig(), controllerInstance: 'shard-a' });
-    const all = new KubeSource({ kubeConfig: api.kubeConfig() });
-    try {
-      a.start();
-      all.start();
-      await a.waitForSync(10_000);
-      await all.waitForSync(10_000);
-      expect(a.listVariants().map((v) => v.metadata.name)).toEqual(['llama-70b-premium-h100']);
-      expect(a.getVariant('llm-inference', 'llama-70b-standard-a100')).toBeUndefined();
-      expect(all.listVariants()).toHaveLength(2);
-    } finally {
-      await a.stop();
-      await all.stop();
-      await api.close();
-    }
+    const a = await syncedKubeSource(api.kubeConfig(), { controllerInstance: 'shard-a' });
+    const all = await syncedKubeSource(api.kubeConfig(), {});
+    expect(a.listVariants().map((v) => v.metadata.name)).toEqual(['llama-70b-premium-h100']);
+    expect(a.getVariant('llm-inference', 'llama-70b-standard-a100')).toBeUndefined();
+    expect(all.listVariants()).toHaveLength(2);
   });
 });
 
