@@ -25,7 +25,7 @@ import { saturationActuation, saturationOutcome, withSaturationFloor } from './s
 import { computeStatus, type MetricsRead } from './status.js';
 import { lookupTarget, type ScaleTargetSource, specProblemsOf, undecidedEngine } from './targets.js';
 
-export { cycleFinished, mapBounded } from './cycle.js';
+export { cycleFinished } from './cycle.js';
 
 /** One consistent view of every model's metrics (FleetCollector's snapshot). */
 export interface MetricsView {

@@ -1,8 +1,9 @@
-// The pipeline of `run` in a cluster, built in the order data flows: informers (source) ->
-// collector via the cache -> optimizer ConfigMaps -> actuator -> engines -> status writer and
-// scale from zero -> the controller that drives every cycle. Each part gets what it reads at
-// construction; the two that call back into the controller (an informer event enqueues a key, the
-// writer writes only while leading) reach it through a closure resolved once it exists.
+// The pipeline of `run` in a cluster: collector via the cache, informers (source), optimizer
+// ConfigMaps, actuator, engines, status writer, GPU limiter and scale from zero, then the
+// controller that drives every cycle. Each part gets what it reads at construction. Three
+// closures point the other way, resolved once everything exists: the fleet query asks the
+// actuator for its retention periods, an informer event enqueues its key on the controller, and
+// the writer writes only while the controller leads.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterActuation } from '../cli/actuation.js';
 import type { Config, ReloadHooks } from '../config/index.js';

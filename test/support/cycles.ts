@@ -2,6 +2,7 @@
 // (this process leads) and no resync timer (a cycle runs when the test asks). And the parts the
 // controller tests build again and again: the fake API server, a KubeSource synced against it, and a
 // FleetCollector on the real Prometheus at the backfilled instant. Each is stopped when its test ends.
+// And mapBounded, for a test that sends many requests at once, a bounded number in flight.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { onTestFinished } from 'vitest';
 import { ModelMetricsCache } from '../../src/cache/index.js';
@@ -81,4 +82,23 @@ export function backfilledCollector(
     ...o,
     cache: o.cache ?? new ModelMetricsCache({ ttlMs: 30_000 }),
   });
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results in input order; never rejects. */
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  const n = Math.max(1, Math.min(limit, items.length));
+  await Promise.all(Array.from({ length: n }, worker));
+  return out;
 }
