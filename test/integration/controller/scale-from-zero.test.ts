@@ -93,32 +93,43 @@ const pool: Obj = {
   spec: { selector: { app: 'idle' }, targetPortNumber: 8000, extensionRef: { name: 'epp' } },
 };
 
+/**
+ * The fleet of one idle variant with its target and InferencePool on the fake API server, and the
+ * controller with the scale-from-zero loop (on manual timers) as its per-term loop; the pool
+ * watch started. `events`: Events are written too.
+ */
+function rig(o: { events?: boolean } = {}) {
+  api.put('variantautoscalings', va);
+  api.put('deployments', dep);
+  api.put('inferencepools', pool);
+  const kc = api.kubeConfig();
+  const source = new KubeSource({ kubeConfig: kc, backoff: { baseMs: 20, maxMs: 100 } });
+  const pools = new InferencePoolWatch({ kubeConfig: kc, eppUrl: () => eppUrl });
+  const writer = new KubeStatusWriter({ kubeConfig: kc });
+  const timers = manualTimers();
+  const loop = clusterScaleFromZero({
+    source,
+    pools,
+    scaler: new DeploymentScaler({ kubeConfig: kc }),
+    writer,
+    ...(o.events ? { events: new KubeEventSink({ kubeConfig: kc, identity: 'wva-test' }) } : {}),
+    loop: { timers },
+  });
+  const controller = new Controller({
+    kubeConfig: kc,
+    source,
+    writer,
+    collector: { read: async (m, ns) => foundReading(m, ns) },
+    leaderElection: false,
+    perTerm: loop,
+  });
+  pools.start();
+  return { source, pools, timers, loop, controller };
+}
+
 describe('scale from zero (fake API server, an EPP endpoint served here)', () => {
   it('starts with leadership, scales the target to 1 on demand, says so, and stops with the controller', async () => {
-    api.put('variantautoscalings', va);
-    api.put('deployments', dep);
-    api.put('inferencepools', pool);
-    const kc = api.kubeConfig();
-    const source = new KubeSource({ kubeConfig: kc, backoff: { baseMs: 20, maxMs: 100 } });
-    const pools = new InferencePoolWatch({ kubeConfig: kc, eppUrl: () => eppUrl });
-    const writer = new KubeStatusWriter({ kubeConfig: kc });
-    const timers = manualTimers();
-    const loop = clusterScaleFromZero({
-      source,
-      pools,
-      scaler: new DeploymentScaler({ kubeConfig: kc }),
-      writer,
-      loop: { timers },
-    });
-    const controller = new Controller({
-      kubeConfig: kc,
-      source,
-      writer,
-      collector: { read: async (m, ns) => foundReading(m, ns) },
-      leaderElection: false,
-      perTerm: loop,
-    });
-    pools.start();
+    const { source, pools, timers, loop, controller } = rig();
     try {
       expect(loop.running).toBe(false);
       await controller.start();
@@ -169,31 +180,7 @@ describe('scale from zero (fake API server, an EPP endpoint served here)', () =>
   });
 
   it("RBAC: base + direct-scale + scale-from-zero allow every request; the component's grants are all used", async () => {
-    api.put('variantautoscalings', va);
-    api.put('deployments', dep);
-    api.put('inferencepools', pool);
-    const kc = api.kubeConfig();
-    const source = new KubeSource({ kubeConfig: kc, backoff: { baseMs: 20, maxMs: 100 } });
-    const pools = new InferencePoolWatch({ kubeConfig: kc, eppUrl: () => eppUrl });
-    const writer = new KubeStatusWriter({ kubeConfig: kc });
-    const timers = manualTimers();
-    const loop = clusterScaleFromZero({
-      source,
-      pools,
-      scaler: new DeploymentScaler({ kubeConfig: kc }),
-      writer,
-      events: new KubeEventSink({ kubeConfig: kc, identity: 'wva-test' }),
-      loop: { timers },
-    });
-    const controller = new Controller({
-      kubeConfig: kc,
-      source,
-      writer,
-      collector: { read: async (m, ns) => foundReading(m, ns) },
-      leaderElection: false,
-      perTerm: loop,
-    });
-    pools.start();
+    const { source, pools, timers, loop, controller } = rig({ events: true });
     try {
       await controller.start();
       await source.waitForSync(10_000);
