@@ -122,6 +122,16 @@ export type {
 } from './kube/types.js';
 // The optimizer: sizing replicas to SLOs at least cost (its index names its public API).
 export * from './optimizer/index.js';
+// The composition root: the whole pipeline, in a cluster or over manifests (local mode, the demo).
+export {
+  buildClusterPipeline,
+  buildLocalPipeline,
+  type ClusterPipeline,
+  type ClusterPipelineOptions,
+  type LocalActuation,
+  type LocalPipeline,
+  type LocalPipelineOptions,
+} from './pipeline/index.js';
 // Prometheus: the client and the errors it rejects with.
 export {
   PrometheusApiError,

@@ -1,11 +1,10 @@
-// The composition root: every long-lived part of wva-metrics built from one Config, in one place,
-// for `run` (cluster and local mode) and the demo. The loop around them (informers or manifests,
-// the work queue, leader election) is the controller's Manager. A live reload reaches the parts
-// through `reloadHooks`: which part takes which key (`LIVE`) is decided here, where the parts are.
+// The parts every pipeline shares, built from one Config: telemetry, the cache, the Prometheus
+// client and the fleet collector over them. The pipeline (src/pipeline) builds these first and the
+// rest on them. A live reload reaches the parts through `reloadHooks`: which part takes which key
+// (`LIVE`) is decided here, where the parts are.
 import { type CacheJanitor, ModelMetricsCache, startCacheJanitor } from './cache/index.js';
 import { FleetCollector } from './collector/fleet-collector.js';
 import { type Config, diffConfig, type ReloadHooks } from './config/index.js';
-import { LocalController, type LocalControllerOptions } from './controller/local.js';
 import { formatDuration } from './duration.js';
 import { PrometheusClient } from './prometheus/client.js';
 import { Telemetry } from './telemetry/metrics.js';
@@ -20,6 +19,9 @@ export interface RuntimeOptions {
   telemetry?: Telemetry;
   /** What the collector reports to; default the telemetry (the demo also counts per model). */
   observer?: CollectorObserver;
+  /** The periods (s) each fleet query also counts requests over: the actuator's retention periods,
+   *  asked at every refresh (the actuator is built after the collector, on it). */
+  requestsOverSeconds?: () => readonly number[];
 }
 
 export interface Runtime {
@@ -29,13 +31,6 @@ export interface Runtime {
   readonly cache: ModelMetricsCache;
   readonly prom: PrometheusClient;
   readonly collector: FleetCollector;
-  /** A local-mode controller over manifests, on these parts (and the optimizer, when given). */
-  local(
-    o: Pick<
-      LocalControllerOptions,
-      'manifests' | 'optimizer' | 'optimizerConfig' | 'actuator' | 'deploymentView' | 'saturation'
-    >,
-  ): LocalController;
   /** Removes expired cache entries in the background until stopped. */
   startJanitor(): CacheJanitor;
   /** What a live reload applies to: these parts, and through `onChange` what the mode applies itself. */
@@ -65,6 +60,7 @@ export function buildRuntime(config: Config, o: RuntimeOptions): Runtime {
     observer: o.observer ?? telemetry,
     logger,
     ...(evaluationTime ? { evaluationTime: () => evaluationTime } : {}),
+    ...(o.requestsOverSeconds ? { requestsOverSeconds: o.requestsOverSeconds } : {}),
   });
   return {
     config,
@@ -73,18 +69,6 @@ export function buildRuntime(config: Config, o: RuntimeOptions): Runtime {
     cache,
     prom,
     collector,
-    local: (local) =>
-      new LocalController({
-        ...local,
-        collector,
-        intervalMs: config.reconcile.intervalMs,
-        concurrency: config.reconcile.concurrency,
-        ...(config.reconcile.controllerInstance
-          ? { controllerInstance: config.reconcile.controllerInstance }
-          : {}),
-        logger,
-        telemetry,
-      }),
     startJanitor: () =>
       startCacheJanitor(cache, {
         logger,

@@ -30,13 +30,14 @@ export interface ActuationPlace {
   watchConfigMap: boolean;
 }
 
-/** The shared parts it uses: the registry the gauges go on, and the fleet collector. */
+/** What it reads: the registry the gauges go on, the fleet collector's request counts (scale to
+ *  zero's evidence), the VariantAutoscalings and Deployments (KubeSource), and the unit costs per
+ *  accelerator (the optimizer's accelerator-unit-costs, to find the cheapest variant). */
 export interface ActuationParts {
   telemetry: { registry: Registry };
-  collector: {
-    requestsOver(modelId: string, namespace: string, seconds: number): RequestsOverAnswer;
-    countRequestsOver(periods: () => readonly number[]): void;
-  };
+  collector: { requestsOver(modelId: string, namespace: string, seconds: number): RequestsOverAnswer };
+  source: ListedVariants;
+  unitCosts: () => Record<string, number> | undefined;
 }
 
 /** What it reads of the informers (KubeSource). */
@@ -54,8 +55,8 @@ export class ClusterActuation {
   private readonly hpas: HpaWatch | undefined;
   private readonly zeroConfigWatch: ConfigMapWatch | undefined;
   private readonly zeroConfigWatchV05: ConfigMapWatch | undefined;
-  private source: ListedVariants | undefined;
-  private unitCosts: (() => Record<string, number> | undefined) | undefined;
+  private readonly source: ListedVariants;
+  private readonly unitCosts: () => Record<string, number> | undefined;
 
   constructor(
     kubeConfig: KubeConfig,
@@ -65,6 +66,8 @@ export class ClusterActuation {
     private readonly log: Logger,
   ) {
     const logger = log;
+    this.source = parts.source;
+    this.unitCosts = parts.unitCosts;
     this.scaleToZero = config.actuation.scaleToZero;
     const scaleMode = config.actuation.mode === 'scale';
     this.hpas = scaleMode
@@ -109,8 +112,6 @@ export class ClusterActuation {
       });
     this.zeroConfigWatch = o.watchConfigMap ? watch(SCALE_TO_ZERO_CONFIGMAP, 'older') : undefined;
     this.zeroConfigWatchV05 = o.watchConfigMap ? watch(SCALE_TO_ZERO_CONFIGMAP_V05, 'upstream') : undefined;
-    // The fleet query also counts requests over the retention periods in force (one query still).
-    parts.collector.countRequestsOver(() => this.requestsOverSeconds());
   }
 
   /** Namespace-local copies of upstream's scale-to-zero ConfigMap, all of them after every change. */
@@ -119,16 +120,6 @@ export class ClusterActuation {
     for (const problem of this.actuator.scaleToZeroPolicies.setLocal(byNamespace)) {
       this.log.warn({ problem }, 'scale-to-zero entry ignored');
     }
-  }
-
-  /** Where the VariantAutoscalings and Deployments are (for the retention periods in force). */
-  bindSource(source: ListedVariants): void {
-    this.source = source;
-  }
-
-  /** Unit costs per accelerator (the optimizer's accelerator-unit-costs), to find the cheapest variant. */
-  bindUnitCosts(costs: () => Record<string, number> | undefined): void {
-    this.unitCosts = costs;
   }
 
   /**
@@ -147,8 +138,7 @@ export class ClusterActuation {
   private findKeepers(): Map<string, { name: string; cost: number }> {
     const out = new Map<string, { name: string; cost: number }>();
     const source = this.source;
-    if (!source) return out;
-    const costs = this.unitCosts?.() ?? {};
+    const costs = this.unitCosts() ?? {};
     for (const v of source.listVariants()) {
       if (v.metadata.deletionTimestamp || validateSpec(v.spec).length > 0) continue;
       if (targetProblem(source.getDeployment(v.metadata.namespace, deploymentNameOf(v)))) continue;
@@ -172,7 +162,7 @@ export class ClusterActuation {
     const keeper = this.keeperOf(va);
     // None can serve (this one included): it keeps what it has; nothing else would serve the model.
     if (!keeper || keeper.name === va.metadata.name) return { keeps: true };
-    const d = this.source?.getDeployment(va.metadata.namespace, keeper.name);
+    const d = this.source.getDeployment(va.metadata.namespace, keeper.name);
     const ready = d && !targetProblem(d) ? (d.status?.readyReplicas ?? 0) : 0;
     return ready > 0 ? { keeps: false, by: keeper.name } : { keeps: false };
   }
@@ -182,7 +172,7 @@ export class ClusterActuation {
   minReplicas(va: VariantAutoscaling): number {
     return this.actuator.minReplicas(
       va,
-      this.source?.getDeployment(va.metadata.namespace, deploymentNameOf(va)),
+      this.source.getDeployment(va.metadata.namespace, deploymentNameOf(va)),
     );
   }
 
@@ -198,10 +188,11 @@ export class ClusterActuation {
     return ['WVA_SCALE_TO_ZERO'];
   }
 
-  /** The periods (seconds) the next fleet query counts requests over: none when nothing may go to zero. */
+  /** The periods (seconds) the next fleet query counts requests over (the collector asks at each
+   *  refresh, so the retention term rides in the one fleet query): none when nothing may go to zero. */
   requestsOverSeconds(): number[] {
     const byNamespace = new Map<string, Array<{ modelId: string; namespace: string }>>();
-    for (const va of this.source?.listVariants() ?? []) {
+    for (const va of this.source.listVariants()) {
       if (typeof va.spec?.modelID !== 'string') continue;
       const ns = va.metadata.namespace;
       byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), { modelId: va.spec.modelID, namespace: ns }]);

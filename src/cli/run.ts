@@ -5,23 +5,15 @@ import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { ConfigReloader, configMapNames, UPSTREAM_CONFIGMAP } from '../config/index.js';
-import { watchUpstreamConfigMaps } from '../controller/config-copies.js';
-import { Controller } from '../controller/controller.js';
 import { ConfigMapWatch } from '../controller/kube.js';
 import type { CycleReport } from '../controller/local.js';
-import { clusterOptimizer, localOptimizer } from '../controller/optimizer-setup.js';
-import { saturationZeroSource } from '../controller/saturation-zero.js';
-import { ConfigMapLearnedStore, FileLearnedStore, sloParts } from '../controller/slo-setup.js';
-import { parseDuration } from '../duration.js';
-import { buildRuntime } from '../runtime.js';
+import { buildClusterPipeline, buildLocalPipeline } from '../pipeline/index.js';
 import { startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
 import type { Logger } from '../types.js';
-import { ClusterActuation } from './actuation.js';
 import { addConfigOptions, configSourcesFromOptions, loadCliConfig } from './config-flags.js';
 import { cycleReportJson, formatCycleTable } from './cycle-report.js';
 import { action, UsageError } from './errors.js';
 import { readConfigMap } from './read-configmap.js';
-import { gpuParts, scaleFromZeroParts } from './scale-from-zero-setup.js';
 import { type ShutdownSignals, watchShutdownSignals } from './signals.js';
 import { parseTime } from './time.js';
 
@@ -116,25 +108,17 @@ async function runLocal(
   signals.useLogger(logger);
   if (cfg.actuation.mode === 'scale')
     logger.warn({}, 'local mode scales nothing: WVA_ACTUATOR=scale ignored');
-  const parts = buildRuntime(cfg, { logger, ...(evaluationTime ? { evaluationTime } : {}) });
-  const print = printer(opts.output);
-  const opt = localOptimizer(cfg.reconcile, logger);
-  const slo = sloParts({
-    namespace: process.env.POD_NAMESPACE ?? DEFAULT_NAMESPACE,
-    scaleToZeroEnabled: () => cfg.actuation.scaleToZero,
-    serviceClasses: () => opt.store.serviceClasses.value,
-    ...(opts.learnedFile ? { store: new FileLearnedStore(opts.learnedFile) } : {}),
-    reconcile: cfg.reconcile,
-    rateWindowMs: parseDuration(cfg.collector.window),
-    registry: parts.telemetry.registry,
+  const pipeline = buildLocalPipeline({
+    config: cfg,
     logger,
-  });
-  const local = parts.local({
     manifests: opts.manifests as string,
-    optimizer: opt.optimizer,
-    optimizerConfig: opt.store,
-    saturation: slo,
+    namespace: process.env.POD_NAMESPACE ?? DEFAULT_NAMESPACE,
+    ...(evaluationTime ? { evaluationTime } : {}),
+    ...(opts.learnedFile ? { learnedFile: opts.learnedFile } : {}),
   });
+  const { runtime: parts, controller: local } = pipeline;
+  const slo = pipeline.engines.saturation;
+  const print = printer(opts.output);
   if (opts.once) {
     let report: CycleReport | undefined;
     try {
@@ -165,15 +149,7 @@ async function runLocal(
   });
   const janitor = parts.startJanitor();
   // Reloads follow the --config file (local mode reads no ConfigMap).
-  const targets = parts.reloadHooks(
-    (n, _p, keys) => {
-      if (!keys.includes('GLOBAL_OPT_INTERVAL')) return [];
-      local.intervalMs = n.reconcile.intervalMs;
-      return ['GLOBAL_OPT_INTERVAL'];
-    },
-    { optimizer: opt.optimizer },
-  );
-  const watcher = new ConfigReloader(cfg, targets, sources, {});
+  const watcher = new ConfigReloader(cfg, pipeline.reloadHooks(), sources, {});
   logger.info(
     { url: parts.prom.url, timeoutMs: parts.prom.timeoutMs },
     'warming the cache: one fleet query to Prometheus',
@@ -240,92 +216,19 @@ async function runCluster(
   const startSources = { ...sources, ...(configMapData ? { configMapData } : {}) };
   const { config: cfg, logger } = loadCliConfig(startSources, { longRunning: true });
   signals.useLogger(logger);
-  const parts = buildRuntime(cfg, {
+  const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
+  const pipeline = buildClusterPipeline({
+    kubeConfig: kc,
+    config: cfg,
     logger,
-    namespaces: cfg.reconcile.namespaces,
+    identity,
+    namespace,
+    watchConfigMap: opts.configmap,
+    leaseName: opts.leaderElect ? opts.leaseName : false,
     ...(evaluationTime ? { evaluationTime } : {}),
   });
-  const identity = process.env.POD_NAME ?? `${hostname()}-${process.pid}`;
-  const place = { identity, namespace, watchConfigMap: opts.configmap };
-  const actuation = new ClusterActuation(kc, cfg, place, parts, logger);
-  const opt = clusterOptimizer(
-    kc,
-    namespace,
-    { ...cfg.reconcile, minReplicasDefault: (va) => actuation.minReplicas(va) },
-    logger,
-  );
-  // wva-saturation-scaling-config (held for the saturation engine) and namespace-local copies.
-  const upstreamWatch = opts.configmap
-    ? watchUpstreamConfigMaps({
-        kubeConfig: kc,
-        namespace,
-        namespaces: cfg.reconcile.namespaces,
-        logger,
-        scaleToZeroCopies: (l) => actuation.localScaleToZero(l),
-      })
-    : undefined;
-
-  const gpu = gpuParts({
-    kubeConfig: kc,
-    logger,
-    namespaces: cfg.reconcile.namespaces,
-    collector: parts.collector,
-  });
-  const saturation = sloParts({
-    gpus: gpu.gpus,
-    pods: gpu.pods,
-    fleet: gpu.fleet,
-    scaleToZero: saturationZeroSource(
-      actuation.actuator.scaleToZeroPolicies,
-      () => actuation.scaleToZeroEnabled(),
-      parts.collector,
-    ),
-    ...(upstreamWatch ? { holder: upstreamWatch.saturation } : {}),
-    namespace,
-    scaleToZeroEnabled: () => actuation.scaleToZeroEnabled(),
-    serviceClasses: () => opt.store.serviceClasses.value,
-    store: new ConfigMapLearnedStore(kc, namespace),
-    reconcile: cfg.reconcile,
-    rateWindowMs: parseDuration(cfg.collector.window),
-    registry: parts.telemetry.registry,
-    logger,
-  });
-  const fromZero = scaleFromZeroParts({ kubeConfig: kc, config: cfg, identity, logger, prom: parts.prom });
-  const controller = new Controller({
-    saturation: saturation.decider,
-    perTerm: fromZero.perTerm,
-    optimizer: opt.optimizer,
-    unitCosts: () => opt.store.unitCosts.value,
-    kubeConfig: kc,
-    collector: parts.collector,
-    namespaces: cfg.reconcile.namespaces,
-    intervalMs: cfg.reconcile.intervalMs,
-    concurrency: cfg.reconcile.concurrency,
-    logger,
-    telemetry: parts.telemetry,
-    leaderElection: opts.leaderElect ? { namespace, name: opts.leaseName, identity } : false,
-    actuator: actuation.actuator,
-    scope: {
-      // With a namespace list that list is the scope: Namespaces are not read cluster-wide then.
-      namespaceExclusion: cfg.reconcile.namespaces.length === 0,
-      ...(cfg.reconcile.controllerInstance ? { controllerInstance: cfg.reconcile.controllerInstance } : {}),
-    },
-  });
-  actuation.bindSource(controller.source);
-  fromZero.wire(controller);
-  gpu.wire(controller.source);
-  actuation.bindUnitCosts(() => opt.store.unitCosts.value);
-  const targets = parts.reloadHooks(
-    (n, _p, keys) => {
-      const done: string[] = [];
-      if (keys.includes('GLOBAL_OPT_INTERVAL')) done.push('GLOBAL_OPT_INTERVAL');
-      if (keys.includes('WVA_RECONCILE_CONCURRENCY')) done.push('WVA_RECONCILE_CONCURRENCY');
-      controller.configure({ intervalMs: n.reconcile.intervalMs, concurrency: n.reconcile.concurrency });
-      done.push(...actuation.reload(n, keys));
-      return done;
-    },
-    { optimizer: opt.optimizer },
-  );
+  const { runtime: parts, controller } = pipeline;
+  const targets = pipeline.reloadHooks();
   // One reload path for a --config file and the ConfigMap: new ConfigMap data replaces that source
   // and every source is resolved again (file, ConfigMap, env, flags), so neither undoes the other.
   const reloader = new ConfigReloader(cfg, targets, startSources, {});
@@ -358,11 +261,7 @@ async function runCluster(
   }
   const janitor = parts.startJanitor();
   cmWatch?.start();
-  upstreamWatch?.start();
-  actuation.start();
-  fromZero.pools?.start();
-  opt.start();
-  await controller.start();
+  await pipeline.start();
   logger.info(
     {
       identity,
@@ -377,14 +276,8 @@ async function runCluster(
   const t0 = performance.now();
   await shutdown(
     [
-      () => controller.stop(4000),
-      () => saturation.flush(),
-      () => actuation.stop(),
-      () => fromZero.pools?.stop(),
-      () => gpu.stop(),
+      ...pipeline.stopSteps(),
       () => cmWatch?.stop(),
-      () => upstreamWatch?.stop(),
-      () => opt.stop(),
       () => reloader.close(),
       () => janitor.stop(),
       () => server?.close(),

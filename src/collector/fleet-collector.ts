@@ -47,6 +47,9 @@ export interface FleetCollectorOptions {
   evaluationTime?: () => Date | undefined;
   observer?: CollectorObserver;
   logger?: Logger;
+  /** The periods (seconds) each refresh also counts requests over (scale to zero's evidence);
+   *  asked at every refresh, so a lazily-built part may answer. Default none. */
+  requestsOverSeconds?: () => readonly number[];
 }
 
 /** What the last refresh said about a pair's requests over a period (scale to zero's evidence). */
@@ -91,12 +94,13 @@ export class FleetCollector {
   #refreshing = false;
   readonly #snapshots: LRUCache<string, Snapshot>;
   /** The periods (seconds) each refresh also counts requests over, and the last refresh's snapshot. */
-  #requestsOverSeconds: () => readonly number[] = () => [];
+  #requestsOverSeconds: () => readonly number[];
   #last: Snapshot | undefined;
 
   constructor(o: FleetCollectorOptions) {
     this.#o = o;
     this.#cache = o.cache;
+    this.#requestsOverSeconds = o.requestsOverSeconds ?? (() => []);
     // Read at call time, so fake timers in tests move it too.
     const now = o.now ?? (() => performance.now());
     this.#now = now;

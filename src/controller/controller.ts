@@ -112,7 +112,6 @@ export class Controller<W extends StatusWriter = KubeStatusWriter> {
       source: this.source,
       collector: o.collector,
       writer: this.writer,
-      concurrency: o.concurrency,
       logger: log,
       telemetry: o.telemetry,
       unitCosts: o.unitCosts,

@@ -1,25 +1,6 @@
-// Running a cycle's keys with bounded concurrency, and counting and logging its result.
+// A cycle's result, counted and logged (the Manager's cycles).
 import type { Logger } from '../types.js';
-import type { ControllerTelemetry, CycleResult, ReconcileResult } from './reconciler.js';
-
-/** Runs `fn` over `items` with at most `limit` in flight; results in input order; never rejects. */
-export async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  const n = Math.max(1, Math.min(limit, items.length));
-  await Promise.all(Array.from({ length: n }, worker));
-  return out;
-}
+import type { ControllerTelemetry, CycleResult, ReconcileResult } from './reconcile-result.js';
 
 /** A cycle's result, counted and logged. */
 export function cycleFinished(

@@ -5,52 +5,28 @@
 
 import { type Deployment, objectKey, type VariantAutoscaling } from '../kube/types.js';
 import {
-  type ServiceClass,
   SizingMemo,
   type SloTargets,
   Stabiliser,
   saturationHold,
   UNIT_COSTS_CONFIGMAP,
-  type VariantAllocation,
 } from '../optimizer/index.js';
+import type { Decision, GroupMember, MetricsRead, OptimizerConfigMaps } from './decision-types.js';
 import { type CycleCache, fail, member, newCycleCache, sizeForMember } from './group-plan.js';
 import { JumpGuard, maxText } from './replica-bounds.js';
 import { sizingLoad } from './sizing-load.js';
-import { deploymentReplicas, type MetricsRead } from './status.js';
+import { deploymentReplicas } from './status.js';
 
 export { OPTIMIZATION_READY } from '../kube/types.js';
+export type {
+  ConfigMapState,
+  Decision,
+  GroupMember,
+  OptimizationReason,
+  OptimizerConfigMaps,
+} from './decision-types.js';
 export type { CycleCache } from './group-plan.js';
 export { MAX_REPLICAS_ANNOTATION, MIN_REPLICAS_ANNOTATION } from './replica-bounds.js';
-
-export type OptimizationReason =
-  | 'OptimizationSucceeded'
-  | 'MaxReplicasLimited'
-  | 'SaturationSafetyOverride'
-  | 'SLOUnreachable'
-  | 'InvalidProfile'
-  | 'NoServiceClass'
-  | 'NoUnitCosts'
-  | 'MetricsUnavailable'
-  | 'SaturationEngineUnavailable'
-  | 'OptimizationFailed';
-
-/** A ConfigMap as the optimizer holds it: the last good parse, and what is wrong now, if anything. */
-export interface ConfigMapState<T> {
-  value?: T;
-  problem?: string;
-}
-
-export interface OptimizerConfigMaps {
-  serviceClasses: ConfigMapState<ServiceClass[]>;
-  unitCosts: ConfigMapState<Record<string, number>>;
-  /** Data of ConfigMap `name` in `namespace` (an sloClassRef target), when known. */
-  namespaceConfigMap?(namespace: string, name: string): Record<string, string> | undefined;
-}
-
-export interface GroupMember {
-  va: VariantAutoscaling;
-  deployment?: Deployment;
-}
 
 export interface DecisionInput {
   va: VariantAutoscaling;
@@ -78,29 +54,6 @@ export interface DecisionInput {
   /** What one cycle's decisions share (parsed members, group sizings); valid for one config. */
   cycle?: CycleCache;
 }
-
-export type Decision =
-  | {
-      ok: true;
-      reason: 'OptimizationSucceeded' | 'MaxReplicasLimited' | 'SaturationSafetyOverride';
-      message: string;
-      accelerator: string;
-      /** What to publish (after the saturation guard and the stabilisation window). */
-      numReplicas: number;
-      /** What the model recommends this cycle. */
-      recommended: number;
-      allocation: VariantAllocation;
-      slo: SloTargets;
-      sloSource: string;
-    }
-  | {
-      ok: false;
-      reason: Exclude<
-        OptimizationReason,
-        'OptimizationSucceeded' | 'MaxReplicasLimited' | 'SaturationSafetyOverride'
-      >;
-      message: string;
-    };
 
 function sloText(slo: SloTargets): string {
   const parts: string[] = [];

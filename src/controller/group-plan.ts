@@ -14,7 +14,7 @@ import {
   sizeGroup,
   type VariantOutcome,
 } from '../optimizer/index.js';
-import type { Decision, GroupMember, OptimizerConfigMaps } from './decision.js';
+import type { Decision, GroupMember, OptimizerConfigMaps } from './decision-types.js';
 import { type ReplicaBounds, replicaBounds } from './replica-bounds.js';
 import { deploymentReplicas } from './status.js';
 

@@ -164,7 +164,6 @@ export class LocalController {
       source: this.source,
       writer: this.source,
       collector: options.collector,
-      concurrency: options.concurrency,
       now: options.now,
       logger: this.log,
       telemetry: options.telemetry,

@@ -1,6 +1,7 @@
-// Builds the optimizer for each mode: its ConfigMap store, fed by watches in a cluster (the two
-// shared ConfigMaps in the controller's namespace, sloClassRef ConfigMaps read per cycle) or by
-// the manifests in local mode.
+// The optimizer's ConfigMap store for each mode, fed by watches in a cluster (the two shared
+// ConfigMaps in the controller's namespace, sloClassRef ConfigMaps read per cycle) or by the
+// manifests in local mode. The pipeline builds the store first: the actuator reads its unit costs
+// and the engines are built on it.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { apiErrorMessage, getConfigMap } from '../kube/http.js';
 import type { VariantAutoscaling } from '../kube/types.js';
@@ -26,20 +27,25 @@ export interface OptimizerParts {
   stop(): Promise<void>;
 }
 
+/** The optimizer's ConfigMaps: a store, and the watches that feed it (none in local mode). */
+export interface OptimizerConfigParts {
+  store: OptimizerConfigStore;
+  start(): void;
+  stop(): Promise<void>;
+}
+
 /** Local mode: ConfigMaps come from the manifests (LocalController feeds the store). */
-export function localOptimizer(s: OptimizerSettings, logger: Logger): OptimizerParts {
+export function localOptimizerConfig(logger: Logger): OptimizerConfigParts {
   const store = new OptimizerConfigStore({ namespace: 'manifests', logger });
-  const optimizer = new VariantOptimizer({ config: store, ...s });
-  return { optimizer, store, start() {}, stop: async () => {} };
+  return { store, start() {}, stop: async () => {} };
 }
 
 /** Cluster mode: watches the two shared ConfigMaps; reads sloClassRef ConfigMaps on demand. */
-export function clusterOptimizer(
+export function clusterOptimizerConfig(
   kubeConfig: KubeConfig,
   namespace: string,
-  s: OptimizerSettings,
   logger: Logger,
-): OptimizerParts {
+): OptimizerConfigParts {
   const fetch = async (ns: string, name: string): Promise<ConfigMapData | undefined> => {
     try {
       return await getConfigMap(kubeConfig, ns, name);
@@ -48,7 +54,6 @@ export function clusterOptimizer(
     }
   };
   const store = new OptimizerConfigStore({ namespace, logger, fetch });
-  const optimizer = new VariantOptimizer({ config: store, ...s });
   const watches = [
     new ConfigMapWatch({
       kubeConfig,
@@ -66,7 +71,6 @@ export function clusterOptimizer(
     }),
   ];
   return {
-    optimizer,
     store,
     start: () => {
       for (const w of watches) w.start();
@@ -75,4 +79,15 @@ export function clusterOptimizer(
       await Promise.all(watches.map((w) => w.stop()));
     },
   };
+}
+
+/** Cluster mode's store with the SLO engine's optimizer on it (tests that build the parts by hand). */
+export function clusterOptimizer(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  s: OptimizerSettings,
+  logger: Logger,
+): OptimizerParts {
+  const parts = clusterOptimizerConfig(kubeConfig, namespace, logger);
+  return { ...parts, optimizer: new VariantOptimizer({ config: parts.store, ...s }) };
 }

@@ -3,7 +3,6 @@
 import type { ScalingDecision } from '../engines/types.js';
 import type { Deployment, VariantAutoscalingStatus } from '../kube/types.js';
 import type { Decision } from './decision.js';
-import type { WriteOutcome } from './reconciler.js';
 import type { MetricsRead } from './status.js';
 
 /** The telemetry hooks the controller moves (Telemetry implements them). */
@@ -11,6 +10,9 @@ export interface ControllerTelemetry {
   cycleFinished?(outcome: 'success' | 'error', seconds: number): void;
   statusWrite?(outcome: 'written' | 'unchanged' | 'error'): void;
 }
+
+/** What a status write did: stored, or nothing the controller owns changed. */
+export type WriteOutcome = 'written' | 'unchanged';
 
 export type ReconcileOutcome = WriteOutcome | 'skipped' | 'gone' | 'error';
 

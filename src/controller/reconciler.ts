@@ -1,10 +1,10 @@
-// Reconcile one VariantAutoscaling by key, idempotently, and a cycle over all of them with bounded
-// concurrency. Sources (Kubernetes informers or local manifests) and status writers (API patch or
-// in-memory) are swappable; nothing here knows which.
+// Reconcile one VariantAutoscaling by key, idempotently, and the cycle's bounds around the keys
+// (beginCycle / endCycle); the Manager drives every cycle through its work queue. Sources
+// (Kubernetes informers or local manifests) and status writers (API patch or in-memory) are
+// swappable; nothing here knows which.
 
 import type { ActuationInput, Actuator } from '../actuator/actuator.js';
 import { withActuation } from '../actuator/actuator.js';
-import { DEFAULT_CONFIG } from '../config/load.js';
 import {
   type Deployment,
   nameProblem,
@@ -17,10 +17,9 @@ import {
 import { parseSpec } from '../kube/va-spec.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
-import { cycleFinished, mapBounded } from './cycle.js';
 import type { Decision, VariantOptimizer } from './decision.js';
 import { CycleGroups } from './groups.js';
-import type { ControllerTelemetry, CycleResult, ReconcileResult } from './reconcile-result.js';
+import type { ControllerTelemetry, ReconcileResult, WriteOutcome } from './reconcile-result.js';
 import type { SaturationOutcome } from './saturation-decider.js';
 import {
   saturationActuation,
@@ -31,7 +30,7 @@ import {
 import { computeStatus, type MetricsRead } from './status.js';
 import { lookupTarget, type ScaleTargetSource, specProblemsOf, undecidedEngine } from './targets.js';
 
-export { cycleFinished, mapBounded } from './cycle.js';
+export { cycleFinished } from './cycle.js';
 
 /** One consistent view of every model's metrics (FleetCollector's snapshot). */
 export interface MetricsView {
@@ -56,8 +55,6 @@ export interface VariantSource {
   getScaleTarget?: ScaleTargetSource;
 }
 
-export type WriteOutcome = 'written' | 'unchanged';
-
 export interface StatusWriter {
   /**
    * Stores the status `compute` returns for the freshest copy of `va`; `compute` may run more than
@@ -75,14 +72,13 @@ export type {
   CycleResult,
   ReconcileOutcome,
   ReconcileResult,
+  WriteOutcome,
 } from './reconcile-result.js';
 
 export interface ReconcilerOptions {
   source: VariantSource;
   collector: MetricsReader;
   writer: StatusWriter;
-  /** Reconciles running at once in runCycle; default WVA_RECONCILE_CONCURRENCY's. */
-  concurrency?: number;
   now?: () => Date;
   /** Monotonic milliseconds for the stabilisation window; default `now` when given, else performance.now(). */
   monotonic?: () => number;
@@ -105,12 +101,10 @@ function asError(err: unknown): Error {
 export class Reconciler {
   private readonly o: ReconcilerOptions;
   private readonly log: Logger;
-  concurrency: number;
 
   constructor(options: ReconcilerOptions) {
     this.o = options;
     this.log = options.logger ?? silentLogger;
-    this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONFIG.reconcile.concurrency);
     this.groups = new CycleGroups(options.source, options.optimizer);
   }
 
@@ -369,23 +363,5 @@ export class Reconciler {
     const keys = new Set(this.o.source.listVariants().map(objectKey));
     this.o.actuator?.retain(keys);
     for (const k of this.writeFailed) if (!keys.has(k)) this.writeFailed.delete(k);
-  }
-
-  /**
-   * Every key now, against one metrics snapshot, `concurrency` at a time, without a work queue (the
-   * Manager's cycles go through its queue). One object's failure never stops the others.
-   */
-  async runCycle(signal?: AbortSignal): Promise<CycleResult> {
-    const startedAt = new Date();
-    const t0 = performance.now();
-    const keys = this.beginCycle();
-    let results: ReconcileResult[];
-    try {
-      const view = await this.o.collector.snapshot?.(signal);
-      results = await mapBounded(keys, this.concurrency, (k) => this.reconcile(k, signal, view));
-    } finally {
-      this.endCycle(!signal?.aborted);
-    }
-    return cycleFinished(results, startedAt, t0, this.log, this.o.telemetry);
   }
 }

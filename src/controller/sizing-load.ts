@@ -3,7 +3,7 @@
 import { STATISTIC_SOURCES, type StatisticName } from '../collector/collect.js';
 import { withBacklog } from '../optimizer/index.js';
 import type { LoadProfile } from '../types.js';
-import type { MetricsRead } from './status.js';
+import type { MetricsRead } from './decision-types.js';
 
 /**
  * The load as sizing takes it, or why it is unknown. Sizing needs arrivals and tokens only, so a

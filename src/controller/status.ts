@@ -1,7 +1,6 @@
 // Pure computation of the next VariantAutoscaling status: no I/O, no clock of its own, so the
 // reconciler, the local mode and the status writer's conflict retry all share one answer.
 
-import type { PodMetrics } from '../collector/pods.js';
 import type { VariantStatusContent } from '../engines/types.js';
 import { resolveAccelerator } from '../kube/accelerator.js';
 import { conditionsOf, formatTime, setCondition } from '../kube/conditions.js';
@@ -21,15 +20,10 @@ import {
   type VariantAutoscalingStatus,
 } from '../kube/types.js';
 import { parseSpec } from '../kube/va-spec.js';
-import type { AggregateMetrics, MetricsAvailability } from '../types.js';
-import type { Decision } from './decision.js';
+import type { AggregateMetrics } from '../types.js';
+import type { Decision, MetricsRead } from './decision-types.js';
 
-export interface MetricsRead {
-  metrics?: AggregateMetrics;
-  availability: MetricsAvailability;
-  /** The model's per-pod numbers (saturation engines); absent: no pod series. */
-  pods?: readonly PodMetrics[];
-}
+export type { MetricsRead } from './decision-types.js';
 
 export interface StatusInput {
   va: VariantAutoscaling;

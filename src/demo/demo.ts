@@ -4,6 +4,7 @@
 // yields what was read, what the emulator emitted, the cache's hits and misses, and the Prometheus
 // calls as Prometheus itself counted them.
 import type { CacheJanitor } from '../cache/index.js';
+import type { FleetCollector } from '../collector/fleet-collector.js';
 import { type Config, DEFAULT_CONFIG, derivedTtlMs } from '../config/index.js';
 import { type LocalController, loadManifests } from '../controller/local.js';
 import { parseDuration } from '../duration.js';
@@ -14,7 +15,8 @@ import {
   startEmulatorServer,
   VllmEmulator,
 } from '../emulator/index.js';
-import { buildRuntime, type Runtime } from '../runtime.js';
+import { buildLocalPipeline } from '../pipeline/index.js';
+import type { Runtime } from '../runtime.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { Telemetry } from '../telemetry/metrics.js';
 import { parseListenAddress, startTelemetryServer, type TelemetryServer } from '../telemetry/server.js';
@@ -127,17 +129,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
   }
   const telemetry = new Telemetry({ collectDefaultMetrics: false });
-  const loop =
-    o.closedLoop === false
-      ? undefined
-      : new ClosedLoop({
-          emulator,
-          config,
-          manifests,
-          registry: telemetry.registry,
-          stabilizationWindowMs: o.stabilizationWindowMs ?? 60_000,
-          logger,
-        });
 
   // Lookups per model and namespace for the cycle under way; telemetry still gets every one.
   let cycleLookups = new Map<string, Lookups>();
@@ -207,21 +198,46 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       ...(o.prometheusBinary ? { binary: o.prometheusBinary } : {}),
       ...(signal ? { signal } : {}),
     });
-    // The same composition root as `run --manifests`, configured by the demo's own options.
+    // The same pipeline as `run --manifests`, configured by the demo's own options, with the
+    // emulator-backed actuation (the closed loop) as what scales.
     const demoConfig: Config = {
       ...DEFAULT_CONFIG,
       prometheus: { ...DEFAULT_CONFIG.prometheus, url: prometheus.url },
       cache: { ...DEFAULT_CONFIG.cache, ttlMs: cacheTtlMs, failureTtlMs: cacheTtlMs },
       collector: { ...DEFAULT_CONFIG.collector, window },
-      reconcile: { ...DEFAULT_CONFIG.reconcile, intervalMs },
+      reconcile: {
+        ...DEFAULT_CONFIG.reconcile,
+        intervalMs,
+        stabilizationWindowMs: o.stabilizationWindowMs ?? 60_000,
+      },
     };
-    runtime = buildRuntime(demoConfig, { logger, telemetry, observer });
+    const pipeline = buildLocalPipeline({
+      config: demoConfig,
+      logger,
+      telemetry,
+      observer,
+      manifests: o.manifests,
+      ...(o.closedLoop === false
+        ? { decide: false }
+        : {
+            actuation: (collector: FleetCollector) =>
+              new ClosedLoop({
+                emulator,
+                config,
+                manifests,
+                registry: telemetry.registry,
+                collector,
+                logger,
+              }),
+          }),
+      // The demo shows the SLO engine's own decisions beside the saturation engines' (for variants
+      // without a profile); V1's floor would hold its scale-downs while deleted pods' series age out.
+      saturationFloor: false,
+    });
+    runtime = pipeline.runtime;
+    const loop = pipeline.actuation;
     // As `run` does: expired entries leave in the background.
     janitor = runtime.startJanitor();
-    if (loop) {
-      runtime.collector.countRequestsOver(loop.requestsOverSeconds);
-      loop.bindCollector(runtime.collector);
-    }
 
     // Prometheus applies scrape targets a few seconds after start; wait for every one to be up,
     // via /api/v1/targets, which is not a query.
@@ -238,7 +254,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
     const firstScrape = Date.now();
 
-    const controller = runtime.local({ manifests: o.manifests, ...loop?.controllerOptions() });
+    const controller = pipeline.controller;
     const baseline = await prometheus.queryCalls();
     let lastCalls = baseline;
     let originalTotal = 0;

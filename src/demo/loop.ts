@@ -1,18 +1,18 @@
-// The demo's closed loop: the controller's optimizer and actuator (the real ones, in scale mode)
-// with the emulator as the thing they scale. Scale to zero goes through the actuator's gate on
-// the fleet query's requests-over-the-retention-period term, as in a cluster.
+// The demo's closed loop: the controller's actuator (the real one, in scale mode) with the emulator
+// as the thing it scales, handed to the local pipeline as its actuation. Scale to zero goes
+// through the actuator's gate on the fleet query's requests-over-the-retention-period term, as in
+// a cluster.
 import type { Registry } from 'prom-client';
 import { Actuator } from '../actuator/actuator.js';
 import { ActuationMetrics } from '../actuator/metrics.js';
 import { idleEvidence, retentionPeriods, SCALE_TO_ZERO_CONFIGMAP } from '../actuator/scale-to-zero.js';
 import type { RequestsOverAnswer } from '../collector/fleet-collector.js';
-import { DEFAULT_CONFIG } from '../config/load.js';
 import { SCALE_TO_ZERO_CONFIGMAP_V05 } from '../config/upstream.js';
-import type { CycleReport, LocalControllerOptions, Manifests } from '../controller/local.js';
-import { localOptimizer } from '../controller/optimizer-setup.js';
-import { saturationParts } from '../controller/saturation-config.js';
+import type { CycleReport, Manifests } from '../controller/local.js';
 import type { EmulatorConfig, VllmEmulator } from '../emulator/index.js';
+import type { Deployment, VariantAutoscaling } from '../kube/types.js';
 import type { SloTargets } from '../optimizer/index.js';
+import type { LocalActuation } from '../pipeline/index.js';
 import type { Logger } from '../types.js';
 import { EmulatorScaler, emulatedDeployment, type ScaleAction } from './actuation.js';
 import { loopCycle } from './closed-loop.js';
@@ -25,8 +25,8 @@ export interface ClosedLoopOptions {
   config: EmulatorConfig;
   manifests: Manifests;
   registry: Registry;
-  /** Scale-down stabilisation window, ms. */
-  stabilizationWindowMs: number;
+  /** The fleet collector the idle evidence comes from. */
+  collector: Collector;
   logger: Logger;
 }
 
@@ -49,13 +49,12 @@ export interface LoopSummary {
 
 type Collector = { requestsOver(modelId: string, namespace: string, seconds: number): RequestsOverAnswer };
 
-export class ClosedLoop {
+export class ClosedLoop implements LocalActuation {
   readonly scaler: EmulatorScaler;
   readonly actuator: Actuator;
+  readonly deploymentView: (d: Deployment) => Deployment;
   readonly cycles: LoopCycle[] = [];
   readonly events: LoopEvent[] = [];
-  private readonly parts: ReturnType<typeof localOptimizer>;
-  private collector: Collector | undefined;
 
   constructor(private readonly o: ClosedLoopOptions) {
     this.scaler = new EmulatorScaler(o.emulator);
@@ -73,22 +72,10 @@ export class ClosedLoop {
       hpas: { synced: true, hpaFor: () => undefined },
       // WVA_SCALE_TO_ZERO off: the ConfigMap turns it on per model.
       scaleToZeroEnabled: () => false,
-      idleEvidence: (m, ns, ms) =>
-        this.collector
-          ? idleEvidence(this.collector.requestsOver(m, ns, ms / 1000))
-          : { state: 'unknown', reason: 'no fleet query yet' },
+      idleEvidence: (m, ns, ms) => idleEvidence(o.collector.requestsOver(m, ns, ms / 1000)),
       logger: o.logger,
     });
-    // 0 replicas only where the actuator's scale-to-zero gate allows it now, as in `run`.
-    const view = emulatedDeployment(o.emulator);
-    this.parts = localOptimizer(
-      {
-        ...DEFAULT_CONFIG.reconcile,
-        stabilizationWindowMs: o.stabilizationWindowMs,
-        minReplicasDefault: (va) => this.actuator.minReplicas(va, view({ metadata: va.metadata })),
-      },
-      o.logger,
-    );
+    this.deploymentView = emulatedDeployment(o.emulator);
     // As the other optimizer ConfigMaps in local mode: from the manifests, whatever the namespace.
     const maps = [...(o.manifests.configMaps ?? new Map()).entries()];
     const upstream = maps.find(([k]) => k.endsWith(`/${SCALE_TO_ZERO_CONFIGMAP_V05}`));
@@ -97,9 +84,14 @@ export class ClosedLoop {
       this.actuator.setScaleToZeroConfig(maps.find(([k]) => k.endsWith(`/${SCALE_TO_ZERO_CONFIGMAP}`))?.[1]);
   }
 
-  /** The fleet collector the idle evidence comes from (built after this, as it asks the periods). */
-  bindCollector(c: Collector): void {
-    this.collector = c;
+  /** 0 replicas only where the actuator's scale-to-zero gate allows it now, as in `run`. */
+  minReplicas(va: VariantAutoscaling): number {
+    return this.actuator.minReplicas(va, this.deploymentView({ metadata: va.metadata }));
+  }
+
+  /** WVA_SCALE_TO_ZERO off: the ConfigMap turns it on per model. */
+  scaleToZeroEnabled(): boolean {
+    return false;
   }
 
   /** The retention periods (s) the fleet query counts requests over. */
@@ -109,27 +101,6 @@ export class ClosedLoop {
       .map((va) => ({ modelId: va.spec.modelID, namespace: va.metadata.namespace }));
     return retentionPeriods(this.actuator.scaleToZeroConfig, false, models).map((ms) => ms / 1000);
   };
-
-  /** What LocalController needs to close the loop. */
-  controllerOptions(): Pick<
-    LocalControllerOptions,
-    'optimizer' | 'optimizerConfig' | 'actuator' | 'deploymentView' | 'saturation'
-  > {
-    return {
-      // The demo shows the SLO engine's own decisions beside the saturation engines' (for variants
-      // without a profile); V1's floor would hold its scale-downs while deleted pods' series age out.
-      saturation: saturationParts({
-        floor: false,
-        stabilizationWindowMs: this.o.stabilizationWindowMs,
-        scaleToZeroEnabled: () => false,
-        logger: this.o.logger,
-      }),
-      optimizer: this.parts.optimizer,
-      optimizerConfig: this.parts.store,
-      actuator: this.actuator,
-      deploymentView: emulatedDeployment(this.o.emulator),
-    };
-  }
 
   /** Records a controller cycle; `scored`: it counts for attainment. */
   record(report: CycleReport, scored: boolean): LoopCycle {

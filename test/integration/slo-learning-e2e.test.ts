@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelMetricsCache } from '../../src/cache/index.js';
 import { FleetCollector } from '../../src/collector/fleet-collector.js';
+import { VariantOptimizer } from '../../src/controller/decision.js';
 import { type CycleRow, LocalController } from '../../src/controller/local.js';
-import { localOptimizer } from '../../src/controller/optimizer-setup.js';
+import { localOptimizerConfig } from '../../src/controller/optimizer-setup.js';
 import { FileLearnedStore, type SloParts, sloParts } from '../../src/controller/slo-setup.js';
 import { parseEmulatorConfig, VllmEmulator } from '../../src/emulator/index.js';
 import { ENGINE_NAMES, OPTIMIZATION_READY } from '../../src/engines/types.js';
@@ -117,7 +118,11 @@ afterAll(async () => {
 
 /** A controller process: its own collector, learner and decider, all on the clock `t`. */
 function controller(t: { now: number }, learnedFile: string) {
-  const opt = localOptimizer({ stabilizationWindowMs: 0, kvCacheThreshold: 0.9 }, silentLogger);
+  const { store } = localOptimizerConfig(silentLogger);
+  const opt = {
+    store,
+    optimizer: new VariantOptimizer({ config: store, stabilizationWindowMs: 0, kvCacheThreshold: 0.9 }),
+  };
   const slo: SloParts = sloParts({
     namespace: 'workload-variant-autoscaler-system',
     scaleToZeroEnabled: () => false,

@@ -1,14 +1,11 @@
 // Which variant keeps a model serving while it may not go to zero: the cheapest per replica among
 // the variants that can serve (a Deployment that exists and is not being deleted, a profile that
 // parses); the others may go to 0 only while that one has ready replicas.
-import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { ClusterActuation } from '../../src/cli/actuation.js';
-import { loadConfig } from '../../src/config/index.js';
 import { LocalSource } from '../../src/controller/local.js';
 import type { Deployment, VariantAutoscaling, VariantAutoscalingSpec } from '../../src/kube/types.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
 import { useFakeApiServer } from '../support/api-harness.js';
+import { clusterActuation } from '../support/controller-fixtures.js';
 import { deploymentObject, vaObject } from '../support/variants.js';
 
 const fake = useFakeApiServer();
@@ -24,18 +21,7 @@ const dep = (name: string, ready: number, deleting = false) => {
 function serving(variants: VariantAutoscaling[], deployments: Deployment[]) {
   const source = new LocalSource();
   source.load({ variants, deployments });
-  const actuation = new ClusterActuation(
-    fake.api.kubeConfig(),
-    loadConfig({ env: {} }),
-    { identity: 'wva-0', namespace: 'wva-system', watchConfigMap: false },
-    {
-      telemetry: { registry: new Registry() },
-      collector: { requestsOver: () => ({ kind: 'no-series' }), countRequestsOver: () => {} },
-    },
-    silentLogger,
-  );
-  actuation.bindSource(source);
-  actuation.bindUnitCosts(() => ({ A100: 10, H100: 40, L40S: 20 }));
+  const actuation = clusterActuation(fake.api.kubeConfig(), source, { A100: 10, H100: 40, L40S: 20 });
   return (name: string) =>
     actuation.serving(variants.find((v) => v.metadata.name === name) as VariantAutoscaling);
 }

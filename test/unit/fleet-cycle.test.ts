@@ -3,9 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { ModelMetricsCache } from '../../src/cache/index.js';
 import { FleetCollector } from '../../src/collector/fleet-collector.js';
-import { Reconciler } from '../../src/controller/reconciler.js';
 import { PrometheusNetworkError } from '../../src/prometheus/errors.js';
 import type { PromAPI, PromQueryData } from '../../src/types.js';
+import { cycleDriver } from '../support/cycles.js';
 import { statSeries, trafficStats } from '../support/fleet-reply.js';
 import { vaObject } from '../support/variants.js';
 
@@ -122,10 +122,10 @@ describe('FleetCollector snapshots: one per cycle', () => {
     expect(prom.calls).toBe(1);
   });
 
-  it('Reconciler.runCycle reads every key from one snapshot', async () => {
+  it('a cycle reads every key from one snapshot', async () => {
     const { clock, prom, fc } = setup();
     const vas = Array.from({ length: 20 }, (_, i) => vaObject('x', `v${i}`, i % 2 ? 'a' : 'b'));
-    const r = new Reconciler({
+    const r = cycleDriver({
       source: {
         listVariants: () => vas,
         getVariant: (ns, name) => vas.find((v) => v.metadata.namespace === ns && v.metadata.name === name),

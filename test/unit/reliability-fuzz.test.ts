@@ -9,11 +9,11 @@ import {
   MetricsCollectionError,
 } from '../../src/collector/index.js';
 import { LocalSource } from '../../src/controller/local.js';
-import { Reconciler } from '../../src/controller/reconciler.js';
 import type { MetricsRead } from '../../src/controller/status.js';
 import type { VariantAutoscaling } from '../../src/kube/types.js';
 import { PrometheusError } from '../../src/prometheus/errors.js';
 import type { AggregateMetrics, PromAPI, PromQueryData } from '../../src/types.js';
+import { cycleDriver } from '../support/cycles.js';
 import { deployment, foundReading, vaObject } from '../support/variants.js';
 
 const STAT_NAMES = [
@@ -149,7 +149,7 @@ describe('bad VariantAutoscaling specs', () => {
           variants,
           deployments: variants.map((v) => deployment('prod', v.metadata.name, 1)) as never,
         });
-        const rec = new Reconciler({ source, writer: source, collector: reader });
+        const rec = cycleDriver({ source, writer: source, collector: reader });
         const cycle = await rec.runCycle();
         expect(cycle.results.every((r) => r.outcome === 'written' || r.outcome === 'unchanged')).toBe(true);
         for (const name of ['ok-a', 'ok-b']) {

@@ -10,9 +10,9 @@ import { KubeEventSink } from '../../../src/actuator/events.js';
 import { ActuationMetrics } from '../../../src/actuator/metrics.js';
 import { DeploymentScaler, HpaWatch } from '../../../src/actuator/scaler.js';
 import type { Decision, VariantOptimizer } from '../../../src/controller/decision.js';
-import { KubeSource } from '../../../src/controller/kube.js';
-import { type MetricsReader, Reconciler } from '../../../src/controller/reconciler.js';
+import type { MetricsReader } from '../../../src/controller/reconciler.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
+import { cycleDriver, syncedKubeSource } from '../../support/cycles.js';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
 import { kustomizeComponent } from '../../support/manifests.js';
 import { accessOf, allows, describeAccess, describeGrant, grants } from '../../support/rbac.js';
@@ -97,15 +97,10 @@ afterEach(async () => {
 
 async function rig(o: { scaleToZero?: boolean } = {}) {
   const kc = api.kubeConfig();
-  const source = new KubeSource({ kubeConfig: kc });
   const hpas = new HpaWatch({ kubeConfig: kc });
-  source.start();
   hpas.start();
-  stops.push(
-    () => source.stop(),
-    () => hpas.stop(),
-  );
-  await source.waitForSync(10_000);
+  stops.push(() => hpas.stop());
+  const source = await syncedKubeSource(kc, {});
   await until(() => hpas.synced, 'HPA informer');
   const registry = new Registry();
   const events = new KubeEventSink({ kubeConfig: kc, identity: 'pod-a' });
@@ -117,14 +112,14 @@ async function rig(o: { scaleToZero?: boolean } = {}) {
     hpas,
     scaleToZeroEnabled: () => o.scaleToZero ?? false,
   });
-  const reconciler = new Reconciler({
+  const driver = cycleDriver({
     source,
     collector: reader,
     writer: new KubeStatusWriter({ kubeConfig: kc }),
     optimizer,
     actuator,
   });
-  return { reconciler, registry, events, actuator, hpas, source };
+  return { driver, registry, events, actuator, hpas, source };
 }
 
 const replicasOf = (name: string) =>
@@ -144,8 +139,8 @@ describe('direct actuation (--actuator=scale)', () => {
   it('patches the scale subresource to the decision, writes an event and status.actuation', async () => {
     api.put('variantautoscalings', decided(variant('prod', 'llama-a100', 'meta/llama'), 3));
     api.put('deployments', deployment('prod', 'llama-a100', 1));
-    const { reconciler, source } = await rig();
-    await reconciler.runCycle();
+    const { driver, source } = await rig();
+    await driver.runCycle();
 
     const patches = api.requests.filter((r) => r.subresource === 'scale');
     expect(patches.map((r) => [r.method, r.name, r.contentType, r.body])).toEqual([
@@ -168,7 +163,7 @@ describe('direct actuation (--actuator=scale)', () => {
 
     // The next cycle records the Deployment's new size in currentAlloc; after that, with the
     // informer caught up, a cycle finds everything in place: no patch, no event, no status write.
-    await reconciler.runCycle();
+    await driver.runCycle();
     await until(
       () =>
         source.getVariant('prod', 'llama-a100')?.metadata.resourceVersion ===
@@ -176,7 +171,7 @@ describe('direct actuation (--actuator=scale)', () => {
       'the informer to see the last status write',
     );
     const before = api.requests.length;
-    await reconciler.runCycle();
+    await driver.runCycle();
     const since = api.requests.slice(before).filter((r) => r.method !== 'GET');
     expect(since).toEqual([]);
   });
@@ -185,9 +180,9 @@ describe('direct actuation (--actuator=scale)', () => {
     api.put('variantautoscalings', decided(variant('prod', 'granite', 'ibm/granite'), 4));
     api.put('deployments', deployment('prod', 'granite', 1));
     api.put('horizontalpodautoscalers', hpa('prod', 'granite-hpa', 'granite'));
-    const { reconciler } = await rig();
-    await reconciler.runCycle();
-    await reconciler.runCycle();
+    const { driver } = await rig();
+    await driver.runCycle();
+    await driver.runCycle();
 
     expect(api.count({ subresource: 'scale' })).toBe(0);
     expect(replicasOf('granite')).toBe(1);
@@ -205,12 +200,12 @@ describe('direct actuation (--actuator=scale)', () => {
     api.put('variantautoscalings', decided(variant('prod', 'granite', 'ibm/granite'), 4));
     api.put('deployments', deployment('prod', 'granite', 1));
     api.put('horizontalpodautoscalers', hpa('prod', 'granite-hpa', 'granite'));
-    const { reconciler, hpas } = await rig();
-    await reconciler.runCycle();
+    const { driver, hpas } = await rig();
+    await driver.runCycle();
     expect(api.count({ subresource: 'scale' })).toBe(0);
     api.delete('horizontalpodautoscalers', 'prod', 'granite-hpa');
     await until(() => hpas.hpaFor('prod', 'granite') === undefined, 'the HPA watch to deliver the deletion');
-    await reconciler.runCycle();
+    await driver.runCycle();
     expect(api.count({ subresource: 'scale' })).toBe(1);
     expect(actuated('granite')).toMatchObject({ status: 'True', reason: 'Scaled' });
     expect(replicasOf('granite')).toBe(4);
@@ -219,8 +214,8 @@ describe('direct actuation (--actuator=scale)', () => {
   it('scale to zero off: a decision of 0 keeps one replica', async () => {
     api.put('variantautoscalings', decided(variant('prod', 'idle', 'org/idle'), 0));
     api.put('deployments', deployment('prod', 'idle', 2));
-    const { reconciler, registry } = await rig();
-    await reconciler.runCycle();
+    const { driver, registry } = await rig();
+    await driver.runCycle();
     expect(replicasOf('idle')).toBe(1);
     expect(eventsOf('idle').map((e) => e.reason)).toEqual(['ScaledDown']);
     expect(actuated('idle').message).toContain('scale to zero is off for this model');
@@ -237,8 +232,8 @@ describe('direct actuation (--actuator=scale)', () => {
       },
     });
     api.put('deployments', deployment('prod', 'left', 2));
-    const { reconciler } = await rig();
-    await reconciler.runCycle();
+    const { driver } = await rig();
+    await driver.runCycle();
     expect(api.count({ subresource: 'scale' })).toBe(0);
     expect(replicasOf('left')).toBe(2);
     expect(actuated('left')).toMatchObject({ status: 'False', reason: 'NoDecision' });
@@ -251,14 +246,14 @@ describe('direct actuation (--actuator=scale)', () => {
     api.put('variantautoscalings', decided(variant('prod', 'llama', 'meta/llama'), 2));
     api.put('deployments', deployment('prod', 'llama', 1));
     api.inject({ method: 'PATCH', plural: 'deployments', subresource: 'scale', status: 500 });
-    const { reconciler } = await rig();
-    await reconciler.runCycle();
+    const { driver } = await rig();
+    await driver.runCycle();
     expect(actuated('llama')).toMatchObject({ status: 'False', reason: 'ScaleFailed' });
     expect(actuated('llama').message).toMatch(
       /scale of Deployment prod\/llama to 2 failed: HTTP 500: injected fault 500/,
     );
     expect(eventsOf('llama')).toEqual([]);
-    await reconciler.runCycle();
+    await driver.runCycle();
     expect(actuated('llama')).toMatchObject({ status: 'True', reason: 'Scaled' });
   });
 
@@ -271,8 +266,8 @@ describe('direct actuation (--actuator=scale)', () => {
     const [stsVa, sts] = statefulTarget('prod', 'mistral', 1);
     api.put('variantautoscalings', decided(stsVa, 2));
     api.put('statefulsets', sts);
-    const { reconciler } = await rig();
-    await reconciler.runCycle();
+    const { driver } = await rig();
+    await driver.runCycle();
     const rendered = grants(kustomizeComponent('deploy/components/direct-scale'));
     const used = api.requests.map(accessOf).filter((a) => a !== undefined);
     const denied = used.filter((a) => !rendered.some((g) => allows(g, a))).map(describeAccess);
@@ -294,8 +289,8 @@ describe('direct actuation (--actuator=scale)', () => {
     api.put('statefulsets', sts);
     // A Deployment named like the StatefulSet is not what the object scales.
     api.put('deployments', deployment('prod', 'mistral', 5));
-    const { reconciler } = await rig();
-    await reconciler.runCycle();
+    const { driver } = await rig();
+    await driver.runCycle();
     const spec = (kind: 'statefulsets' | 'deployments') =>
       (api.get(kind, 'prod', 'mistral')?.spec as { replicas?: number } | undefined)?.replicas;
     expect(spec('statefulsets')).toBe(3);

@@ -12,10 +12,10 @@ import { FleetCollector } from '../../../src/collector/index.js';
 import { loadConfig } from '../../../src/config/index.js';
 import { VariantOptimizer } from '../../../src/controller/decision.js';
 import { LocalSource } from '../../../src/controller/local.js';
-import { Reconciler } from '../../../src/controller/reconciler.js';
 import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
 import { PrometheusClient } from '../../../src/prometheus/index.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
+import { cycleDriver } from '../../support/cycles.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { type PrometheusServer, startPrometheus, BACKFILL_TIME_S as T } from '../../support/prometheus.js';
 import { variant } from '../../support/variants.js';
@@ -85,17 +85,21 @@ function rig(url: string) {
   let at = new Date(T * 1000);
   let clock = 0;
   const cache = new ModelMetricsCache({ ttlMs: 30_000, now: () => clock });
+  const source = new LocalSource();
+  const unitCosts = { A100: 40, H100: 80 };
+  // As the pipeline wires them: the fleet query asks the actuation for its retention periods.
   const collector = new FleetCollector({
     prom: new PrometheusClient({ url, timeoutMs: 3000 }),
     cache,
     now: () => clock,
     evaluationTime: () => at,
+    requestsOverSeconds: () => actuation.requestsOverSeconds(),
   });
   const actuation = new ClusterActuation(
     api.kubeConfig(),
     loadConfig({ env: { WVA_SCALE_TO_ZERO: 'false' } }),
     { identity: 'wva-0', namespace: 'wva-system', watchConfigMap: false },
-    { telemetry: { registry: new Registry() }, collector },
+    { telemetry: { registry: new Registry() }, collector, source, unitCosts: () => unitCosts },
     silentLogger,
   );
   actuation.actuator.setScaleToZeroConfig({
@@ -104,7 +108,6 @@ function rig(url: string) {
     young: 'modelID: org/young\nenableScaleToZero: true\nretentionPeriod: 10m',
     gone: 'modelID: org/gone\nenableScaleToZero: true',
   });
-  const source = new LocalSource();
   /** Deployments at these replicas; `decided`: a decision left in status by an earlier cycle. */
   const load = (replicas: Record<string, number>, decided: Record<string, number> = {}) =>
     source.load({
@@ -117,9 +120,6 @@ function rig(url: string) {
       deployments: variants.map((v) => deploymentOf(v.metadata.name, replicas[v.metadata.name] ?? 1)),
     });
   load({});
-  actuation.bindSource(source);
-  const unitCosts = { A100: 40, H100: 80 };
-  actuation.bindUnitCosts(() => unitCosts);
   const optimizer = new VariantOptimizer({
     config: {
       serviceClasses: {
@@ -136,7 +136,7 @@ function rig(url: string) {
     },
     minReplicasDefault: (va) => actuation.minReplicas(va),
   });
-  const reconciler = new Reconciler({
+  const driver = cycleDriver({
     source,
     collector,
     writer: source,
@@ -153,7 +153,7 @@ function rig(url: string) {
     at = new Date(t * 1000);
     clock += 60_000;
     load(replicas, decided);
-    const r = await reconciler.runCycle();
+    const r = await driver.runCycle();
     const out: Record<string, { count: number | undefined; message: string; decided?: number }> = {};
     for (const res of r.results) {
       const c = res.status?.conditions?.find((x) => x.type === 'Actuated');

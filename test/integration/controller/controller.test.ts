@@ -5,12 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelMetricsCache } from '../../../src/cache/index.js';
 import { FleetCollector } from '../../../src/collector/index.js';
 import { Controller } from '../../../src/controller/controller.js';
-import { KubeSource } from '../../../src/controller/kube.js';
-import { Reconciler } from '../../../src/controller/reconciler.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { PrometheusClient } from '../../../src/prometheus/index.js';
 import type { PromAPI } from '../../../src/types.js';
+import { cycleDriver, syncedKubeSource } from '../../support/cycles.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { deployment, expectedAlloc, variant } from '../../support/variants.js';
@@ -69,15 +68,13 @@ async function rig(api: FakeApiServer) {
     now: () => nowMs,
     evaluationTime: () => new Date(BACKFILL_TIME_S * 1000),
   });
-  const source = new KubeSource({ kubeConfig: api.kubeConfig(), backoff: { baseMs: 20, maxMs: 100 } });
-  source.start();
-  await source.waitForSync(10_000);
+  const source = await syncedKubeSource(api.kubeConfig());
   const writer = new KubeStatusWriter({ kubeConfig: api.kubeConfig() });
-  const reconciler = new Reconciler({ source, collector, writer, concurrency: 16 });
+  const driver = cycleDriver({ source, collector, writer, concurrency: 16 });
   return {
     source,
     writer,
-    reconciler,
+    driver,
     collector,
     prometheus,
     advance: (ms: number) => {
@@ -102,7 +99,7 @@ describe('controller with real Prometheus and the fake API server', () => {
         api.put('deployments', deployment(ns(i), `va-${i}`, 1 + i));
       }
       const r = await rig(api);
-      const first = await r.reconciler.runCycle();
+      const first = await r.driver.runCycle();
       expect(first.results.every((x) => x.outcome === 'written')).toBe(true);
       for (const i of [0, 1, 2, 3, 5]) {
         const s = statusOf(api, ns(i), `va-${i}`);
@@ -116,10 +113,9 @@ describe('controller with real Prometheus and the fake API server', () => {
       await until(() => r.source.listVariants().every((v) => v.status?.currentAlloc), 'own writes seen');
       const patches = api.count({ method: 'PATCH' });
       r.advance(60_000); // past the TTL: the next cycle queries again, and finds the same numbers
-      const second = await r.reconciler.runCycle();
+      const second = await r.driver.runCycle();
       expect(second.results.map((x) => x.outcome)).toEqual(Array(5).fill('unchanged'));
       expect(api.count({ method: 'PATCH' })).toBe(patches);
-      await r.source.stop();
     } finally {
       await api.close();
     }
@@ -133,7 +129,7 @@ describe('controller with real Prometheus and the fake API server', () => {
       api.put('variantautoscalings', variant(ns(2), 'va-unknown', 'org/not-served'));
       api.put('deployments', deployment(ns(2), 'va-unknown', 1));
       const r = await rig(api);
-      await r.reconciler.runCycle();
+      await r.driver.runCycle();
       const good = statusOf(api, ns(1), 'va-1')?.currentAlloc;
       expect(good?.load.arrivalRate).toBe(expectedMetrics([traffic(1)]).arrivalRate.toFixed(2));
       // A model Prometheus has never seen: MetricsMissing, and no zeros written as if it were idle.
@@ -147,7 +143,7 @@ describe('controller with real Prometheus and the fake API server', () => {
 
       r.prometheus.down = true;
       r.advance(60_000);
-      const down = await r.reconciler.runCycle();
+      const down = await r.driver.runCycle();
       expect(down.results.every((x) => x.outcome === 'written')).toBe(true);
       const s = statusOf(api, ns(1), 'va-1');
       const cond = s?.conditions?.find((c) => c.type === 'MetricsAvailable');
@@ -164,14 +160,13 @@ describe('controller with real Prometheus and the fake API server', () => {
 
       r.prometheus.down = false;
       r.advance(60_000); // past the failure TTL
-      await r.reconciler.runCycle();
+      await r.driver.runCycle();
       expect(
         statusOf(api, ns(1), 'va-1')?.conditions?.find((c) => c.type === 'MetricsAvailable'),
       ).toMatchObject({
         status: 'True',
         reason: 'MetricsFound',
       });
-      await r.source.stop();
     } finally {
       await api.close();
     }

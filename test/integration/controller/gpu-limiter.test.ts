@@ -6,17 +6,18 @@
 // reaches first.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gpuParts } from '../../../src/cli/scale-from-zero-setup.js';
 import type { PodMetrics } from '../../../src/collector/pods.js';
 import type { GroupMember } from '../../../src/controller/decision.js';
 import { NodeGpuWatch } from '../../../src/controller/gpu-nodes.js';
 import { KubeSource } from '../../../src/controller/kube.js';
+import { LocalSource } from '../../../src/controller/local.js';
 import { SaturationConfigHolder } from '../../../src/controller/saturation-config.js';
 import { SaturationDecider } from '../../../src/controller/saturation-decider.js';
 import { saturationFleet } from '../../../src/controller/saturation-fleet.js';
 import { saturationOutcome } from '../../../src/controller/saturation-outcome.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
 import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
+import { gpuParts } from '../../../src/pipeline/cluster-parts.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
 import { useFakeApiServer } from '../../support/api-harness.js';
 import { kustomize, kustomizeComponent, repoRoot } from '../../support/manifests.js';
@@ -190,7 +191,13 @@ describe('GPU limiter RBAC', () => {
   it("the gpu-limiter component's RBAC allows every request the Node watch makes and grants nothing unused", async () => {
     fake.api.put('nodes', node('gpu-a', '2', 'NVIDIA-L4'));
     // As `run` wires it: the watch starts the first time the limiter asks for capacity.
-    const parts = gpuParts({ kubeConfig: fake.api.kubeConfig(), logger: silentLogger });
+    const parts = gpuParts({
+      kubeConfig: fake.api.kubeConfig(),
+      source: new LocalSource(),
+      logger: silentLogger,
+      namespaces: [],
+      collector: {},
+    });
     try {
       expect(fake.api.requests.map(accessOf).filter((a) => a !== undefined)).toEqual([]);
       await until(() => parts.gpus.capacity() !== null, 'Nodes listed');

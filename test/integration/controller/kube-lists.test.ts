@@ -2,10 +2,10 @@
 // patches over one kept-alive connection pool, against the fake API server.
 import { describe, expect, it } from 'vitest';
 import { KubeSource } from '../../../src/controller/kube.js';
-import { mapBounded } from '../../../src/controller/reconciler.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import { LIST_PAGE_SIZE } from '../../../src/kube/informer.js';
 import { useFakeApiServer } from '../../support/api-harness.js';
+import { mapBounded } from '../../support/cycles.js';
 import type { Obj } from '../../support/fake-apiserver.js';
 import { deployment, variant } from '../../support/variants.js';
 import { until } from '../../support/wait.js';

@@ -3,11 +3,12 @@
 // real-Prometheus path is in controller.test.ts.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KubeSource } from '../../../src/controller/kube.js';
-import { type MetricsReader, Reconciler } from '../../../src/controller/reconciler.js';
+import type { MetricsReader } from '../../../src/controller/reconciler.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
 import { computeStatus } from '../../../src/controller/status.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import type { VariantAutoscaling } from '../../../src/kube/types.js';
+import { cycleDriver } from '../../support/cycles.js';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
 import { deployment, deploymentObject, variant } from '../../support/variants.js';
 import { until } from '../../support/wait.js';
@@ -56,13 +57,13 @@ function startSource(namespaces?: string[]): KubeSource {
 
 function setup(src: KubeSource, reader = new StubReader()) {
   const writer = new KubeStatusWriter({ kubeConfig: api.kubeConfig() });
-  const reconciler = new Reconciler({
+  const driver = cycleDriver({
     source: src,
     collector: reader,
     writer,
     now: () => new Date('2025-01-01T00:00:00Z'),
   });
-  return { writer, reconciler, reader };
+  return { writer, driver, reader };
 }
 
 function statusOf(ns: string, name: string) {
@@ -84,8 +85,8 @@ describe('KubeSource + KubeStatusWriter against the fake API server', () => {
         .sort(),
     ).toEqual(['v1', 'v2']);
 
-    const { reconciler } = setup(src);
-    const cycle = await reconciler.runCycle();
+    const { driver } = setup(src);
+    const cycle = await driver.runCycle();
     expect(cycle.results.map((r) => r.outcome)).toEqual(['written', 'written']);
     expect(statusOf('ns-a', 'v1')?.currentAlloc).toMatchObject({ accelerator: 'A100', numReplicas: 2 });
     expect(statusOf('ns-b', 'v2')?.currentAlloc).toMatchObject({
@@ -112,18 +113,18 @@ describe('KubeSource + KubeStatusWriter against the fake API server', () => {
     api.put('deployments', deployment('ns', 'v1', 1));
     const src = startSource();
     await src.waitForSync(5000);
-    const { reconciler } = setup(src);
-    await reconciler.runCycle();
+    const { driver } = setup(src);
+    await driver.runCycle();
     await until(() => src.getVariant('ns', 'v1')?.status !== undefined, 'own status write seen by the watch');
     const before = api.count({ method: 'PATCH' });
-    const second = await reconciler.runCycle();
+    const second = await driver.runCycle();
     expect(second.results[0]?.outcome).toBe('unchanged');
     expect(api.count({ method: 'PATCH' })).toBe(before);
 
     api.put('deployments', deployment('ns', 'v1', 4));
     await until(() => src.getDeployment('ns', 'v1')?.spec?.replicas === 4, 'deployment update');
     expect(changes).toContain('ns/v1');
-    const third = await reconciler.runCycle();
+    const third = await driver.runCycle();
     expect(third.results[0]?.outcome).toBe('written');
     expect(statusOf('ns', 'v1')?.currentAlloc?.numReplicas).toBe(4);
   });
@@ -189,8 +190,8 @@ describe('KubeSource + KubeStatusWriter against the fake API server', () => {
     await src.waitForSync(5000);
     api.inject({ method: 'PATCH', name: 'ok', status: 409 });
     api.inject({ method: 'PATCH', name: 'bad', status: 500, times: Number.POSITIVE_INFINITY });
-    const { reconciler } = setup(src);
-    const cycle = await reconciler.runCycle();
+    const { driver } = setup(src);
+    const cycle = await driver.runCycle();
     const by = Object.fromEntries(cycle.results.map((r) => [r.name, r]));
     expect(by.ok?.outcome).toBe('written');
     expect(by.bad?.outcome).toBe('error');
@@ -209,8 +210,8 @@ describe('KubeSource + KubeStatusWriter against the fake API server', () => {
     api.put('deployments', deployment('ns', 'invalid', 2));
     const src = startSource();
     await src.waitForSync(5000);
-    const { reconciler } = setup(src);
-    await reconciler.runCycle();
+    const { driver } = setup(src);
+    await driver.runCycle();
     const nodep = statusOf('ns', 'nodep')?.conditions?.find((c) => c.type === 'Reconciled');
     expect(nodep).toMatchObject({ status: 'False', reason: 'DeploymentNotFound' });
     expect(nodep?.message).toContain('Deployment ns/nodep not found');

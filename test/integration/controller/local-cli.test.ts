@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { LocalController, loadManifests } from '../../../src/controller/local.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
 import { runCli, startCli } from '../../support/cli.js';
+import { runManifestsOnce } from '../../support/controller-fixtures.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { startFaultProxy } from '../../support/fault-proxy.js';
 import { type PinnedPrometheus, startPinnedPrometheus } from '../../support/pinned-prometheus.js';
@@ -146,20 +147,7 @@ describe('loadManifests / LocalController', () => {
 
 describe('wva-metrics run (local mode)', () => {
   /** One local-mode cycle over the manifests, at the backfilled instant. */
-  const runOnce = (...args: string[]) =>
-    runCli([
-      'run',
-      '--manifests',
-      dir,
-      '--once',
-      ...args,
-      '--prometheus-url',
-      prom.url,
-      '--time',
-      String(BACKFILL_TIME_S),
-      '--log-level',
-      'error',
-    ]);
+  const runOnce = (...args: string[]) => runManifestsOnce(prom.url, dir, ...args);
 
   it('--once --output json prints what each status would be, from real Prometheus', async () => {
     const r = await runOnce('--output', 'json');
@@ -208,20 +196,7 @@ describe('wva-metrics run (local mode)', () => {
           .map((o) => stringify(o))
           .join('---\n'),
       );
-      const r = await runCli([
-        'run',
-        '--manifests',
-        costed,
-        '--once',
-        '--output',
-        'json',
-        '--prometheus-url',
-        prom.url,
-        '--time',
-        String(BACKFILL_TIME_S),
-        '--log-level',
-        'error',
-      ]);
+      const r = await runManifestsOnce(prom.url, costed, '--output', 'json');
       expect(r.code).toBe(0);
       const doc = JSON.parse(r.stdout) as { items: Loose[] };
       expect(doc.items[0]?.status.currentAlloc.variantCost).toBe('120.00');

@@ -4,17 +4,14 @@
 // series. desiredOptimizedAlloc must be what the queueing model gives for the measured load, and
 // the conditions must say what is missing or bad.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelMetricsCache } from '../../../src/cache/index.js';
-import { FleetCollector } from '../../../src/collector/index.js';
-import { KubeSource } from '../../../src/controller/kube.js';
 import { clusterOptimizer } from '../../../src/controller/optimizer-setup.js';
-import { Reconciler } from '../../../src/controller/reconciler.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { maxRatePerReplica, sizeReplicas } from '../../../src/optimizer/index.js';
-import { PrometheusClient } from '../../../src/prometheus/index.js';
-import { FakeApiServer } from '../../support/fake-apiserver.js';
-import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
+import { silentLogger } from '../../../src/telemetry/logger.js';
+import { steadyPod } from '../../support/controller-fixtures.js';
+import { backfilledCollector, cycleDriver, fakeApiServer, syncedKubeSource } from '../../support/cycles.js';
+import { type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { deployment, variant } from '../../support/variants.js';
 import { expectedMetrics, type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
 import { until } from '../../support/wait.js';
@@ -23,16 +20,7 @@ const CONTROLLER_NS = 'wva-system';
 const A100 = { alpha: 20.58, beta: 0.41, gamma: 5.2, delta: 0.1, maxBatchSize: 4 };
 const H100 = { alpha: 8, beta: 0.2, gamma: 3, delta: 0.05, maxBatchSize: 8 };
 
-function pod(model: string, namespace: string, name: string, rps: number): VllmPodTraffic {
-  return {
-    labels: { model_name: model, namespace, pod: name },
-    requestsPerSecond: rps,
-    avgPromptTokens: 128,
-    avgGenerationTokens: 256,
-    avgTtftSeconds: 0.2,
-    avgItlSeconds: 0.02,
-  };
-}
+const pod = steadyPod;
 
 const pods = {
   llama: [pod('org/llama', 'prod', 'llama-0', 2), pod('org/llama', 'prod', 'llama-1', 2)],
@@ -90,7 +78,7 @@ function load(p: VllmPodTraffic[]) {
 
 describe('optimizer in the controller (fake API server, real Prometheus)', () => {
   it('writes desiredOptimizedAlloc for several VAs, models and classes; conditions for missing and bad ConfigMaps', async () => {
-    const api = await FakeApiServer.start();
+    const api = await fakeApiServer();
     const kc = api.kubeConfig();
     const opt = clusterOptimizer(
       kc,
@@ -98,7 +86,6 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
       { stabilizationWindowMs: 300_000, kvCacheThreshold: 0.9 },
       silent,
     );
-    const source = new KubeSource({ kubeConfig: kc, backoff: { baseMs: 20, maxMs: 100 } });
     try {
       api.put(
         'variantautoscalings',
@@ -130,15 +117,10 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
         );
         api.put('deployments', deployment('staging', name, 1));
       }
-      const collector = new FleetCollector({
-        prom: new PrometheusClient({ url: prom.url, timeoutMs: 5000 }),
-        cache: new ModelMetricsCache({ ttlMs: 30_000 }),
-        evaluationTime: () => new Date(BACKFILL_TIME_S * 1000),
-      });
-      source.start();
-      await source.waitForSync(10_000);
+      const collector = backfilledCollector(prom.url);
+      const source = await syncedKubeSource(kc);
       opt.start();
-      const reconciler = new Reconciler({
+      const driver = cycleDriver({
         source,
         collector,
         writer: new KubeStatusWriter({ kubeConfig: kc }),
@@ -150,7 +132,7 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
         status(ns, name)?.conditions?.find((c) => c.type === 'OptimizationReady');
 
       // 1. Neither shared ConfigMap exists.
-      await reconciler.runCycle();
+      await driver.runCycle();
       expect(ready('prod', 'llama')).toMatchObject({ status: 'False', reason: 'NoServiceClass' });
       expect(ready('prod', 'llama')?.message).toMatch(
         /service-classes-config is missing.*ConfigMap wva-system\/service-classes-config not found/,
@@ -172,7 +154,7 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
         10_000,
       );
       const patchesBefore = api.count({ method: 'PATCH' });
-      await reconciler.runCycle();
+      await driver.runCycle();
       expect(api.count({ method: 'PATCH' }) - patchesBefore).toBe(4);
 
       const llama = sizeReplicas({ profile: A100, load: load(pods.llama), slo: { ttftMs: 500, itlMs: 24 } });
@@ -210,7 +192,7 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
 
       // 3. Nothing changed: no patch.
       const steady = api.count({ method: 'PATCH' });
-      const again = await reconciler.runCycle();
+      const again = await driver.runCycle();
       expect(again.results.map((r) => r.outcome)).toEqual([
         'unchanged',
         'unchanged',
@@ -225,7 +207,7 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
         configMap(CONTROLLER_NS, 'service-classes-config', { 'premium.yaml': 'name: Premium\ndata: [oops' }),
       );
       await until(() => opt.store.serviceClasses.problem !== undefined, 'bad edit seen', 10_000);
-      await reconciler.runCycle();
+      await driver.runCycle();
       expect(status('prod', 'llama')?.desiredOptimizedAlloc?.numReplicas).toBe(llama.numReplicas);
       expect(ready('prod', 'llama')).toMatchObject({ status: 'True', reason: 'OptimizationSucceeded' });
       expect(ready('prod', 'llama')?.message).toMatch(
@@ -236,23 +218,13 @@ describe('optimizer in the controller (fake API server, real Prometheus)', () =>
       const before = status('prod', 'llama')?.desiredOptimizedAlloc;
       api.delete('configmaps', CONTROLLER_NS, 'accelerator-unit-costs');
       await until(() => opt.store.unitCosts.value === undefined, 'deletion seen', 10_000);
-      await reconciler.runCycle();
+      await driver.runCycle();
       expect(ready('prod', 'llama')).toMatchObject({ status: 'False', reason: 'NoUnitCosts' });
       expect(status('prod', 'llama')?.desiredOptimizedAlloc).toEqual(before);
     } finally {
       await opt.stop();
-      await source.stop();
-      await api.close();
     }
   }, 60_000);
 });
 
-const silent = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return silent;
-  },
-};
+const silent = silentLogger;

@@ -9,18 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Actuator } from '../../../src/actuator/actuator.js';
 import { ActuationMetrics } from '../../../src/actuator/metrics.js';
 import { DeploymentScaler, HpaWatch } from '../../../src/actuator/scaler.js';
-import { ModelMetricsCache } from '../../../src/cache/index.js';
-import { FleetCollector } from '../../../src/collector/index.js';
-import { KubeSource } from '../../../src/controller/kube.js';
 import { clusterOptimizer } from '../../../src/controller/optimizer-setup.js';
-import { Reconciler } from '../../../src/controller/reconciler.js';
 import { SaturationConfigHolder } from '../../../src/controller/saturation-config.js';
 import { SaturationDecider } from '../../../src/controller/saturation-decider.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import { createSaturationV1Engine } from '../../../src/engines/saturation-engine.js';
-import { PrometheusClient } from '../../../src/prometheus/index.js';
-import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
-import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
+import { backfilledCollector, cycleDriver, fakeApiServer, syncedKubeSource } from '../../support/cycles.js';
+import type { Obj } from '../../support/fake-apiserver.js';
+import { type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
 import { until } from '../../support/wait.js';
 
@@ -135,9 +131,8 @@ const condition = (s: Loose | undefined, type: string) => s?.conditions?.find((c
 
 describe('saturation engine in the controller (fake API server, real Prometheus)', () => {
   it('decides each profile-less model once per cycle and publishes status and gauges', async () => {
-    const api = await FakeApiServer.start();
+    const api = await fakeApiServer();
     const kc = api.kubeConfig();
-    const source = new KubeSource({ kubeConfig: kc, backoff: { baseMs: 20, maxMs: 100 } });
     const holder = new SaturationConfigHolder(CONTROLLER_NS, 'wva-saturation-scaling-config');
     const v1 = createSaturationV1Engine();
     const modelsDecided: string[] = [];
@@ -154,114 +149,98 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
         },
       },
     });
-    try {
-      for (const f of fleet) {
-        api.put('variantautoscalings', f.va);
-        api.put('deployments', f.dep);
-      }
-      source.start();
-      await source.waitForSync(10_000);
-      const registry = new Registry();
-      const reconciler = new Reconciler({
-        source,
-        collector: new FleetCollector({
-          prom: new PrometheusClient({ url: prom.url, timeoutMs: 5000 }),
-          cache: new ModelMetricsCache({ ttlMs: 30_000 }),
-          evaluationTime: () => new Date(BACKFILL_TIME_S * 1000),
-        }),
-        writer: new KubeStatusWriter({ kubeConfig: kc }),
-        saturation: decider,
-        actuator: new Actuator({ mode: 'metrics', metrics: new ActuationMetrics(registry) }),
-      });
-      const cycle = await reconciler.runCycle();
-      expect(cycle.results.map((r) => r.outcome)).toEqual(Array(fleet.length).fill('written'));
-      const st = (name: string) => (api.get('variantautoscalings', NS, name) as Loose).status as Loose;
-      const desired = (name: string) => st(name).desiredOptimizedAlloc?.numReplicas;
-
-      // Saturated: the cheapest variant gets one more; the dearer keeps its count.
-      expect(desired('up-cheap')).toBe(3);
-      expect(desired('up-dear')).toBe(1);
-      expect(condition(st('up-cheap'), 'OptimizationReady')).toMatchObject({
-        status: 'True',
-        reason: 'SaturationOnlyMode',
-        message: 'saturation-only decision: saturation-only mode: scale-up (target: 3 replicas)',
-      });
-      expect(condition(st('up-cheap'), 'MetricsAvailable')).toMatchObject({
-        status: 'True',
-        reason: 'MetricsFound',
-      });
-      // Idle: the most expensive loses one; the cheap one keeps its two.
-      expect(desired('down-dear')).toBe(1);
-      expect(desired('down-cheap')).toBe(2);
-      // Held: the moving variant keeps its desired 3; the saturated cheap one is not scaled.
-      expect(desired('held-moving')).toBe(3);
-      expect(desired('held-cheap')).toBe(1);
-      // Pending pods: the cheap variant is passed over, the dearer one scales.
-      expect(desired('pend-cheap')).toBe(2);
-      expect(desired('pend-dear')).toBe(2);
-      // Bad input: the pod without samples is left out and the model is still decided from the good
-      // pod; the target without ready pods or series gets no number, and says why.
-      expect(desired('bad-gauges')).toBe(1);
-      expect(desired('bad-nopods')).toBeUndefined();
-      expect(condition(st('bad-nopods'), 'MetricsAvailable')).toMatchObject({
-        status: 'False',
-        reason: 'MetricsMissing',
-      });
-      expect(condition(st('bad-nopods'), 'MetricsAvailable').message).toContain(
-        'variant bad-nopods has no pod reporting saturation metrics',
-      );
-      // A NaN is unknown, never 0: no decision, said in the condition.
-      expect(desired('nan-only')).toBeUndefined();
-      expect(condition(st('nan-only'), 'MetricsAvailable')).toMatchObject({
-        status: 'False',
-        reason: 'MetricsMissing',
-      });
-      expect(condition(st('nan-only'), 'MetricsAvailable').message).toContain(
-        'no pod of the model has KV-cache or queue samples',
-      );
-      // Gauges: the decided counts; an undecided variant is held at what runs, never a number of ours.
-      const exposition = await registry.metrics();
-      expect(exposition).toContain(
-        'wva_desired_replicas{variant_name="up-cheap",namespace="sat",accelerator_type="L4"} 3',
-      );
-      expect(exposition).toContain(
-        'wva_desired_replicas{variant_name="down-dear",namespace="sat",accelerator_type="L4"} 1',
-      );
-      expect(exposition).toContain(
-        'wva_desired_replicas{variant_name="nan-only",namespace="sat",accelerator_type="L4"} 1',
-      );
-      // One engine decision per model, not per variant.
-      const engines = cycle.results.map((r) => r.engine);
-      expect(new Set(engines)).toEqual(new Set(['saturation-v1']));
-      expect(modelsDecided.sort()).toEqual(['m/bad', 'm/down', 'm/held', 'm/nan', 'm/pending', 'm/up']);
-    } finally {
-      await source.stop();
-      await api.close();
+    for (const f of fleet) {
+      api.put('variantautoscalings', f.va);
+      api.put('deployments', f.dep);
     }
+    const source = await syncedKubeSource(kc);
+    const registry = new Registry();
+    const driver = cycleDriver({
+      source,
+      collector: backfilledCollector(prom.url),
+      writer: new KubeStatusWriter({ kubeConfig: kc }),
+      saturation: decider,
+      actuator: new Actuator({ mode: 'metrics', metrics: new ActuationMetrics(registry) }),
+    });
+    const cycle = await driver.runCycle();
+    expect(cycle.results.map((r) => r.outcome)).toEqual(Array(fleet.length).fill('written'));
+    const st = (name: string) => (api.get('variantautoscalings', NS, name) as Loose).status as Loose;
+    const desired = (name: string) => st(name).desiredOptimizedAlloc?.numReplicas;
+
+    // Saturated: the cheapest variant gets one more; the dearer keeps its count.
+    expect(desired('up-cheap')).toBe(3);
+    expect(desired('up-dear')).toBe(1);
+    expect(condition(st('up-cheap'), 'OptimizationReady')).toMatchObject({
+      status: 'True',
+      reason: 'SaturationOnlyMode',
+      message: 'saturation-only decision: saturation-only mode: scale-up (target: 3 replicas)',
+    });
+    expect(condition(st('up-cheap'), 'MetricsAvailable')).toMatchObject({
+      status: 'True',
+      reason: 'MetricsFound',
+    });
+    // Idle: the most expensive loses one; the cheap one keeps its two.
+    expect(desired('down-dear')).toBe(1);
+    expect(desired('down-cheap')).toBe(2);
+    // Held: the moving variant keeps its desired 3; the saturated cheap one is not scaled.
+    expect(desired('held-moving')).toBe(3);
+    expect(desired('held-cheap')).toBe(1);
+    // Pending pods: the cheap variant is passed over, the dearer one scales.
+    expect(desired('pend-cheap')).toBe(2);
+    expect(desired('pend-dear')).toBe(2);
+    // Bad input: the pod without samples is left out and the model is still decided from the good
+    // pod; the target without ready pods or series gets no number, and says why.
+    expect(desired('bad-gauges')).toBe(1);
+    expect(desired('bad-nopods')).toBeUndefined();
+    expect(condition(st('bad-nopods'), 'MetricsAvailable')).toMatchObject({
+      status: 'False',
+      reason: 'MetricsMissing',
+    });
+    expect(condition(st('bad-nopods'), 'MetricsAvailable').message).toContain(
+      'variant bad-nopods has no pod reporting saturation metrics',
+    );
+    // A NaN is unknown, never 0: no decision, said in the condition.
+    expect(desired('nan-only')).toBeUndefined();
+    expect(condition(st('nan-only'), 'MetricsAvailable')).toMatchObject({
+      status: 'False',
+      reason: 'MetricsMissing',
+    });
+    expect(condition(st('nan-only'), 'MetricsAvailable').message).toContain(
+      'no pod of the model has KV-cache or queue samples',
+    );
+    // Gauges: the decided counts; an undecided variant is held at what runs, never a number of ours.
+    const exposition = await registry.metrics();
+    expect(exposition).toContain(
+      'wva_desired_replicas{variant_name="up-cheap",namespace="sat",accelerator_type="L4"} 3',
+    );
+    expect(exposition).toContain(
+      'wva_desired_replicas{variant_name="down-dear",namespace="sat",accelerator_type="L4"} 1',
+    );
+    expect(exposition).toContain(
+      'wva_desired_replicas{variant_name="nan-only",namespace="sat",accelerator_type="L4"} 1',
+    );
+    // One engine decision per model, not per variant.
+    const engines = cycle.results.map((r) => r.engine);
+    expect(new Set(engines)).toEqual(new Set(['saturation-v1']));
+    expect(modelsDecided.sort()).toEqual(['m/bad', 'm/down', 'm/held', 'm/nan', 'm/pending', 'm/up']);
   });
 
   it('--actuator=scale: the decided targets are patched, the undecided and unchanged left alone', async () => {
-    const api = await FakeApiServer.start();
+    const api = await fakeApiServer();
     const kc = api.kubeConfig();
-    const source = new KubeSource({ kubeConfig: kc, backoff: { baseMs: 20, maxMs: 100 } });
     const hpas = new HpaWatch({ kubeConfig: kc });
     try {
       for (const f of fleet) {
         api.put('variantautoscalings', f.va);
         api.put('deployments', f.dep);
       }
-      source.start();
       hpas.start();
-      await source.waitForSync(10_000);
+      const source = await syncedKubeSource(kc);
       await until(() => hpas.synced, 'HPA informer');
       const holder = new SaturationConfigHolder(CONTROLLER_NS, 'wva-saturation-scaling-config');
-      const reconciler = new Reconciler({
+      const driver = cycleDriver({
         source,
-        collector: new FleetCollector({
-          prom: new PrometheusClient({ url: prom.url, timeoutMs: 5000 }),
-          cache: new ModelMetricsCache({ ttlMs: 30_000 }),
-          evaluationTime: () => new Date(BACKFILL_TIME_S * 1000),
-        }),
+        collector: backfilledCollector(prom.url),
         writer: new KubeStatusWriter({ kubeConfig: kc }),
         saturation: new SaturationDecider({ config: holder, stabilizationWindowMs: 0 }),
         actuator: new Actuator({
@@ -272,7 +251,7 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
           scaleToZeroEnabled: () => false,
         }),
       });
-      await reconciler.runCycle();
+      await driver.runCycle();
       const patches = api.requests
         .filter((r) => r.subresource === 'scale' && r.method === 'PATCH')
         .map((r) => [r.name, (r.body as Loose).spec.replicas])
@@ -285,15 +264,12 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
       ]);
     } finally {
       await hpas.stop();
-      await source.stop();
-      await api.close();
     }
   });
 
   it('saturation V1 is a floor under the SLO engine where per-pod series exist: SaturationSafetyOverride', async () => {
-    const api = await FakeApiServer.start();
+    const api = await fakeApiServer();
     const kc = api.kubeConfig();
-    const source = new KubeSource({ kubeConfig: kc, backoff: { baseMs: 20, maxMs: 100 } });
     const opt = clusterOptimizer(
       kc,
       CONTROLLER_NS,
@@ -346,17 +322,12 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
         metadata: { name: 'accelerator-unit-costs', namespace: CONTROLLER_NS },
         data: { L4: '{ "device": "L4", "cost": "10.00" }' },
       });
-      source.start();
       opt.start();
-      await source.waitForSync(10_000);
+      const source = await syncedKubeSource(kc);
       await until(() => opt.store.unitCosts.value !== undefined, 'optimizer ConfigMaps watched', 10_000);
-      const reconciler = new Reconciler({
+      const driver = cycleDriver({
         source,
-        collector: new FleetCollector({
-          prom: new PrometheusClient({ url: prom.url, timeoutMs: 5000 }),
-          cache: new ModelMetricsCache({ ttlMs: 30_000 }),
-          evaluationTime: () => new Date(BACKFILL_TIME_S * 1000),
-        }),
+        collector: backfilledCollector(prom.url),
         writer: new KubeStatusWriter({ kubeConfig: kc }),
         optimizer: opt.optimizer,
         saturation: new SaturationDecider({
@@ -364,7 +335,7 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
           stabilizationWindowMs: 0,
         }),
       });
-      const cycle = await reconciler.runCycle();
+      const cycle = await driver.runCycle();
       const r = cycle.results[0] as Loose;
       // The SLO engine alone would publish fewer than the two saturated replicas; V1 keeps three.
       expect(r.decision.ok).toBe(true);
@@ -379,8 +350,6 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
       );
     } finally {
       await opt.stop();
-      await source.stop();
-      await api.close();
     }
   });
 });

@@ -16,21 +16,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { Actuator } from '../../../src/actuator/actuator.js';
 import { ActuationMetrics } from '../../../src/actuator/metrics.js';
-import { ModelMetricsCache } from '../../../src/cache/index.js';
-import { FleetCollector } from '../../../src/collector/index.js';
-import { KubeSource } from '../../../src/controller/kube.js';
 import { clusterOptimizer } from '../../../src/controller/optimizer-setup.js';
-import { Reconciler } from '../../../src/controller/reconciler.js';
 import { KubeStatusWriter } from '../../../src/controller/status-writer.js';
 import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { sizeReplicas } from '../../../src/optimizer/index.js';
-import { PrometheusClient } from '../../../src/prometheus/index.js';
-import { runCli } from '../../support/cli.js';
-import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
-import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
+import { silentLogger } from '../../../src/telemetry/logger.js';
+import { runManifestsOnce, steadyPod } from '../../support/controller-fixtures.js';
+import { backfilledCollector, cycleDriver, fakeApiServer, syncedKubeSource } from '../../support/cycles.js';
+import type { Obj } from '../../support/fake-apiserver.js';
+import { type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import { applySchema, crdSchema } from '../../support/structural-schema.js';
 import { deployment } from '../../support/variants.js';
-import { expectedMetrics, type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
+import { expectedMetrics, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
 import { until } from '../../support/wait.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: YAML and JSON read loosely
@@ -46,16 +43,7 @@ const upstreamStatus = crdSchema(root('test/fixtures/upstream-v0.5/llmd.ai_varia
 const CONTROLLER_NS = 'wva-system';
 const H100 = 'NVIDIA-H100-80GB-HBM3';
 
-function pod(model: string, namespace: string, name: string, rps: number): VllmPodTraffic {
-  return {
-    labels: { model_name: model, namespace, pod: name },
-    requestsPerSecond: rps,
-    avgPromptTokens: 128,
-    avgGenerationTokens: 256,
-    avgTtftSeconds: 0.2,
-    avgItlSeconds: 0.02,
-  };
-}
+const pod = steadyPod;
 
 const examplePods = [
   pod('meta-llama/Llama-3.1-8B-Instruct', 'llm-prod', 'e1', 8),
@@ -150,29 +138,15 @@ afterAll(async () => {
   await prom?.stop();
 });
 
-const silent = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return silent;
-  },
-};
+const silent = silentLogger;
 
 const condition = (s: Loose | undefined, type: string) => s?.conditions?.find((c: Loose) => c.type === type);
 
 describe("upstream v0.5's samples in the controller (fake API server, real Prometheus)", () => {
   it('accepted verbatim, targets resolved, nothing wrong published; an SLO-profiled one sized through its scaleTargetRef', async () => {
-    const api = await FakeApiServer.start();
+    const api = await fakeApiServer();
     const kc = api.kubeConfig();
     const changed: string[] = [];
-    const source = new KubeSource({
-      kubeConfig: kc,
-      backoff: { baseMs: 20, maxMs: 100 },
-      namespaceExclusion: true,
-      onChange: (k) => changed.push(k),
-    });
     const opt = clusterOptimizer(
       kc,
       CONTROLLER_NS,
@@ -191,23 +165,22 @@ describe("upstream v0.5's samples in the controller (fake API server, real Prome
       api.put('namespaces', excludedNs);
       api.put('variantautoscalings', excludedVa);
       api.put('deployments', deployment('excluded', 'skip', 1));
-      source.start();
       opt.start();
-      await source.waitForSync(10_000);
+      const source = await syncedKubeSource(kc, {
+        backoff: { baseMs: 20, maxMs: 100 },
+        namespaceExclusion: true,
+        onChange: (k) => changed.push(k),
+      });
       await until(() => opt.store.unitCosts.value !== undefined, 'optimizer ConfigMaps watched', 10_000);
       const registry = new Registry();
-      const reconciler = new Reconciler({
+      const driver = cycleDriver({
         source,
-        collector: new FleetCollector({
-          prom: new PrometheusClient({ url: prom.url, timeoutMs: 5000 }),
-          cache: new ModelMetricsCache({ ttlMs: 30_000 }),
-          evaluationTime: () => new Date(BACKFILL_TIME_S * 1000),
-        }),
+        collector: backfilledCollector(prom.url),
         writer: new KubeStatusWriter({ kubeConfig: kc }),
         optimizer: opt.optimizer,
         actuator: new Actuator({ mode: 'metrics', metrics: new ActuationMetrics(registry) }),
       });
-      const cycle = await reconciler.runCycle();
+      const cycle = await driver.runCycle();
       expect(cycle.results.map((r) => r.outcome).sort()).toEqual(Array(7).fill('written'));
       const status = (ns: string, name: string) =>
         (api.get('variantautoscalings', ns, name) as unknown as VariantAutoscaling).status as Loose;
@@ -291,32 +264,20 @@ describe("upstream v0.5's samples in the controller (fake API server, real Prome
       expect(changed).toEqual(['prod/llama-va']);
     } finally {
       await opt.stop();
-      await source.stop();
-      await api.close();
     }
   });
 
   it('CONTROLLER_INSTANCE: only the VariantAutoscalings labelled for this instance are listed', async () => {
-    const api = await FakeApiServer.start();
+    const api = await fakeApiServer();
     const labelled = structuredClone(samples[0]) as Obj;
     (labelled.metadata.labels as Loose)['wva.llmd.ai/controller-instance'] = 'shard-a';
     api.put('variantautoscalings', labelled);
     api.put('variantautoscalings', samples[1] as Obj);
-    const a = new KubeSource({ kubeConfig: api.kubeConfig(), controllerInstance: 'shard-a' });
-    const all = new KubeSource({ kubeConfig: api.kubeConfig() });
-    try {
-      a.start();
-      all.start();
-      await a.waitForSync(10_000);
-      await all.waitForSync(10_000);
-      expect(a.listVariants().map((v) => v.metadata.name)).toEqual(['llama-70b-premium-h100']);
-      expect(a.getVariant('llm-inference', 'llama-70b-standard-a100')).toBeUndefined();
-      expect(all.listVariants()).toHaveLength(2);
-    } finally {
-      await a.stop();
-      await all.stop();
-      await api.close();
-    }
+    const a = await syncedKubeSource(api.kubeConfig(), { controllerInstance: 'shard-a' });
+    const all = await syncedKubeSource(api.kubeConfig(), {});
+    expect(a.listVariants().map((v) => v.metadata.name)).toEqual(['llama-70b-premium-h100']);
+    expect(a.getVariant('llm-inference', 'llama-70b-standard-a100')).toBeUndefined();
+    expect(all.listVariants()).toHaveLength(2);
   });
 });
 
@@ -358,21 +319,7 @@ describe('local mode', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const runOnce = (manifests: string) =>
-    runCli([
-      'run',
-      '--manifests',
-      manifests,
-      '--once',
-      '--output',
-      'json',
-      '--prometheus-url',
-      prom.url,
-      '--time',
-      String(BACKFILL_TIME_S),
-      '--log-level',
-      'error',
-    ]);
+  const runOnce = (manifests: string) => runManifestsOnce(prom.url, manifests, '--output', 'json');
 
   it("upstream's samples verbatim: accepted, targets resolved, an excluded namespace left out", async () => {
     const r = await runOnce(dir);

@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { LocalController, loadManifests } from '../../../src/controller/local.js';
-import { type MetricsReader, Reconciler, type VariantSource } from '../../../src/controller/reconciler.js';
+import type { MetricsReader, VariantSource } from '../../../src/controller/reconciler.js';
 import { computeStatus, type MetricsRead } from '../../../src/controller/status.js';
 import { findCondition } from '../../../src/kube/conditions.js';
 import type { VariantAutoscalingStatus } from '../../../src/kube/types.js';
 import { namespaceProblem } from '../../../src/kube/types.js';
 import type { Logger } from '../../../src/types.js';
+import { cycleDriver } from '../../support/cycles.js';
 import { deployment, deploymentObject, vaObject, variant } from '../../support/variants.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wva-hostile-objects-'));
@@ -100,7 +101,7 @@ describe('namespaces must be DNS-1123 labels', () => {
     };
     const written: string[] = [];
     const { logger, lines } = captureLogger();
-    const r = new Reconciler({
+    const r = cycleDriver({
       source,
       collector,
       logger,
@@ -154,7 +155,7 @@ describe('status.conditions that is not a list', () => {
     const va = vaObject('prod', 'va', 'm');
     va.status = { conditions: { broken: true } } as unknown as VariantAutoscalingStatus;
     const { logger, lines } = captureLogger();
-    const r = new Reconciler({
+    const r = cycleDriver({
       source: {
         listVariants: () => [va],
         getVariant: () => va,

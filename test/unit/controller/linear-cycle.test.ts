@@ -1,16 +1,10 @@
-// A cycle's work grows linearly with the fleet: each group's members and Deployments are read once
-// per cycle, not once per member, and the variant that keeps a model serving is found in one pass
-// over the fleet, not one per VariantAutoscaling. Counted on the source, not timed.
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ClusterActuation } from '../../../src/cli/actuation.js';
-import { loadConfig } from '../../../src/config/index.js';
 import { VariantOptimizer } from '../../../src/controller/decision.js';
 import { LocalSource } from '../../../src/controller/local.js';
-import { Reconciler } from '../../../src/controller/reconciler.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
 import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
-import { silentLogger } from '../../../src/telemetry/logger.js';
+import { clusterActuation } from '../../support/controller-fixtures.js';
+import { cycleDriver } from '../../support/cycles.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { deploymentObject, vaObject } from '../../support/variants.js';
 
@@ -54,18 +48,7 @@ async function cycle(models: number, per: number) {
     calls.deployment++;
     return getDeployment(ns, name);
   };
-  const actuation = new ClusterActuation(
-    api.kubeConfig(),
-    loadConfig({ env: {} }),
-    { identity: 'wva-0', namespace: 'wva-system', watchConfigMap: false },
-    {
-      telemetry: { registry: new Registry() },
-      collector: { requestsOver: () => ({ kind: 'no-series' }), countRequestsOver: () => {} },
-    },
-    silentLogger,
-  );
-  actuation.bindSource(source);
-  actuation.bindUnitCosts(() => ({ A100: 40 }));
+  const actuation = clusterActuation(api.kubeConfig(), source, { A100: 40 });
   const optimizer = new VariantOptimizer({
     config: {
       serviceClasses: {
@@ -85,7 +68,7 @@ async function cycle(models: number, per: number) {
     },
     minReplicasDefault: (va) => actuation.minReplicas(va),
   });
-  const r = new Reconciler({
+  const r = cycleDriver({
     source,
     writer: source,
     collector: { read: async () => reading, snapshot: async () => ({ read: () => reading }) },

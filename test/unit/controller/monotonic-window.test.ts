@@ -3,9 +3,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VariantOptimizer } from '../../../src/controller/decision.js';
 import { LocalSource } from '../../../src/controller/local.js';
-import { OptimizerConfigStore } from '../../../src/controller/optimizer-config.js';
-import { Reconciler } from '../../../src/controller/reconciler.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
+import { premiumStore } from '../../support/controller-fixtures.js';
+import { cycleDriver } from '../../support/cycles.js';
 import { deploymentObject, vaObject } from '../../support/variants.js';
 
 const reading: MetricsRead = {
@@ -23,13 +23,8 @@ function reconciler(o: { now?: () => Date; monotonic?: () => number } = {}) {
     variants: [vaObject('prod', 'a', 'llama')],
     deployments: [deploymentObject('prod', 'a', 8)],
   });
-  const config = new OptimizerConfigStore({ namespace: 'wva' });
-  config.setServiceClasses({
-    'premium.yaml':
-      'name: Premium\npriority: 1\ndata:\n  - model: llama\n    slo-tpot: 24\n    slo-ttft: 500\n',
-  });
-  config.setUnitCosts({ A100: '{ "device": "a", "cost": "35.00" }' });
-  const r = new Reconciler({
+  const config = premiumStore('llama');
+  const r = cycleDriver({
     source: s,
     writer: s,
     collector: { read: async () => reading },

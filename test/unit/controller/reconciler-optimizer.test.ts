@@ -7,6 +7,7 @@ import { LocalSource } from '../../../src/controller/local.js';
 import { Reconciler } from '../../../src/controller/reconciler.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
 import type { VariantAutoscaling } from '../../../src/kube/types.js';
+import { cycleDriver } from '../../support/cycles.js';
 import { deploymentObject, vaObject, variant } from '../../support/variants.js';
 
 const read: MetricsRead = {
@@ -64,7 +65,7 @@ describe('Reconciler with an optimizer', () => {
       slo: {},
       sloSource: 'x',
     }));
-    const r = new Reconciler({ source: s, writer: s, collector, optimizer: opt.o, now: () => new Date(0) });
+    const r = cycleDriver({ source: s, writer: s, collector, optimizer: opt.o, now: () => new Date(0) });
     const cycle = await r.runCycle();
     expect(cycle.results.map((x) => x.outcome)).toEqual(['written', 'written', 'written', 'written']);
     expect(opt.calls).toHaveLength(4);

@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { VariantOptimizer } from '../../../src/controller/decision.js';
 import { LocalSource } from '../../../src/controller/local.js';
-import { OptimizerConfigStore } from '../../../src/controller/optimizer-config.js';
-import { Reconciler } from '../../../src/controller/reconciler.js';
 import type { MetricsRead } from '../../../src/controller/status.js';
+import { premiumStore } from '../../support/controller-fixtures.js';
+import { cycleDriver } from '../../support/cycles.js';
 import { deploymentObject, vaObject } from '../../support/variants.js';
 
 const W = 300_000;
@@ -42,13 +42,8 @@ function source(replicas?: number): LocalSource {
  * `follow`: the Deployment runs what is published after each cycle (as the scaler or an HPA makes it).
  */
 function controller(s: LocalSource, load: Load, clock: { ms: number }, follow = false) {
-  const config = new OptimizerConfigStore({ namespace: 'wva' });
-  config.setServiceClasses({
-    'premium.yaml':
-      'name: Premium\npriority: 1\ndata:\n  - model: llama\n    slo-tpot: 24\n    slo-ttft: 500\n',
-  });
-  config.setUnitCosts({ A100: '{ "device": "a", "cost": "35.00" }' });
-  const r = new Reconciler({
+  const config = premiumStore('llama');
+  const r = cycleDriver({
     source: s,
     writer: s,
     collector: { read: async () => reading(load(clock.ms)) },
