@@ -49,7 +49,7 @@ describe('per-pod series in the fleet query', () => {
 });
 
 describe('per-pod latencies for the learner', () => {
-  it('averages each latency over the running average\'s window, in ms, old ITL name as fallback', () => {
+  it("averages each latency over the running average's window, in ms, old ITL name as fallback", () => {
     const q = podExpr('');
     expect(q).toContain(
       'max by (model_name, namespace, pod, pod_name) ((rate(vllm:inter_token_latency_seconds_sum[1m]) / rate(vllm:inter_token_latency_seconds_count[1m])) or (rate(vllm:time_per_output_token_seconds_sum[1m]) / rate(vllm:time_per_output_token_seconds_count[1m]))) * 1000',
