@@ -22,8 +22,9 @@ describe('vLLM command-line tokens', () => {
     ]);
   });
 
-  it('compares dash and underscore spellings as one', () => {
+  it('compares dash and underscore spellings as one, keeping a dash beyond the leading two', () => {
     expect(snakeFlagName('max-num-seqs')).toBe('max_num_seqs');
+    expect(vllmFlagList(['---x', '1']).map((f) => snakeFlagName(f.name))).toEqual(['_x']);
     expect(snakeFlagName('max_num_seqs')).toBe('max_num_seqs');
   });
 

@@ -1,6 +1,7 @@
 // What a vLLM server's command line says about its token capacity, read the way upstream WVA
 // v0.5 reads a Deployment: `--key value` / `--key=value` flags of every container, also inside a
 // `sh -c "..."` script, and the VLLM_USE_V1 switch.
+import { snakeFlagName, vllmFlagList } from '../../../vllm-args.js';
 import { trunc } from '../format.js';
 import type { DeploymentLike, VllmEngineParams } from '../types.js';
 
@@ -108,26 +109,10 @@ function applyFlag(p: VllmEngineParams, key: string, value: string): void {
   }
 }
 
+// Upstream strips every leading dash (`---x` reads as `x`), where the shared snake_case spelling
+// keeps the extra dash; this engine keeps upstream's reading.
 function readTokens(p: VllmEngineParams, tokens: string[]): void {
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (!t.startsWith('--')) continue;
-    let name: string;
-    let value = '';
-    const eq = t.indexOf('=');
-    if (eq >= 0) {
-      name = t.slice(0, eq);
-      value = t.slice(eq + 1);
-    } else {
-      name = t;
-      const next = tokens[i + 1];
-      if (next !== undefined && !next.startsWith('--')) {
-        value = next;
-        i++;
-      }
-    }
-    applyFlag(p, name.replace(/^-+/, '').replaceAll('-', '_'), value);
-  }
+  for (const f of vllmFlagList(tokens)) applyFlag(p, snakeFlagName(f.name.replace(/^-+/, '')), f.value);
 }
 
 /** The engine parameters of a vLLM Deployment; defaults for anything it does not say. */
