@@ -3,7 +3,7 @@
 // so that a Deployment an HPA or KEDA already scales is never touched.
 import { type KubeConfig, type KubernetesObject, PatchStrategy } from '@kubernetes/client-node';
 import { apiErrorMessage, kubeRequest } from '../kube/http.js';
-import { namespaceScopes, ResilientInformer, type RestartBackoff } from '../kube/informer.js';
+import { collectionPath, namespaceScopes, ResilientInformer, type RestartBackoff } from '../kube/informer.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 
@@ -30,9 +30,7 @@ export class HpaWatch implements HpaLookup {
   }) {
     const kc = o.kubeConfig;
     for (const ns of namespaceScopes(o.namespaces)) {
-      const path = ns
-        ? `/apis/autoscaling/v2/namespaces/${encodeURIComponent(ns)}/horizontalpodautoscalers`
-        : '/apis/autoscaling/v2/horizontalpodautoscalers';
+      const path = collectionPath('/apis/autoscaling/v2', 'horizontalpodautoscalers', ns);
       this.informers.push(
         new ResilientInformer<HorizontalPodAutoscaler>(
           kc,

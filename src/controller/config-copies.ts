@@ -6,6 +6,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { ConfigMapLike } from '../config/scale-to-zero.js';
 import { CONFIG_ENABLED_LABEL, configMapNames, SCALE_TO_ZERO_CONFIGMAP_V05 } from '../config/upstream.js';
 import {
+  collectionPath,
   namespaceScopes,
   type ResilientInformer,
   type RestartBackoff,
@@ -40,7 +41,7 @@ export class ConfigCopiesWatch {
         data: cm.data ?? {},
       }) as ConfigMap;
     for (const ns of namespaceScopes(o.namespaces)) {
-      const path = ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/configmaps` : '/api/v1/configmaps';
+      const path = collectionPath('/api/v1', 'configmaps', ns);
       const inf = trimmedInformer<ConfigMap>({
         kubeConfig: o.kubeConfig,
         path,

@@ -4,6 +4,7 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { apiErrorCode, apiErrorMessage, kubeRequest } from '../kube/http.js';
 import {
+  collectionPath,
   namespaceScopes,
   type ResilientInformer,
   type RestartBackoff,
@@ -69,9 +70,7 @@ export class KubeSource implements VariantSource {
     type VA = VariantAutoscaling & KubernetesObject;
     type Dep = Deployment & KubernetesObject;
     for (const ns of namespaceScopes(o.namespaces)) {
-      const vaPath = ns
-        ? `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(ns)}/${PLURAL}`
-        : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
+      const vaPath = collectionPath(`/apis/${GROUP}/${VERSION}`, PLURAL, ns);
       const vi = trimmedInformer<VA>({
         kubeConfig: kc,
         path: vaPath,
@@ -89,9 +88,7 @@ export class KubeSource implements VariantSource {
       });
       this.vaInformers.push(vi);
 
-      const depPath = ns
-        ? `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/deployments`
-        : '/apis/apps/v1/deployments';
+      const depPath = collectionPath('/apis/apps/v1', 'deployments', ns);
       const di = trimmedInformer<Dep>({
         kubeConfig: kc,
         path: depPath,

@@ -15,6 +15,7 @@ import {
 } from '../engines/scale-from-zero/loop.js';
 import { formatTime, setCondition } from '../kube/conditions.js';
 import {
+  collectionPath,
   namespaceScopes,
   type ResilientInformer,
   type RestartBackoff,
@@ -62,9 +63,11 @@ export class InferencePoolWatch {
       },
     });
     for (const ns of namespaceScopes(o.namespaces)) {
-      const path = ns
-        ? `/apis/${INFERENCE_POOL_GROUP}/${INFERENCE_POOL_VERSION}/namespaces/${encodeURIComponent(ns)}/inferencepools`
-        : `/apis/${INFERENCE_POOL_GROUP}/${INFERENCE_POOL_VERSION}/inferencepools`;
+      const path = collectionPath(
+        `/apis/${INFERENCE_POOL_GROUP}/${INFERENCE_POOL_VERSION}`,
+        'inferencepools',
+        ns,
+      );
       this.informers.push(
         trimmedInformer<PoolObject>({
           kubeConfig: o.kubeConfig,

@@ -329,6 +329,14 @@ export function namespaceScopes(namespaces: readonly string[] | undefined): Arra
   return namespaces && namespaces.length > 0 ? [...namespaces] : [undefined];
 }
 
+/**
+ * The list path of a resource kind in one namespace, or cluster-wide when `ns` is undefined;
+ * `api` is `/api/v1` for the core group, else `/apis/<group>/<version>`.
+ */
+export function collectionPath(api: string, plural: string, ns: string | undefined): string {
+  return ns ? `${api}/namespaces/${encodeURIComponent(ns)}/${plural}` : `${api}/${plural}`;
+}
+
 export interface TrimmedInformerOptions<T> {
   kubeConfig: KubeConfig;
   path: string;

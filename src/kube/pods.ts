@@ -5,6 +5,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import {
+  collectionPath,
   namespaceScopes,
   type ResilientInformer,
   type RestartBackoff,
@@ -92,7 +93,7 @@ export class PodWatch implements PodView {
   }) {
     const trim = trimPod as unknown as Trim<TrimmedPod>;
     for (const ns of namespaceScopes(o.namespaces)) {
-      const path = ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/pods` : '/api/v1/pods';
+      const path = collectionPath('/api/v1', 'pods', ns);
       this.informers.push({
         ns,
         i: trimmedInformer<TrimmedPod>({
