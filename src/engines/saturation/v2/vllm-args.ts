@@ -74,28 +74,25 @@ function parseFloatOr(v: string, previous: number): number {
   return FLOAT.test(v) ? Number(v) : previous;
 }
 
+// The integer flags upstream reads, each into its field.
+const INT_FLAGS = {
+  block_size: 'blockSize',
+  num_gpu_blocks_override: 'numGpuBlocksOverride',
+  max_num_batched_tokens: 'maxNumBatchedTokens',
+  max_num_seqs: 'maxNumSeqs',
+  max_model_len: 'maxModelLen',
+  tensor_parallel_size: 'tensorParallelSize',
+} as const satisfies Record<string, keyof VllmEngineParams>;
+
 function applyFlag(p: VllmEngineParams, key: string, value: string): void {
+  if (Object.hasOwn(INT_FLAGS, key)) {
+    const field = INT_FLAGS[key as keyof typeof INT_FLAGS];
+    p[field] = parseIntOr(value, p[field]);
+    return;
+  }
   switch (key) {
     case 'gpu_memory_utilization':
       p.gpuMemoryUtilization = parseFloatOr(value, p.gpuMemoryUtilization);
-      break;
-    case 'block_size':
-      p.blockSize = parseIntOr(value, p.blockSize);
-      break;
-    case 'num_gpu_blocks_override':
-      p.numGpuBlocksOverride = parseIntOr(value, p.numGpuBlocksOverride);
-      break;
-    case 'max_num_batched_tokens':
-      p.maxNumBatchedTokens = parseIntOr(value, p.maxNumBatchedTokens);
-      break;
-    case 'max_num_seqs':
-      p.maxNumSeqs = parseIntOr(value, p.maxNumSeqs);
-      break;
-    case 'max_model_len':
-      p.maxModelLen = parseIntOr(value, p.maxModelLen);
-      break;
-    case 'tensor_parallel_size':
-      p.tensorParallelSize = parseIntOr(value, p.tensorParallelSize);
       break;
     case 'kv_cache_dtype':
       p.kvCacheDtype = value;
