@@ -69,15 +69,10 @@ export class KubeSource implements VariantSource {
     const kc = o.kubeConfig;
     type VA = VariantAutoscaling & KubernetesObject;
     type Dep = Deployment & KubernetesObject;
+    const informer = <T extends KubernetesObject>(path: string, trim: Trim<T>) =>
+      trimmedInformer<T>({ kubeConfig: kc, path, trim, logger: this.log, backoff: o.backoff });
     for (const ns of namespaceScopes(o.namespaces)) {
-      const vaPath = collectionPath(`/apis/${GROUP}/${VERSION}`, PLURAL, ns);
-      const vi = trimmedInformer<VA>({
-        kubeConfig: kc,
-        path: vaPath,
-        trim: trimVariant as Trim<VA>,
-        logger: this.log,
-        backoff: o.backoff,
-      });
+      const vi = informer(collectionPath(`/apis/${GROUP}/${VERSION}`, PLURAL, ns), trimVariant as Trim<VA>);
       vi.informer.on('add', (va) => this.vaChanged(va));
       vi.informer.on('update', (va) => this.vaChanged(va));
       vi.informer.on('delete', (va) => {
@@ -88,14 +83,7 @@ export class KubeSource implements VariantSource {
       });
       this.vaInformers.push(vi);
 
-      const depPath = collectionPath('/apis/apps/v1', 'deployments', ns);
-      const di = trimmedInformer<Dep>({
-        kubeConfig: kc,
-        path: depPath,
-        trim: trimDeployment as Trim<Dep>,
-        logger: this.log,
-        backoff: o.backoff,
-      });
+      const di = informer(collectionPath('/apis/apps/v1', 'deployments', ns), trimDeployment as Trim<Dep>);
       const depChanged = (d: Deployment) => {
         const target = targetKey(d.metadata.namespace, 'Deployment', d.metadata.name);
         for (const key of this.targets.variantsOf(target)) o.onChange?.(key);
@@ -110,13 +98,7 @@ export class KubeSource implements VariantSource {
       const path = '/api/v1/namespaces';
       const trim = (n: Ns) =>
         ({ metadata: { name: n.metadata.name, annotations: n.metadata.annotations ?? {} } }) as Ns;
-      this.nsInformer = trimmedInformer<Ns>({
-        kubeConfig: kc,
-        path,
-        trim,
-        logger: this.log,
-        backoff: o.backoff,
-      });
+      this.nsInformer = informer(path, trim);
       // A Namespace opting in or out: its VariantAutoscalings are reconciled (or forgotten) now.
       const nsChanged = (n: Ns) => {
         for (const i of this.vaInformers)
