@@ -3,7 +3,7 @@
 // so that a Deployment an HPA or KEDA already scales is never touched.
 import { type KubeConfig, type KubernetesObject, PatchStrategy } from '@kubernetes/client-node';
 import { apiErrorMessage, kubeRequest } from '../kube/http.js';
-import { ResilientInformer, type RestartBackoff } from '../kube/informer.js';
+import { collectionPath, namespaceScopes, ResilientInformer, type RestartBackoff } from '../kube/informer.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 
@@ -29,12 +29,8 @@ export class HpaWatch implements HpaLookup {
     backoff?: RestartBackoff;
   }) {
     const kc = o.kubeConfig;
-    const scopes: Array<string | undefined> =
-      o.namespaces && o.namespaces.length > 0 ? o.namespaces : [undefined];
-    for (const ns of scopes) {
-      const path = ns
-        ? `/apis/autoscaling/v2/namespaces/${encodeURIComponent(ns)}/horizontalpodautoscalers`
-        : '/apis/autoscaling/v2/horizontalpodautoscalers';
+    for (const ns of namespaceScopes(o.namespaces)) {
+      const path = collectionPath('/apis/autoscaling/v2', 'horizontalpodautoscalers', ns);
       this.informers.push(
         new ResilientInformer<HorizontalPodAutoscaler>(
           kc,

@@ -5,7 +5,13 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { ConfigMapLike } from '../config/scale-to-zero.js';
 import { CONFIG_ENABLED_LABEL, configMapNames, SCALE_TO_ZERO_CONFIGMAP_V05 } from '../config/upstream.js';
-import { listTrimmed, ResilientInformer, type RestartBackoff } from '../kube/informer.js';
+import {
+  collectionPath,
+  namespaceScopes,
+  type ResilientInformer,
+  type RestartBackoff,
+  trimmedInformer,
+} from '../kube/informer.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import { type SaturationConfigHolder, watchSaturationConfig } from './saturation-config.js';
@@ -29,23 +35,22 @@ export class ConfigCopiesWatch {
 
   constructor(private readonly o: ConfigCopiesOptions) {
     const selector = { label: `${CONFIG_ENABLED_LABEL}=true` };
-    const scopes: Array<string | undefined> =
-      o.namespaces && o.namespaces.length > 0 ? o.namespaces : [undefined];
     const trim = (cm: ConfigMap) =>
       ({
         metadata: { name: cm.metadata?.name, namespace: cm.metadata?.namespace, labels: cm.metadata?.labels },
         data: cm.data ?? {},
       }) as ConfigMap;
-    for (const ns of scopes) {
-      const path = ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/configmaps` : '/api/v1/configmaps';
-      const inf = new ResilientInformer<ConfigMap>(
-        o.kubeConfig,
+    for (const ns of namespaceScopes(o.namespaces)) {
+      const path = collectionPath('/api/v1', 'configmaps', ns);
+      const inf = trimmedInformer<ConfigMap>({
+        kubeConfig: o.kubeConfig,
         path,
-        () => listTrimmed<ConfigMap>(o.kubeConfig, path, trim, selector),
-        o.logger ?? silentLogger,
-        o.backoff,
+        trim,
+        logger: o.logger ?? silentLogger,
+        backoff: o.backoff,
         selector,
-      );
+        trimWatch: false,
+      });
       for (const ev of ['add', 'update', 'delete'] as const) inf.informer.on(ev, () => this.handOver());
       this.informers.push(inf);
     }

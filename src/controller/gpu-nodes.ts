@@ -6,13 +6,7 @@ import { GPU_VENDORS, gpuCapacityByType, type NodeLike } from '../engines/gpu-no
 import { gpusPerReplica, type TargetDeployment } from '../engines/inputs.js';
 import { normalizeAcceleratorName } from '../engines/saturation/limiter.js';
 import { resolveAccelerator } from '../kube/accelerator.js';
-import {
-  listTrimmed,
-  ResilientInformer,
-  type RestartBackoff,
-  type Trim,
-  TrimmingWatch,
-} from '../kube/informer.js';
+import { type ResilientInformer, type RestartBackoff, type Trim, trimmedInformer } from '../kube/informer.js';
 import { scaledOf } from '../kube/va-spec.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
@@ -38,15 +32,13 @@ export class NodeGpuWatch {
       status: { allocatable: pick(n.status?.allocatable ?? n.status?.capacity, RESOURCES) },
     });
     const path = '/api/v1/nodes';
-    this.informer = new ResilientInformer<NodeObject>(
-      o.kubeConfig,
+    this.informer = trimmedInformer<NodeObject>({
+      kubeConfig: o.kubeConfig,
       path,
-      () => listTrimmed<NodeObject>(o.kubeConfig, path, trim),
-      this.log,
-      o.backoff,
-      undefined,
-      new TrimmingWatch<NodeObject>(o.kubeConfig, trim),
-    );
+      trim,
+      logger: this.log,
+      backoff: o.backoff,
+    });
   }
 
   start(): void {

@@ -4,12 +4,13 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { apiErrorCode, apiErrorMessage, kubeRequest } from '../kube/http.js';
 import {
-  listTrimmed,
-  ResilientInformer,
+  collectionPath,
+  namespaceScopes,
+  type ResilientInformer,
   type RestartBackoff,
   type Trim,
-  TrimmingWatch,
   trimDeployment,
+  trimmedInformer,
   trimVariant,
 } from '../kube/informer.js';
 import { type NamespaceLike, outOfScope } from '../kube/scope.js';
@@ -68,22 +69,10 @@ export class KubeSource implements VariantSource {
     const kc = o.kubeConfig;
     type VA = VariantAutoscaling & KubernetesObject;
     type Dep = Deployment & KubernetesObject;
-    const scopes: Array<string | undefined> =
-      o.namespaces && o.namespaces.length > 0 ? o.namespaces : [undefined];
-    for (const ns of scopes) {
-      const vaPath = ns
-        ? `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(ns)}/${PLURAL}`
-        : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
-      const vaList = () => listTrimmed<VA>(kc, vaPath, trimVariant as Trim<VA>);
-      const vi = new ResilientInformer(
-        kc,
-        vaPath,
-        vaList,
-        this.log,
-        o.backoff,
-        undefined,
-        new TrimmingWatch<VA>(kc, trimVariant as Trim<VA>),
-      );
+    const informer = <T extends KubernetesObject>(path: string, trim: Trim<T>) =>
+      trimmedInformer<T>({ kubeConfig: kc, path, trim, logger: this.log, backoff: o.backoff });
+    for (const ns of namespaceScopes(o.namespaces)) {
+      const vi = informer(collectionPath(`/apis/${GROUP}/${VERSION}`, PLURAL, ns), trimVariant as Trim<VA>);
       vi.informer.on('add', (va) => this.vaChanged(va));
       vi.informer.on('update', (va) => this.vaChanged(va));
       vi.informer.on('delete', (va) => {
@@ -94,19 +83,7 @@ export class KubeSource implements VariantSource {
       });
       this.vaInformers.push(vi);
 
-      const depPath = ns
-        ? `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/deployments`
-        : '/apis/apps/v1/deployments';
-      const depList = () => listTrimmed<Dep>(kc, depPath, trimDeployment as Trim<Dep>);
-      const di = new ResilientInformer(
-        kc,
-        depPath,
-        depList,
-        this.log,
-        o.backoff,
-        undefined,
-        new TrimmingWatch<Dep>(kc, trimDeployment as Trim<Dep>),
-      );
+      const di = informer(collectionPath('/apis/apps/v1', 'deployments', ns), trimDeployment as Trim<Dep>);
       const depChanged = (d: Deployment) => {
         const target = targetKey(d.metadata.namespace, 'Deployment', d.metadata.name);
         for (const key of this.targets.variantsOf(target)) o.onChange?.(key);
@@ -121,15 +98,7 @@ export class KubeSource implements VariantSource {
       const path = '/api/v1/namespaces';
       const trim = (n: Ns) =>
         ({ metadata: { name: n.metadata.name, annotations: n.metadata.annotations ?? {} } }) as Ns;
-      this.nsInformer = new ResilientInformer<Ns>(
-        kc,
-        path,
-        () => listTrimmed<Ns>(kc, path, trim),
-        this.log,
-        o.backoff,
-        undefined,
-        new TrimmingWatch<Ns>(kc, trim),
-      );
+      this.nsInformer = informer(path, trim);
       // A Namespace opting in or out: its VariantAutoscalings are reconciled (or forgotten) now.
       const nsChanged = (n: Ns) => {
         for (const i of this.vaInformers)
@@ -263,14 +232,15 @@ export class ConfigMapWatch {
     type ConfigMap = KubernetesObject & { data?: Record<string, string> };
     const fieldSelector = `metadata.name=${o.name}`;
     const path = `/api/v1/namespaces/${encodeURIComponent(o.namespace)}/configmaps`;
-    this.informer = new ResilientInformer(
-      o.kubeConfig,
+    // Kept whole: the one ConfigMap is small and its data is what is read.
+    this.informer = trimmedInformer<ConfigMap>({
+      kubeConfig: o.kubeConfig,
       path,
-      () => listTrimmed<ConfigMap>(o.kubeConfig, path, (cm) => cm, fieldSelector),
-      o.logger ?? silentLogger,
-      o.backoff,
-      fieldSelector,
-    );
+      trim: (cm) => cm,
+      logger: o.logger ?? silentLogger,
+      backoff: o.backoff,
+      selector: fieldSelector,
+    });
     this.informer.informer.on('add', (cm) => o.onData(cm.data ?? {}));
     this.informer.informer.on('update', (cm) => o.onData(cm.data ?? {}));
     this.informer.informer.on('delete', () => o.onData(undefined));

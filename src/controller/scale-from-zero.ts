@@ -15,11 +15,12 @@ import {
 } from '../engines/scale-from-zero/loop.js';
 import { formatTime, setCondition } from '../kube/conditions.js';
 import {
-  listTrimmed,
-  ResilientInformer,
+  collectionPath,
+  namespaceScopes,
+  type ResilientInformer,
   type RestartBackoff,
   type Trim,
-  TrimmingWatch,
+  trimmedInformer,
 } from '../kube/informer.js';
 import { ACCELERATOR_LABEL, type VariantAutoscaling, type VariantAutoscalingStatus } from '../kube/types.js';
 import { parseSpec, scaledOf } from '../kube/va-spec.js';
@@ -61,22 +62,20 @@ export class InferencePoolWatch {
         extensionRef: { ...(p.spec?.extensionRef ?? {}) },
       },
     });
-    const scopes: Array<string | undefined> =
-      o.namespaces && o.namespaces.length > 0 ? o.namespaces : [undefined];
-    for (const ns of scopes) {
-      const path = ns
-        ? `/apis/${INFERENCE_POOL_GROUP}/${INFERENCE_POOL_VERSION}/namespaces/${encodeURIComponent(ns)}/inferencepools`
-        : `/apis/${INFERENCE_POOL_GROUP}/${INFERENCE_POOL_VERSION}/inferencepools`;
+    for (const ns of namespaceScopes(o.namespaces)) {
+      const path = collectionPath(
+        `/apis/${INFERENCE_POOL_GROUP}/${INFERENCE_POOL_VERSION}`,
+        'inferencepools',
+        ns,
+      );
       this.informers.push(
-        new ResilientInformer<PoolObject>(
-          o.kubeConfig,
+        trimmedInformer<PoolObject>({
+          kubeConfig: o.kubeConfig,
           path,
-          () => listTrimmed<PoolObject>(o.kubeConfig, path, trim),
-          o.logger ?? silentLogger,
-          o.backoff,
-          undefined,
-          new TrimmingWatch<PoolObject>(o.kubeConfig, trim),
-        ),
+          trim,
+          logger: o.logger ?? silentLogger,
+          backoff: o.backoff,
+        }),
       );
     }
   }

@@ -95,10 +95,31 @@ function metricsAllocFields(
   };
 }
 
+// A condition's message may be at most this long (metav1.Condition); the API server refuses more.
+const MAX_CONDITION_MESSAGE = 32768;
+
+/**
+ * The desired allocation, its lastRunTime moved only when accelerator or replicas change, so a
+ * steady fleet is not patched every cycle.
+ */
+function desiredAlloc(
+  prev: VariantAutoscalingStatus,
+  accelerator: string,
+  numReplicas: number,
+  now: Date,
+): NonNullable<VariantAutoscalingStatus['desiredOptimizedAlloc']> {
+  const old = prev.desiredOptimizedAlloc;
+  const same = old && old.accelerator === accelerator && old.numReplicas === numReplicas;
+  return {
+    accelerator,
+    numReplicas,
+    lastRunTime: same && old.lastRunTime ? old.lastRunTime : formatTime(now),
+  };
+}
+
 /**
  * desiredOptimizedAlloc and OptimizationReady from a decision. A failed decision keeps the
- * previous desiredOptimizedAlloc; lastRunTime moves only when accelerator or replicas change, so
- * a steady fleet is not patched every cycle.
+ * previous desiredOptimizedAlloc.
  */
 function applyDecision(
   prev: VariantAutoscalingStatus,
@@ -108,29 +129,21 @@ function applyDecision(
   now: Date,
   generation: number | undefined,
 ): Condition[] {
-  if (d.ok) {
-    const old = prev.desiredOptimizedAlloc;
-    const same = old && old.accelerator === d.accelerator && old.numReplicas === d.numReplicas;
-    next.desiredOptimizedAlloc = {
-      accelerator: d.accelerator,
-      numReplicas: d.numReplicas,
-      lastRunTime: same && old.lastRunTime ? old.lastRunTime : formatTime(now),
-    };
-  }
+  if (d.ok) next.desiredOptimizedAlloc = desiredAlloc(prev, d.accelerator, d.numReplicas, now);
   return setCondition(
     conditions,
     {
       type: OPTIMIZATION_READY,
       status: d.ok ? 'True' : 'False',
       reason: d.reason,
-      message: d.message.slice(0, 32768),
+      message: d.message.slice(0, MAX_CONDITION_MESSAGE),
       observedGeneration: generation,
     },
     now,
   );
 }
 
-/** A saturation engine's content: desired allocation (lastRunTime as applyDecision) and conditions. */
+/** A saturation engine's content: desired allocation and conditions. */
 function applyEngine(
   prev: VariantAutoscalingStatus,
   next: VariantAutoscalingStatus,
@@ -139,21 +152,13 @@ function applyEngine(
   now: Date,
   generation: number | undefined,
 ): Condition[] {
-  if (e.desired) {
-    const old = prev.desiredOptimizedAlloc;
-    const same =
-      old && old.accelerator === e.desired.accelerator && old.numReplicas === e.desired.numReplicas;
-    next.desiredOptimizedAlloc = {
-      accelerator: e.desired.accelerator,
-      numReplicas: e.desired.numReplicas,
-      lastRunTime: same && old.lastRunTime ? old.lastRunTime : formatTime(now),
-    };
-  }
+  if (e.desired)
+    next.desiredOptimizedAlloc = desiredAlloc(prev, e.desired.accelerator, e.desired.numReplicas, now);
   let out = conditions;
   for (const c of e.conditions) {
     out = setCondition(
       out,
-      { ...c, message: c.message.slice(0, 32768), observedGeneration: generation },
+      { ...c, message: c.message.slice(0, MAX_CONDITION_MESSAGE), observedGeneration: generation },
       now,
     );
   }
@@ -185,7 +190,11 @@ export function computeStatus(input: StatusInput): VariantAutoscalingStatus {
   };
 
   if (input.specProblems.length > 0 || !input.read) {
-    reconciled('False', 'InvalidSpec', `Invalid spec: ${input.specProblems.join('; ')}`.slice(0, 32768));
+    reconciled(
+      'False',
+      'InvalidSpec',
+      `Invalid spec: ${input.specProblems.join('; ')}`.slice(0, MAX_CONDITION_MESSAGE),
+    );
     if (input.decision) conditions = applyDecision(prev, next, conditions, input.decision, now, generation);
     next.conditions = conditions;
     return next;
@@ -198,7 +207,7 @@ export function computeStatus(input: StatusInput): VariantAutoscalingStatus {
       type: METRICS_AVAILABLE,
       status: av.available ? 'True' : 'False',
       reason: av.reason,
-      message: av.message.slice(0, 32768),
+      message: av.message.slice(0, MAX_CONDITION_MESSAGE),
       observedGeneration: generation,
     },
     now,

@@ -323,3 +323,45 @@ export class ResilientInformer<T extends KubernetesObject> {
     await this.informer.stop();
   }
 }
+
+/** Where an informer per namespace runs: each namespace listed, or (undefined) the whole cluster. */
+export function namespaceScopes(namespaces: readonly string[] | undefined): Array<string | undefined> {
+  return namespaces && namespaces.length > 0 ? [...namespaces] : [undefined];
+}
+
+/**
+ * The list path of a resource kind in one namespace, or cluster-wide when `ns` is undefined;
+ * `api` is `/api/v1` for the core group, else `/apis/<group>/<version>`.
+ */
+export function collectionPath(api: string, plural: string, ns: string | undefined): string {
+  return ns ? `${api}/namespaces/${encodeURIComponent(ns)}/${plural}` : `${api}/${plural}`;
+}
+
+export interface TrimmedInformerOptions<T> {
+  kubeConfig: KubeConfig;
+  path: string;
+  trim: Trim<T>;
+  logger: Logger;
+  backoff?: RestartBackoff;
+  selector?: Selector;
+  /**
+   * Whether watch events are trimmed like the list items (default). Off, the informer caches the
+   * objects a watch delivers whole, and resumes its watch at their resourceVersion.
+   */
+  trimWatch?: boolean;
+}
+
+/** A ResilientInformer over `path` whose paged lists (and watch events) are trimmed by `trim`. */
+export function trimmedInformer<T extends KubernetesObject>(
+  o: TrimmedInformerOptions<T>,
+): ResilientInformer<T> {
+  return new ResilientInformer<T>(
+    o.kubeConfig,
+    o.path,
+    () => listTrimmed<T>(o.kubeConfig, o.path, o.trim, o.selector),
+    o.logger,
+    o.backoff,
+    o.selector,
+    o.trimWatch === false ? undefined : new TrimmingWatch<T>(o.kubeConfig, o.trim),
+  );
+}

@@ -4,7 +4,14 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
-import { listTrimmed, ResilientInformer, type RestartBackoff, type Trim, TrimmingWatch } from './informer.js';
+import {
+  collectionPath,
+  namespaceScopes,
+  type ResilientInformer,
+  type RestartBackoff,
+  type Trim,
+  trimmedInformer,
+} from './informer.js';
 
 const GPU_REQUESTS = ['nvidia.com/gpu', 'amd.com/gpu', 'intel.com/gpu'];
 
@@ -85,21 +92,17 @@ export class PodWatch implements PodView {
     backoff?: RestartBackoff;
   }) {
     const trim = trimPod as unknown as Trim<TrimmedPod>;
-    const scopes: Array<string | undefined> =
-      o.namespaces && o.namespaces.length > 0 ? o.namespaces : [undefined];
-    for (const ns of scopes) {
-      const path = ns ? `/api/v1/namespaces/${encodeURIComponent(ns)}/pods` : '/api/v1/pods';
+    for (const ns of namespaceScopes(o.namespaces)) {
+      const path = collectionPath('/api/v1', 'pods', ns);
       this.informers.push({
         ns,
-        i: new ResilientInformer<TrimmedPod>(
-          o.kubeConfig,
+        i: trimmedInformer<TrimmedPod>({
+          kubeConfig: o.kubeConfig,
           path,
-          () => listTrimmed<TrimmedPod>(o.kubeConfig, path, trim),
-          o.logger ?? silentLogger,
-          o.backoff,
-          undefined,
-          new TrimmingWatch<TrimmedPod>(o.kubeConfig, trim),
-        ),
+          trim,
+          logger: o.logger ?? silentLogger,
+          backoff: o.backoff,
+        }),
       });
     }
   }

@@ -4,6 +4,7 @@
 // anything shortens it: a credential cut in half by a snippet could no longer be found.
 import type { PromMatrixSeries, PromQueryData, PromSample, PromVectorSeries } from '../types.js';
 import { PrometheusApiError, PrometheusHttpError, PrometheusReplyError, replyText } from './errors.js';
+import { nonFiniteSampleValue } from './sample-value.js';
 
 /** Removes the credentials the request carried from text the server sent back. */
 export type Redact = (text: string) => string;
@@ -132,15 +133,8 @@ export function parseQueryReply(
  * Throws PrometheusReplyError for anything that is not a number at all.
  */
 export function sampleValue(url: string, value: string, redact: Redact = keep): number {
-  switch (value) {
-    case 'NaN':
-      return Number.NaN;
-    case '+Inf':
-    case 'Inf':
-      return Number.POSITIVE_INFINITY;
-    case '-Inf':
-      return Number.NEGATIVE_INFINITY;
-  }
+  const special = nonFiniteSampleValue(value);
+  if (special !== undefined) return special;
   const n = value.trim() === '' ? Number.NaN : Number(value);
   if (Number.isNaN(n))
     throw new PrometheusReplyError(url, `sample value ${shown(value, redact)} is not a number`);

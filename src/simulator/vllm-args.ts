@@ -1,5 +1,7 @@
 // The engine as an operator configures vLLM: the arguments of the Deployment's container, with
 // vLLM's spelling and V1's defaults, and the KV-cache size vLLM would compute from them.
+
+import { snakeFlagName, vllmFlagList, vllmLauncher } from '../vllm-args.js';
 import {
   findGpu,
   findModel,
@@ -29,14 +31,19 @@ export const VLLM_DEFAULTS: VllmArgs = {
 };
 
 const FLAGS: Record<string, keyof VllmArgs> = {
-  '--max-num-seqs': 'maxNumSeqs',
-  '--max-num-batched-tokens': 'maxNumBatchedTokens',
-  '--gpu-memory-utilization': 'gpuMemoryUtilization',
-  '--block-size': 'blockSize',
-  '--max-model-len': 'maxModelLen',
-  '--tensor-parallel-size': 'tensorParallelSize',
-  '-tp': 'tensorParallelSize',
+  max_num_seqs: 'maxNumSeqs',
+  max_num_batched_tokens: 'maxNumBatchedTokens',
+  gpu_memory_utilization: 'gpuMemoryUtilization',
+  block_size: 'blockSize',
+  max_model_len: 'maxModelLen',
+  tensor_parallel_size: 'tensorParallelSize',
 };
+
+// vLLM's one short alias among these flags; the shared tokeniser reads only `--` flags.
+function expandShort(token: string): string {
+  if (token === '-tp') return '--tensor-parallel-size';
+  return token.startsWith('-tp=') ? `--tensor-parallel-size${token.slice(3)}` : token;
+}
 
 /** What a container's args say: the model and the engine arguments (others are ignored). */
 export interface ParsedArgs {
@@ -46,29 +53,25 @@ export interface ParsedArgs {
 
 /**
  * Reads vLLM's command line as a Deployment lists it (`["--model", "x", "--max-num-seqs=64"]`,
- * or `vllm serve x ...`). Throws on a value that is not a positive number.
+ * `vllm serve x ...` or `python -m vllm.entrypoints.openai.api_server ...`). Unlike the
+ * engines' readers, which keep a default, it throws on a value that is not a positive number:
+ * a simulation of a misconfigured server would mislead.
  */
 export function parseVllmArgs(argv: readonly string[]): ParsedArgs {
+  const { model, rest } = vllmLauncher(argv.map(expandShort));
   const out: ParsedArgs = { args: {} };
-  const list = [...argv];
-  if (list[0] === 'vllm' && list[1] === 'serve') list.splice(0, 2);
-  if (list[0] === 'serve') list.shift();
-  if (list[0] !== undefined && !list[0].startsWith('-')) out.model = list.shift();
-  for (let i = 0; i < list.length; i++) {
-    const token = list[i]!;
-    const eq = token.indexOf('=');
-    const flag = eq > 0 ? token.slice(0, eq) : token;
-    const takeValue = () => (eq > 0 ? token.slice(eq + 1) : list[++i]);
-    if (flag === '--model') {
-      out.model = takeValue();
+  if (model !== undefined) out.model = model;
+  for (const { name, value } of vllmFlagList(rest)) {
+    const flag = snakeFlagName(name);
+    if (flag === 'model') {
+      if (value !== '') out.model = value;
       continue;
     }
-    const key = FLAGS[flag.replace(/_/g, '-')];
+    const key = FLAGS[flag];
     if (!key) continue;
-    const raw = takeValue();
-    const n = Number(raw);
-    if (raw === undefined || !Number.isFinite(n) || n <= 0)
-      throw new Error(`${flag} needs a positive number, got "${raw}"`);
+    const n = Number(value);
+    if (value === '' || !Number.isFinite(n) || n <= 0)
+      throw new Error(`--${name} needs a positive number, got ${value === '' ? 'none' : `"${value}"`}`);
     out.args[key] = n;
   }
   return out;

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseTextFormat } from '../../src/engines/scale-from-zero/text-format.js';
 import {
   PrometheusApiError,
   PrometheusError,
@@ -7,6 +8,7 @@ import {
   PrometheusReplyError,
 } from '../../src/prometheus/errors.js';
 import { parseQueryReply, sampleValue } from '../../src/prometheus/parse.js';
+import { nonFiniteSampleValue } from '../../src/prometheus/sample-value.js';
 
 const URL_ = 'http://prom/api/v1/query';
 
@@ -129,5 +131,26 @@ describe('sampleValue', () => {
     expect(sampleValue(URL_, '-Inf')).toBe(Number.NEGATIVE_INFINITY);
     expect(() => sampleValue(URL_, 'abc')).toThrow(PrometheusReplyError);
     expect(() => sampleValue(URL_, '')).toThrow(PrometheusReplyError);
+  });
+});
+
+describe('nonFiniteSampleValue', () => {
+  it('reads exactly Prometheus spellings of NaN and the infinities, nothing else', () => {
+    expect(nonFiniteSampleValue('NaN')).toBeNaN();
+    expect(nonFiniteSampleValue('Inf')).toBe(Number.POSITIVE_INFINITY);
+    expect(nonFiniteSampleValue('+Inf')).toBe(Number.POSITIVE_INFINITY);
+    expect(nonFiniteSampleValue('-Inf')).toBe(Number.NEGATIVE_INFINITY);
+    for (const t of ['nan', 'inf', 'Infinity', '-Infinity', '1', '', ' NaN'])
+      expect(nonFiniteSampleValue(t)).toBeUndefined();
+  });
+
+  it('is how both the API reply and the text format read them, while their finite rules differ', () => {
+    for (const t of ['NaN', 'Inf', '+Inf', '-Inf']) {
+      expect(sampleValue(URL_, t)).toBe(nonFiniteSampleValue(t));
+      expect(parseTextFormat(`m ${t}`)[0]?.value).toBe(nonFiniteSampleValue(t));
+    }
+    // A JSON reply's string is read as any number; an exposition value only as a plain decimal.
+    expect(sampleValue(URL_, '0x10')).toBe(16);
+    expect(() => parseTextFormat('m 0x10')).toThrow('line 1: m has no valid value');
   });
 });

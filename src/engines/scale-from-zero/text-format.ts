@@ -2,6 +2,8 @@
 // lines `name{label="value",...} value [timestamp]`, comments and blank lines skipped. A line that
 // is not a sample is an error naming its number, so a page of garbage is told from an idle gateway.
 
+import { nonFiniteSampleValue } from '../../prometheus/sample-value.js';
+
 export interface TextSample {
   name: string;
   labels: Record<string, string>;
@@ -15,16 +17,11 @@ export class TextFormatError extends Error {
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*/;
 
+// Finite values are plain decimals, as the exposition format writes them: Number() alone would
+// also take `0x1f` or `Infinity` from a page that is not metrics.
 function parseValue(text: string): number | undefined {
-  switch (text) {
-    case 'NaN':
-      return Number.NaN;
-    case '+Inf':
-    case 'Inf':
-      return Number.POSITIVE_INFINITY;
-    case '-Inf':
-      return Number.NEGATIVE_INFINITY;
-  }
+  const special = nonFiniteSampleValue(text);
+  if (special !== undefined) return special;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) return undefined;
   return Number(text);
 }

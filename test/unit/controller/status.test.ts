@@ -106,6 +106,36 @@ describe('computeStatus', () => {
     expect(s.currentAlloc?.variantCost).toBe('80.00');
   });
 
+  it("moves an engine's desired allocation's lastRunTime only when the allocation changes", () => {
+    const engine = (numReplicas: number) => ({
+      variantName: 'v1',
+      desired: { numReplicas, accelerator: 'A100' },
+      conditions: [],
+    });
+    const at = (v: VariantAutoscaling, now: Date, replicas: number) =>
+      computeStatus({
+        va: v,
+        specProblems: [],
+        deployment: dep,
+        read: { metrics, availability: found },
+        now,
+        engine: engine(replicas),
+      });
+    const v = va();
+    v.status = at(v, T0, 2);
+    expect(v.status.desiredOptimizedAlloc).toEqual({
+      accelerator: 'A100',
+      numReplicas: 2,
+      lastRunTime: formatTime(T0),
+    });
+    expect(at(v, T1, 2).desiredOptimizedAlloc?.lastRunTime).toBe(formatTime(T0));
+    expect(at(v, T1, 3).desiredOptimizedAlloc).toEqual({
+      accelerator: 'A100',
+      numReplicas: 3,
+      lastRunTime: formatTime(T1),
+    });
+  });
+
   /** A VariantAutoscaling whose status was written from found metrics at T0. */
   function previouslyFound(): VariantAutoscaling {
     const v = va();

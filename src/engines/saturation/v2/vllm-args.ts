@@ -1,6 +1,7 @@
 // What a vLLM server's command line says about its token capacity, read the way upstream WVA
 // v0.5 reads a Deployment: `--key value` / `--key=value` flags of every container, also inside a
 // `sh -c "..."` script, and the VLLM_USE_V1 switch.
+import { snakeFlagName, vllmFlagList } from '../../../vllm-args.js';
 import { trunc } from '../format.js';
 import type { DeploymentLike, VllmEngineParams } from '../types.js';
 
@@ -73,28 +74,25 @@ function parseFloatOr(v: string, previous: number): number {
   return FLOAT.test(v) ? Number(v) : previous;
 }
 
+// The integer flags upstream reads, each into its field.
+const INT_FLAGS = {
+  block_size: 'blockSize',
+  num_gpu_blocks_override: 'numGpuBlocksOverride',
+  max_num_batched_tokens: 'maxNumBatchedTokens',
+  max_num_seqs: 'maxNumSeqs',
+  max_model_len: 'maxModelLen',
+  tensor_parallel_size: 'tensorParallelSize',
+} as const satisfies Record<string, keyof VllmEngineParams>;
+
 function applyFlag(p: VllmEngineParams, key: string, value: string): void {
+  if (Object.hasOwn(INT_FLAGS, key)) {
+    const field = INT_FLAGS[key as keyof typeof INT_FLAGS];
+    p[field] = parseIntOr(value, p[field]);
+    return;
+  }
   switch (key) {
     case 'gpu_memory_utilization':
       p.gpuMemoryUtilization = parseFloatOr(value, p.gpuMemoryUtilization);
-      break;
-    case 'block_size':
-      p.blockSize = parseIntOr(value, p.blockSize);
-      break;
-    case 'num_gpu_blocks_override':
-      p.numGpuBlocksOverride = parseIntOr(value, p.numGpuBlocksOverride);
-      break;
-    case 'max_num_batched_tokens':
-      p.maxNumBatchedTokens = parseIntOr(value, p.maxNumBatchedTokens);
-      break;
-    case 'max_num_seqs':
-      p.maxNumSeqs = parseIntOr(value, p.maxNumSeqs);
-      break;
-    case 'max_model_len':
-      p.maxModelLen = parseIntOr(value, p.maxModelLen);
-      break;
-    case 'tensor_parallel_size':
-      p.tensorParallelSize = parseIntOr(value, p.tensorParallelSize);
       break;
     case 'kv_cache_dtype':
       p.kvCacheDtype = value;
@@ -108,26 +106,10 @@ function applyFlag(p: VllmEngineParams, key: string, value: string): void {
   }
 }
 
+// Upstream strips every leading dash (`---x` reads as `x`), where the shared snake_case spelling
+// keeps the extra dash; this engine keeps upstream's reading.
 function readTokens(p: VllmEngineParams, tokens: string[]): void {
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (!t.startsWith('--')) continue;
-    let name: string;
-    let value = '';
-    const eq = t.indexOf('=');
-    if (eq >= 0) {
-      name = t.slice(0, eq);
-      value = t.slice(eq + 1);
-    } else {
-      name = t;
-      const next = tokens[i + 1];
-      if (next !== undefined && !next.startsWith('--')) {
-        value = next;
-        i++;
-      }
-    }
-    applyFlag(p, name.replace(/^-+/, '').replaceAll('-', '_'), value);
-  }
+  for (const f of vllmFlagList(tokens)) applyFlag(p, snakeFlagName(f.name.replace(/^-+/, '')), f.value);
 }
 
 /** The engine parameters of a vLLM Deployment; defaults for anything it does not say. */

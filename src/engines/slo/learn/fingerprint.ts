@@ -2,6 +2,7 @@
 // (batch limits, parallelism, quantisation, chunking), so an estimate is keyed by a fingerprint of
 // them and never carried over to another configuration.
 import { createHash } from 'node:crypto';
+import { snakeFlagName, vllmFlagList } from '../../../vllm-args.js';
 
 /** What identifies one learned performance model. */
 export interface VariantKey {
@@ -33,27 +34,7 @@ const NEUTRAL_FLAGS = new Set([
 
 /** The `--flag value` / `--flag=value` pairs of a command line, names normalised to snake_case. */
 export function vllmFlags(args: readonly string[]): Map<string, string> {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const t = args[i]!;
-    if (!t.startsWith('--')) continue;
-    const eq = t.indexOf('=');
-    let name: string;
-    let value = '';
-    if (eq >= 0) {
-      name = t.slice(2, eq);
-      value = t.slice(eq + 1);
-    } else {
-      name = t.slice(2);
-      const next = args[i + 1];
-      if (next !== undefined && !next.startsWith('--')) {
-        value = next;
-        i++;
-      }
-    }
-    flags.set(name.replaceAll('-', '_'), value);
-  }
-  return flags;
+  return new Map(vllmFlagList(args).map((f) => [snakeFlagName(f.name), f.value]));
 }
 
 /**

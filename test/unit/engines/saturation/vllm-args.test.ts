@@ -157,6 +157,11 @@ describe('parseVllmArgs', () => {
     expect(p).toMatchObject({ tensorParallelSize: 1, maxNumSeqs: 20 });
   });
 
+  it('strips every leading dash of a flag, as upstream does (the shared tokeniser keeps the third)', () => {
+    const p = parseVllmArgs(deployment([{ args: ['---block-size', '64', '----max-num-seqs=8'] }]));
+    expect(p).toMatchObject({ blockSize: 64, maxNumSeqs: 8 });
+  });
+
   it('never throws and never mutates the deployment', () => {
     const token = fc.oneof(
       fc.constantFrom(
