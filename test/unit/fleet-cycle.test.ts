@@ -125,7 +125,7 @@ describe('FleetCollector snapshots: one per cycle', () => {
   it('a cycle reads every key from one snapshot', async () => {
     const { clock, prom, fc } = setup();
     const vas = Array.from({ length: 20 }, (_, i) => vaObject('x', `v${i}`, i % 2 ? 'a' : 'b'));
-    const r = cycleDriver({
+    const driver = cycleDriver({
       source: {
         listVariants: () => vas,
         getVariant: (ns, name) => vas.find((v) => v.metadata.namespace === ns && v.metadata.name === name),
@@ -139,9 +139,9 @@ describe('FleetCollector snapshots: one per cycle', () => {
       writer: { write: async (va, compute) => ({ outcome: 'written', status: compute(va) }) },
       concurrency: 1,
     });
-    await r.runCycle();
+    await driver.runCycle();
     expect(prom.calls).toBe(1);
-    await r.runCycle();
+    await driver.runCycle();
     expect(prom.calls).toBe(2);
   });
 });

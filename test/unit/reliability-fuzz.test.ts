@@ -149,8 +149,8 @@ describe('bad VariantAutoscaling specs', () => {
           variants,
           deployments: variants.map((v) => deployment('prod', v.metadata.name, 1)) as never,
         });
-        const rec = cycleDriver({ source, writer: source, collector: reader });
-        const cycle = await rec.runCycle();
+        const driver = cycleDriver({ source, writer: source, collector: reader });
+        const cycle = await driver.runCycle();
         expect(cycle.results.every((r) => r.outcome === 'written' || r.outcome === 'unchanged')).toBe(true);
         for (const name of ['ok-a', 'ok-b']) {
           const st = source.getVariant('prod', name)?.status;

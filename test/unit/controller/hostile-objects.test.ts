@@ -101,7 +101,7 @@ describe('namespaces must be DNS-1123 labels', () => {
     };
     const written: string[] = [];
     const { logger, lines } = captureLogger();
-    const r = cycleDriver({
+    const driver = cycleDriver({
       source,
       collector,
       logger,
@@ -112,8 +112,8 @@ describe('namespaces must be DNS-1123 labels', () => {
         },
       },
     });
-    const first = await r.runCycle();
-    await r.runCycle();
+    const first = await driver.runCycle();
+    await driver.runCycle();
     expect(asked).toEqual(['prod', 'prod']);
     expect(written).toEqual(['prod/va', 'prod/va']);
     expect(first.results.map((x) => x.key)).toEqual(['prod/va']);
@@ -155,7 +155,7 @@ describe('status.conditions that is not a list', () => {
     const va = vaObject('prod', 'va', 'm');
     va.status = { conditions: { broken: true } } as unknown as VariantAutoscalingStatus;
     const { logger, lines } = captureLogger();
-    const r = cycleDriver({
+    const driver = cycleDriver({
       source: {
         listVariants: () => [va],
         getVariant: () => va,
@@ -166,8 +166,8 @@ describe('status.conditions that is not a list', () => {
       // The store keeps the malformed status (a writer whose patches do not land, say).
       writer: { write: async (v, compute) => ({ outcome: 'written', status: compute(v) }) },
     });
-    const a = await r.runCycle();
-    await r.runCycle();
+    const a = await driver.runCycle();
+    await driver.runCycle();
     expect(a.results[0]?.outcome).toBe('written');
     const warns = lines.filter((l) => l.level === 'warn' && /conditions/.test(l.msg ?? ''));
     expect(warns).toHaveLength(1);

@@ -68,14 +68,14 @@ async function cycle(models: number, per: number) {
     },
     minReplicasDefault: (va) => actuation.minReplicas(va),
   });
-  const r = cycleDriver({
+  const driver = cycleDriver({
     source,
     writer: source,
     collector: { read: async () => reading, snapshot: async () => ({ read: () => reading }) },
     optimizer,
     actuator: actuation.actuator,
   });
-  const res = await r.runCycle();
+  const res = await driver.runCycle();
   await actuation.stop();
   return { calls, decided: res.results.filter((x) => x.decision?.ok).length };
 }

@@ -24,7 +24,7 @@ function reconciler(o: { now?: () => Date; monotonic?: () => number } = {}) {
     deployments: [deploymentObject('prod', 'a', 8)],
   });
   const config = premiumStore('llama');
-  const r = cycleDriver({
+  const driver = cycleDriver({
     source: s,
     writer: s,
     collector: { read: async () => reading },
@@ -32,7 +32,7 @@ function reconciler(o: { now?: () => Date; monotonic?: () => number } = {}) {
     ...o,
   });
   return async () => {
-    const d = (await r.runCycle()).results[0]?.decision;
+    const d = (await driver.runCycle()).results[0]?.decision;
     return d?.ok ? d.numReplicas : undefined;
   };
 }

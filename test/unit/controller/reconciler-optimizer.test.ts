@@ -65,8 +65,8 @@ describe('Reconciler with an optimizer', () => {
       slo: {},
       sloSource: 'x',
     }));
-    const r = cycleDriver({ source: s, writer: s, collector, optimizer: opt.o, now: () => new Date(0) });
-    const cycle = await r.runCycle();
+    const driver = cycleDriver({ source: s, writer: s, collector, optimizer: opt.o, now: () => new Date(0) });
+    const cycle = await driver.runCycle();
     expect(cycle.results.map((x) => x.outcome)).toEqual(['written', 'written', 'written', 'written']);
     expect(opt.calls).toHaveLength(4);
     const groupOf = (name: string) =>

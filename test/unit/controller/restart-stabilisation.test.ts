@@ -43,7 +43,7 @@ function source(replicas?: number): LocalSource {
  */
 function controller(s: LocalSource, load: Load, clock: { ms: number }, follow = false) {
   const config = premiumStore('llama');
-  const r = cycleDriver({
+  const driver = cycleDriver({
     source: s,
     writer: s,
     collector: { read: async () => reading(load(clock.ms)) },
@@ -51,7 +51,7 @@ function controller(s: LocalSource, load: Load, clock: { ms: number }, follow = 
     now: () => new Date(T0 + clock.ms),
   });
   return async (): Promise<number | undefined> => {
-    const c = await r.runCycle();
+    const c = await driver.runCycle();
     const d = c.results[0]?.decision;
     if (follow && d?.ok) {
       s.load({
