@@ -100,3 +100,12 @@ export function describeGrant(g: Grant): string {
 export function describeAccess(a: Access): string {
   return `${a.group || 'core'}/${a.resource} ${a.verb} ${a.namespace ?? '*'}/${a.name ?? '*'}`;
 }
+
+/**
+ * The grants that write the learned-model ConfigMap: used only once a controller has learned
+ * something (a fleet of profile-less variants with an SLO), as the SLO persistence test proves.
+ */
+export const LEARNED_WRITE_GRANTS = [
+  'Role/wva-metrics: core/configmaps[wva-learned-performance] patch',
+  'Role/wva-metrics: core/configmaps create',
+];

@@ -21,7 +21,14 @@ import { ENGINE_NAMES } from '../../../src/engines/types.js';
 import { runCli } from '../../support/cli.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { kustomize, repoRoot } from '../../support/manifests.js';
-import { accessOf, allows, describeAccess, grants } from '../../support/rbac.js';
+import {
+  accessOf,
+  allows,
+  describeAccess,
+  describeGrant,
+  grants,
+  LEARNED_WRITE_GRANTS,
+} from '../../support/rbac.js';
 import { deploymentObject, foundReading, vaObject } from '../../support/variants.js';
 
 const NS = 'workload-variant-autoscaler-system';
@@ -84,6 +91,10 @@ describe('learned models in a ConfigMap', () => {
     const used = api.requests.map(accessOf).filter((a) => a !== undefined);
     const denied = used.filter((a) => !rendered.some((g) => allows(g, a))).map(describeAccess);
     expect([...new Set(denied)]).toEqual([]);
+    // The learned-model writes are granted, and this is where they are used.
+    const writes = rendered.filter((g) => LEARNED_WRITE_GRANTS.includes(describeGrant(g)));
+    expect(writes.map(describeGrant).sort()).toEqual([...LEARNED_WRITE_GRANTS].sort());
+    expect(writes.filter((g) => !used.some((a) => allows(g, a))).map(describeGrant)).toEqual([]);
   });
 
   it('`wva-metrics profile` prints it from the cluster and from a file, as a table and as JSON', async () => {
