@@ -400,9 +400,12 @@ describe('collector against a real Prometheus', () => {
         [['--time', 'yesterday'], /--time must be unix seconds or RFC 3339/],
         [['--window', 'soon'], /window|WVA_QUERY_WINDOW/],
       ];
-      // Run side by side: each is a fresh CLI process.
+      // Run side by side: each is a fresh CLI process, and four starting at once on a busy
+      // 2-core machine can take longer than one's default kill time.
       const results = await Promise.all(
-        cases.map(([args]) => runCli(['collect', '--prometheus-url', prom.url, ...args], { env })),
+        cases.map(([args]) =>
+          runCli(['collect', '--prometheus-url', prom.url, ...args], { env, timeoutMs: 60_000 }),
+        ),
       );
       results.forEach((r, i) => {
         const [args, message] = cases[i]!;
@@ -410,6 +413,6 @@ describe('collector against a real Prometheus', () => {
         expect(r.stderr).toMatch(message);
         expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
       });
-    });
+    }, 90_000);
   });
 });
