@@ -195,7 +195,11 @@ export class ClusterActuation {
     for (const va of this.source.listVariants()) {
       if (typeof va.spec?.modelID !== 'string') continue;
       const ns = va.metadata.namespace;
-      byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), { modelId: va.spec.modelID, namespace: ns }]);
+      // Appended in place: copying the list per variant was quadratic (10 000 variants: 0.5 GB of
+      // garbage per cycle, which promoted the cycle's live objects and grew the old space).
+      const models = byNamespace.get(ns);
+      if (models) models.push({ modelId: va.spec.modelID, namespace: ns });
+      else byNamespace.set(ns, [{ modelId: va.spec.modelID, namespace: ns }]);
     }
     const periods = new Set<number>();
     for (const [ns, models] of byNamespace) {

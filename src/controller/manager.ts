@@ -66,6 +66,8 @@ interface Cycle {
   readonly view: MetricsView | undefined;
   readonly pending: Set<string>;
   readonly results: Map<string, ReconcileResult>;
+  /** Whole results (status, read, decision) are kept only for a caller that reads them. */
+  readonly detail: boolean;
   readonly done: () => void;
 }
 
@@ -165,7 +167,16 @@ export class Manager {
    * lead or stops meanwhile; rejects with the reason when `signal` aborts. Without start() (local
    * mode's --once) workers run until stop().
    */
-  async runCycle(signal?: AbortSignal): Promise<CycleResult | undefined> {
+  runCycle(signal?: AbortSignal): Promise<CycleResult | undefined> {
+    return this.#cycle(signal, true);
+  }
+
+  /**
+   * `detail` false: each key's result is kept as its outcome alone until the cycle ends. The timer's
+   * cycles have no reader of the rest (unless onCycle), and 10 000 statuses, reads and decisions
+   * held to the cycle's end lived long enough to be promoted to V8's old space every cycle.
+   */
+  async #cycle(signal: AbortSignal | undefined, detail: boolean): Promise<CycleResult | undefined> {
     if (!this.#term && !this.#o.elector && !this.#running) this.#beginTerm();
     const term = this.#term;
     if (!term || !this.isLeader) return undefined;
@@ -184,6 +195,7 @@ export class Manager {
         view,
         pending: new Set(unique),
         results: new Map(),
+        detail,
         done: () => {
           this.#cycles.delete(cycle);
           signal?.removeEventListener('abort', cycle.done);
@@ -250,7 +262,7 @@ export class Manager {
     if (!term) return;
     term.resyncTimer = undefined;
     try {
-      await this.runCycle();
+      await this.#cycle(undefined, this.#o.onCycle !== undefined);
     } catch (err) {
       if (!term.abort.signal.aborted) this.#log.error({ err: (err as Error).message }, 'cycle failed');
     }
@@ -275,10 +287,16 @@ export class Manager {
         this.#log.debug({ key, delayMs, failures: term.queue.failures(key) }, 'reconcile failed; requeued');
       } else term.queue.forget(key);
       for (const cycle of cycles) {
-        cycle.results.set(key, result);
+        cycle.results.set(key, cycle.detail ? result : outcomeOnly(result));
         cycle.pending.delete(key);
         if (cycle.pending.size === 0) cycle.done();
       }
     }
   }
+}
+
+/** What a cycle without a reader of details keeps of a result: the counts need the outcome alone. */
+function outcomeOnly(r: ReconcileResult): ReconcileResult {
+  const { key, namespace, name, modelId, outcome, error } = r;
+  return { key, namespace, name, outcome, ...(modelId ? { modelId } : {}), ...(error ? { error } : {}) };
 }

@@ -3,7 +3,7 @@
 
 import type { VariantStatusContent } from '../engines/types.js';
 import { resolveAccelerator } from '../kube/accelerator.js';
-import { conditionsOf, formatTime, setCondition } from '../kube/conditions.js';
+import { conditionsOf, findCondition, formatTime, setCondition } from '../kube/conditions.js';
 import { describeTarget, targetCondition } from '../kube/target.js';
 import {
   ACCELERATOR_LABEL,
@@ -161,6 +161,12 @@ function applyEngine(
       { ...c, message: c.message.slice(0, MAX_CONDITION_MESSAGE), observedGeneration: generation },
       now,
     );
+    // The transition counts against the stored condition, not one set earlier in this compute
+    // (MetricsAvailable from the fleet read): else a False the engine repeats would be rewritten
+    // with a new time every cycle.
+    const stored = findCondition(prev, c.type);
+    const since = stored?.status === c.status ? stored.lastTransitionTime : undefined;
+    out = out.map((x) => (x.type === c.type ? { ...x, lastTransitionTime: since || formatTime(now) } : x));
   }
   return out;
 }
