@@ -250,9 +250,12 @@ export class SaturationDecider {
    * (least spare capacity first, then lowest cost); the reconciles then read their model's result.
    * Without either, each model is limited when it is reached. Never rejects.
    */
-  prepare(): Promise<void> {
+  async prepare(): Promise<void> {
+    // A model decided before the Pods are listed would look pod-less for a cycle: wait (bounded).
+    const pods = this.o.pods;
+    if (pods?.listed && !pods.synced()) await pods.listed();
     const fleet = this.o.fleet;
-    if (!fleet || this.engine() !== this.v1 || !this.limiterOn()) return Promise.resolve();
+    if (!fleet || this.engine() !== this.v1 || !this.limiterOn()) return;
     const cycle = this.cycle;
     this.preparing ??= fleet()
       // A cycle that began meanwhile decides afresh; this one's results are dropped.

@@ -78,6 +78,8 @@ export interface PodView {
   pod(namespace: string, name: string): TrimmedPod | undefined;
   /** Whether every informer has listed once; before that a missing pod proves nothing. */
   synced(): boolean;
+  /** Resolves true once every informer has listed, false after `timeoutMs` without it. */
+  listed?(timeoutMs?: number): Promise<boolean>;
 }
 
 /** Pods of the watched namespaces (every namespace when none is given), started on first use. */
@@ -126,6 +128,15 @@ export class PodWatch implements PodView {
   synced(): boolean {
     this.ensureStarted();
     return this.informers.every(({ i }) => i.synced);
+  }
+
+  async listed(timeoutMs = 10_000): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (!this.synced()) {
+      if (performance.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
   }
 
   async stop(): Promise<void> {

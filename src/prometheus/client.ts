@@ -64,7 +64,7 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
  * A parsed reply takes several times its size in memory; this cap keeps the controller's peak
  * within its Deployment's memory limit (docs/reliability.md has the measurement).
  */
-export const DEFAULT_MAX_REPLY_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_REPLY_BYTES = 8 * 1024 * 1024;
 
 /** The URL without user:password, for messages and logs. */
 function displayUrl(u: URL): string {

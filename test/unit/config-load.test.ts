@@ -42,7 +42,7 @@ describe('loadConfig: defaults', () => {
         url: 'http://localhost:9090',
         insecureSkipVerify: false,
         timeoutMs: 10_000,
-        maxReplyBytes: 4 * 1024 * 1024,
+        maxReplyBytes: 8 * 1024 * 1024,
         headers: {},
       },
       cache: { ttlMs: 30_000, failureTtlMs: 30_000, maxEntries: 10_000 },
