@@ -17,6 +17,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fleetQuery } from '../../src/prometheus/promql.js';
 import { FakeApiServer, type Obj } from '../support/fake-apiserver.js';
 import { imageNodeFlags, shippedClusterRun } from '../support/image.js';
 import { type PinnedPrometheus, startPinnedPrometheus } from '../support/pinned-prometheus.js';
@@ -46,6 +47,9 @@ const conditionOf = (va: Obj, type: string): Loose | undefined =>
 
 interface LogLine {
   msg?: string;
+  err?: string;
+  namespace?: string;
+  modelId?: string;
   objects?: number;
   written?: number;
   failed?: number;
@@ -84,6 +88,8 @@ interface LoadRun {
   exitCode: number | null;
   peakRssMiB: number;
   report: Record<string, unknown>;
+  /** The controller's log lines (stderr, JSON). */
+  logs: LogLine[];
 }
 
 /**
@@ -163,6 +169,7 @@ async function runController(f: Fleet): Promise<LoadRun> {
       callsSecond: callsAfterSecond - callsAfterFirst,
       exitCode,
       peakRssMiB,
+      logs: lines,
       report: {
         firstCycle: {
           ms: Math.round(first?.durationMs ?? Number.NaN),
@@ -191,13 +198,16 @@ async function runController(f: Fleet): Promise<LoadRun> {
   }
 }
 
-/** The targets every fleet meets. */
-function expectTargets(r: LoadRun, vas: number): void {
+/**
+ * The targets every fleet meets. `secondWritten`: the statuses the second cycle may rewrite (0: the
+ * first cycle decided everything from complete inputs).
+ */
+function expectTargets(r: LoadRun, vas: number, secondWritten = 0): void {
   expect(r.exitCode).toBe(0);
   expect(r.first?.objects).toBe(vas);
   expect(r.first?.failed).toBe(0);
   expect(r.first?.written).toBe(vas);
-  expect(r.second?.written).toBe(0);
+  expect(r.second?.written).toBe(secondWritten);
   expect(r.callsFirst).toBe(1);
   expect(r.callsSecond).toBe(1);
   expect(r.first?.durationMs).toBeLessThan(10_000);
@@ -285,19 +295,53 @@ const runs = (j: number) => j < PODS_PER_MODEL;
 /** Every other model is saturated (KV cache above the 0.80 trigger on all its pods). */
 const saturated = (i: number) => i % 2 === 0;
 
+/**
+ * A serving pod of Deployment `target` as the API server has it, trimmed to what the controller's
+ * Pod informer reads: the Deployment's selector labels (deployment() selects `app: <name>`) and the
+ * pod-template-hash, its ReplicaSet `<target>-<hash>` as controlling owner (the matcher follows it to
+ * the Deployment by name), Running and Ready. No spec: nothing in the saturation path reads it, and
+ * 3 000 bare pods keep the fake API server small.
+ */
+function satPod(namespace: string, name: string, target: string, hash: string): Obj {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace,
+      labels: { app: target, 'pod-template-hash': hash },
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: `${target}-${hash}`,
+          uid: `${target}-${hash}`,
+          controller: true,
+        },
+      ],
+    },
+    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+  };
+}
+
 describe.runIf(ONLY === undefined || ONLY === 'saturation')(
   `load (saturation engine): ${SAT_VAS} profile-less VariantAutoscalings over ${MODELS} models, ${PODS_PER_MODEL} pods each`,
   () => {
     let f: Fleet | undefined;
     beforeAll(async () => {
       const pods: VllmPodTraffic[] = [];
+      // The Pod objects of the serving pods: the controller maps a pod's series to a variant only
+      // through the Pod informer (owner chain, else the Deployment's selector), never by name.
+      const podObjects: Obj[] = [];
       for (let i = 0; i < MODELS; i++) {
         for (let j = 0; j < PER_MODEL; j++) {
           if (!runs(j)) continue;
           // As a Deployment names its pods: <deployment>-<pod-template-hash>-<suffix>.
           const hash = (0x5c7d9f4b8 + i * 131 + j).toString(16).slice(-9);
+          const pod = `${satTarget(i, j)}-${hash}-x${j}k2q`;
+          podObjects.push(satPod(ns(i), pod, satTarget(i, j), hash));
           pods.push({
-            labels: { model_name: satModel(i), namespace: ns(i), pod: `${satTarget(i, j)}-${hash}-x${j}k2q` },
+            labels: { model_name: satModel(i), namespace: ns(i), pod },
             requestsPerSecond: 1 + (i % 5),
             avgPromptTokens: 200,
             avgGenerationTokens: 40,
@@ -330,6 +374,7 @@ describe.runIf(ONLY === undefined || ONLY === 'saturation')(
             api.put('deployments', deployment(ns(i), satTarget(i, j), runs(j) ? 1 : 0));
           }
         }
+        for (const p of podObjects) api.put('pods', p);
       });
     }, 5 * 60_000);
     afterAll(() => stopFleet(f));
@@ -347,10 +392,34 @@ describe.runIf(ONLY === undefined || ONLY === 'saturation')(
       const scaledUp = Array.from({ length: MODELS }, (_, i) => i).filter(
         (i) => saturated(i) && desired(i, 0) === 2,
       ).length;
-      console.log(
-        `LOAD ${JSON.stringify({ fleet: 'saturation', vas: SAT_VAS, models: MODELS, podsPerModel: PODS_PER_MODEL, ...r.report, decidedBySaturation: bySaturation.length, saturatedModelsScaledUp: scaledUp })}`,
+      // The fleet reply's size (one query after the run, so the per-cycle call counts are not touched):
+      // the controller refuses a reply over its cap (WVA_PROMETHEUS_MAX_REPLY_BYTES, default 4 MiB)
+      // and then has no per-pod series at all.
+      const fleetReplyBytes = (
+        await (
+          await fetch(`${(f as Fleet).pinned.url}/api/v1/query?query=${encodeURIComponent(fleetQuery())}`)
+        ).text()
+      ).length;
+      const replyRefused = r.logs.filter((l) =>
+        /larger than the .* limit \(maxReplyBytes\)/.test(l.err ?? ''),
       );
-      expectTargets(r, SAT_VAS);
+      // The Pod watch starts on the first cycle's first use (src/pipeline/cluster-parts.ts), not with
+      // the VA and Deployment informers the controller waits for: the models the first cycle decides
+      // before the pods are listed say so ("pods not listed yet") and match no pod; the second cycle
+      // decides them from their pods and rewrites the statuses of their running variants.
+      const notListed = new Set(
+        r.logs
+          .filter((l) => l.msg?.startsWith('pods not listed yet'))
+          .map((l) => `${l.namespace}/${l.modelId}`),
+      ).size;
+      console.log(
+        `LOAD ${JSON.stringify({ fleet: 'saturation', vas: SAT_VAS, models: MODELS, podsPerModel: PODS_PER_MODEL, ...r.report, decidedBySaturation: bySaturation.length, saturatedModelsScaledUp: scaledUp, fleetReplyBytes, replyRefused: replyRefused.length, modelsDecidedBeforePodsListed: notListed })}`,
+      );
+      expect(
+        replyRefused.map((l) => l.err),
+        `the fleet reply (${fleetReplyBytes} bytes) was refused: no per-pod series reached the saturation engine`,
+      ).toEqual([]);
+      expectTargets(r, SAT_VAS, notListed * Math.min(PODS_PER_MODEL, PER_MODEL));
       // Every variant with a reporting pod got the saturation engine's decision...
       expect(bySaturation.length).toBe(MODELS * Math.min(PODS_PER_MODEL, PER_MODEL));
       // ...and every saturated model one more replica on its cheapest variant, the others none.
