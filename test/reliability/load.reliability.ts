@@ -393,7 +393,7 @@ describe.runIf(ONLY === undefined || ONLY === 'saturation')(
         (i) => saturated(i) && desired(i, 0) === 2,
       ).length;
       // The fleet reply's size (one query after the run, so the per-cycle call counts are not touched):
-      // the controller refuses a reply over its cap (WVA_PROMETHEUS_MAX_REPLY_BYTES, default 4 MiB)
+      // the controller refuses a reply over its cap (WVA_PROMETHEUS_MAX_REPLY_BYTES, default 8 MiB)
       // and then has no per-pod series at all.
       const fleetReplyBytes = (
         await (
@@ -403,10 +403,8 @@ describe.runIf(ONLY === undefined || ONLY === 'saturation')(
       const replyRefused = r.logs.filter((l) =>
         /larger than the .* limit \(maxReplyBytes\)/.test(l.err ?? ''),
       );
-      // The Pod watch starts on the first cycle's first use (src/pipeline/cluster-parts.ts), not with
-      // the VA and Deployment informers the controller waits for: the models the first cycle decides
-      // before the pods are listed say so ("pods not listed yet") and match no pod; the second cycle
-      // decides them from their pods and rewrites the statuses of their running variants.
+      // The Pod watch starts at the first cycle's first use, and the saturation engines wait for its
+      // list: no model is decided pod-less ("pods not listed yet"), so the second cycle writes nothing.
       const notListed = new Set(
         r.logs
           .filter((l) => l.msg?.startsWith('pods not listed yet'))
@@ -419,7 +417,8 @@ describe.runIf(ONLY === undefined || ONLY === 'saturation')(
         replyRefused.map((l) => l.err),
         `the fleet reply (${fleetReplyBytes} bytes) was refused: no per-pod series reached the saturation engine`,
       ).toEqual([]);
-      expectTargets(r, SAT_VAS, notListed * Math.min(PODS_PER_MODEL, PER_MODEL));
+      expect(notListed).toBe(0);
+      expectTargets(r, SAT_VAS);
       // Every variant with a reporting pod got the saturation engine's decision...
       expect(bySaturation.length).toBe(MODELS * Math.min(PODS_PER_MODEL, PER_MODEL));
       // ...and every saturated model one more replica on its cheapest variant, the others none.
