@@ -59,8 +59,15 @@ const engineLabel = (e: string) =>
 /** "cycle 14 (1.1 min): llm-prod/llama -> SLO engine (learned profile (...))". */
 export function formatSwitch(s: EngineSwitch): string {
   const when = `${(s.sinceStartMs / 60_000).toFixed(1)} min`;
-  const why = s.why ? ` (${s.why})` : '';
-  return `>>> cycle ${s.cycle} (${when}): ${s.namespace}/${s.modelId} ${engineLabel(s.from)} -> ${engineLabel(s.to)}${why}`;
+  const pctText = (x: number | null) => (x === null ? '-' : `${x.toFixed(1)} %`);
+  const learned = (s.learned ?? [])
+    .map(
+      (l) =>
+        `${l.variant} ITL error ${pctText(l.itlErrorPct)}, TTFT error ${pctText(l.ttftErrorPct)} over ${l.cycles} cycles`,
+    )
+    .join('; ');
+  const why = [learned ? `learned: ${learned}` : '', s.why ?? ''].filter((x) => x).join(' | ');
+  return `>>> cycle ${s.cycle} (${when}): ${s.namespace}/${s.modelId} ${engineLabel(s.from)} -> ${engineLabel(s.to)}${why ? ` (${why})` : ''}`;
 }
 
 const pctOf = (met: number, total: number) => (total > 0 ? `${((100 * met) / total).toFixed(1)}%` : '-');

@@ -25,12 +25,14 @@ export function engineOf(r: CycleReport['rows'][number]): string {
 }
 
 /** What a model's OptimizationReady message says of the engine choice, before the sizing's detail. */
-export function engineWhy(message: string | undefined): string | undefined {
-  if (!message) return undefined;
-  const slo = /SLO engine: (.*?)(?:; \d|$)/.exec(message);
-  if (slo) return slo[1];
+export function engineWhy(messages: readonly (string | undefined)[]): string | undefined {
+  // The SLO engine names the learned model it sized with on the variants it sized.
+  for (const m of messages) {
+    const slo = m ? /SLO engine: (.*?)(?:; \d|$)/.exec(m) : null;
+    if (slo) return slo[1];
+  }
   // A saturation engine's message says first why the SLO engine did not decide, when it did not.
-  const sat = /^[a-z0-9-]+: (.*?); /.exec(message);
+  const sat = /^[a-z0-9-]+: (.*?); /.exec(messages[0] ?? '');
   return sat?.[1];
 }
 
@@ -83,7 +85,7 @@ export function loopCycle(
   const variants: LoopVariant[] = [];
   const models = new Map<string, LoopModel>();
   const engines = new Map<string, string[]>();
-  const messages = new Map<string, string | undefined>();
+  const messages = new Map<string, Array<string | undefined>>();
   for (const r of report.rows) {
     const pods = running.get(`${r.namespace}/${r.name}`);
     const d = r.decision;
@@ -105,7 +107,7 @@ export function loopCycle(
     });
     const key = `${r.namespace}/${r.modelId}`;
     engines.set(key, [...(engines.get(key) ?? []), engineOf(r)]);
-    if (engineOf(r).startsWith(ENGINE_NAMES.slo) || !messages.has(key)) messages.set(key, ready?.message);
+    messages.set(key, [...(messages.get(key) ?? []), ready?.message]);
     let m = models.get(key);
     if (!m) {
       const load = r.metrics?.load;
@@ -125,7 +127,7 @@ export function loopCycle(
   }
   for (const [key, m] of models) {
     m.engine = modelEngine(engines.get(key) ?? []);
-    const why = engineWhy(messages.get(key));
+    const why = engineWhy(messages.get(key) ?? []);
     if (why) m.engineWhy = why;
     m.slo ??= sloOf(m.modelId);
     // Without traffic there is no latency to keep: such a cycle says nothing about the SLO.

@@ -235,6 +235,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     });
     runtime = pipeline.runtime;
     const loop = pipeline.actuation;
+    if (loop) loop.learnedViews = () => pipeline.engines.saturation.learner.views();
     // As `run` does: expired entries leave in the background.
     janitor = runtime.startJanitor();
 

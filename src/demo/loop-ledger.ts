@@ -88,6 +88,13 @@ export interface EngineSwitch {
   to: string;
   /** Why, from the new engine's condition message (e.g. the learned model's errors). */
   why: string | undefined;
+  /** The model's learned performance models at the switch, per variant. */
+  learned?: Array<{
+    variant: string;
+    cycles: number;
+    itlErrorPct: number | null;
+    ttftErrorPct: number | null;
+  }>;
 }
 
 export interface FleetScore {

@@ -10,6 +10,7 @@ import type { RequestsOverAnswer } from '../collector/fleet-collector.js';
 import { SCALE_TO_ZERO_CONFIGMAP_V05 } from '../config/upstream.js';
 import type { CycleReport, Manifests } from '../controller/local.js';
 import { sloOfModel } from '../controller/slo-decider.js';
+import type { LearnedView } from '../controller/slo-learner.js';
 import type { EmulatorConfig, VllmEmulator } from '../emulator/index.js';
 import { SATURATION_CONFIGMAP_NAME } from '../engines/index.js';
 import type { Deployment, VariantAutoscaling } from '../kube/types.js';
@@ -63,6 +64,8 @@ export class ClosedLoop implements LocalActuation {
   readonly cycles: LoopCycle[] = [];
   readonly events: LoopEvent[] = [];
   readonly switches: EngineSwitch[] = [];
+  /** The learner's view of every variant (set once the engines exist): what a switch shows. */
+  learnedViews?: () => LearnedView[];
   /** The SLO of a model as the service classes give it (the saturation engines size to none). */
   private readonly sloOf: (modelId: string) => SloTargets | undefined;
 
@@ -137,7 +140,18 @@ export class ClosedLoop implements LocalActuation {
   /** Records a controller cycle; `scored`: it counts for attainment. */
   record(report: CycleReport, scored: boolean): LoopCycle {
     const c = loopCycle(report, this.o.emulator, scored, this.sloOf);
-    const switches = engineSwitches(this.cycles, c);
+    const views = this.learnedViews?.() ?? [];
+    const switches = engineSwitches(this.cycles, c).map((s) => {
+      const learned = views
+        .filter((v) => v.key.namespace === s.namespace && v.key.model === s.modelId)
+        .map((v) => ({
+          variant: v.variantName,
+          cycles: v.status.cycles,
+          itlErrorPct: v.status.itlErrorPct,
+          ttftErrorPct: v.status.ttftErrorPct,
+        }));
+      return learned.length > 0 ? { ...s, learned } : s;
+    });
     this.switches.push(...switches);
     this.cycles.push(c);
     return switches.length > 0 ? { ...c, switches } : c;

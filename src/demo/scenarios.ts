@@ -38,7 +38,16 @@ export const SCENARIOS: readonly Scenario[] = [
           { at: 165 * S, rate: 600 },
         ],
       },
-      [`llm-prod/${GRANITE}`]: { pattern: 'diurnal', rate: 900, amplitude: 0.7, period: 240 * S, phase: 0 },
+      [`llm-prod/${GRANITE}`]: {
+        pattern: 'step',
+        rate: 360,
+        steps: [
+          { at: 30 * S, rate: 1500 },
+          { at: 100 * S, rate: 600 },
+          { at: 270 * S, rate: 1200 },
+          { at: 360 * S, rate: 360 },
+        ],
+      },
       [`llm-staging/${LLAMA}`]: { pattern: 'idle' },
       [`llm-staging/${MISTRAL}`]: { pattern: 'steady', rate: 240 },
     },
@@ -85,7 +94,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'learned',
     description:
-      "upstream-shaped manifests with an SLO class and no profile anywhere (examples/learned/manifests): saturation decides until each model's learned performance model is confident, then the SLO engine; llm-prod Llama moves 600 -> 3000 -> 1200 -> 7200 -> 600 req/min, granite and Mistral follow short days, llm-staging Llama goes idle",
+      "upstream-shaped manifests with an SLO class and no profile anywhere (examples/learned/manifests): saturation decides until each model's learned performance model is confident, then the SLO engine; llm-prod Llama moves 600 -> 3000 -> 1200 -> 7200 -> 600 req/min and granite 360 -> 1500 -> 600 -> 1200 -> 360, Mistral follows a 3-minute day, llm-staging Llama goes idle",
     durationMs: 420 * S,
     startupDelayMs: 15 * S,
     manifests: 'learned/manifests',
@@ -102,7 +111,16 @@ export const SCENARIOS: readonly Scenario[] = [
           { at: 330 * S, rate: 600 },
         ],
       },
-      [`llm-prod/${GRANITE}`]: { pattern: 'diurnal', rate: 900, amplitude: 0.7, period: 240 * S, phase: 0 },
+      [`llm-prod/${GRANITE}`]: {
+        pattern: 'step',
+        rate: 360,
+        steps: [
+          { at: 30 * S, rate: 1500 },
+          { at: 100 * S, rate: 600 },
+          { at: 270 * S, rate: 1200 },
+          { at: 360 * S, rate: 360 },
+        ],
+      },
       [`llm-staging/${LLAMA}`]: { pattern: 'idle' },
       [`llm-staging/${MISTRAL}`]: {
         pattern: 'diurnal',
