@@ -113,6 +113,8 @@ export function formatLoopSummary(l: LoopSummary): string {
   } else {
     lines.push('  engine switches: none (no model changed engines)');
   }
+  for (const m of l.notSlo)
+    lines.push(`  at the end ${m.namespace}/${m.modelId} is with ${m.engine}: ${m.why ?? 'no reason given'}`);
   if (l.actions.length > 0) {
     lines.push(
       `  scaling actions: ${l.actions

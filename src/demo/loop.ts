@@ -51,6 +51,8 @@ export interface LoopSummary {
   saturationV1: FleetScore;
   /** When a model changed engines. */
   switches: EngineSwitch[];
+  /** Models with an SLO that the SLO engine did not decide at the last cycle, and why. */
+  notSlo: Array<{ namespace: string; modelId: string; engine: string; why: string | undefined }>;
   actions: ScaleAction[];
   events: LoopEvent[];
 }
@@ -212,6 +214,9 @@ export class ClosedLoop implements LocalActuation {
         ...this.replayConfigMaps(),
       }),
       switches: [...this.switches],
+      notSlo: (this.cycles.at(-1)?.models ?? [])
+        .filter((m) => m.slo && m.engine && m.engine !== '-' && !m.engine.startsWith('slo-queueing'))
+        .map((m) => ({ namespace: m.namespace, modelId: m.modelId, engine: m.engine!, why: m.engineWhy })),
       actions: [...this.scaler.actions],
       events: [...this.events],
     };

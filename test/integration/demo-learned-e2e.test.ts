@@ -83,6 +83,10 @@ describe('the demo default scenario, end to end', () => {
       after.length - 1,
     );
 
+    // At the end, models not with the SLO engine are named with why: the idle Llama learned nothing.
+    expect(loop.notSlo.map((m) => m.modelId)).not.toContain(MISTRAL);
+    expect(loop.notSlo.find((m) => m.modelId === LLAMA)?.why).toMatch(/not usable yet/);
+
     // Three fleets, one trace: sane numbers.
     const rows = { ours: loop.ours, staticPeak: loop.staticPeak, saturationV1: loop.saturationV1 };
     for (const [name, s] of Object.entries(rows)) {
