@@ -43,14 +43,15 @@ function modelEngine(variants: readonly string[]): string {
 
 /** The switches between the last cycle and `c` (models whose engine was known in both). */
 export function engineSwitches(before: readonly LoopCycle[], c: LoopCycle): EngineSwitch[] {
-  const last = new Map<string, string>();
-  for (const p of before)
-    for (const m of p.models)
-      if (m.engine && m.engine !== '-') last.set(`${m.namespace}/${m.modelId}`, m.engine);
   const first = before[0]?.at ?? c.at;
   const out: EngineSwitch[] = [];
   for (const m of c.models) {
-    const was = last.get(`${m.namespace}/${m.modelId}`);
+    // The model's engine at the latest cycle that had one (from the end: a run may be long).
+    let was: string | undefined;
+    for (let i = before.length - 1; i >= 0 && was === undefined; i--) {
+      const e = before[i]!.models.find((x) => x.namespace === m.namespace && x.modelId === m.modelId)?.engine;
+      if (e && e !== '-') was = e;
+    }
     if (!m.engine || m.engine === '-' || was === undefined || kind(was) === kind(m.engine)) continue;
     out.push({
       cycle: before.length + 1,
