@@ -3,7 +3,7 @@
 // SLO, beside a static fleet sized for the peak.
 
 import type { LoopSummary } from '../demo/loop.js';
-import type { FleetScore, LoopCycle } from '../demo/loop-ledger.js';
+import type { EngineSwitch, FleetScore, LoopCycle } from '../demo/loop-ledger.js';
 import { renderTable } from './table.js';
 
 const num = (n: number | undefined, digits = 1) => (n === undefined ? '-' : n.toFixed(digits));
@@ -48,25 +48,73 @@ export function formatLoopCycle(c: LoopCycle): string {
     ],
     c.models,
   );
-  return `${variants}${models}`;
+  const switches = (c.switches ?? []).map((s) => `${formatSwitch(s)}\n`).join('');
+  return `${variants}${models}${switches}`;
 }
 
-function score(s: FleetScore): string {
-  const att = s.attainment === undefined ? '-' : `${(s.attainment * 100).toFixed(1)}%`;
-  const req = s.requests
-    ? `, request SLO attainment ${s.requests.total > 0 ? `${((100 * s.requests.met) / s.requests.total).toFixed(1)}%` : '-'} (${s.requests.met}/${s.requests.total} requests)`
-    : '';
-  const cost = s.cost !== undefined ? `, cost ${s.cost.toFixed(2)} (replica-hours x variantCost)` : '';
-  return `SLO attainment ${att} (${s.met}/${s.cycles} model-cycles)${req}, ${s.replicaMinutes.toFixed(1)} replica-minutes${cost}, ${s.actions} scaling actions`;
+const ENGINE_LABELS: Record<string, string> = { 'slo-queueing': 'SLO engine' };
+const engineLabel = (e: string) =>
+  ENGINE_LABELS[e] ?? (e.startsWith('slo-queueing') ? `SLO engine (${e.slice(13)})` : e);
+
+/** "cycle 14 (1.1 min): llm-prod/llama -> SLO engine (learned profile (...))". */
+export function formatSwitch(s: EngineSwitch): string {
+  const when = `${(s.sinceStartMs / 60_000).toFixed(1)} min`;
+  const pctText = (x: number | null) => (x === null ? '-' : `${x.toFixed(1)} %`);
+  const learned = (s.learned ?? [])
+    .map(
+      (l) =>
+        `${l.variant} ITL error ${pctText(l.itlErrorPct)}, TTFT error ${pctText(l.ttftErrorPct)} over ${l.cycles} cycles`,
+    )
+    .join('; ');
+  const why = [learned ? `learned: ${learned}` : '', s.why ?? ''].filter((x) => x).join(' | ');
+  return `>>> cycle ${s.cycle} (${when}): ${s.namespace}/${s.modelId} ${engineLabel(s.from)} -> ${engineLabel(s.to)}${why ? ` (${why})` : ''}`;
 }
+
+const pctOf = (met: number, total: number) => (total > 0 ? `${((100 * met) / total).toFixed(1)}%` : '-');
+
+type FleetRow = { name: string; how: string; s: FleetScore };
 
 export function formatLoopSummary(l: LoopSummary): string {
-  const saved = l.staticPeak.replicaMinutes > 0 ? 1 - l.ours.replicaMinutes / l.staticPeak.replicaMinutes : 0;
-  const lines = [
-    `  closed loop:       ${score(l.ours)}`,
-    `  static peak fleet: ${score(l.staticPeak)}  (every variant at its peak count all along, replayed on the emulator; ours used ${(saved * 100).toFixed(0)}% fewer replica-minutes)`,
-    '  (a model-cycle counts once the rates cover the window and a first new pod could serve, and only with traffic: measured TTFT and ITL both within the SLO)',
+  const rows: FleetRow[] = [
+    { name: 'closed loop (ours)', how: 'live, Prometheus', s: l.ours },
+    { name: 'static peak fleet', how: 'replayed, virtual time', s: l.staticPeak },
+    { name: 'saturation V1 alone', how: 'replayed, virtual time', s: l.saturationV1 },
   ];
+  const table = renderTable<FleetRow>(
+    [
+      { header: 'FLEET', value: (r) => r.name },
+      { header: 'RUN', value: (r) => r.how },
+      {
+        header: 'MODEL-CYCLES IN SLO',
+        value: (r) => `${pctOf(r.s.met, r.s.cycles)} (${r.s.met}/${r.s.cycles})`,
+        align: 'right',
+      },
+      {
+        header: 'REQUESTS IN SLO',
+        value: (r) =>
+          r.s.requests ? `${pctOf(r.s.requests.met, r.s.requests.total)} (${r.s.requests.total})` : '-',
+        align: 'right',
+      },
+      { header: 'GPU-HOURS x COST', value: (r) => num(r.s.cost, 2), align: 'right' },
+      { header: 'REPLICA-MIN', value: (r) => num(r.s.replicaMinutes), align: 'right' },
+      { header: 'ACTIONS', value: (r) => String(r.s.actions), align: 'right' },
+    ],
+    rows,
+  );
+  const lines = [
+    '  (the three fleets play the same trace: the same scenario and seed; the replays run the emulator in virtual time over the',
+    '  same time as the live run. A model-cycle counts once the rates cover the window and a first new pod could serve, and',
+    '  only with traffic: measured TTFT and ITL both within the SLO. A request counts when its own TTFT and ITL are within',
+    "  it. GPU-HOURS x COST: replica-hours weighted by each VariantAutoscaling's variantCost.)",
+  ];
+  if (l.switches.length > 0) {
+    lines.push('  engine switches:');
+    for (const s of l.switches) lines.push(`    ${formatSwitch(s).slice(4)}`);
+  } else {
+    lines.push('  engine switches: none (no model changed engines)');
+  }
+  for (const m of l.notSlo)
+    lines.push(`  at the end ${m.namespace}/${m.modelId} is with ${m.engine}: ${m.why ?? 'no reason given'}`);
   if (l.actions.length > 0) {
     lines.push(
       `  scaling actions: ${l.actions
@@ -74,5 +122,5 @@ export function formatLoopSummary(l: LoopSummary): string {
         .join(', ')}`,
     );
   }
-  return `${lines.join('\n')}\n`;
+  return `${table}${lines.join('\n')}\n`;
 }

@@ -35,7 +35,7 @@ function seconds(flag: string) {
 }
 
 interface DemoCliOptions {
-  manifests: string;
+  manifests?: string;
   emulatorConfig: string;
   interval: string;
   window: string;
@@ -47,6 +47,7 @@ interface DemoCliOptions {
   logLevel: string;
   scenario: string;
   stabilizationWindow: string;
+  saturationFloor: boolean;
 }
 
 export function registerDemo(program: Command): void {
@@ -74,6 +75,7 @@ export function registerDemo(program: Command): void {
         "the demo controller's scale-down stabilisation window",
       ).default('60s', '60s'),
     )
+    .option('--no-saturation-floor', 'saturation V1 is no floor under the SLO engine (it is in `run`)')
     // Shown as written (5s), not as commander quotes a string default ("5s").
     .addOption(new Option('--interval <duration>', 'reconcile interval').default('5s', '5s'))
     .addOption(new Option('--window <duration>', 'PromQL rate() window').default('30s', '30s'))
@@ -83,9 +85,9 @@ export function registerDemo(program: Command): void {
       duration('cache-ttl', 100),
     )
     .addOption(
-      new Option('--manifests <path>', 'VariantAutoscaling/Deployment manifests').default(
-        examples('manifests'),
-        "the package's examples/manifests",
+      new Option(
+        '--manifests <path>',
+        "VariantAutoscaling/Deployment manifests (default: the scenario's, under the package's examples/: examples/learned/manifests for learned, examples/manifests for the others)",
       ),
     )
     .addOption(
@@ -128,7 +130,7 @@ export function registerDemo(program: Command): void {
         process.on('SIGTERM', onSignal);
         try {
           const result = await runDemo({
-            manifests: o.manifests,
+            manifests: o.manifests ?? examples(scenario.manifests ?? 'manifests'),
             emulator: o.emulatorConfig,
             intervalMs,
             window: o.window,
@@ -136,6 +138,7 @@ export function registerDemo(program: Command): void {
             ...(durationMs > 0 ? { durationMs } : {}),
             scenario,
             stabilizationWindowMs,
+            saturationFloor: o.saturationFloor,
             scrapeIntervalSeconds: o.scrapeInterval,
             prometheusBinary: o.prometheus,
             metricsAddress: o.metricsAddr,

@@ -3,7 +3,17 @@
 // for.
 import type { CycleReport } from '../controller/local.js';
 import type { VllmEmulator } from '../emulator/index.js';
-import { type LoopCycle, type LoopModel, type LoopVariant, meetsSlo } from './loop-ledger.js';
+import { ENGINE_NAMES } from '../engines/types.js';
+import type { SloTargets } from '../optimizer/index.js';
+import {
+  type EngineSwitch,
+  type LoopCycle,
+  type LoopModel,
+  type LoopVariant,
+  meetsSlo,
+} from './loop-ledger.js';
+
+export type { EngineSwitch } from './loop-ledger.js';
 
 /** Which engine decided a row: a saturation engine's name, the SLO engine's (with V1's floor when it raised the count), or '-'. */
 export function engineOf(r: CycleReport['rows'][number]): string {
@@ -14,11 +24,69 @@ export function engineOf(r: CycleReport['rows'][number]): string {
     : 'slo-queueing';
 }
 
-/** The loop's view of a controller cycle. `scored`: whether the cycle counts for attainment. */
-export function loopCycle(report: CycleReport, emulator: VllmEmulator, scored: boolean): LoopCycle {
+/** What a model's OptimizationReady message says of the engine choice, before the sizing's detail. */
+export function engineWhy(messages: readonly (string | undefined)[]): string | undefined {
+  // The SLO engine names the learned model it sized with on the variants it sized.
+  for (const m of messages) {
+    const slo = m ? /SLO engine: (.*?)(?:; \d|$)/.exec(m) : null;
+    if (slo) return slo[1];
+  }
+  // A saturation engine's message says first why the SLO engine did not decide, when it did not.
+  const sat = /^[a-z0-9-]+: (.*?); /.exec(messages[0] ?? '');
+  return sat?.[1];
+}
+
+/** The model's engine this cycle: the SLO engine's name if it decided any variant, else the first one's. */
+function modelEngine(variants: readonly string[]): string {
+  return variants.find((e) => e.startsWith(ENGINE_NAMES.slo)) ?? variants.find((e) => e !== '-') ?? '-';
+}
+
+/** The switches between the last cycle and `c` (models whose engine was known in both). */
+export function engineSwitches(before: readonly LoopCycle[], c: LoopCycle): EngineSwitch[] {
+  const first = before[0]?.at ?? c.at;
+  const out: EngineSwitch[] = [];
+  for (const m of c.models) {
+    // The model's engine at the latest cycle that had one (from the end: a run may be long).
+    let was: string | undefined;
+    for (let i = before.length - 1; i >= 0 && was === undefined; i--) {
+      const e = before[i]!.models.find((x) => x.namespace === m.namespace && x.modelId === m.modelId)?.engine;
+      if (e && e !== '-') was = e;
+    }
+    if (!m.engine || m.engine === '-' || was === undefined || kind(was) === kind(m.engine)) continue;
+    out.push({
+      cycle: before.length + 1,
+      at: c.at,
+      sinceStartMs: c.at.getTime() - first.getTime(),
+      namespace: m.namespace,
+      modelId: m.modelId,
+      from: was,
+      to: m.engine,
+      why: m.engineWhy,
+    });
+  }
+  return out;
+}
+
+/** The SLO engine (with V1's floor or not) or a saturation engine, by name. */
+function kind(engine: string): string {
+  return engine.startsWith(ENGINE_NAMES.slo) ? ENGINE_NAMES.slo : engine;
+}
+
+/**
+ * The loop's view of a controller cycle. `scored`: whether the cycle counts for attainment.
+ * `sloOf`: a model's SLO from the service classes, for cycles that no SLO decision sized.
+ */
+export function loopCycle(
+  report: CycleReport,
+  emulator: VllmEmulator,
+  scored: boolean,
+  sloOf: (modelId: string) => SloTargets | undefined = () => undefined,
+): LoopCycle {
   const running = new Map(emulator.variants().map((v) => [`${v.namespace}/${v.name}`, v]));
   const variants: LoopVariant[] = [];
   const models = new Map<string, LoopModel>();
+  const engines = new Map<string, string[]>();
+  const messages = new Map<string, Array<string | undefined>>();
   for (const r of report.rows) {
     const pods = running.get(`${r.namespace}/${r.name}`);
     const d = r.decision;
@@ -39,6 +107,8 @@ export function loopCycle(report: CycleReport, emulator: VllmEmulator, scored: b
       actuated: r.conditions.find((c) => c.type === 'Actuated')?.reason,
     });
     const key = `${r.namespace}/${r.modelId}`;
+    engines.set(key, [...(engines.get(key) ?? []), engineOf(r)]);
+    messages.set(key, [...(messages.get(key) ?? []), ready?.message]);
     let m = models.get(key);
     if (!m) {
       const load = r.metrics?.load;
@@ -50,12 +120,17 @@ export function loopCycle(report: CycleReport, emulator: VllmEmulator, scored: b
         ttftMs: r.metrics?.ttftAverage,
         itlMs: r.metrics?.itlAverage,
         withinSlo: undefined,
+        engine: '-',
       };
       models.set(key, m);
     }
     if (!m.slo && d?.ok) m.slo = d.slo;
   }
-  for (const m of models.values()) {
+  for (const [key, m] of models) {
+    m.engine = modelEngine(engines.get(key) ?? []);
+    const why = engineWhy(messages.get(key) ?? []);
+    if (why) m.engineWhy = why;
+    m.slo ??= sloOf(m.modelId);
     // Without traffic there is no latency to keep: such a cycle says nothing about the SLO.
     m.withinSlo =
       m.arrivalRate !== undefined && m.arrivalRate > 0 ? meetsSlo(m.slo, m.ttftMs, m.itlMs) : undefined;

@@ -230,12 +230,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
                 logger,
               }),
           }),
-      // The demo shows the SLO engine's own decisions beside the saturation engines' (for variants
-      // without a profile); V1's floor would hold its scale-downs while deleted pods' series age out.
-      saturationFloor: false,
+      // As `run` has it: saturation V1 is the floor under the SLO engine's decisions.
+      saturationFloor: o.saturationFloor ?? true,
     });
     runtime = pipeline.runtime;
     const loop = pipeline.actuation;
+    if (loop) loop.learnedViews = () => pipeline.engines.saturation.learner.views();
     // As `run` does: expired entries leave in the background.
     janitor = runtime.startJanitor();
 

@@ -39,6 +39,10 @@ export interface LoopModel {
   itlMs: number | undefined;
   /** Within both targets; undefined when it cannot be said (no traffic, no SLO, latency unknown). */
   withinSlo: boolean | undefined;
+  /** The engine that decided the model this cycle ('-' or absent when none did). */
+  engine?: string;
+  /** Why that engine, from its condition message. */
+  engineWhy?: string;
 }
 
 /** Whether measured latency meets the targets; undefined when a number needed is unknown. */
@@ -67,6 +71,30 @@ export interface LoopCycle {
   scored: boolean;
   variants: LoopVariant[];
   models: LoopModel[];
+  /** Models that changed engines at this cycle. */
+  switches?: EngineSwitch[];
+}
+
+/** A model handed from one engine to another between two cycles. */
+export interface EngineSwitch {
+  /** The cycle (1-based) that decided with the new engine, and when it started. */
+  cycle: number;
+  at: Date;
+  /** Since the loop's first cycle, ms. */
+  sinceStartMs: number;
+  namespace: string;
+  modelId: string;
+  from: string;
+  to: string;
+  /** Why, from the new engine's condition message (e.g. the learned model's errors). */
+  why: string | undefined;
+  /** The model's learned performance models at the switch, per variant. */
+  learned?: Array<{
+    variant: string;
+    cycles: number;
+    itlErrorPct: number | null;
+    ttftErrorPct: number | null;
+  }>;
 }
 
 export interface FleetScore {

@@ -9,14 +9,18 @@ import { idleEvidence, retentionPeriods, SCALE_TO_ZERO_CONFIGMAP } from '../actu
 import type { RequestsOverAnswer } from '../collector/fleet-collector.js';
 import { SCALE_TO_ZERO_CONFIGMAP_V05 } from '../config/upstream.js';
 import type { CycleReport, Manifests } from '../controller/local.js';
+import { sloOfModel } from '../controller/slo-decider.js';
+import type { LearnedView } from '../controller/slo-learner.js';
 import type { EmulatorConfig, VllmEmulator } from '../emulator/index.js';
+import { SATURATION_CONFIGMAP_NAME } from '../engines/index.js';
 import type { Deployment, VariantAutoscaling } from '../kube/types.js';
-import type { SloTargets } from '../optimizer/index.js';
+import { parseServiceClasses, type SloTargets } from '../optimizer/index.js';
 import type { LocalActuation } from '../pipeline/index.js';
 import type { Logger } from '../types.js';
 import { EmulatorScaler, emulatedDeployment, type ScaleAction } from './actuation.js';
-import { loopCycle } from './closed-loop.js';
+import { type EngineSwitch, engineSwitches, loopCycle } from './closed-loop.js';
 import { type FleetScore, type LoopCycle, peakReplicas, scoreLoop } from './loop-ledger.js';
+import { scoreSaturationV1 } from './saturation-replay.js';
 import { scoreStaticFleet } from './static-fleet.js';
 
 export interface ClosedLoopOptions {
@@ -43,6 +47,12 @@ export interface LoopSummary {
   ours: FleetScore;
   /** Every variant at its peak count all along, replayed on the emulator. */
   staticPeak: FleetScore;
+  /** Saturation V1 alone on the same trace, replayed on the emulator in virtual time. */
+  saturationV1: FleetScore;
+  /** When a model changed engines. */
+  switches: EngineSwitch[];
+  /** Models with an SLO that the SLO engine did not decide at the last cycle, and why. */
+  notSlo: Array<{ namespace: string; modelId: string; engine: string; why: string | undefined }>;
   actions: ScaleAction[];
   events: LoopEvent[];
 }
@@ -55,6 +65,11 @@ export class ClosedLoop implements LocalActuation {
   readonly deploymentView: (d: Deployment) => Deployment;
   readonly cycles: LoopCycle[] = [];
   readonly events: LoopEvent[] = [];
+  readonly switches: EngineSwitch[] = [];
+  /** The learner's view of every variant (set once the engines exist): what a switch shows. */
+  learnedViews?: () => LearnedView[];
+  /** The SLO of a model as the service classes give it (the saturation engines size to none). */
+  private readonly sloOf: (modelId: string) => SloTargets | undefined;
 
   constructor(private readonly o: ClosedLoopOptions) {
     this.scaler = new EmulatorScaler(o.emulator);
@@ -76,12 +91,34 @@ export class ClosedLoop implements LocalActuation {
       logger: o.logger,
     });
     this.deploymentView = emulatedDeployment(o.emulator);
+    const classes = this.configMap('service-classes-config');
+    const parsed = classes ? parseServiceClasses(classes) : undefined;
+    this.sloOf = (m) => (parsed?.ok ? (sloOfModel(parsed.value, m) ?? undefined) : undefined);
     // As the other optimizer ConfigMaps in local mode: from the manifests, whatever the namespace.
     const maps = [...(o.manifests.configMaps ?? new Map()).entries()];
     const upstream = maps.find(([k]) => k.endsWith(`/${SCALE_TO_ZERO_CONFIGMAP_V05}`));
     if (upstream) this.actuator.setScaleToZeroConfig(upstream[1], 'upstream', upstream[0]);
     else
       this.actuator.setScaleToZeroConfig(maps.find(([k]) => k.endsWith(`/${SCALE_TO_ZERO_CONFIGMAP}`))?.[1]);
+  }
+
+  /** A ConfigMap of the manifests by name, whatever its namespace (as local mode reads them). */
+  private configMap(name: string): Record<string, string> | undefined {
+    for (const [k, v] of this.o.manifests.configMaps ?? new Map()) if (k.endsWith(`/${name}`)) return v;
+    return undefined;
+  }
+
+  /** The saturation and scale-to-zero ConfigMaps V1's replay runs with (upstream's names). */
+  private replayConfigMaps(): {
+    saturationConfig?: Record<string, string>;
+    scaleToZeroConfig?: Record<string, string>;
+  } {
+    const saturationConfig = this.configMap(SATURATION_CONFIGMAP_NAME);
+    const scaleToZeroConfig = this.configMap(SCALE_TO_ZERO_CONFIGMAP_V05);
+    return {
+      ...(saturationConfig ? { saturationConfig } : {}),
+      ...(scaleToZeroConfig ? { scaleToZeroConfig } : {}),
+    };
   }
 
   /** 0 replicas only where the actuator's scale-to-zero gate allows it now, as in `run`. */
@@ -104,12 +141,25 @@ export class ClosedLoop implements LocalActuation {
 
   /** Records a controller cycle; `scored`: it counts for attainment. */
   record(report: CycleReport, scored: boolean): LoopCycle {
-    const c = loopCycle(report, this.o.emulator, scored);
+    const c = loopCycle(report, this.o.emulator, scored, this.sloOf);
+    const views = this.learnedViews?.() ?? [];
+    const switches = engineSwitches(this.cycles, c).map((s) => {
+      const learned = views
+        .filter((v) => v.key.namespace === s.namespace && v.key.model === s.modelId)
+        .map((v) => ({
+          variant: v.variantName,
+          cycles: v.status.cycles,
+          itlErrorPct: v.status.itlErrorPct,
+          ttftErrorPct: v.status.ttftErrorPct,
+        }));
+      return learned.length > 0 ? { ...s, learned } : s;
+    });
+    this.switches.push(...switches);
     this.cycles.push(c);
-    return c;
+    return switches.length > 0 ? { ...c, switches } : c;
   }
 
-  /** Scores the run and the static peak fleet over the same time. */
+  /** Scores the run, the static peak fleet and saturation V1 alone over the same time. */
   summary(o: { endAt: Date; intervalMs: number; windowMs: number; warmupMs: number }): LoopSummary {
     const first = this.cycles[0]?.at ?? o.endAt;
     const slo = new Map<string, SloTargets>();
@@ -143,18 +193,30 @@ export class ClosedLoop implements LocalActuation {
       ours.requests.total += r.total;
       ours.requests.met += r.met;
     }
+    // The replays run the same trace from the load's time 0 to the end of this run; they score
+    // (and cost) from the same instants as this run, so the three rows cover the same time.
+    const t0 = this.o.emulator.startMs;
+    const replay = {
+      costOf,
+      config: this.o.config,
+      slo,
+      durationMs: Math.max(o.intervalMs, o.endAt.getTime() - t0),
+      intervalMs: o.intervalMs,
+      windowMs: o.windowMs,
+      warmupMs: Math.max(o.warmupMs, from - t0),
+      costFromMs: Math.max(0, first.getTime() - t0),
+    };
     return {
       ours,
-      staticPeak: scoreStaticFleet({
-        costOf,
-        config: this.o.config,
-        replicas: peakReplicas(this.cycles),
-        slo,
-        durationMs: Math.max(o.intervalMs, o.endAt.getTime() - first.getTime()),
-        intervalMs: o.intervalMs,
-        windowMs: o.windowMs,
-        warmupMs: o.warmupMs,
+      staticPeak: scoreStaticFleet({ ...replay, replicas: peakReplicas(this.cycles) }),
+      saturationV1: scoreSaturationV1({
+        ...replay,
+        ...this.replayConfigMaps(),
       }),
+      switches: [...this.switches],
+      notSlo: (this.cycles.at(-1)?.models ?? [])
+        .filter((m) => m.slo && m.engine && m.engine !== '-' && !m.engine.startsWith('slo-queueing'))
+        .map((m) => ({ namespace: m.namespace, modelId: m.modelId, engine: m.engine!, why: m.engineWhy })),
       actions: [...this.scaler.actions],
       events: [...this.events],
     };

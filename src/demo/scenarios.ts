@@ -1,4 +1,4 @@
-// Demo scenarios: the example fleet's load reshaped so that a few minutes show the controller at
+// Demo scenarios (the default, `learned`, listed last): the example fleet's load reshaped so that a few minutes show the controller at
 // work. A scenario replaces each model's load pattern (by model and namespace) and sets the pods'
 // start-up delay; everything else (variants, profiles, tokens) stays as examples/ defines it.
 import type { EmulatorConfig, LoadConfig } from '../emulator/index.js';
@@ -13,6 +13,8 @@ export interface Scenario {
   startupDelayMs: number;
   /** Load per `namespace/model` (durations in ms); models not listed keep the config's load. */
   loads: Record<string, LoadConfig>;
+  /** The manifests it runs over, a path under the package's examples/ (default `manifests`). */
+  manifests?: string;
 }
 
 const S = 1000;
@@ -36,7 +38,16 @@ export const SCENARIOS: readonly Scenario[] = [
           { at: 165 * S, rate: 600 },
         ],
       },
-      [`llm-prod/${GRANITE}`]: { pattern: 'diurnal', rate: 900, amplitude: 0.7, period: 240 * S, phase: 0 },
+      [`llm-prod/${GRANITE}`]: {
+        pattern: 'step',
+        rate: 360,
+        steps: [
+          { at: 30 * S, rate: 1500 },
+          { at: 100 * S, rate: 600 },
+          { at: 270 * S, rate: 1200 },
+          { at: 360 * S, rate: 360 },
+        ],
+      },
       [`llm-staging/${LLAMA}`]: { pattern: 'idle' },
       [`llm-staging/${MISTRAL}`]: { pattern: 'steady', rate: 240 },
     },
@@ -80,9 +91,49 @@ export const SCENARIOS: readonly Scenario[] = [
       [`llm-staging/${MISTRAL}`]: { pattern: 'idle' },
     },
   },
+  {
+    name: 'learned',
+    description:
+      "upstream-shaped manifests with an SLO class and no profile anywhere (examples/learned/manifests): saturation decides until each model's learned performance model is confident, then the SLO engine; llm-prod Llama moves 600 -> 3000 -> 1200 -> 7200 -> 600 req/min and granite 360 -> 1500 -> 600 -> 1200 -> 360, Mistral follows a 3-minute day, llm-staging Llama goes idle",
+    durationMs: 420 * S,
+    startupDelayMs: 15 * S,
+    manifests: 'learned/manifests',
+    loads: {
+      // The early moves vary the batch, so the slopes are identified; the late step is sized by
+      // the SLO engine.
+      [`llm-prod/${LLAMA}`]: {
+        pattern: 'step',
+        rate: 600,
+        steps: [
+          { at: 40 * S, rate: 3000 },
+          { at: 120 * S, rate: 1200 },
+          { at: 240 * S, rate: 7200 },
+          { at: 330 * S, rate: 600 },
+        ],
+      },
+      [`llm-prod/${GRANITE}`]: {
+        pattern: 'step',
+        rate: 360,
+        steps: [
+          { at: 30 * S, rate: 1500 },
+          { at: 100 * S, rate: 600 },
+          { at: 270 * S, rate: 1200 },
+          { at: 360 * S, rate: 360 },
+        ],
+      },
+      [`llm-staging/${LLAMA}`]: { pattern: 'idle' },
+      [`llm-staging/${MISTRAL}`]: {
+        pattern: 'diurnal',
+        rate: 240,
+        amplitude: 0.6,
+        period: 180 * S,
+        phase: 0,
+      },
+    },
+  },
 ];
 
-export const DEFAULT_SCENARIO = 'autoscale';
+export const DEFAULT_SCENARIO = 'learned';
 
 /** The named scenario; an Error listing the names for an unknown one. */
 export function findScenario(name: string): Scenario {

@@ -42,6 +42,8 @@ export interface DemoOptions {
    * reads and writes status, the fleet stays as configured.
    */
   closedLoop?: boolean;
+  /** Saturation V1 as the floor under the SLO engine (default true, as `run`). */
+  saturationFloor?: boolean;
   /** Scale-down stabilisation window of the demo's controller; default 60 s, to fit a demo. */
   stabilizationWindowMs?: number;
 }

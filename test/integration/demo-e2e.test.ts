@@ -182,6 +182,10 @@ describe('demo end to end', () => {
     expect(err).toContain('SIGINT: stopping');
     expect(out).toMatch(/^summary: \d+ cycles in /m);
     expect(out).toMatch(/Prometheus calls .*: \d+ total, at most 1 per cycle/);
+    // The default scenario: the learned one, and its summary compares three fleets.
+    expect(out).toMatch(/^scenario: +learned: /m);
+    for (const fleet of ['closed loop (ours)', 'static peak fleet', 'saturation V1 alone'])
+      expect(out).toContain(fleet);
     // Prometheus is gone: its port no longer answers.
     await expect(fetch(`${promUrl}/-/ready`, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
   }, 60_000);
