@@ -17,6 +17,7 @@ import { createSaturationV1Engine } from '../../../src/engines/saturation-engine
 import { backfilledCollector, cycleDriver, fakeApiServer, syncedKubeSource } from '../../support/cycles.js';
 import type { Obj } from '../../support/fake-apiserver.js';
 import { type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
+import { deployment, saturationVariant } from '../../support/variants.js';
 import { type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
 import { until } from '../../support/wait.js';
 
@@ -38,14 +39,7 @@ function pod(model: string, dep: string, i: number, kv: number | null, waiting =
 
 function va(name: string, model: string, cost: string, desired?: number): Obj {
   return {
-    apiVersion: 'llmd.ai/v1alpha1',
-    kind: 'VariantAutoscaling',
-    metadata: { name, namespace: NS, labels: { 'inference.optimization/acceleratorName': 'L4' } },
-    spec: {
-      scaleTargetRef: { kind: 'Deployment', name: `${name}-decode` },
-      modelID: model,
-      variantCost: cost,
-    },
+    ...saturationVariant(NS, name, model, cost),
     ...(desired !== undefined
       ? {
           status: {
@@ -60,19 +54,8 @@ function va(name: string, model: string, cost: string, desired?: number): Obj {
   };
 }
 
-function dep(name: string, replicas: number, ready = replicas): Obj {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: `${name}-decode`, namespace: NS },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } } },
-    },
-    status: { replicas, readyReplicas: ready },
-  };
-}
+const dep = (name: string, replicas: number, ready = replicas): Obj =>
+  deployment(NS, `${name}-decode`, replicas, { app: name, readyReplicas: ready });
 
 const fleet: Array<{ va: Obj; dep: Obj; pods: VllmPodTraffic[] }> = [];
 function add(
