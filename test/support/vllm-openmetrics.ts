@@ -209,3 +209,37 @@ export function expectedMetrics(pods: VllmPodTraffic[]): ExpectedMetrics {
     itlAverage: ratio(lat.itlSum, lat.itlCount) * 1000,
   };
 }
+
+/**
+ * One pod's vLLM series for scale-to-zero tests, a sample every 15 s from `from` until the backfill
+ * instant: requests at 1/s until `busyUntil` and none after (the success counter and the running
+ * gauge), nothing waiting, and the KV-cache gauge at `kvCacheUsage` when given. `labels` is the
+ * series' label set as exposition text (`model_name="…",namespace="…",pod="…"`).
+ */
+export function idleAfterOpenMetrics(
+  labels: string,
+  from: number,
+  busyUntil: number,
+  kvCacheUsage?: number,
+): string {
+  const T = BACKFILL_TIME_S;
+  const lines: string[] = [];
+  const samples = (fn: (t: number) => number, metric: string, extra = '') => {
+    for (let t = from; t <= T; t += 15) lines.push(`${metric}{${labels}${extra}} ${fn(t)} ${t}`);
+  };
+  lines.push('# TYPE vllm:request_success counter');
+  samples(
+    (t) => Math.max(0, Math.min(t, busyUntil) - from),
+    'vllm:request_success_total',
+    ',finished_reason="stop"',
+  );
+  lines.push('# TYPE vllm:num_requests_running gauge');
+  samples((t) => (t < busyUntil ? 1 : 0), 'vllm:num_requests_running');
+  lines.push('# TYPE vllm:num_requests_waiting gauge');
+  samples(() => 0, 'vllm:num_requests_waiting');
+  if (kvCacheUsage !== undefined) {
+    lines.push('# TYPE vllm:kv_cache_usage_perc gauge');
+    samples(() => kvCacheUsage, 'vllm:kv_cache_usage_perc');
+  }
+  return lines.join('\n');
+}

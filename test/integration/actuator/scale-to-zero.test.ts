@@ -19,27 +19,14 @@ import { cycleDriver } from '../../support/cycles.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { type PrometheusServer, startPrometheus, BACKFILL_TIME_S as T } from '../../support/prometheus.js';
 import { variant } from '../../support/variants.js';
+import { idleAfterOpenMetrics } from '../../support/vllm-openmetrics.js';
 
 const RETENTION_S = 600;
 
-/** One pod's request counter and gauges: `perSecond` requests from `from` until `busyUntil`, flat after. */
+/** One pod's request counter and gauges: requests at 1/s from `from` until `busyUntil`, flat after. */
 function pod(model: string, ns: string, from: number, busyUntil: number): string {
   const labels = `model_name="${model}",namespace="${ns}",pod="${model.replace('/', '-')}-0"`;
-  const lines: string[] = [];
-  const samples = (fn: (t: number) => number, name: string, extra = '') => {
-    for (let t = from; t <= T; t += 15) lines.push(`${name}{${labels}${extra}} ${fn(t)} ${t}`);
-  };
-  lines.push('# TYPE vllm:request_success counter');
-  samples(
-    (t) => Math.max(0, Math.min(t, busyUntil) - from),
-    'vllm:request_success_total',
-    ',finished_reason="stop"',
-  );
-  lines.push('# TYPE vllm:num_requests_running gauge');
-  samples((t) => (t < busyUntil ? 1 : 0), 'vllm:num_requests_running');
-  lines.push('# TYPE vllm:num_requests_waiting gauge');
-  samples(() => 0, 'vllm:num_requests_waiting');
-  return lines.join('\n');
+  return idleAfterOpenMetrics(labels, from, busyUntil);
 }
 
 let prom: PrometheusServer;
