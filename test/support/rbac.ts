@@ -119,3 +119,8 @@ export function accessesOf(requests: readonly RequestRecord[]): Access[] {
 export function deniedAccesses(used: readonly Access[], rendered: readonly Grant[]): string[] {
   return [...new Set(used.filter((a) => !rendered.some((g) => allows(g, a))).map(describeAccess))];
 }
+
+/** The grants of `rendered` that nothing in `used` needs, described. */
+export function unusedGrants(rendered: readonly Grant[], used: readonly Access[]): string[] {
+  return rendered.filter((g) => !used.some((a) => allows(g, a))).map(describeGrant);
+}

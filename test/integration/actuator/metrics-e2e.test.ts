@@ -17,11 +17,10 @@ import { type PinnedPrometheus, startPinnedPrometheus } from '../../support/pinn
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import {
   accessesOf,
-  allows,
   deniedAccesses,
-  describeGrant,
   grants,
   LEARNED_WRITE_GRANTS,
+  unusedGrants,
 } from '../../support/rbac.js';
 import { deployment, variant } from '../../support/variants.js';
 import { vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
@@ -291,7 +290,7 @@ describe('actuation metrics scraped by a real Prometheus', () => {
     const used = accessesOf(api.requests);
     const base = grants(kustomize(join(repoRoot, 'deploy')));
     expect(deniedAccesses(used, base)).toEqual([]);
-    const unused = base.filter((g) => !used.some((a) => allows(g, a))).map(describeGrant);
+    const unused = unusedGrants(base, used);
     // This fleet has profiles, so nothing is learned and the learned-model ConfigMap is not written.
     expect(unused.filter((g) => !LEARNED_WRITE_GRANTS.includes(g))).toEqual([]);
   }, 30_000);

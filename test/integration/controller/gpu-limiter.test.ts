@@ -21,7 +21,14 @@ import { gpuParts } from '../../../src/pipeline/cluster-parts.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
 import { useFakeApiServer } from '../../support/api-harness.js';
 import { kustomize, kustomizeComponent, repoRoot } from '../../support/manifests.js';
-import { accessesOf, allows, deniedAccesses, describeGrant, grants } from '../../support/rbac.js';
+import {
+  accessesOf,
+  allows,
+  deniedAccesses,
+  describeGrant,
+  grants,
+  unusedGrants,
+} from '../../support/rbac.js';
 import { until } from '../../support/wait.js';
 
 const fake = useFakeApiServer();
@@ -218,6 +225,6 @@ describe('GPU limiter RBAC', () => {
       'ClusterRole/wva-metrics-gpu-limiter: core/nodes list',
       'ClusterRole/wva-metrics-gpu-limiter: core/nodes watch',
     ]);
-    expect(added.filter((g) => !used.some((a) => allows(g, a))).map(describeGrant)).toEqual([]);
+    expect(unusedGrants(added, used)).toEqual([]);
   });
 });
