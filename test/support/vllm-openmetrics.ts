@@ -243,3 +243,22 @@ export function idleAfterOpenMetrics(
   }
   return lines.join('\n');
 }
+
+/**
+ * The scale-to-zero tests' fleet, one pod a model: org/quiet and org/always-on busy until 15 minutes
+ * before the backfill instant (idle for longer than a 10-minute retention period; the tests turn scale
+ * to zero off for org/always-on), and org/young started 5 minutes before it and never served (its
+ * series younger than the retention period). `labels(model)` is the pod's label set; `kvCacheUsage`
+ * as in idleAfterOpenMetrics().
+ */
+export function scaleToZeroFleetOpenMetrics(
+  labels: (model: string) => string,
+  kvCacheUsage?: number,
+): string {
+  const T = BACKFILL_TIME_S;
+  return [
+    idleAfterOpenMetrics(labels('org/quiet'), T - 1800, T - 900, kvCacheUsage),
+    idleAfterOpenMetrics(labels('org/always-on'), T - 1800, T - 900, kvCacheUsage),
+    idleAfterOpenMetrics(labels('org/young'), T - 300, T - 300, kvCacheUsage),
+  ].join('\n');
+}

@@ -19,29 +19,18 @@ import { cycleDriver } from '../../support/cycles.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { type PrometheusServer, startPrometheus, BACKFILL_TIME_S as T } from '../../support/prometheus.js';
 import { variant } from '../../support/variants.js';
-import { idleAfterOpenMetrics } from '../../support/vllm-openmetrics.js';
+import { scaleToZeroFleetOpenMetrics } from '../../support/vllm-openmetrics.js';
 
 const RETENTION_S = 600;
-
-/** One pod's request counter and gauges: requests at 1/s from `from` until `busyUntil`, flat after. */
-function pod(model: string, ns: string, from: number, busyUntil: number): string {
-  const labels = `model_name="${model}",namespace="${ns}",pod="${model.replace('/', '-')}-0"`;
-  return idleAfterOpenMetrics(labels, from, busyUntil);
-}
 
 let prom: PrometheusServer;
 let api: FakeApiServer;
 
 beforeAll(async () => {
   prom = await startPrometheus({
-    openmetrics: [
-      // Busy until T-900, idle for the last 15 minutes.
-      pod('org/quiet', 'prod', T - 1800, T - 900),
-      // Idle too, but scale to zero is off for it.
-      pod('org/always-on', 'prod', T - 1800, T - 900),
-      // Started 5 minutes ago and never served: its series are younger than the retention period.
-      pod('org/young', 'prod', T - 300, T - 300),
-    ].join('\n'),
+    openmetrics: scaleToZeroFleetOpenMetrics(
+      (model) => `model_name="${model}",namespace="prod",pod="${model.replace('/', '-')}-0"`,
+    ),
   });
   api = await FakeApiServer.start();
 }, 120_000);

@@ -14,28 +14,19 @@ import { saturationZeroSource } from '../../../src/controller/saturation-zero.js
 import { PrometheusClient } from '../../../src/prometheus/index.js';
 import { type PrometheusServer, startPrometheus, BACKFILL_TIME_S as T } from '../../support/prometheus.js';
 import { saturationMember } from '../../support/variants.js';
-import { idleAfterOpenMetrics } from '../../support/vllm-openmetrics.js';
+import { scaleToZeroFleetOpenMetrics } from '../../support/vllm-openmetrics.js';
 
 const NS = 'prod';
 const RETENTION_S = 600;
 
-/** One pod of `<name>-decode`: requests at 1/s from `from` until `busyUntil`, none after; KV 0.1. */
-function pod(model: string, name: string, from: number, busyUntil: number): string {
-  const labels = `model_name="${model}",namespace="${NS}",pod="${name}-decode-5d8f-a1"`;
-  return idleAfterOpenMetrics(labels, from, busyUntil, 0.1);
-}
-
 let prom: PrometheusServer;
 beforeAll(async () => {
   prom = await startPrometheus({
-    openmetrics: [
-      // Busy until T-900: idle for the last 15 minutes, longer than its 10-minute retention.
-      pod('org/quiet', 'quiet', T - 1800, T - 900),
-      // Started 5 minutes ago and never served: its series are younger than the retention period.
-      pod('org/young', 'young', T - 300, T - 300),
-      // Idle too, but scale to zero is off for it.
-      pod('org/always-on', 'always-on', T - 1800, T - 900),
-    ].join('\n'),
+    // One pod of `<name>-decode` a model (org/<name>), KV 0.1.
+    openmetrics: scaleToZeroFleetOpenMetrics(
+      (model) => `model_name="${model}",namespace="${NS}",pod="${model.split('/')[1]}-decode-5d8f-a1"`,
+      0.1,
+    ),
   });
 }, 120_000);
 afterAll(async () => {
