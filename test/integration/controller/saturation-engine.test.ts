@@ -149,6 +149,15 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
     expect(cycle.results.map((r) => r.outcome)).toEqual(Array(fleet.length).fill('written'));
     const st = (name: string) => (api.get('variantautoscalings', NS, name) as Loose).status as Loose;
     const desired = (name: string) => st(name).desiredOptimizedAlloc?.numReplicas;
+    /** No number for `name`, and its MetricsAvailable condition says why (`message`). */
+    const expectUndecided = (name: string, message: string) => {
+      expect(desired(name)).toBeUndefined();
+      expect(condition(st(name), 'MetricsAvailable')).toMatchObject({
+        status: 'False',
+        reason: 'MetricsMissing',
+      });
+      expect(condition(st(name), 'MetricsAvailable').message).toContain(message);
+    };
 
     // Saturated: the cheapest variant gets one more; the dearer keeps its count.
     expect(desired('up-cheap')).toBe(3);
@@ -174,23 +183,9 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
     // Bad input: the pod without samples is left out and the model is still decided from the good
     // pod; the target without ready pods or series gets no number, and says why.
     expect(desired('bad-gauges')).toBe(1);
-    expect(desired('bad-nopods')).toBeUndefined();
-    expect(condition(st('bad-nopods'), 'MetricsAvailable')).toMatchObject({
-      status: 'False',
-      reason: 'MetricsMissing',
-    });
-    expect(condition(st('bad-nopods'), 'MetricsAvailable').message).toContain(
-      'variant bad-nopods has no pod reporting saturation metrics',
-    );
+    expectUndecided('bad-nopods', 'variant bad-nopods has no pod reporting saturation metrics');
     // A NaN is unknown, never 0: no decision, said in the condition.
-    expect(desired('nan-only')).toBeUndefined();
-    expect(condition(st('nan-only'), 'MetricsAvailable')).toMatchObject({
-      status: 'False',
-      reason: 'MetricsMissing',
-    });
-    expect(condition(st('nan-only'), 'MetricsAvailable').message).toContain(
-      'no pod of the model has KV-cache or queue samples',
-    );
+    expectUndecided('nan-only', 'no pod of the model has KV-cache or queue samples');
     // Gauges: the decided counts; an undecided variant is held at what runs, never a number of ours.
     const exposition = await registry.metrics();
     expect(exposition).toContain(
