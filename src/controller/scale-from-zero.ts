@@ -15,12 +15,10 @@ import {
 } from '../engines/scale-from-zero/loop.js';
 import { formatTime, setCondition } from '../kube/conditions.js';
 import {
-  collectionPath,
-  namespaceScopes,
+  namespacedTrimmedInformers,
   type ResilientInformer,
   type RestartBackoff,
   type Trim,
-  trimmedInformer,
 } from '../kube/informer.js';
 import { ACCELERATOR_LABEL, type VariantAutoscaling, type VariantAutoscalingStatus } from '../kube/types.js';
 import { parseSpec, scaledOf } from '../kube/va-spec.js';
@@ -43,7 +41,7 @@ interface PoolObject extends KubernetesObject {
 
 /** InferencePools, trimmed to what scale from zero reads (name, selector, the EPP's Service). */
 export class InferencePoolWatch {
-  private readonly informers: ResilientInformer<PoolObject>[] = [];
+  private readonly informers: ResilientInformer<PoolObject>[];
 
   constructor(
     private readonly o: {
@@ -62,22 +60,15 @@ export class InferencePoolWatch {
         extensionRef: { ...(p.spec?.extensionRef ?? {}) },
       },
     });
-    for (const ns of namespaceScopes(o.namespaces)) {
-      const path = collectionPath(
-        `/apis/${INFERENCE_POOL_GROUP}/${INFERENCE_POOL_VERSION}`,
-        'inferencepools',
-        ns,
-      );
-      this.informers.push(
-        trimmedInformer<PoolObject>({
-          kubeConfig: o.kubeConfig,
-          path,
-          trim,
-          logger: o.logger ?? silentLogger,
-          backoff: o.backoff,
-        }),
-      );
-    }
+    this.informers = namespacedTrimmedInformers<PoolObject>({
+      kubeConfig: o.kubeConfig,
+      api: `/apis/${INFERENCE_POOL_GROUP}/${INFERENCE_POOL_VERSION}`,
+      plural: 'inferencepools',
+      namespaces: o.namespaces,
+      trim,
+      logger: o.logger ?? silentLogger,
+      backoff: o.backoff,
+    }).map(({ informer }) => informer);
   }
 
   start(): void {

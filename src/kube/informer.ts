@@ -365,3 +365,21 @@ export function trimmedInformer<T extends KubernetesObject>(
     o.trimWatch === false ? undefined : new TrimmingWatch<T>(o.kubeConfig, o.trim),
   );
 }
+
+/**
+ * One trimmedInformer() per namespace scope (each of `namespaces`, or the whole cluster when none is
+ * given) over the collection `plural` of `api` (`/api/v1`, or `/apis/<group>/<version>`).
+ */
+export function namespacedTrimmedInformers<T extends KubernetesObject>(
+  o: Omit<TrimmedInformerOptions<T>, 'path'> & {
+    api: string;
+    plural: string;
+    namespaces: readonly string[] | undefined;
+  },
+): Array<{ ns: string | undefined; informer: ResilientInformer<T> }> {
+  const { api, plural, namespaces, ...rest } = o;
+  return namespaceScopes(namespaces).map((ns) => ({
+    ns,
+    informer: trimmedInformer<T>({ ...rest, path: collectionPath(api, plural, ns) }),
+  }));
+}

@@ -5,12 +5,10 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import {
-  collectionPath,
-  namespaceScopes,
+  namespacedTrimmedInformers,
   type ResilientInformer,
   type RestartBackoff,
   type Trim,
-  trimmedInformer,
 } from './informer.js';
 
 const GPU_REQUESTS = ['nvidia.com/gpu', 'amd.com/gpu', 'intel.com/gpu'];
@@ -84,7 +82,7 @@ export interface PodView {
 
 /** Pods of the watched namespaces (every namespace when none is given), started on first use. */
 export class PodWatch implements PodView {
-  private readonly informers: Array<{ ns: string | undefined; i: ResilientInformer<TrimmedPod> }> = [];
+  private readonly informers: Array<{ ns: string | undefined; informer: ResilientInformer<TrimmedPod> }>;
   private started = false;
 
   constructor(o: {
@@ -93,31 +91,26 @@ export class PodWatch implements PodView {
     logger?: Logger;
     backoff?: RestartBackoff;
   }) {
-    const trim = trimPod as unknown as Trim<TrimmedPod>;
-    for (const ns of namespaceScopes(o.namespaces)) {
-      const path = collectionPath('/api/v1', 'pods', ns);
-      this.informers.push({
-        ns,
-        i: trimmedInformer<TrimmedPod>({
-          kubeConfig: o.kubeConfig,
-          path,
-          trim,
-          logger: o.logger ?? silentLogger,
-          backoff: o.backoff,
-        }),
-      });
-    }
+    this.informers = namespacedTrimmedInformers<TrimmedPod>({
+      kubeConfig: o.kubeConfig,
+      api: '/api/v1',
+      plural: 'pods',
+      namespaces: o.namespaces,
+      trim: trimPod as unknown as Trim<TrimmedPod>,
+      logger: o.logger ?? silentLogger,
+      backoff: o.backoff,
+    });
   }
 
   private ensureStarted(): void {
     if (this.started) return;
     this.started = true;
-    for (const { i } of this.informers) i.start();
+    for (const { informer } of this.informers) informer.start();
   }
 
   pod(namespace: string, name: string): TrimmedPod | undefined {
     this.ensureStarted();
-    for (const { ns, i } of this.informers) {
+    for (const { ns, informer: i } of this.informers) {
       if (ns !== undefined && ns !== namespace) continue;
       const p = i.informer.get(name, namespace);
       if (p) return p;
@@ -127,7 +120,7 @@ export class PodWatch implements PodView {
 
   synced(): boolean {
     this.ensureStarted();
-    return this.informers.every(({ i }) => i.synced);
+    return this.informers.every(({ informer }) => informer.synced);
   }
 
   async listed(timeoutMs = 10_000): Promise<boolean> {
@@ -141,6 +134,6 @@ export class PodWatch implements PodView {
 
   async stop(): Promise<void> {
     if (!this.started) return;
-    await Promise.all(this.informers.map(({ i }) => i.stop()));
+    await Promise.all(this.informers.map(({ informer }) => informer.stop()));
   }
 }

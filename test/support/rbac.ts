@@ -109,3 +109,18 @@ export const LEARNED_WRITE_GRANTS = [
   'Role/wva-metrics: core/configmaps[wva-learned-performance] patch',
   'Role/wva-metrics: core/configmaps create',
 ];
+
+/** The RBAC accesses the fake API server's recorded requests needed. */
+export function accessesOf(requests: readonly RequestRecord[]): Access[] {
+  return requests.map(accessOf).filter((a): a is Access => a !== undefined);
+}
+
+/** What of `used` no grant in `rendered` allows, described, each once: [] when RBAC grants it all. */
+export function deniedAccesses(used: readonly Access[], rendered: readonly Grant[]): string[] {
+  return [...new Set(used.filter((a) => !rendered.some((g) => allows(g, a))).map(describeAccess))];
+}
+
+/** The grants of `rendered` that nothing in `used` needs, described. */
+export function unusedGrants(rendered: readonly Grant[], used: readonly Access[]): string[] {
+  return rendered.filter((g) => !used.some((a) => allows(g, a))).map(describeGrant);
+}

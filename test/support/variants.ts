@@ -2,6 +2,7 @@
 // reference, with the fields that vary as parameters). vaObject/deploymentObject are typed, for code
 // that takes the controller's types (no `as unknown as` casts); variant/deployment are the same
 // objects as untyped API objects, for the fake API server and manifest files.
+import type { GroupMember } from '../../src/controller/decision.js';
 import type { MetricsRead } from '../../src/controller/status.js';
 import type { Deployment, VariantAutoscaling, VariantAutoscalingSpec } from '../../src/kube/types.js';
 import type { Obj } from './fake-apiserver.js';
@@ -57,27 +58,80 @@ export function variant(
 
 /**
  * A Deployment as the controller's own type. It also carries `spec.selector` (not in the type: the
- * controller does not read it), so it is the same object the API server would hand out.
+ * controller does not read it), so it is the same object the API server would hand out. Its pods are
+ * labelled `app: <o.app, else name>`; `o.readyReplicas` (default: all) are ready.
  */
-export function deploymentObject(namespace: string, name: string, replicas: number): Deployment {
+export function deploymentObject(
+  namespace: string,
+  name: string,
+  replicas: number,
+  o: { app?: string; readyReplicas?: number } = {},
+): Deployment {
+  const app = o.app ?? name;
   const spec = {
     replicas,
-    selector: { matchLabels: { app: name } },
-    template: { metadata: { labels: { app: name } } },
+    selector: { matchLabels: { app } },
+    template: { metadata: { labels: { app } } },
   };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, namespace },
     spec,
-    status: { replicas, readyReplicas: replicas },
+    status: { replicas, readyReplicas: o.readyReplicas ?? replicas },
   };
 }
 
-/** deploymentObject() as an untyped API object (the fake API server's). */
-export function deployment(namespace: string, name: string, replicas: number): Obj {
-  const d = deploymentObject(namespace, name, replicas);
-  return { ...d, metadata: { ...d.metadata } };
+/** deploymentObject() as an untyped API object (the fake API server's); `o.podSpec`, the template's pod spec. */
+export function deployment(
+  namespace: string,
+  name: string,
+  replicas: number,
+  o: { app?: string; readyReplicas?: number; podSpec?: Record<string, unknown> } = {},
+): Obj {
+  const { podSpec, ...typed } = o;
+  const d = deploymentObject(namespace, name, replicas, typed);
+  const spec = podSpec ? { ...d.spec, template: { ...d.spec?.template, spec: podSpec } } : d.spec;
+  return { ...d, metadata: { ...d.metadata }, spec };
+}
+
+/**
+ * A VariantAutoscaling without an SLO profile, as the saturation engines take one: accelerator L4,
+ * its target the Deployment `<name>-decode`, its cost `variantCost`.
+ */
+export function saturationVaObject(
+  namespace: string,
+  name: string,
+  modelID: string,
+  variantCost = '5.0',
+): VariantAutoscaling {
+  return {
+    apiVersion: 'llmd.ai/v1alpha1',
+    kind: 'VariantAutoscaling',
+    metadata: { name, namespace, labels: { 'inference.optimization/acceleratorName': 'L4' } },
+    spec: { scaleTargetRef: { kind: 'Deployment', name: `${name}-decode` }, modelID, variantCost },
+  } as VariantAutoscaling;
+}
+
+/** saturationVaObject() as an untyped API object (the fake API server's). */
+export function saturationVariant(
+  namespace: string,
+  name: string,
+  modelID: string,
+  variantCost = '5.0',
+): Obj {
+  const va = saturationVaObject(namespace, name, modelID, variantCost);
+  return { ...va, metadata: { ...va.metadata } };
+}
+
+/** A saturationVaObject() and its Deployment `<name>-decode` at one ready replica, as a decider's group member. */
+export function saturationMember(namespace: string, name: string, modelID: string): GroupMember {
+  const deployment: Deployment = {
+    metadata: { name: `${name}-decode`, namespace },
+    spec: { replicas: 1 },
+    status: { replicas: 1, readyReplicas: 1 },
+  };
+  return { va: saturationVaObject(namespace, name, modelID), deployment };
 }
 
 /**

@@ -209,3 +209,56 @@ export function expectedMetrics(pods: VllmPodTraffic[]): ExpectedMetrics {
     itlAverage: ratio(lat.itlSum, lat.itlCount) * 1000,
   };
 }
+
+/**
+ * One pod's vLLM series for scale-to-zero tests, a sample every 15 s from `from` until the backfill
+ * instant: requests at 1/s until `busyUntil` and none after (the success counter and the running
+ * gauge), nothing waiting, and the KV-cache gauge at `kvCacheUsage` when given. `labels` is the
+ * series' label set as exposition text (`model_name="…",namespace="…",pod="…"`).
+ */
+export function idleAfterOpenMetrics(
+  labels: string,
+  from: number,
+  busyUntil: number,
+  kvCacheUsage?: number,
+): string {
+  const T = BACKFILL_TIME_S;
+  const lines: string[] = [];
+  const samples = (fn: (t: number) => number, metric: string, extra = '') => {
+    for (let t = from; t <= T; t += 15) lines.push(`${metric}{${labels}${extra}} ${fn(t)} ${t}`);
+  };
+  lines.push('# TYPE vllm:request_success counter');
+  samples(
+    (t) => Math.max(0, Math.min(t, busyUntil) - from),
+    'vllm:request_success_total',
+    ',finished_reason="stop"',
+  );
+  lines.push('# TYPE vllm:num_requests_running gauge');
+  samples((t) => (t < busyUntil ? 1 : 0), 'vllm:num_requests_running');
+  lines.push('# TYPE vllm:num_requests_waiting gauge');
+  samples(() => 0, 'vllm:num_requests_waiting');
+  if (kvCacheUsage !== undefined) {
+    lines.push('# TYPE vllm:kv_cache_usage_perc gauge');
+    samples(() => kvCacheUsage, 'vllm:kv_cache_usage_perc');
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The scale-to-zero tests' fleet, one pod a model: org/quiet and org/always-on busy until 15 minutes
+ * before the backfill instant (idle for longer than a 10-minute retention period; the tests turn scale
+ * to zero off for org/always-on), and org/young started 5 minutes before it and never served (its
+ * series younger than the retention period). `labels(model)` is the pod's label set; `kvCacheUsage`
+ * as in idleAfterOpenMetrics().
+ */
+export function scaleToZeroFleetOpenMetrics(
+  labels: (model: string) => string,
+  kvCacheUsage?: number,
+): string {
+  const T = BACKFILL_TIME_S;
+  return [
+    idleAfterOpenMetrics(labels('org/quiet'), T - 1800, T - 900, kvCacheUsage),
+    idleAfterOpenMetrics(labels('org/always-on'), T - 1800, T - 900, kvCacheUsage),
+    idleAfterOpenMetrics(labels('org/young'), T - 300, T - 300, kvCacheUsage),
+  ].join('\n');
+}

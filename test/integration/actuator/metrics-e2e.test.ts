@@ -16,12 +16,11 @@ import { kustomize, kustomizeComponent, type Manifest, repoRoot } from '../../su
 import { type PinnedPrometheus, startPinnedPrometheus } from '../../support/pinned-prometheus.js';
 import { BACKFILL_TIME_S, type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
 import {
-  accessOf,
-  allows,
-  describeAccess,
-  describeGrant,
+  accessesOf,
+  deniedAccesses,
   grants,
   LEARNED_WRITE_GRANTS,
+  unusedGrants,
 } from '../../support/rbac.js';
 import { deployment, variant } from '../../support/variants.js';
 import { vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
@@ -288,11 +287,10 @@ describe('actuation metrics scraped by a real Prometheus', () => {
     // Both candidates for the Lease have run (create, get, update), a 409 was re-read, events written.
     await until(() => api.list('events').length > 0, 'an event', 10_000);
     await until(() => api.count({ method: 'PUT', plural: 'leases' }) > 0, 'a Lease renewal', 20_000);
-    const used = api.requests.map(accessOf).filter((a) => a !== undefined);
+    const used = accessesOf(api.requests);
     const base = grants(kustomize(join(repoRoot, 'deploy')));
-    const denied = used.filter((a) => !base.some((g) => allows(g, a))).map(describeAccess);
-    expect([...new Set(denied)]).toEqual([]);
-    const unused = base.filter((g) => !used.some((a) => allows(g, a))).map(describeGrant);
+    expect(deniedAccesses(used, base)).toEqual([]);
+    const unused = unusedGrants(base, used);
     // This fleet has profiles, so nothing is learned and the learned-model ConfigMap is not written.
     expect(unused.filter((g) => !LEARNED_WRITE_GRANTS.includes(g))).toEqual([]);
   }, 30_000);

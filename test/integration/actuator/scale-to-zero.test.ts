@@ -19,42 +19,18 @@ import { cycleDriver } from '../../support/cycles.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { type PrometheusServer, startPrometheus, BACKFILL_TIME_S as T } from '../../support/prometheus.js';
 import { variant } from '../../support/variants.js';
+import { scaleToZeroFleetOpenMetrics } from '../../support/vllm-openmetrics.js';
 
 const RETENTION_S = 600;
-
-/** One pod's request counter and gauges: `perSecond` requests from `from` until `busyUntil`, flat after. */
-function pod(model: string, ns: string, from: number, busyUntil: number): string {
-  const labels = `model_name="${model}",namespace="${ns}",pod="${model.replace('/', '-')}-0"`;
-  const lines: string[] = [];
-  const samples = (fn: (t: number) => number, name: string, extra = '') => {
-    for (let t = from; t <= T; t += 15) lines.push(`${name}{${labels}${extra}} ${fn(t)} ${t}`);
-  };
-  lines.push('# TYPE vllm:request_success counter');
-  samples(
-    (t) => Math.max(0, Math.min(t, busyUntil) - from),
-    'vllm:request_success_total',
-    ',finished_reason="stop"',
-  );
-  lines.push('# TYPE vllm:num_requests_running gauge');
-  samples((t) => (t < busyUntil ? 1 : 0), 'vllm:num_requests_running');
-  lines.push('# TYPE vllm:num_requests_waiting gauge');
-  samples(() => 0, 'vllm:num_requests_waiting');
-  return lines.join('\n');
-}
 
 let prom: PrometheusServer;
 let api: FakeApiServer;
 
 beforeAll(async () => {
   prom = await startPrometheus({
-    openmetrics: [
-      // Busy until T-900, idle for the last 15 minutes.
-      pod('org/quiet', 'prod', T - 1800, T - 900),
-      // Idle too, but scale to zero is off for it.
-      pod('org/always-on', 'prod', T - 1800, T - 900),
-      // Started 5 minutes ago and never served: its series are younger than the retention period.
-      pod('org/young', 'prod', T - 300, T - 300),
-    ].join('\n'),
+    openmetrics: scaleToZeroFleetOpenMetrics(
+      (model) => `model_name="${model}",namespace="prod",pod="${model.replace('/', '-')}-0"`,
+    ),
   });
   api = await FakeApiServer.start();
 }, 120_000);

@@ -21,7 +21,14 @@ import { gpuParts } from '../../../src/pipeline/cluster-parts.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
 import { useFakeApiServer } from '../../support/api-harness.js';
 import { kustomize, kustomizeComponent, repoRoot } from '../../support/manifests.js';
-import { accessOf, allows, describeAccess, describeGrant, grants } from '../../support/rbac.js';
+import {
+  accessesOf,
+  allows,
+  deniedAccesses,
+  describeGrant,
+  grants,
+  unusedGrants,
+} from '../../support/rbac.js';
 import { until } from '../../support/wait.js';
 
 const fake = useFakeApiServer();
@@ -199,7 +206,7 @@ describe('GPU limiter RBAC', () => {
       collector: {},
     });
     try {
-      expect(fake.api.requests.map(accessOf).filter((a) => a !== undefined)).toEqual([]);
+      expect(accessesOf(fake.api.requests)).toEqual([]);
       await until(() => parts.gpus.capacity() !== null, 'Nodes listed');
       expect(parts.gpus.capacity()).toEqual({ L4: 2 });
       await until(() => fake.api.requests.some((r) => r.plural === 'nodes' && r.watch), 'Nodes watched');
@@ -207,10 +214,9 @@ describe('GPU limiter RBAC', () => {
       await parts.stop();
     }
     const rendered = grants(kustomizeComponent('deploy/components/gpu-limiter'));
-    const used = fake.api.requests.map(accessOf).filter((a) => a !== undefined);
+    const used = accessesOf(fake.api.requests);
     expect(used.length).toBeGreaterThan(0);
-    const denied = used.filter((a) => !rendered.some((g) => allows(g, a))).map(describeAccess);
-    expect([...new Set(denied)]).toEqual([]);
+    expect(deniedAccesses(used, rendered)).toEqual([]);
     // Without the component the base refuses the Node watch.
     const base = grants(kustomize(join(repoRoot, 'deploy')));
     expect(used.filter((a) => base.some((g) => allows(g, a)))).toEqual([]);
@@ -219,6 +225,6 @@ describe('GPU limiter RBAC', () => {
       'ClusterRole/wva-metrics-gpu-limiter: core/nodes list',
       'ClusterRole/wva-metrics-gpu-limiter: core/nodes watch',
     ]);
-    expect(added.filter((g) => !used.some((a) => allows(g, a))).map(describeGrant)).toEqual([]);
+    expect(unusedGrants(added, used)).toEqual([]);
   });
 });

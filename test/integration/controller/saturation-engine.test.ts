@@ -17,6 +17,7 @@ import { createSaturationV1Engine } from '../../../src/engines/saturation-engine
 import { backfilledCollector, cycleDriver, fakeApiServer, syncedKubeSource } from '../../support/cycles.js';
 import type { Obj } from '../../support/fake-apiserver.js';
 import { type PrometheusServer, startPrometheus } from '../../support/prometheus.js';
+import { deployment, saturationVariant } from '../../support/variants.js';
 import { type VllmPodTraffic, vllmOpenMetrics } from '../../support/vllm-openmetrics.js';
 import { until } from '../../support/wait.js';
 
@@ -38,14 +39,7 @@ function pod(model: string, dep: string, i: number, kv: number | null, waiting =
 
 function va(name: string, model: string, cost: string, desired?: number): Obj {
   return {
-    apiVersion: 'llmd.ai/v1alpha1',
-    kind: 'VariantAutoscaling',
-    metadata: { name, namespace: NS, labels: { 'inference.optimization/acceleratorName': 'L4' } },
-    spec: {
-      scaleTargetRef: { kind: 'Deployment', name: `${name}-decode` },
-      modelID: model,
-      variantCost: cost,
-    },
+    ...saturationVariant(NS, name, model, cost),
     ...(desired !== undefined
       ? {
           status: {
@@ -60,19 +54,8 @@ function va(name: string, model: string, cost: string, desired?: number): Obj {
   };
 }
 
-function dep(name: string, replicas: number, ready = replicas): Obj {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: `${name}-decode`, namespace: NS },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } } },
-    },
-    status: { replicas, readyReplicas: ready },
-  };
-}
+const dep = (name: string, replicas: number, ready = replicas): Obj =>
+  deployment(NS, `${name}-decode`, replicas, { app: name, readyReplicas: ready });
 
 const fleet: Array<{ va: Obj; dep: Obj; pods: VllmPodTraffic[] }> = [];
 function add(
@@ -166,6 +149,15 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
     expect(cycle.results.map((r) => r.outcome)).toEqual(Array(fleet.length).fill('written'));
     const st = (name: string) => (api.get('variantautoscalings', NS, name) as Loose).status as Loose;
     const desired = (name: string) => st(name).desiredOptimizedAlloc?.numReplicas;
+    /** No number for `name`, and its MetricsAvailable condition says why (`message`). */
+    const expectUndecided = (name: string, message: string) => {
+      expect(desired(name)).toBeUndefined();
+      expect(condition(st(name), 'MetricsAvailable')).toMatchObject({
+        status: 'False',
+        reason: 'MetricsMissing',
+      });
+      expect(condition(st(name), 'MetricsAvailable').message).toContain(message);
+    };
 
     // Saturated: the cheapest variant gets one more; the dearer keeps its count.
     expect(desired('up-cheap')).toBe(3);
@@ -191,23 +183,9 @@ describe('saturation engine in the controller (fake API server, real Prometheus)
     // Bad input: the pod without samples is left out and the model is still decided from the good
     // pod; the target without ready pods or series gets no number, and says why.
     expect(desired('bad-gauges')).toBe(1);
-    expect(desired('bad-nopods')).toBeUndefined();
-    expect(condition(st('bad-nopods'), 'MetricsAvailable')).toMatchObject({
-      status: 'False',
-      reason: 'MetricsMissing',
-    });
-    expect(condition(st('bad-nopods'), 'MetricsAvailable').message).toContain(
-      'variant bad-nopods has no pod reporting saturation metrics',
-    );
+    expectUndecided('bad-nopods', 'variant bad-nopods has no pod reporting saturation metrics');
     // A NaN is unknown, never 0: no decision, said in the condition.
-    expect(desired('nan-only')).toBeUndefined();
-    expect(condition(st('nan-only'), 'MetricsAvailable')).toMatchObject({
-      status: 'False',
-      reason: 'MetricsMissing',
-    });
-    expect(condition(st('nan-only'), 'MetricsAvailable').message).toContain(
-      'no pod of the model has KV-cache or queue samples',
-    );
+    expectUndecided('nan-only', 'no pod of the model has KV-cache or queue samples');
     // Gauges: the decided counts; an undecided variant is held at what runs, never a number of ours.
     const exposition = await registry.metrics();
     expect(exposition).toContain(

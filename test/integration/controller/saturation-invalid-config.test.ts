@@ -6,9 +6,9 @@ import type { PodMetrics } from '../../../src/collector/pods.js';
 import type { GroupMember } from '../../../src/controller/decision.js';
 import { watchSaturationConfig } from '../../../src/controller/saturation-config.js';
 import { SaturationDecider } from '../../../src/controller/saturation-decider.js';
-import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
 import { silentLogger } from '../../../src/telemetry/logger.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
+import { saturationMember } from '../../support/variants.js';
 import { until } from '../../support/wait.js';
 
 const NS = 'llm';
@@ -24,24 +24,7 @@ afterEach(async () => {
   await api.close();
 });
 
-function member(name: string, model: string): GroupMember {
-  const va = {
-    apiVersion: 'llmd.ai/v1alpha1',
-    kind: 'VariantAutoscaling',
-    metadata: { name, namespace: NS, labels: { 'inference.optimization/acceleratorName': 'L4' } },
-    spec: {
-      scaleTargetRef: { kind: 'Deployment', name: `${name}-decode` },
-      modelID: model,
-      variantCost: '5.0',
-    },
-  } as VariantAutoscaling;
-  const deployment: Deployment = {
-    metadata: { name: `${name}-decode`, namespace: NS },
-    spec: { replicas: 1 },
-    status: { replicas: 1, readyReplicas: 1 },
-  };
-  return { va, deployment };
-}
+const member = (name: string, model: string): GroupMember => saturationMember(NS, name, model);
 const podOf = (name: string, model: string, kv: number): PodMetrics => ({
   pod: `${name}-decode-5d8f-a1`,
   modelId: model,

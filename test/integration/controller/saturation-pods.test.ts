@@ -20,7 +20,8 @@ import { PodWatch } from '../../../src/kube/pods.js';
 import type { VariantAutoscaling } from '../../../src/kube/types.js';
 import { FakeApiServer, type Obj } from '../../support/fake-apiserver.js';
 import { kustomize, repoRoot } from '../../support/manifests.js';
-import { accessOf, allows, describeAccess, grants } from '../../support/rbac.js';
+import { accessesOf, deniedAccesses, grants } from '../../support/rbac.js';
+import { deployment, saturationVariant } from '../../support/variants.js';
 import { until } from '../../support/wait.js';
 
 const NS = 'llm';
@@ -33,40 +34,22 @@ afterEach(async () => {
   await api.close();
 });
 
-function vaObj(name: string, cost: string): Obj {
-  return {
-    apiVersion: 'llmd.ai/v1alpha1',
-    kind: 'VariantAutoscaling',
-    metadata: { name, namespace: NS, labels: { 'inference.optimization/acceleratorName': 'L4' } },
-    spec: { scaleTargetRef: { kind: 'Deployment', name: `${name}-decode` }, modelID: 'm', variantCost: cost },
-  };
-}
+const vaObj = (name: string, cost: string): Obj => saturationVariant(NS, name, 'm', cost);
 
-function depObj(name: string, replicas: number, args: string[] = []): Obj {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: `${name}-decode`, namespace: NS },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          containers: [
-            {
-              name: 'vllm',
-              image: 'vllm/vllm-openai',
-              args,
-              resources: { requests: { 'nvidia.com/gpu': '1', cpu: '4' } },
-            },
-          ],
+const depObj = (name: string, replicas: number, args: string[] = []): Obj =>
+  deployment(NS, `${name}-decode`, replicas, {
+    app: name,
+    podSpec: {
+      containers: [
+        {
+          name: 'vllm',
+          image: 'vllm/vllm-openai',
+          args,
+          resources: { requests: { 'nvidia.com/gpu': '1', cpu: '4' } },
         },
-      },
+      ],
     },
-    status: { replicas, readyReplicas: replicas },
-  };
-}
+  });
 
 function podObj(name: string, labels: Record<string, string>, owner?: { kind: string; name: string }): Obj {
   return {
@@ -192,11 +175,9 @@ describe('pods map to variants through owners and the selector (Pod informer)', 
     } finally {
       await pods.stop();
     }
-    const used = api.requests.map(accessOf).filter((a) => a !== undefined && a.resource === 'pods');
+    const used = accessesOf(api.requests).filter((a) => a.resource === 'pods');
     expect(used.length).toBeGreaterThan(0);
-    const base = grants(kustomize(join(repoRoot, 'deploy')));
-    const denied = used.filter((a) => a && !base.some((g) => allows(g, a)));
-    expect(denied.map((a) => describeAccess(a as NonNullable<typeof a>))).toEqual([]);
+    expect(deniedAccesses(used, grants(kustomize(join(repoRoot, 'deploy'))))).toEqual([]);
   });
 });
 

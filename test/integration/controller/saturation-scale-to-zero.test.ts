@@ -11,70 +11,29 @@ import type { GroupMember } from '../../../src/controller/decision.js';
 import { SaturationConfigHolder } from '../../../src/controller/saturation-config.js';
 import { SaturationDecider } from '../../../src/controller/saturation-decider.js';
 import { saturationZeroSource } from '../../../src/controller/saturation-zero.js';
-import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
 import { PrometheusClient } from '../../../src/prometheus/index.js';
 import { type PrometheusServer, startPrometheus, BACKFILL_TIME_S as T } from '../../support/prometheus.js';
+import { saturationMember } from '../../support/variants.js';
+import { scaleToZeroFleetOpenMetrics } from '../../support/vllm-openmetrics.js';
 
 const NS = 'prod';
 const RETENTION_S = 600;
 
-/** One pod of `<name>-decode`: requests at 1/s from `from` until `busyUntil`, none after; KV 0.1. */
-function pod(model: string, name: string, from: number, busyUntil: number): string {
-  const labels = `model_name="${model}",namespace="${NS}",pod="${name}-decode-5d8f-a1"`;
-  const lines: string[] = [];
-  const samples = (fn: (t: number) => number, metric: string, extra = '') => {
-    for (let t = from; t <= T; t += 15) lines.push(`${metric}{${labels}${extra}} ${fn(t)} ${t}`);
-  };
-  lines.push('# TYPE vllm:request_success counter');
-  samples(
-    (t) => Math.max(0, Math.min(t, busyUntil) - from),
-    'vllm:request_success_total',
-    ',finished_reason="stop"',
-  );
-  lines.push('# TYPE vllm:num_requests_running gauge');
-  samples((t) => (t < busyUntil ? 1 : 0), 'vllm:num_requests_running');
-  lines.push('# TYPE vllm:num_requests_waiting gauge');
-  samples(() => 0, 'vllm:num_requests_waiting');
-  lines.push('# TYPE vllm:kv_cache_usage_perc gauge');
-  samples(() => 0.1, 'vllm:kv_cache_usage_perc');
-  return lines.join('\n');
-}
-
 let prom: PrometheusServer;
 beforeAll(async () => {
   prom = await startPrometheus({
-    openmetrics: [
-      // Busy until T-900: idle for the last 15 minutes, longer than its 10-minute retention.
-      pod('org/quiet', 'quiet', T - 1800, T - 900),
-      // Started 5 minutes ago and never served: its series are younger than the retention period.
-      pod('org/young', 'young', T - 300, T - 300),
-      // Idle too, but scale to zero is off for it.
-      pod('org/always-on', 'always-on', T - 1800, T - 900),
-    ].join('\n'),
+    // One pod of `<name>-decode` a model (org/<name>), KV 0.1.
+    openmetrics: scaleToZeroFleetOpenMetrics(
+      (model) => `model_name="${model}",namespace="${NS}",pod="${model.split('/')[1]}-decode-5d8f-a1"`,
+      0.1,
+    ),
   });
 }, 120_000);
 afterAll(async () => {
   await prom?.stop();
 });
 
-function member(name: string, model: string): GroupMember {
-  const va = {
-    apiVersion: 'llmd.ai/v1alpha1',
-    kind: 'VariantAutoscaling',
-    metadata: { name, namespace: NS, labels: { 'inference.optimization/acceleratorName': 'L4' } },
-    spec: {
-      scaleTargetRef: { kind: 'Deployment', name: `${name}-decode` },
-      modelID: model,
-      variantCost: '5.0',
-    },
-  } as VariantAutoscaling;
-  const deployment: Deployment = {
-    metadata: { name: `${name}-decode`, namespace: NS },
-    spec: { replicas: 1 },
-    status: { replicas: 1, readyReplicas: 1 },
-  };
-  return { va, deployment };
-}
+const member = (name: string, model: string): GroupMember => saturationMember(NS, name, model);
 
 describe('scale to zero in the saturation engine (real Prometheus)', () => {
   it('idle over the retention period: 0; unknown evidence or scale to zero off: the replica stays', async () => {

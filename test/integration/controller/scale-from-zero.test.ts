@@ -15,7 +15,7 @@ import { type EppPage, queuePage, startEppPage } from '../../support/epp.js';
 import type { Obj } from '../../support/fake-apiserver.js';
 import { kustomizeComponent } from '../../support/manifests.js';
 import { manualTimers } from '../../support/manual-timers.js';
-import { accessOf, allows, describeAccess, describeGrant, grants } from '../../support/rbac.js';
+import { accessesOf, deniedAccesses, describeGrant, grants, unusedGrants } from '../../support/rbac.js';
 import { foundReading } from '../../support/variants.js';
 import { until } from '../../support/wait.js';
 
@@ -172,20 +172,17 @@ describe('scale from zero (fake API server, an EPP endpoint served here)', () =>
       'the status patch',
     );
     await r.stop();
-    const used = api.requests.map(accessOf).filter((a) => a !== undefined);
+    const used = accessesOf(api.requests);
     expect(used.map((a) => `${a.resource} ${a.verb}`)).toEqual(
       expect.arrayContaining(['inferencepools list', 'inferencepools watch', 'deployments/scale patch']),
     );
     const rendered = grants(
       kustomizeComponent('deploy/components/direct-scale', 'deploy/components/scale-from-zero'),
     );
-    const denied = used.filter((a) => !rendered.some((g) => allows(g, a))).map(describeAccess);
-    expect([...new Set(denied)]).toEqual([]);
+    expect(deniedAccesses(used, rendered)).toEqual([]);
     // Without the component the InferencePool watch is refused.
     const withoutIt = grants(kustomizeComponent('deploy/components/direct-scale'));
-    expect(
-      [...new Set(used.filter((a) => !withoutIt.some((g) => allows(g, a))).map(describeAccess))].sort(),
-    ).toEqual([
+    expect(deniedAccesses(used, withoutIt).sort()).toEqual([
       'inference.networking.x-k8s.io/inferencepools list */*',
       'inference.networking.x-k8s.io/inferencepools watch */*',
     ]);
@@ -194,6 +191,6 @@ describe('scale from zero (fake API server, an EPP endpoint served here)', () =>
       'ClusterRole/wva-metrics-scale-from-zero: inference.networking.x-k8s.io/inferencepools list',
       'ClusterRole/wva-metrics-scale-from-zero: inference.networking.x-k8s.io/inferencepools watch',
     ]);
-    expect(added.filter((g) => !used.some((a) => allows(g, a))).map(describeGrant)).toEqual([]);
+    expect(unusedGrants(added, used)).toEqual([]);
   });
 });

@@ -22,12 +22,12 @@ import { runCli } from '../../support/cli.js';
 import { FakeApiServer } from '../../support/fake-apiserver.js';
 import { kustomize, repoRoot } from '../../support/manifests.js';
 import {
-  accessOf,
-  allows,
-  describeAccess,
+  accessesOf,
+  deniedAccesses,
   describeGrant,
   grants,
   LEARNED_WRITE_GRANTS,
+  unusedGrants,
 } from '../../support/rbac.js';
 import { deploymentObject, foundReading, vaObject } from '../../support/variants.js';
 
@@ -88,13 +88,12 @@ describe('learned models in a ConfigMap', () => {
     expect(view?.profile.alpha).toBeCloseTo(later.views()[0]?.profile.alpha as number, 9);
 
     const rendered = grants(kustomize(join(repoRoot, 'deploy')));
-    const used = api.requests.map(accessOf).filter((a) => a !== undefined);
-    const denied = used.filter((a) => !rendered.some((g) => allows(g, a))).map(describeAccess);
-    expect([...new Set(denied)]).toEqual([]);
+    const used = accessesOf(api.requests);
+    expect(deniedAccesses(used, rendered)).toEqual([]);
     // The learned-model writes are granted, and this is where they are used.
     const writes = rendered.filter((g) => LEARNED_WRITE_GRANTS.includes(describeGrant(g)));
     expect(writes.map(describeGrant).sort()).toEqual([...LEARNED_WRITE_GRANTS].sort());
-    expect(writes.filter((g) => !used.some((a) => allows(g, a))).map(describeGrant)).toEqual([]);
+    expect(unusedGrants(writes, used)).toEqual([]);
   });
 
   it('`wva-metrics profile` prints it from the cluster and from a file, as a table and as JSON', async () => {

@@ -12,7 +12,7 @@ import { computeStatus, type MetricsRead } from '../../../src/controller/status.
 import { findCondition } from '../../../src/kube/conditions.js';
 import type { VariantAutoscalingStatus } from '../../../src/kube/types.js';
 import { namespaceProblem } from '../../../src/kube/types.js';
-import type { Logger } from '../../../src/types.js';
+import { captureLogger } from '../../support/capture-logger.js';
 import { cycleDriver } from '../../support/cycles.js';
 import { deployment, deploymentObject, vaObject, variant } from '../../support/variants.js';
 
@@ -23,18 +23,6 @@ const found: MetricsRead = {
   metrics: { load: { arrivalRate: 1, avgInputTokens: 1, avgOutputTokens: 1 }, ttftAverage: 1, itlAverage: 1 },
   availability: { available: true, reason: 'MetricsFound', message: 'ok' },
 };
-
-function captureLogger() {
-  const lines: Array<{ level: string; obj: Record<string, unknown>; msg?: string }> = [];
-  const make = (bound: Record<string, unknown> = {}): Logger => ({
-    debug: (obj, msg) => lines.push({ level: 'debug', obj: { ...bound, ...obj }, msg }),
-    info: (obj, msg) => lines.push({ level: 'info', obj: { ...bound, ...obj }, msg }),
-    warn: (obj, msg) => lines.push({ level: 'warn', obj: { ...bound, ...obj }, msg }),
-    error: (obj, msg) => lines.push({ level: 'error', obj: { ...bound, ...obj }, msg }),
-    child: (b) => make({ ...bound, ...b }),
-  });
-  return { logger: make(), lines };
-}
 
 function manifest(name: string, objects: unknown[]): string {
   const file = join(dir, name);

@@ -2,21 +2,13 @@
 // V1 decides instead (with the reason in the decision).
 import { describe, expect, it } from 'vitest';
 import type { PodMetrics } from '../../../../src/collector/pods.js';
-import { parseSaturationScalingConfigMap } from '../../../../src/engines/saturation/configmap.js';
 import { createSaturationV2Engine } from '../../../../src/engines/saturation-engine.js';
-import {
-  createSloEngine,
-  type SloModelInput,
-  type SloVariantInput,
-} from '../../../../src/engines/slo/engine.js';
+import { createSloEngine, type SloModelInput } from '../../../../src/engines/slo/engine.js';
 import { type EstimatorState, PerformanceEstimator } from '../../../../src/engines/slo/learn/index.js';
 import { Stabiliser } from '../../../../src/optimizer/stabilize.js';
+import { sloModel, sloVariant } from '../../../support/slo-inputs.js';
 import { measure, seeded, steadyLoad, TRUE, variedLoad } from './synthetic.js';
 
-const config = parseSaturationScalingConfigMap(
-  { default: 'kvCacheThreshold: 0.80\nqueueLengthThreshold: 5\nkvSpareTrigger: 0.1\nqueueSpareTrigger: 3\n' },
-  { product: true },
-);
 const key = { model: 'llama-8b', namespace: 'ns', accelerator: 'A100', argsFingerprint: 'x' };
 const PROFILE = { ...TRUE, maxBatchSize: 64 };
 
@@ -32,51 +24,10 @@ function learned(cycles: number, load: 'varied' | 'steady' = 'varied'): Estimato
   return e.snapshot();
 }
 
-const calmPods = (name: string, n: number): PodMetrics[] =>
-  Array.from({ length: n }, (_, i) => ({
-    pod: `${name}-${i}`,
-    modelId: 'llama-8b',
-    namespace: 'ns',
-    kvCacheUsage: 0.3,
-    queueLength: 0,
-  }));
+const variant = sloVariant;
 
-function variant(
-  name: string,
-  cost: number,
-  current: number,
-  extra: Partial<SloVariantInput> = {},
-): SloVariantInput {
-  return {
-    variantName: name,
-    cost,
-    acceleratorName: name.toUpperCase(),
-    currentReplicas: current,
-    desiredReplicas: current,
-    pendingReplicas: 0,
-    gpusPerReplica: 1,
-    minReplicas: 1,
-    ...extra,
-  };
-}
-
-function model(over: Partial<SloModelInput> = {}): SloModelInput {
-  const variants = over.variants ?? [variant('a100', 10, 2, { profile: PROFILE })];
-  return {
-    modelId: 'llama-8b',
-    namespace: 'ns',
-    pods: new Map(variants.map((v) => [v.variantName, calmPods(v.variantName, v.currentReplicas)])),
-    config,
-    scaleToZero: { config: {}, requestCount: null, envDefault: false },
-    slo: { ttftMs: 400, itlMs: 30 },
-    load: { arrivalRate: 3000, avgInputTokens: 512, avgOutputTokens: 128 },
-    waiting: 0,
-    backlogDrainMs: 60_000,
-    nowMs: 0,
-    ...over,
-    variants,
-  };
-}
+const model = (over: Partial<SloModelInput> = {}): SloModelInput =>
+  sloModel(over, () => [variant('a100', 10, 2, { profile: PROFILE })]);
 
 describe('createSloEngine', () => {
   it('sizes with a given profile and says so', () => {

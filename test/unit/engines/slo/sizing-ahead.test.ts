@@ -2,8 +2,6 @@
 // replicas serve (supply.ts), the mean ITL that keeps a quantile of requests within target
 // (percentile.ts), and a variant that cannot meet the SLO leaving the load to the others.
 import { describe, expect, it } from 'vitest';
-import type { PodMetrics } from '../../../../src/collector/pods.js';
-import { parseSaturationScalingConfigMap } from '../../../../src/engines/saturation/configmap.js';
 import {
   createSloEngine,
   type SloModelInput,
@@ -12,61 +10,21 @@ import {
 import { itlMeanTarget, normalQuantile, tailProblem } from '../../../../src/engines/slo/percentile.js';
 import { readyThroughput, waitingAtReadiness } from '../../../../src/engines/slo/supply.js';
 import { RateTrend } from '../../../../src/engines/slo/trend.js';
+import { SLO_TEST_LOAD, sloModel, sloVariant } from '../../../support/slo-inputs.js';
 import { TRUE } from './synthetic.js';
 
-const config = parseSaturationScalingConfigMap(
-  { default: 'kvCacheThreshold: 0.80\nqueueLengthThreshold: 5\nkvSpareTrigger: 0.1\nqueueSpareTrigger: 3\n' },
-  { product: true },
-);
 const PROFILE = { ...TRUE, maxBatchSize: 64 };
-const LOAD = { arrivalRate: 3000, avgInputTokens: 512, avgOutputTokens: 128 };
+const LOAD = SLO_TEST_LOAD;
 
-const calmPods = (name: string, n: number): PodMetrics[] =>
-  Array.from({ length: n }, (_, i) => ({
-    pod: `${name}-${i}`,
-    modelId: 'llama-8b',
-    namespace: 'ns',
-    kvCacheUsage: 0.3,
-    queueLength: 0,
-  }));
-
-function variant(
+const variant = (
   name: string,
   cost: number,
   current: number,
   extra: Partial<SloVariantInput> = {},
-): SloVariantInput {
-  return {
-    variantName: name,
-    cost,
-    acceleratorName: name.toUpperCase(),
-    currentReplicas: current,
-    desiredReplicas: current,
-    pendingReplicas: 0,
-    gpusPerReplica: 1,
-    minReplicas: 1,
-    profile: PROFILE,
-    ...extra,
-  };
-}
+): SloVariantInput => sloVariant(name, cost, current, { profile: PROFILE, ...extra });
 
-function model(over: Partial<SloModelInput> = {}): SloModelInput {
-  const variants = over.variants ?? [variant('a100', 10, 2)];
-  return {
-    modelId: 'llama-8b',
-    namespace: 'ns',
-    pods: new Map(variants.map((v) => [v.variantName, calmPods(v.variantName, v.currentReplicas)])),
-    config,
-    scaleToZero: { config: {}, requestCount: null, envDefault: false },
-    slo: { ttftMs: 400, itlMs: 30 },
-    load: LOAD,
-    waiting: 0,
-    backlogDrainMs: 60_000,
-    nowMs: 0,
-    ...over,
-    variants,
-  };
-}
+const model = (over: Partial<SloModelInput> = {}): SloModelInput =>
+  sloModel(over, () => [variant('a100', 10, 2)]);
 
 describe('RateTrend', () => {
   it('gives the last cycle its own rate after a step up, the window average otherwise', () => {
