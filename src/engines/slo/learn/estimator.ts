@@ -194,20 +194,7 @@ export class PerformanceEstimator {
   }
 
   #lineSettings(referenceX: number): LineSettings {
-    const s = this.settings;
-    return {
-      forgetting: s.forgetting,
-      gateSigmas: s.gateSigmas,
-      noiseFloor: s.noiseFloor,
-      warmup: s.warmup,
-      changeRun: s.changeRun,
-      changeDiscount: s.changeDiscount,
-      minSpread: s.minSpread,
-      maxSlopeUncertainty: s.maxSlopeUncertainty,
-      minWeight: s.minWeight,
-      referenceX,
-      minIntercept: s.minIntercept,
-    };
+    return { ...this.settings, referenceX };
   }
 
   #decodeSettings(): LineSettings {

@@ -2,6 +2,8 @@
 // form (six exponentially forgotten sums), regularised towards a prior that is never forgotten, so
 // memory and per-observation cost are constant and an unexcited direction cannot wind up.
 
+import type { LearnSettings } from './settings.js';
+
 /** The line a prior or an estimate gives; milliseconds, and milliseconds per unit of x. */
 export interface Line {
   intercept: number;
@@ -36,30 +38,23 @@ export interface LineState {
   heldSlope: number | null;
 }
 
-export interface LineSettings {
-  /** Weight each older observation keeps per new one (0 < λ <= 1); memory ≈ 1 / (1 - λ). */
-  forgetting: number;
-  /** An accepted innovation larger than this many standard deviations is an outlier. */
-  gateSigmas: number;
-  /** Least relative standard deviation assumed, so clean data does not gate everything. */
-  noiseFloor: number;
-  /** Observations accepted before the gate applies (the prior alone cannot judge outliers). */
-  warmup: number;
-  /** Consecutive outliers taken as a real change: they are accepted and history is discounted. */
-  changeRun: number;
-  /** Weight the history keeps when a change is accepted. */
-  changeDiscount: number;
-  /** Coefficient of variation of x (weighted) needed to identify the slope. */
-  minSpread: number;
-  /** Most relative uncertainty the slope may add to a prediction at referenceX once identified. */
-  maxSlopeUncertainty: number;
-  /** Weighted observations needed before the slope can be identified. */
-  minWeight: number;
+/** What one line needs of the learner's settings, and the x its prior's slope is weighed at. */
+export type LineSettings = Pick<
+  LearnSettings,
+  | 'forgetting'
+  | 'gateSigmas'
+  | 'noiseFloor'
+  | 'warmup'
+  | 'changeRun'
+  | 'changeDiscount'
+  | 'minSpread'
+  | 'maxSlopeUncertainty'
+  | 'minWeight'
+  | 'minIntercept'
+> & {
   /** A typical x, so the prior's slope weighs as much as its intercept at that x. */
   referenceX: number;
-  /** Lowest intercept allowed, ms (a latency line has a positive fixed cost). */
-  minIntercept: number;
-}
+};
 
 export type LineVerdict = 'accepted' | 'outlier' | 'change';
 

@@ -1,15 +1,15 @@
 // The learner's knobs and their defaults, with why each default is what it is.
 
 export interface LearnSettings {
-  /** Weight an older cycle keeps per new one; 0.97 remembers about 33 cycles. */
+  /** Weight an older cycle keeps per new one (0 < λ <= 1); memory ≈ 1 / (1 - λ): 0.97 remembers about 33. */
   forgetting: number;
-  /** Innovations beyond this many standard deviations are outliers. */
+  /** An accepted innovation larger than this many standard deviations is an outlier. */
   gateSigmas: number;
-  /** Least relative noise assumed by the gate. */
+  /** Least relative standard deviation assumed, so clean data does not gate everything. */
   noiseFloor: number;
-  /** Accepted cycles before the gate applies. */
+  /** Accepted cycles before the gate applies (the prior alone cannot judge outliers). */
   warmup: number;
-  /** Outliers in a row taken as a real change. */
+  /** Outliers in a row taken as a real change: they are accepted and history is discounted. */
   changeRun: number;
   /** Weight history keeps when a change is accepted. */
   changeDiscount: number;
@@ -19,7 +19,7 @@ export interface LearnSettings {
   maxSlopeUncertainty: number;
   /** Weighted cycles needed before a slope or an intercept counts as identified. */
   minWeight: number;
-  /** Lowest alpha and gamma, ms. */
+  /** Lowest alpha and gamma, ms (a latency line has a positive fixed cost). */
   minIntercept: number;
   /** Prior weight of the neutral table, in cycles. */
   neutralPriorWeight: number;
