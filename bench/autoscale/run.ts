@@ -160,12 +160,16 @@ export function sizeFor(
 export function makePolicy(name: string, trace: Trace, models: ModelSpec[], s: RunSettings): Policy {
   switch (name) {
     case 'learned':
+    case 'profiled': {
+      // The same engine and settings; learned starts from neutral priors, profiled from the
+      // profiles fitted offline.
+      const learned = name === 'learned';
       return new SloPolicy(
-        'learned',
+        name,
         models,
         s.bounds,
-        new Map(),
-        s.learn,
+        learned ? new Map() : profilesFor(models, s.seed),
+        learned ? s.learn : {},
         s.targetFraction,
         s.fallbackV2,
         s.scaleDownFraction,
@@ -174,21 +178,7 @@ export function makePolicy(name: string, trace: Trace, models: ModelSpec[], s: R
         s.tail,
         s.trendLeadMs ?? 0,
       );
-    case 'profiled':
-      return new SloPolicy(
-        'profiled',
-        models,
-        s.bounds,
-        profilesFor(models, s.seed),
-        {},
-        s.targetFraction,
-        s.fallbackV2,
-        s.scaleDownFraction,
-        s.trend ? s.windowMs : undefined,
-        s.backlogAhead ? s.startupMs : undefined,
-        s.tail,
-        s.trendLeadMs ?? 0,
-      );
+    }
     case 'saturation-v1':
     case 'saturation-v2':
       return new SaturationPolicy(name, models, s.bounds);
