@@ -22,6 +22,18 @@ const LLAMA = 'meta-llama/Llama-3.1-8B-Instruct';
 const GRANITE = 'ibm-granite/granite-3.3-8b-instruct';
 const MISTRAL = 'mistralai/Mistral-7B-Instruct-v0.3';
 
+/** Granite's load in the autoscale and learned scenarios: up, down, up again, back. */
+const GRANITE_STEPS: LoadConfig = {
+  pattern: 'step',
+  rate: 360,
+  steps: [
+    { at: 30 * S, rate: 1500 },
+    { at: 100 * S, rate: 600 },
+    { at: 270 * S, rate: 1200 },
+    { at: 360 * S, rate: 360 },
+  ],
+};
+
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'autoscale',
@@ -38,16 +50,7 @@ export const SCENARIOS: readonly Scenario[] = [
           { at: 165 * S, rate: 600 },
         ],
       },
-      [`llm-prod/${GRANITE}`]: {
-        pattern: 'step',
-        rate: 360,
-        steps: [
-          { at: 30 * S, rate: 1500 },
-          { at: 100 * S, rate: 600 },
-          { at: 270 * S, rate: 1200 },
-          { at: 360 * S, rate: 360 },
-        ],
-      },
+      [`llm-prod/${GRANITE}`]: GRANITE_STEPS,
       [`llm-staging/${LLAMA}`]: { pattern: 'idle' },
       [`llm-staging/${MISTRAL}`]: { pattern: 'steady', rate: 240 },
     },
@@ -111,16 +114,7 @@ export const SCENARIOS: readonly Scenario[] = [
           { at: 330 * S, rate: 600 },
         ],
       },
-      [`llm-prod/${GRANITE}`]: {
-        pattern: 'step',
-        rate: 360,
-        steps: [
-          { at: 30 * S, rate: 1500 },
-          { at: 100 * S, rate: 600 },
-          { at: 270 * S, rate: 1200 },
-          { at: 360 * S, rate: 360 },
-        ],
-      },
+      [`llm-prod/${GRANITE}`]: GRANITE_STEPS,
       [`llm-staging/${LLAMA}`]: { pattern: 'idle' },
       [`llm-staging/${MISTRAL}`]: {
         pattern: 'diurnal',
