@@ -14,6 +14,7 @@ import {
   trimVariant,
 } from '../kube/informer.js';
 import { type NamespaceLike, outOfScope } from '../kube/scope.js';
+import { whenSynced } from '../kube/synced.js';
 import { TargetIndex, targetKey } from '../kube/target.js';
 import {
   type Deployment,
@@ -183,12 +184,8 @@ export class KubeSource implements VariantSource {
 
   /** Resolves once synced (polls; informers have no synced event), or rejects after timeoutMs. */
   async waitForSync(timeoutMs = 30_000, signal?: AbortSignal): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.synced) {
-      signal?.throwIfAborted();
-      if (Date.now() > deadline) throw new Error(`informers not synced after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    if (!(await whenSynced(() => this.synced, timeoutMs, signal)))
+      throw new Error(`informers not synced after ${timeoutMs} ms`);
   }
 
   async stop(): Promise<void> {

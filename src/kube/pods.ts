@@ -10,6 +10,7 @@ import {
   type RestartBackoff,
   type Trim,
 } from './informer.js';
+import { whenSynced } from './synced.js';
 
 const GPU_REQUESTS = ['nvidia.com/gpu', 'amd.com/gpu', 'intel.com/gpu'];
 
@@ -123,13 +124,8 @@ export class PodWatch implements PodView {
     return this.informers.every(({ informer }) => informer.synced);
   }
 
-  async listed(timeoutMs = 10_000): Promise<boolean> {
-    const deadline = performance.now() + timeoutMs;
-    while (!this.synced()) {
-      if (performance.now() > deadline) return false;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return true;
+  listed(timeoutMs = 10_000): Promise<boolean> {
+    return whenSynced(() => this.synced(), timeoutMs);
   }
 
   async stop(): Promise<void> {
