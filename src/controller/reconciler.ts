@@ -277,7 +277,14 @@ export class Reconciler {
               } as const)
             : undefined;
       signal?.throwIfAborted();
-      const statusOf = (fresh: VariantAutoscaling) =>
+      // The actuator and the write usually see the same object: computed once for it.
+      let ownStatus: ReturnType<typeof computeStatus> | undefined;
+      const statusOf = (fresh: VariantAutoscaling) => {
+        if (fresh !== va) return computeOf(fresh);
+        ownStatus ??= computeOf(va);
+        return ownStatus;
+      };
+      const computeOf = (fresh: VariantAutoscaling) =>
         computeStatus({
           va: fresh,
           specProblems: fresh === va ? specProblems : specProblemsOf(fresh),
