@@ -39,6 +39,8 @@ export interface SloModelInput extends SaturationModelInput {
   waiting?: number;
   /** Serve the waiting requests within this time (0: size for arrivals only). */
   backlogDrainMs?: number;
+  /** This decision's start-up (the option's meaning), e.g. measured per cycle; given, it wins over the option. */
+  startupMs?: number;
   /** The injected monotonic clock (ms), for stabilisation: a wall clock stepped forward would end a window early. */
   nowMs: number;
 }
@@ -177,11 +179,12 @@ function decideSlo(
   }
   const tailWhy = o.tail ? tailProblem(o.tail) : null;
   if (tailWhy !== null) return fallback(model, back, tailWhy);
-  if (o.startupMs !== undefined && !(Number.isFinite(o.startupMs) && o.startupMs >= 0))
+  const startupMs = model.startupMs ?? o.startupMs;
+  if (startupMs !== undefined && !(Number.isFinite(startupMs) && startupMs >= 0))
     return fallback(
       model,
       back,
-      `startupMs ${o.startupMs} is not a number of milliseconds >= 0: give the time a new replica takes to serve, or leave it out`,
+      `startupMs ${startupMs} is not a number of milliseconds >= 0: give the time a new replica takes to serve, or leave it out`,
     );
   // Per variant: with a tail quantile the ITL target is the mean that keeps it, from each
   // variant's own prediction error.
@@ -217,18 +220,12 @@ function decideSlo(
     const starting = model.variants.reduce((a, v) => a + Math.max(0, v.pendingReplicas), 0);
     let waiting = model.waiting;
     let ahead = false;
-    if (
-      o.startupMs !== undefined &&
-      o.startupMs > 0 &&
-      starting === 0 &&
-      drainMs > 0 &&
-      waiting !== undefined
-    ) {
+    if (startupMs !== undefined && startupMs > 0 && starting === 0 && drainMs > 0 && waiting !== undefined) {
       const supply = model.variants.map((v) => ({
         ready: Math.max(0, v.currentReplicas - v.pendingReplicas),
         profile: chosen.get(v.variantName)!.profile,
       }));
-      const w = waitingAtReadiness(waiting, load.arrivalRate, supply, load, o.startupMs);
+      const w = waitingAtReadiness(waiting, load.arrivalRate, supply, load, startupMs);
       ahead = w > waiting;
       waiting = w;
     }
