@@ -37,6 +37,8 @@ export interface ConfigKey<V = unknown> {
 }
 
 export const DAY_MS = 86_400_000;
+/** The longest start-up a pod is taken to have; beyond it a pod is stuck, not starting. */
+export const HOUR_MS = 3_600_000;
 /** What derived defaults read: keys resolved above them in the table. */
 type Above = { reconcile: { intervalMs: number }; cache: { ttlMs: number } };
 
@@ -215,6 +217,8 @@ const TABLE = {
       300_000, 'A scale-down is published only after the lower count was recommended for this long (0: at once); scale-up is immediate.'),
     backlogDrainMs: key('WVA_BACKLOG_DRAIN_TIME', 'backlog-drain-time <duration>', duration(0, DAY_MS), 120_000,
       'Size for the arrivals plus the rate that serves the requests already waiting (vLLM num_requests_waiting) within this time (0: arrivals only).'),
+    podStartupMs: key('WVA_POD_STARTUP', 'pod-startup <duration>', duration(0, HOUR_MS), 120_000,
+      "A new pod's time from creation to Ready (0 to 1h) where none of the variant's has been measured yet; the SLO engine sizes the backlog expected when the pods it asks for serve (0: the backlog now, never ahead)."),
     kvCacheThreshold: key('WVA_KV_CACHE_THRESHOLD', 'kv-cache-threshold <fraction>', fraction, 0.9,
       'No scale-down while KV-cache usage (0 to 1) is above this.'),
     namespaces: key('WVA_WATCH_NAMESPACES', 'namespaces <list>',
