@@ -1,6 +1,7 @@
 // Pods as the saturation engines need them to tell which variant a pod serves: an informer over
-// Pods trimmed to name, namespace, labels, controlling owners, readiness and GPU requests (a few
-// hundred bytes each, where a whole Pod is several KB). Started the first time an engine asks.
+// Pods trimmed to name, namespace, labels, controlling owners, readiness, GPU requests and how long
+// the pod took to become Ready (a few hundred bytes each, where a whole Pod is several KB). Started
+// the first time an engine asks.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
@@ -26,6 +27,11 @@ export interface TrimmedPod extends KubernetesObject {
   status?: { phase?: string; ready?: boolean };
   /** GPU requests summed over the containers, per resource name. */
   gpus?: Record<string, number>;
+  /**
+   * Creation to the Ready condition's last transition (ms), and when that was (ms since the epoch):
+   * only for a pod Ready with no container restarted, whose Ready is then its first.
+   */
+  startup?: { ms: number; readyAtMs: number };
 }
 
 interface RawPod {
@@ -35,12 +41,30 @@ interface RawPod {
     labels?: Record<string, string>;
     ownerReferences?: Array<{ kind?: string; name?: string; controller?: boolean }>;
     resourceVersion?: string;
+    creationTimestamp?: string;
   };
   spec?: { containers?: Array<{ resources?: { requests?: Record<string, string | number> } }> };
-  status?: { phase?: string; conditions?: Array<{ type?: string; status?: string }> };
+  status?: {
+    phase?: string;
+    conditions?: Array<{ type?: string; status?: string; lastTransitionTime?: string }>;
+    containerStatuses?: Array<{ restartCount?: number }>;
+  };
 }
 
-/** A Pod trimmed for the cache: owners not marked `controller: false` (at most 4), Ready as a boolean. */
+/** The pod's start-up, when it is one: Ready, no container restarted, both times readable, in order. */
+function startupOf(p: RawPod): TrimmedPod['startup'] | undefined {
+  const ready = (p.status?.conditions ?? []).find((c) => c?.type === 'Ready' && c.status === 'True');
+  if (!ready || typeof ready.lastTransitionTime !== 'string') return undefined;
+  // A restart makes Ready's last transition the restart's, not the start-up's.
+  if ((p.status?.containerStatuses ?? []).some((c) => (c?.restartCount ?? 0) !== 0)) return undefined;
+  const created = p.metadata?.creationTimestamp;
+  const from = typeof created === 'string' ? Date.parse(created) : Number.NaN;
+  const to = Date.parse(ready.lastTransitionTime);
+  if (!Number.isFinite(from) || !Number.isFinite(to) || to < from) return undefined;
+  return { ms: to - from, readyAtMs: to };
+}
+
+/** A Pod trimmed for the cache: owners not marked `controller: false` (at most 4), Ready as a boolean, its start-up. */
 export function trimPod(p: RawPod): TrimmedPod {
   const m = p.metadata ?? {};
   const meta: TrimmedPod['metadata'] = { name: m.name ?? '', namespace: m.namespace ?? '' };
@@ -68,6 +92,8 @@ export function trimPod(p: RawPod): TrimmedPod {
     }
   }
   if (Object.keys(gpus).length > 0) out.gpus = gpus;
+  const startup = startupOf(p);
+  if (startup) out.startup = startup;
   return out;
 }
 

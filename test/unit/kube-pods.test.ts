@@ -46,4 +46,28 @@ describe('trimPod', () => {
       }),
     ).toEqual({ metadata: { name: 'x', namespace: 'n' }, status: { ready: false, phase: 'Pending' } });
   });
+
+  it('keeps the start-up (creation to Ready) of a pod Ready with no container restarted, and nothing else of its times', () => {
+    const raw = (ready: string, restarts = 0, created = '2026-01-01T00:00:00Z') => ({
+      metadata: { name: 'p', namespace: 'n', creationTimestamp: created },
+      status: {
+        phase: 'Running',
+        conditions: [
+          { type: 'PodScheduled', status: 'True', lastTransitionTime: '2026-01-01T00:00:01Z' },
+          { type: 'Ready', status: ready, lastTransitionTime: '2026-01-01T00:01:35Z' },
+        ],
+        containerStatuses: [{ restartCount: 0 }, { restartCount: restarts }],
+      },
+    });
+    expect(trimPod(raw('True'))).toEqual({
+      metadata: { name: 'p', namespace: 'n' },
+      status: { ready: true, phase: 'Running' },
+      startup: { ms: 95_000, readyAtMs: Date.parse('2026-01-01T00:01:35Z') },
+    });
+    // Not Ready, Ready after a restart, or times out of order / unreadable: no start-up.
+    expect(trimPod(raw('False')).startup).toBeUndefined();
+    expect(trimPod(raw('True', 2)).startup).toBeUndefined();
+    expect(trimPod(raw('True', 0, '2026-01-01T00:05:00Z')).startup).toBeUndefined();
+    expect(trimPod(raw('True', 0, 'yesterday')).startup).toBeUndefined();
+  });
 });
