@@ -20,10 +20,8 @@ import {
   type Engine,
   type ModelDecision,
   type SaturationModelInput,
-  type ScalingDecision,
   type VariantStatusContent,
 } from '../engines/types.js';
-import type { PodView } from '../kube/pods.js';
 import { objectKey, type VariantAutoscaling } from '../kube/types.js';
 import { Stabiliser } from '../optimizer/index.js';
 import { silentLogger } from '../telemetry/logger.js';
@@ -31,63 +29,22 @@ import type { Logger } from '../types.js';
 import type { GroupMember } from './decision.js';
 import { freeGpus, limitAgainst } from './saturation-limit.js';
 import { type Active, activeMembers, knownAccelerator } from './saturation-members.js';
+import type {
+  FleetDecider,
+  FleetModel,
+  SaturationDeciderOptions,
+  SaturationOutcome,
+} from './saturation-options.js';
 import { podObjectsOf } from './saturation-pods.js';
-import { type SaturationZeroSource, scaleToZeroInputFor } from './saturation-zero.js';
+import { scaleToZeroInputFor } from './saturation-zero.js';
 
-/** Where the saturation ConfigMap's data comes from (SaturationConfigHolder's shape). */
-export interface SaturationConfigSource {
-  readonly namespace: string;
-  version: number;
-  dataFor(namespace: string): { data: Record<string, string> | undefined };
-}
-
-export interface SaturationDeciderOptions {
-  config: SaturationConfigSource;
-  /** A scale-down is published only after the lower count was decided for this long. */
-  stabilizationWindowMs?: number;
-  monotonic?: () => number;
-  /** WVA_SCALE_TO_ZERO, read each cycle. */
-  scaleToZeroEnabled?: () => boolean;
-  /** Scale to zero's rules and idle evidence; absent: the enforcer never takes a model to 0. */
-  scaleToZero?: SaturationZeroSource;
-  logger?: Logger;
-  /**
-   * The GPU limiter's inputs, read once per cycle when the global default has enableLimiter: GPUs
-   * per accelerator type on the Nodes (null: not known yet, nothing is limited), and GPUs the
-   * managed targets hold now (replicas x GPU requests per pod).
-   */
-  gpus?: { capacity(): Record<string, number> | null; usage(): Record<string, number> };
-  /** Saturation V1 as a floor under the SLO engine's decisions; default true. */
-  floor?: boolean;
-  /** The engines (tests wrap them); default fresh V1 and V2 engines. */
-  engines?: { v1?: Engine; v2?: Engine };
-  /**
-   * The Pod objects (an informer in the cluster): pods map to variants through their owners, else
-   * the target's selector. Absent (local mode, where no Pod objects exist): the owner chain is read
-   * from the pods' names.
-   */
-  pods?: PodView;
-  /**
-   * Every model of the fleet with its members and this cycle's pods, read once per cycle when the
-   * GPU limiter is on, so the fleet's scale-ups are limited together. Absent: model by model.
-   */
-  fleet?: () => Promise<FleetModel[]>;
-}
-
-/** One model of the fleet: its VariantAutoscalings with their targets, and its pods this cycle. */
-export interface FleetModel {
-  members: GroupMember[];
-  pods: readonly PodMetrics[] | undefined;
-}
-
-/** What one VariantAutoscaling gets from its model's decision. */
-export interface SaturationOutcome {
-  /** The engine's decision for this variant, after every stage; absent: nothing decided for it. */
-  decision?: ScalingDecision;
-  /** The status content (desired allocation and §6 conditions). */
-  status: VariantStatusContent;
-  model: ModelDecision;
-}
+export type {
+  FleetDecider,
+  FleetModel,
+  SaturationConfigSource,
+  SaturationDeciderOptions,
+  SaturationOutcome,
+} from './saturation-options.js';
 
 export const STABILIZATION_STEP = 'Stabilization';
 
@@ -229,6 +186,14 @@ export class SaturationDecider {
     return saturationEngineSettings(this.configFor(this.o.config.namespace)).enableLimiter;
   }
 
+  /**
+   * The GPU limiter over decisions made outside the fleet pass (the SLO engine's, model by model),
+   * against the same GPUs still free this cycle; as they are when enableLimiter is off.
+   */
+  limitDecided(models: ModelDecision[]): ModelDecision[] {
+    return this.limiterOn() ? this.limit(models) : models;
+  }
+
   /** The GPU limiter over `models` together, against the GPUs still free this cycle. */
   private limit(models: ModelDecision[]): ModelDecision[] {
     const gpus = this.o.gpus;
@@ -248,18 +213,20 @@ export class SaturationDecider {
    * With the GPU limiter on and the fleet known, every profile-less model is decided at the cycle's
    * first saturation reconcile and the fleet's scale-ups limited together, as upstream orders them
    * (least spare capacity first, then lowest cost); the reconciles then read their model's result.
-   * Without either, each model is limited when it is reached. Never rejects.
+   * `other` (the SLO engine) decides the models it can first, and its scale-ups take part too,
+   * whichever saturation analyzer runs (upstream limits V1's only: V2's are decided when reached).
+   * Without the fleet, each model is limited when it is reached. Never rejects.
    */
-  async prepare(): Promise<void> {
+  async prepare(other?: FleetDecider): Promise<void> {
     // A model decided before the Pods are listed would look pod-less for a cycle: wait (bounded).
     const pods = this.o.pods;
     if (pods?.listed && !pods.synced()) await pods.listed();
     const fleet = this.o.fleet;
-    if (!fleet || this.engine() !== this.v1 || !this.limiterOn()) return;
+    if (!fleet || (this.engine() !== this.v1 && !other) || !this.limiterOn()) return;
     const cycle = this.cycle;
     this.preparing ??= fleet()
       // A cycle that began meanwhile decides afresh; this one's results are dropped.
-      .then((models) => (cycle === this.cycle ? this.decideFleet(models) : undefined))
+      .then((models) => (cycle === this.cycle ? this.decideFleet(models, other) : undefined))
       .catch((err: unknown) =>
         this.log.warn(
           { err: err instanceof Error ? err.message : String(err) },
@@ -269,29 +236,42 @@ export class SaturationDecider {
     return this.preparing;
   }
 
-  private decideFleet(models: FleetModel[]): void {
-    const items: Array<{
-      key: string;
-      modelId: string;
-      ns: string;
-      active: Active[];
-      model: ModelDecision;
-      unmatched: string[];
-    }> = [];
-    for (const { members, pods } of models) {
-      const first = members[0];
+  private decideFleet(models: FleetModel[], other: FleetDecider | undefined): void {
+    const v1 = this.engine() === this.v1;
+    const items: Array<
+      | { other: true; model: ModelDecision }
+      | {
+          other?: false;
+          key: string;
+          modelId: string;
+          ns: string;
+          active: Active[];
+          model: ModelDecision;
+          unmatched: string[];
+        }
+    > = [];
+    for (const fm of models) {
+      const first = fm.members[0];
       if (!first) continue;
       const ns = first.va.metadata.namespace;
       const modelId = first.va.spec.modelID;
       const key = `${ns}\0${modelId}`;
-      const active = activeMembers(members);
+      const active = activeMembers(fm.members);
       if (this.cycle.has(key) || active.length === 0) continue;
-      items.push({ key, modelId, ns, active, ...this.engineDecide(modelId, ns, active, pods ?? []) });
+      const decided = other?.decide(fm);
+      if (decided === null) continue;
+      if (decided) {
+        items.push({ other: true, model: decided });
+        continue;
+      }
+      if (!v1) continue;
+      items.push({ key, modelId, ns, active, ...this.engineDecide(modelId, ns, active, fm.pods ?? []) });
     }
     const limited = this.limit(items.map((i) => i.model));
     items.forEach((it, i) => {
       const m = limited[i] as ModelDecision;
-      this.cycle.set(it.key, this.finishModel(m, it.modelId, it.ns, it.active, it.unmatched));
+      if (it.other) other?.limited(m);
+      else this.cycle.set(it.key, this.finishModel(m, it.modelId, it.ns, it.active, it.unmatched));
     });
   }
 

@@ -1,7 +1,7 @@
 // The whole fleet as the saturation engines see it for one cycle: every model's VariantAutoscalings
 // (valid, not being deleted) with their scale targets, and the model's pods from the cycle's
-// snapshot (the collector keeps one per cycle, so this reads no more of Prometheus). Used when the
-// GPU limiter must order the fleet's scale-ups together.
+// snapshot with its whole read (the collector keeps one per cycle, so this reads no more of
+// Prometheus). Used when the GPU limiter must order the fleet's scale-ups together.
 import type { PodMetrics } from '../collector/pods.js';
 import { parseSpec } from '../kube/va-spec.js';
 import type { GroupMember } from './decision.js';
@@ -29,8 +29,9 @@ export function saturationFleet(
     const out: FleetModel[] = [];
     for (const members of byModel.values()) {
       const va = (members[0] as GroupMember).va;
-      const pods: readonly PodMetrics[] | undefined = view?.read(va.spec.modelID, va.metadata.namespace).pods;
-      out.push({ members, pods });
+      const read = view?.read(va.spec.modelID, va.metadata.namespace);
+      const pods: readonly PodMetrics[] | undefined = read?.pods;
+      out.push(read ? { members, pods, read } : { members, pods });
     }
     return out;
   };

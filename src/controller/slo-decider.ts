@@ -21,7 +21,8 @@ import type { ServiceClass } from '../optimizer/inputs.js';
 import type { SloTargets } from '../optimizer/types.js';
 import type { Logger } from '../types.js';
 import type { GroupMember } from './decision.js';
-import type { SaturationDecider, SaturationOutcome } from './saturation-decider.js';
+import { modelStartup, type PodStartup } from './pod-startup.js';
+import type { FleetDecider, SaturationDecider, SaturationOutcome } from './saturation-decider.js';
 import { sizingLoad } from './sizing-load.js';
 import type { SloLearner } from './slo-learner.js';
 import type { SloPersistence } from './slo-persistence.js';
@@ -45,6 +46,8 @@ export interface SloDeciderOptions {
   /** Serve the requests waiting within this time (0: size for arrivals only). */
   backlogDrainMs?: number;
   learnSettings?: Partial<LearnSettings>;
+  /** Pod start-up, measured per variant (WVA_POD_STARTUP where not); absent: the backlog now only. */
+  startup?: PodStartup;
   logger?: Logger;
 }
 
@@ -110,10 +113,28 @@ export class SloDecider {
     this.o.persistence?.cycle();
   }
 
-  /** The saturation engines' fleet pass (the GPU limiter), once per cycle. */
-  prepare(): Promise<void> {
-    return this.o.saturation.prepare();
+  /**
+   * The fleet pass (the GPU limiter), once per cycle: the models the SLO engine decides are decided
+   * here first, so their scale-ups are limited with saturation V1's, from the same free GPUs.
+   */
+  async prepare(): Promise<void> {
+    await this.o.persistence?.ready();
+    return this.o.saturation.prepare(this.fleet);
   }
+
+  private readonly fleet: FleetDecider = {
+    decide: ({ members, pods, read }) => {
+      const va = members[0]?.va;
+      if (!va) return undefined;
+      const key = `${va.metadata.namespace}\0${va.spec.modelID}`;
+      // Decided (and limited) already this cycle, outside the pass: not twice.
+      if (this.cycle.has(key)) return 'slo' in (this.cycle.get(key) as ModelResult) ? null : undefined;
+      const r = this.decideModel(va, members, pods ?? [], read);
+      this.cycle.set(key, r);
+      return 'slo' in r ? r.slo : undefined;
+    },
+    limited: (m) => this.cycle.set(`${m.namespace}\0${m.modelId}`, { slo: m }),
+  };
 
   /** Leadership lost (or shutdown): save what was learned; the next term starts from what runs. */
   forget(): void {
@@ -142,6 +163,8 @@ export class SloDecider {
     let r = this.cycle.get(key);
     if (!r) {
       r = this.decideModel(va, group, pods ?? [], read);
+      // Not in a fleet pass: limited alone, from what the cycle left free.
+      if ('slo' in r) r = { slo: this.o.saturation.limitDecided([r.slo])[0] as ModelDecision };
       this.cycle.set(key, r);
     }
     if ('slo' in r) {
@@ -229,6 +252,7 @@ export class SloDecider {
         ? { waiting: read.metrics.saturation.waiting }
         : {}),
       backlogDrainMs: this.o.backlogDrainMs ?? 0,
+      ...(this.o.startup ? { startupMs: modelStartup(this.o.startup, namespace, input).ms } : {}),
       nowMs: (this.o.monotonic ?? (() => performance.now()))(),
     });
     if (decided.engine !== ENGINE_NAMES.slo) {

@@ -6,6 +6,7 @@ import type { ServiceClass } from '../optimizer/inputs.js';
 import { type LearnedModelSample, registerLearnedModelMetrics } from '../telemetry/learned-metrics.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
+import { PodStartup } from './pod-startup.js';
 import { type SaturationConfigHolder, saturationParts } from './saturation-config.js';
 import { SloDecider } from './slo-decider.js';
 import { SloLearner } from './slo-learner.js';
@@ -18,8 +19,8 @@ export interface SloPartsOptions
   /** Where learned models persist; absent: nowhere (a restart learns afresh). */
   store?: LearnedStore;
   saveEveryCycles?: number;
-  /** The controller's reconcile settings (stabilisation window, backlog drain time). */
-  reconcile: { stabilizationWindowMs: number; backlogDrainMs?: number };
+  /** The controller's reconcile settings (stabilisation window, backlog drain time, pod start-up default). */
+  reconcile: { stabilizationWindowMs: number; backlogDrainMs?: number; podStartupMs?: number };
   /** The window the arrival rate is averaged over, ms (WVA_QUERY_WINDOW). */
   rateWindowMs?: number;
   /** The gauges go here. */
@@ -96,6 +97,15 @@ export function sloParts(o: SloPartsOptions): SloParts {
     ...(persistence ? { persistence } : {}),
     ...(rateWindowMs !== undefined ? { rateWindowMs } : {}),
     ...(reconcile.backlogDrainMs !== undefined ? { backlogDrainMs: reconcile.backlogDrainMs } : {}),
+    // Measured from the Pod objects where there are some (a cluster), else the configured default.
+    ...(reconcile.podStartupMs !== undefined
+      ? {
+          startup: new PodStartup({
+            defaultMs: reconcile.podStartupMs,
+            ...(sat.pods ? { pods: sat.pods } : {}),
+          }),
+        }
+      : {}),
     ...(learnSettings ? { learnSettings } : {}),
     ...(monotonic ? { monotonic } : {}),
     ...(now ? { now } : {}),
