@@ -17,7 +17,7 @@ import {
 import { parseSpec } from '../kube/va-spec.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
-import type { Decision, VariantOptimizer } from './decision.js';
+import type { Decision, GroupMember, VariantOptimizer } from './decision.js';
 import { CycleGroups } from './groups.js';
 import type { ControllerTelemetry, ReconcileResult, WriteOutcome } from './reconcile-result.js';
 import type { SaturationOutcome } from './saturation-decider.js';
@@ -27,6 +27,7 @@ import {
   type VariantDecider,
   withSaturationFloor,
 } from './saturation-outcome.js';
+import { type GivenOutcome, type GivenPlan, givenOutcome } from './slo-given.js';
 import { computeStatus, type MetricsRead } from './status.js';
 import { lookupTarget, type ScaleTargetSource, specProblemsOf, undecidedEngine } from './targets.js';
 
@@ -90,8 +91,11 @@ export interface ReconcilerOptions {
   optimizer?: Pick<VariantOptimizer, 'decide' | 'beginCycle' | 'prepare'>;
   /** Publishes and applies each decision once its status is computed; none: status only. */
   actuator?: Actuator;
-  /** Decides variants without an SLO profile (saturation engines); absent: they wait, said so. */
-  saturation?: Omit<VariantDecider, 'forget'>;
+  /** Decides variants without an SLO profile (saturation engines); absent: they wait, said so.
+   *  With `given`, it also corrects given profiles by what is measured (and may fall back). */
+  saturation?: Omit<VariantDecider, 'forget'> & {
+    given?(va: VariantAutoscaling, group: GroupMember[], pods: MetricsRead['pods']): Promise<GivenOutcome>;
+  };
 }
 
 function asError(err: unknown): Error {
@@ -154,6 +158,7 @@ export class Reconciler {
     read: MetricsRead,
     now: Date,
     signal?: AbortSignal,
+    performance?: GivenPlan,
   ): Promise<Decision | undefined> {
     const optimizer = this.o.optimizer;
     if (!optimizer) return undefined;
@@ -164,7 +169,16 @@ export class Reconciler {
       if (signal?.aborted) return undefined;
       const monotonicMs = this.monotonic();
       const requireTarget = this.o.source.targetsKnown ?? false;
-      const d = optimizer.decide({ va, deployment, read, group, now, monotonicMs, requireTarget });
+      const d = optimizer.decide({
+        va,
+        deployment,
+        read,
+        group,
+        now,
+        monotonicMs,
+        requireTarget,
+        ...(performance ? { performance } : {}),
+      });
       const sat = this.o.saturation;
       if (!d.ok || !sat || !read.pods?.length) return d;
       // The SLO group is the model's SLO-sized variants: the floor's members.
@@ -261,14 +275,21 @@ export class Reconciler {
       // Decided once, outside compute (which may run again after a conflict): the decision
       // records a recommendation in the stabilisation window.
       let sat: SaturationOutcome | undefined;
+      let plan: GivenPlan | undefined;
       if (spec.ok && read && spec.spec.engine === 'saturation' && this.o.saturation) {
         sat = await saturationOutcome(this.o.saturation, () => this.groups.ofModel(va), va, read);
+      } else if (spec.ok && read && this.o.optimizer && this.o.saturation?.given) {
+        // A given profile: the optimizer sizes with it as measured, unless contradicted (saturation then).
+        const given = this.o.saturation.given.bind(this.o.saturation);
+        const g = await givenOutcome(given, () => this.groups.ofModel(va), va, read, log);
+        if (g && 'fallback' in g) sat = g.fallback;
+        else plan = g?.plan;
       }
       const waiting = spec.ok && this.o.optimizer && !sat ? undecidedEngine(spec.spec) : undefined;
       const decision = sat
         ? undefined
         : read
-          ? (waiting ?? (await this.decide(va, deployment, read, now, signal)))
+          ? (waiting ?? (await this.decide(va, deployment, read, now, signal, plan)))
           : this.o.optimizer && specProblems.length > 0
             ? ({
                 ok: false,
