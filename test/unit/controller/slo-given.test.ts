@@ -4,6 +4,7 @@
 // leaves the model to saturation with the condition saying why; a restart keeps the correction.
 // Pods are synthetic records measured on known performance lines (TRUE) with seeded noise.
 import { describe, expect, it } from 'vitest';
+import { formatProfileTable, profileRows } from '../../../src/cli/profile.js';
 import type { PodMetrics } from '../../../src/collector/pods.js';
 import { VariantOptimizer } from '../../../src/controller/decision.js';
 import { LocalSource } from '../../../src/controller/local.js';
@@ -14,7 +15,8 @@ import { SloDecider } from '../../../src/controller/slo-decider.js';
 import { runningOption } from '../../../src/controller/slo-given.js';
 import { SloLearner } from '../../../src/controller/slo-learner.js';
 import { type LearnedStore, SloPersistence } from '../../../src/controller/slo-persistence.js';
-import type { PriorParameters } from '../../../src/engines/slo/learn/index.js';
+import { learnedSamples } from '../../../src/controller/slo-setup.js';
+import { type PriorParameters, restoreLearnedProfiles } from '../../../src/engines/slo/learn/index.js';
 import { ENGINE_NAMES } from '../../../src/engines/types.js';
 import type { Deployment, VariantAutoscaling } from '../../../src/kube/types.js';
 import type { ServiceClass } from '../../../src/optimizer/inputs.js';
@@ -224,6 +226,16 @@ describe('a given modelProfile corrected by what is measured', () => {
     const o = await second.cycle(pods(20, rand));
     expect(o.message).toMatch(/^SLO engine: given profile, corrected by the measurements \(\d+ cycles/);
     expect(again.views()[0]?.profile.alpha).toBeCloseTo(learner.views()[0]?.profile.alpha ?? 0, 0);
+
+    // The gauges and `wva-metrics profile` show it, with its prior.
+    expect(learnedSamples(again)).toMatchObject([
+      { namespace: NS, variant: NAME, accelerator: 'H100', usable: true },
+    ]);
+    const rows = profileRows(restoreLearnedProfiles(stored as string, { nowMs: T0 + 3_600_000 }).estimators);
+    expect(rows).toMatchObject([{ model: MODEL, accelerator: 'H100', prior: 'given', usable: true }]);
+    expect(formatProfileTable(rows, [])).toMatch(
+      /\byes\s+given\s+\S+\s+given profile, corrected by the measurements/,
+    );
 
     // Without the document the same cycle sizes with the profile as given.
     const fresh = controller(given);
