@@ -17,7 +17,7 @@ import {
 import { parseSpec } from '../kube/va-spec.js';
 import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
-import type { Decision, GroupMember, VariantOptimizer } from './decision.js';
+import type { Decision, VariantOptimizer } from './decision.js';
 import { CycleGroups } from './groups.js';
 import type { ControllerTelemetry, ReconcileResult, WriteOutcome } from './reconcile-result.js';
 import type { SaturationOutcome } from './saturation-decider.js';
@@ -27,7 +27,7 @@ import {
   type VariantDecider,
   withSaturationFloor,
 } from './saturation-outcome.js';
-import { type GivenOutcome, type GivenPlan, givenOutcome } from './slo-given.js';
+import { type GivenDecider, type GivenPlan, givenOutcome } from './slo-given.js';
 import { computeStatus, type MetricsRead } from './status.js';
 import { lookupTarget, type ScaleTargetSource, specProblemsOf, undecidedEngine } from './targets.js';
 
@@ -93,9 +93,7 @@ export interface ReconcilerOptions {
   actuator?: Actuator;
   /** Decides variants without an SLO profile (saturation engines); absent: they wait, said so.
    *  With `given`, it also corrects given profiles by what is measured (and may fall back). */
-  saturation?: Omit<VariantDecider, 'forget'> & {
-    given?(va: VariantAutoscaling, group: GroupMember[], pods: MetricsRead['pods']): Promise<GivenOutcome>;
-  };
+  saturation?: Omit<VariantDecider, 'forget'> & { given?: GivenDecider };
 }
 
 function asError(err: unknown): Error {
@@ -278,10 +276,9 @@ export class Reconciler {
       let plan: GivenPlan | undefined;
       if (spec.ok && read && spec.spec.engine === 'saturation' && this.o.saturation) {
         sat = await saturationOutcome(this.o.saturation, () => this.groups.ofModel(va), va, read);
-      } else if (spec.ok && read && this.o.optimizer && this.o.saturation?.given) {
+      } else if (spec.ok && read && spec.spec.engine === 'slo' && this.o.optimizer) {
         // A given profile: the optimizer sizes with it as measured, unless contradicted (saturation then).
-        const given = this.o.saturation.given.bind(this.o.saturation);
-        const g = await givenOutcome(given, () => this.groups.ofModel(va), va, read, log);
+        const g = await givenOutcome(this.o.saturation, () => this.groups.ofModel(va), va, read, log);
         if (g && 'fallback' in g) sat = g.fallback;
         else plan = g?.plan;
       }

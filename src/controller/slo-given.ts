@@ -21,6 +21,13 @@ export type { GivenCorrection, GivenPlan } from './given-types.js';
 /** A model's old-shape variants this cycle: sized by the optimizer with `plan`, or left to saturation. */
 export type GivenModel = { plan: GivenPlan } | { why: string; decided: ModelDecision };
 
+/** The SLO decider's `given` (SloDecider.given). */
+export type GivenDecider = (
+  va: VariantAutoscaling,
+  group: GroupMember[],
+  pods: readonly PodMetrics[] | undefined,
+) => Promise<GivenOutcome>;
+
 /** What the reconciler does with one old-shape variant: the optimizer sizes it (with `plan`), or saturation decided. */
 export type GivenOutcome = { plan: GivenPlan } | { fallback: SaturationOutcome };
 
@@ -158,22 +165,20 @@ export function givenFallback(
 }
 
 /**
- * The reconciler's call: `given` for one old-shape variant. A failure of the learner is logged and
- * the optimizer sizes with the profile as given (undefined), as before learning existed.
+ * The reconciler's call for one old-shape variant: the decider's `given`, when it has one. A
+ * failure of the learner is logged and the optimizer sizes with the profile as given (undefined),
+ * as before learning existed.
  */
 export async function givenOutcome(
-  given: (
-    va: VariantAutoscaling,
-    group: GroupMember[],
-    pods: readonly PodMetrics[] | undefined,
-  ) => Promise<GivenOutcome>,
+  decider: { given?: GivenDecider } | undefined,
   group: () => Promise<GroupMember[]>,
   va: VariantAutoscaling,
   read: { pods?: readonly PodMetrics[] },
   log: { warn(obj: object, msg: string): void },
 ): Promise<GivenOutcome | undefined> {
+  if (!decider?.given) return undefined;
   try {
-    return await given(va, await group(), read.pods);
+    return await decider.given(va, await group(), read.pods);
   } catch (err) {
     log.warn(
       { model: va.spec.modelID, err: err instanceof Error ? err.message : String(err) },
