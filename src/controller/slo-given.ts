@@ -144,7 +144,8 @@ export function decideGivenModel(
       continue;
     }
     if (c.source === 'learned') corrections.set(key, { acc: opt.acc, profile: c.profile });
-    headlines.set(key, `SLO engine: ${c.reason}${note}`);
+    // Why the estimate started afresh matters until it is corrected again, not for ever after.
+    headlines.set(key, `SLO engine: ${c.reason}${c.source === 'given' ? note : ''}`);
   }
   if (why === null) return { plan: { corrections, headlines } };
   return { why, decided: d.saturation.engine().decide(input) };

@@ -243,6 +243,34 @@ describe('a given modelProfile corrected by what is measured', () => {
   });
 });
 
+describe('SloLearner with a given prior', () => {
+  it('starts afresh, and says why, when a profile is given, changed or removed', () => {
+    const learner = new SloLearner();
+    const rand = seeded(24);
+    const v = { model: MODEL, namespace: NS, variantName: NAME, accelerator: 'H100', deployment: vllm() };
+    const given = { ...TRUE, maxBatchSize: 64 };
+    for (let i = 0; i < 5; i++) learner.observe({ ...v, pods: pods(varied(i), rand) }, T0 + i);
+    const steps: Array<[(PriorParameters & { maxBatchSize: number }) | undefined, string | null]> = [
+      [given, 'a profile is given now'],
+      [given, null],
+      [{ ...given, alpha: 12 }, 'the given profile changed'],
+      [undefined, 'the given profile was removed'],
+    ];
+    for (const [g, why] of steps) {
+      const before = learner.views()[0]?.status.cycles ?? 0;
+      const r = learner.observe({ ...v, pods: pods(20, rand), ...(g ? { given: g } : {}) }, T0 + 10);
+      expect(r.state.prior.source).toBe(g ? 'given' : 'neutral');
+      if (g) expect(r.state.prior.alpha).toBe(g.alpha);
+      if (why === null) expect(r.state.confidence.cycles).toBe(before + 1);
+      else {
+        expect(r.note).toBe(`${why}: the estimate made from the old prior was dropped`);
+        expect(r.state.confidence.cycles).toBe(1);
+      }
+      expect(learner.size).toBe(1);
+    }
+  });
+});
+
 describe('runningOption', () => {
   const opt = (acc: string) => ({ acc, accCount: 1, profile: { ...TRUE, maxBatchSize: 8 } });
   it('picks the profile entry of the accelerator the variant runs on, or none', () => {
