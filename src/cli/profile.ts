@@ -92,6 +92,8 @@ export function formatProfileTable(rows: readonly ProfileRow[], refused: readonl
       { header: 'ITL-ERR', value: (r) => pct(r.itlErrorPct), align: 'right' },
       { header: 'TTFT-ERR', value: (r) => pct(r.ttftErrorPct), align: 'right' },
       { header: 'USABLE', value: (r) => (r.usable ? 'yes' : 'no') },
+      // given: learned from a modelProfile (old-shape objects) as the prior; neutral: from the table.
+      { header: 'PRIOR', value: (r) => r.prior },
       { header: 'ESTIMATED', value: (r) => r.estimatedAt ?? '-' },
       { header: 'WHY', value: (r) => r.reason, maxWidth: 100 },
     ],

@@ -12,6 +12,7 @@ import {
   UNIT_COSTS_CONFIGMAP,
 } from '../optimizer/index.js';
 import type { Decision, GroupMember, MetricsRead, OptimizerConfigMaps } from './decision-types.js';
+import type { GivenPlan } from './given-types.js';
 import { type CycleCache, fail, member, newCycleCache, sizeForMember } from './group-plan.js';
 import { JumpGuard, maxText } from './replica-bounds.js';
 import { sizingLoad } from './sizing-load.js';
@@ -53,6 +54,8 @@ export interface DecisionInput {
   minReplicasDefault?: number | ((va: VariantAutoscaling) => number);
   /** What one cycle's decisions share (parsed members, group sizings); valid for one config. */
   cycle?: CycleCache;
+  /** Given profiles as the measurements corrected them, and each variant's headline (the learner's). */
+  performance?: GivenPlan;
 }
 
 function sloText(slo: SloTargets): string {
@@ -69,7 +72,8 @@ export function decideVariant(input: DecisionInput): Decision {
   const md = input.minReplicasDefault;
   const minOf = (v: VariantAutoscaling) => (typeof md === 'function' ? md(v) : (md ?? 1));
   const cache = input.cycle;
-  const self = member({ va, deployment: input.deployment }, config, minOf(va), cache);
+  const corrected = input.performance?.corrections;
+  const self = member({ va, deployment: input.deployment }, config, minOf(va), cache, corrected);
   if ('ok' in self) return self;
   const load = sizingLoad(input.read, input.backlogDrainMs ?? 0);
   if (typeof load === 'string') return fail('MetricsUnavailable', `load unknown, nothing decided: ${load}`);
@@ -101,6 +105,7 @@ export function decideVariant(input: DecisionInput): Decision {
     requireTarget: input.requireTarget ?? false,
     ...(input.memo ? { memo: input.memo } : {}),
     ...(cache ? { cache } : {}),
+    ...(corrected ? { corrected } : {}),
   });
   const outcome = sized.get(key);
   if (!outcome) return fail('SLOUnreachable', 'no accelerator of the profile could be sized');
@@ -164,10 +169,13 @@ export function decideVariant(input: DecisionInput): Decision {
       `the SLO needs ${alloc.replicasForSlo} replicas but ${maxText(self.bounds)}: predicted latencies exceed it`,
     );
   }
+  // Which engine decided and with which profile, first (as the other engines' messages do).
+  const head = input.performance?.headlines.get(key);
+  const text = notes.length > 0 ? `${base}; ${notes.join('; ')}` : base;
   return {
     ok: true,
     reason: capped ? 'MaxReplicasLimited' : 'OptimizationSucceeded',
-    message: notes.length > 0 ? `${base}; ${notes.join('; ')}` : base,
+    message: head ? `${head}; ${text}` : text,
     accelerator: alloc.accelerator,
     numReplicas: published,
     recommended: alloc.numReplicas,
@@ -240,7 +248,10 @@ export class VariantOptimizer {
   }
 
   decide(
-    i: Pick<DecisionInput, 'va' | 'deployment' | 'read' | 'group' | 'now' | 'monotonicMs' | 'requireTarget'>,
+    i: Pick<
+      DecisionInput,
+      'va' | 'deployment' | 'read' | 'group' | 'now' | 'monotonicMs' | 'requireTarget' | 'performance'
+    >,
   ): Decision {
     // A ConfigMap that changed mid-cycle invalidates what was parsed and sized with the old one.
     const c = this.o.config;

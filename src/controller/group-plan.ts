@@ -15,6 +15,7 @@ import {
   type VariantOutcome,
 } from '../optimizer/index.js';
 import type { Decision, GroupMember, OptimizerConfigMaps } from './decision-types.js';
+import type { GivenCorrection } from './given-types.js';
 import { type ReplicaBounds, replicaBounds } from './replica-bounds.js';
 import { deploymentReplicas } from './status.js';
 
@@ -55,10 +56,19 @@ export function targetProblem(d: Deployment | undefined): string | undefined {
   return undefined;
 }
 
-function parseMember(va: VariantAutoscaling, config: OptimizerConfigMaps, cache?: CycleCache): Member | Fail {
+/** Per variant (object key), the option whose profile the measurements corrected this cycle. */
+export type Corrections = ReadonlyMap<string, GivenCorrection>;
+
+function parseMember(
+  va: VariantAutoscaling,
+  config: OptimizerConfigMaps,
+  cache?: CycleCache,
+  corrected?: Corrections,
+): Member | Fail {
   const ns = va.metadata.namespace;
   const profile = parseModelProfile(va.spec.modelProfile);
   if (!profile.ok) return fail('InvalidProfile', `modelProfile refused: ${profile.problems.join('; ')}`);
+  const fix = corrected?.get(objectKey(va));
   const bounds = replicaBounds(va);
   if (typeof bounds === 'string') return fail('InvalidProfile', bounds);
   const ref = va.spec.sloClassRef;
@@ -79,7 +89,10 @@ function parseMember(va: VariantAutoscaling, config: OptimizerConfigMaps, cache?
   }
   const variant: GroupVariant = {
     key: objectKey(va),
-    options: profile.value as AcceleratorOption[],
+    // The accelerator it runs on is sized with what was measured there; the others as given.
+    options: (profile.value as AcceleratorOption[]).map((o) =>
+      fix && o.acc === fix.acc ? { ...o, profile: fix.profile } : o,
+    ),
     slo: slo.slo,
     minReplicas: 1,
     maxReplicas: bounds.max,
@@ -98,10 +111,11 @@ export function member(
   config: OptimizerConfigMaps,
   minDefault: number,
   cache?: CycleCache,
+  corrected?: Corrections,
 ): Member | Fail {
   let parsed = cache?.members.get(m.va);
   if (!parsed) {
-    parsed = parseMember(m.va, config, cache);
+    parsed = parseMember(m.va, config, cache, corrected);
     cache?.members.set(m.va, parsed);
   }
   if ('ok' in parsed) return parsed;
@@ -122,6 +136,7 @@ export interface GroupInput {
   requireTarget: boolean;
   memo?: SizingMemo;
   cache?: CycleCache;
+  corrected?: Corrections;
 }
 
 /** The group's sizing for `self`: per key outcomes and how many variants shared the load. */
@@ -142,7 +157,7 @@ export function sizeForMember(i: GroupInput): { sized: Map<string, VariantOutcom
   for (const [k, m] of byKey) {
     if (k === key) continue;
     if (!canServe(m)) continue;
-    const p = member(m, i.config, i.minOf(m.va), i.cache);
+    const p = member(m, i.config, i.minOf(m.va), i.cache, i.corrected);
     if (!('ok' in p)) variants.push(p.variant);
   }
   // Itself always: what it would need, even where its own target cannot serve (nothing acts on it then).

@@ -27,6 +27,7 @@ import {
   type VariantDecider,
   withSaturationFloor,
 } from './saturation-outcome.js';
+import { type GivenDecider, type GivenPlan, givenOutcome } from './slo-given.js';
 import { computeStatus, type MetricsRead } from './status.js';
 import { lookupTarget, type ScaleTargetSource, specProblemsOf, undecidedEngine } from './targets.js';
 
@@ -90,8 +91,9 @@ export interface ReconcilerOptions {
   optimizer?: Pick<VariantOptimizer, 'decide' | 'beginCycle' | 'prepare'>;
   /** Publishes and applies each decision once its status is computed; none: status only. */
   actuator?: Actuator;
-  /** Decides variants without an SLO profile (saturation engines); absent: they wait, said so. */
-  saturation?: Omit<VariantDecider, 'forget'>;
+  /** Decides variants without an SLO profile (saturation engines); absent: they wait, said so.
+   *  With `given`, it also corrects given profiles by what is measured (and may fall back). */
+  saturation?: Omit<VariantDecider, 'forget'> & { given?: GivenDecider };
 }
 
 function asError(err: unknown): Error {
@@ -154,6 +156,7 @@ export class Reconciler {
     read: MetricsRead,
     now: Date,
     signal?: AbortSignal,
+    performance?: GivenPlan,
   ): Promise<Decision | undefined> {
     const optimizer = this.o.optimizer;
     if (!optimizer) return undefined;
@@ -164,7 +167,16 @@ export class Reconciler {
       if (signal?.aborted) return undefined;
       const monotonicMs = this.monotonic();
       const requireTarget = this.o.source.targetsKnown ?? false;
-      const d = optimizer.decide({ va, deployment, read, group, now, monotonicMs, requireTarget });
+      const d = optimizer.decide({
+        va,
+        deployment,
+        read,
+        group,
+        now,
+        monotonicMs,
+        requireTarget,
+        ...(performance ? { performance } : {}),
+      });
       const sat = this.o.saturation;
       if (!d.ok || !sat || !read.pods?.length) return d;
       // The SLO group is the model's SLO-sized variants: the floor's members.
@@ -261,14 +273,20 @@ export class Reconciler {
       // Decided once, outside compute (which may run again after a conflict): the decision
       // records a recommendation in the stabilisation window.
       let sat: SaturationOutcome | undefined;
+      let plan: GivenPlan | undefined;
       if (spec.ok && read && spec.spec.engine === 'saturation' && this.o.saturation) {
         sat = await saturationOutcome(this.o.saturation, () => this.groups.ofModel(va), va, read);
+      } else if (spec.ok && read && spec.spec.engine === 'slo' && this.o.optimizer) {
+        // A given profile: the optimizer sizes with it as measured, unless contradicted (saturation then).
+        const g = await givenOutcome(this.o.saturation, () => this.groups.ofModel(va), va, read, log);
+        if (g && 'fallback' in g) sat = g.fallback;
+        else plan = g?.plan;
       }
       const waiting = spec.ok && this.o.optimizer && !sat ? undecidedEngine(spec.spec) : undefined;
       const decision = sat
         ? undefined
         : read
-          ? (waiting ?? (await this.decide(va, deployment, read, now, signal)))
+          ? (waiting ?? (await this.decide(va, deployment, read, now, signal, plan)))
           : this.o.optimizer && specProblems.length > 0
             ? ({
                 ok: false,

@@ -307,9 +307,9 @@ export class SaturationDecider {
     };
   }
 
-  /** The model's engine input as this cycle's decision would build it (the SLO engine's hook). */
-  modelInputFor(va: VariantAutoscaling, group: GroupMember[], pods: readonly PodMetrics[]) {
-    return this.modelInput(va.spec.modelID, va.metadata.namespace, activeMembers(group), pods);
+  /** The model's engine input as this cycle's decision would build it (the SLO engine's hook); `slo`: its old-shape variants. */
+  modelInputFor(va: VariantAutoscaling, group: GroupMember[], pods: readonly PodMetrics[], engine?: 'slo') {
+    return this.modelInput(va.spec.modelID, va.metadata.namespace, activeMembers(group, engine), pods);
   }
 
   private engineDecide(

@@ -24,6 +24,7 @@ import type { GroupMember } from './decision.js';
 import { modelStartup, type PodStartup } from './pod-startup.js';
 import type { FleetDecider, SaturationDecider, SaturationOutcome } from './saturation-decider.js';
 import { sizingLoad } from './sizing-load.js';
+import { decideGivenModel, type GivenModel, type GivenOutcome, givenFallback } from './slo-given.js';
 import type { SloLearner } from './slo-learner.js';
 import type { SloPersistence } from './slo-persistence.js';
 import type { MetricsRead } from './status.js';
@@ -69,7 +70,7 @@ function acceleratorOf(v: SaturationVariantInput): string {
 }
 
 /** The saturation outcome with `why` (not the SLO engine) in front of its headline and reason. */
-function explained(sat: SaturationOutcome, why: string): SaturationOutcome {
+export function explained(sat: SaturationOutcome, why: string): SaturationOutcome {
   const head = `${sat.model.engine}: ${why}`;
   const status: VariantStatusContent = {
     ...sat.status,
@@ -90,6 +91,8 @@ export class SloDecider {
   readonly stabiliser: Stabiliser;
   private readonly engine;
   private cycle = new Map<string, ModelResult>();
+  /** Old-shape models (a given profile) this cycle. */
+  private givenCycle = new Map<string, GivenModel>();
   private saidNotKept = false;
 
   constructor(private readonly o: SloDeciderOptions) {
@@ -110,6 +113,7 @@ export class SloDecider {
   beginCycle(keys?: Set<string>): void {
     this.o.saturation.beginCycle(keys);
     this.cycle = new Map();
+    this.givenCycle = new Map();
     this.o.persistence?.cycle();
   }
 
@@ -181,6 +185,30 @@ export class SloDecider {
     // Not sized by the SLO engine (no SLO, no confident model, or not serving): saturation decides.
     const sat = this.o.saturation.decide(va, group, pods);
     return 'why' in r && r.why !== null ? explained(sat, r.why) : sat;
+  }
+
+  /**
+   * For `va` with a given profile (old shape): learn from the cycle first (once per model), then
+   * the optimizer sizes it with the profile as corrected (`plan`), or saturation decided (`fallback`).
+   */
+  async given(
+    va: VariantAutoscaling,
+    group: GroupMember[],
+    pods: readonly PodMetrics[] | undefined,
+  ): Promise<GivenOutcome> {
+    await this.o.persistence?.ready();
+    const key = `${va.metadata.namespace}\0${va.spec.modelID}`;
+    let r = this.givenCycle.get(key);
+    if (!r) {
+      r = decideGivenModel(va, group, pods ?? [], {
+        saturation: this.o.saturation,
+        learner: this.o.learner,
+        nowMs: (this.o.now ?? Date.now)(),
+        ...(this.o.learnSettings ? { learnSettings: this.o.learnSettings } : {}),
+      });
+      this.givenCycle.set(key, r);
+    }
+    return 'plan' in r ? r : { fallback: givenFallback(va, group, r, explained) };
   }
 
   private decideModel(

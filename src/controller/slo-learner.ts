@@ -15,6 +15,7 @@ import {
   type ObservationOutcome,
   PerformanceEstimator,
   type PerformanceObservation,
+  type PriorParameters,
   type RefusedEstimate,
   restoreLearnedProfiles,
   serializeLearnedProfiles,
@@ -36,6 +37,26 @@ export interface LearnerVariant {
   deployment?: DeploymentLike | null;
   /** The variant's pods this cycle (matched through its Deployment). */
   pods: readonly PodMetrics[];
+  /** A given modelProfile for the accelerator it runs on: the prior, and the sizing's max batch. */
+  given?: GivenPrior;
+}
+
+/** A given profile's lines as the learner's prior (old-shape objects). */
+export interface GivenPrior extends PriorParameters {
+  maxBatchSize: number;
+}
+
+const sameGiven = (a: PriorParameters, b: PriorParameters) =>
+  a.alpha === b.alpha && a.beta === b.beta && a.gamma === b.gamma && a.delta === b.delta;
+
+/** Why a held estimate does not fit the prior asked for now, or null when it does. */
+function priorChange(held: EstimatorState, given: GivenPrior | undefined): string | null {
+  const source = held.prior.source;
+  if (!given) return source === 'given' ? 'the given profile was removed' : null;
+  if (source !== 'given') return 'a profile is given now';
+  if (!sameGiven(held.prior, given) || held.maxBatchSize !== given.maxBatchSize)
+    return 'the given profile changed';
+  return null;
 }
 
 /** What the CLI and the gauges show of one learned variant. */
@@ -141,9 +162,16 @@ export class SloLearner {
     const key = this.keyOf(v);
     const id = variantKeyString(key);
     let e = this.#entries.get(id);
+    // The prior is part of what an estimate means: a profile given, changed or removed starts afresh.
+    const changed = e ? priorChange(e.estimator.snapshot(), v.given) : null;
+    if (e && changed !== null) {
+      this.#entries.delete(id);
+      e = undefined;
+    }
     if (!e) {
       // The same variant under other vLLM arguments: its latencies describe another server.
-      let note: string | undefined;
+      let note: string | undefined =
+        changed !== null ? `${changed}: the estimate made from the old prior was dropped` : undefined;
       for (const [k, other] of this.#entries) {
         const ok = other.estimator.key;
         if (
@@ -161,8 +189,19 @@ export class SloLearner {
       e = {
         estimator: new PerformanceEstimator({
           key,
-          maxBatchSize: maxBatchSizeFromArgs(deploymentArgs(v.deployment)),
+          // A given profile's max batch is what its sizing assumes; else the server's own.
+          maxBatchSize: v.given?.maxBatchSize ?? maxBatchSizeFromArgs(deploymentArgs(v.deployment)),
           neutral: neutralPrior(v.model, v.accelerator),
+          ...(v.given
+            ? {
+                given: {
+                  alpha: v.given.alpha,
+                  beta: v.given.beta,
+                  gamma: v.given.gamma,
+                  delta: v.given.delta,
+                },
+              }
+            : {}),
           ...(this.o.settings ? { settings: this.o.settings } : {}),
         }),
         variantName: v.variantName,
