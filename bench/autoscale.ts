@@ -90,12 +90,13 @@ function goals(r: BenchResult): string[] {
   const n = rows.filter((x) => x.policy === 'learned').length;
   const minute = sum('learned', (x) => x.minuteAttainment) / n;
   const request = sum('learned', (x) => x.requestAttainment) / n;
+  const strict = sum('learned', (x) => x.requestAttainmentStrict) / n;
   const share = sum('learned', (x) => x.gpuHours) / sum('static-peak', (x) => x.gpuHours);
   const mark = (ok: boolean) => (ok ? 'met' : '**missed**');
   const by = (gap: number, what: string) => (gap > 0 ? `, ${(100 * gap).toFixed(1)} points ${what}` : '');
   out.push(
     `- learned, mean over the traces: ${pct(minute)} of model-minutes (goal >= 99 %: ${mark(minute >= 0.99)}${by(0.99 - minute, 'short')}), ` +
-      `${pct(request)} of requests (goal >= 98 %: ${mark(request >= 0.98)}${by(0.98 - request, 'short')}), ` +
+      `${pct(request)} of requests by their own TTFT (goal >= 98 %: ${mark(request >= 0.98)}${by(0.98 - request, 'short')}; ${pct(strict)} by TTFT and ITL), ` +
       `${pct(share)} of static-peak's cost (goal <= 60 %: ${mark(share <= 0.6)}${by(share - 0.6, 'over')}).`,
   );
   for (const l of rows.filter((x) => x.policy === 'learned')) {
@@ -121,7 +122,7 @@ function fractions(s: RunSettings): string {
 export function report(r: BenchResult, s: RunSettings = SETTINGS, durationMs = DURATION_MS): string {
   const rows = r.outcomes.map(
     ({ row: x }) =>
-      `| ${x.trace} | ${x.policy} | ${pct(x.minuteAttainment)} | ${pct(x.requestAttainment)} | ${x.gpuHours.toFixed(1)} | ${x.actions} | ${x.recoverySeconds ?? '-'} | ${x.maxReplicas} |`,
+      `| ${x.trace} | ${x.policy} | ${pct(x.minuteAttainment)} | ${pct(x.requestAttainment)} | ${pct(x.requestAttainmentStrict)} | ${x.gpuHours.toFixed(1)} | ${x.actions} | ${x.recoverySeconds ?? '-'} | ${x.maxReplicas} |`,
   );
   const learned = r.outcomes.filter((o) => o.row.policy === 'learned');
   const errors = learned.map(
@@ -141,11 +142,11 @@ export function report(r: BenchResult, s: RunSettings = SETTINGS, durationMs = D
       `scale down only to the count meeting ${Math.round((s.scaleDownFraction ?? 1) * 100)} % of those, saturation V1 as floor for the model's replicas (so scale-down at most one replica per cycle, no further stabilisation window), saturation ${s.fallbackV2 ? 'V2 (analyzerName: saturation)' : 'V1'} as fallback. ` +
       'saturation-v1 / -v2 = the engines as upstream wires them (+1/-1, holds, V2 cost-aware); hpa-queue = KEDA on vllm:num_requests_waiting, 5 per pod (AverageValue), HPA tolerance 10 %, scale-up at most x2 or +4 per cycle, scale-down stabilisation 300 s; ' +
       `static-peak = the profiled sizing for the trace's peak rate plus ${Math.round((s.staticHeadroom - 1) * 100)} %, from the start. ` +
-      "Model-minutes: minutes whose completed requests averaged within both targets (TTFT from the client's send); requests: each request's own TTFT and ITL, unfinished ones sent before the last minute counted as missed; " +
+      "Model-minutes: minutes whose completed requests averaged within both targets (TTFT from the client's send); requests within SLO: requests whose own TTFT is within target, the design's definition (slo-engine.md §4) and the one the 98 % goal is judged on; requests within both: the stricter count that also needs each request's own ITL within target, reported beside it; unfinished requests sent before the last minute count as missed in both; " +
       'cost: replica-hours x variantCost (starting and draining pods included); recovery: seconds from a step up until requests sent over the next minute average within both targets again (worst model, worst step).',
     '',
-    '| trace | policy | model-minutes within SLO | requests within SLO | cost (variantCost x h) | scaling actions | recovery s | max replicas |',
-    '|---|---|---|---|---|---|---|---|',
+    '| trace | policy | model-minutes within SLO | requests within SLO (own TTFT) | requests within both (own TTFT and ITL) | cost (variantCost x h) | scaling actions | recovery s | max replicas |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     'Learned models: rolling relative prediction error (ITL / TTFT, mean over the four variants, each cycle predicted before it is seen) after 5, 10 and 30 minutes of traffic, and the share of model-cycles the SLO engine decided (its fallback, saturation V2 here, the rest):',

@@ -26,11 +26,12 @@ describe('the autoscale benchmark, small', () => {
           'policy',
           'recoverySeconds',
           'requestAttainment',
+          'requestAttainmentStrict',
           'trace',
         ].sort(),
       );
       expect(r.trace).toBe('step');
-      for (const a of [r.minuteAttainment, r.requestAttainment]) {
+      for (const a of [r.minuteAttainment, r.requestAttainment, r.requestAttainmentStrict]) {
         expect(a).toBeGreaterThanOrEqual(0);
         expect(a).toBeLessThanOrEqual(1);
       }
@@ -41,6 +42,13 @@ describe('the autoscale benchmark, small', () => {
     }
     expect(JSON.parse(JSON.stringify(jsonRows(small)))).toEqual({ rows: all });
     expect(diurnal.map((r) => r.recoverySeconds)).toEqual(POLICY_NAMES.map(() => null));
+  });
+
+  it("counts requests by their own TTFT (the design's score) and, stricter, by TTFT and ITL", () => {
+    for (const r of all) expect(r.requestAttainmentStrict).toBeLessThanOrEqual(r.requestAttainment);
+    // Saturation V1 runs its pods hot: some requests meet TTFT but miss their own ITL.
+    const v1 = all.filter((r) => r.policy === 'saturation-v1');
+    for (const r of v1) expect(r.requestAttainmentStrict).toBeLessThan(r.requestAttainment);
   });
 
   it('the static peak fleet never misses a model-minute on the step trace and never scales', () => {
