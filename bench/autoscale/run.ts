@@ -5,7 +5,7 @@ import type { LearnSettings } from '../../src/engines/slo/index.js';
 import type { TailOptions } from '../../src/engines/slo/percentile.js';
 import type { QueueProfile } from '../../src/optimizer/index.js';
 import { fitProfile } from '../../src/simulator/index.js';
-import { type Finished, type ModelSpec, type ModelState, SimFleet } from './fleet.js';
+import { type Finished, type ModelSpec, type ModelState, SimFleet, worldBounds } from './fleet.js';
 import {
   type Bounds,
   HpaQueuePolicy,
@@ -186,7 +186,9 @@ export function makePolicy(name: string, trace: Trace, models: ModelSpec[], s: R
     case 'saturation-v2':
       return new SaturationPolicy(name, models, s.bounds);
     case 'hpa-queue':
-      return new HpaQueuePolicy(s.bounds);
+      // An HPA keeps at least one pod per variant (upstream's chart: minReplicas 1); a per-pod queue
+      // metric could not wake a variant with none.
+      return new HpaQueuePolicy({ ...s.bounds, minReplicas: Math.max(1, s.bounds.minReplicas) });
     case 'static-peak': {
       const peak = models.map((_, i) => peakRate(trace, i) * s.staticHeadroom);
       return new StaticPolicy(sizeFor(models, profilesFor(models, s.seed), peak, s.bounds));
@@ -252,7 +254,7 @@ export function runOne(
   };
   const fleet = new SimFleet({
     models,
-    initial: Object.fromEntries(initial),
+    initial: Object.fromEntries(worldBounds(models, () => 0, initial, s.bounds.maxReplicas)),
     startupMs: s.startupMs,
     seed: s.seed,
     arrivalCv: trace.arrivalCv,
@@ -274,7 +276,12 @@ export function runOne(
       });
     if (t1 % s.cycleMs !== 0) continue;
     const views = readFleet(fleet, t1, s.windowMs);
-    const want = policy.decide(views, t1);
+    const want = worldBounds(
+      models,
+      (v) => fleet.variant(v).pods.length,
+      policy.decide(views, t1),
+      s.bounds.maxReplicas,
+    );
     for (const [name, n] of want) {
       if (fleet.variant(name).pods.length === n) continue;
       actions++;
