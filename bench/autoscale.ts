@@ -153,7 +153,7 @@ export function report(r: BenchResult, s: RunSettings = SETTINGS, durationMs = D
     '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    `Learned models: rolling relative prediction error (ITL / TTFT, mean over the four variants, each cycle predicted before it is seen) after 5, 10 and 30 minutes of traffic, and the share of model-cycles the SLO engine decided (its fallback, saturation ${s.fallbackV2 ? 'V2' : 'V1'} here, the rest):`,
+    `Learned models: rolling relative prediction error (ITL / TTFT, mean over the variants that have served, each cycle predicted before it is seen) after 5, 10 and 30 minutes of traffic, and the share of model-cycles the SLO engine decided (its fallback, saturation ${s.fallbackV2 ? 'V2' : 'V1'} here, the rest):`,
     '',
     '| trace | 5 min | 10 min | 30 min | SLO engine decided |',
     '|---|---|---|---|---|',
