@@ -324,6 +324,17 @@ function decideSlo(
     }),
   });
   const floor = new Map(sat.decisions.map((d) => [d.variantName, d.targetReplicas]));
+  for (const v of model.variants) {
+    // Pods still starting are not cancelled while V1 finds the serving ones saturated: the model's
+    // count for the load may be right, the backlog those pods are to drain is already there.
+    const t = targets.get(v.variantName)!;
+    const serving = Math.max(0, v.currentReplicas - v.pendingReplicas);
+    if (v.pendingReplicas > 0 && (floor.get(v.variantName) ?? 0) > serving && t.n < v.currentReplicas)
+      targets.set(v.variantName, {
+        n: v.currentReplicas,
+        why: `${t.why}; the ${v.pendingReplicas} starting kept: saturation V1 finds the ${serving} serving saturated`,
+      });
+  }
   let ds = modelFloor(
     model.variants.map((v) => {
       const t = targets.get(v.variantName)!;

@@ -73,6 +73,23 @@ describe('createSloEngine', () => {
     expect(d.reason).not.toMatch(/saturation V1 keeps 36/);
   });
 
+  it('keeps the replicas still starting while saturation V1 finds the serving ones saturated', () => {
+    const e = createSloEngine();
+    const m = model({
+      variants: [variant('a100', 10, 3, { profile: PROFILE, pendingReplicas: 2 })],
+      load: { arrivalRate: 600, avgInputTokens: 512, avgOutputTokens: 128 },
+    });
+    const hot: PodMetrics[] = [
+      { pod: 'a100-0', modelId: 'llama-8b', namespace: 'ns', kvCacheUsage: 0.95, queueLength: 40 },
+    ];
+    const held = e.decide({ ...m, pods: new Map([['a100', hot]]) }).decisions[0]!;
+    expect(held.targetReplicas).toBe(3);
+    expect(held.reason).toMatch(/the 2 starting kept: saturation V1 finds the 1 serving saturated/);
+    // The same load with the serving pod calm: the starting ones the load does not need go.
+    const calm = e.decide({ ...m, pods: new Map([['a100', calmPods('a100', 1)]]) }).decisions[0]!;
+    expect(calm.targetReplicas).toBeLessThan(3);
+  });
+
   it('sizes with a confident learned model and names its cycles and error', () => {
     const d = createSloEngine().decide(
       model({ variants: [variant('a100', 10, 2, { learned: learned(60) })] }),
