@@ -3,6 +3,7 @@
 // `npm run bench -- <name>...` runs only the named benchmarks and replaces only their sections.
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { replaceSections, rewriteDoc, type Section } from './doc.js';
 import type { Benchmark } from './types.js';
 
 // Each module's default export is a Benchmark. Add new ones here, in the order they should run.
@@ -32,6 +33,7 @@ if (json) {
 
 const sections: string[] = [];
 const titles: string[] = [];
+const written = (): Section[] => sections.map((text, i) => ({ title: titles[i]!, text }));
 for (const load of modules) {
   const bench = (await load()).default;
   if (only.length > 0 && !only.includes(bench.name)) continue;
@@ -42,19 +44,8 @@ for (const load of modules) {
   titles.push(bench.title);
 }
 
-/** The doc with the sections of `titles` replaced (appended when new); the rest as it was. */
-function replaceSections(doc: string): string {
-  const parts = doc.split(/^(?=## )/m);
-  sections.forEach((section, i) => {
-    const at = parts.findIndex((p) => p.startsWith(`## ${titles[i]}\n`));
-    if (at >= 0) parts[at] = `${section}${at < parts.length - 1 ? '\n' : ''}`;
-    else parts.push(`\n${section}`);
-  });
-  return parts.join('');
-}
-
 if (only.length > 0 && sections.length > 0) {
-  writeFileSync(docUrl, replaceSections(readFileSync(docUrl, 'utf8')));
+  writeFileSync(docUrl, replaceSections(readFileSync(docUrl, 'utf8'), written()));
   process.stdout.write(`\nupdated ${titles.join(', ')} in docs/benchmarks.md\n`);
 }
 
@@ -63,7 +54,8 @@ if (only.length === 0) {
   const header = [
     '# Benchmarks',
     '',
-    'Written by `npm run bench` (bench/run.ts); do not edit by hand. Each benchmark compares against a',
+    'Written by `npm run bench` (bench/run.ts); do not edit by hand, but for a section that says it is',
+    'copied from elsewhere (the run keeps those). Each benchmark compares against a',
     'baseline measured in the same run, so the ratios hold on other machines even where the absolute',
     'figures do not.',
     '',
@@ -72,6 +64,13 @@ if (only.length === 0) {
     '- Command: `npm run bench`',
     '',
   ].join('\n');
-  writeFileSync(docUrl, `${header}\n${sections.join('\n')}`);
+  // Sections this run does not write (the load check's, copied from CI) are kept where they stand.
+  let doc = '';
+  try {
+    doc = readFileSync(docUrl, 'utf8');
+  } catch {
+    // No doc yet: the sections alone.
+  }
+  writeFileSync(docUrl, rewriteDoc(doc, header, written()));
   process.stdout.write('\nwrote docs/benchmarks.md\n');
 }

@@ -127,6 +127,35 @@ export interface FleetOptions {
   onFinished: (model: ModelState, f: Finished) => void;
 }
 
+/**
+ * The world's bounds, the same for every policy: each variant 0..max replicas, and a model never
+ * left with none (every variant asked for 0: the cheapest, then the alphabetically first, keeps 1,
+ * as upstream's scale-to-zero enforcement does with scale to zero disabled). `want` holds what a
+ * policy asked for (variants absent keep theirs); the answer holds every variant of every model.
+ */
+export function worldBounds(
+  models: readonly ModelSpec[],
+  current: (variant: string) => number,
+  want: ReadonlyMap<string, number>,
+  maxReplicas: number,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of models) {
+    let total = 0;
+    for (const v of m.variants) {
+      const asked = want.get(v.name) ?? current(v.name);
+      const n = Math.max(0, Math.min(maxReplicas, Number.isFinite(asked) ? Math.trunc(asked) : 0));
+      out.set(v.name, n);
+      total += n;
+    }
+    if (total === 0 && m.variants.length > 0) {
+      const cheapest = [...m.variants].sort((a, b) => a.cost - b.cost || a.name.localeCompare(b.name))[0]!;
+      out.set(cheapest.name, 1);
+    }
+  }
+  return out;
+}
+
 /** How long the fleet keeps finished requests and scrapes: the longest window anyone reads. */
 const KEEP_MS = 5 * 60_000;
 

@@ -5,7 +5,7 @@ import type { LearnSettings } from '../../src/engines/slo/index.js';
 import type { TailOptions } from '../../src/engines/slo/percentile.js';
 import type { QueueProfile } from '../../src/optimizer/index.js';
 import { fitProfile } from '../../src/simulator/index.js';
-import { type Finished, type ModelSpec, type ModelState, SimFleet } from './fleet.js';
+import { type Finished, type ModelSpec, type ModelState, SimFleet, worldBounds } from './fleet.js';
 import {
   type Bounds,
   HpaQueuePolicy,
@@ -49,7 +49,10 @@ export interface Row {
   trace: string;
   policy: string;
   minuteAttainment: number;
+  /** Requests whose own TTFT is within target (the design's definition; the goal is judged on it). */
   requestAttainment: number;
+  /** Requests whose own TTFT and own ITL are both within target (stricter; reported beside it). */
+  requestAttainmentStrict: number;
   gpuHours: number;
   actions: number;
   recoverySeconds: number | null;
@@ -183,7 +186,9 @@ export function makePolicy(name: string, trace: Trace, models: ModelSpec[], s: R
     case 'saturation-v2':
       return new SaturationPolicy(name, models, s.bounds);
     case 'hpa-queue':
-      return new HpaQueuePolicy(s.bounds);
+      // An HPA keeps at least one pod per variant (upstream's chart: minReplicas 1); a per-pod queue
+      // metric could not wake a variant with none.
+      return new HpaQueuePolicy({ ...s.bounds, minReplicas: Math.max(1, s.bounds.minReplicas) });
     case 'static-peak': {
       const peak = models.map((_, i) => peakRate(trace, i) * s.staticHeadroom);
       return new StaticPolicy(sizeFor(models, profilesFor(models, s.seed), peak, s.bounds));
@@ -228,6 +233,7 @@ export function runOne(
   const tail = trace.durationMs - 60_000;
   let counted = 0;
   let ok = 0;
+  let okStrict = 0;
   const finishedBeforeTail = models.map(() => 0);
   const index = new Map(models.map((m, i) => [m.id, i]));
   const onFinished = (m: ModelState, f: Finished) => {
@@ -243,11 +249,12 @@ export function runOne(
     const ttftOk = f.clientTtftMs <= m.spec.slo.ttftMs;
     const itlOk = itl <= m.spec.slo.itlMs;
     probe.request?.(i, f, ttftOk, itlOk);
-    if (ttftOk && itlOk) ok++;
+    if (ttftOk) ok++;
+    if (ttftOk && itlOk) okStrict++;
   };
   const fleet = new SimFleet({
     models,
-    initial: Object.fromEntries(initial),
+    initial: Object.fromEntries(worldBounds(models, () => 0, initial, s.bounds.maxReplicas)),
     startupMs: s.startupMs,
     seed: s.seed,
     arrivalCv: trace.arrivalCv,
@@ -269,7 +276,12 @@ export function runOne(
       });
     if (t1 % s.cycleMs !== 0) continue;
     const views = readFleet(fleet, t1, s.windowMs);
-    const want = policy.decide(views, t1);
+    const want = worldBounds(
+      models,
+      (v) => fleet.variant(v).pods.length,
+      policy.decide(views, t1),
+      s.bounds.maxReplicas,
+    );
     for (const [name, n] of want) {
       if (fleet.variant(name).pods.length === n) continue;
       actions++;
@@ -291,6 +303,7 @@ export function runOne(
     policy: policy.name,
     minuteAttainment: minutesOk / (minutes * models.length),
     requestAttainment: counted + lost > 0 ? ok / (counted + lost) : 1,
+    requestAttainmentStrict: counted + lost > 0 ? okStrict / (counted + lost) : 1,
     gpuHours: fleet.costMs / 3_600_000,
     actions,
     recoverySeconds: recovery(trace, models, byArrival),

@@ -1,6 +1,6 @@
 // One variation of the benchmark's settings, for the tuning log in docs/slo-engine.md:
 // `node --import tsx bench/autoscale/variant.ts '<JSON overriding SETTINGS>' [policy,...]` prints each
-// row and the mean over the traces (model-minutes, requests, cost as a share of static-peak's from
+// row and the mean over the traces (model-minutes, requests by own TTFT (by TTFT and ITL), cost as a share of static-peak's from
 // the same run when static-peak is among the policies). Nothing is written.
 import { jsonRows, runBenchmark, SETTINGS } from '../autoscale.js';
 import type { RunSettings } from './run.js';
@@ -11,7 +11,7 @@ const rows = jsonRows(runBenchmark({ ...SETTINGS, ...over }, undefined, policies
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 for (const r of rows)
   console.log(
-    `${r.trace.padEnd(11)} ${r.policy.padEnd(14)} ${pct(r.minuteAttainment)} / ${pct(r.requestAttainment)} / ${r.gpuHours.toFixed(1)}`,
+    `${r.trace.padEnd(11)} ${r.policy.padEnd(14)} ${pct(r.minuteAttainment)} / ${pct(r.requestAttainment)} (${pct(r.requestAttainmentStrict)}) / ${r.gpuHours.toFixed(1)}`,
   );
 for (const p of policies) {
   const mine = rows.filter((r) => r.policy === p);
@@ -20,6 +20,6 @@ for (const p of policies) {
   const share =
     fixed > 0 ? `, ${pct(mine.reduce((a, r) => a + r.gpuHours, 0) / fixed)} of static-peak's cost` : '';
   console.log(
-    `mean ${p}: ${pct(mean((r) => r.minuteAttainment))} of minutes, ${pct(mean((r) => r.requestAttainment))} of requests${share}`,
+    `mean ${p}: ${pct(mean((r) => r.minuteAttainment))} of minutes, ${pct(mean((r) => r.requestAttainment))} of requests (${pct(mean((r) => r.requestAttainmentStrict))} strict)${share}`,
   );
 }

@@ -120,13 +120,15 @@ function modelView(m: ModelState, nowMs: number, windowMs: number): ModelView {
   });
   const last = m.inSystem.at(-1);
   const first = m.inSystem.find((x) => x.tMs >= fromMs) ?? last;
-  const minutes = windowMs / 60_000;
+  // Over the part of the window the run has lasted: in the first minute a rate over the whole
+  // window would read half the load (Prometheus' rate() covers only the samples there are).
+  const minutes = Math.min(windowMs, nowMs) / 60_000;
   const growth = last && first ? last.n - first.n : 0;
   let waiting = m.pending.length;
   for (const v of m.variants) for (const p of v.ready(nowMs)) waiting += p.scrapes.at(-1)?.waiting ?? 0;
   return {
     id: m.spec.id,
-    arrivalRate: Math.max(0, (completed + growth) / minutes),
+    arrivalRate: minutes > 0 ? Math.max(0, (completed + growth) / minutes) : 0,
     avgInputTokens: completed > 0 ? input / completed : 0,
     avgOutputTokens: completed > 0 ? output / completed : 0,
     waiting,

@@ -172,11 +172,24 @@ function decideSlo(
   if (slo === null) return fallback(model, back, 'no SLO for this model');
   if (model.variants.length === 0) return fallback(model, back, 'the model has no variants');
   const chosen = new Map<string, PerformanceChoice & { ok: true }>();
+  // A variant with no replica and no minimum has nothing serving to predict and nothing to learn
+  // from: it stays at 0 and the variants with a usable model carry the load. One with replicas and
+  // no usable model sends the model to the fallback (its load cannot be predicted).
+  const idle = new Map<string, string>();
   for (const v of model.variants) {
     const c = choosePerformance(v);
-    if (!c.ok) return fallback(model, back, `no usable performance model for ${v.variantName}: ${c.reason}`);
-    chosen.set(v.variantName, c);
+    if (c.ok) chosen.set(v.variantName, c);
+    else if (v.currentReplicas === 0 && !((v.minReplicas ?? 0) > 0)) idle.set(v.variantName, c.reason);
+    else return fallback(model, back, `no usable performance model for ${v.variantName}: ${c.reason}`);
   }
+  if (chosen.size === 0) {
+    const [name, why] = [...idle][0]!;
+    return fallback(model, back, `no usable performance model for ${name}: ${why}`);
+  }
+  const sized: SloModelInput = {
+    ...model,
+    variants: model.variants.filter((v) => chosen.has(v.variantName)),
+  };
   const tailWhy = o.tail ? tailProblem(o.tail) : null;
   if (tailWhy !== null) return fallback(model, back, tailWhy);
   const startupMs = model.startupMs ?? o.startupMs;
@@ -190,7 +203,7 @@ function decideSlo(
   // variant's own prediction error.
   const rawItl = model.slo?.itlMs;
   const slos = new Map<string, SloTargets>(
-    model.variants.map((v) => [
+    sized.variants.map((v) => [
       v.variantName,
       o.tail && slo.itlMs !== undefined && rawItl !== undefined
         ? { ...slo, itlMs: itlMeanTarget(rawItl, o.tail, chosen.get(v.variantName)!.itlError) }
@@ -211,17 +224,17 @@ function decideSlo(
 
   const targets = new Map<string, { n: number; why: string }>();
   if (load.arrivalRate === 0) {
-    for (const v of model.variants) targets.set(v.variantName, { n: v.minReplicas ?? 0, why: 'no arrivals' });
+    for (const v of sized.variants) targets.set(v.variantName, { n: v.minReplicas ?? 0, why: 'no arrivals' });
   } else {
-    const arrivals = size(model, chosen, slos, load.arrivalRate, memo);
+    const arrivals = size(sized, chosen, slos, load.arrivalRate, memo);
     const drainMs = model.backlogDrainMs ?? 0;
     // Pods still starting are supply already asked for: while any is starting, the queue that builds
     // meanwhile does not ask for more (it would ask again every cycle until they serve).
-    const starting = model.variants.reduce((a, v) => a + Math.max(0, v.pendingReplicas), 0);
+    const starting = sized.variants.reduce((a, v) => a + Math.max(0, v.pendingReplicas), 0);
     let waiting = model.waiting;
     let ahead = false;
     if (startupMs !== undefined && startupMs > 0 && starting === 0 && drainMs > 0 && waiting !== undefined) {
-      const supply = model.variants.map((v) => ({
+      const supply = sized.variants.map((v) => ({
         ready: Math.max(0, v.currentReplicas - v.pendingReplicas),
         profile: chosen.get(v.variantName)!.profile,
       }));
@@ -230,14 +243,14 @@ function decideSlo(
       waiting = w;
     }
     const total = withBacklog(load.arrivalRate, waiting, drainMs);
-    const backlog = total > load.arrivalRate ? size(model, chosen, slos, total, memo) : arrivals;
+    const backlog = total > load.arrivalRate ? size(sized, chosen, slos, total, memo) : arrivals;
     const bandF = fractionOf(o.scaleDownFraction);
     // A variant whose accelerator cannot meet the SLO at any count carries no share (the group has
     // sized the others for the whole load) and keeps only its minimum; the model falls back only
     // when no variant can meet it, or a profile cannot be sized at all.
-    const out = unreachableOnly(model.variants, arrivals);
+    const out = unreachableOnly(sized.variants, arrivals);
     if (out.fallback !== null) return fallback(model, back, out.fallback);
-    for (const v of model.variants) {
+    for (const v of sized.variants) {
       const a = arrivals.get(v.variantName);
       const b = backlog.get(v.variantName);
       if (a === undefined || !a.ok) {
@@ -292,9 +305,33 @@ function decideSlo(
     }
   }
 
-  // Saturation V1's targets in this cycle are the floor.
-  const sat = saturation.decide(model);
+  for (const [name, why] of idle)
+    targets.set(name, {
+      n: 0,
+      why: `SLO engine: no replica and no usable performance model (${why}); the other variants carry the load -> 0`,
+    });
+  // Saturation V1's targets in this cycle are the floor, judged on the replicas serving now (what
+  // the floor counts): given the starting ones and the count last published, V1 would only echo
+  // that count while they start, and one overshoot would be held until every pod served.
+  const sat = saturation.decide({
+    ...model,
+    variants: model.variants.map((v) => {
+      const serving = Math.max(0, v.currentReplicas - v.pendingReplicas);
+      return { ...v, currentReplicas: serving, desiredReplicas: serving, pendingReplicas: 0 };
+    }),
+  });
   const floor = new Map(sat.decisions.map((d) => [d.variantName, d.targetReplicas]));
+  for (const v of model.variants) {
+    // Pods still starting are not cancelled while V1 finds the serving ones saturated: the model's
+    // count for the load may be right, the backlog those pods are to drain is already there.
+    const t = targets.get(v.variantName)!;
+    const serving = Math.max(0, v.currentReplicas - v.pendingReplicas);
+    if (v.pendingReplicas > 0 && (floor.get(v.variantName) ?? 0) > serving && t.n < v.currentReplicas)
+      targets.set(v.variantName, {
+        n: v.currentReplicas,
+        why: `${t.why}; the ${v.pendingReplicas} starting kept: saturation V1 finds the ${serving} serving saturated`,
+      });
+  }
   let ds = modelFloor(
     model.variants.map((v) => {
       const t = targets.get(v.variantName)!;

@@ -1,7 +1,7 @@
 // The autoscale benchmark in small (the step and diurnal traces over 30 minutes, virtual time): its
 // shape and the properties that must hold whatever the figures, not its speed.
 import { describe, expect, it } from 'vitest';
-import { SimFleet } from '../../../bench/autoscale/fleet.js';
+import { SimFleet, worldBounds } from '../../../bench/autoscale/fleet.js';
 import { POLICY_NAMES } from '../../../bench/autoscale/run.js';
 import { benchModels } from '../../../bench/autoscale/traces.js';
 import { readFleet } from '../../../bench/autoscale/view.js';
@@ -26,11 +26,12 @@ describe('the autoscale benchmark, small', () => {
           'policy',
           'recoverySeconds',
           'requestAttainment',
+          'requestAttainmentStrict',
           'trace',
         ].sort(),
       );
       expect(r.trace).toBe('step');
-      for (const a of [r.minuteAttainment, r.requestAttainment]) {
+      for (const a of [r.minuteAttainment, r.requestAttainment, r.requestAttainmentStrict]) {
         expect(a).toBeGreaterThanOrEqual(0);
         expect(a).toBeLessThanOrEqual(1);
       }
@@ -41,6 +42,13 @@ describe('the autoscale benchmark, small', () => {
     }
     expect(JSON.parse(JSON.stringify(jsonRows(small)))).toEqual({ rows: all });
     expect(diurnal.map((r) => r.recoverySeconds)).toEqual(POLICY_NAMES.map(() => null));
+  });
+
+  it("counts requests by their own TTFT (the design's score) and, stricter, by TTFT and ITL", () => {
+    for (const r of all) expect(r.requestAttainmentStrict).toBeLessThanOrEqual(r.requestAttainment);
+    // Saturation V1 runs its pods hot: some requests meet TTFT but miss their own ITL.
+    const v1 = all.filter((r) => r.policy === 'saturation-v1');
+    for (const r of v1) expect(r.requestAttainmentStrict).toBeLessThan(r.requestAttainment);
   });
 
   it('the static peak fleet never misses a model-minute on the step trace and never scales', () => {
@@ -94,6 +102,36 @@ describe('the simulated fleet', () => {
     expect(finished.length).toBeGreaterThan(before);
     expect(f.unfinished()).toBe(0);
     expect(f.replicas).toBe(0);
+  });
+
+  it('bounds every policy the same: 0..max per variant, the cheapest variant kept when a model would have none', () => {
+    const now = new Map([
+      ['llama-a100', 2],
+      ['llama-l40s', 3],
+      ['qwen-h100', 1],
+      ['qwen-a100', 0],
+    ]);
+    const b = worldBounds(
+      models,
+      (v) => now.get(v)!,
+      new Map([
+        ['llama-a100', 0],
+        ['llama-l40s', 0],
+        ['qwen-h100', 99],
+      ]),
+      40,
+    );
+    // Llama asked for none: its cheaper variant (L40S, variantCost 5) keeps 1; Qwen's cap is 40,
+    // and a variant not asked about keeps its count.
+    expect(Object.fromEntries(b)).toEqual({
+      'llama-a100': 0,
+      'llama-l40s': 1,
+      'qwen-h100': 40,
+      'qwen-a100': 0,
+    });
+    const cut = worldBounds(models, (v) => now.get(v)!, new Map([['qwen-h100', 0]]), 40);
+    expect(cut.get('qwen-h100')).toBe(0);
+    expect(cut.get('qwen-a100')).toBe(1);
   });
 
   it('shows policies only what a collector reads: no metrics from pods still starting', () => {

@@ -6,7 +6,7 @@ import { createSaturationV2Engine } from '../../../../src/engines/saturation-eng
 import { createSloEngine, type SloModelInput } from '../../../../src/engines/slo/engine.js';
 import { type EstimatorState, PerformanceEstimator } from '../../../../src/engines/slo/learn/index.js';
 import { Stabiliser } from '../../../../src/optimizer/stabilize.js';
-import { sloModel, sloVariant } from '../../../support/slo-inputs.js';
+import { calmPods, sloModel, sloVariant } from '../../../support/slo-inputs.js';
 import { measure, seeded, steadyLoad, TRUE, variedLoad } from './synthetic.js';
 
 const key = { model: 'llama-8b', namespace: 'ns', accelerator: 'A100', argsFingerprint: 'x' };
@@ -36,6 +36,58 @@ describe('createSloEngine', () => {
     const one = d.decisions[0]!;
     expect(one.targetReplicas).toBeGreaterThanOrEqual(1);
     expect(one.reason).toMatch(/^SLO engine: given profile/);
+  });
+
+  it('leaves a variant with no replica and no usable model at 0; the others carry the load', () => {
+    const e = createSloEngine();
+    const l40s = variant('l40s', 20, 0, { learned: learned(5), minReplicas: 0 });
+    const d = e.decide(model({ variants: [variant('a100', 10, 2, { profile: PROFILE }), l40s] }));
+    expect(d.engine).toBe('slo-queueing');
+    const [a100, idle] = d.decisions;
+    expect(a100!.reason).toMatch(/^SLO engine: given profile/);
+    expect(idle!.targetReplicas).toBe(0);
+    expect(idle!.reason).toMatch(/no replica and no usable performance model \(learned profile not yet/);
+    // With replicas serving (or a minimum), its load cannot be predicted: the model falls back.
+    const serving = e.decide(
+      model({ variants: [variant('a100', 10, 2, { profile: PROFILE }), { ...l40s, currentReplicas: 1 }] }),
+    );
+    expect(serving.engine).toBe('saturation-v1');
+    const kept = e.decide(
+      model({ variants: [variant('a100', 10, 2, { profile: PROFILE }), { ...l40s, minReplicas: 1 }] }),
+    );
+    expect(kept.engine).toBe('saturation-v1');
+    // No variant with a usable model: the fallback decides.
+    const none = e.decide(model({ variants: [l40s] }));
+    expect(none.engine).toBe('saturation-v1');
+    expect(none.decisions[0]?.reason ?? none.notes.join(' ')).toMatch(/no usable performance model for l40s/);
+  });
+
+  it('takes saturation V1 as the floor of the replicas serving, not of those it asked for and that still start', () => {
+    const e = createSloEngine();
+    const asked = variant('a100', 10, 36, { profile: PROFILE, pendingReplicas: 25 });
+    const m = model({ variants: [asked] });
+    const d = e.decide({ ...m, pods: new Map([['a100', calmPods('a100', 11)]]) }).decisions[0]!;
+    // The load needs far fewer than the 36 asked for earlier: the starting ones are not held.
+    expect(d.targetReplicas).toBeLessThan(36);
+    expect(d.targetReplicas).toBeGreaterThanOrEqual(1);
+    expect(d.reason).not.toMatch(/saturation V1 keeps 36/);
+  });
+
+  it('keeps the replicas still starting while saturation V1 finds the serving ones saturated', () => {
+    const e = createSloEngine();
+    const m = model({
+      variants: [variant('a100', 10, 3, { profile: PROFILE, pendingReplicas: 2 })],
+      load: { arrivalRate: 600, avgInputTokens: 512, avgOutputTokens: 128 },
+    });
+    const hot: PodMetrics[] = [
+      { pod: 'a100-0', modelId: 'llama-8b', namespace: 'ns', kvCacheUsage: 0.95, queueLength: 40 },
+    ];
+    const held = e.decide({ ...m, pods: new Map([['a100', hot]]) }).decisions[0]!;
+    expect(held.targetReplicas).toBe(3);
+    expect(held.reason).toMatch(/the 2 starting kept: saturation V1 finds the 1 serving saturated/);
+    // The same load with the serving pod calm: the starting ones the load does not need go.
+    const calm = e.decide({ ...m, pods: new Map([['a100', calmPods('a100', 1)]]) }).decisions[0]!;
+    expect(calm.targetReplicas).toBeLessThan(3);
   });
 
   it('sizes with a confident learned model and names its cycles and error', () => {
