@@ -32,9 +32,22 @@ export function engineWhy(messages: readonly (string | undefined)[]): string | u
     const slo = m ? /SLO engine: (.*?)(?:; \d|$)/.exec(m) : null;
     if (slo) return slo[1];
   }
-  // A saturation engine's message says first why the SLO engine did not decide, when it did not.
-  const sat = /^[a-z0-9-]+: (.*?); /.exec(messages[0] ?? '');
-  return sat?.[1];
+  // A saturation engine's message says first why the SLO engine did not decide, when it did not:
+  // up to the first "; " outside parentheses (the learner lists its blockers with "; " inside them).
+  const sat = /^[a-z0-9-]+: (.*)$/.exec(messages[0] ?? '');
+  return sat ? beforeTopLevelSemicolon(sat[1]!) : undefined;
+}
+
+/** `s` up to its first "; " outside parentheses; undefined when there is none. */
+function beforeTopLevelSemicolon(s: string): string | undefined {
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth = Math.max(0, depth - 1);
+    else if (ch === ';' && depth === 0 && s[i + 1] === ' ') return s.slice(0, i);
+  }
+  return undefined;
 }
 
 /**

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatLoopCycle } from '../../../src/cli/demo-loop-format.js';
 import type { CycleReport } from '../../../src/controller/local.js';
-import { loopCycle, sloPrediction } from '../../../src/demo/closed-loop.js';
+import { engineWhy, loopCycle, sloPrediction } from '../../../src/demo/closed-loop.js';
 import { parseEmulatorConfig, VllmEmulator } from '../../../src/emulator/index.js';
 
 const config = parseEmulatorConfig({
@@ -78,5 +78,20 @@ describe('PRED columns of the learned SLO engine', () => {
     // A saturation message quoting the SLO engine's numbers is still no prediction of saturation's.
     expect(sloPrediction('saturation-v1', SIZED)).toBeUndefined();
     expect(sloPrediction('slo-queueing', undefined)).toBeUndefined();
+  });
+});
+
+describe('why a model is not with the SLO engine', () => {
+  it('keeps every blocker the learner lists, not only the first', () => {
+    expect(
+      engineWhy([
+        'saturation-v1: learned model for variant llama-8b-a100 not usable yet (not yet: input tokens x batch has not varied (delta unidentified); TTFT prediction error 32.8 % is not below 15.0 %); saturation-only decision: no change (target: 6 replicas)',
+      ]),
+    ).toBe(
+      'learned model for variant llama-8b-a100 not usable yet (not yet: input tokens x batch has not varied (delta unidentified); TTFT prediction error 32.8 % is not below 15.0 %)',
+    );
+    expect(engineWhy(['saturation-v1: no variant of the model is serving; saturation-only decision'])).toBe(
+      'no variant of the model is serving',
+    );
   });
 });
