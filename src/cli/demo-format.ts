@@ -24,6 +24,9 @@ export function formatReady(info: DemoInfo): string {
     'Columns: what the controller read through the cache; (EMULATED) what the emulator emitted over the same',
     'window; HITS / MISSES / JOINED: cache lookups this cycle (JOINED waited for the one fleet query a miss',
     "started, instead of querying). Prometheus calls come from Prometheus' own request counter.",
+    "Per variant, PRED TTFT / PRED ITL: the SLO engine's predicted latency at the count it sized (before V1's",
+    "floor and the stabilisation window); '-' where saturation decided (it predicts no latency) or the SLO",
+    'engine sized nothing (no arrivals, or no count of the variant meets the SLO).',
     '',
   ].join('\n');
 }

@@ -108,7 +108,10 @@ export function formatLoopSummary(l: LoopSummary): string {
     "  it. GPU-HOURS x COST: replica-hours weighted by each VariantAutoscaling's variantCost.)",
   ];
   if (l.switches.length > 0) {
-    lines.push('  engine switches:');
+    const earlier = l.switchesTotal - l.switches.length;
+    lines.push(
+      `  engine switches${earlier > 0 ? ` (the latest ${l.switches.length} of ${l.switchesTotal})` : ''}:`,
+    );
     for (const s of l.switches) lines.push(`    ${formatSwitch(s).slice(4)}`);
   } else {
     lines.push('  engine switches: none (no model changed engines)');
@@ -116,8 +119,9 @@ export function formatLoopSummary(l: LoopSummary): string {
   for (const m of l.notSlo)
     lines.push(`  at the end ${m.namespace}/${m.modelId} is with ${m.engine}: ${m.why ?? 'no reason given'}`);
   if (l.actions.length > 0) {
+    const earlier = l.ours.actions - l.actions.length;
     lines.push(
-      `  scaling actions: ${l.actions
+      `  scaling actions${earlier > 0 ? ` (the latest ${l.actions.length} of ${l.ours.actions})` : ''}: ${l.actions
         .map((a) => `${a.at.toTimeString().slice(0, 8)} ${a.namespace}/${a.name} ${a.from}->${a.to}`)
         .join(', ')}`,
     );

@@ -5,6 +5,7 @@
 
 import type { VllmEmulator } from '../emulator/index.js';
 import type { Deployment } from '../kube/types.js';
+import { Recent } from './loop-tally.js';
 
 /** One change of a variant's replica count. */
 export interface ScaleAction {
@@ -15,14 +16,20 @@ export interface ScaleAction {
   to: number;
 }
 
-/** Scales the emulator's variants (the actuator's Scaler in the demo); records every change. */
+/**
+ * Scales the emulator's variants (the actuator's Scaler in the demo); counts every change and keeps
+ * the latest `keep` (a run until Ctrl-C keeps no more).
+ */
 export class EmulatorScaler {
-  readonly actions: ScaleAction[] = [];
+  readonly actions: Recent<ScaleAction>;
 
   constructor(
     private readonly emulator: VllmEmulator,
+    keep = 50,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.actions = new Recent(keep);
+  }
 
   async scale(namespace: string, name: string, replicas: number): Promise<void> {
     const before = this.emulator.variants().find((v) => v.namespace === namespace && v.name === name);

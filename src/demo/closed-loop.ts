@@ -12,6 +12,7 @@ import {
   type LoopVariant,
   meetsSlo,
 } from './loop-ledger.js';
+import { EngineTrack } from './loop-tally.js';
 
 export type { EngineSwitch } from './loop-ledger.js';
 
@@ -31,9 +32,37 @@ export function engineWhy(messages: readonly (string | undefined)[]): string | u
     const slo = m ? /SLO engine: (.*?)(?:; \d|$)/.exec(m) : null;
     if (slo) return slo[1];
   }
-  // A saturation engine's message says first why the SLO engine did not decide, when it did not.
-  const sat = /^[a-z0-9-]+: (.*?); /.exec(messages[0] ?? '');
-  return sat?.[1];
+  // A saturation engine's message says first why the SLO engine did not decide, when it did not:
+  // up to the first "; " outside parentheses (the learner lists its blockers with "; " inside them).
+  const sat = /^[a-z0-9-]+: (.*)$/.exec(messages[0] ?? '');
+  return sat ? beforeTopLevelSemicolon(sat[1]!) : undefined;
+}
+
+/** `s` up to its first "; " outside parentheses; undefined when there is none. */
+function beforeTopLevelSemicolon(s: string): string | undefined {
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth = Math.max(0, depth - 1);
+    else if (ch === ';' && depth === 0 && s[i + 1] === ' ') return s.slice(0, i);
+  }
+  return undefined;
+}
+
+/**
+ * The prediction a learned SLO engine decision states in its condition message: TTFT and ITL at the
+ * count it sized, before V1's floor and the stabilisation window. Undefined where it states none
+ * (no arrivals, or no count of the variant meets the SLO) and for every saturation decision.
+ */
+export function sloPrediction(
+  engine: string,
+  message: string | undefined,
+): { ttftMs: number; itlMs: number } | undefined {
+  // The decision reaches the demo only as the message (the row carries no engine decision).
+  if (!engine.startsWith(ENGINE_NAMES.slo) || !message) return undefined;
+  const m = /\(predicted TTFT (\d+(?:\.\d+)?) ms, ITL (\d+(?:\.\d+)?) ms/.exec(message);
+  return m ? { ttftMs: Number(m[1]), itlMs: Number(m[2]) } : undefined;
 }
 
 /** The model's engine this cycle: the SLO engine's name if it decided any variant, else the first one's. */
@@ -41,35 +70,11 @@ function modelEngine(variants: readonly string[]): string {
   return variants.find((e) => e.startsWith(ENGINE_NAMES.slo)) ?? variants.find((e) => e !== '-') ?? '-';
 }
 
-/** The switches between the last cycle and `c` (models whose engine was known in both). */
+/** The switches between the last of `before` and `c` (models whose engine was known in both). */
 export function engineSwitches(before: readonly LoopCycle[], c: LoopCycle): EngineSwitch[] {
-  const first = before[0]?.at ?? c.at;
-  const out: EngineSwitch[] = [];
-  for (const m of c.models) {
-    // The model's engine at the latest cycle that had one (from the end: a run may be long).
-    let was: string | undefined;
-    for (let i = before.length - 1; i >= 0 && was === undefined; i--) {
-      const e = before[i]!.models.find((x) => x.namespace === m.namespace && x.modelId === m.modelId)?.engine;
-      if (e && e !== '-') was = e;
-    }
-    if (!m.engine || m.engine === '-' || was === undefined || kind(was) === kind(m.engine)) continue;
-    out.push({
-      cycle: before.length + 1,
-      at: c.at,
-      sinceStartMs: c.at.getTime() - first.getTime(),
-      namespace: m.namespace,
-      modelId: m.modelId,
-      from: was,
-      to: m.engine,
-      why: m.engineWhy,
-    });
-  }
-  return out;
-}
-
-/** The SLO engine (with V1's floor or not) or a saturation engine, by name. */
-function kind(engine: string): string {
-  return engine.startsWith(ENGINE_NAMES.slo) ? ENGINE_NAMES.slo : engine;
+  const track = new EngineTrack();
+  for (const x of before) track.next(x);
+  return track.next(c);
 }
 
 /**
@@ -101,7 +106,7 @@ export function loopCycle(
       ready: pods?.ready ?? 0,
       predicted: d?.ok
         ? { ttftMs: d.allocation.predicted.ttftMs, itlMs: d.allocation.predicted.itlMs }
-        : undefined,
+        : sloPrediction(engineOf(r), ready?.message),
       reason: ready?.reason ?? (d ? d.reason : 'no decision'),
       engine: engineOf(r),
       actuated: r.conditions.find((c) => c.type === 'Actuated')?.reason,

@@ -23,11 +23,15 @@ import { parseListenAddress, startTelemetryServer, type TelemetryServer } from '
 import type { CollectorObserver, LookupResult } from '../types.js';
 import { withDeploymentArgs } from './deployment-args.js';
 import { ClosedLoop } from './loop.js';
+import { Recent } from './loop-tally.js';
 import { type LocalPrometheus, startLocalPrometheus } from './prometheus.js';
 import { applyScenario } from './scenarios.js';
 import type { DemoCycle, DemoOptions, DemoResult, DemoRow, DemoSummary } from './types.js';
 
 export type { DemoCycle, DemoInfo, DemoOptions, DemoResult, DemoRow, DemoSummary } from './types.js';
+
+/** How many of its latest cycles a run returns (the summary counts them all). */
+export const RECENT_CYCLES = 20;
 
 /** Queries per model and namespace per cycle in the original design (5 instant queries). */
 export const ORIGINAL_CALLS_PER_MODEL = 5;
@@ -154,7 +158,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   let prometheus: LocalPrometheus | undefined;
   let runtime: Runtime | undefined;
   let janitor: CacheJanitor | undefined;
-  const cycles: DemoCycle[] = [];
+  // A run may go on until Ctrl-C: the summary's figures are kept as they go, and only the latest
+  // cycles themselves.
+  const cycles = new Recent<DemoCycle>(RECENT_CYCLES);
+  let maxPromCalls = 0;
+  let settled: DemoCycle | undefined;
   const started = Date.now();
   let loopStarted = started;
   try {
@@ -323,7 +331,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       const original = rows.length * ORIGINAL_CALLS_PER_MODEL;
       originalTotal += original;
       const cycle: DemoCycle = {
-        index: cycles.length + 1,
+        index: cycles.total + 1,
         startedAt: new Date(cycleStart),
         durationMs: report.durationMs,
         warmingUp,
@@ -336,6 +344,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       };
       lastCalls = calls;
       cycles.push(cycle);
+      maxPromCalls = Math.max(maxPromCalls, cycle.promCalls);
+      // Compare a cycle that queried (a cached cycle shows an older read against a newer window).
+      if (!cycle.warmingUp && cycle.promCalls > 0) settled = cycle;
       o.onCycle?.(cycle);
 
       const elapsed = Date.now() - loopStarted;
@@ -346,14 +357,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       if (o.durationMs !== undefined && Date.now() - loopStarted >= o.durationMs) break;
     }
 
-    // Compare a cycle that queried (a cached cycle shows an older read against a newer window).
-    const settled = [...cycles].reverse().find((c) => !c.warmingUp && c.promCalls > 0);
     const lastErr = settled ? cycleError(settled.rows) : undefined;
     const summary: DemoSummary = {
-      cycles: cycles.length,
+      cycles: cycles.total,
       elapsedMs: Date.now() - loopStarted,
-      promCallsTotal: cycles.at(-1)?.promCallsTotal ?? 0,
-      maxPromCallsPerCycle: Math.max(0, ...cycles.map((c) => c.promCalls)),
+      promCallsTotal: cycles.list().at(-1)?.promCallsTotal ?? 0,
+      maxPromCallsPerCycle: maxPromCalls,
       originalCallsTotal: originalTotal,
       lookups: { ...totalLookups },
       ...(lastErr ? { lastCycleError: lastErr } : {}),
@@ -368,7 +377,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
           }
         : {}),
     };
-    return { cycles, summary };
+    return { cycles: cycles.list(), summary };
   } finally {
     janitor?.stop();
     runtime?.prom.close();

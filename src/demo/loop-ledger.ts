@@ -1,6 +1,7 @@
 // What the closed loop did, cycle by cycle, and what it comes to: SLO attainment (cycles whose
 // measured TTFT and ITL were within target), replica-minutes and scaling actions.
 import type { SloTargets } from '../optimizer/index.js';
+import { LoopTally } from './loop-tally.js';
 
 /** One variant in one cycle. */
 export interface LoopVariant {
@@ -16,7 +17,8 @@ export interface LoopVariant {
   /** Pods the emulator runs (starting ones included), and those that serve. */
   current: number;
   ready: number;
-  /** The optimizer's prediction for its allocation; undefined without a decision. */
+  /** The SLO engine's prediction (given or learned profiles) at the count it sized; undefined where
+   *  saturation decided or the SLO engine sized nothing. */
   predicted: { ttftMs: number; itlMs: number } | undefined;
   /** OptimizationReady's reason, or why there is none. */
   reason: string;
@@ -112,15 +114,10 @@ export interface FleetScore {
 }
 
 /** Per variant, the most pods it had or was asked for: a static fleet sized for the peak. */
-export function peakReplicas(cycles: LoopCycle[]): Map<string, number> {
-  const peak = new Map<string, number>();
-  for (const c of cycles) {
-    for (const v of c.variants) {
-      const key = `${v.namespace}/${v.name}`;
-      peak.set(key, Math.max(peak.get(key) ?? 0, v.current, v.desired ?? 0));
-    }
-  }
-  return peak;
+export function peakReplicas(cycles: readonly LoopCycle[]): Map<string, number> {
+  const t = new LoopTally();
+  for (const c of cycles) t.add(c);
+  return t.peak;
 }
 
 /**
@@ -128,34 +125,12 @@ export function peakReplicas(cycles: LoopCycle[]): Map<string, number> {
  * held until the next cycle (the last one until `endAt`), and `actions` as given.
  */
 export function scoreLoop(
-  cycles: LoopCycle[],
+  cycles: readonly LoopCycle[],
   endAt: Date,
   actions: number,
   costOf: (namespace: string, name: string) => number = () => 1,
 ): FleetScore {
-  let scored = 0;
-  let met = 0;
-  let replicaMs = 0;
-  let costMs = 0;
-  cycles.forEach((c, i) => {
-    const until = (cycles[i + 1]?.at ?? endAt).getTime();
-    const dt = Math.max(0, until - c.at.getTime());
-    const pods = c.variants.reduce((a, v) => a + v.current, 0);
-    replicaMs += pods * dt;
-    for (const v of c.variants) costMs += v.current * dt * costOf(v.namespace, v.name);
-    if (!c.scored) return;
-    for (const m of c.models) {
-      if (m.withinSlo === undefined) continue;
-      scored++;
-      if (m.withinSlo) met++;
-    }
-  });
-  return {
-    cycles: scored,
-    met,
-    attainment: scored > 0 ? met / scored : undefined,
-    replicaMinutes: replicaMs / 60_000,
-    actions,
-    cost: costMs / 3_600_000,
-  };
+  const t = new LoopTally(costOf);
+  for (const c of cycles) t.add(c);
+  return t.score(endAt, actions);
 }

@@ -18,8 +18,9 @@ import { parseServiceClasses, type SloTargets } from '../optimizer/index.js';
 import type { LocalActuation } from '../pipeline/index.js';
 import type { Logger } from '../types.js';
 import { EmulatorScaler, emulatedDeployment, type ScaleAction } from './actuation.js';
-import { type EngineSwitch, engineSwitches, loopCycle } from './closed-loop.js';
-import { type FleetScore, type LoopCycle, peakReplicas, scoreLoop } from './loop-ledger.js';
+import { type EngineSwitch, loopCycle } from './closed-loop.js';
+import type { FleetScore, LoopCycle } from './loop-ledger.js';
+import { EngineTrack, LoopTally, Recent } from './loop-tally.js';
 import { scoreSaturationV1 } from './saturation-replay.js';
 import { scoreStaticFleet } from './static-fleet.js';
 
@@ -49,13 +50,21 @@ export interface LoopSummary {
   staticPeak: FleetScore;
   /** Saturation V1 alone on the same trace, replayed on the emulator in virtual time. */
   saturationV1: FleetScore;
-  /** When a model changed engines. */
+  /** When a model changed engines: the latest RECENT_SWITCHES of `switchesTotal`. */
   switches: EngineSwitch[];
+  switchesTotal: number;
   /** Models with an SLO that the SLO engine did not decide at the last cycle, and why. */
   notSlo: Array<{ namespace: string; modelId: string; engine: string; why: string | undefined }>;
+  /** The latest RECENT_ACTIONS scaling actions (`ours.actions` counts them all). */
   actions: ScaleAction[];
+  /** The latest RECENT_EVENTS Events. */
   events: LoopEvent[];
 }
+
+/** How many engine switches, scaling actions and Events a run keeps (the latest; all are counted). */
+export const RECENT_SWITCHES = 50;
+export const RECENT_ACTIONS = 50;
+export const RECENT_EVENTS = 100;
 
 type Collector = { requestsOver(modelId: string, namespace: string, seconds: number): RequestsOverAnswer };
 
@@ -63,16 +72,22 @@ export class ClosedLoop implements LocalActuation {
   readonly scaler: EmulatorScaler;
   readonly actuator: Actuator;
   readonly deploymentView: (d: Deployment) => Deployment;
-  readonly cycles: LoopCycle[] = [];
-  readonly events: LoopEvent[] = [];
-  readonly switches: EngineSwitch[] = [];
+  /** Running totals of the cycles recorded: the cycles themselves are not kept. */
+  readonly tally: LoopTally;
+  readonly events = new Recent<LoopEvent>(RECENT_EVENTS);
+  readonly switches = new Recent<EngineSwitch>(RECENT_SWITCHES);
+  private readonly track = new EngineTrack();
   /** The learner's view of every variant (set once the engines exist): what a switch shows. */
   learnedViews?: () => LearnedView[];
   /** The SLO of a model as the service classes give it (the saturation engines size to none). */
   private readonly sloOf: (modelId: string) => SloTargets | undefined;
+  /** variantCost per variant, by its Deployment's name. */
+  private readonly costOf: (namespace: string, name: string) => number;
 
   constructor(private readonly o: ClosedLoopOptions) {
-    this.scaler = new EmulatorScaler(o.emulator);
+    this.scaler = new EmulatorScaler(o.emulator, RECENT_ACTIONS);
+    this.costOf = variantCosts(o.manifests);
+    this.tally = new LoopTally(this.costOf);
     this.actuator = new Actuator({
       mode: 'scale',
       metrics: new ActuationMetrics(o.registry),
@@ -143,7 +158,7 @@ export class ClosedLoop implements LocalActuation {
   record(report: CycleReport, scored: boolean): LoopCycle {
     const c = loopCycle(report, this.o.emulator, scored, this.sloOf);
     const views = this.learnedViews?.() ?? [];
-    const switches = engineSwitches(this.cycles, c).map((s) => {
+    const switches = this.track.next(c).map((s) => {
       const learned = views
         .filter((v) => v.key.namespace === s.namespace && v.key.model === s.modelId)
         .map((v) => ({
@@ -155,31 +170,18 @@ export class ClosedLoop implements LocalActuation {
       return learned.length > 0 ? { ...s, learned } : s;
     });
     this.switches.push(...switches);
-    this.cycles.push(c);
+    this.tally.add(c);
     return switches.length > 0 ? { ...c, switches } : c;
   }
 
   /** Scores the run, the static peak fleet and saturation V1 alone over the same time. */
   summary(o: { endAt: Date; intervalMs: number; windowMs: number; warmupMs: number }): LoopSummary {
-    const first = this.cycles[0]?.at ?? o.endAt;
-    const slo = new Map<string, SloTargets>();
-    for (const c of this.cycles)
-      for (const m of c.models)
-        if (m.slo && !slo.has(`${m.namespace}/${m.modelId}`)) slo.set(`${m.namespace}/${m.modelId}`, m.slo);
-    // variantCost of each VariantAutoscaling (upstream's default 10.0), by its target's name.
-    const costs = new Map<string, number>();
-    for (const va of this.o.manifests.variants) {
-      // Fields of upstream's CRD (v0.5) that the older shape lacks.
-      const spec = va.spec as { variantCost?: unknown; scaleTargetRef?: { name?: unknown } } | undefined;
-      const ref = spec?.scaleTargetRef?.name;
-      const target = typeof ref === 'string' ? ref : va.metadata.name;
-      const cost = Number(typeof spec?.variantCost === 'string' ? spec.variantCost : '10.0');
-      costs.set(`${va.metadata.namespace}/${target}`, Number.isFinite(cost) ? cost : 10);
-    }
-    const costOf = (namespace: string, name: string) => costs.get(`${namespace}/${name}`) ?? 10;
-    const ours = scoreLoop(this.cycles, o.endAt, this.scaler.actions.length, costOf);
+    const first = this.tally.firstAt ?? o.endAt;
+    const slo = this.tally.slo;
+    const costOf = this.costOf;
+    const ours = this.tally.score(o.endAt, this.scaler.actions.total);
     // Request by request, over the scored time: each request's own TTFT and ITL against its SLO.
-    const from = this.cycles.find((c) => c.scored)?.at.getTime() ?? o.endAt.getTime();
+    const from = (this.tally.firstScoredAt ?? o.endAt).getTime();
     ours.requests = { total: 0, met: 0 };
     for (const [key, target] of slo) {
       const i = key.indexOf('/');
@@ -208,17 +210,32 @@ export class ClosedLoop implements LocalActuation {
     };
     return {
       ours,
-      staticPeak: scoreStaticFleet({ ...replay, replicas: peakReplicas(this.cycles) }),
+      staticPeak: scoreStaticFleet({ ...replay, replicas: this.tally.peak }),
       saturationV1: scoreSaturationV1({
         ...replay,
         ...this.replayConfigMaps(),
       }),
-      switches: [...this.switches],
-      notSlo: (this.cycles.at(-1)?.models ?? [])
+      switches: this.switches.list(),
+      switchesTotal: this.switches.total,
+      notSlo: (this.tally.latest?.models ?? [])
         .filter((m) => m.slo && m.engine && m.engine !== '-' && !m.engine.startsWith('slo-queueing'))
         .map((m) => ({ namespace: m.namespace, modelId: m.modelId, engine: m.engine!, why: m.engineWhy })),
-      actions: [...this.scaler.actions],
-      events: [...this.events],
+      actions: this.scaler.actions.list(),
+      events: this.events.list(),
     };
   }
+}
+
+/** variantCost of each VariantAutoscaling (upstream's default 10.0), by its target's name. */
+function variantCosts(manifests: Manifests): (namespace: string, name: string) => number {
+  const costs = new Map<string, number>();
+  for (const va of manifests.variants) {
+    // Fields of upstream's CRD (v0.5) that the older shape lacks.
+    const spec = va.spec as { variantCost?: unknown; scaleTargetRef?: { name?: unknown } } | undefined;
+    const ref = spec?.scaleTargetRef?.name;
+    const target = typeof ref === 'string' ? ref : va.metadata.name;
+    const cost = Number(typeof spec?.variantCost === 'string' ? spec.variantCost : '10.0');
+    costs.set(`${va.metadata.namespace}/${target}`, Number.isFinite(cost) ? cost : 10);
+  }
+  return (namespace, name) => costs.get(`${namespace}/${name}`) ?? 10;
 }

@@ -119,6 +119,7 @@ export interface DemoSummary {
 }
 
 export interface DemoResult {
+  /** The latest cycles (at most RECENT_CYCLES: a run until Ctrl-C keeps no more); onCycle sees every one. */
   cycles: DemoCycle[];
   summary: DemoSummary;
 }

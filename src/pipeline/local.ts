@@ -8,6 +8,7 @@ import type { FleetCollector } from '../collector/fleet-collector.js';
 import type { Config, ReloadHooks } from '../config/index.js';
 import { LocalController } from '../controller/local.js';
 import { localOptimizerConfig } from '../controller/optimizer-setup.js';
+import { saturationZeroSource } from '../controller/saturation-zero.js';
 import { FileLearnedStore } from '../controller/slo-setup.js';
 import { parseDuration } from '../duration.js';
 import type { Deployment, VariantAutoscaling } from '../kube/types.js';
@@ -75,6 +76,17 @@ export function buildLocalPipeline<A extends LocalActuation = LocalActuation>(
     saturation: {
       ...(o.namespace ? { namespace: o.namespace } : {}),
       scaleToZeroEnabled: act ? () => act.scaleToZeroEnabled() : () => cfg.actuation.scaleToZero,
+      // As in a cluster: the saturation engines take a model to zero only on the actuator's rule
+      // and the fleet query's proof of no request; without it they never decide 0.
+      ...(act
+        ? {
+            scaleToZero: saturationZeroSource(
+              act.actuator.scaleToZeroPolicies,
+              () => act.scaleToZeroEnabled(),
+              runtime.collector,
+            ),
+          }
+        : {}),
       logger,
       ...(o.saturationFloor === false ? { floor: false } : {}),
       ...(o.learnedFile ? { store: new FileLearnedStore(o.learnedFile) } : {}),
