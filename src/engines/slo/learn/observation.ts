@@ -85,6 +85,14 @@ export function checkObservation(
     prefill = { refused: `queue time is ${describe(o.queueMs)}` };
   else if (o.ttftMs !== undefined && !positive(o.ttftMs))
     prefill = { refused: `TTFT is ${describe(o.ttftMs)}` };
+  // vLLM records TTFT at a request's first token but its queue time only when it finishes, seconds
+  // later: while a queue builds or drains the two averages are over different requests, and TTFT
+  // minus the wait is no prefill time at all (it read 2-4x the prefill phase, or below zero, on
+  // the emulator). A wait longer than the prefill phase marks such a window; it teaches nothing.
+  else if (o.queueMs !== undefined && o.ttftMs !== undefined && o.queueMs > o.prefillMs)
+    prefill = {
+      refused: `requests queued (wait ${o.queueMs.toFixed(0)} ms > prefill ${o.prefillMs.toFixed(0)} ms): TTFT and queue time then average different requests`,
+    };
   else {
     const queueMs = o.queueMs ?? (o.ttftMs !== undefined ? Math.max(0, o.ttftMs - o.prefillMs) : 0);
     const ttftMs = o.ttftMs ?? queueMs + o.prefillMs;

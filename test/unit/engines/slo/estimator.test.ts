@@ -96,12 +96,21 @@ describe('confidence', () => {
   });
 
   it('counts TTFT as queue time plus the predicted prefill', () => {
-    const e = estimator();
+    const queued = estimator();
+    const bare = estimator();
     const rand = seeded(3);
-    for (let i = 0; i < 60; i++)
-      e.observe(measure(TRUE, { ...variedLoad(rand), queueMs: 400 }, rand, 0), i * CYCLE_MS);
-    // With a long queue the prefill error is diluted in TTFT, so the TTFT error is small.
-    expect(e.status().ttftErrorPct!).toBeLessThan(1);
+    for (let i = 0; i < 60; i++) {
+      const m = measure(TRUE, { ...variedLoad(rand), queueMs: 0 }, rand, 0);
+      // A wait as long as the prefill phase (longer is refused: see checkObservation).
+      const queueMs = m.prefillMs as number;
+      queued.observe({ ...m, queueMs, ttftMs: queueMs + (m.prefillMs as number) }, i * CYCLE_MS);
+      bare.observe(m, i * CYCLE_MS);
+    }
+    // The same prefill error is diluted in a TTFT twice as long: half the relative error.
+    const withQueue = queued.status().ttftErrorPct as number;
+    const without = bare.status().ttftErrorPct as number;
+    expect(without).toBeGreaterThan(0);
+    expect(withQueue).toBeCloseTo(without / 2, 1);
   });
 
   it('needs prefill measurements before it is usable', () => {

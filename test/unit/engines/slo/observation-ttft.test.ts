@@ -24,3 +24,28 @@ describe('checkObservation prefill point', () => {
     expect(none.prefill).toEqual({ x: 5000, y: 15, queueMs: 0, ttftMs: 15 });
   });
 });
+
+describe('checkObservation while requests queue', () => {
+  it('refuses the prefill point when the wait is longer than the prefill phase, and keeps the decode point', () => {
+    // A queue building: TTFT (at first token) holds the new long waits, queue time (at finish) the
+    // older short ones, so TTFT minus queue reads far above the prefill phase.
+    const c = checkObservation(
+      { itlMs: 8, batch: 60, prefillMs: 120, inputTokens: 500, queueMs: 900, ttftMs: 1400 },
+      64,
+      0.8,
+    );
+    expect(c.prefill).toEqual({
+      refused: expect.stringMatching(/^requests queued \(wait 900 ms > prefill 120 ms\)/),
+    });
+    expect(c.decode).toEqual({ x: 60, y: 8 });
+  });
+
+  it('takes the point when the wait is no longer than the prefill phase', () => {
+    const c = checkObservation(
+      { itlMs: 8, batch: 20, prefillMs: 120, inputTokens: 500, queueMs: 120, ttftMs: 260 },
+      64,
+      0.8,
+    );
+    expect(c.prefill).toEqual({ x: 10_000, y: 140, queueMs: 120, ttftMs: 260 });
+  });
+});
