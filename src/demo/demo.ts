@@ -217,6 +217,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         ...DEFAULT_CONFIG.reconcile,
         intervalMs,
         stabilizationWindowMs: o.stabilizationWindowMs ?? 60_000,
+        // Local mode has no Pod objects to measure start-up from: set it as an operator would
+        // (WVA_POD_STARTUP) to the emulated pods' start-up.
+        podStartupMs: config.startupDelay,
       },
     };
     const pipeline = buildLocalPipeline({
