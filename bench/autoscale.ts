@@ -20,20 +20,20 @@ export const SETTINGS: RunSettings = {
   windowMs: MIN,
   startupMs: 2 * MIN,
   seed: 7,
-  // Per variant 0..40 for every policy, the model never below 1 replica (the world enforces it,
-  // worldBounds); an HPA keeps its own minReplicas 1 per variant.
-  bounds: { minReplicas: 0, maxReplicas: 40 },
+  // Upstream's default world: its chart gives every variant an HPA with minReplicas 1, so each
+  // variant keeps a replica (0 needs the HPAScaleToZero alpha gate). The 0..40 world (the model
+  // never below 1, worldBounds) is an override: {"bounds":{"minReplicas":0,"maxReplicas":40}}
+  // (docs/slo-engine.md, tuning log).
+  bounds: { minReplicas: 1, maxReplicas: 40 },
   staticHeadroom: 1.2,
-  // The learner's defaults but for a shorter error window and cycle count (learning within
-  // minutes, not ten) and a 20 % error threshold: the decode line's rolling error on these pods
-  // hovers near 15 % because the line leaves out the prefill chunks that share decode steps.
-  learn: { minCycles: 10, errorWindow: 10, errorThreshold: 0.2 },
+  // The product's learner settings (DEFAULT_LEARN_SETTINGS, what the controller runs): the bench's
+  // own shorter window and looser threshold measured no better (docs/slo-engine.md, tuning log).
+  learn: {},
   targetFraction: SLO_SIZING.targetFraction,
-  // While a variant's model is not yet usable the model is decided by saturation V1 (upstream's
-  // default analyzer). V2 (analyzerName: saturation) held these traces better while every variant
-  // kept a replica; with variants allowed to 0 its cost-aware moves start pods on an empty variant
-  // and remove the serving ones (docs/slo-engine.md, tuning log).
-  fallbackV2: false,
+  // While a variant's model is not yet usable the model is decided by saturation V2 (analyzerName:
+  // saturation), V1 staying the floor: measured better than V1 in this world (with variants
+  // allowed at 0, V2's cost-aware moves flap and V1 is better there; tuning log).
+  fallbackV2: true,
   // A dead band: scale down only to the count meeting 80 % of the (already reduced) targets, so a
   // count at the edge of the SLO does not go down and come back up two minutes of start-up later.
   scaleDownFraction: SLO_SIZING.scaleDownFraction,
