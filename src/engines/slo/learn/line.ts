@@ -94,6 +94,17 @@ export function measuredUpTo(stats: LineStats): number {
 }
 
 /**
+ * Whether x lies outside the weighted mean ± two standard deviations of the x measured so far, and
+ * by more than the spread a slope needs (`minSpread` of the mean; a steady x is not a new range).
+ */
+function beyondMeasured(stats: LineStats, x: number, minSpread: number): boolean {
+  if (!(stats.s0 > 0)) return false;
+  const mean = stats.s1 / stats.s0;
+  const sd = Math.sqrt(Math.max(0, stats.s2 / stats.s0 - mean * mean));
+  return Math.abs(x - mean) > Math.max(2 * sd, minSpread * Math.abs(mean));
+}
+
+/**
  * The slope's standard error times x_ref, relative to the mean y: how uncertain a prediction at a
  * typical x is because of the slope alone. Classic least squares over the forgotten sums: the
  * information along the slope's direction, once the intercept is accounted for, is
@@ -191,7 +202,11 @@ export function updateLine(
   const sigma = Math.max(Math.sqrt(state.noise), s.noiseFloor);
   let verdict: LineVerdict = 'accepted';
   let discount = 1;
-  if (state.accepted >= s.warmup && Math.abs(rel) > s.gateSigmas * sigma) {
+  // Beyond the measured range with the slope unknown, the prediction rests on the prior's slope:
+  // its miss there is the slope's error, not noise, and the point is what identifies the slope
+  // (gated, a filled batch would come back as a "change" that discards the history it needs).
+  const excites = !slopeKnown(state, s) && beyondMeasured(state.stats, x, s.minSpread);
+  if (!excites && state.accepted >= s.warmup && Math.abs(rel) > s.gateSigmas * sigma) {
     if (state.outlierRun + 1 < s.changeRun) {
       return { state: { ...state, outlierRun: state.outlierRun + 1 }, verdict: 'outlier' };
     }
@@ -214,7 +229,9 @@ export function updateLine(
   const noise =
     verdict === 'change'
       ? Math.min(1, Math.max(state.noise, (rel / s.gateSigmas) ** 2))
-      : (1 - k) * state.noise + k * Math.min(rel * rel, 1);
+      : excites
+        ? state.noise
+        : (1 - k) * state.noise + k * Math.min(rel * rel, 1);
   const next: LineState = {
     stats,
     noise,

@@ -81,4 +81,36 @@ describe('the line estimator', () => {
     }
     expect(verdicts).toEqual(['outlier', 'outlier', 'change', 'accepted']);
   });
+  // A variant that served a steady load (batch 7.5-12, slope unidentified, the prior's half-true
+  // slope standing in) meets a step that fills its batch: the high-batch windows are what identify
+  // the slope, not outliers.
+  it('takes a point beyond the measured range while the slope is unknown, and identifies the slope from it', () => {
+    const truth = (b: number) => 7.6 + 0.165 * b;
+    const prior: LinePrior = { intercept: 8, slope: 0.08, weight: DEFAULT_LEARN_SETTINGS.neutralPriorWeight };
+    const steady: [number, number][] = Array.from({ length: 30 }, (_, i) => {
+      const b = 7.5 + (i % 10) * 0.5;
+      return [b, truth(b) * (1 + 0.01 * ((i % 3) - 1))];
+    });
+    let state = learn(steady, prior);
+    expect(solveLine(prior, state, S).slope).toBeCloseTo(0.08, 6);
+    const r = updateLine(prior, state, solveLine(prior, state, S), 63, truth(63), S);
+    expect(r.verdict).toBe('accepted');
+    state = r.state;
+    const line = solveLine(prior, state, S);
+    expect(Math.abs(line.slope - 0.165) / 0.165).toBeLessThan(0.1);
+    // Both ends predicted: the saturated pod's ITL and the steady load's, history kept.
+    expect(Math.abs(line.intercept + line.slope * 64 - truth(64)) / truth(64)).toBeLessThan(0.03);
+    expect(Math.abs(line.intercept + line.slope * 10 - truth(10)) / truth(10)).toBeLessThan(0.03);
+  });
+
+  it('still gates a far point inside the measured range, and one beyond it once the slope is known', () => {
+    const varied: [number, number][] = Array.from({ length: 30 }, (_, i) => [
+      10 + (i % 3) * 10,
+      10 + 0.1 * (10 + (i % 3) * 10),
+    ]);
+    const state = learn(varied);
+    expect(updateLine(PRIOR, state, solveLine(PRIOR, state, S), 60, 40, S).verdict).toBe('outlier');
+    const steady = learn(Array.from({ length: 30 }, () => [10, 11] as [number, number]));
+    expect(updateLine(PRIOR, steady, solveLine(PRIOR, steady, S), 10, 30, S).verdict).toBe('outlier');
+  });
 });
