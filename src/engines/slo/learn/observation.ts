@@ -32,6 +32,8 @@ export const MAX_LATENCY_MS = 1e7;
 export const MAX_INPUT_TOKENS = 1e8;
 /** No token is computed in under a microsecond; below that the series is broken. */
 export const MIN_LATENCY_MS = 1e-3;
+/** A window whose average wait is more than this many prefill phases has a queue building or draining. */
+export const QUEUED_WAIT = 4;
 
 function positive(v: number | undefined, max = MAX_LATENCY_MS, min = MIN_LATENCY_MS): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
@@ -88,10 +90,11 @@ export function checkObservation(
   // vLLM records TTFT at a request's first token but its queue time only when it finishes, seconds
   // later: while a queue builds or drains the two averages are over different requests, and TTFT
   // minus the wait is no prefill time at all (it read 2-4x the prefill phase, or below zero, on
-  // the emulator). A wait longer than the prefill phase marks such a window; it teaches nothing.
-  else if (o.queueMs !== undefined && o.ttftMs !== undefined && o.queueMs > o.prefillMs)
+  // the emulator). A wait of several prefill phases marks such a window; it teaches nothing. (Even
+  // unloaded, a request waits about a scheduler step, as long as a short prefill: not a queue.)
+  else if (o.queueMs !== undefined && o.ttftMs !== undefined && o.queueMs > QUEUED_WAIT * o.prefillMs)
     prefill = {
-      refused: `requests queued (wait ${o.queueMs.toFixed(0)} ms > prefill ${o.prefillMs.toFixed(0)} ms): TTFT and queue time then average different requests`,
+      refused: `requests queued (wait ${o.queueMs.toFixed(0)} ms > ${QUEUED_WAIT} x prefill ${o.prefillMs.toFixed(0)} ms): TTFT and queue time then average different requests`,
     };
   else {
     const queueMs = o.queueMs ?? (o.ttftMs !== undefined ? Math.max(0, o.ttftMs - o.prefillMs) : 0);

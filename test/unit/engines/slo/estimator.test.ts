@@ -101,7 +101,7 @@ describe('confidence', () => {
     const rand = seeded(3);
     for (let i = 0; i < 60; i++) {
       const m = measure(TRUE, { ...variedLoad(rand), queueMs: 0 }, rand, 0);
-      // A wait as long as the prefill phase (longer is refused: see checkObservation).
+      // A wait as long as the prefill phase (beyond QUEUED_WAIT phases it is refused: see checkObservation).
       const queueMs = m.prefillMs as number;
       queued.observe({ ...m, queueMs, ttftMs: queueMs + (m.prefillMs as number) }, i * CYCLE_MS);
       bare.observe(m, i * CYCLE_MS);

@@ -26,7 +26,7 @@ describe('checkObservation prefill point', () => {
 });
 
 describe('checkObservation while requests queue', () => {
-  it('refuses the prefill point when the wait is longer than the prefill phase, and keeps the decode point', () => {
+  it('refuses the prefill point when the wait is several prefill phases, and keeps the decode point', () => {
     // A queue building: TTFT (at first token) holds the new long waits, queue time (at finish) the
     // older short ones, so TTFT minus queue reads far above the prefill phase.
     const c = checkObservation(
@@ -35,17 +35,23 @@ describe('checkObservation while requests queue', () => {
       0.8,
     );
     expect(c.prefill).toEqual({
-      refused: expect.stringMatching(/^requests queued \(wait 900 ms > prefill 120 ms\)/),
+      refused: expect.stringMatching(/^requests queued \(wait 900 ms > 4 x prefill 120 ms\)/),
     });
     expect(c.decode).toEqual({ x: 60, y: 8 });
   });
 
-  it('takes the point when the wait is no longer than the prefill phase', () => {
+  it('takes the point when the wait is a few prefill phases at most (a scheduler step, unloaded)', () => {
     const c = checkObservation(
-      { itlMs: 8, batch: 20, prefillMs: 120, inputTokens: 500, queueMs: 120, ttftMs: 260 },
+      { itlMs: 8, batch: 20, prefillMs: 30, inputTokens: 500, queueMs: 40, ttftMs: 90 },
       64,
       0.8,
     );
-    expect(c.prefill).toEqual({ x: 10_000, y: 140, queueMs: 120, ttftMs: 260 });
+    expect(c.prefill).toEqual({ x: 10_000, y: 50, queueMs: 40, ttftMs: 90 });
+    const edge = checkObservation(
+      { itlMs: 8, batch: 20, prefillMs: 30, inputTokens: 500, queueMs: 120, ttftMs: 170 },
+      64,
+      0.8,
+    );
+    expect(edge.prefill).toMatchObject({ y: 50 });
   });
 });
