@@ -308,6 +308,14 @@ export class SaturationDecider {
   }
 
   /** The model's engine input as this cycle's decision would build it (the SLO engine's hook); `slo`: its old-shape variants. */
+  /**
+   * Saturation's decision over the model's old-shape variants (their given profile contradicted):
+   * limited and stabilised as any saturation decision, apart from the profile-less one's cache.
+   */
+  decideGiven(va: VariantAutoscaling, group: GroupMember[], pods: readonly PodMetrics[]): ModelDecision {
+    return this.decideModel(va.spec.modelID, va.metadata.namespace, activeMembers(group, 'slo'), pods);
+  }
+
   modelInputFor(va: VariantAutoscaling, group: GroupMember[], pods: readonly PodMetrics[], engine?: 'slo') {
     return this.modelInput(va.spec.modelID, va.metadata.namespace, activeMembers(group, engine), pods);
   }

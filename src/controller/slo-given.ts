@@ -32,7 +32,7 @@ export type GivenDecider = (
 export type GivenOutcome = { plan: GivenPlan } | { fallback: SaturationOutcome };
 
 export interface GivenDeps {
-  saturation: Pick<SaturationDecider, 'modelInputFor' | 'engine'>;
+  saturation: Pick<SaturationDecider, 'modelInputFor' | 'decideGiven'>;
   learner: SloLearner;
   nowMs: number;
   learnSettings?: Partial<LearnSettings>;
@@ -148,7 +148,7 @@ export function decideGivenModel(
     headlines.set(key, `SLO engine: ${c.reason}${c.source === 'given' ? note : ''}`);
   }
   if (why === null) return { plan: { corrections, headlines } };
-  return { why, decided: d.saturation.engine().decide(input) };
+  return { why, decided: d.saturation.decideGiven(va, group, pods) };
 }
 
 /** `va`'s part of a model fallen back to saturation: its decision and status, `why` in front. */

@@ -93,7 +93,7 @@ function pods(batch: number, rand: () => number): PodMetrics[] {
 
 function controller(
   profile: PriorParameters,
-  o: { learner?: SloLearner; persistence?: SloPersistence } = {},
+  o: { learner?: SloLearner; persistence?: SloPersistence; saturationWindowMs?: number } = {},
 ) {
   let t = 0;
   let current: PodMetrics[] = [];
@@ -102,7 +102,8 @@ function controller(
   const learner = o.learner ?? new SloLearner();
   const saturation = new SaturationDecider({
     config: new SaturationConfigHolder('wva-system', 'wva-saturation-scaling-config'),
-    stabilizationWindowMs: 0,
+    stabilizationWindowMs: o.saturationWindowMs ?? 0,
+    monotonic: () => t,
   });
   const decider = new SloDecider({
     saturation,
@@ -195,6 +196,16 @@ describe('a given modelProfile corrected by what is measured', () => {
     );
     expect(message).toContain('fix spec.modelProfile or remove it');
     expect(message).toContain('the learned model is not usable yet either (batch has not varied');
+  });
+
+  it("holds the fallback's scale-down through the saturation stabilisation window, as any saturation decision", async () => {
+    const rand = seeded(22);
+    const c = controller({ ...TRUE, alpha: TRUE.alpha * 5 }, { saturationWindowMs: 300_000 });
+    let o = await c.cycle(pods(20, rand));
+    while (o.r.engine !== ENGINE_NAMES.saturationV1) o = await c.cycle(pods(20, rand));
+    // V1 finds spare capacity (KV 30 %, no queue) and decides one replica fewer; the window keeps 2.
+    expect(o.message).toContain('scale-down to 1 waits: 2 is kept');
+    expect(o.r.status?.desiredOptimizedAlloc?.numReplicas).toBe(2);
   });
 
   it('keeps the corrected estimate across a restart', async () => {
