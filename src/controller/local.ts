@@ -110,6 +110,8 @@ export interface CycleRow {
   decision?: Decision;
   /** Which engine decided the variant this cycle (saturation engines; the SLO engine's is `decision`). */
   engine?: string;
+  /** The seam's SLO engine prediction, where it sized a share of the load for the variant. */
+  predicted?: { ttftMs: number; itlMs: number };
   outcome: string;
 }
 
@@ -281,6 +283,7 @@ export class LocalController {
       if (r.read?.metrics) row.metrics = r.read.metrics;
       if (r.decision) row.decision = r.decision;
       if (r.engine) row.engine = r.engine;
+      if (r.engineDecision?.predicted) row.predicted = r.engineDecision.predicted;
       return row;
     });
     return { startedAt: cycle.startedAt, durationMs: cycle.durationMs, rows };

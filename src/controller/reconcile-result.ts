@@ -29,7 +29,7 @@ export interface ReconcileResult {
   read?: MetricsRead;
   /** The optimizer's decision (absent without an optimizer or for an invalid spec). */
   decision?: Decision;
-  /** A saturation engine's decision for this variant, when one decided it. */
+  /** The engine seam's decision for this variant (saturation's or the learned SLO engine's), if any. */
   engineDecision?: ScalingDecision;
   /** Which engine's outcome this variant got (also when it decided nothing for it). */
   engine?: string;

@@ -50,21 +50,6 @@ function beforeTopLevelSemicolon(s: string): string | undefined {
   return undefined;
 }
 
-/**
- * The prediction a learned SLO engine decision states in its condition message: TTFT and ITL at the
- * count it sized, before V1's floor and the stabilisation window. Undefined where it states none
- * (no arrivals, or no count of the variant meets the SLO) and for every saturation decision.
- */
-export function sloPrediction(
-  engine: string,
-  message: string | undefined,
-): { ttftMs: number; itlMs: number } | undefined {
-  // The decision reaches the demo only as the message (the row carries no engine decision).
-  if (!engine.startsWith(ENGINE_NAMES.slo) || !message) return undefined;
-  const m = /\(predicted TTFT (\d+(?:\.\d+)?) ms, ITL (\d+(?:\.\d+)?) ms/.exec(message);
-  return m ? { ttftMs: Number(m[1]), itlMs: Number(m[2]) } : undefined;
-}
-
 /** The model's engine this cycle: the SLO engine's name if it decided any variant, else the first one's. */
 function modelEngine(variants: readonly string[]): string {
   return variants.find((e) => e.startsWith(ENGINE_NAMES.slo)) ?? variants.find((e) => e !== '-') ?? '-';
@@ -106,7 +91,7 @@ export function loopCycle(
       ready: pods?.ready ?? 0,
       predicted: d?.ok
         ? { ttftMs: d.allocation.predicted.ttftMs, itlMs: d.allocation.predicted.itlMs }
-        : sloPrediction(engineOf(r), ready?.message),
+        : r.predicted,
       reason: ready?.reason ?? (d ? d.reason : 'no decision'),
       engine: engineOf(r),
       actuated: r.conditions.find((c) => c.type === 'Actuated')?.reason,

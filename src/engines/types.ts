@@ -31,6 +31,11 @@ export interface ScalingDecision {
   currentReplicas: number;
   targetReplicas: number;
   action: SaturationAction;
+  /**
+   * The SLO engine's predicted latencies at the count it sized for the variant's share of the load
+   * (before the floor and later stages); absent where no engine sized a share.
+   */
+  predicted?: { ttftMs: number; itlMs: number };
   /** The engine's own one-line reason (the first step's, unless a stage rewrote it). */
   reason: string;
   /** Every stage that looked at the decision, in order; the condition message is rendered from it. */

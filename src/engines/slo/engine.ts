@@ -137,8 +137,11 @@ function size(
   return sizeGroup(group, { ...load, arrivalRate }, costs, memo);
 }
 
-function decision(model: SloModelInput, v: SloVariantInput, target: number, reason: string): ScalingDecision {
-  const action = actionOf(target, v.currentReplicas);
+/** A variant's count and why; `predicted` where the engine sized a share of the load for it. */
+type Target = { n: number; why: string; predicted?: ScalingDecision['predicted'] };
+
+function decision(model: SloModelInput, v: SloVariantInput, t: Target): ScalingDecision {
+  const action = actionOf(t.n, v.currentReplicas);
   return {
     variantName: v.variantName,
     namespace: model.namespace,
@@ -146,13 +149,14 @@ function decision(model: SloModelInput, v: SloVariantInput, target: number, reas
     engine: ENGINE_NAMES.slo,
     acceleratorName: v.acceleratorName,
     currentReplicas: v.currentReplicas,
-    targetReplicas: target,
+    targetReplicas: t.n,
     action,
-    reason,
-    steps: [{ name: SLO_STEP, action, targetReplicas: target, reason, wasConstrained: false }],
+    reason: t.why,
+    steps: [{ name: SLO_STEP, action, targetReplicas: t.n, reason: t.why, wasConstrained: false }],
     cost: v.cost,
     gpusPerReplica: v.gpusPerReplica > 0 ? v.gpusPerReplica : 1,
     spareCapacity: 0,
+    ...(t.predicted ? { predicted: t.predicted } : {}),
   };
 }
 
@@ -222,7 +226,7 @@ function decideSlo(
         ? `; rising: ${est.recent.toFixed(0)} req/min over the last cycle, ${est.average.toFixed(0)} over the window`
         : '';
 
-  const targets = new Map<string, { n: number; why: string }>();
+  const targets = new Map<string, Target>();
   if (load.arrivalRate === 0) {
     for (const v of sized.variants) targets.set(v.variantName, { n: v.minReplicas ?? 0, why: 'no arrivals' });
   } else {
@@ -297,6 +301,7 @@ function decideSlo(
       const at = a.allocation.predicted;
       targets.set(v.variantName, {
         n,
+        predicted: { ttftMs: at.ttftMs, itlMs: at.itlMs },
         why:
           `SLO engine: ${c.reason}; ${(a.allocation.assignedRate * 60).toFixed(0)} req/min${extra} -> ${n} ` +
           `(predicted TTFT ${at.ttftMs.toFixed(0)} ms, ITL ${at.itlMs.toFixed(1)} ms, utilisation ${pct(at.utilization)}` +
@@ -328,15 +333,13 @@ function decideSlo(
     const serving = Math.max(0, v.currentReplicas - v.pendingReplicas);
     if (v.pendingReplicas > 0 && (floor.get(v.variantName) ?? 0) > serving && t.n < v.currentReplicas)
       targets.set(v.variantName, {
+        ...t,
         n: v.currentReplicas,
         why: `${t.why}; the ${v.pendingReplicas} starting kept: saturation V1 finds the ${serving} serving saturated`,
       });
   }
   let ds = modelFloor(
-    model.variants.map((v) => {
-      const t = targets.get(v.variantName)!;
-      return decision(model, v, t.n, t.why);
-    }),
+    model.variants.map((v) => decision(model, v, targets.get(v.variantName)!)),
     floor,
     new Map(model.variants.map((v) => [v.variantName, Math.max(0, v.currentReplicas - v.pendingReplicas)])),
   );

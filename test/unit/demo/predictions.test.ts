@@ -1,9 +1,9 @@
-// The per-variant table's PRED TTFT / PRED ITL for variants the learned SLO engine decided: its
-// prediction as its condition message states it; '-' only where there is none.
+// The per-variant table's PRED TTFT / PRED ITL for variants the SLO engine decided behind the
+// engine seam: its prediction as the cycle report row carries it; '-' only where there is none.
 import { describe, expect, it } from 'vitest';
 import { formatLoopCycle } from '../../../src/cli/demo-loop-format.js';
 import type { CycleReport } from '../../../src/controller/local.js';
-import { engineWhy, loopCycle, sloPrediction } from '../../../src/demo/closed-loop.js';
+import { engineWhy, loopCycle } from '../../../src/demo/closed-loop.js';
 import { parseEmulatorConfig, VllmEmulator } from '../../../src/emulator/index.js';
 
 const config = parseEmulatorConfig({
@@ -23,7 +23,12 @@ const config = parseEmulatorConfig({
   ],
 });
 
-const row = (name: string, engine: string, message: string): CycleReport['rows'][number] => ({
+const row = (
+  name: string,
+  engine: string,
+  message: string,
+  predicted?: { ttftMs: number; itlMs: number },
+): CycleReport['rows'][number] => ({
   name,
   namespace: 'ns',
   modelId: 'm',
@@ -41,43 +46,43 @@ const row = (name: string, engine: string, message: string): CycleReport['rows']
   ],
   outcome: 'written',
   engine,
+  ...(predicted ? { predicted } : {}),
 });
 
-// The SLO engine's message as the status renders it: the engine, its reason, the target; V1's floor after.
+// A message stating a prediction: the demo no longer reads it, only the row's field.
 const SIZED =
   'slo-queueing: SLO engine: learned profile (26 cycles, ITL error 5.8 %, TTFT error 10.3 %); 1484 req/min -> 3 ' +
   '(predicted TTFT 212 ms, ITL 17.4 ms, utilisation 71 %) (target: 4 replicas); SaturationSafetyOverride: ' +
   'slo-queueing wanted 3 replicas, saturation V1 keeps 4: kept 4';
 
-describe('PRED columns of the learned SLO engine', () => {
-  it('shows the prediction the SLO engine sized with, and none where saturation decided or nothing was sized', () => {
-    const c = loopCycle(
-      {
-        startedAt: new Date(0),
-        durationMs: 1,
-        rows: [
-          row('slo-v', 'slo-queueing', SIZED),
-          row('sat-v', 'saturation-v1', 'saturation-only decision: scale-up (target: 2 replicas)'),
-          row('idle-v', 'slo-queueing', 'slo-queueing: no arrivals (target: 0 replicas)'),
-        ],
-      },
-      new VllmEmulator(config, { now: () => 0 }),
-      true,
-    );
+const cycleOf = (rows: CycleReport['rows']) =>
+  loopCycle(
+    { startedAt: new Date(0), durationMs: 1, rows },
+    new VllmEmulator(config, { now: () => 0 }),
+    true,
+  );
+
+describe('PRED columns of the SLO engine behind the seam', () => {
+  it("shows the row's prediction, and none where saturation decided or nothing was sized", () => {
+    const c = cycleOf([
+      row('slo-v', 'slo-queueing', 'slo-queueing: SLO engine sized it', { ttftMs: 187.6, itlMs: 16.04 }),
+      row('sat-v', 'saturation-v1', 'saturation-only decision: scale-up (target: 2 replicas)'),
+      row('idle-v', 'slo-queueing', 'slo-queueing: no arrivals (target: 0 replicas)'),
+    ]);
     const by = new Map(c.variants.map((v) => [v.name, v]));
-    expect(by.get('slo-v')?.predicted).toEqual({ ttftMs: 212, itlMs: 17.4 });
+    expect(by.get('slo-v')?.predicted).toEqual({ ttftMs: 187.6, itlMs: 16.04 });
     expect(by.get('sat-v')?.predicted).toBeUndefined();
     expect(by.get('idle-v')?.predicted).toBeUndefined();
     const text = formatLoopCycle(c);
-    expect(text).toMatch(/slo-v\s+ns\s+slo-queueing\s+-\s+2 \(\d\)\s+212\.0\s+17\.4\s/);
+    expect(text).toMatch(/slo-v\s+ns\s+slo-queueing\s+-\s+2 \(\d\)\s+187\.6\s+16\.0\s/);
     expect(text).toMatch(/sat-v\s+ns\s+saturation-v1\s+-\s+1 \(\d\)\s+-\s+-\s/);
   });
 
-  it('reads a prediction only from an SLO engine decision', () => {
-    expect(sloPrediction('slo-queueing + saturation-v1 floor', SIZED)).toEqual({ ttftMs: 212, itlMs: 17.4 });
-    // A saturation message quoting the SLO engine's numbers is still no prediction of saturation's.
-    expect(sloPrediction('saturation-v1', SIZED)).toBeUndefined();
-    expect(sloPrediction('slo-queueing', undefined)).toBeUndefined();
+  it('takes no prediction from a condition message, only from the row', () => {
+    // The message states a prediction, the row carries none: the column says so rather than parse it.
+    const c = cycleOf([row('slo-v', 'slo-queueing', SIZED)]);
+    expect(c.variants[0]?.predicted).toBeUndefined();
+    expect(formatLoopCycle(c)).toMatch(/slo-v\s+ns\s+slo-queueing\s+-\s+2 \(\d\)\s+-\s+-\s/);
   });
 });
 
