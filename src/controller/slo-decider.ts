@@ -94,9 +94,11 @@ export class SloDecider {
   /** Old-shape models (a given profile) this cycle. */
   private givenCycle = new Map<string, GivenModel>();
   private saidNotKept = false;
+  private backlogDrainMs: number;
 
   constructor(private readonly o: SloDeciderOptions) {
     this.stabiliser = new Stabiliser(o.stabilizationWindowMs ?? 300_000);
+    this.backlogDrainMs = o.backlogDrainMs ?? 0;
     // Sized as the benchmark measures it; the rate trend needs the window the rate averages over.
     this.engine = createSloEngine({
       saturation: createSaturationV1Engine(),
@@ -107,6 +109,15 @@ export class SloDecider {
         ? { trend: new RateTrend(o.rateWindowMs, SLO_SIZING.trendLeadMs) }
         : {}),
     });
+  }
+
+  /** A reloaded configuration: the stabilisation windows (its own and saturation's) and the drain time. */
+  configure(o: { stabilizationWindowMs?: number; backlogDrainMs?: number }): void {
+    if (o.stabilizationWindowMs !== undefined) {
+      this.stabiliser.windowMs = o.stabilizationWindowMs;
+      this.o.saturation.stabiliser.windowMs = o.stabilizationWindowMs;
+    }
+    if (o.backlogDrainMs !== undefined) this.backlogDrainMs = o.backlogDrainMs;
   }
 
   /** A cycle begins: each model learns and decides afresh (once) in it. */
@@ -279,7 +290,7 @@ export class SloDecider {
       ...(read.metrics?.saturation?.waiting !== undefined
         ? { waiting: read.metrics.saturation.waiting }
         : {}),
-      backlogDrainMs: this.o.backlogDrainMs ?? 0,
+      backlogDrainMs: this.backlogDrainMs,
       ...(this.o.startup ? { startupMs: modelStartup(this.o.startup, namespace, input).ms } : {}),
       nowMs: (this.o.monotonic ?? (() => performance.now()))(),
     });

@@ -175,7 +175,7 @@ export function buildClusterPipeline(o: ClusterPipelineOptions): ClusterPipeline
           done.push(...actuation.reload(n, keys));
           return done;
         },
-        { optimizer: engines.optimizer },
+        { optimizer: engines },
       ),
   };
 }

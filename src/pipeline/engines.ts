@@ -14,6 +14,8 @@ export interface Engines {
   optimizer: VariantOptimizer;
   /** The saturation engines (V1, V2) and the learned SLO engine over them, and their ConfigMap holder. */
   saturation: SloParts;
+  /** A reloaded configuration's reconcile settings, to every engine that uses them. */
+  configure(reconcile: Config['reconcile']): void;
 }
 
 export interface EngineInputs {
@@ -27,17 +29,23 @@ export interface EngineInputs {
 }
 
 export function buildEngines(o: EngineInputs): Engines {
+  const optimizer = new VariantOptimizer({
+    config: o.store,
+    ...o.reconcile,
+    ...(o.minReplicas ? { minReplicasDefault: o.minReplicas } : {}),
+  });
+  // The learned engine's SLOs are the service classes of the same optimizer ConfigMaps.
+  const saturation = sloParts({
+    ...o.saturation,
+    reconcile: o.reconcile,
+    serviceClasses: () => o.store.serviceClasses.value,
+  });
   return {
-    optimizer: new VariantOptimizer({
-      config: o.store,
-      ...o.reconcile,
-      ...(o.minReplicas ? { minReplicasDefault: o.minReplicas } : {}),
-    }),
-    // The learned engine's SLOs are the service classes of the same optimizer ConfigMaps.
-    saturation: sloParts({
-      ...o.saturation,
-      reconcile: o.reconcile,
-      serviceClasses: () => o.store.serviceClasses.value,
-    }),
+    optimizer,
+    saturation,
+    configure(reconcile) {
+      optimizer.configure(reconcile);
+      saturation.decider.configure(reconcile);
+    },
   };
 }

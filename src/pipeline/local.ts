@@ -124,7 +124,7 @@ export function buildLocalPipeline<A extends LocalActuation = LocalActuation>(
           controller.intervalMs = n.reconcile.intervalMs;
           return ['GLOBAL_OPT_INTERVAL'];
         },
-        { optimizer: engines.optimizer },
+        { optimizer: engines },
       ),
   };
 }

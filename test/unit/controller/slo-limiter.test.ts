@@ -112,6 +112,8 @@ function controller(o: {
     ...(o.startup ? { startup: o.startup } : {}),
   });
   return {
+    decider: d,
+    saturation: sat,
     /** One cycle: every model's read given, then reconciled in the order given. */
     async cycle(reads: Array<{ m: Model; r: MetricsRead }>) {
       t += 30_000;
@@ -159,6 +161,24 @@ describe('pod start-up in the SLO engine', () => {
     expect(byDefault.targetReplicas).toBeGreaterThan(off.targetReplicas);
     // Ten minutes measured: more arrive before the new pods serve than in the default two.
     expect(slow.targetReplicas).toBeGreaterThan(byDefault.targetReplicas);
+  });
+});
+
+describe('a reloaded configuration', () => {
+  it('reaches the SLO engine: the drain time sizes the backlog (0: arrivals only) and both stabilisation windows move', async () => {
+    const a = model('model-a', 'a-h100', 2, '10');
+    const c = controller({ startup: new PodStartup({ defaultMs: 120_000 }) });
+    await c.learn([a], 7);
+    const step = () => c.cycle([{ m: a, r: read(a, 8000, pods(a, 20, seeded(1))) }]);
+    const [drained] = await step();
+    expect(drained?.decision?.reason).toMatch(/expected waiting when new replicas serve \(50 now\)/);
+    c.decider.configure({ backlogDrainMs: 0, stabilizationWindowMs: 45_000 });
+    const [arrivals] = await step();
+    expect(arrivals?.model.engine).toBe(ENGINE_NAMES.slo);
+    expect(arrivals?.decision?.reason).not.toMatch(/expected waiting/);
+    expect(arrivals?.decision?.targetReplicas).toBeLessThan(drained?.decision?.targetReplicas as number);
+    expect(c.decider.stabiliser.windowMs).toBe(45_000);
+    expect(c.saturation.stabiliser.windowMs).toBe(45_000);
   });
 });
 
