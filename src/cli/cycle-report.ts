@@ -82,6 +82,8 @@ export function cycleReportJson(report: CycleReport): object {
       metrics: r.metrics,
       decision: r.decision && decisionJson(r.decision),
       engine: r.engine ?? (r.decision ? 'slo-queueing' : undefined),
+      // The learned SLO engine's prediction at the count it sized (the optimizer's is in `decision`).
+      ...(r.predicted ? { predicted: r.predicted } : {}),
     })),
   };
 }

@@ -3,7 +3,7 @@
 // row, and 150 000 rows print (no spread of all rows into Math.max).
 import { describe, expect, it } from 'vitest';
 import { formatTable } from '../../src/cli/collect.js';
-import { formatCycleTable } from '../../src/cli/cycle-report.js';
+import { cycleReportJson, formatCycleTable } from '../../src/cli/cycle-report.js';
 import { formatCycle } from '../../src/cli/demo-format.js';
 import { formatSizeTable, type SizeRow } from '../../src/cli/size.js';
 import { MAX_CELL_WIDTH, renderTable, safeCell } from '../../src/cli/table.js';
@@ -139,5 +139,21 @@ describe('tables', () => {
       ],
     );
     expect(text).toBe('NAME         V  LAST\na            1\nlong-name  100\n');
+  });
+});
+
+describe('cycle report as JSON', () => {
+  it('carries the learned SLO engine’s prediction where it sized the variant, and none elsewhere', () => {
+    const report = {
+      startedAt: new Date(0),
+      durationMs: 1,
+      rows: [
+        cycleRow({ name: 'slo', engine: 'slo-queueing', predicted: { ttftMs: 182.9, itlMs: 16.04 } }),
+        cycleRow({ name: 'sat', engine: 'saturation-v1' }),
+      ],
+    };
+    const { items } = cycleReportJson(report) as { items: Array<Record<string, unknown>> };
+    expect(items[0]?.predicted).toEqual({ ttftMs: 182.9, itlMs: 16.04 });
+    expect(items[1]).not.toHaveProperty('predicted');
   });
 });
