@@ -1,7 +1,12 @@
 // The prefill point of an observation: TTFT minus the wait when both are measured, so a per-request
 // overhead outside vLLM's prefill phase is learned (in gamma) and TTFT is predicted whole.
 import { describe, expect, it } from 'vitest';
-import { checkObservation } from '../../../../src/engines/slo/learn/index.js';
+import {
+  checkObservation,
+  neutralPrior,
+  PerformanceEstimator,
+  type PerformanceObservation,
+} from '../../../../src/engines/slo/learn/index.js';
 
 describe('checkObservation prefill point', () => {
   it('takes TTFT minus queue time when it is longer than the prefill phase', () => {
@@ -53,5 +58,80 @@ describe('checkObservation while requests queue', () => {
       0.8,
     );
     expect(edge.prefill).toMatchObject({ y: 50 });
+  });
+});
+
+// Windows of one A100 pod of granite-3.3-8b (1024-token prompts) in the learned demo's trace, replayed
+// on the emulator: the first windows of a load step (TTFT already holds the new waits, queue time
+// still the old short ones), and the end of the overload (queue time still holds the long waits).
+const BUILDING = { itlMs: 30, batch: 20, prefillMs: 119, inputTokens: 1025, queueMs: 24, ttftMs: 546 };
+const DRAINING = { itlMs: 30, batch: 51.2, prefillMs: 357, inputTokens: 1026, queueMs: 1261, ttftMs: 994 };
+
+describe('checkObservation while a queue builds or drains', () => {
+  it('refuses the prefill point when TTFT minus the wait is several prefill phases (a queue building)', () => {
+    const c = checkObservation(BUILDING, 64, 0.8);
+    expect(c.prefill).toEqual({
+      refused: expect.stringMatching(/^requests queuing \(TTFT 546 ms - wait 24 ms > 4 x prefill 119 ms\)/),
+    });
+    expect(c.decode).toEqual({ x: 20, y: 30 });
+  });
+
+  it('refuses the prefill point when TTFT is below the wait (a queue draining)', () => {
+    const c = checkObservation(DRAINING, 64, 0.8);
+    expect(c.prefill).toEqual({
+      refused: expect.stringMatching(/^queue draining \(TTFT 994 ms < wait 1261 ms\)/),
+    });
+    expect(c.decode).toEqual({ x: 51.2, y: 30 });
+  });
+
+  it('takes the point up to TTFT minus the wait of 4 prefill phases (an overhead outside the phase)', () => {
+    const c = checkObservation(
+      { itlMs: 8, batch: 20, prefillMs: 30, inputTokens: 500, queueMs: 10, ttftMs: 130 },
+      64,
+      0.8,
+    );
+    expect(c.prefill).toEqual({ x: 10_000, y: 120, queueMs: 10, ttftMs: 130 });
+  });
+
+  it('keeps the learned TTFT within its error through a step whose first windows queue', () => {
+    const e = new PerformanceEstimator({
+      key: {
+        model: 'ibm-granite/granite-3.3-8b-instruct',
+        namespace: 'llm',
+        accelerator: 'A100',
+        argsFingerprint: 'f',
+      },
+      maxBatchSize: 64,
+      neutral: neutralPrior('ibm-granite/granite-3.3-8b-instruct', 'A100'),
+    });
+    // Steady windows: prefill phase 100 ms + 0.0008 ms per token x request, 28 ms outside it.
+    const steady = (batch: number): PerformanceObservation => {
+      const prefillMs = 100 + 0.0008 * 1024 * batch;
+      return {
+        itlMs: 20 + 0.2 * batch,
+        batch,
+        prefillMs,
+        inputTokens: 1024,
+        queueMs: 12,
+        ttftMs: 12 + prefillMs + 28,
+      };
+    };
+    let t = 0;
+    const next = () => {
+      t += 5000;
+      return t;
+    };
+    for (let i = 0; i < 25; i++) e.observe(steady(4 + (i % 5) * 10), next());
+    const before = e.predict(20, 1024).prefillMs;
+    e.observe(BUILDING, next());
+    e.observe({ ...BUILDING, batch: 29.2, prefillMs: 158, queueMs: 56, ttftMs: 837 }, next());
+    e.observe({ ...BUILDING, batch: 37.2, prefillMs: 350, queueMs: 150, ttftMs: 2001 }, next());
+    e.observe(DRAINING, next());
+    // Nothing of the step moved the prefill line, and the model stays trusted after it.
+    expect(e.predict(20, 1024).prefillMs).toBeCloseTo(before, 6);
+    for (let i = 0; i < 5; i++) e.observe(steady(4 + (i % 5) * 10), next());
+    const s = e.status();
+    expect(s.ttftErrorPct as number).toBeLessThan(15);
+    expect(s.usable).toBe(true);
   });
 });
