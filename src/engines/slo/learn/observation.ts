@@ -34,6 +34,12 @@ export const MAX_INPUT_TOKENS = 1e8;
 export const MIN_LATENCY_MS = 1e-3;
 /** A window whose average wait is more than this many prefill phases has a queue building or draining. */
 export const QUEUED_WAIT = 4;
+/**
+ * ...and more than this in ms: a scheduler step's wait, or a per-request overhead outside the
+ * prefill phase, is tens of ms; against a prefill of a few ms (short prompts) it is many phases
+ * without any queue.
+ */
+export const QUEUED_MIN_MS = 100;
 
 function positive(v: number | undefined, max = MAX_LATENCY_MS, min = MIN_LATENCY_MS): v is number {
   return typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max;
@@ -92,7 +98,11 @@ export function checkObservation(
   // minus the wait is no prefill time at all (it read 2-4x the prefill phase, or below zero, on
   // the emulator). A wait of several prefill phases marks such a window; it teaches nothing. (Even
   // unloaded, a request waits about a scheduler step, as long as a short prefill: not a queue.)
-  else if (o.queueMs !== undefined && o.ttftMs !== undefined && o.queueMs > QUEUED_WAIT * o.prefillMs)
+  else if (
+    o.queueMs !== undefined &&
+    o.ttftMs !== undefined &&
+    o.queueMs > Math.max(QUEUED_WAIT * o.prefillMs, QUEUED_MIN_MS)
+  )
     prefill = {
       refused: `requests queued (wait ${o.queueMs.toFixed(0)} ms > ${QUEUED_WAIT} x prefill ${o.prefillMs.toFixed(0)} ms): TTFT and queue time then average different requests`,
     };
@@ -102,7 +112,7 @@ export function checkObservation(
   else if (
     o.queueMs !== undefined &&
     o.ttftMs !== undefined &&
-    o.ttftMs - o.queueMs > QUEUED_WAIT * o.prefillMs
+    o.ttftMs - o.queueMs > Math.max(QUEUED_WAIT * o.prefillMs, o.prefillMs + QUEUED_MIN_MS)
   )
     prefill = {
       refused: `requests queuing (TTFT ${o.ttftMs.toFixed(0)} ms - wait ${o.queueMs.toFixed(0)} ms > ${QUEUED_WAIT} x prefill ${o.prefillMs.toFixed(0)} ms): TTFT and queue time then average different requests`,

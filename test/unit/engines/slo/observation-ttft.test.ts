@@ -135,3 +135,30 @@ describe('checkObservation while a queue builds or drains', () => {
     expect(s.usable).toBe(true);
   });
 });
+
+describe('checkObservation with short prompts', () => {
+  it('takes a steady window whose prefill phase is a few ms: its scheduler wait and overhead are many phases but no queue', () => {
+    // 40-token prompts: prefill 5 ms, a step's wait 30 ms, 26 ms of overhead outside the prefill phase.
+    const c = checkObservation(
+      { itlMs: 8, batch: 10, prefillMs: 5, inputTokens: 40, queueMs: 30, ttftMs: 61 },
+      64,
+      0.8,
+    );
+    expect(c.prefill).toEqual({ x: 400, y: 31, queueMs: 30, ttftMs: 61 });
+  });
+
+  it('still refuses a real queue behind a short prefill', () => {
+    const waiting = checkObservation(
+      { itlMs: 8, batch: 60, prefillMs: 5, inputTokens: 40, queueMs: 900, ttftMs: 1200 },
+      64,
+      0.8,
+    );
+    expect(waiting.prefill).toEqual({ refused: expect.stringMatching(/^requests queued/) });
+    const building = checkObservation(
+      { itlMs: 8, batch: 60, prefillMs: 5, inputTokens: 40, queueMs: 20, ttftMs: 400 },
+      64,
+      0.8,
+    );
+    expect(building.prefill).toEqual({ refused: expect.stringMatching(/^requests queuing/) });
+  });
+});
