@@ -94,9 +94,23 @@ function mean(xs: number[]): number | undefined {
 }
 
 /**
+ * `value` over the pods that report it, each weighted by its batch: a pod serves requests in
+ * proportion to it, so a pod just Ready with one slow request weighs next to nothing against
+ * pods serving dozens. The plain mean where no pod runs anything.
+ */
+function batchWeighted(pods: readonly PodMetrics[], value: (p: PodMetrics) => number | undefined) {
+  const reported = pods.flatMap((p) => {
+    const v = value(p);
+    return finite(v) ? [{ v, w: p.avgRunning as number }] : [];
+  });
+  const w = reported.reduce((a, x) => a + x.w, 0);
+  return w > 0 ? reported.reduce((a, x) => a + x.v * x.w, 0) / w : mean(reported.map((x) => x.v));
+}
+
+/**
  * One cycle's observation of a variant from its pods: batch averaged over the pods that report
- * both running and ITL, ITL weighted by each pod's batch (tokens are produced in proportion to
- * it), the rest plain means. Coverage is the share of pods that report: a pod whose series are
+ * both running and ITL; ITL, prefill, queue time, TTFT and input tokens each weighted by the pod's
+ * batch (its share of the requests and tokens). Coverage is the share of pods that report: a pod whose series are
  * young (or not scraped) lowers it, and the learner refuses a cycle covered too thinly. Null: no
  * pod reports at all (nothing to learn, nothing refused).
  */
@@ -105,22 +119,18 @@ export function observationOf(pods: readonly PodMetrics[]): PerformanceObservati
   if (full.length === 0) return null;
   const running = full.map((p) => p.avgRunning as number);
   const total = running.reduce((a, b) => a + b, 0);
-  const itl =
-    total > 0
-      ? full.reduce((a, p) => a + (p.itlMs as number) * (p.avgRunning as number), 0) / total
-      : (mean(full.map((p) => p.itlMs as number)) as number);
   const o: PerformanceObservation = {
     batch: total / full.length,
-    itlMs: itl,
+    itlMs: batchWeighted(full, (p) => p.itlMs) as number,
     coverage: full.length / pods.length,
   };
-  const prefill = mean(full.flatMap((p) => (finite(p.prefillMs) ? [p.prefillMs] : [])));
-  const tokens = mean(full.flatMap((p) => (finite(p.avgInputTokens) ? [p.avgInputTokens] : [])));
+  const prefill = batchWeighted(full, (p) => p.prefillMs);
+  const tokens = batchWeighted(full, (p) => p.avgInputTokens);
   if (prefill !== undefined && tokens !== undefined) {
     o.prefillMs = prefill;
     o.inputTokens = tokens;
-    const queue = mean(full.flatMap((p) => (finite(p.queueMs) ? [p.queueMs] : [])));
-    const ttft = mean(full.flatMap((p) => (finite(p.ttftMs) ? [p.ttftMs] : [])));
+    const queue = batchWeighted(full, (p) => p.queueMs);
+    const ttft = batchWeighted(full, (p) => p.ttftMs);
     if (queue !== undefined) o.queueMs = queue;
     if (ttft !== undefined) o.ttftMs = ttft;
   }

@@ -193,4 +193,22 @@ describe('observationOf', () => {
     expect(o?.prefillMs).toBeUndefined();
     expect(observationOf([{ ...base, pod: 'c' }])).toBeNull();
   });
+
+  it('weighs prefill, queue time, TTFT and input tokens by batch: a pod just Ready with one slow request barely counts', () => {
+    const base = { modelId: MODEL, namespace: NS, itlMs: 20 };
+    const o = observationOf([
+      { ...base, pod: 'new', avgRunning: 1, prefillMs: 1558, queueMs: 0, ttftMs: 1600, avgInputTokens: 4000 },
+      { ...base, pod: 'old', avgRunning: 39, prefillMs: 120, queueMs: 20, ttftMs: 170, avgInputTokens: 1000 },
+    ]);
+    expect(o?.prefillMs).toBeCloseTo((1558 + 120 * 39) / 40, 6);
+    expect(o?.queueMs).toBeCloseTo((20 * 39) / 40, 6);
+    expect(o?.ttftMs).toBeCloseTo((1600 + 170 * 39) / 40, 6);
+    expect(o?.inputTokens).toBeCloseTo((4000 + 1000 * 39) / 40, 6);
+    // Nothing running anywhere: the plain means.
+    const idle = observationOf([
+      { ...base, pod: 'a', avgRunning: 0, prefillMs: 100, avgInputTokens: 500 },
+      { ...base, pod: 'b', avgRunning: 0, prefillMs: 300, avgInputTokens: 700 },
+    ]);
+    expect(idle).toMatchObject({ prefillMs: 200, inputTokens: 600, itlMs: 20 });
+  });
 });
