@@ -109,9 +109,9 @@ export function decideGivenModel(
       );
       continue;
     }
-    let learned: ReturnType<SloLearner['observe']>;
+    let learned: ReturnType<SloLearner['observe']> | undefined;
     try {
-      learned = d.learner.observe(
+      learned = d.learner.observeMeasured(
         {
           model: va.spec.modelID,
           namespace: va.metadata.namespace,
@@ -127,6 +127,11 @@ export function decideGivenModel(
       // A profile the learner cannot take as a prior (e.g. gamma 0) is still the optimizer's to size with.
       const msg = err instanceof Error ? err.message : String(err);
       headlines.set(key, `SLO engine: given profile (not corrected: ${msg})`);
+      continue;
+    }
+    if (!learned) {
+      // Nothing measured for it yet: the profile as given, as before anything is learned.
+      headlines.set(key, 'SLO engine: given profile');
       continue;
     }
     const c = choosePerformance({

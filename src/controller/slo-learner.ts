@@ -72,8 +72,6 @@ export interface LearnedView {
 interface Entry {
   estimator: PerformanceEstimator;
   variantName: string;
-  /** Learner-local order of last use, for eviction. */
-  touched: number;
   /** Why this estimate started afresh, when it replaced one (a condition message shows it). */
   note?: string;
 }
@@ -149,10 +147,15 @@ export interface RestoreReport {
   error: string | null;
 }
 
+/** A variant's estimates under any vLLM arguments share this: model, namespace, accelerator. */
+const siblingsOf = (k: VariantKey): string => `${k.model}\0${k.namespace}\0${k.accelerator}`;
+
 export class SloLearner {
+  /** Least recently used first: an entry used is moved to the end. */
   readonly #entries = new Map<string, Entry>();
+  /** The ids filed under each model, namespace and accelerator (so a changed fingerprint is found at once). */
+  readonly #siblings = new Map<string, Set<string>>();
   readonly #max: number;
-  #clock = 0;
 
   constructor(private readonly o: SloLearnerOptions = {}) {
     this.#max = Math.max(1, o.maxVariants ?? DEFAULT_MAX_LEARNED_VARIANTS);
@@ -168,6 +171,25 @@ export class SloLearner {
     };
   }
 
+  #put(id: string, e: Entry): void {
+    this.#entries.delete(id);
+    this.#entries.set(id, e);
+    const sib = siblingsOf(e.estimator.key);
+    const ids = this.#siblings.get(sib) ?? new Set<string>();
+    ids.add(id);
+    this.#siblings.set(sib, ids);
+  }
+
+  #drop(id: string): void {
+    const e = this.#entries.get(id);
+    if (!e) return;
+    this.#entries.delete(id);
+    const sib = siblingsOf(e.estimator.key);
+    const ids = this.#siblings.get(sib);
+    ids?.delete(id);
+    if (ids?.size === 0) this.#siblings.delete(sib);
+  }
+
   #entry(v: LearnerVariant): Entry {
     const key = this.keyOf(v);
     const id = variantKeyString(key);
@@ -175,22 +197,17 @@ export class SloLearner {
     // The prior is part of what an estimate means: a profile given, changed or removed starts afresh.
     const changed = e ? priorChange(e.estimator.snapshot(), v.given) : null;
     if (e && changed !== null) {
-      this.#entries.delete(id);
+      this.#drop(id);
       e = undefined;
     }
     if (!e) {
       // The same variant under other vLLM arguments: its latencies describe another server.
       let note: string | undefined =
         changed !== null ? `${changed}: the estimate made from the old prior was dropped` : undefined;
-      for (const [k, other] of this.#entries) {
-        const ok = other.estimator.key;
-        if (
-          ok.model === key.model &&
-          ok.namespace === key.namespace &&
-          ok.accelerator === key.accelerator &&
-          ok.argsFingerprint !== key.argsFingerprint
-        ) {
-          this.#entries.delete(k);
+      for (const k of [...(this.#siblings.get(siblingsOf(key)) ?? [])]) {
+        const ok = (this.#entries.get(k) as Entry).estimator.key;
+        if (ok.argsFingerprint !== key.argsFingerprint) {
+          this.#drop(k);
           note =
             `the estimate learned under other vLLM arguments (fingerprint ${ok.argsFingerprint}, ` +
             `now ${key.argsFingerprint}) was dropped: learning started afresh`;
@@ -215,29 +232,18 @@ export class SloLearner {
           ...(this.o.settings ? { settings: this.o.settings } : {}),
         }),
         variantName: v.variantName,
-        touched: 0,
         ...(note ? { note } : {}),
       };
-      this.#entries.set(id, e);
+      this.#put(id, e);
       this.#evict();
-    }
+    } else this.#put(id, e);
     e.variantName = v.variantName;
-    e.touched = ++this.#clock;
     return e;
   }
 
   #evict(): void {
-    while (this.#entries.size > this.#max) {
-      let oldest: string | undefined;
-      let at = Number.POSITIVE_INFINITY;
-      for (const [k, e] of this.#entries)
-        if (e.touched < at) {
-          at = e.touched;
-          oldest = k;
-        }
-      if (oldest === undefined) return;
-      this.#entries.delete(oldest);
-    }
+    // The first entry is the one used longest ago.
+    while (this.#entries.size > this.#max) this.#drop(this.#entries.keys().next().value as string);
   }
 
   /**
@@ -257,6 +263,16 @@ export class SloLearner {
       ...(outcome ? { outcome } : {}),
       ...(e.note ? { note: e.note } : {}),
     };
+  }
+
+  /**
+   * `observe`, but a variant with nothing measured this cycle and no estimate yet gets none
+   * (undefined): nothing to learn from, and no state to hold for it until there is.
+   */
+  observeMeasured(v: LearnerVariant, nowMs: number): ReturnType<SloLearner['observe']> | undefined {
+    if (observationOf(v.pods) === null && !this.#entries.has(variantKeyString(this.keyOf(v))))
+      return undefined;
+    return this.observe(v, nowMs);
   }
 
   get size(): number {
@@ -307,10 +323,9 @@ export class SloLearner {
       const held = this.#entries.get(id);
       const heldAt = held?.estimator.snapshot().updatedAtMs ?? null;
       if (held && heldAt !== null && heldAt >= (est.snapshot().updatedAtMs ?? 0)) continue;
-      this.#entries.set(id, {
+      this.#put(id, {
         estimator: est,
         variantName: held?.variantName ?? '',
-        touched: held?.touched ?? 0,
       });
       restored++;
     }
