@@ -270,8 +270,9 @@ export class SloLearner {
    * (undefined): nothing to learn from, and no state to hold for it until there is.
    */
   observeMeasured(v: LearnerVariant, nowMs: number): ReturnType<SloLearner['observe']> | undefined {
-    if (observationOf(v.pods) === null && !this.#entries.has(variantKeyString(this.keyOf(v))))
-      return undefined;
+    if (observationOf(v.pods) !== null) return this.observe(v, nowMs);
+    // The key hashes the vLLM arguments: only worth it when something is held.
+    if (this.#entries.size === 0 || !this.#entries.has(variantKeyString(this.keyOf(v)))) return undefined;
     return this.observe(v, nowMs);
   }
 
