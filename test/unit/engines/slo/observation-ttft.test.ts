@@ -8,24 +8,19 @@ import {
   type PerformanceObservation,
 } from '../../../../src/engines/slo/learn/index.js';
 
+/** An observation checked as a pod of max_num_seqs 64 covering the whole window. */
+const check = (o: PerformanceObservation) => checkObservation(o, 64, 0.8);
+
 describe('checkObservation prefill point', () => {
   it('takes TTFT minus queue time when it is longer than the prefill phase', () => {
-    const c = checkObservation(
-      { itlMs: 8, batch: 10, prefillMs: 15, inputTokens: 500, queueMs: 4, ttftMs: 45 },
-      64,
-      0.8,
-    );
+    const c = check({ itlMs: 8, batch: 10, prefillMs: 15, inputTokens: 500, queueMs: 4, ttftMs: 45 });
     expect(c.prefill).toEqual({ x: 5000, y: 41, queueMs: 4, ttftMs: 45 });
   });
 
   it('keeps the prefill phase when TTFT minus queue time is shorter (windows a scrape apart) or absent', () => {
-    const short = checkObservation(
-      { itlMs: 8, batch: 10, prefillMs: 15, inputTokens: 500, queueMs: 4, ttftMs: 17 },
-      64,
-      0.8,
-    );
+    const short = check({ itlMs: 8, batch: 10, prefillMs: 15, inputTokens: 500, queueMs: 4, ttftMs: 17 });
     expect(short.prefill).toMatchObject({ y: 15 });
-    const none = checkObservation({ itlMs: 8, batch: 10, prefillMs: 15, inputTokens: 500 }, 64, 0.8);
+    const none = check({ itlMs: 8, batch: 10, prefillMs: 15, inputTokens: 500 });
     expect(none.prefill).toEqual({ x: 5000, y: 15, queueMs: 0, ttftMs: 15 });
   });
 });
@@ -34,11 +29,7 @@ describe('checkObservation while requests queue', () => {
   it('refuses the prefill point when the wait is several prefill phases, and keeps the decode point', () => {
     // A queue building: TTFT (at first token) holds the new long waits, queue time (at finish) the
     // older short ones, so TTFT minus queue reads far above the prefill phase.
-    const c = checkObservation(
-      { itlMs: 8, batch: 60, prefillMs: 120, inputTokens: 500, queueMs: 900, ttftMs: 1400 },
-      64,
-      0.8,
-    );
+    const c = check({ itlMs: 8, batch: 60, prefillMs: 120, inputTokens: 500, queueMs: 900, ttftMs: 1400 });
     expect(c.prefill).toEqual({
       refused: expect.stringMatching(/^requests queued \(wait 900 ms > 4 x prefill 120 ms\)/),
     });
@@ -46,17 +37,9 @@ describe('checkObservation while requests queue', () => {
   });
 
   it('takes the point when the wait is a few prefill phases at most (a scheduler step, unloaded)', () => {
-    const c = checkObservation(
-      { itlMs: 8, batch: 20, prefillMs: 30, inputTokens: 500, queueMs: 40, ttftMs: 90 },
-      64,
-      0.8,
-    );
+    const c = check({ itlMs: 8, batch: 20, prefillMs: 30, inputTokens: 500, queueMs: 40, ttftMs: 90 });
     expect(c.prefill).toEqual({ x: 10_000, y: 50, queueMs: 40, ttftMs: 90 });
-    const edge = checkObservation(
-      { itlMs: 8, batch: 20, prefillMs: 30, inputTokens: 500, queueMs: 120, ttftMs: 170 },
-      64,
-      0.8,
-    );
+    const edge = check({ itlMs: 8, batch: 20, prefillMs: 30, inputTokens: 500, queueMs: 120, ttftMs: 170 });
     expect(edge.prefill).toMatchObject({ y: 50 });
   });
 });
@@ -69,7 +52,7 @@ const DRAINING = { itlMs: 30, batch: 51.2, prefillMs: 357, inputTokens: 1026, qu
 
 describe('checkObservation while a queue builds or drains', () => {
   it('refuses the prefill point when TTFT minus the wait is several prefill phases (a queue building)', () => {
-    const c = checkObservation(BUILDING, 64, 0.8);
+    const c = check(BUILDING);
     expect(c.prefill).toEqual({
       refused: expect.stringMatching(/^requests queuing \(TTFT 546 ms - wait 24 ms > 4 x prefill 119 ms\)/),
     });
@@ -77,7 +60,7 @@ describe('checkObservation while a queue builds or drains', () => {
   });
 
   it('refuses the prefill point when TTFT is below the wait (a queue draining)', () => {
-    const c = checkObservation(DRAINING, 64, 0.8);
+    const c = check(DRAINING);
     expect(c.prefill).toEqual({
       refused: expect.stringMatching(/^queue draining \(TTFT 994 ms < wait 1261 ms\)/),
     });
@@ -85,11 +68,7 @@ describe('checkObservation while a queue builds or drains', () => {
   });
 
   it('takes the point up to TTFT minus the wait of 4 prefill phases (an overhead outside the phase)', () => {
-    const c = checkObservation(
-      { itlMs: 8, batch: 20, prefillMs: 30, inputTokens: 500, queueMs: 10, ttftMs: 130 },
-      64,
-      0.8,
-    );
+    const c = check({ itlMs: 8, batch: 20, prefillMs: 30, inputTokens: 500, queueMs: 10, ttftMs: 130 });
     expect(c.prefill).toEqual({ x: 10_000, y: 120, queueMs: 10, ttftMs: 130 });
   });
 
@@ -139,26 +118,14 @@ describe('checkObservation while a queue builds or drains', () => {
 describe('checkObservation with short prompts', () => {
   it('takes a steady window whose prefill phase is a few ms: its scheduler wait and overhead are many phases but no queue', () => {
     // 40-token prompts: prefill 5 ms, a step's wait 30 ms, 26 ms of overhead outside the prefill phase.
-    const c = checkObservation(
-      { itlMs: 8, batch: 10, prefillMs: 5, inputTokens: 40, queueMs: 30, ttftMs: 61 },
-      64,
-      0.8,
-    );
+    const c = check({ itlMs: 8, batch: 10, prefillMs: 5, inputTokens: 40, queueMs: 30, ttftMs: 61 });
     expect(c.prefill).toEqual({ x: 400, y: 31, queueMs: 30, ttftMs: 61 });
   });
 
   it('still refuses a real queue behind a short prefill', () => {
-    const waiting = checkObservation(
-      { itlMs: 8, batch: 60, prefillMs: 5, inputTokens: 40, queueMs: 900, ttftMs: 1200 },
-      64,
-      0.8,
-    );
+    const waiting = check({ itlMs: 8, batch: 60, prefillMs: 5, inputTokens: 40, queueMs: 900, ttftMs: 1200 });
     expect(waiting.prefill).toEqual({ refused: expect.stringMatching(/^requests queued/) });
-    const building = checkObservation(
-      { itlMs: 8, batch: 60, prefillMs: 5, inputTokens: 40, queueMs: 20, ttftMs: 400 },
-      64,
-      0.8,
-    );
+    const building = check({ itlMs: 8, batch: 60, prefillMs: 5, inputTokens: 40, queueMs: 20, ttftMs: 400 });
     expect(building.prefill).toEqual({ refused: expect.stringMatching(/^requests queuing/) });
   });
 });
