@@ -13,14 +13,12 @@ import {
   saturationEngineSettings,
 } from '../engines/saturation/configmap.js';
 import { createSaturationV1Engine, createSaturationV2Engine } from '../engines/saturation-engine.js';
-import { variantStatuses } from '../engines/status.js';
 import { withStep } from '../engines/steps.js';
 import {
   ENGINE_NAMES,
   type Engine,
   type ModelDecision,
   type SaturationModelInput,
-  type VariantStatusContent,
 } from '../engines/types.js';
 import { objectKey, type VariantAutoscaling } from '../kube/types.js';
 import { Stabiliser } from '../optimizer/index.js';
@@ -28,7 +26,7 @@ import { silentLogger } from '../telemetry/logger.js';
 import type { Logger } from '../types.js';
 import type { GroupMember } from './decision.js';
 import { freeGpus, limitAgainst } from './saturation-limit.js';
-import { type Active, activeMembers, knownAccelerator } from './saturation-members.js';
+import { type Active, activeMembers, variantPart } from './saturation-members.js';
 import type {
   FleetDecider,
   FleetModel,
@@ -137,11 +135,7 @@ export class SaturationDecider {
           ],
           decisions: [],
         };
-    const status = variantStatuses(m, [
-      { variantName: va.metadata.name, knownAccelerator: knownAccelerator(va, group) },
-    ])[0] as VariantStatusContent;
-    const decision = m.decisions.find((d) => d.variantName === va.metadata.name);
-    return decision ? { decision, status, model: m } : { status, model: m };
+    return variantPart(m, va, group);
   }
 
   /**

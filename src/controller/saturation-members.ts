@@ -1,12 +1,14 @@
 // The members of a model a saturation engine sizes, as engine input: profile-less (or SLO-sized,
 // for the floor), target found, not being deleted, asking for more than 0 replicas.
 import { isActiveTarget, saturationVariantInput, type TargetDeployment } from '../engines/inputs.js';
-import type { SaturationVariantInput } from '../engines/types.js';
+import { variantStatuses } from '../engines/status.js';
+import type { ModelDecision, SaturationVariantInput, VariantStatusContent } from '../engines/types.js';
 import { resolveAccelerator } from '../kube/accelerator.js';
 import { ACCELERATOR_LABEL, type LabelSelector, type VariantAutoscaling } from '../kube/types.js';
 import { parseSpec, scaledOf } from '../kube/va-spec.js';
 import type { GroupMember } from './decision.js';
 import { replicaBounds } from './replica-bounds.js';
+import type { SaturationOutcome } from './saturation-options.js';
 
 export interface Active {
   va: VariantAutoscaling;
@@ -54,4 +56,17 @@ export function knownAccelerator(va: VariantAutoscaling, group: GroupMember[]): 
   if (prev) return prev;
   const d = group.find((m) => m.va === va)?.deployment;
   return resolveAccelerator(va.metadata.labels, d?.spec?.template?.spec).accelerator;
+}
+
+/** `va`'s part of its model's decision: its decision, if any, and its status content. */
+export function variantPart(
+  m: ModelDecision,
+  va: VariantAutoscaling,
+  group: GroupMember[],
+): SaturationOutcome {
+  const status = variantStatuses(m, [
+    { variantName: va.metadata.name, knownAccelerator: knownAccelerator(va, group) },
+  ])[0] as VariantStatusContent;
+  const decision = m.decisions.find((d) => d.variantName === va.metadata.name);
+  return decision ? { decision, status, model: m } : { status, model: m };
 }

@@ -7,7 +7,6 @@ import type { PodMetrics } from '../collector/pods.js';
 import { createSaturationV1Engine } from '../engines/saturation-engine.js';
 import { choosePerformance, createSloEngine, RateTrend, SLO_SIZING } from '../engines/slo/index.js';
 import type { EstimatorState, LearnSettings } from '../engines/slo/learn/index.js';
-import { variantStatuses } from '../engines/status.js';
 import {
   ENGINE_NAMES,
   type ModelDecision,
@@ -15,7 +14,7 @@ import {
   type SaturationVariantInput,
   type VariantStatusContent,
 } from '../engines/types.js';
-import { ACCELERATOR_LABEL, type VariantAutoscaling } from '../kube/types.js';
+import type { VariantAutoscaling } from '../kube/types.js';
 import { Stabiliser } from '../optimizer/index.js';
 import type { ServiceClass } from '../optimizer/inputs.js';
 import type { SloTargets } from '../optimizer/types.js';
@@ -23,6 +22,7 @@ import type { Logger } from '../types.js';
 import type { GroupMember } from './decision.js';
 import { modelStartup, type PodStartup } from './pod-startup.js';
 import type { FleetDecider, SaturationDecider, SaturationOutcome } from './saturation-decider.js';
+import { variantPart } from './saturation-members.js';
 import { sizingLoad } from './sizing-load.js';
 import { decideGivenModel, type GivenModel, type GivenOutcome, givenFallback } from './slo-given.js';
 import type { SloLearner } from './slo-learner.js';
@@ -183,15 +183,8 @@ export class SloDecider {
       this.cycle.set(key, r);
     }
     if ('slo' in r) {
-      const d = r.slo.decisions.find((x) => x.variantName === va.metadata.name);
-      if (d) {
-        const known =
-          va.status?.desiredOptimizedAlloc?.accelerator || va.metadata.labels?.[ACCELERATOR_LABEL] || '';
-        const status = variantStatuses(r.slo, [
-          { variantName: va.metadata.name, knownAccelerator: known },
-        ])[0] as VariantStatusContent;
-        return { decision: d, status, model: r.slo };
-      }
+      const part = variantPart(r.slo, va, group);
+      if (part.decision) return part;
     }
     // Not sized by the SLO engine (no SLO, no confident model, or not serving): saturation decides.
     const sat = this.o.saturation.decide(va, group, pods);

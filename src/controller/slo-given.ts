@@ -6,14 +6,13 @@
 import type { PodMetrics } from '../collector/pods.js';
 import { choosePerformance } from '../engines/slo/index.js';
 import { type LearnSettings, resolveLearnSettings } from '../engines/slo/learn/index.js';
-import { variantStatuses } from '../engines/status.js';
-import type { ModelDecision, VariantStatusContent } from '../engines/types.js';
+import type { ModelDecision } from '../engines/types.js';
 import { ACCELERATOR_LABEL, objectKey, type VariantAutoscaling } from '../kube/types.js';
 import { type AcceleratorOption, parseModelProfile } from '../optimizer/index.js';
 import type { GroupMember } from './decision-types.js';
 import type { GivenCorrection, GivenPlan } from './given-types.js';
 import type { SaturationDecider, SaturationOutcome } from './saturation-decider.js';
-import { knownAccelerator } from './saturation-members.js';
+import { variantPart } from './saturation-members.js';
 import type { SloLearner } from './slo-learner.js';
 
 export type { GivenCorrection, GivenPlan } from './given-types.js';
@@ -163,11 +162,7 @@ export function givenFallback(
   r: Extract<GivenModel, { why: string }>,
   explain: (sat: SaturationOutcome, why: string) => SaturationOutcome,
 ): SaturationOutcome {
-  const status = variantStatuses(r.decided, [
-    { variantName: va.metadata.name, knownAccelerator: knownAccelerator(va, group) },
-  ])[0] as VariantStatusContent;
-  const decision = r.decided.decisions.find((x) => x.variantName === va.metadata.name);
-  return explain(decision ? { decision, status, model: r.decided } : { status, model: r.decided }, r.why);
+  return explain(variantPart(r.decided, va, group), r.why);
 }
 
 /**
